@@ -1,0 +1,177 @@
+# Tandem - a minimal 32-bit x86 microkernel.   `make help` lists the targets.
+#
+# Everything is built into build/.  The kernel is compiled freestanding for
+# i686 with the host's gcc (-m32) and linked with GNU ld; it uses no libgcc,
+# so 64-bit division is avoided in kernel code (lib/format.c has its own).
+
+# ---- Settings a user may change --------------------------------------------
+# bytes per thread kernel-stack block (4096, 8192 or 16384)
+KSTACK_SIZE  ?= 8192
+# guest memory for run and test
+QEMU_MEM     ?= 128M
+# 1: a VGA window for `make run` (default: headless, serial on the terminal)
+GUI          ?= 0
+# 1: compile out the debug checks (red zones, poisoning, caller records)
+RELEASE      ?= 0
+# seconds before a hung test boot counts as failed
+TEST_TIMEOUT ?= 300
+# seconds per target for `make fuzz`
+FUZZ_TIME    ?= 60
+
+.SECONDEXPANSION:
+BUILD := build
+DEBUG := $(if $(filter 1,$(RELEASE)),0,1)
+
+CC      := gcc
+LD      := ld
+NASM    := nasm
+PYTHON  := python3
+QEMU    := qemu-system-i386
+
+# Objects depend on this stamp, which changes only when the configuration
+# does, so `make KSTACK_SIZE=4096` rebuilds exactly what it must.
+CONFIG := KSTACK_SIZE=$(KSTACK_SIZE) TANDEM_DEBUG=$(DEBUG)
+$(shell mkdir -p $(BUILD) && (echo '$(CONFIG)' | cmp -s - $(BUILD)/config.stamp || echo '$(CONFIG)' > $(BUILD)/config.stamp))
+STAMP := $(BUILD)/config.stamp
+CONFIG_DEFS := -DKSTACK_SIZE=$(KSTACK_SIZE) -DTANDEM_DEBUG=$(DEBUG)
+
+GCC_INCLUDE := $(shell $(CC) -m32 -print-file-name=include)
+WARNINGS    := -Wall -Wextra -Werror
+KCFLAGS := -m32 -march=i686 -std=gnu11 -ffreestanding -nostdinc -isystem $(GCC_INCLUDE) \
+           -fno-pic -fno-pie -fno-stack-protector -fno-omit-frame-pointer \
+           -fno-tree-loop-distribute-patterns -mgeneral-regs-only \
+           -O2 -g $(WARNINGS) -Iinclude $(CONFIG_DEFS) -MMD -MP
+NASMFLAGS := -f elf32 -g -F dwarf -Iinclude/ $(CONFIG_DEFS)
+LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 --no-warn-rwx-segments -z noexecstack
+
+# ---- Kernel -----------------------------------------------------------------
+KERNEL_C   := $(sort $(wildcard kernel/*.c kernel/*/*.c lib/*.c tests/kernel/*.c))
+KERNEL_ASM := $(sort $(wildcard boot/*.asm lib/*.asm kernel/*/*.asm))
+KERNEL_OBJ := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.o)
+
+$(BUILD)/kernel/%.o: %.c $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/kernel/%.o: %.asm $(STAMP)
+	@mkdir -p $(@D)
+	$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
+
+# Two link passes: the first with an empty symbol table, whose symbols fill
+# the second.  .ksyms is last in linker.ld, so no other address moves.
+$(BUILD)/ksyms-empty.c: tools/gen_ksyms.py
+	$(PYTHON) tools/gen_ksyms.py < /dev/null > $@
+$(BUILD)/tandem.pass1.elf: $(KERNEL_OBJ) $(BUILD)/ksyms-empty.o linker.ld
+	$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/ksyms-empty.o
+$(BUILD)/ksyms.c: $(BUILD)/tandem.pass1.elf tools/gen_ksyms.py
+	nm -n $< | $(PYTHON) tools/gen_ksyms.py > $@
+$(BUILD)/ksyms.o $(BUILD)/ksyms-empty.o: %.o: %.c
+	$(CC) $(KCFLAGS) -c $< -o $@
+$(BUILD)/tandem.elf: $(BUILD)/tandem.pass1.elf $(BUILD)/ksyms.o
+	$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/ksyms.o
+	@[ "$$(nm $@ | grep ' __ksyms_start$$')" = "$$(nm $< | grep ' __ksyms_start$$')" ] || \
+	  { echo "ksyms: the second link moved the image"; rm -f $@; exit 1; }
+
+# ---- User programs (Multiboot modules) ------------------------------------
+MODULES :=
+
+# ---- ISO ------------------------------------------------------------------
+# build/tandem.iso boots the system (menu entry 0, entry 1 runs the tests);
+# build/tandem-test.iso is the same image with entry 1 as its default.
+define make_iso
+	@rm -rf $(BUILD)/$(1) && mkdir -p $(BUILD)/$(1)/boot/grub
+	cp $(BUILD)/tandem.elf $(MODULES) $(BUILD)/$(1)/boot/
+	sed -e 's/@DEFAULT@/$(2)/' -e 's/@TIMEOUT@/$(3)/' \
+	    -e 's|@MODULES@|$(foreach m,$(MODULES),    module /boot/$(notdir $(m)) $(basename $(notdir $(m)))\n)|' \
+	    iso/grub.cfg.in > $(BUILD)/$(1)/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/$(1) 2> $(BUILD)/$(1).log || { cat $(BUILD)/$(1).log; exit 1; }
+endef
+
+$(BUILD)/tandem.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in
+	$(call make_iso,isodir,0,2)
+$(BUILD)/tandem-test.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in
+	$(call make_iso,isodir-test,1,0)
+
+# ---- Host tests (the hardware-free code, natively, under ASan/UBSan) ------
+# tests/host/NAME_test.c is linked with the sources listed in NAME.srcs and
+# built with the extra flags in NAME.flags, if that file exists.
+HOST_TESTS  := $(patsubst tests/host/%_test.c,%,$(wildcard tests/host/*_test.c))
+HOST_CFLAGS := -std=gnu11 -g -O1 $(WARNINGS) -fsanitize=address,undefined \
+               -fno-sanitize-recover=all -Iinclude -Itests/host -DHOST_TEST -DTANDEM_DEBUG=$(DEBUG)
+
+$(BUILD)/host/%_test: tests/host/%_test.c tests/host/%.srcs $$(shell cat tests/host/$$*.srcs 2>/dev/null) $(wildcard include/*.h include/*/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(shell cat tests/host/$*.flags 2>/dev/null) $< $(shell cat tests/host/$*.srcs) -lcmocka -o $@
+
+# ---- Fuzz targets (libFuzzer, clang) ---------------------------------------
+FUZZ_TARGETS := $(patsubst tests/fuzz/%_fuzz.c,%,$(wildcard tests/fuzz/*_fuzz.c))
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -DHOST_TEST -DTANDEM_DEBUG=$(DEBUG)
+
+$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $$(shell cat tests/fuzz/$$*.srcs 2>/dev/null) $(wildcard include/*.h include/*/*.h)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) $< $(shell cat tests/fuzz/$*.srcs) -o $@
+
+# ---- Targets ----------------------------------------------------------------
+.PHONY: all iso run test check host-tests fuzz deps clean help
+
+all: $(BUILD)/tandem.elf $(MODULES)
+
+iso: $(BUILD)/tandem.iso $(BUILD)/tandem-test.iso
+
+QEMU_FLAGS := -m $(QEMU_MEM) -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
+QEMU_RUN   := $(QEMU) $(QEMU_FLAGS) -cdrom $(BUILD)/tandem.iso -serial mon:stdio $(if $(filter 1,$(GUI)),,-display none)
+QEMU_TEST  := $(QEMU) $(QEMU_FLAGS) -cdrom $(BUILD)/tandem-test.iso -serial stdio -display none
+
+run: deps
+	@$(MAKE) --no-print-directory $(BUILD)/tandem.iso
+	@echo "Booting Tandem; quit with Ctrl-A X."
+	$(QEMU_RUN)
+
+# Everything: the kernel's suites in QEMU (through GRUB), the host tests and
+# a short fuzz run.  The runner prints each suite and ends with "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory check
+
+TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
+	$(foreach t,$(HOST_TESTS),--job "host-$(t):tap:120:env CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/host/$(t)_test") \
+	$(foreach t,$(FUZZ_TARGETS),--job "fuzz-$(t):tap:120:tests/fuzz/run.sh $(BUILD)/fuzz/$(t)_fuzz 10")
+
+check: $(BUILD)/tandem-test.iso $(HOST_TESTS:%=$(BUILD)/host/%_test) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz)
+	$(PYTHON) tests/runner.py --log-dir $(BUILD)/test $(TEST_JOBS)
+
+host-tests: $(HOST_TESTS:%=$(BUILD)/host/%_test)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz)
+	@for t in $(FUZZ_TARGETS); do echo "fuzzing $$t for $(FUZZ_TIME) s"; \
+	  $(BUILD)/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_TIME) -print_final_stats=1 || exit 1; done
+
+# Installs the Debian packages the build and the tests need, and only those
+# that are missing (through sudo when not root).
+DEB_PACKAGES := make gcc binutils nasm python3 qemu-system-x86 grub-pc-bin grub-common \
+                xorriso mtools libcmocka-dev clang libclang-rt-14-dev
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing:$$missing"; \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@echo "Tandem make targets:"
+	@echo "  make run     install what is missing, build, boot the ISO in QEMU (Ctrl-A X quits)"
+	@echo "  make test    install what is missing, build, run every test; ends with 'N passed, N failed'"
+	@echo "  make all     build build/tandem.elf (and the user programs)"
+	@echo "  make iso     build build/tandem.iso and build/tandem-test.iso"
+	@echo "  make fuzz    run each libFuzzer target for FUZZ_TIME seconds"
+	@echo "  make deps    install the missing Debian packages (apt-get)"
+	@echo "  make clean   remove build/"
+	@echo "Settings: KSTACK_SIZE=$(KSTACK_SIZE) QEMU_MEM=$(QEMU_MEM) GUI=$(GUI) RELEASE=$(RELEASE)"
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,86 @@
+; Interrupt and exception entry: one stub per vector, one common path.
+;
+; Each stub makes the stack look the same - an error code (the CPU's, or a
+; 0 we push) and the vector number - then jumps to trap_common, which saves
+; the rest of the trap frame (include/trap.h, struct trap_frame), calls
+; trap_dispatch(frame) in C and falls through to trap_return.
+
+%define KERNEL_DS 0x10
+
+section .text
+
+%macro STUB_NOERR 1
+global trap_stub_%1
+trap_stub_%1:
+    push dword 0
+    push dword %1
+    jmp trap_common
+%endmacro
+
+%macro STUB_ERR 1
+global trap_stub_%1
+trap_stub_%1:
+    push dword %1                 ; the CPU already pushed the error code
+    jmp trap_common
+%endmacro
+
+; Exceptions 0-31 (Intel SDM vol. 3A, table 6-1): these push an error code.
+%assign v 0
+%rep 32
+  %if v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30
+    STUB_ERR v
+  %else
+    STUB_NOERR v
+  %endif
+  %assign v v + 1
+%endrep
+
+; PIC interrupts, remapped to 32-47.
+%rep 16
+    STUB_NOERR v
+  %assign v v + 1
+%endrep
+
+STUB_NOERR 128                    ; int 0x80: system call
+
+trap_common:
+    pushad
+    push ds
+    push es
+    push fs
+    push gs
+    mov ax, KERNEL_DS
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    push esp                      ; struct trap_frame *
+    extern trap_dispatch
+    call trap_dispatch
+    add esp, 4
+
+; Pops a trap frame and returns to whoever it describes.  Entries from ring 3
+; have already been through exit_to_user (kernel/syscall/exit.c) in C.
+global trap_return
+trap_return:
+    pop gs
+    pop fs
+    pop es
+    pop ds
+    popad
+    add esp, 8                    ; vector and error code
+    iretd
+
+; Table of stub addresses, for kernel/idt.c.
+section .rodata
+global g_trap_stubs
+g_trap_stubs:
+%assign v 0
+%rep 48
+    dd trap_stub_ %+ v
+  %assign v v + 1
+%endrep
+
+global g_syscall_stub
+g_syscall_stub:
+    dd trap_stub_128

@@ -1,0 +1,47 @@
+/* Segments and the task state segment.
+ *
+ * The order is fixed by sysenter: IA32_SYSENTER_CS = KERNEL_CS implies
+ * kernel SS = CS+8, user CS = CS+16, user SS = CS+24. */
+#ifndef TANDEM_GDT_H
+#define TANDEM_GDT_H
+
+#include <stdint.h>
+#include "compiler.h"
+
+#define GDT_KERNEL_CODE 1
+#define GDT_KERNEL_DATA 2
+#define GDT_USER_CODE   3
+#define GDT_USER_DATA   4
+#define GDT_TSS         5
+#define GDT_DF_TSS      6       // double-fault task (its own stack)
+#define GDT_ENTRIES     7
+
+#define KERNEL_CS   (GDT_KERNEL_CODE << 3)
+#define KERNEL_DS   (GDT_KERNEL_DATA << 3)
+#define USER_CS     ((GDT_USER_CODE << 3) | 3)
+#define USER_DS     ((GDT_USER_DATA << 3) | 3)
+#define TSS_SEL     (GDT_TSS << 3)
+#define DF_TSS_SEL  (GDT_DF_TSS << 3)
+
+// The 32-bit TSS (Intel SDM vol. 3A, 8.2.1).
+struct tss {
+    uint16_t link, r0;
+    uint32_t esp0;
+    uint16_t ss0, r1;
+    uint32_t esp1;
+    uint16_t ss1, r2;
+    uint32_t esp2;
+    uint16_t ss2, r3;
+    uint32_t cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp, esi, edi;
+    uint16_t es, r4, cs, r5, ss, r6, ds, r7, fs, r8, gs, r9, ldt, r10;
+    uint16_t trap, iomap_base;
+} PACKED;
+
+extern struct tss g_tss;
+
+// Installs the GDT, reloads every segment register and loads the TSS.
+void gdt_init(void);
+// Points the ring-0 stack used on entry from ring 3 at esp0.
+static inline void tss_set_esp0(uint32_t esp0) { g_tss.esp0 = esp0; }
+
+#endif

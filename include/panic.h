@@ -1,0 +1,20 @@
+/* Stopping the kernel when an invariant is broken. */
+#ifndef TANDEM_PANIC_H
+#define TANDEM_PANIC_H
+
+#include "compiler.h"
+
+struct trap_frame;
+
+// Prints "PANIC: <message>", the registers and a backtrace, then halts (in
+// test mode: exits QEMU with the failure status).  The message should name
+// what broke, with the values that prove it.
+NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
+// Same, for a trap the kernel cannot handle: the report shows the frame.
+NORETURN void panic_trap(const struct trap_frame *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+// Checks an invariant that must hold whatever the input; panics naming it.
+#define KASSERT(cond) \
+    do { if (unlikely(!(cond))) panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); } while (0)
+
+#endif

@@ -1,0 +1,61 @@
+/* Trap frames, exception vectors and the interrupt controller. */
+#ifndef TANDEM_TRAP_H
+#define TANDEM_TRAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VEC_DE      0   // divide error
+#define VEC_DB      1   // debug
+#define VEC_NMI     2
+#define VEC_BP      3   // breakpoint (int3)
+#define VEC_OF      4   // overflow (into)
+#define VEC_BR      5   // bound range exceeded
+#define VEC_UD      6   // invalid opcode
+#define VEC_NM      7   // device not available
+#define VEC_DF      8   // double fault
+#define VEC_TS      10  // invalid TSS
+#define VEC_NP      11  // segment not present
+#define VEC_SS      12  // stack-segment fault
+#define VEC_GP      13  // general protection
+#define VEC_PF      14  // page fault
+#define VEC_MF      16  // x87 floating-point error
+#define VEC_AC      17  // alignment check
+#define VEC_MC      18  // machine check
+#define VEC_XM      19  // SIMD floating-point
+#define VEC_IRQ0    32  // first PIC interrupt after remapping
+#define VEC_SYSCALL 0x80
+#define IRQ_TIMER   0
+
+// The stack as trap_common (boot/traps.asm) leaves it, lowest address first.
+struct trap_frame {
+    uint32_t gs, fs, es, ds;                            // pushed by trap_common
+    uint32_t edi, esi, ebp, esp_at_pusha, ebx, edx, ecx, eax;  // by pushad
+    uint32_t vector, error;                             // by the stub (error: CPU or 0)
+    uint32_t eip, cs, eflags;                           // by the CPU
+    uint32_t user_esp, user_ss;                         // by the CPU, only from ring 3
+};
+
+static inline bool trap_from_user(const struct trap_frame *f) { return (f->cs & 3) == 3; }
+
+void idt_init(void);
+void trap_dispatch(struct trap_frame *f);
+const char *trap_vector_name(uint32_t vector);
+// Prints the full report of a trap: vector, error, EIP and symbol, CR2, registers.
+void trap_report(const char *what, const struct trap_frame *f);
+
+// Interrupt controller (8259A pair) and handlers for IRQs 0-15.
+typedef void (*irq_handler_t)(struct trap_frame *f);
+void pic_init(void);
+void pic_eoi(unsigned irq);
+void pic_unmask(unsigned irq);
+void irq_register(unsigned irq, irq_handler_t handler);
+
+// Test support: the next kernel-mode exceptions with this vector are
+// reported and recovered from (through the extable, or by returning for
+// traps like #BP) instead of panicking.  trap_expect_end() returns how many
+// arrived and disarms.
+void trap_expect(uint32_t vector);
+unsigned trap_expect_end(void);
+
+#endif

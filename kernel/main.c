@@ -1,0 +1,74 @@
+// kmain: the order in which Tandem comes up.
+#include "boot.h"
+#include "config.h"
+#include "console.h"
+#include "gdt.h"
+#include "kprintf.h"
+#include "ktest.h"
+#include "qemu.h"
+#include "timer.h"
+#include "trap.h"
+#include "x86.h"
+
+// The boot thread's kernel-stack block: boot/multiboot.asm starts on its
+// top.  Aligned to its size like every other block, so the arena code can
+// find a block's base from any address inside it.
+uint8_t g_boot_block[KSTACK_SIZE] ALIGNED(KSTACK_SIZE);
+
+NORETURN static void
+halt_forever(void)
+{
+    cli();
+    for (;;)
+        hlt();
+}
+
+static void
+boot_summary(void)
+{
+    uint64_t usable = 0;
+    for (unsigned i = 0; i < g_boot.region_count; i++)
+        if (g_boot.regions[i].type == 1)
+            usable += g_boot.regions[i].length;
+    kprintf("Tandem: a 32-bit x86 microkernel (kernel stack block %u bytes, %s build)\n",
+            KSTACK_SIZE, TANDEM_DEBUG ? "debug" : "release");
+    kprintf("  command line: %s\n", g_boot.cmdline[0] ? g_boot.cmdline : "(none)");
+    kprintf("  memory: %llu KiB usable in %u regions (lower %u KiB, upper %u KiB)\n",
+            usable >> 10, g_boot.region_count, g_boot.mem_lower_kb, g_boot.mem_upper_kb);
+    for (unsigned i = 0; i < g_boot.region_count; i++) {
+        const struct boot_region *r = &g_boot.regions[i];
+        kprintf("    %016llx-%016llx %s\n", r->base, r->base + r->length - 1,
+                r->type == 1 ? "usable" : "reserved");
+    }
+    kprintf("  modules: %u\n", g_boot.module_count);
+    for (unsigned i = 0; i < g_boot.module_count; i++)
+        kprintf("    %08x-%08x %s\n", g_boot.modules[i].start, g_boot.modules[i].end,
+                g_boot.modules[i].name);
+}
+
+void
+kmain(uint32_t magic, uint32_t multiboot_phys)
+{
+    console_init();
+    if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
+        kprintf("Tandem: not started by a Multiboot boot loader: eax is %08x, expected %08x.\n"
+                "Boot the ISO with GRUB, or use qemu-system-i386 -kernel. Halting.\n",
+                magic, MULTIBOOT_BOOTLOADER_MAGIC);
+        halt_forever();
+    }
+    multiboot_read(multiboot_phys);
+    gdt_init();
+    idt_init();
+    pic_init();
+    timer_init();
+    boot_summary();
+    sti();
+
+    if (g_boot.test_mode) {
+        bool ok = ktest_run(g_boot.test_suite);
+        qemu_exit(ok ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
+    }
+    kprintf("Tandem is up. Quit QEMU with Ctrl-A X.\n");
+    for (;;)
+        hlt();
+}

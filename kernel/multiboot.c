@@ -1,0 +1,118 @@
+// Reads the Multiboot 1 information structure (Multiboot spec 0.6.96, 3.3).
+#include "boot.h"
+#include "compiler.h"
+#include "config.h"
+#include "lib/string.h"
+
+struct mb_info {
+    uint32_t flags;
+    uint32_t mem_lower, mem_upper;
+    uint32_t boot_device;
+    uint32_t cmdline;
+    uint32_t mods_count, mods_addr;
+    uint32_t syms[4];
+    uint32_t mmap_length, mmap_addr;
+} PACKED;
+
+struct mb_module {
+    uint32_t mod_start, mod_end, string, reserved;
+} PACKED;
+
+struct mb_mmap_entry {
+    uint32_t size;              // of the rest of the entry: the next is at +size+4
+    uint64_t base, length;
+    uint32_t type;
+} PACKED;
+
+#define MB_INFO_MEMORY  (1u << 0)
+#define MB_INFO_CMDLINE (1u << 2)
+#define MB_INFO_MODS    (1u << 3)
+#define MB_INFO_MMAP    (1u << 6)
+
+struct boot_info g_boot;
+
+unsigned
+multiboot_parse_mmap(const void *mmap, uint32_t length, struct boot_region *regions, unsigned max)
+{
+    const uint8_t *p = mmap, *end = p + length;
+    unsigned n = 0;
+    // Each entry must fit entirely: a truncated or zero-sized one ends the walk.
+    while (p + sizeof(struct mb_mmap_entry) <= end && n < max) {
+        const struct mb_mmap_entry *e = (const void *)p;
+        if (e->size < sizeof(*e) - sizeof(e->size))
+            break;
+        regions[n++] = (struct boot_region){ e->base, e->length, e->type };
+        p += e->size + sizeof(e->size);
+    }
+    return n;
+}
+
+void
+boot_parse_cmdline(struct boot_info *b)
+{
+    b->test_mode = false;
+    b->test_suite[0] = '\0';
+    const char *s = b->cmdline;
+    while (*s) {
+        while (*s == ' ')
+            s++;
+        const char *word = s;
+        while (*s && *s != ' ')
+            s++;
+        size_t len = (size_t)(s - word);
+        if (len == 4 && strncmp(word, "test", 4) == 0) {
+            b->test_mode = true;
+        } else if (len > 5 && strncmp(word, "test=", 5) == 0) {
+            b->test_mode = true;
+            size_t n = len - 5 < sizeof(b->test_suite) - 1 ? len - 5 : sizeof(b->test_suite) - 1;
+            memcpy(b->test_suite, word + 5, n);
+            b->test_suite[n] = '\0';
+        }
+    }
+}
+
+static void
+span_add(uint32_t start, uint32_t len)
+{
+    if (start < g_boot.info_phys_start)
+        g_boot.info_phys_start = start;
+    if (start + len > g_boot.info_phys_end)
+        g_boot.info_phys_end = start + len;
+}
+
+// Everything here is read through the early boot mapping (first 16 MiB at
+// KERNEL_VMA), where boot loaders place these structures.
+void
+multiboot_read(uint32_t phys)
+{
+    const struct mb_info *mb = P2V(phys);
+    g_boot.info_phys_start = phys;
+    g_boot.info_phys_end = phys + sizeof(*mb);
+    if (mb->flags & MB_INFO_MEMORY) {
+        g_boot.mem_lower_kb = mb->mem_lower;
+        g_boot.mem_upper_kb = mb->mem_upper;
+    }
+    if (mb->flags & MB_INFO_CMDLINE) {
+        strlcpy(g_boot.cmdline, P2V(mb->cmdline), sizeof(g_boot.cmdline));
+        span_add(mb->cmdline, strlen(g_boot.cmdline) + 1);
+    }
+    if (mb->flags & MB_INFO_MMAP) {
+        g_boot.region_count = multiboot_parse_mmap(P2V(mb->mmap_addr), mb->mmap_length,
+                                                   g_boot.regions, BOOT_MAX_REGIONS);
+        span_add(mb->mmap_addr, mb->mmap_length);
+    }
+    if (mb->flags & MB_INFO_MODS) {
+        const struct mb_module *mods = P2V(mb->mods_addr);
+        uint32_t count = mb->mods_count < BOOT_MAX_MODULES ? mb->mods_count : BOOT_MAX_MODULES;
+        span_add(mb->mods_addr, mb->mods_count * sizeof(*mods));
+        for (uint32_t i = 0; i < count; i++) {
+            struct boot_module *m = &g_boot.modules[i];
+            m->start = mods[i].mod_start;
+            m->end = mods[i].mod_end;
+            const char *name = mods[i].string ? P2V(mods[i].string) : "";
+            strlcpy(m->name, name, sizeof(m->name));
+        }
+        g_boot.module_count = count;
+    }
+    boot_parse_cmdline(&g_boot);
+}

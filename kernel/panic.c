@@ -1,0 +1,90 @@
+// panic: report what broke, with registers and a backtrace, then stop.
+#include <stdarg.h>
+#include "boot.h"
+#include "config.h"
+#include "kprintf.h"
+#include "ksyms.h"
+#include "panic.h"
+#include "qemu.h"
+#include "trap.h"
+#include "x86.h"
+
+static bool s_panicking;
+
+// Walks saved frame pointers (the kernel is built with -fno-omit-frame-pointer).
+static void
+backtrace(uint32_t ebp)
+{
+    kprintf("  backtrace:\n");
+    for (int depth = 0; depth < 16 && ebp >= KERNEL_VMA && (ebp & 3) == 0; depth++) {
+        uint32_t *frame = (uint32_t *)ebp;
+        uint32_t ret = frame[1], off = 0;
+        const char *sym = ksym_lookup(ret, &off);
+        kprintf("    %08x <%s+%#x>\n", ret, sym ? sym : "?", off);
+        if (frame[0] <= ebp)        // frames only go up the stack
+            break;
+        ebp = frame[0];
+    }
+}
+
+static void
+dump_registers(void)
+{
+    uint32_t eax, ebx, ecx, edx, esi, edi, ebp, esp;
+    __asm__ volatile("" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx), "=S"(esi), "=D"(edi));
+    __asm__ volatile("mov %%ebp, %0; mov %%esp, %1" : "=r"(ebp), "=r"(esp));
+    kprintf("  eax %08x ebx %08x ecx %08x edx %08x\n", eax, ebx, ecx, edx);
+    kprintf("  esi %08x edi %08x ebp %08x esp %08x\n", esi, edi, ebp, esp);
+    kprintf("  cr0 %08x cr2 %08x cr3 %08x cr4 %08x eflags %08x\n",
+            read_cr0(), read_cr2(), read_cr3(), read_cr4(), read_eflags());
+    backtrace(ebp);
+}
+
+NORETURN static void
+halt_forever(void)
+{
+    if (g_boot.test_mode) {
+        kprintf("# kernel panic: the self-tests stop here\n");
+        qemu_exit(QEMU_EXIT_FAIL);
+    }
+    cli();
+    for (;;)
+        hlt();
+}
+
+static void
+panic_begin(const char *fmt, va_list ap)
+{
+    cli();
+    if (s_panicking) {          // a panic while reporting one: stop at once
+        kprintf("PANIC (nested)\n");
+        halt_forever();
+    }
+    s_panicking = true;
+    kprintf("\nPANIC: ");
+    kvprintf(fmt, ap);
+    kprintf("\n");
+}
+
+void
+panic(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    panic_begin(fmt, ap);
+    va_end(ap);
+    dump_registers();
+    halt_forever();
+}
+
+void
+panic_trap(const struct trap_frame *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    panic_begin(fmt, ap);
+    va_end(ap);
+    trap_report("trap", f);
+    backtrace(f->ebp);
+    halt_forever();
+}

@@ -1,0 +1,38 @@
+// 8253/8254 programmable interval timer, channel 0, as the system tick.
+#include "config.h"
+#include "timer.h"
+#include "trap.h"
+#include "x86.h"
+
+#define PIT_CHANNEL0    0x40
+#define PIT_COMMAND     0x43
+#define PIT_MODE_RATE   0x34    // channel 0, lobyte/hibyte, mode 2 (rate generator)
+#define PIT_INPUT_HZ    1193182
+
+static volatile uint32_t s_ticks;
+
+// Hook for the scheduler: called on every tick after the count advances.
+void __attribute__((weak)) sched_tick(struct trap_frame *f) { (void)f; }
+
+static void
+timer_irq(struct trap_frame *f)
+{
+    s_ticks++;
+    sched_tick(f);
+}
+
+void
+timer_init(void)
+{
+    uint32_t divisor = PIT_INPUT_HZ / PIT_HZ;
+    outb(PIT_COMMAND, PIT_MODE_RATE);
+    outb(PIT_CHANNEL0, divisor & 0xFF);
+    outb(PIT_CHANNEL0, (divisor >> 8) & 0xFF);
+    irq_register(IRQ_TIMER, timer_irq);
+}
+
+uint32_t
+timer_ticks(void)
+{
+    return s_ticks;
+}

@@ -1,0 +1,113 @@
+// Trap dispatch and exception reports.
+#include "extable.h"
+#include "kprintf.h"
+#include "ksyms.h"
+#include "panic.h"
+#include "trap.h"
+#include "x86.h"
+
+void irq_dispatch(struct trap_frame *f);
+void syscall_trap(struct trap_frame *f);
+void user_exception(struct trap_frame *f);
+
+static const char *const s_vector_names[32] = {
+    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+    "#BR bound range exceeded", "#UD invalid opcode", "#NM device not available",
+    "#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
+    "#NP segment not present", "#SS stack-segment fault", "#GP general protection",
+    "#PF page fault", "reserved 15", "#MF x87 floating-point error", "#AC alignment check",
+    "#MC machine check", "#XM SIMD floating-point", "#VE virtualization",
+    "#CP control protection", "reserved 22", "reserved 23", "reserved 24", "reserved 25",
+    "reserved 26", "reserved 27", "#HV hypervisor injection", "#VC VMM communication",
+    "#SX security", "reserved 31",
+};
+
+const char *
+trap_vector_name(uint32_t vector)
+{
+    if (vector < 32)
+        return s_vector_names[vector];
+    if (vector < 48)
+        return "IRQ";
+    if (vector == VEC_SYSCALL)
+        return "syscall";
+    return "unknown vector";
+}
+
+void
+trap_report(const char *what, const struct trap_frame *f)
+{
+    uint32_t off = 0;
+    const char *sym = ksym_lookup(f->eip, &off);
+    kprintf("%s: %s (vector %u), error code %#x\n", what, trap_vector_name(f->vector),
+            f->vector, f->error);
+    if (sym && !trap_from_user(f))
+        kprintf("  eip %08x <%s+%#x>  cs %04x  eflags %08x\n", f->eip, sym, off, f->cs, f->eflags);
+    else
+        kprintf("  eip %08x  cs %04x  eflags %08x\n", f->eip, f->cs, f->eflags);
+    if (f->vector == VEC_PF) {
+        uint32_t cr2 = read_cr2();
+        kprintf("  cr2 %08x: %s of a %s page from %s mode%s\n", cr2,
+                f->error & 2 ? "write" : (f->error & 16 ? "instruction fetch" : "read"),
+                f->error & 1 ? "present (protection)" : "not-present",
+                f->error & 4 ? "user" : "kernel",
+                f->error & 8 ? ", reserved bit set" : "");
+    }
+    kprintf("  eax %08x ebx %08x ecx %08x edx %08x\n", f->eax, f->ebx, f->ecx, f->edx);
+    kprintf("  esi %08x edi %08x ebp %08x esp %08x\n", f->esi, f->edi, f->ebp,
+            trap_from_user(f) ? f->user_esp : (uint32_t)&f->user_esp);
+    kprintf("  ds %04x es %04x fs %04x gs %04x ss %04x\n", f->ds, f->es, f->fs, f->gs,
+            trap_from_user(f) ? f->user_ss : 0x10u);
+}
+
+// Tests arm these to raise an exception in the kernel on purpose.
+static uint32_t s_expected_vector = ~0u;
+static unsigned s_expected_count;
+
+void
+trap_expect(uint32_t vector)
+{
+    s_expected_vector = vector;
+    s_expected_count = 0;
+}
+
+unsigned
+trap_expect_end(void)
+{
+    s_expected_vector = ~0u;
+    return s_expected_count;
+}
+
+static void
+kernel_exception(struct trap_frame *f)
+{
+    uint32_t fixup = extable_find(f->eip);
+    if (f->vector == s_expected_vector) {
+        s_expected_count++;
+        trap_report("expected exception", f);
+        if (fixup)
+            f->eip = fixup;
+        return;
+    }
+    // A fault on a recorded instruction (a user-memory copy) resumes at its fixup.
+    if (fixup && f->vector == VEC_PF) {
+        f->eip = fixup;
+        return;
+    }
+    panic_trap(f, "unhandled %s in the kernel at eip %08x", trap_vector_name(f->vector), f->eip);
+}
+
+void
+trap_dispatch(struct trap_frame *f)
+{
+    if (f->vector >= VEC_IRQ0 && f->vector < VEC_IRQ0 + 16)
+        irq_dispatch(f);
+    else if (f->vector == VEC_SYSCALL)
+        syscall_trap(f);
+    else if (f->vector < 32 && trap_from_user(f))
+        user_exception(f);
+    else if (f->vector < 32)
+        kernel_exception(f);
+    else
+        panic_trap(f, "trap on unexpected vector %u", f->vector);
+}
