@@ -73,7 +73,26 @@ $(BUILD)/tandem.elf: $(BUILD)/tandem.pass1.elf $(BUILD)/ksyms.o
 	  { echo "ksyms: the second link moved the image"; rm -f $@; exit 1; }
 
 # ---- User programs (Multiboot modules) ------------------------------------
-MODULES :=
+# Every user/NAME.c is a program, linked with the runtime in user/lib/ and the
+# shared lib/ at 0x00400000 (user/user.ld).  init is module 0; it starts the
+# others.
+UCFLAGS := -m32 -march=i686 -std=gnu11 -ffreestanding -nostdinc -isystem $(GCC_INCLUDE) \
+           -fno-pic -fno-pie -fno-stack-protector -fno-omit-frame-pointer -mgeneral-regs-only \
+           -O2 -g $(WARNINGS) -Iinclude -Iuser/lib -DTANDEM_USER $(CONFIG_DEFS) -MMD -MP
+USER_PROGRAMS := $(sort $(patsubst user/%.c,%,$(wildcard user/*.c)))
+USER_RUNTIME  := $(patsubst %.c,$(BUILD)/user/%.o,$(wildcard user/lib/*.c) lib/format.c lib/string.c) \
+                 $(patsubst %.asm,$(BUILD)/user/%.o,$(wildcard user/lib/*.asm))
+MODULES := $(addprefix $(BUILD)/user/bin/,$(filter init,$(USER_PROGRAMS)) $(filter-out init,$(USER_PROGRAMS)))
+
+$(BUILD)/user/%.o: %.c $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -c $< -o $@
+$(BUILD)/user/%.o: %.asm $(STAMP)
+	@mkdir -p $(@D)
+	$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
+$(BUILD)/user/bin/%: $(BUILD)/user/user/%.o $(USER_RUNTIME) user/user.ld
+	@mkdir -p $(@D)
+	$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(USER_RUNTIME)
 
 # ---- ISO ------------------------------------------------------------------
 # build/tandem.iso boots the system (menu entry 0, entry 1 runs the tests);

@@ -1,0 +1,18 @@
+/* Error numbers returned (negated) by system calls.  Linux's values. */
+#ifndef TANDEM_UAPI_ERRNO_H
+#define TANDEM_UAPI_ERRNO_H
+
+#define EPERM        1      // not allowed (e.g. replying to a thread not calling you)
+#define ENOENT       2      // no such module
+#define ESRCH        3      // no such thread or process
+#define ENOEXEC      8      // the module is not a valid Tandem ELF executable
+#define EAGAIN      11      // resource temporarily exhausted (threads per process)
+#define ENOMEM      12      // the kernel is out of memory
+#define EFAULT      14      // a pointer argument is not valid user memory
+#define EINVAL      22      // an argument is out of range
+#define EDEADLK     35      // the operation would wait on itself
+#define ENAMETOOLONG 36     // a string argument is longer than allowed
+#define ENOSYS      38      // no such system call
+#define EMSGSIZE    90      // an IPC buffer is larger than IPC_BUF_MAX
+
+#endif

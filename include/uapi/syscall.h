@@ -1,0 +1,78 @@
+/* The Tandem system-call ABI.
+ *
+ * Entry: `int 0x80`, or `sysenter` through the stub in user/lib/syscall.asm.
+ * Number in eax; arguments in ebx, ecx, edx, esi, edi; result in eax
+ * (negative: -errno, see errno.h).  Registers other than eax are preserved,
+ * except the extra IPC outputs below.
+ *
+ * sysenter: the CPU saves no return address, so the caller pushes, in this
+ * order, ebp, edx, ecx and its return address, then sets ebp = esp:
+ *   [ebp + 0] return eip   [ebp + 4] argument ecx   [ebp + 8] argument edx
+ * The kernel returns (sysexit) to [ebp + 0] with esp = ebp + 4.
+ */
+#ifndef TANDEM_UAPI_SYSCALL_H
+#define TANDEM_UAPI_SYSCALL_H
+
+#define SYS_EXIT            1   // (code): ends the whole process; does not return
+#define SYS_THREAD_CREATE   2   // (entry, stack_top, arg): new thread in this process -> tid
+#define SYS_THREAD_EXIT     3   // (code): ends the calling thread; the last one ends the process
+#define SYS_YIELD           4   // (): lets other threads run -> 0
+#define SYS_SLEEP           5   // (ticks): sleeps at least that many timer ticks -> 0
+#define SYS_GETTID          6   // () -> the calling thread's id
+#define SYS_TIME            7   // () -> timer ticks since boot (TICK_HZ per second)
+#define SYS_DEBUG_WRITE     8   // (buf, len): writes to the console, prefixed with the thread -> len
+#define SYS_IPC_SEND        9   // (dest, w0, w1, struct ipc_buf *): waits for dest to receive -> 0
+#define SYS_IPC_RECV        10  // (from or IPC_ANY, -, -, struct ipc_buf *) -> sender; ebx=w0, esi=w1
+#define SYS_IPC_CALL        11  // (dest, w0, w1, struct ipc_buf *): send, then wait for the reply
+                                //   -> 0; ebx=w0, esi=w1 of the reply; reply bytes in the buffer
+#define SYS_IPC_REPLY       12  // (caller, w0, w1, struct ipc_buf *): answers a thread in ipc_call -> 0
+#define SYS_KFAST_STATS     13  // (struct kfast_stats *): the calling thread's arena figures -> 0
+#define SYS_SPAWN           14  // (module index): starts a process from a boot module -> pid
+#define SYS_WAIT            15  // (pid): waits for the process to end -> its exit code
+#define SYS_MODULE_NAME     16  // (index, buf, cap): copies a module's name -> its length
+#define SYS_SYSINFO         17  // (struct sysinfo *): kernel-wide figures -> 0
+#define SYS_COUNT           18
+
+#define TICK_HZ             100
+
+#define IPC_ANY             0       // ipc_recv from any sender
+#define IPC_BUF_MAX         512     // largest IPC buffer, in bytes
+#define DEBUG_WRITE_MAX     1024    // largest debug_write, in bytes
+#define THREADS_PER_PROCESS 16
+
+// An optional IPC payload.  The sender's len bytes of data are copied to the
+// receiver's data (at most its cap; more is -EMSGSIZE for the sender); on
+// return the receiver's len holds the bytes received.
+struct ipc_buf {
+    void *data;
+    unsigned len;
+    unsigned cap;
+};
+
+// SYS_SYSINFO: what user programs (init, the tests, the fuzzer) may see.
+struct sysinfo {
+    unsigned test_mode;         // 1: the kernel was booted with `test`
+    unsigned module_count;
+    unsigned ticks;
+    unsigned frames_free;
+    unsigned heap_live_blocks;
+    unsigned heap_bytes_in_use;
+    unsigned threads;           // live threads, kernel threads included
+    unsigned processes;
+    unsigned kernel_suites;     // top-level KTAP results the kernel printed (test mode)
+};
+
+// SYS_KFAST_STATS: the calling thread's scratch arena (see include/kfast.h).
+struct kfast_stats {
+    unsigned block_size;        // KSTACK_SIZE
+    unsigned in_use;            // arena bytes in use now (0 at every entry from ring 3)
+    unsigned peak;              // most arena bytes in use at once
+    unsigned allocations;       // kfastmalloc calls that succeeded
+    unsigned spills;            // allocations served from heap chunks
+    unsigned refusals;          // allocations refused (strict mode, or no memory)
+    unsigned resets;            // returns to user mode that emptied the arena
+    unsigned stack_low_water;   // fewest untouched bytes ever left between arena and stack
+    unsigned collisions;        // canary breaks detected
+};
+
+#endif
