@@ -20,6 +20,10 @@ FUZZ_TIME    ?= 60
 
 .SECONDEXPANSION:
 BUILD := build
+# V=1 shows every command; by default each step prints one short line.
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+say = $(if $(filter 1,$(V)),,@printf '  %-6s %s\n' $(1) $(2))
 DEBUG := $(if $(filter 1,$(RELEASE)),0,1)
 
 CC      := gcc
@@ -51,24 +55,28 @@ KERNEL_OBJ := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/ke
 
 $(BUILD)/kernel/%.o: %.c $(STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(KCFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 
 $(BUILD)/kernel/%.o: %.asm $(STAMP)
 	@mkdir -p $(@D)
-	$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
+	$(call say,NASM,$<)
+	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
 
 # Two link passes: the first with an empty symbol table, whose symbols fill
 # the second.  .ksyms is last in linker.ld, so no other address moves.
 $(BUILD)/ksyms-empty.c: tools/gen_ksyms.py
-	$(PYTHON) tools/gen_ksyms.py < /dev/null > $@
+	$(Q)$(PYTHON) tools/gen_ksyms.py < /dev/null > $@
 $(BUILD)/tandem.pass1.elf: $(KERNEL_OBJ) $(BUILD)/ksyms-empty.o linker.ld
-	$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/ksyms-empty.o
+	$(call say,LD,$@)
+	$(Q)$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/ksyms-empty.o
 $(BUILD)/ksyms.c: $(BUILD)/tandem.pass1.elf tools/gen_ksyms.py
-	nm -n $< | $(PYTHON) tools/gen_ksyms.py > $@
-$(BUILD)/ksyms.o $(BUILD)/ksyms-empty.o: %.o: %.c
-	$(CC) $(KCFLAGS) -c $< -o $@
+	$(Q)nm -n $< | $(PYTHON) tools/gen_ksyms.py > $@
+$(BUILD)/ksyms.o $(BUILD)/ksyms-empty.o: %.o: %.c $(STAMP)
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 $(BUILD)/tandem.elf: $(BUILD)/tandem.pass1.elf $(BUILD)/ksyms.o
-	$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/ksyms.o
+	$(call say,LD,$@)
+	$(Q)$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/ksyms.o
 	@[ "$$(nm $@ | grep ' __ksyms_start$$')" = "$$(nm $< | grep ' __ksyms_start$$')" ] || \
 	  { echo "ksyms: the second link moved the image"; rm -f $@; exit 1; }
 
@@ -86,24 +94,28 @@ MODULES := $(addprefix $(BUILD)/user/bin/,$(filter init,$(USER_PROGRAMS)) $(filt
 
 $(BUILD)/user/%.o: %.c $(STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(UCFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(UCFLAGS) -c $< -o $@
 $(BUILD)/user/%.o: %.asm $(STAMP)
 	@mkdir -p $(@D)
-	$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
+	$(call say,NASM,$<)
+	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
 $(BUILD)/user/bin/%: $(BUILD)/user/user/%.o $(USER_RUNTIME) user/user.ld
 	@mkdir -p $(@D)
-	$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(USER_RUNTIME)
+	$(call say,LD,$@)
+	$(Q)$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(USER_RUNTIME)
 
 # ---- ISO ------------------------------------------------------------------
 # build/tandem.iso boots the system (menu entry 0, entry 1 runs the tests);
 # build/tandem-test.iso is the same image with entry 1 as its default.
 define make_iso
 	@rm -rf $(BUILD)/$(1) && mkdir -p $(BUILD)/$(1)/boot/grub
-	cp $(BUILD)/tandem.elf $(MODULES) $(BUILD)/$(1)/boot/
-	sed -e 's/@DEFAULT@/$(2)/' -e 's/@TIMEOUT@/$(3)/' \
+	$(call say,ISO,$@)
+	$(Q)cp $(BUILD)/tandem.elf $(MODULES) $(BUILD)/$(1)/boot/
+	$(Q)sed -e 's/@DEFAULT@/$(2)/' -e 's/@TIMEOUT@/$(3)/' \
 	    -e 's|@MODULES@|$(foreach m,$(MODULES),    module /boot/$(notdir $(m)) $(basename $(notdir $(m)))\n)|' \
 	    iso/grub.cfg.in > $(BUILD)/$(1)/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $(BUILD)/$(1) 2> $(BUILD)/$(1).log || { cat $(BUILD)/$(1).log; exit 1; }
+	$(Q)grub-mkrescue -o $@ $(BUILD)/$(1) 2> $(BUILD)/$(1).log || { cat $(BUILD)/$(1).log; exit 1; }
 endef
 
 $(BUILD)/tandem.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in
@@ -120,7 +132,8 @@ HOST_CFLAGS := -std=gnu11 -g -O1 $(WARNINGS) -fsanitize=address,undefined \
 
 $(BUILD)/host/%_test: tests/host/%_test.c tests/host/%.srcs $$(shell cat tests/host/$$*.srcs 2>/dev/null) $(wildcard include/*.h include/*/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) $(shell cat tests/host/$*.flags 2>/dev/null) $< $(shell cat tests/host/$*.srcs) -lcmocka -o $@
+	$(call say,HOSTCC,$@)
+	$(Q)$(CC) $(HOST_CFLAGS) $(shell cat tests/host/$*.flags 2>/dev/null) $< $(shell cat tests/host/$*.srcs) -lcmocka -o $@
 
 # ---- Fuzz targets (libFuzzer, clang) ---------------------------------------
 FUZZ_TARGETS := $(patsubst tests/fuzz/%_fuzz.c,%,$(wildcard tests/fuzz/*_fuzz.c))
@@ -128,7 +141,8 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -DHOST_TEST
 
 $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $$(shell cat tests/fuzz/$$*.srcs 2>/dev/null) $(wildcard include/*.h include/*/*.h)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) $< $(shell cat tests/fuzz/$*.srcs) -o $@
+	$(call say,FUZZCC,$@)
+	$(Q)clang $(FUZZ_CFLAGS) $< $(shell cat tests/fuzz/$*.srcs) -o $@
 
 # ---- Targets ----------------------------------------------------------------
 .PHONY: all iso run test check host-tests fuzz deps clean help

@@ -13,6 +13,11 @@ NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
 // Same, for a trap the kernel cannot handle: the report shows the frame.
 NORETURN void panic_trap(const struct trap_frame *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
+// Stops a boot that cannot go on for a reason outside the kernel (too little
+// memory): prints the message alone, then halts (in test mode: exits QEMU
+// with the failure status).  No register dump: nothing is broken.
+NORETURN void boot_stop(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
 // Checks an invariant that must hold whatever the input; panics naming it.
 #define KASSERT(cond) \
     do { if (unlikely(!(cond))) panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); } while (0)

@@ -3,8 +3,11 @@
 #include "config.h"
 #include "console.h"
 #include "gdt.h"
+#include "kmalloc.h"
 #include "kprintf.h"
 #include "ktest.h"
+#include "mm/frame.h"
+#include "mm/paging.h"
 #include "qemu.h"
 #include "timer.h"
 #include "trap.h"
@@ -40,6 +43,15 @@ boot_summary(void)
         kprintf("    %016llx-%016llx %s\n", r->base, r->base + r->length - 1,
                 r->type == 1 ? "usable" : "reserved");
     }
+    struct frame_counts fc;
+    frame_counts(&fc);
+    kprintf("  frames: %u total, %u free, %u reserved, %u ignored above the direct map\n",
+            fc.total, fc.free, fc.reserved, fc.ignored);
+    struct heap_stats hs;
+    kheap_stats(&hs);
+    kprintf("  heap: %zu bytes in use (peak %zu) in %zu blocks, %llu allocations, %llu frees, "
+            "%llu failures, heap size %zu\n", hs.in_use, hs.peak_in_use, hs.live_blocks,
+            hs.allocs, hs.frees, hs.failures, hs.heap_size);
     kprintf("  modules: %u\n", g_boot.module_count);
     for (unsigned i = 0; i < g_boot.module_count; i++)
         kprintf("    %08x-%08x %s\n", g_boot.modules[i].start, g_boot.modules[i].end,
@@ -57,6 +69,10 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
         halt_forever();
     }
     multiboot_read(multiboot_phys);
+    paging_init();
+    frame_init();
+    paging_init_heap();
+    kheap_init();
     gdt_init();
     idt_init();
     pic_init();

@@ -71,6 +71,23 @@ boot_parse_cmdline(struct boot_info *b)
     }
 }
 
+// A module's name is the last path component of the last word of its
+// command line: GRUB gives "init" for `module /boot/init init`, QEMU's
+// -initrd gives "build/user/bin/init init" or just the path.
+static void
+module_name(char *dst, const char *cmdline)
+{
+    const char *word = cmdline, *end = cmdline + strlen(cmdline);
+    while (end > cmdline && end[-1] == ' ')
+        end--;
+    for (const char *p = cmdline; p < end; p++)
+        if (*p == ' ' || *p == '/')
+            word = p + 1;
+    size_t n = (size_t)(end - word) < BOOT_NAME_MAX - 1 ? (size_t)(end - word) : BOOT_NAME_MAX - 1;
+    memcpy(dst, word, n);
+    dst[n] = '\0';
+}
+
 static void
 span_add(uint32_t start, uint32_t len)
 {
@@ -109,8 +126,7 @@ multiboot_read(uint32_t phys)
             struct boot_module *m = &g_boot.modules[i];
             m->start = mods[i].mod_start;
             m->end = mods[i].mod_end;
-            const char *name = mods[i].string ? P2V(mods[i].string) : "";
-            strlcpy(m->name, name, sizeof(m->name));
+            module_name(m->name, mods[i].string ? P2V(mods[i].string) : "");
         }
         g_boot.module_count = count;
     }

@@ -44,7 +44,7 @@ NORETURN static void
 halt_forever(void)
 {
     if (g_boot.test_mode) {
-        kprintf("# kernel panic: the self-tests stop here\n");
+        kprintf("# the kernel stopped: the self-tests end here\n");
         qemu_exit(QEMU_EXIT_FAIL);
     }
     cli();
@@ -86,5 +86,17 @@ panic_trap(const struct trap_frame *f, const char *fmt, ...)
     va_end(ap);
     trap_report("trap", f);
     backtrace(f->ebp);
+    halt_forever();
+}
+
+void
+boot_stop(const char *fmt, ...)
+{
+    va_list ap;
+    kprintf("\nTandem cannot run: ");
+    va_start(ap, fmt);
+    kvprintf(fmt, ap);
+    va_end(ap);
+    kprintf("\nHalting.\n");
     halt_forever();
 }

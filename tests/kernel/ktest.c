@@ -165,6 +165,21 @@ ktest_suite_end(unsigned first)
     return end;
 }
 
+void ktest_baseline_take(void);
+bool ktest_baseline_check(void);
+
+// The last top-level result of a full run: the suites together leaked nothing.
+static bool
+ktest_run_leak_check(unsigned index)
+{
+    kprintf("  KTAP version 1\n  # Subtest: leaks\n  1..1\n");
+    s_failed = false;
+    ktest_baseline_check();
+    kprintf("  %sok 1 counters_back_to_baseline\n%sok %u leaks\n", s_failed ? "not " : "",
+            s_failed ? "not " : "", index);
+    return !s_failed;
+}
+
 bool
 ktest_run(const char *suite)
 {
@@ -182,7 +197,8 @@ ktest_run(const char *suite)
         kprintf("\n1..1\nnot ok 1 %s # unknown suite\n", suite);
         return false;
     }
-    kprintf("1..%u\n", planned);
+    kprintf("1..%u\n", planned + all);
+    ktest_baseline_take();
     bool ok = true;
     unsigned index = 0;
     for (unsigned i = 0, end; i < s_count; i = end) {
@@ -190,5 +206,7 @@ ktest_run(const char *suite)
         if (all || strcmp(s_sorted[i]->suite, suite) == 0)
             ok &= ktest_run_suite(++index, i, end - i);
     }
+    if (all)
+        ok &= ktest_run_leak_check(++index);
     return ok;
 }

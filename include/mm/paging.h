@@ -1,0 +1,66 @@
+/* Virtual memory: address spaces, page mappings, the kernel's layout.
+ *
+ *   0x00000000-0x003FFFFF  never mapped (NULL and small-offset accesses fault)
+ *   0x00400000-0xBFFFFFFF  user space, per address space
+ *   0xC0000000-0xEFFFFFFF  direct map of physical memory (KERNEL_VMA + phys),
+ *                          with the kernel image at 0xC0100000
+ *   0xF0000000-0xF7FFFFFF  kernel heap, mapped page by page as it grows
+ *
+ * The kernel half is the same in every address space: its page directory
+ * entries are copied when an address space is made, and every kernel page
+ * table is allocated at boot, so they never need to be synchronised.
+ */
+#ifndef TANDEM_MM_PAGING_H
+#define TANDEM_MM_PAGING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "config.h"
+
+#define USER_BASE       0x00400000u
+#define USER_TOP        KERNEL_VMA          // first address above user space
+#define HEAP_BASE       0xF0000000u
+#define HEAP_LIMIT      0xF8000000u
+
+#define PTE_PRESENT     0x001u
+#define PTE_WRITABLE    0x002u
+#define PTE_USER        0x004u
+#define PDE_LARGE       0x080u              // 4 MiB page (CR4.PSE)
+#define PTE_ADDR_MASK   0xFFFFF000u
+
+// Flags for vm_map and vm_query.
+#define VM_WRITE        PTE_WRITABLE
+#define VM_USER         PTE_USER
+
+struct addrspace {
+    uint32_t *pd;               // the page directory, through the direct map
+    uintptr_t pd_phys;          // what goes in CR3
+};
+
+extern struct addrspace g_kernel_space;
+
+// Builds the kernel's page tables (direct map, read-only text) and switches
+// to them.  Runs before frame_init: it allocates nothing.
+void paging_init(void);
+// Allocates the heap region's page tables; runs right after frame_init.
+void paging_init_heap(void);
+
+// A new address space with the kernel half and an empty user half; NULL if
+// memory is short.
+struct addrspace *as_create(void);
+// Frees the page directory, the user page tables and every frame mapped in
+// the user half (an address space owns the frames mapped into it).
+void as_destroy(struct addrspace *as);
+void as_activate(struct addrspace *as);
+struct addrspace *as_current(void);
+
+// Maps the page at va to the frame at pa.  User mappings (VM_USER) must lie
+// in user space, kernel mappings in the heap region.  0, -EINVAL (unaligned,
+// wrong region, already mapped) or -ENOMEM (no frame for a page table).
+int vm_map(struct addrspace *as, uintptr_t va, uintptr_t pa, uint32_t flags);
+// Removes the mapping of va and returns the frame it mapped (0 if none).
+uintptr_t vm_unmap(struct addrspace *as, uintptr_t va);
+// True if va is mapped; then *pa (the byte's physical address) and *flags.
+bool vm_query(struct addrspace *as, uintptr_t va, uintptr_t *pa, uint32_t *flags);
+
+#endif

@@ -1,0 +1,124 @@
+// kmalloc and friends: kernel/mm/heap.c over the heap region of paging.h.
+#include "kmalloc.h"
+#include "kprintf.h"
+#include "ksyms.h"
+#include "mm/frame.h"
+#include "mm/paging.h"
+#include "panic.h"
+#include "x86.h"
+
+#define HEAP_GROW_MIN   (16u * 1024)    // grow in steps of at least this
+
+static struct heap s_heap;
+static uintptr_t s_heap_end = HEAP_BASE;    // first unmapped heap address
+
+// Maps fresh frames at the end of the heap region, so that every grow is
+// contiguous with the last.  All or nothing: on failure it unmaps what it
+// mapped and returns NULL.
+static void *
+kheap_grow(void *ctx, size_t min_bytes, size_t *got)
+{
+    (void)ctx;
+    size_t bytes = ALIGN_UP(min_bytes < HEAP_GROW_MIN ? HEAP_GROW_MIN : min_bytes, PAGE_SIZE);
+    if (min_bytes > HEAP_LIMIT - HEAP_BASE || bytes > HEAP_LIMIT - s_heap_end)
+        return NULL;
+    uintptr_t start = s_heap_end, va;
+    for (va = start; va < start + bytes; va += PAGE_SIZE) {
+        uintptr_t pa = frame_alloc();
+        if (!pa || vm_map(&g_kernel_space, va, pa, VM_WRITE) != 0) {
+            if (pa)
+                frame_free(pa);
+            while (va > start) {
+                va -= PAGE_SIZE;
+                frame_free(vm_unmap(&g_kernel_space, va));
+            }
+            return NULL;
+        }
+    }
+    s_heap_end = start + bytes;
+    *got = bytes;
+    return (void *)start;
+}
+
+static const char *
+sym_or_unknown(uintptr_t addr)
+{
+    const char *s = addr ? ksym_lookup(addr, NULL) : NULL;
+    return s ? s : "?";
+}
+
+static const char *const s_fault_names[] = {
+    [HEAP_BAD_POINTER] = "free of a pointer the heap never returned",
+    [HEAP_DOUBLE_FREE] = "double free",
+    [HEAP_BAD_HEADER] = "block header overwritten",
+    [HEAP_REDZONE_BEFORE] = "red zone before the block overwritten",
+    [HEAP_REDZONE_AFTER] = "red zone after the block overwritten",
+    [HEAP_BAD_FREE_LIST] = "free lists damaged",
+    [HEAP_BAD_STATS] = "statistics disagree with the blocks",
+};
+
+NORETURN static void
+kheap_corrupt(void *ctx, const struct heap_report *r)
+{
+    (void)ctx;
+    panic("heap: %s: pointer %p, size %zu, caller %#lx <%s>, allocated by %#lx <%s>",
+          s_fault_names[r->what], r->ptr, r->size, (unsigned long)r->caller,
+          sym_or_unknown(r->caller), (unsigned long)r->owner, sym_or_unknown(r->owner));
+}
+
+void
+kheap_init(void)
+{
+    heap_init(&s_heap, kheap_grow, kheap_corrupt, NULL);
+}
+
+// The heap is not reentrant; an interrupt handler may allocate (an arena
+// spill), so every entry point holds interrupts off.
+#define WITH_IRQS_OFF(expr)                 \
+    ({                                      \
+        uint32_t flags_ = irq_save();       \
+        __typeof__(expr) r_ = (expr);       \
+        irq_restore(flags_);                \
+        r_;                                 \
+    })
+
+void *kmalloc(size_t size) { return WITH_IRQS_OFF(heap_alloc(&s_heap, size, CALLER_ADDR)); }
+void *kzalloc(size_t size) { return WITH_IRQS_OFF(heap_zalloc(&s_heap, size, CALLER_ADDR)); }
+void *kcalloc(size_t n, size_t size) { return WITH_IRQS_OFF(heap_calloc(&s_heap, n, size, CALLER_ADDR)); }
+void *krealloc(void *p, size_t size) { return WITH_IRQS_OFF(heap_realloc(&s_heap, p, size, CALLER_ADDR)); }
+
+void *
+kmalloc_aligned(size_t size, size_t align)
+{
+    return WITH_IRQS_OFF(heap_alloc_aligned(&s_heap, size, align, CALLER_ADDR));
+}
+
+void
+kfree(void *ptr)
+{
+    uint32_t flags = irq_save();
+    heap_free(&s_heap, ptr, CALLER_ADDR);
+    irq_restore(flags);
+}
+
+void
+kheap_stats(struct heap_stats *out)
+{
+    uint32_t flags = irq_save();
+    heap_stats(&s_heap, out);
+    irq_restore(flags);
+}
+
+static void
+kheap_print_problem(void *arg, const struct heap_report *r)
+{
+    (void)arg;
+    kprintf("heap check: %s at %p (size %zu, allocated by <%s>)\n", s_fault_names[r->what],
+            r->ptr, r->size, sym_or_unknown(r->owner));
+}
+
+size_t
+kheap_check(void)
+{
+    return WITH_IRQS_OFF(heap_check(&s_heap, kheap_print_problem, NULL));
+}

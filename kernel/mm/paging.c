@@ -1,0 +1,206 @@
+// Page tables: the kernel's own, and one page directory per address space.
+//
+// The direct map uses 4 MiB pages (one directory entry each) except for the
+// first 4 MiB, which holds the kernel image and uses a 4 KiB table so that
+// text and read-only data can be mapped read-only.  Both that table and the
+// kernel directory live in .bss, so paging_init needs no allocator: the
+// frame allocator starts after it, when every frame is reachable.
+#include <stddef.h>
+#include "boot.h"
+#include "lib/string.h"
+#include "mm/frame.h"
+#include "kmalloc.h"
+#include "mm/paging.h"
+#include "panic.h"
+#include "uapi/errno.h"
+#include "x86.h"
+
+#define PD_INDEX(va)    ((uint32_t)(va) >> 22)
+#define PT_INDEX(va)    (((uint32_t)(va) >> 12) & 0x3FF)
+#define KERNEL_PDE_FIRST PD_INDEX(KERNEL_VMA)
+#define CR4_PSE         (1u << 4)
+
+static uint32_t s_kernel_pd[1024] ALIGNED(PAGE_SIZE);
+static uint32_t s_kernel_low_pt[1024] ALIGNED(PAGE_SIZE);   // phys 0-4 MiB
+struct addrspace g_kernel_space;
+static struct addrspace *s_current = &g_kernel_space;
+
+extern char __text_start[], __rodata_end[], __kernel_end[];
+
+void
+paging_init(void)
+{
+    uint64_t top = 0;
+    for (unsigned i = 0; i < g_boot.region_count; i++)
+        if (g_boot.regions[i].type == 1 && g_boot.regions[i].base + g_boot.regions[i].length > top)
+            top = g_boot.regions[i].base + g_boot.regions[i].length;
+    if (top > DIRECT_MAP_LIMIT)
+        top = DIRECT_MAP_LIMIT;
+    if (V2P(__kernel_end) > (4u << 20))
+        panic("paging_init: kernel image ends at %#lx, past the first 4 MiB table",
+              (unsigned long)V2P(__kernel_end));
+
+    uintptr_t ro_start = V2P(__text_start), ro_end = V2P(__rodata_end);
+    for (uint32_t i = 0; i < 1024; i++) {
+        uintptr_t pa = (uintptr_t)i << 12;
+        bool read_only = pa >= ro_start && pa < ro_end;
+        s_kernel_low_pt[i] = pa | PTE_PRESENT | (read_only ? 0 : PTE_WRITABLE);
+    }
+    s_kernel_pd[KERNEL_PDE_FIRST] = V2P(s_kernel_low_pt) | PTE_PRESENT | PTE_WRITABLE;
+    for (uint32_t pa = 4u << 20; pa < top; pa += 4u << 20)
+        s_kernel_pd[KERNEL_PDE_FIRST + (pa >> 22)] = pa | PDE_LARGE | PTE_PRESENT | PTE_WRITABLE;
+
+    g_kernel_space.pd = s_kernel_pd;
+    g_kernel_space.pd_phys = V2P(s_kernel_pd);
+    write_cr4(read_cr4() | CR4_PSE);
+    write_cr3(g_kernel_space.pd_phys);      // the identity map of boot is gone
+}
+
+// Returns a zeroed frame for a page table or directory, or 0.
+static uintptr_t
+table_alloc(void)
+{
+    uintptr_t pa = frame_alloc();
+    if (pa)
+        memset(P2V(pa), 0, PAGE_SIZE);
+    return pa;
+}
+
+void
+paging_init_heap(void)
+{
+    for (uintptr_t va = HEAP_BASE; va < HEAP_LIMIT; va += 4u << 20) {
+        uintptr_t pt = table_alloc();
+        if (!pt)
+            panic("paging_init_heap: no frame for the heap page table at %#lx", (unsigned long)va);
+        s_kernel_pd[PD_INDEX(va)] = pt | PTE_PRESENT | PTE_WRITABLE;
+    }
+}
+
+struct addrspace *
+as_create(void)
+{
+    struct addrspace *as = kmalloc(sizeof(*as));
+    if (!as)
+        return NULL;
+    as->pd_phys = table_alloc();
+    if (!as->pd_phys) {
+        kfree(as);
+        return NULL;
+    }
+    as->pd = P2V(as->pd_phys);
+    memcpy(&as->pd[KERNEL_PDE_FIRST], &s_kernel_pd[KERNEL_PDE_FIRST],
+           (1024 - KERNEL_PDE_FIRST) * sizeof(uint32_t));
+    return as;
+}
+
+void
+as_destroy(struct addrspace *as)
+{
+    KASSERT(as != &g_kernel_space && as != s_current);
+    for (uint32_t i = 0; i < KERNEL_PDE_FIRST; i++) {
+        if (!(as->pd[i] & PTE_PRESENT))
+            continue;
+        uint32_t *pt = P2V(as->pd[i] & PTE_ADDR_MASK);
+        for (uint32_t j = 0; j < 1024; j++)
+            if (pt[j] & PTE_PRESENT)
+                frame_free(pt[j] & PTE_ADDR_MASK);
+        frame_free(as->pd[i] & PTE_ADDR_MASK);
+    }
+    frame_free(as->pd_phys);
+    kfree(as);
+}
+
+void
+as_activate(struct addrspace *as)
+{
+    if (as != s_current) {
+        s_current = as;
+        write_cr3(as->pd_phys);
+    }
+}
+
+struct addrspace *
+as_current(void)
+{
+    return s_current;
+}
+
+// The page-table entry for va, or NULL if its table does not exist (and,
+// with create, cannot be made).  4 MiB direct-map pages have no entry.
+static uint32_t *
+pte_find(struct addrspace *as, uintptr_t va, bool create)
+{
+    uint32_t *pde = &as->pd[PD_INDEX(va)];
+    if (*pde & PDE_LARGE)
+        return NULL;
+    if (!(*pde & PTE_PRESENT)) {
+        if (!create || va >= USER_TOP)
+            return NULL;
+        uintptr_t pt = table_alloc();
+        if (!pt)
+            return NULL;
+        // The directory entry allows everything; the page entries decide.
+        *pde = pt | PTE_PRESENT | PTE_WRITABLE | PTE_USER;
+    }
+    return (uint32_t *)P2V(*pde & PTE_ADDR_MASK) + PT_INDEX(va);
+}
+
+int
+vm_map(struct addrspace *as, uintptr_t va, uintptr_t pa, uint32_t flags)
+{
+    if ((va | pa) & (PAGE_SIZE - 1))
+        return -EINVAL;
+    if (flags & VM_USER) {
+        if (va < USER_BASE || va >= USER_TOP)
+            return -EINVAL;
+    } else if (va < HEAP_BASE || va >= HEAP_LIMIT) {
+        return -EINVAL;
+    }
+    uint32_t *pte = pte_find(as, va, true);
+    if (!pte)
+        return -ENOMEM;
+    if (*pte & PTE_PRESENT)
+        return -EINVAL;
+    *pte = pa | PTE_PRESENT | (flags & (VM_WRITE | VM_USER));
+    // A new mapping needs no flush: the TLB caches no not-present entries.
+    return 0;
+}
+
+uintptr_t
+vm_unmap(struct addrspace *as, uintptr_t va)
+{
+    uint32_t *pte = pte_find(as, va, false);
+    if (!pte || !(*pte & PTE_PRESENT))
+        return 0;
+    uintptr_t pa = *pte & PTE_ADDR_MASK;
+    *pte = 0;
+    // Kernel-half tables are shared, so the current TLB may hold it either way.
+    if (as == s_current || va >= KERNEL_VMA)
+        invlpg(va);
+    return pa;
+}
+
+bool
+vm_query(struct addrspace *as, uintptr_t va, uintptr_t *pa, uint32_t *flags)
+{
+    uint32_t pde = as->pd[PD_INDEX(va)];
+    if (!(pde & PTE_PRESENT))
+        return false;
+    uint32_t entry;
+    uintptr_t base;
+    if (pde & PDE_LARGE) {
+        entry = pde;
+        base = (pde & 0xFFC00000u) | (va & 0x3FFFFF);
+    } else {
+        entry = *((uint32_t *)P2V(pde & PTE_ADDR_MASK) + PT_INDEX(va));
+        if (!(entry & PTE_PRESENT))
+            return false;
+        base = (entry & PTE_ADDR_MASK) | (va & 0xFFF);
+    }
+    if (pa)
+        *pa = base;
+    if (flags)
+        *flags = entry & (PTE_WRITABLE | PTE_USER);
+    return true;
+}
