@@ -70,7 +70,14 @@ void ktest_fail(const char *file, int line, bool fatal, const char *fmt, ...) PR
 #define KASSERT_NOT_NULL(p) KT_UINT_(KT_NE, (uintptr_t)(p), 0, true)
 
 // Runs the suite named suite (every suite if it is empty) and prints KTAP;
-// returns true if every test passed.
-bool ktest_run(const char *suite);
+// the plan counts extra more top-level results that others print later
+// (user-space test programs).  Returns true if every test passed.
+bool ktest_run(const char *suite, unsigned extra);
+// Top-level results printed so far.
+extern unsigned g_ktest_top_level_results;
+// Records the frame and heap counters that a leak check compares against.
+void ktest_baseline_take(void);
+// Prints a one-test suite that passes if the counters are back at the baseline.
+bool ktest_leak_suite(const char *name);
 
 #endif

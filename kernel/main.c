@@ -8,6 +8,9 @@
 #include "ktest.h"
 #include "mm/frame.h"
 #include "mm/paging.h"
+#include "process.h"
+#include "thread.h"
+#include "lib/string.h"
 #include "qemu.h"
 #include "timer.h"
 #include "trap.h"
@@ -58,10 +61,58 @@ boot_summary(void)
                 g_boot.modules[i].name);
 }
 
+void sysenter_init(void);
+
+// Counts the boot modules that are user-space test programs (test_*).
+static unsigned
+user_test_count(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < g_boot.module_count; i++)
+        n += strncmp(g_boot.modules[i].name, "test_", 5) == 0;
+    return n;
+}
+
+// Starts init (module 0) and waits for it; returns its exit code.
+static int
+run_init(void)
+{
+    if (g_boot.module_count == 0) {
+        kprintf("No modules: nothing to start.\n");
+        return 0;
+    }
+    int err;
+    struct process *init = process_spawn(0, NULL, &err);
+    if (!init) {
+        kprintf("init: could not start module 0 (%s): error %d\n", g_boot.modules[0].name, err);
+        return err;
+    }
+    return process_wait(init);
+}
+
+// Test mode: the kernel's suites, then the user-space tests through init,
+// then QEMU exits with the verdict.
+NORETURN static void
+run_tests(void)
+{
+    bool all = g_boot.test_suite[0] == '\0';
+    unsigned user_tests = all ? user_test_count() : 0;
+    bool ok = ktest_run(g_boot.test_suite, user_tests ? user_tests + 1 : 0);
+    if (user_tests) {
+        ktest_baseline_take();
+        int code = run_init();
+        g_ktest_top_level_results += user_tests;
+        ok &= code == 0;
+        ok &= ktest_leak_suite("user_leaks");
+    }
+    qemu_exit(ok ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
+}
+
 void
 kmain(uint32_t magic, uint32_t multiboot_phys)
 {
     console_init();
+    thread_init_boot();
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
         kprintf("Tandem: not started by a Multiboot boot loader: eax is %08x, expected %08x.\n"
                 "Boot the ISO with GRUB, or use qemu-system-i386 -kernel. Halting.\n",
@@ -77,14 +128,16 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     idt_init();
     pic_init();
     timer_init();
+    sysenter_init();
+    sched_init();
     boot_summary();
     sti();
 
-    if (g_boot.test_mode) {
-        bool ok = ktest_run(g_boot.test_suite);
-        qemu_exit(ok ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
-    }
+    if (g_boot.test_mode)
+        run_tests();
     kprintf("Tandem is up. Quit QEMU with Ctrl-A X.\n");
+    int code = run_init();
+    kprintf("init exited with code %d; the system is idle.\n", code);
     for (;;)
-        hlt();
+        thread_sleep(1000);
 }

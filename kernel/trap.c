@@ -1,14 +1,16 @@
 // Trap dispatch and exception reports.
 #include "extable.h"
+#include "kfast.h"
 #include "kprintf.h"
 #include "ksyms.h"
 #include "panic.h"
+#include "thread.h"
 #include "trap.h"
 #include "x86.h"
 
 void irq_dispatch(struct trap_frame *f);
 void syscall_trap(struct trap_frame *f);
-void user_exception(struct trap_frame *f);
+void exit_to_user(struct trap_frame *f);
 
 static const char *const s_vector_names[32] = {
     "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -97,17 +99,58 @@ kernel_exception(struct trap_frame *f)
     panic_trap(f, "unhandled %s in the kernel at eip %08x", trap_vector_name(f->vector), f->eip);
 }
 
-void
-trap_dispatch(struct trap_frame *f)
+// An exception in ring 3 ends only the thread that raised it.
+static void
+user_exception(struct trap_frame *f)
+{
+    struct thread *t = g_current;
+    kprintf("thread %u (%s) killed: %s at eip %08x", t->tid, t->name,
+            trap_vector_name(f->vector), f->eip);
+    if (f->vector == VEC_PF)
+        kprintf(", address %08x", read_cr2());
+    kprintf("\n");
+    t->killed = true;
+    t->exit_code = 128 + (int)f->vector;
+}
+
+static void
+trap_handle(struct trap_frame *f)
 {
     if (f->vector >= VEC_IRQ0 && f->vector < VEC_IRQ0 + 16)
         irq_dispatch(f);
-    else if (f->vector == VEC_SYSCALL)
+    else if (f->vector == VEC_SYSCALL && trap_from_user(f))
         syscall_trap(f);
     else if (f->vector < 32 && trap_from_user(f))
         user_exception(f);
     else if (f->vector < 32)
         kernel_exception(f);
     else
-        panic_trap(f, "trap on unexpected vector %u", f->vector);
+        panic_trap(f, "trap on unexpected vector %u from %s mode", f->vector,
+                   trap_from_user(f) ? "user" : "kernel");
+}
+
+void
+trap_dispatch(struct trap_frame *f)
+{
+    if (trap_from_user(f)) {
+        g_current->kernel_entries++;
+        trap_handle(f);
+        exit_to_user(f);
+        return;
+    }
+    // An entry from kernel mode nests inside kernel code that may be using
+    // the arena - even halfway through a kfastmalloc.  Marking here and
+    // releasing to the mark on the way out gives the handler its own scope:
+    // whatever it allocates is gone when it returns, and top, the canary and
+    // the spill chain are back exactly as the interrupted code left them.
+    // One CPU and interrupt gates (IF off in handlers) make this race-free:
+    // nothing else runs between the mark, the handler and the release, and
+    // the fast path's only read-modify-write is a single `incl`.
+    kfast_check(g_current);     // the canary, at every nested entry too
+    kfast_mark_t scope = kfast_mark();
+    trap_handle(f);
+    kfast_release(scope);
+    // A kernel thread interrupted with interrupts on is at a safe point.
+    if (g_need_resched && (f->eflags & EFLAGS_IF))
+        schedule();
 }

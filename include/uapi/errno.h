@@ -5,6 +5,7 @@
 #define EPERM        1      // not allowed (e.g. replying to a thread not calling you)
 #define ENOENT       2      // no such module
 #define ESRCH        3      // no such thread or process
+#define EINTR        4      // a wait was cut short (the thread is being killed)
 #define ENOEXEC      8      // the module is not a valid Tandem ELF executable
 #define EAGAIN      11      // resource temporarily exhausted (threads per process)
 #define ENOMEM      12      // the kernel is out of memory

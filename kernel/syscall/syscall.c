@@ -1,17 +1,36 @@
-// System call entry (int 0x80).  Placeholder until user mode exists.
-#include "panic.h"
+// System call dispatch: the number in eax picks a handler from the table.
+// Handlers read their arguments from the trap frame (ebx, ecx, edx, esi,
+// edi) and return the result for eax; IPC handlers also set ebx and esi.
+#include <stddef.h>
+#include "syscall.h"
 #include "trap.h"
+#include "uapi/errno.h"
+#include "uapi/syscall.h"
 
-#define ENOSYS 38
+static syscall_fn const s_table[SYS_COUNT] = {
+    [SYS_EXIT] = sys_exit,
+    [SYS_THREAD_CREATE] = sys_thread_create,
+    [SYS_THREAD_EXIT] = sys_thread_exit,
+    [SYS_YIELD] = sys_yield,
+    [SYS_SLEEP] = sys_sleep,
+    [SYS_GETTID] = sys_gettid,
+    [SYS_TIME] = sys_time,
+    [SYS_DEBUG_WRITE] = sys_debug_write,
+    [SYS_IPC_SEND] = sys_ipc_send,
+    [SYS_IPC_RECV] = sys_ipc_recv,
+    [SYS_IPC_CALL] = sys_ipc_call,
+    [SYS_IPC_REPLY] = sys_ipc_reply,
+    [SYS_KFAST_STATS] = sys_kfast_stats,
+    [SYS_SPAWN] = sys_spawn,
+    [SYS_WAIT] = sys_wait,
+    [SYS_MODULE_NAME] = sys_module_name,
+    [SYS_SYSINFO] = sys_sysinfo,
+};
 
 void
 syscall_trap(struct trap_frame *f)
 {
-    f->eax = (uint32_t)-ENOSYS;
-}
-
-void
-user_exception(struct trap_frame *f)
-{
-    panic_trap(f, "exception from ring 3 before user mode exists");
+    uint32_t n = f->eax;
+    syscall_fn fn = n < SYS_COUNT ? s_table[n] : NULL;
+    f->eax = fn ? (uint32_t)fn(f) : (uint32_t)-ENOSYS;
 }

@@ -1,5 +1,6 @@
 // The in-kernel test runner: finds KTEST()s, runs them, prints KTAP v1.
 #include <stdarg.h>
+#include "kfast.h"
 #include "kprintf.h"
 #include "ktest.h"
 #include "lib/setjmp.h"
@@ -133,8 +134,12 @@ static NOINLINE bool
 ktest_run_one(const struct ktest *t)
 {
     s_failed = false;
+    // Each test is one arena scope: the runner is a kernel thread and never
+    // returns to user mode, so this is where its scratch memory goes back.
+    kfast_mark_t scope = kfast_mark();
     if (setjmp(s_abort) == 0)
         t->fn();
+    kfast_release(scope);
     return !s_failed;
 }
 
@@ -165,23 +170,24 @@ ktest_suite_end(unsigned first)
     return end;
 }
 
-void ktest_baseline_take(void);
 bool ktest_baseline_check(void);
 
-// The last top-level result of a full run: the suites together leaked nothing.
-static bool
-ktest_run_leak_check(unsigned index)
+unsigned g_ktest_top_level_results;      // printed so far (user tests number after them)
+
+bool
+ktest_leak_suite(const char *name)
 {
-    kprintf("  KTAP version 1\n  # Subtest: leaks\n  1..1\n");
+    kprintf("  KTAP version 1\n  # Subtest: %s\n  1..1\n", name);
     s_failed = false;
     ktest_baseline_check();
-    kprintf("  %sok 1 counters_back_to_baseline\n%sok %u leaks\n", s_failed ? "not " : "",
-            s_failed ? "not " : "", index);
+    g_ktest_top_level_results++;
+    kprintf("  %sok 1 counters_back_to_baseline\n%sok %u %s\n", s_failed ? "not " : "",
+            s_failed ? "not " : "", g_ktest_top_level_results, name);
     return !s_failed;
 }
 
 bool
-ktest_run(const char *suite)
+ktest_run(const char *suite, unsigned extra)
 {
     ktest_collect();
     bool all = suite[0] == '\0';
@@ -197,16 +203,15 @@ ktest_run(const char *suite)
         kprintf("\n1..1\nnot ok 1 %s # unknown suite\n", suite);
         return false;
     }
-    kprintf("1..%u\n", planned + all);
+    kprintf("1..%u\n", planned + all + extra);
     ktest_baseline_take();
     bool ok = true;
-    unsigned index = 0;
     for (unsigned i = 0, end; i < s_count; i = end) {
         end = ktest_suite_end(i);
         if (all || strcmp(s_sorted[i]->suite, suite) == 0)
-            ok &= ktest_run_suite(++index, i, end - i);
+            ok &= ktest_run_suite(++g_ktest_top_level_results, i, end - i);
     }
     if (all)
-        ok &= ktest_run_leak_check(++index);
+        ok &= ktest_leak_suite("leaks");
     return ok;
 }

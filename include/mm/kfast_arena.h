@@ -1,0 +1,72 @@
+/* The arena's side facing the scheduler and the exit path (the allocator's
+ * users need only include/kfast.h). */
+#ifndef TANDEM_MM_KFAST_ARENA_H
+#define TANDEM_MM_KFAST_ARENA_H
+
+#include "kfast.h"
+
+// Debug builds put this before every allocation (in the block and in spill
+// chunks), so a debugger can walk the live objects in order.
+struct kfast_record {
+    uint32_t size;              // bytes asked for
+    uint32_t caller;            // return address of the kfastmalloc call
+};
+
+struct kfast_chunk {
+    struct kfast_chunk *older;
+    uint32_t size;              // bytes of data[]
+    uint32_t used;
+    uint8_t data[] ALIGNED(8);
+};
+
+#define KFAST_SPILL_CHUNK   4096u   // smallest spill chunk's data[]
+
+// Sets up the arena of a block: paints [block, paint_end) with KFAST_PAINT
+// (for the stack low-water mark) and puts the canary at its base.  A fresh
+// block is painted whole; the boot thread's, which is in use, up to below
+// its live frames.
+void kfast_arena_init(struct kfast_arena *a, void *block, uintptr_t paint_end, bool strict);
+// Makes a the running arena (boot: no previous one).
+void kfast_arena_activate(struct kfast_arena *a);
+// Context switch: parks the running arena's registers in prev, loads next's.
+static inline void
+kfast_arena_switch(struct kfast_arena *prev, struct kfast_arena *next)
+{
+    prev->top = g_kfast.top;
+    prev->allocations = g_kfast.allocations;
+    g_kfast.top = next->top;
+    g_kfast.allocations = next->allocations;
+    g_kfast.arena = next;
+}
+// The current top of a (live for the running arena, saved otherwise).
+static inline uintptr_t
+kfast_arena_top(const struct kfast_arena *a)
+{
+    return a == g_kfast.arena ? g_kfast.top : a->top;
+}
+// True if the canary at a's top is intact.
+static inline bool
+kfast_canary_intact(const struct kfast_arena *a)
+{
+    return *(const volatile uint32_t *)kfast_arena_top(a) == KFAST_CANARY;
+}
+// Frees every spill chunk; the exit path's out-of-line part.
+void kfast_spill_free_all(struct kfast_arena *a);
+// The exit-to-user reset: O(1), whatever was allocated.
+void kfast_reset(void);
+// Fewest untouched (still painted) bytes between the arena's peak and the
+// deepest stack write so far.  O(block size): for reports and statistics.
+uint32_t kfast_low_water(const struct kfast_arena *a);
+// Bytes of the block in use by the arena now.
+static inline uint32_t
+kfast_in_block(const struct kfast_arena *a)
+{
+    return (uint32_t)(kfast_arena_top(a) - a->base);
+}
+// Fills the statistics of arena a.
+void kfast_arena_stats(const struct kfast_arena *a, struct kfast_stats *out);
+// Switches strict mode for every arena created from now on (boot option).
+void kfast_set_default_strict(bool strict);
+bool kfast_default_strict(void);
+
+#endif

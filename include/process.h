@@ -1,0 +1,26 @@
+/* Processes: an address space, its threads, an exit code for the parent. */
+#ifndef TANDEM_PROCESS_H
+#define TANDEM_PROCESS_H
+
+#include "thread.h"
+
+#define USER_STACK_TOP      0xBFFF0000u     // the main thread's stack ends here
+#define USER_STACK_SIZE     (64u * 1024)
+
+// Starts a process from boot module index (0 is init); parent may be NULL.
+// Returns the new process, or NULL with *err set to -ENOENT (no such
+// module), -ENOEXEC (not a valid program; the reason is printed) or -ENOMEM.
+struct process *process_spawn(unsigned index, struct process *parent, int *err);
+struct process *process_find(uint32_t pid);
+// Waits until p has exited and been cleaned up; returns its exit code and
+// frees it.  Only one waiter collects a process.
+int process_wait(struct process *p);
+// Ends every thread of p (the calling one last, if it is p's); p's exit
+// code is code, whatever the threads' own.
+NORETURN void process_exit(int code);
+
+// Thread bookkeeping (kernel/thread/thread.c calls these).
+void process_thread_exited(struct process *p, int code);
+void process_thread_reaped(struct process *p);
+
+#endif

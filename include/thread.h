@@ -1,0 +1,136 @@
+/* Threads, processes and the scheduler. */
+#ifndef TANDEM_THREAD_H
+#define TANDEM_THREAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "compiler.h"
+#include "kfast.h"
+#include "lib/list.h"
+
+struct trap_frame;
+struct addrspace;
+struct process;
+
+enum thread_state {
+    THREAD_RUNNABLE,            // running, or on the run queue
+    THREAD_BLOCKED,             // waiting: see wait_reason
+    THREAD_DEAD,                // exited; the reaper frees it
+};
+
+#define THREAD_NAME_MAX 16
+
+// A wait that a wake-up ends (sleep, IPC, process exit, reaping).
+struct waitq {
+    struct list_node waiters;
+};
+
+enum ipc_phase {
+    IPC_IDLE,
+    IPC_SENDING,                // queued on a receiver's senders list
+    IPC_RECEIVING,              // waiting for a sender
+    IPC_AWAITING_REPLY,         // in ipc_call, message delivered, waiting for ipc_reply
+};
+
+// IPC state of one thread (kernel/syscall/ipc.c).
+struct ipc_state {
+    enum ipc_phase phase;
+    struct list_node senders;   // threads waiting to send to this one
+    struct list_node link;      // on the receiver's senders list
+    uint32_t peer;              // blocked: the tid it waits for (0: any)
+    uint32_t w0, w1;            // the message words (in or out)
+    const void *payload;        // sender: bounce buffer in its own arena
+    uint32_t len;               // payload bytes
+    uintptr_t ubuf;             // receiver / caller: its user buffer
+    uint32_t cap;               // its capacity
+    int32_t result;             // set by the peer that completes the rendezvous
+    uint32_t from;              // receiver: who sent
+    bool call;                  // sender: an ipc_call (wants a reply)
+};
+
+struct thread {
+    uint32_t saved_esp;         // kernel esp while switched out (switch.asm: offset 0)
+    struct kfast_arena arena;
+    uint32_t tid;
+    char name[THREAD_NAME_MAX];
+    enum thread_state state;
+    const char *wait_reason;    // why it is blocked, for reports and GDB
+    struct process *proc;       // NULL for kernel threads
+    uint8_t *block;             // its KSTACK_SIZE-aligned kernel-stack block
+    bool static_block;          // the boot thread's: never freed
+    bool killed;                // dies at its next exit to user mode or wake-up
+    int exit_code;
+    uint32_t wake_tick;         // sleeping: the tick to wake at
+    uint32_t kernel_entries;    // entries from ring 3
+    void (*entry)(void *);      // kernel threads: what to run
+    void *arg;
+    struct list_node run_link;  // run queue or a wait queue
+    struct list_node all_link;  // every thread
+    struct ipc_state ipc;
+};
+
+struct process {
+    uint32_t pid;               // the tid of its first thread
+    char name[THREAD_NAME_MAX];
+    struct addrspace *as;
+    struct process *parent;
+    uint32_t live_threads;      // not yet exited
+    uint32_t unreaped_threads;  // exited, block not yet freed
+    bool exited;                // every thread gone and the address space freed
+    bool has_waiter;            // someone will collect the exit code (a parent, or the kernel)
+    bool exit_code_set;         // exit() or the last thread chose the exit code
+    int exit_code;
+    struct waitq exit_wait;     // threads in wait() on this process
+    struct list_node all_link;
+};
+
+extern struct thread *g_current;
+extern uint32_t g_need_resched;
+
+// The boot thread: kmain's thread, on g_boot_block.
+void thread_init_boot(void);
+// Starts the scheduler's own threads (idle, reaper).
+void sched_init(void);
+
+// A kernel thread running fn(arg), runnable at once; NULL if memory is short.
+struct thread *kthread_create(const char *name, void (*fn)(void *), void *arg);
+// A user thread of p that starts in ring 3 at eip with esp and eax = arg.
+struct thread *uthread_create(struct process *p, const char *name, uint32_t eip,
+                              uint32_t esp, uint32_t arg);
+// Ends the calling thread.
+NORETURN void thread_exit(int code);
+struct thread *thread_find(uint32_t tid);
+// Waits until thread tid has been reaped (its block and TCB freed).
+void thread_join(uint32_t tid);
+uint32_t thread_count(void);
+uint32_t process_count(void);
+// Walks every thread (for reports and the GDB helpers' tests).
+#define thread_for_each(t) \
+    for (struct list_node *n_ = g_all_threads.next; n_ != &g_all_threads && ((t) = list_entry(n_, struct thread, all_link)); n_ = n_->next)
+extern struct list_node g_all_threads;
+
+// Scheduling.  Call with interrupts off.
+void schedule(void);
+void thread_yield(void);
+// Blocks the current thread until thread_wake; returns false if it was
+// killed meanwhile.
+bool thread_block(const char *reason);
+void thread_wake(struct thread *t);
+// Puts a newly made thread on the run queue.
+void thread_wake_new(struct thread *t);
+void reaper_init(void);
+// Sleeps at least ticks timer ticks.
+void thread_sleep(uint32_t ticks);
+void waitq_init(struct waitq *q);
+// Blocks on q until woken; returns false if killed meanwhile.
+bool waitq_wait(struct waitq *q, const char *reason);
+void waitq_wake_all(struct waitq *q);
+
+// IPC bookkeeping when a thread dies: its waiting peers get -ESRCH.
+void ipc_thread_exit(struct thread *t);
+
+// Checks the canary of t's arena and reports a collision if it is broken
+// (kernel/thread/collision.c).  Called at every switch and exit to user.
+void kfast_check(struct thread *t);
+
+#endif

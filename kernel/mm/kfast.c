@@ -1,0 +1,253 @@
+// The scratch arena: the out-of-line half of kfastmalloc, scopes, reset.
+//
+// Plain C with no hardware access: the host tests compile this file as it
+// is, with a simulated stack pointer and malloc-backed kmalloc.
+//
+// Why the fast path may race with interrupts on one CPU: an interrupt that
+// arrives in the kernel marks the arena on entry and releases to that mark
+// on exit (kernel/trap.c), so when the interrupted code resumes, top, the
+// canary and the spill chain are exactly as it left them; anything the
+// handler allocated was above the interrupted code's top and is gone.  The
+// only read-modify-write of shared state on the fast path is the single
+// `incl` of the allocation count, which an interrupt cannot split.
+//
+// Kernel threads never return to user mode, so nothing resets their arena
+// for them: they either allocate inside kfast_mark()/kfast_release() scopes
+// or call kfast_reset_quiescent() at the top of their loop (the reaper, the
+// self-test runner and the idle thread do).
+#include "kmalloc.h"
+#include "lib/string.h"
+#include "mm/kfast_arena.h"
+#include "panic.h"
+#ifndef HOST_TEST
+#include "x86.h"
+#endif
+
+struct kfast_cpu g_kfast;
+static bool s_default_strict = KFAST_STRICT;
+
+#ifdef HOST_TEST
+uintptr_t g_kfast_host_sp;      // the host tests' stand-in for esp
+static uintptr_t kfast_sp(void) { return g_kfast_host_sp; }
+static uint32_t kfast_irq_save(void) { return 0; }
+static void kfast_irq_restore(uint32_t f) { (void)f; }
+#else
+static uintptr_t kfast_sp(void) { return read_esp(); }
+static uint32_t kfast_irq_save(void) { return irq_save(); }
+static void kfast_irq_restore(uint32_t f) { irq_restore(f); }
+#endif
+
+#define RECORD_BYTES (TANDEM_DEBUG ? sizeof(struct kfast_record) : 0)
+
+void
+kfast_set_default_strict(bool strict)
+{
+    s_default_strict = strict;
+}
+
+bool
+kfast_default_strict(void)
+{
+    return s_default_strict;
+}
+
+void
+kfast_arena_init(struct kfast_arena *a, void *block, uintptr_t paint_end, bool strict)
+{
+    memset(a, 0, sizeof(*a));
+    a->base = a->top = (uintptr_t)block;
+    a->end = a->base + KSTACK_SIZE;
+    a->strict = strict;
+    memset(block, KFAST_PAINT, paint_end - (uintptr_t)block);
+    *(uint32_t *)a->base = KFAST_CANARY;
+}
+
+void
+kfast_arena_activate(struct kfast_arena *a)
+{
+    g_kfast.top = a->top;
+    g_kfast.allocations = a->allocations;
+    g_kfast.arena = a;
+}
+
+// Records the in-block use before top goes down (peak is kept lazily: top
+// only falls at a release or a reset, so checking there is exact).
+static void
+kfast_note_peak(struct kfast_arena *a)
+{
+    uint32_t used = (uint32_t)(g_kfast.top - a->base);
+    if (used > a->peak)
+        a->peak = used;
+}
+
+// Takes n bytes (n a multiple of 8) from the newest spill chunk, or a new one.
+static void *
+kfast_spill(struct kfast_arena *a, uint32_t n)
+{
+    struct kfast_chunk *c = a->spill;
+    if (!c || c->size - c->used < n) {
+        uint32_t size = n > KFAST_SPILL_CHUNK ? n : KFAST_SPILL_CHUNK;
+        c = kmalloc(sizeof(*c) + size);
+        if (!c)
+            return NULL;
+        c->older = a->spill;
+        c->size = size;
+        c->used = 0;
+        a->spill = c;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    a->spill_bytes += n;
+    a->spills++;
+    return p;
+}
+
+void *
+kfast_alloc_slow(size_t size, uintptr_t caller)
+{
+    struct kfast_arena *a = g_kfast.arena;
+    // Too large for any block or chunk: refuse before any sum can wrap.
+    if (size > KFAST_MAX_ALLOC) {
+        a->refusals++;
+        return NULL;
+    }
+    uint32_t n = (uint32_t)ALIGN_UP(size + RECORD_BYTES, KFAST_ALIGN);
+    uint32_t flags = kfast_irq_save();
+    uintptr_t top = g_kfast.top;
+    uint8_t *p;
+    if (top + n + KFAST_RESERVE <= kfast_sp()) {
+        g_kfast.top = top + n;
+        *(uint32_t *)g_kfast.top = KFAST_CANARY;
+        p = (uint8_t *)top;
+    } else if (a->strict || !(p = kfast_spill(a, n))) {
+        a->refusals++;
+        kfast_irq_restore(flags);
+        return NULL;
+    }
+    g_kfast.allocations++;
+    kfast_irq_restore(flags);
+#if TANDEM_DEBUG
+    struct kfast_record *r = (struct kfast_record *)p;
+    r->size = (uint32_t)size;
+    r->caller = (uint32_t)caller;
+    p += sizeof(*r);
+#else
+    (void)caller;
+#endif
+    return p;
+}
+
+void *
+kfastzalloc(size_t size)
+{
+    void *p = kfast_alloc_slow(size, CALLER_ADDR);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+kfast_mark_t
+kfast_mark(void)
+{
+    struct kfast_arena *a = g_kfast.arena;
+    return (kfast_mark_t){ g_kfast.top, a->spill, a->spill ? a->spill->used : 0 };
+}
+
+// Frees spill chunks newer than keep and restores keep's fill level.
+static void
+kfast_spill_release(struct kfast_arena *a, struct kfast_chunk *keep, uint32_t keep_used)
+{
+    while (a->spill != keep) {
+        struct kfast_chunk *c = a->spill;
+        if (!c)
+            panic("kfast_release: spill chunk %p of the mark is not in the chain", (void *)keep);
+        a->spill_bytes -= c->used;
+        a->spill = c->older;
+        kfree(c);
+    }
+    if (keep) {
+        a->spill_bytes -= keep->used - keep_used;
+        keep->used = keep_used;
+    }
+}
+
+void
+kfast_release(kfast_mark_t mark)
+{
+    struct kfast_arena *a = g_kfast.arena;
+    uint32_t flags = kfast_irq_save();
+    if (mark.top < a->base || mark.top > g_kfast.top)
+        panic("kfast_release: mark %#lx is outside the arena [%#lx, top %#lx]: "
+              "released out of order or from another thread", (unsigned long)mark.top,
+              (unsigned long)a->base, (unsigned long)g_kfast.top);
+    // Only a scope that allocated moves top and rewrites the canary: an
+    // interrupt that allocated nothing must not repair a canary the stack
+    // broke before it arrived.
+    if (mark.top != g_kfast.top) {
+        kfast_note_peak(a);
+        if (TANDEM_DEBUG)
+            memset((void *)mark.top, KFAST_POISON, g_kfast.top - mark.top);
+        g_kfast.top = mark.top;
+        *(uint32_t *)mark.top = KFAST_CANARY;
+    }
+    if (a->spill != mark.spill || (mark.spill && mark.spill->used != mark.spill_used))
+        kfast_spill_release(a, mark.spill, mark.spill_used);
+    kfast_irq_restore(flags);
+}
+
+void
+kfast_spill_free_all(struct kfast_arena *a)
+{
+    kfast_spill_release(a, NULL, 0);
+}
+
+void
+kfast_reset(void)
+{
+    struct kfast_arena *a = g_kfast.arena;
+    kfast_note_peak(a);
+    if (TANDEM_DEBUG)
+        memset((void *)a->base, KFAST_POISON, g_kfast.top - a->base);
+    g_kfast.top = a->base;
+    *(uint32_t *)a->base = KFAST_CANARY;
+    a->resets++;
+    if (unlikely(a->spill != NULL))
+        kfast_spill_free_all(a);
+}
+
+void
+kfast_reset_quiescent(void)
+{
+    uint32_t flags = kfast_irq_save();
+    kfast_reset();
+    kfast_irq_restore(flags);
+}
+
+uint32_t
+kfast_low_water(const struct kfast_arena *a)
+{
+    uintptr_t top = kfast_arena_top(a);
+    uintptr_t from = a->base + a->peak;
+    if (from < top)
+        from = top;
+    from += sizeof(uint32_t);       // past the canary
+    uint32_t n = 0;
+    for (const uint8_t *p = (const uint8_t *)from; (uintptr_t)p < a->end && *p == KFAST_PAINT; p++)
+        n++;
+    return n;
+}
+
+void
+kfast_arena_stats(const struct kfast_arena *a, struct kfast_stats *out)
+{
+    uint32_t in_block = kfast_in_block(a);
+    out->block_size = KSTACK_SIZE;
+    out->in_use = in_block + a->spill_bytes;
+    out->peak = a->peak > in_block ? a->peak : in_block;
+    out->allocations = a == g_kfast.arena ? g_kfast.allocations : a->allocations;
+    out->spills = a->spills;
+    out->refusals = a->refusals;
+    out->resets = a->resets;
+    out->stack_low_water = kfast_low_water(a);
+    out->collisions = a->collisions;
+}

@@ -1,0 +1,32 @@
+/* System call handlers, one group per file in kernel/syscall/. */
+#ifndef TANDEM_SYSCALL_SYSCALL_H
+#define TANDEM_SYSCALL_SYSCALL_H
+
+#include <stdint.h>
+
+struct trap_frame;
+typedef int32_t (*syscall_fn)(struct trap_frame *f);
+
+// sys_thread.c
+int32_t sys_exit(struct trap_frame *f);
+int32_t sys_thread_create(struct trap_frame *f);
+int32_t sys_thread_exit(struct trap_frame *f);
+int32_t sys_yield(struct trap_frame *f);
+int32_t sys_sleep(struct trap_frame *f);
+int32_t sys_gettid(struct trap_frame *f);
+int32_t sys_time(struct trap_frame *f);
+// sys_info.c
+int32_t sys_debug_write(struct trap_frame *f);
+int32_t sys_kfast_stats(struct trap_frame *f);
+int32_t sys_sysinfo(struct trap_frame *f);
+// sys_process.c
+int32_t sys_spawn(struct trap_frame *f);
+int32_t sys_wait(struct trap_frame *f);
+int32_t sys_module_name(struct trap_frame *f);
+// ipc.c
+int32_t sys_ipc_send(struct trap_frame *f);
+int32_t sys_ipc_recv(struct trap_frame *f);
+int32_t sys_ipc_call(struct trap_frame *f);
+int32_t sys_ipc_reply(struct trap_frame *f);
+
+#endif

@@ -1,0 +1,62 @@
+// Checked copies between the kernel and the current address space.
+#include "mm/paging.h"
+#include "uaccess.h"
+#include "uapi/errno.h"
+
+uint32_t uaccess_copy(void *dst, const void *src, uint32_t n);
+int32_t uaccess_strncpy(char *dst, const char *src, uint32_t max);
+
+bool
+user_range_ok(uintptr_t uaddr, size_t n)
+{
+    if (n == 0)
+        return true;
+    return uaddr >= USER_BASE && uaddr < USER_TOP && n <= USER_TOP - uaddr;
+}
+
+int
+copy_from_user(void *dst, uintptr_t usrc, size_t n)
+{
+    if (!user_range_ok(usrc, n))
+        return -EFAULT;
+    return uaccess_copy(dst, (const void *)usrc, n) ? -EFAULT : 0;
+}
+
+int
+copy_to_user(uintptr_t udst, const void *src, size_t n)
+{
+    if (!user_range_ok(udst, n))
+        return -EFAULT;
+    return uaccess_copy((void *)udst, src, n) ? -EFAULT : 0;
+}
+
+int
+strncpy_from_user(char *dst, uintptr_t usrc, size_t max)
+{
+    if (max == 0 || usrc < USER_BASE || usrc >= USER_TOP)
+        return -EFAULT;
+    // Never read past the top of user space, however large max is.
+    size_t limit = USER_TOP - usrc < max ? USER_TOP - usrc : max;
+    int32_t n = uaccess_strncpy(dst, (const char *)usrc, limit);
+    if (n < 0)
+        return -EFAULT;
+    if ((size_t)n >= limit)
+        return limit < max ? -EFAULT : -ENAMETOOLONG;
+    return n;
+}
+
+int
+user_buffer_check(uintptr_t uaddr, size_t n, bool write)
+{
+    if (!user_range_ok(uaddr, n))
+        return -EFAULT;
+    if (n == 0)
+        return 0;
+    struct addrspace *as = as_current();
+    for (uintptr_t page = uaddr & ~(uintptr_t)(PAGE_SIZE - 1); page < uaddr + n; page += PAGE_SIZE) {
+        uint32_t flags;
+        if (!vm_query(as, page, NULL, &flags) || !(flags & VM_USER) || (write && !(flags & VM_WRITE)))
+            return -EFAULT;
+    }
+    return 0;
+}

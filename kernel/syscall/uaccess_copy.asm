@@ -1,0 +1,63 @@
+; The only instructions that touch user memory.  Each may fault (unmapped
+; page, read-only page); its .extable entry sends the fault to the code
+; right after it, which reports how much was left undone.
+
+section .text
+
+; uint32_t uaccess_copy(void *dst, const void *src, uint32_t n)
+; Returns the bytes NOT copied: 0 on success.
+global uaccess_copy
+uaccess_copy:
+    push esi
+    push edi
+    mov edi, [esp + 12]
+    mov esi, [esp + 16]
+    mov ecx, [esp + 20]
+.copy:
+    rep movsb
+.done:                              ; a fault leaves ecx = bytes remaining
+    mov eax, ecx
+    pop edi
+    pop esi
+    ret
+
+; int32_t uaccess_strncpy(char *dst, const char *src, uint32_t max)
+; Copies up to max bytes including the NUL.  Returns the string's length,
+; max if no NUL came within max bytes, or -1 on a fault.
+global uaccess_strncpy
+uaccess_strncpy:
+    push esi
+    push edi
+    mov edi, [esp + 12]
+    mov esi, [esp + 16]
+    mov ecx, [esp + 20]
+    xor edx, edx
+.next:
+    test ecx, ecx
+    jz .full
+.load:
+    mov al, [esi]
+    mov [edi], al
+    test al, al
+    jz .ended
+    inc esi
+    inc edi
+    inc edx
+    dec ecx
+    jmp .next
+.ended:
+    mov eax, edx
+    jmp .out
+.full:
+    mov eax, [esp + 20]
+    jmp .out
+.fault:
+    mov eax, -1
+.out:
+    pop edi
+    pop esi
+    ret
+
+section .extable
+    dd uaccess_copy.copy, uaccess_copy.done
+    dd uaccess_strncpy.load, uaccess_strncpy.fault

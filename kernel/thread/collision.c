@@ -1,0 +1,65 @@
+// Detecting and reporting the stack running into the arena.
+//
+// The canary word at the arena top is checked at every context switch,
+// every exit to user mode and every kernel-mode trap entry.  A broken canary
+// means the stack has already written where live arena objects are, so the
+// default is a panic; a test may arm a recovery point to survive it.
+#include "collision.h"
+#include "kprintf.h"
+#include "lib/string.h"
+#include "mm/kfast_arena.h"
+#include "panic.h"
+#include "thread.h"
+#include "x86.h"
+
+struct collision_report g_last_collision;
+static struct thread *s_recovery_thread;
+static jmp_buf *s_recovery;
+
+void
+collision_recovery_arm(jmp_buf *env)
+{
+    s_recovery_thread = env ? g_current : NULL;
+    s_recovery = env;
+}
+
+void
+kfast_check(struct thread *t)
+{
+    if (unlikely(!kfast_canary_intact(&t->arena)))
+        kfast_collision(t, t == g_current ? read_esp() : t->saved_esp,
+                        t == g_current ? "check" : "switch");
+}
+
+NOINLINE void
+kfast_collision(struct thread *t, uint32_t esp, const char *where)
+{
+    struct collision_report *r = &g_last_collision;
+    uintptr_t top = kfast_arena_top(&t->arena);
+    r->tid = t->tid;
+    strlcpy(r->name, t->name, sizeof(r->name));
+    r->block = (uint32_t)t->block;
+    r->block_size = KSTACK_SIZE;
+    r->arena_top = top;
+    r->esp = esp;
+    r->low_water = kfast_low_water(&t->arena);
+    memcpy(r->canary, (const void *)top, 4);
+    r->detected_at = where;
+    t->arena.collisions++;
+    kprintf("kfast: stack/arena COLLISION in thread %u (%s), found at %s:\n"
+            "  block %08x-%08x (%u bytes), arena top %08x (%u bytes in use), esp %08x\n"
+            "  stack low-water %u bytes, canary %02x %02x %02x %02x (expected %02x %02x %02x %02x)\n",
+            r->tid, r->name, where, r->block, r->block + KSTACK_SIZE, KSTACK_SIZE, top,
+            (uint32_t)(top - r->block), esp, r->low_water, r->canary[0], r->canary[1],
+            r->canary[2], r->canary[3], KFAST_CANARY & 0xFF, (KFAST_CANARY >> 8) & 0xFF,
+            (KFAST_CANARY >> 16) & 0xFF, KFAST_CANARY >> 24);
+    // Put the canary back so that the next check does not report it again.
+    *(volatile uint32_t *)top = KFAST_CANARY;
+    if (s_recovery && s_recovery_thread == t && t == g_current) {
+        jmp_buf *env = s_recovery;
+        s_recovery = NULL;
+        longjmp(*env, 1);
+    }
+    panic("stack/arena collision in thread %u (%s): arena top %08x, esp %08x",
+          r->tid, r->name, top, esp);
+}

@@ -1,0 +1,213 @@
+// Processes: loading a program from a boot module, exit, wait.
+//
+// A process ends when its last thread exits; its address space is freed
+// when the reaper has freed the last thread's block, and only then does
+// wait() return, so a parent that waited sees every counter settled.
+#include "boot.h"
+#include "kfast.h"
+#include "kmalloc.h"
+#include "kprintf.h"
+#include "lib/string.h"
+#include "mm/frame.h"
+#include "mm/paging.h"
+#include "panic.h"
+#include "process.h"
+#include "thread/elf.h"
+#include "uapi/errno.h"
+#include "x86.h"
+
+static struct list_node s_processes = LIST_INIT(s_processes);
+static uint32_t s_process_count;
+
+uint32_t
+process_count(void)
+{
+    return s_process_count;
+}
+
+struct process *
+process_find(uint32_t pid)
+{
+    list_for_each(n, &s_processes) {
+        struct process *p = list_entry(n, struct process, all_link);
+        if (p->pid == pid)
+            return p;
+    }
+    return NULL;
+}
+
+static void
+process_free(struct process *p)
+{
+    list_remove(&p->all_link);
+    s_process_count--;
+    kfree(p);
+}
+
+// Maps and fills one segment: fresh zeroed frames, file bytes copied in
+// through the direct map (the new address space need not be active).
+static int
+load_segment(struct addrspace *as, const struct elf_segment *s, const uint8_t *file)
+{
+    uint32_t first = ALIGN_DOWN(s->vaddr, PAGE_SIZE);
+    uint32_t last = ALIGN_UP(s->vaddr + s->memsz, PAGE_SIZE);
+    for (uint32_t va = first; va < last; va += PAGE_SIZE) {
+        uintptr_t pa = frame_alloc();
+        if (!pa)
+            return -ENOMEM;
+        uint8_t *page = P2V(pa);
+        memset(page, 0, PAGE_SIZE);
+        // The part of [vaddr, vaddr + filesz) that falls in this page.
+        uint32_t from = va > s->vaddr ? va : s->vaddr;
+        uint32_t to = va + PAGE_SIZE < s->vaddr + s->filesz ? va + PAGE_SIZE : s->vaddr + s->filesz;
+        if (from < to)
+            memcpy(page + (from - va), file + s->offset + (from - s->vaddr), to - from);
+        if (vm_map(as, va, pa, VM_USER | (s->writable ? VM_WRITE : 0)) != 0) {
+            frame_free(pa);
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static int
+map_stack(struct addrspace *as)
+{
+    for (uint32_t va = USER_STACK_TOP - USER_STACK_SIZE; va < USER_STACK_TOP; va += PAGE_SIZE) {
+        uintptr_t pa = frame_alloc();
+        if (!pa)
+            return -ENOMEM;
+        memset(P2V(pa), 0, PAGE_SIZE);
+        if (vm_map(as, va, pa, VM_USER | VM_WRITE) != 0) {
+            frame_free(pa);
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+struct process *
+process_spawn(unsigned index, struct process *parent, int *err)
+{
+    if (index >= g_boot.module_count) {
+        *err = -ENOENT;
+        return NULL;
+    }
+    const struct boot_module *m = &g_boot.modules[index];
+    // The parsed image is a temporary of this kernel entry: arena memory.
+    kfast_mark_t scope = kfast_mark();
+    struct elf_image *img = kfastmalloc(sizeof(*img));
+    const char *why = "no memory";
+    struct process *p = NULL;
+    *err = img ? elf_parse(P2V(m->start), m->end - m->start, USER_BASE, USER_TOP, img, &why)
+               : -ENOMEM;
+    if (*err) {
+        kprintf("spawn: module %u (%s) refused: %s\n", index, m->name, why);
+        goto out;
+    }
+    *err = -ENOMEM;
+    p = kzalloc(sizeof(*p));
+    if (!p)
+        goto out;
+    p->as = as_create();
+    if (!p->as)
+        goto fail;
+    for (unsigned i = 0; i < img->segment_count; i++)
+        if (load_segment(p->as, &img->segments[i], P2V(m->start)) != 0)
+            goto fail;
+    if (map_stack(p->as) != 0)
+        goto fail;
+    strlcpy(p->name, m->name, sizeof(p->name));
+    p->parent = parent;
+    p->has_waiter = parent == NULL;     // the kernel waits for what it starts
+    waitq_init(&p->exit_wait);
+    struct thread *t = uthread_create(p, m->name, img->entry, USER_STACK_TOP, 0);
+    if (!t)
+        goto fail;
+    p->pid = t->tid;
+    uint32_t flags = irq_save();
+    list_push_back(&s_processes, &p->all_link);
+    s_process_count++;
+    irq_restore(flags);
+    *err = 0;
+    goto out;
+fail:
+    if (p->as)
+        as_destroy(p->as);
+    kfree(p);
+    p = NULL;
+out:
+    kfast_release(scope);
+    return p;
+}
+
+void
+process_thread_exited(struct process *p, int code)
+{
+    p->live_threads--;
+    p->unreaped_threads++;
+    if (p->live_threads == 0 && !p->exit_code_set) {       // the last thread decides
+        p->exit_code = code;
+        p->exit_code_set = true;
+    }
+}
+
+// The last thread's block is free: free the address space, tell the waiter.
+void
+process_thread_reaped(struct process *p)
+{
+    p->unreaped_threads--;
+    if (p->live_threads != 0 || p->unreaped_threads != 0)
+        return;
+    if (as_current() == p->as)
+        as_activate(&g_kernel_space);
+    as_destroy(p->as);
+    p->as = NULL;
+    p->exited = true;
+    // Children outlive their parent as orphans that nobody will wait for:
+    // those already finished go now, the others when they finish.
+    for (struct list_node *n = s_processes.next, *next; n != &s_processes; n = next) {
+        next = n->next;
+        struct process *c = list_entry(n, struct process, all_link);
+        if (c->parent == p) {
+            c->parent = NULL;
+            if (c->exited && !c->has_waiter)
+                process_free(c);
+        }
+    }
+    waitq_wake_all(&p->exit_wait);
+    if (!p->parent && !p->has_waiter)
+        process_free(p);
+}
+
+int
+process_wait(struct process *p)
+{
+    uint32_t flags = irq_save();
+    p->has_waiter = true;
+    while (!p->exited)
+        waitq_wait(&p->exit_wait, "wait: process still running");
+    int code = p->exit_code;
+    process_free(p);
+    irq_restore(flags);
+    return code;
+}
+
+void
+process_exit(int code)
+{
+    cli();
+    struct thread *self = g_current, *t;
+    struct process *p = self->proc;
+    if (!p->exit_code_set) {
+        p->exit_code = code;
+        p->exit_code_set = true;
+    }
+    thread_for_each(t) {
+        if (t->proc == p && t != self && t->state != THREAD_DEAD) {
+            t->killed = true;
+            thread_wake(t);
+        }
+    }
+    thread_exit(code);
+}

@@ -1,0 +1,173 @@
+// The scheduler: preemptive round robin over one run queue, driven by the
+// PIT, with an idle thread for when nothing is runnable.
+//
+// Everything here runs with interrupts off (one CPU: that is the lock).
+// The tick handler only sets g_need_resched; the switch happens where it is
+// safe: on the way out to user mode (kernel/syscall/exit.c), or when a
+// kernel thread was interrupted with interrupts on (kernel/trap.c).
+#include "gdt.h"
+#include "mm/kfast_arena.h"
+#include "mm/paging.h"
+#include "panic.h"
+#include "process.h"
+#include "thread.h"
+#include "timer.h"
+#include "trap.h"
+#include "x86.h"
+
+#define MSR_SYSENTER_ESP 0x175
+
+extern void switch_context(uint32_t *save_esp, uint32_t next_esp);
+
+uint32_t g_need_resched;
+static struct list_node s_runq = LIST_INIT(s_runq);
+static struct list_node s_sleepers = LIST_INIT(s_sleepers);
+static struct thread *s_idle;
+
+static void
+switch_to(struct thread *prev, struct thread *next)
+{
+    uint32_t top = (uint32_t)next->block + KSTACK_SIZE;
+    kfast_arena_switch(&prev->arena, &next->arena);
+    tss_set_esp0(top);
+    wrmsr(MSR_SYSENTER_ESP, top);
+    // Kernel threads run in whichever address space is loaded: the kernel
+    // half is the same in all of them.
+    if (next->proc)
+        as_activate(next->proc->as);
+    g_current = next;
+    switch_context(&prev->saved_esp, next->saved_esp);
+}
+
+void
+schedule(void)
+{
+    struct thread *prev = g_current;
+    g_need_resched = 0;
+    kfast_check(prev);              // the canary, at every switch
+    if (prev->state == THREAD_RUNNABLE && prev != s_idle)
+        list_push_back(&s_runq, &prev->run_link);
+    struct list_node *n = list_pop_front(&s_runq);
+    struct thread *next = n ? list_entry(n, struct thread, run_link) : s_idle;
+    if (next != prev)
+        switch_to(prev, next);
+}
+
+void
+thread_yield(void)
+{
+    uint32_t flags = irq_save();
+    schedule();
+    irq_restore(flags);
+}
+
+bool
+thread_block(const char *reason)
+{
+    struct thread *t = g_current;
+    t->state = THREAD_BLOCKED;
+    t->wait_reason = reason;
+    schedule();
+    t->wait_reason = NULL;
+    return !t->killed;
+}
+
+void
+thread_wake(struct thread *t)
+{
+    if (t->state != THREAD_BLOCKED)
+        return;
+    if (list_linked(&t->run_link))
+        list_remove(&t->run_link);          // off its wait queue
+    t->state = THREAD_RUNNABLE;
+    list_push_back(&s_runq, &t->run_link);
+    g_need_resched = 1;
+}
+
+void
+thread_wake_new(struct thread *t)
+{
+    list_push_back(&s_runq, &t->run_link);
+}
+
+void
+thread_sleep(uint32_t ticks)
+{
+    uint32_t flags = irq_save();
+    if (ticks == 0) {
+        schedule();
+    } else {
+        g_current->wake_tick = timer_ticks() + ticks;
+        list_push_back(&s_sleepers, &g_current->run_link);
+        thread_block("sleep");
+    }
+    irq_restore(flags);
+}
+
+void
+waitq_init(struct waitq *q)
+{
+    list_init(&q->waiters);
+}
+
+bool
+waitq_wait(struct waitq *q, const char *reason)
+{
+    list_push_back(&q->waiters, &g_current->run_link);
+    return thread_block(reason);
+}
+
+void
+waitq_wake_all(struct waitq *q)
+{
+    struct list_node *n;
+    while ((n = list_pop_front(&q->waiters)) != NULL)
+        thread_wake(list_entry(n, struct thread, run_link));
+}
+
+// Timer interrupt: wake the sleepers that are due, and ask for a switch
+// if anyone else wants the CPU (a quantum is one tick, 10 ms).
+void
+sched_tick(struct trap_frame *f)
+{
+    (void)f;
+    uint32_t now = timer_ticks();
+    for (struct list_node *n = s_sleepers.next, *next; n != &s_sleepers; n = next) {
+        next = n->next;
+        struct thread *t = list_entry(n, struct thread, run_link);
+        if ((int32_t)(now - t->wake_tick) >= 0)
+            thread_wake(t);
+    }
+    if (!list_empty(&s_runq))
+        g_need_resched = 1;
+}
+
+static void
+idle_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        kfast_reset_quiescent();
+        cli();
+        if (!list_empty(&s_runq))
+            schedule();
+        // sti takes effect after the next instruction, so no interrupt can
+        // slip in between the check above and the hlt.
+        __asm__ volatile("sti; hlt");
+    }
+}
+
+void
+sched_init(void)
+{
+    s_idle = kthread_create("idle", idle_main, NULL);
+    if (!s_idle)
+        panic("sched_init: no memory for the idle thread");
+    // The idle thread is chosen when the run queue is empty, never queued.
+    uint32_t flags = irq_save();
+    list_remove(&s_idle->run_link);
+    irq_restore(flags);
+    wrmsr(MSR_SYSENTER_ESP, (uint32_t)g_current->block + KSTACK_SIZE);
+    tss_set_esp0((uint32_t)g_current->block + KSTACK_SIZE);
+    reaper_init();
+}

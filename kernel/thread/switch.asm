@@ -1,0 +1,33 @@
+; The context switch, and the first entry of a new user thread.
+
+section .text
+
+; void switch_context(uint32_t *save_esp, uint32_t next_esp)
+;
+; Saves the callee-saved registers on the current stack, stores esp in
+; *save_esp, loads next_esp and pops the next thread's registers.  The
+; caller-saved ones are already saved by the C caller (cdecl), and eip is
+; the return address on each stack.  A new thread's stack is built by
+; kernel/thread/thread.c to look as if it had called switch_context.
+global switch_context
+switch_context:
+    mov eax, [esp + 4]
+    mov edx, [esp + 8]
+    push ebp
+    push ebx
+    push esi
+    push edi
+    mov [eax], esp
+    mov esp, edx
+    pop edi
+    pop esi
+    pop ebx
+    pop ebp
+    ret
+
+; void enter_user(struct trap_frame *f): returns to ring 3 through the frame.
+global enter_user
+extern trap_return
+enter_user:
+    mov esp, [esp + 4]
+    jmp trap_return

@@ -1,0 +1,246 @@
+// Thread control blocks and kernel-stack blocks: creation, exit, reaping.
+//
+// A thread's control block comes from the heap (it persists); its block of
+// KSTACK_SIZE bytes, aligned to its size, from the frame allocator.  A new
+// thread's stack is built to look as if it had called switch_context, so the
+// first switch to it "returns" into its start function.
+#include "gdt.h"
+#include "kmalloc.h"
+#include "kprintf.h"
+#include "lib/string.h"
+#include "mm/frame.h"
+#include "mm/kfast_arena.h"
+#include "mm/paging.h"
+#include "panic.h"
+#include "process.h"
+#include "thread.h"
+#include "trap.h"
+#include "x86.h"
+
+extern uint8_t g_boot_block[];
+extern void switch_context(uint32_t *save_esp, uint32_t next_esp);
+extern NORETURN void enter_user(struct trap_frame *f);
+void exit_to_user(struct trap_frame *f);
+
+struct list_node g_all_threads = LIST_INIT(g_all_threads);
+struct thread *g_current;
+static struct thread s_boot_thread;
+static uint32_t s_next_tid = 1;
+static uint32_t s_thread_count;
+
+static struct list_node s_zombies = LIST_INIT(s_zombies);
+static struct thread *s_reaper;
+static struct waitq s_reaped;       // woken after each reaping pass
+
+void
+thread_init_boot(void)
+{
+    struct thread *t = &s_boot_thread;
+    t->tid = s_next_tid++;
+    strlcpy(t->name, "kmain", sizeof(t->name));
+    t->state = THREAD_RUNNABLE;
+    t->block = g_boot_block;
+    t->static_block = true;
+    list_init(&t->run_link);
+    list_init(&t->ipc.senders);
+    list_init(&t->ipc.link);
+    list_push_back(&g_all_threads, &t->all_link);
+    s_thread_count = 1;
+    // The block is in use: paint only what lies well below the live frames.
+    kfast_arena_init(&t->arena, g_boot_block, read_esp() - 1024, KFAST_STRICT);
+    kfast_arena_activate(&t->arena);
+    waitq_init(&s_reaped);
+    g_current = t;
+}
+
+// Allocates a thread whose stack, when first switched to, returns into start.
+static struct thread *
+thread_alloc(const char *name, void (*start)(void), uint32_t reserve_top)
+{
+    struct thread *t = kzalloc(sizeof(*t));
+    if (!t)
+        return NULL;
+    uintptr_t pa = frame_alloc_order(frame_order_for(KSTACK_SIZE));
+    if (!pa) {
+        kfree(t);
+        return NULL;
+    }
+    t->block = P2V(pa);
+    kfast_arena_init(&t->arena, t->block, (uintptr_t)t->block + KSTACK_SIZE, kfast_default_strict());
+    strlcpy(t->name, name, sizeof(t->name));
+    t->state = THREAD_RUNNABLE;
+    list_init(&t->run_link);
+    list_init(&t->ipc.senders);
+    list_init(&t->ipc.link);
+
+    uint32_t *sp = (uint32_t *)(t->block + KSTACK_SIZE - reserve_top);
+    *--sp = 0;                          // start's return address: it never returns
+    *--sp = (uint32_t)start;            // switch_context's ret
+    for (int i = 0; i < 4; i++)
+        *--sp = 0;                      // ebp, ebx, esi, edi
+    t->saved_esp = (uint32_t)sp;
+
+    uint32_t flags = irq_save();
+    t->tid = s_next_tid++;
+    list_push_back(&g_all_threads, &t->all_link);
+    s_thread_count++;
+    irq_restore(flags);
+    return t;
+}
+
+static void
+kthread_start(void)
+{
+    sti();
+    g_current->entry(g_current->arg);
+    thread_exit(0);
+}
+
+struct thread *
+kthread_create(const char *name, void (*fn)(void *), void *arg)
+{
+    struct thread *t = thread_alloc(name, kthread_start, 0);
+    if (!t)
+        return NULL;
+    t->entry = fn;
+    t->arg = arg;
+    uint32_t flags = irq_save();
+    thread_wake_new(t);
+    irq_restore(flags);
+    return t;
+}
+
+static struct trap_frame *
+user_frame(struct thread *t)
+{
+    return (struct trap_frame *)(t->block + KSTACK_SIZE) - 1;
+}
+
+// A new user thread's first run: out through the one exit path, like any
+// return to ring 3.
+static void
+uthread_start(void)
+{
+    struct trap_frame *f = user_frame(g_current);
+    exit_to_user(f);
+    enter_user(f);
+}
+
+struct thread *
+uthread_create(struct process *p, const char *name, uint32_t eip, uint32_t esp, uint32_t arg)
+{
+    struct thread *t = thread_alloc(name, uthread_start, sizeof(struct trap_frame));
+    if (!t)
+        return NULL;
+    t->proc = p;
+    struct trap_frame *f = user_frame(t);
+    memset(f, 0, sizeof(*f));
+    f->gs = f->fs = f->es = f->ds = USER_DS;
+    f->eax = arg;
+    f->eip = eip;
+    f->cs = USER_CS;
+    f->eflags = EFLAGS_IF | 0x2;        // bit 1 is always set
+    f->user_esp = esp;
+    f->user_ss = USER_DS;
+    uint32_t flags = irq_save();
+    p->live_threads++;
+    thread_wake_new(t);
+    irq_restore(flags);
+    return t;
+}
+
+struct thread *
+thread_find(uint32_t tid)
+{
+    struct thread *t;
+    thread_for_each(t)
+        if (t->tid == tid && t->state != THREAD_DEAD)
+            return t;
+    return NULL;
+}
+
+uint32_t
+thread_count(void)
+{
+    return s_thread_count;
+}
+
+void
+thread_exit(int code)
+{
+    cli();
+    struct thread *t = g_current;
+    KASSERT(!t->static_block);
+    t->exit_code = code;
+    ipc_thread_exit(t);
+    if (t->proc)
+        process_thread_exited(t->proc, code);
+    t->state = THREAD_DEAD;
+    list_push_back(&s_zombies, &t->run_link);
+    if (s_reaper && s_reaper->state == THREAD_BLOCKED)
+        thread_wake(s_reaper);
+    schedule();
+    panic("thread_exit: dead thread %u (%s) was scheduled again", t->tid, t->name);
+}
+
+// Frees what a dead thread leaves: its block and its control block.  Runs
+// in the reaper thread, never on the block being freed.
+static void
+thread_reap(struct thread *t)
+{
+    list_remove(&t->all_link);
+    s_thread_count--;
+    if (t->arena.spill)
+        kfast_spill_free_all(&t->arena);
+    frame_free(V2P(t->block));
+    struct process *p = t->proc;
+    kfree(t);
+    if (p)
+        process_thread_reaped(p);
+}
+
+static void
+reaper_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        kfast_reset_quiescent();        // a kernel thread empties its arena in its loop
+        cli();
+        struct list_node *n;
+        while ((n = list_pop_front(&s_zombies)) != NULL)
+            thread_reap(list_entry(n, struct thread, run_link));
+        waitq_wake_all(&s_reaped);
+        thread_block("reaper: no dead threads");
+        sti();
+    }
+}
+
+void
+thread_join(uint32_t tid)
+{
+    uint32_t flags = irq_save();
+    for (;;) {
+        bool exists = false;
+        struct thread *t;
+        thread_for_each(t)
+            exists |= t->tid == tid;
+        if (!exists)
+            break;
+        waitq_wait(&s_reaped, "join: thread not reaped yet");
+    }
+    irq_restore(flags);
+}
+
+void
+reaper_init(void)
+{
+    s_reaper = kthread_create("reaper", reaper_main, NULL);
+    if (!s_reaper)
+        panic("reaper_init: no memory for the reaper thread");
+}
+
+void
+kfast_stats(struct thread *t, struct kfast_stats *out)
+{
+    kfast_arena_stats(t ? &t->arena : g_kfast.arena, out);
+}
