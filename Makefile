@@ -169,7 +169,7 @@ TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
 	$(foreach t,$(HOST_TESTS),--job "host-$(t):tap:120:env CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/host/$(t)_test") \
 	$(foreach t,$(FUZZ_TARGETS),--job "fuzz-$(t):tap:120:tests/fuzz/run.sh $(BUILD)/fuzz/$(t)_fuzz 10")
 
-check: $(BUILD)/tandem-test.iso $(HOST_TESTS:%=$(BUILD)/host/%_test) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz)
+check: $(BUILD)/tandem-test.iso $(HOST_TESTS:%=$(BUILD)/host/%_test) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz) $$(CHECK_DEPS)
 	$(PYTHON) tests/runner.py --log-dir $(BUILD)/test $(TEST_JOBS)
 
 host-tests: $(HOST_TESTS:%=$(BUILD)/host/%_test)
@@ -206,5 +206,9 @@ help:
 	@echo "  make deps    install the missing Debian packages (apt-get)"
 	@echo "  make clean   remove build/"
 	@echo "Settings: KSTACK_SIZE=$(KSTACK_SIZE) QEMU_MEM=$(QEMU_MEM) GUI=$(GUI) RELEASE=$(RELEASE)"
+
+# Subsystems with their own targets (GDB, benchmarks) live in mk/*.mk; they
+# may add runner jobs to TEST_JOBS and prerequisites to CHECK_DEPS.
+include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
