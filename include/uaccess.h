@@ -15,7 +15,7 @@
 
 // True if [uaddr, uaddr + n) is inside user space (n == 0 always is).
 bool user_range_ok(uintptr_t uaddr, size_t n);
-// 0, or -EFAULT.
+// 0, or -EFAULT.  copy_to_user writes nothing unless all of it can be written.
 int copy_from_user(void *dst, uintptr_t usrc, size_t n);
 int copy_to_user(uintptr_t udst, const void *src, size_t n);
 // Copies a NUL-terminated string of at most max - 1 characters; returns

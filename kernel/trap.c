@@ -104,8 +104,8 @@ static void
 user_exception(struct trap_frame *f)
 {
     struct thread *t = g_current;
-    kprintf("thread %u (%s) killed: %s at eip %08x", t->tid, t->name,
-            trap_vector_name(f->vector), f->eip);
+    kprintf("thread %u (%s) killed: %s at eip %08x, esp %08x", t->tid, t->name,
+            trap_vector_name(f->vector), f->eip, f->user_esp);
     if (f->vector == VEC_PF)
         kprintf(", address %08x", read_cr2());
     kprintf("\n");

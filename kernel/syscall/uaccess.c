@@ -22,11 +22,16 @@ copy_from_user(void *dst, uintptr_t usrc, size_t n)
     return uaccess_copy(dst, (const void *)usrc, n) ? -EFAULT : 0;
 }
 
+// All or nothing: the destination is checked page by page before the first
+// byte is written, so a buffer that runs into an unmapped page gets -EFAULT
+// without its valid prefix being overwritten (it may be the caller's live
+// stack).  The fault-safe copy still guards against anything missed.
 int
 copy_to_user(uintptr_t udst, const void *src, size_t n)
 {
-    if (!user_range_ok(udst, n))
-        return -EFAULT;
+    int err = user_buffer_check(udst, n, true);
+    if (err)
+        return err;
     return uaccess_copy((void *)udst, src, n) ? -EFAULT : 0;
 }
 

@@ -1,0 +1,125 @@
+/* The user-mode runtime: one C function per system call, thread creation,
+ * console output and module lookup.
+ *
+ * Every wrapper enters the kernel through sysenter unless
+ * syscall_mode_set(SYSCALL_INT80) says otherwise, returns what the kernel
+ * returns (negative: -errno, include/uapi/errno.h) and adds one to the
+ * process's system call count. */
+#ifndef TANDEM_USER_TANDEM_H
+#define TANDEM_USER_TANDEM_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "uapi/errno.h"
+#include "uapi/syscall.h"
+
+// The two words of an IPC message as they arrive (ipc_recv, ipc_call).
+// Layout known to user/lib/syscall.asm: w0 at offset 0, w1 at 4.
+struct ipc_words {
+    unsigned w0;
+    unsigned w1;
+};
+
+// ---- Entering the kernel ----------------------------------------------------
+
+enum syscall_mode {
+    SYSCALL_SYSENTER,           // the default
+    SYSCALL_INT80,
+};
+
+// The stubs in user/lib/syscall.asm; each is one kernel entry.
+long syscall_int80(long n, long a1, long a2, long a3, long a4, long a5);
+long syscall_sysenter(long n, long a1, long a2, long a3, long a4, long a5);
+long syscall_int80_ipc(long n, long a1, long a2, long a3, long a4, long a5,
+                       struct ipc_words *out);
+long syscall_sysenter_ipc(long n, long a1, long a2, long a3, long a4, long a5,
+                          struct ipc_words *out);
+
+// Chooses how every wrapper below (in every thread of the process) enters.
+void syscall_mode_set(enum syscall_mode mode);
+enum syscall_mode syscall_mode_get(void);
+
+// System call n with raw arguments, through the current mode; counted.
+long syscall_raw(long n, long a1, long a2, long a3, long a4, long a5);
+
+// System calls this process has made through the wrappers (all threads).
+unsigned syscall_count(void);
+
+// ---- Processes and threads --------------------------------------------------
+
+// Ends the whole process with code.
+NORETURN void sys_exit(int code);
+
+// Starts a thread with eip = entry, esp = stack_top, eax = arg and every
+// other register 0.  Returns its tid.  Raw: entry does not follow any C
+// calling convention; see thread_spawn.
+int sys_thread_create(uintptr_t entry, uintptr_t stack_top, uintptr_t arg);
+
+// Ends the calling thread; the last thread's code ends the process.
+NORETURN void sys_thread_exit(int code);
+
+// Smallest stack thread_spawn accepts.
+#define THREAD_STACK_MIN    256
+
+// Runs fn(arg) in a new thread on stack[0, size); fn's return value is the
+// thread's exit code.  Returns the tid, -EINVAL if fn or stack is NULL or
+// size < THREAD_STACK_MIN, or what SYS_THREAD_CREATE returned.  The stack
+// must stay untouched until the thread has ended.
+int thread_spawn(int (*fn)(void *), void *arg, void *stack, size_t size);
+
+int sys_yield(void);
+int sys_sleep(unsigned ticks);
+int sys_gettid(void);
+unsigned sys_time(void);
+
+// Starts boot module index as a new process; returns its pid.
+int sys_spawn(unsigned index);
+
+// Waits for process pid to end; returns its exit code.
+int sys_wait(int pid);
+
+// Copies module index's name into buf[0, cap); returns its length.
+int sys_module_name(unsigned index, char *buf, size_t cap);
+
+// Returns the index of the module called name, or -ENOENT.
+int module_find(const char *name);
+
+// ---- IPC ----------------------------------------------------------------------
+// buf may be NULL: no payload.  In ipc_recv and ipc_call, buf->data
+// receives at most buf->cap bytes and buf->len is set to the count received.
+
+int sys_ipc_send(int dest, unsigned w0, unsigned w1, struct ipc_buf *buf);
+
+// Waits for a message from `from` (or IPC_ANY); returns the sender's tid.
+int sys_ipc_recv(int from, struct ipc_words *msg, struct ipc_buf *buf);
+
+// Sends buf->len bytes of buf to dest and waits for its reply, which
+// overwrites buf->data; the reply's words go to *reply.  Returns 0.
+int sys_ipc_call(int dest, unsigned w0, unsigned w1, struct ipc_buf *buf,
+                 struct ipc_words *reply);
+
+// Answers caller, which must be waiting in ipc_call on this thread.
+int sys_ipc_reply(int caller, unsigned w0, unsigned w1, struct ipc_buf *buf);
+
+// ---- Figures and console ----------------------------------------------------
+
+int sys_kfast_stats(struct kfast_stats *out);
+int sys_sysinfo(struct sysinfo *out);
+
+// Writes buf[0, len) to the console; returns len.
+int sys_debug_write(const void *buf, size_t len);
+
+// Formats as ksnprintf (include/lib/format.h) and writes the result, one
+// debug_write per line at most, so that concurrent threads' lines do not
+// mix.  Returns the number of characters formatted, or a -errno.
+int printf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+int vprintf(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
+
+// Writes s and a newline; returns 0 or a -errno.
+int puts(const char *s);
+
+#endif
