@@ -30,6 +30,7 @@ struct boot_info {
     uint32_t mem_lower_kb, mem_upper_kb;
     uint32_t info_phys_start, info_phys_end;  // span of the Multiboot structures
     bool test_mode;             // `test` or `test=SUITE` on the command line
+    bool bench_mode;            // `bench`: run the benchmarks (make bench)
     char test_suite[BOOT_NAME_MAX];  // empty: every suite
 };
 

@@ -65,7 +65,9 @@ struct kfast_arena {
     uintptr_t top;              // saved top while not running
     uint32_t allocations;       // saved count while not running
     uint32_t peak;              // most in-block bytes in use at once
-    uint32_t spills, refusals, resets, collisions;
+    uint32_t spills, refusals, collisions;
+    uint32_t resets;            // kernel threads' quiescent resets (user threads: see kfast_stats)
+    uintptr_t empty_top;        // base, or 0 while spill chunks exist (so that top != empty_top)
     struct kfast_chunk *spill;  // newest spill chunk (a chain to older ones)
     uint32_t spill_bytes;       // bytes handed out from spill chunks now
     bool strict;                // refuse instead of spilling
@@ -77,6 +79,7 @@ struct kfast_cpu {
     uintptr_t top;              // next free byte; the canary sits at [top, top + 4)
     uint32_t allocations;
     struct kfast_arena *arena;  // the running thread's state
+    uintptr_t empty_top;        // arena->empty_top: top when there is nothing to release
 };
 extern struct kfast_cpu g_kfast;
 

@@ -40,6 +40,8 @@ static inline bool trap_from_user(const struct trap_frame *f) { return (f->cs & 
 
 void idt_init(void);
 void trap_dispatch(struct trap_frame *f);
+// A system call from ring 3 (int 0x80 or sysenter), through to exit_to_user.
+void syscall_entry(struct trap_frame *f);
 const char *trap_vector_name(uint32_t vector);
 // Prints the full report of a trap: vector, error, EIP and symbol, CR2, registers.
 void trap_report(const char *what, const struct trap_frame *f);

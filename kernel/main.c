@@ -73,21 +73,36 @@ user_test_count(void)
     return n;
 }
 
-// Starts init (module 0) and waits for it; returns its exit code.
+// Starts boot module index and waits for it; returns its exit code.
 static int
-run_init(void)
+run_module(unsigned index)
 {
-    if (g_boot.module_count == 0) {
-        kprintf("No modules: nothing to start.\n");
+    if (index >= g_boot.module_count) {
+        kprintf("No module %u: nothing to start.\n", index);
         return 0;
     }
     int err;
-    struct process *init = process_spawn(0, NULL, &err);
-    if (!init) {
-        kprintf("init: could not start module 0 (%s): error %d\n", g_boot.modules[0].name, err);
+    struct process *p = process_spawn(index, NULL, &err);
+    if (!p) {
+        kprintf("could not start module %u (%s): error %d\n", index, g_boot.modules[index].name, err);
         return err;
     }
-    return process_wait(init);
+    return process_wait(p);
+}
+
+void bench_kernel_run(void);
+
+// Bench mode: the kernel's micro-benchmarks, then the user-space ones
+// (module `bench`), then QEMU exits.
+NORETURN static void
+run_bench(void)
+{
+    bench_kernel_run();
+    for (unsigned i = 0; i < g_boot.module_count; i++)
+        if (strcmp(g_boot.modules[i].name, "bench") == 0)
+            run_module(i);
+    kprintf("BENCH-END\n");
+    qemu_exit(QEMU_EXIT_PASS);
 }
 
 // Test mode: the kernel's suites, then the user-space tests through init,
@@ -100,7 +115,7 @@ run_tests(void)
     bool ok = ktest_run(g_boot.test_suite, user_tests ? user_tests + 1 : 0);
     if (user_tests) {
         ktest_baseline_take();
-        int code = run_init();
+        int code = run_module(0);
         g_ktest_top_level_results += user_tests;
         ok &= code == 0;
         ok &= ktest_leak_suite("user_leaks");
@@ -135,8 +150,10 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
 
     if (g_boot.test_mode)
         run_tests();
+    if (g_boot.bench_mode)
+        run_bench();
     kprintf("Tandem is up. Quit QEMU with Ctrl-A X.\n");
-    int code = run_init();
+    int code = run_module(0);
     kprintf("init exited with code %d; the system is idle.\n", code);
     for (;;)
         thread_sleep(1000);

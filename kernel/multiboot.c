@@ -51,6 +51,7 @@ void
 boot_parse_cmdline(struct boot_info *b)
 {
     b->test_mode = false;
+    b->bench_mode = false;
     b->test_suite[0] = '\0';
     const char *s = b->cmdline;
     while (*s) {
@@ -60,7 +61,9 @@ boot_parse_cmdline(struct boot_info *b)
         while (*s && *s != ' ')
             s++;
         size_t len = (size_t)(s - word);
-        if (len == 4 && strncmp(word, "test", 4) == 0) {
+        if (len == 5 && strncmp(word, "bench", 5) == 0) {
+            b->bench_mode = true;
+        } else if (len == 4 && strncmp(word, "test", 4) == 0) {
             b->test_mode = true;
         } else if (len > 5 && strncmp(word, "test=", 5) == 0) {
             b->test_mode = true;

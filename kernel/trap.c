@@ -1,4 +1,5 @@
 // Trap dispatch and exception reports.
+#include "exit.h"
 #include "extable.h"
 #include "kfast.h"
 #include "kprintf.h"
@@ -9,8 +10,6 @@
 #include "x86.h"
 
 void irq_dispatch(struct trap_frame *f);
-void syscall_trap(struct trap_frame *f);
-void exit_to_user(struct trap_frame *f);
 
 static const char *const s_vector_names[32] = {
     "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -118,8 +117,6 @@ trap_handle(struct trap_frame *f)
 {
     if (f->vector >= VEC_IRQ0 && f->vector < VEC_IRQ0 + 16)
         irq_dispatch(f);
-    else if (f->vector == VEC_SYSCALL && trap_from_user(f))
-        syscall_trap(f);
     else if (f->vector < 32 && trap_from_user(f))
         user_exception(f);
     else if (f->vector < 32)
@@ -133,6 +130,10 @@ void
 trap_dispatch(struct trap_frame *f)
 {
     if (trap_from_user(f)) {
+        if (f->vector == VEC_SYSCALL) {
+            syscall_entry(f);
+            return;
+        }
         g_current->kernel_entries++;
         trap_handle(f);
         exit_to_user(f);

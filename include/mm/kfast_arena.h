@@ -37,6 +37,7 @@ kfast_arena_switch(struct kfast_arena *prev, struct kfast_arena *next)
     g_kfast.top = next->top;
     g_kfast.allocations = next->allocations;
     g_kfast.arena = next;
+    g_kfast.empty_top = next->empty_top;
 }
 // The current top of a (live for the running arena, saved otherwise).
 static inline uintptr_t
@@ -52,8 +53,19 @@ kfast_canary_intact(const struct kfast_arena *a)
 }
 // Frees every spill chunk; the exit path's out-of-line part.
 void kfast_spill_free_all(struct kfast_arena *a);
-// The exit-to-user reset: O(1), whatever was allocated.
-void kfast_reset(void);
+// Empties the running arena: peak, poison (debug), top back to base,
+// canary, spill chunks freed.  O(1) in the number of objects.
+void kfast_reset_slow(void);
+// The exit-to-user reset.  An entry that allocated nothing leaves top at
+// base and no spill chunks (a spill sets empty_top to 0), so the common case
+// is one compare; anything else goes out of line.  Every exit to user mode
+// resets, so a user thread's reset count is derived (kfast_stats), not kept.
+static inline void
+kfast_reset(void)
+{
+    if (unlikely(g_kfast.top != g_kfast.empty_top))
+        kfast_reset_slow();
+}
 // Fewest untouched (still painted) bytes between the arena's peak and the
 // deepest stack write so far.  O(block size): for reports and statistics.
 uint32_t kfast_low_water(const struct kfast_arena *a);

@@ -55,7 +55,7 @@ void
 kfast_arena_init(struct kfast_arena *a, void *block, uintptr_t paint_end, bool strict)
 {
     memset(a, 0, sizeof(*a));
-    a->base = a->top = (uintptr_t)block;
+    a->base = a->top = a->empty_top = (uintptr_t)block;
     a->end = a->base + KSTACK_SIZE;
     a->strict = strict;
     memset(block, KFAST_PAINT, paint_end - (uintptr_t)block);
@@ -68,6 +68,7 @@ kfast_arena_activate(struct kfast_arena *a)
     g_kfast.top = a->top;
     g_kfast.allocations = a->allocations;
     g_kfast.arena = a;
+    g_kfast.empty_top = a->empty_top;
 }
 
 // Records the in-block use before top goes down (peak is kept lazily: top
@@ -99,6 +100,7 @@ kfast_spill(struct kfast_arena *a, uint32_t n)
     c->used += n;
     a->spill_bytes += n;
     a->spills++;
+    a->empty_top = g_kfast.empty_top = 0;      // the exit path must look now
     return p;
 }
 
@@ -168,6 +170,10 @@ kfast_spill_release(struct kfast_arena *a, struct kfast_chunk *keep, uint32_t ke
     if (keep) {
         a->spill_bytes -= keep->used - keep_used;
         keep->used = keep_used;
+    } else {
+        a->empty_top = a->base;
+        if (a == g_kfast.arena)
+            g_kfast.empty_top = a->base;
     }
 }
 
@@ -202,7 +208,7 @@ kfast_spill_free_all(struct kfast_arena *a)
 }
 
 void
-kfast_reset(void)
+kfast_reset_slow(void)
 {
     struct kfast_arena *a = g_kfast.arena;
     kfast_note_peak(a);
@@ -210,7 +216,6 @@ kfast_reset(void)
         memset((void *)a->base, KFAST_POISON, g_kfast.top - a->base);
     g_kfast.top = a->base;
     *(uint32_t *)a->base = KFAST_CANARY;
-    a->resets++;
     if (unlikely(a->spill != NULL))
         kfast_spill_free_all(a);
 }
@@ -220,6 +225,7 @@ kfast_reset_quiescent(void)
 {
     uint32_t flags = kfast_irq_save();
     kfast_reset();
+    g_kfast.arena->resets++;
     kfast_irq_restore(flags);
 }
 

@@ -1,10 +1,10 @@
-// The C half of the sysenter entry: complete the trap frame, then go the
-// same way as int 0x80.
+// The C half of the sysenter entry (kernel/syscall/sysenter_entry.asm).
+#include "exit.h"
 #include "gdt.h"
 #include "kprintf.h"
+#include "panic.h"
 #include "thread.h"
 #include "trap.h"
-#include "uaccess.h"
 #include "x86.h"
 
 #define MSR_SYSENTER_CS  0x174
@@ -22,20 +22,22 @@ sysenter_init(void)
 void
 sysenter_dispatch(struct trap_frame *f)
 {
-    // The user stub pushed: return eip, then its ecx and edx (uapi/syscall.h).
-    uint32_t stub[3];
+    f->eflags |= EFLAGS_IF;     // ring 3 always runs with interrupts on
+    syscall_entry(f);
+}
+
+// The stub's stack pointer (ebp) was outside user space or unmapped: there
+// is no return address, so the thread cannot go on.
+void
+sysenter_bad_stack(struct trap_frame *f)
+{
+    struct thread *t = g_current;
+    kprintf("thread %u (%s) killed: sysenter with an unusable stack pointer (ebp %08x)\n",
+            t->tid, t->name, f->user_esp);
     f->eflags |= EFLAGS_IF;
-    if (copy_from_user(stub, f->user_esp, sizeof(stub)) != 0) {
-        kprintf("thread %u (%s) killed: sysenter with an unreadable stack at %08x\n",
-                g_current->tid, g_current->name, f->user_esp);
-        g_current->killed = true;
-        g_current->exit_code = 128 + VEC_GP;
-        f->eax = 0;             // dispatch nothing: exit_to_user ends the thread
-    } else {
-        f->eip = stub[0];
-        f->ecx = stub[1];
-        f->edx = stub[2];
-        f->user_esp += 4;       // sysexit returns with esp just above the return address
-    }
-    trap_dispatch(f);
+    t->killed = true;
+    t->exit_code = 128 + VEC_GP;
+    t->kernel_entries++;
+    exit_to_user(f);
+    panic("sysenter_bad_stack: killed thread %u came back", t->tid);
 }

@@ -2,28 +2,19 @@
 ;
 ; sysenter loads CS/SS from IA32_SYSENTER_CS, esp from IA32_SYSENTER_ESP (the
 ; top of the running thread's block, set at every switch) and clears IF.  It
-; saves nothing, so this stub builds the same trap frame int 0x80 would (see
-; include/trap.h) and hands it to the C code, which reads the return address
-; and the ecx/edx arguments the user stub left on its stack (ABI in
-; include/uapi/syscall.h) and then takes the common path: trap_dispatch and
-; exit_to_user.  Only the last instruction differs from trap_return.
+; saves nothing, so this stub reads what the user stub left on its stack
+; (ABI in include/uapi/syscall.h: [ebp] return eip, [ebp+4] ecx, [ebp+8]
+; edx), builds the same trap frame int 0x80 would (include/trap.h), and
+; hands it to trap_dispatch like any other trap.  Only the last
+; instructions differ from trap_return: sysexit instead of iret.
 
-%define KERNEL_DS 0x10
-%define USER_CS   0x1B
-%define USER_DS   0x23
-%define EFLAGS_IF 0x200
+%define KERNEL_DS   0x10
+%define USER_CS     0x1B
+%define USER_DS     0x23
+%define USER_BASE   0x00400000
+%define USER_TOP    0xC0000000
 
-section .text
-global sysenter_entry
-extern sysenter_dispatch
-sysenter_entry:
-    push dword USER_DS              ; user ss
-    push ebp                        ; user esp: the stub's ebp points at its frame
-    pushfd                          ; eflags (IF clear; C sets it back)
-    push dword USER_CS
-    push dword 0                    ; eip: read from [ebp] by sysenter_dispatch
-    push dword 0                    ; error code
-    push dword 0x80                 ; vector
+%macro SAVE_REGS 0
     pushad
     push ds
     push es
@@ -34,6 +25,33 @@ sysenter_entry:
     mov es, ax
     mov fs, ax
     mov gs, ax
+%endmacro
+
+section .text
+global sysenter_entry
+extern sysenter_dispatch
+extern sysenter_bad_stack
+sysenter_entry:
+    push dword USER_DS              ; user ss
+    push ebp                        ; user esp (fixed up below)
+    pushfd                          ; eflags (IF clear; C sets it back)
+    push dword USER_CS
+    ; The stub's three words, read here so no C copy is needed; a bad stack
+    ; pointer or an unmapped page goes to bad_stack (see the .extable below).
+    cmp ebp, USER_BASE
+    jb .bad_stack
+    cmp ebp, USER_TOP - 12
+    ja .bad_stack
+.load_ecx:
+    mov ecx, [ebp + 4]
+.load_edx:
+    mov edx, [ebp + 8]
+.load_eip:
+    push dword [ebp]                ; eip
+    add dword [esp + 12], 4         ; esp after sysexit: just above the return address
+    push dword 0                    ; error code
+    push dword 0x80                 ; vector
+    SAVE_REGS
     push esp
     call sysenter_dispatch
     add esp, 4
@@ -43,11 +61,25 @@ sysenter_entry:
     pop ds
     popad
     add esp, 8                      ; vector, error code
-    ; [esp] eip, [esp+4] cs, [esp+8] eflags, [esp+12] user esp, [esp+16] ss
-    mov edx, [esp]                  ; sysexit: eip from edx, esp from ecx
+    ; [esp] eip, [esp+4] cs, [esp+8] eflags, [esp+12] user esp, [esp+16] ss.
+    ; sysexit takes eip from edx and esp from ecx (the user stub restores
+    ; both from its stack); it leaves eflags alone, so user mode gets the
+    ; kernel's arithmetic flags (syscalls, like calls, do not preserve them).
+    mov edx, [esp]
     mov ecx, [esp + 12]
-    and dword [esp + 8], ~EFLAGS_IF
-    push dword [esp + 8]
-    popfd
     sti                             ; takes effect after sysexit: no window
     sysexit
+
+.bad_stack:
+    push dword 0                    ; eip: unknown
+    push dword 0
+    push dword 0x80
+    SAVE_REGS
+    push esp
+    call sysenter_bad_stack         ; ends the thread; does not return
+    ud2
+
+section .extable
+    dd sysenter_entry.load_ecx, sysenter_entry.bad_stack
+    dd sysenter_entry.load_edx, sysenter_entry.bad_stack
+    dd sysenter_entry.load_eip, sysenter_entry.bad_stack

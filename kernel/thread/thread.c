@@ -4,6 +4,7 @@
 // KSTACK_SIZE bytes, aligned to its size, from the frame allocator.  A new
 // thread's stack is built to look as if it had called switch_context, so the
 // first switch to it "returns" into its start function.
+#include "exit.h"
 #include "gdt.h"
 #include "kmalloc.h"
 #include "kprintf.h"
@@ -20,7 +21,6 @@
 extern uint8_t g_boot_block[];
 extern void switch_context(uint32_t *save_esp, uint32_t next_esp);
 extern NORETURN void enter_user(struct trap_frame *f);
-void exit_to_user(struct trap_frame *f);
 
 struct list_node g_all_threads = LIST_INIT(g_all_threads);
 struct thread *g_current;
@@ -242,5 +242,11 @@ reaper_init(void)
 void
 kfast_stats(struct thread *t, struct kfast_stats *out)
 {
-    kfast_arena_stats(t ? &t->arena : g_kfast.arena, out);
+    if (!t)
+        t = g_current;
+    kfast_arena_stats(&t->arena, out);
+    // Every exit to user mode resets a user thread's arena: its first start,
+    // then one per completed kernel entry (the current one has not exited).
+    if (t->proc)
+        out->resets = t->kernel_entries;
 }

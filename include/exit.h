@@ -1,0 +1,35 @@
+/* The one way back to ring 3.
+ *
+ * Every return to user mode - from int 0x80 and sysenter, from an interrupt
+ * or an exception taken in ring 3, and a new thread's first entry - goes
+ * through exit_to_user just before the final iret or sysexit.  It takes a
+ * pending reschedule, ends a killed thread, checks the arena's canary and
+ * empties the scratch arena.  Inline, so the common case (nothing pending,
+ * nothing allocated) costs a few compares; the rest is in kernel/syscall/exit.c.
+ */
+#ifndef TANDEM_EXIT_H
+#define TANDEM_EXIT_H
+
+#include "collision.h"
+#include "mm/kfast_arena.h"
+#include "x86.h"
+#include "thread.h"
+
+struct trap_frame;
+
+// Reschedules and ends killed threads until neither is pending.
+void exit_to_user_slow(void);
+
+static inline void
+exit_to_user(struct trap_frame *f)
+{
+    (void)f;
+    struct thread *t = g_current;
+    if (unlikely(t->killed | g_need_resched))
+        exit_to_user_slow();
+    if (unlikely(*(volatile uint32_t *)g_kfast.top != KFAST_CANARY))
+        kfast_collision(t, read_esp(), "exit to user");
+    kfast_reset();      // everything kfastmalloc'd during this kernel entry dies here
+}
+
+#endif

@@ -1,0 +1,222 @@
+// In-kernel micro-benchmarks, run by the boot word `bench` (make bench).
+//
+// Under `qemu-system-i386 -icount shift=0,align=off`, rdtsc advances by one
+// per guest instruction, so a difference of two rdtsc readings counts the
+// instructions between them, deterministically.  Each figure is the best of
+// several runs, minus the cost of the empty measurement, divided by the
+// operations in the block.  Results are printed as
+//   BENCH <tab> benchmark <tab> implementation <tab> unit <tab> value
+// lines, which bench/guest.py turns into build/bench/guest.tsv.
+#include "boot.h"
+#include "kfast.h"
+#include "kmalloc.h"
+#include "kprintf.h"
+#include "mm/kfast_arena.h"
+#include "thread.h"
+#include "x86.h"
+
+#define RUNS 7
+#define OPS 16
+
+static inline uint32_t
+tsc32(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
+    return lo;
+}
+
+// Keeps p alive without costing an instruction.
+#define KEEP(p) __asm__ volatile("" :: "r"(p) : "memory")
+#define REPEAT16(x) x x x x x x x x x x x x x x x x
+
+static uint32_t s_empty;        // instructions of an empty measurement
+
+static void
+bench_print(const char *bench, const char *impl, uint32_t total, uint32_t ops)
+{
+    // Two decimals, in 32-bit arithmetic (the kernel has no 64-bit division).
+    uint32_t hundredths = total * 100 / ops;
+    kprintf("BENCH\t%s\t%s\tinstructions\t%u.%02u\n", bench, impl, hundredths / 100,
+            hundredths % 100);
+}
+
+// Measures `body` (which performs `ops` operations) RUNS times; keeps the
+// fewest instructions.  `setup` and `teardown` run outside the measurement.
+#define MEASURE(result, ops, setup, body, teardown)                         \
+    do {                                                                    \
+        uint32_t best_ = ~0u;                                               \
+        for (int run_ = 0; run_ < RUNS; run_++) {                           \
+            setup;                                                          \
+            uint32_t t0_ = tsc32();                                         \
+            body;                                                           \
+            uint32_t t1_ = tsc32();                                         \
+            teardown;                                                       \
+            if (t1_ - t0_ < best_)                                          \
+                best_ = t1_ - t0_;                                          \
+        }                                                                   \
+        (result) = best_ > s_empty ? best_ - s_empty : 0;                   \
+    } while (0)
+
+static void
+bench_kfast(void)
+{
+    uint32_t n;
+    kfast_mark_t m;
+    MEASURE(n, OPS, m = kfast_mark(), REPEAT16(KEEP(kfastmalloc(8));), kfast_release(m));
+    bench_print("kfastmalloc 8", "kfast", n, OPS);
+    MEASURE(n, OPS, m = kfast_mark(), REPEAT16(KEEP(kfastmalloc(64));), kfast_release(m));
+    bench_print("kfastmalloc 64", "kfast", n, OPS);
+    MEASURE(n, OPS, m = kfast_mark(), REPEAT16(KEEP(kfastmalloc(512));), kfast_release(m));
+    bench_print("kfastmalloc 512", "kfast", n, OPS);
+    MEASURE(n, OPS, m = kfast_mark(), REPEAT16(KEEP(kfastzalloc(64));), kfast_release(m));
+    bench_print("kfastzalloc 64", "kfast", n, OPS);
+    MEASURE(n, OPS, , REPEAT16(kfast_release(kfast_mark());), );
+    bench_print("mark + release", "kfast", n, OPS);
+}
+
+// Reset with k live objects: the cost must not depend on k.
+static void
+bench_reset(void)
+{
+    static const uint32_t counts[] = { 1, 100, 10000 };
+    for (unsigned i = 0; i < 3; i++) {
+        uint32_t n, k = counts[i];
+        struct kfast_stats st;
+        MEASURE(n, 1, for (uint32_t j = 0; j < k; j++) KEEP(kfastmalloc(8)),
+                kfast_reset(), );
+        kfast_stats(NULL, &st);
+        const char *label = k == 1 ? "reset, 1 object" : k == 100 ? "reset, 100 objects"
+                                                                  : "reset, 10000 objects";
+        bench_print(label, "kfast", n, 1);
+        if (st.spills)
+            kprintf("BENCH-NOTE\t%s: %u spills (block too small for %u objects)\n", label,
+                    st.spills, k);
+    }
+}
+
+static void
+bench_heap(void)
+{
+    uint32_t n;
+    void *p;
+    MEASURE(n, OPS, , REPEAT16(p = kmalloc(8); KEEP(p); kfree(p);), );
+    bench_print("kmalloc+kfree 8", "kmalloc", n, OPS);
+    MEASURE(n, OPS, , REPEAT16(p = kmalloc(64); KEEP(p); kfree(p);), );
+    bench_print("kmalloc+kfree 64", "kmalloc", n, OPS);
+    MEASURE(n, OPS, , REPEAT16(p = kmalloc(512); KEEP(p); kfree(p);), );
+    bench_print("kmalloc+kfree 512", "kmalloc", n, OPS);
+}
+
+// The seed thread's alternative: objects on the stack.  Sixteen alloca'd
+// and touched objects, less the same function touching a fixed local.
+static NOINLINE void
+stack_objects(uint32_t size)
+{
+    REPEAT16({ char *q = __builtin_alloca(size); q[0] = 1; KEEP(q); })
+}
+
+static NOINLINE void
+stack_baseline(uint32_t size)
+{
+    char local[16];
+    REPEAT16({ local[size & 15] = 1; KEEP(local); })
+}
+
+static void
+bench_stack(void)
+{
+    static const uint32_t sizes[] = { 8, 64, 512 };
+    static const char *const names[] = { "stack alloca 8", "stack alloca 64", "stack alloca 512" };
+    uint32_t base;
+    MEASURE(base, OPS, , stack_baseline(1), );
+    for (unsigned i = 0; i < 3; i++) {
+        uint32_t n;
+        MEASURE(n, OPS, , stack_objects(sizes[i]), );
+        bench_print(names[i], "stack", n > base ? n - base : 0, OPS);
+    }
+}
+
+// A seeded random trace of long-lived objects: mean and worst per operation.
+static void
+bench_heap_trace(void)
+{
+    enum { SLOTS = 512, STEPS = 20000 };
+    static void *slots[SLOTS];
+    uint32_t seed = 12345, total = 0, worst = 0, ops = 0;
+    for (uint32_t i = 0; i < STEPS; i++) {
+        seed = seed * 1103515245u + 12345u;
+        uint32_t slot = (seed >> 8) % SLOTS, size = 8 + ((seed >> 20) % 256);
+        uint32_t t0 = tsc32();
+        if (slots[slot]) {
+            kfree(slots[slot]);
+            slots[slot] = NULL;
+        } else {
+            slots[slot] = kmalloc(size);
+        }
+        uint32_t d = tsc32() - t0 - s_empty;
+        total += d;
+        ops++;
+        if (d > worst)
+            worst = d;
+    }
+    for (uint32_t i = 0; i < SLOTS; i++)
+        kfree(slots[i]), slots[i] = NULL;
+    bench_print("random trace, mean per op", "kmalloc", total, ops);
+    bench_print("random trace, worst op", "kmalloc", worst, 1);
+}
+
+// Context switch: two threads yield to each other.
+static volatile uint32_t s_switch_stop;
+
+static void
+yielder(void *arg)
+{
+    (void)arg;
+    while (!s_switch_stop)
+        thread_yield();
+}
+
+static void
+bench_switch(void)
+{
+    s_switch_stop = 0;
+    struct thread *t = kthread_create("bench-yield", yielder, NULL);
+    if (!t)
+        return;
+    uint32_t tid = t->tid, n;
+    thread_yield();             // let it start
+    MEASURE(n, 2 * OPS, , REPEAT16(thread_yield();), );
+    // Each yield is two switches (there and back) plus the yield calls.
+    bench_print("context switch (yield pair / 2)", "sched", n, 2 * OPS);
+    s_switch_stop = 1;
+    thread_join(tid);
+}
+
+static void
+bench_reset_share(void)
+{
+    uint32_t n;
+    MEASURE(n, 1, , kfast_reset(), );
+    bench_print("exit-path reset", "kfast", n, 1);
+}
+
+void
+bench_kernel_run(void)
+{
+    kprintf("BENCH-BEGIN\tkernel\tKSTACK_SIZE=%u\t%s build\n", KSTACK_SIZE,
+            TANDEM_DEBUG ? "debug" : "release");
+    uint32_t flags = irq_save();        // no timer ticks inside the measurements
+    MEASURE(s_empty, 1, , , );
+    s_empty = 0;
+    MEASURE(s_empty, 1, , , );
+    bench_kfast();
+    bench_reset();
+    bench_reset_share();
+    bench_heap();
+    bench_heap_trace();
+    bench_stack();
+    irq_restore(flags);
+    bench_switch();
+    kfast_reset_quiescent();
+}
