@@ -13,6 +13,8 @@ QEMU_MEM     ?= 128M
 GUI          ?= 0
 # 1: compile out the debug checks (red zones, poisoning, caller records)
 RELEASE      ?= 0
+# 1: kfastmalloc refuses (NULL) instead of spilling to the heap (also: boot word kfast=strict)
+KFAST_STRICT ?= 0
 # seconds before a hung test boot counts as failed
 TEST_TIMEOUT ?= 300
 # seconds per target for `make fuzz`
@@ -34,10 +36,10 @@ QEMU    := qemu-system-i386
 
 # Objects depend on this stamp, which changes only when the configuration
 # does, so `make KSTACK_SIZE=4096` rebuilds exactly what it must.
-CONFIG := KSTACK_SIZE=$(KSTACK_SIZE) TANDEM_DEBUG=$(DEBUG)
+CONFIG := KSTACK_SIZE=$(KSTACK_SIZE) TANDEM_DEBUG=$(DEBUG) KFAST_STRICT=$(KFAST_STRICT)
 $(shell mkdir -p $(BUILD) && (echo '$(CONFIG)' | cmp -s - $(BUILD)/config.stamp || echo '$(CONFIG)' > $(BUILD)/config.stamp))
 STAMP := $(BUILD)/config.stamp
-CONFIG_DEFS := -DKSTACK_SIZE=$(KSTACK_SIZE) -DTANDEM_DEBUG=$(DEBUG)
+CONFIG_DEFS := -DKSTACK_SIZE=$(KSTACK_SIZE) -DTANDEM_DEBUG=$(DEBUG) -DKFAST_STRICT=$(KFAST_STRICT)
 
 GCC_INCLUDE := $(shell $(CC) -m32 -print-file-name=include)
 WARNINGS    := -Wall -Wextra -Werror

@@ -31,6 +31,7 @@ struct boot_info {
     uint32_t info_phys_start, info_phys_end;  // span of the Multiboot structures
     bool test_mode;             // `test` or `test=SUITE` on the command line
     bool bench_mode;            // `bench`: run the benchmarks (make bench)
+    bool kfast_strict;          // `kfast=strict`: arenas refuse instead of spilling
     char test_suite[BOOT_NAME_MAX];  // empty: every suite
 };
 

@@ -5,7 +5,8 @@
 #include "thread.h"
 
 #define USER_STACK_TOP      0xBFFF0000u     // the main thread's stack ends here
-#define USER_STACK_SIZE     (64u * 1024)
+#define USER_STACK_SIZE     (64u * 1024)    // mapped when the process starts
+#define USER_STACK_MAX      (1024u * 1024)  // it may grow down to this, a page per fault
 
 // Starts a process from boot module index (0 is init); parent may be NULL.
 // Returns the new process, or NULL with *err set to -ENOENT (no such
@@ -18,6 +19,11 @@ int process_wait(struct process *p);
 // Ends every thread of p (the calling one last, if it is p's); p's exit
 // code is code, whatever the threads' own.
 NORETURN void process_exit(int code);
+
+// Resolves a user page fault at addr if it is the main stack growing
+// (a not-present page within USER_STACK_MAX of the top): maps a zeroed page
+// and returns true.  False: a real fault.
+bool process_grow_stack(struct process *p, uintptr_t addr, uint32_t error);
 
 // Thread bookkeeping (kernel/thread/thread.c calls these).
 void process_thread_exited(struct process *p, int code);

@@ -36,6 +36,12 @@ struct trap_frame {
     uint32_t user_esp, user_ss;                         // by the CPU, only from ring 3
 };
 
+// Debug builds: the interrupt or exception from ring 3 a thread is serving,
+// at the bottom of its arena (see kernel/trap.c).
+struct trap_record {
+    uint32_t vector, error, eip;
+};
+
 static inline bool trap_from_user(const struct trap_frame *f) { return (f->cs & 3) == 3; }
 
 void idt_init(void);

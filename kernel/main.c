@@ -4,6 +4,7 @@
 #include "console.h"
 #include "gdt.h"
 #include "kmalloc.h"
+#include "mm/kfast_arena.h"
 #include "kprintf.h"
 #include "ktest.h"
 #include "mm/frame.h"
@@ -36,8 +37,9 @@ boot_summary(void)
     for (unsigned i = 0; i < g_boot.region_count; i++)
         if (g_boot.regions[i].type == 1)
             usable += g_boot.regions[i].length;
-    kprintf("Tandem: a 32-bit x86 microkernel (kernel stack block %u bytes, %s build)\n",
-            KSTACK_SIZE, TANDEM_DEBUG ? "debug" : "release");
+    kprintf("Tandem: a 32-bit x86 microkernel (kernel stack block %u bytes, %s build, "
+            "kfastmalloc %s)\n", KSTACK_SIZE, TANDEM_DEBUG ? "debug" : "release",
+            kfast_default_strict() ? "strict: no spills" : "spilling to the heap when full");
     kprintf("  command line: %s\n", g_boot.cmdline[0] ? g_boot.cmdline : "(none)");
     kprintf("  memory: %llu KiB usable in %u regions (lower %u KiB, upper %u KiB)\n",
             usable >> 10, g_boot.region_count, g_boot.mem_lower_kb, g_boot.mem_upper_kb);
@@ -135,6 +137,10 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
         halt_forever();
     }
     multiboot_read(multiboot_phys);
+    if (g_boot.kfast_strict || KFAST_STRICT) {
+        kfast_set_default_strict(true);
+        g_current->arena.strict = true;
+    }
     paging_init();
     frame_init();
     paging_init_heap();

@@ -52,6 +52,7 @@ boot_parse_cmdline(struct boot_info *b)
 {
     b->test_mode = false;
     b->bench_mode = false;
+    b->kfast_strict = false;
     b->test_suite[0] = '\0';
     const char *s = b->cmdline;
     while (*s) {
@@ -61,7 +62,9 @@ boot_parse_cmdline(struct boot_info *b)
         while (*s && *s != ' ')
             s++;
         size_t len = (size_t)(s - word);
-        if (len == 5 && strncmp(word, "bench", 5) == 0) {
+        if (len == 12 && strncmp(word, "kfast=strict", 12) == 0) {
+            b->kfast_strict = true;
+        } else if (len == 5 && strncmp(word, "bench", 5) == 0) {
             b->bench_mode = true;
         } else if (len == 4 && strncmp(word, "test", 4) == 0) {
             b->test_mode = true;

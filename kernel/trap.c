@@ -5,6 +5,7 @@
 #include "kprintf.h"
 #include "ksyms.h"
 #include "panic.h"
+#include "process.h"
 #include "thread.h"
 #include "trap.h"
 #include "x86.h"
@@ -98,11 +99,14 @@ kernel_exception(struct trap_frame *f)
     panic_trap(f, "unhandled %s in the kernel at eip %08x", trap_vector_name(f->vector), f->eip);
 }
 
-// An exception in ring 3 ends only the thread that raised it.
+// An exception in ring 3 ends only the thread that raised it, unless it is
+// a page fault the kernel resolves (the main stack growing down).
 static void
 user_exception(struct trap_frame *f)
 {
     struct thread *t = g_current;
+    if (f->vector == VEC_PF && process_grow_stack(t->proc, read_cr2(), f->error))
+        return;
     kprintf("thread %u (%s) killed: %s at eip %08x, esp %08x", t->tid, t->name,
             trap_vector_name(f->vector), f->eip, f->user_esp);
     if (f->vector == VEC_PF)
@@ -135,6 +139,13 @@ trap_dispatch(struct trap_frame *f)
             return;
         }
         g_current->kernel_entries++;
+#if TANDEM_DEBUG
+        // Debug builds note the trap being served at the bottom of the arena,
+        // where GDB's `tandem arena` shows it; the exit path releases it.
+        struct trap_record *r = kfastmalloc(sizeof(*r));
+        if (r)
+            *r = (struct trap_record){ f->vector, f->error, f->eip };
+#endif
         trap_handle(f);
         exit_to_user(f);
         return;

@@ -70,6 +70,25 @@ load_segment(struct addrspace *as, const struct elf_segment *s, const uint8_t *f
     return 0;
 }
 
+#define PF_PRESENT 0x1
+
+bool
+process_grow_stack(struct process *p, uintptr_t addr, uint32_t error)
+{
+    if (!p || (error & PF_PRESENT) || addr >= USER_STACK_TOP - USER_STACK_SIZE ||
+        addr < USER_STACK_TOP - USER_STACK_MAX)
+        return false;
+    uintptr_t pa = frame_alloc();
+    if (!pa)
+        return false;
+    memset(P2V(pa), 0, PAGE_SIZE);
+    if (vm_map(p->as, ALIGN_DOWN(addr, PAGE_SIZE), pa, VM_USER | VM_WRITE) != 0) {
+        frame_free(pa);
+        return false;
+    }
+    return true;
+}
+
 static int
 map_stack(struct addrspace *as)
 {
