@@ -10,6 +10,7 @@
 #define CR0_WP      (1u << 16)
 #define CR0_PG      (1u << 31)
 #define CR0_AM      (1u << 18)
+#define CR0_EM      (1u << 2)
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }

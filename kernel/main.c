@@ -147,6 +147,10 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     kheap_init();
     gdt_init();
     idt_init();
+    // No FPU for anyone: x87 instructions raise #NM (and SSE #UD), so no
+    // state needs saving at a switch.  AM lets ring 3 turn on alignment
+    // checking with EFLAGS.AC.
+    write_cr0(read_cr0() | CR0_EM | CR0_AM);
     pic_init();
     timer_init();
     sysenter_init();

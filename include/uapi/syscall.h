@@ -31,7 +31,8 @@
 #define SYS_WAIT            15  // (pid): waits for the process to end -> its exit code
 #define SYS_MODULE_NAME     16  // (index, buf, cap): copies a module's name -> its length
 #define SYS_SYSINFO         17  // (struct sysinfo *): kernel-wide figures -> 0
-#define SYS_COUNT           18
+#define SYS_CMDLINE         18  // (buf, cap): copies the kernel command line -> its length
+#define SYS_COUNT           19
 
 #define TICK_HZ             100
 

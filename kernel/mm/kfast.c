@@ -182,7 +182,8 @@ kfast_release(kfast_mark_t mark)
 {
     struct kfast_arena *a = g_kfast.arena;
     uint32_t flags = kfast_irq_save();
-    if (mark.top < a->base || mark.top > g_kfast.top || (mark.spill && mark.spill == a->spill && mark.spill_used > mark.spill->used))
+    if (mark.top < a->base || mark.top > g_kfast.top ||
+        (mark.spill && mark.spill == a->spill && mark.spill_used > mark.spill->used))
         panic("kfast_release: mark %#lx is outside the arena [%#lx, top %#lx]: "
               "released out of order or from another thread", (unsigned long)mark.top,
               (unsigned long)a->base, (unsigned long)g_kfast.top);

@@ -27,23 +27,35 @@ sys_wait(struct trap_frame *f)
     return process_wait(p);
 }
 
-int32_t
-sys_module_name(struct trap_frame *f)
+// Copies a kernel string into a user buffer of cap bytes: -ENAMETOOLONG if
+// it does not fit with its NUL, -EFAULT if the declared buffer is not all
+// usable (checked up to the longest string this can copy).
+static int32_t
+copy_string_out(const char *s, uintptr_t ubuf, uint32_t cap, uint32_t max)
 {
-    uint32_t index = f->ebx, cap = f->edx;
-    if (index >= g_boot.module_count)
-        return -ENOENT;
-    const char *name = g_boot.modules[index].name;
-    uint32_t len = strlen(name);
-    // The whole buffer the caller declared must be usable, not only the
-    // bytes this name needs (the page walk is bounded by the longest name).
-    if (!user_range_ok(f->ecx, cap))
+    uint32_t len = strlen(s);
+    if (!user_range_ok(ubuf, cap))
         return -EFAULT;
-    int err = user_buffer_check(f->ecx, cap < BOOT_NAME_MAX ? cap : BOOT_NAME_MAX, true);
+    int err = user_buffer_check(ubuf, cap < max ? cap : max, true);
     if (err)
         return err;
     if (cap < len + 1)
         return -ENAMETOOLONG;
-    err = copy_to_user(f->ecx, name, len + 1);
+    err = copy_to_user(ubuf, s, len + 1);
     return err ? err : (int32_t)len;
+}
+
+int32_t
+sys_cmdline(struct trap_frame *f)
+{
+    return copy_string_out(g_boot.cmdline, f->ebx, f->ecx, BOOT_CMDLINE_MAX);
+}
+
+int32_t
+sys_module_name(struct trap_frame *f)
+{
+    uint32_t index = f->ebx;
+    if (index >= g_boot.module_count)
+        return -ENOENT;
+    return copy_string_out(g_boot.modules[index].name, f->ecx, f->edx, BOOT_NAME_MAX);
 }

@@ -27,6 +27,7 @@ static syscall_fn const s_table[SYS_COUNT] = {
     [SYS_WAIT] = sys_wait,
     [SYS_MODULE_NAME] = sys_module_name,
     [SYS_SYSINFO] = sys_sysinfo,
+    [SYS_CMDLINE] = sys_cmdline,
 };
 
 void

@@ -23,6 +23,7 @@ int32_t sys_sysinfo(struct trap_frame *f);
 int32_t sys_spawn(struct trap_frame *f);
 int32_t sys_wait(struct trap_frame *f);
 int32_t sys_module_name(struct trap_frame *f);
+int32_t sys_cmdline(struct trap_frame *f);
 // ipc.c
 int32_t sys_ipc_send(struct trap_frame *f);
 int32_t sys_ipc_recv(struct trap_frame *f);

@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""The guest half of `make bench`: instruction counts inside Tandem.
+
+Boots a release kernel built for benchmarking with the boot word `bench`
+under `qemu-system-i386 -icount shift=0,align=off`, where rdtsc advances
+by one per guest instruction, so the figures are deterministic.  The kernel
+(kernel/bench.c) and the user program `bench` (user/bench.c) print lines
+
+    BENCH <tab> benchmark <tab> implementation <tab> unit <tab> value
+
+which become rows of build/bench/guest.tsv (benchmark, implementation,
+unit, value).  Each value is already the best of several runs; one boot
+gives the same numbers every time.
+
+usage: bench/guest.py BUILD_DIR OUT.tsv
+"""
+import os
+import subprocess
+import sys
+
+
+def main():
+    build, out = sys.argv[1], sys.argv[2]
+    modules = ",".join(f"{build}/user/bin/{m} {m}" for m in ("bench", "ipc_echo"))
+    cmd = ["qemu-system-i386", "-m", "256M", "-icount", "shift=0,align=off",
+           "-kernel", f"{build}/tandem.elf", "-append", "bench", "-initrd", modules,
+           "-serial", "stdio", "-display", "none", "-no-reboot",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    print("guest benchmarks:", " ".join(f"'{c}'" if " " in c else c for c in cmd))
+    run = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, errors="replace", timeout=300)
+    rows = []
+    for line in run.stdout.splitlines():
+        line = line.rstrip("\r")
+        if line.startswith("BENCH\t"):
+            _, bench, impl, unit, value = line.split("\t")
+            rows.append((bench, impl, unit, value))
+        elif line.startswith("BENCH-"):
+            print("  " + line.replace("\t", " "))
+    if run.returncode != 33 or not rows:
+        sys.stderr.write(run.stdout[-3000:])
+        sys.exit(f"guest benchmarks failed (QEMU status {run.returncode})")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        f.write("benchmark\timplementation\tunit\tvalue\n")
+        for r in rows:
+            f.write("\t".join(r) + "\n")
+    print(f"  {len(rows)} guest figures -> {out}")
+
+
+if __name__ == "__main__":
+    main()
