@@ -45,7 +45,7 @@ GCC_INCLUDE := $(shell $(CC) -m32 -print-file-name=include)
 WARNINGS    := -Wall -Wextra -Werror
 KCFLAGS := -m32 -march=i686 -std=gnu11 -ffreestanding -nostdinc -isystem $(GCC_INCLUDE) \
            -fno-pic -fno-pie -fno-stack-protector -fno-omit-frame-pointer \
-           -fno-tree-loop-distribute-patterns -mgeneral-regs-only \
+           -fno-tree-loop-distribute-patterns -mgeneral-regs-only -mpreferred-stack-boundary=2 \
            -O2 -g $(WARNINGS) -Iinclude $(CONFIG_DEFS) -MMD -MP
 NASMFLAGS := -f elf32 -g -F dwarf -Iinclude/ $(CONFIG_DEFS)
 LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 --no-warn-rwx-segments -z noexecstack
@@ -54,6 +54,9 @@ LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 --no-warn-rwx-segments 
 KERNEL_C   := $(sort $(wildcard kernel/*.c kernel/*/*.c lib/*.c tests/kernel/*.c))
 KERNEL_ASM := $(sort $(wildcard boot/*.asm lib/*.asm kernel/*/*.asm))
 KERNEL_OBJ := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.o)
+ifneq ($(words $(KERNEL_OBJ)),$(words $(sort $(KERNEL_OBJ))))
+$(error a .c and a .asm file share a name, and so an object file: $(sort $(foreach o,$(KERNEL_OBJ),$(if $(filter-out 1,$(words $(filter $(o),$(KERNEL_OBJ)))),$(o)))))
+endif
 
 $(BUILD)/kernel/%.o: %.c $(STAMP)
 	@mkdir -p $(@D)

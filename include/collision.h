@@ -3,6 +3,7 @@
 #ifndef TANDEM_COLLISION_H
 #define TANDEM_COLLISION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "lib/setjmp.h"
 
@@ -14,9 +15,11 @@ struct collision_report {
     uint32_t block, block_size;
     uint32_t arena_top;
     uint32_t esp;
+    uint32_t eip;               // where it was caught (the faulting instruction for #SS)
     uint32_t low_water;
     uint8_t canary[4];          // the bytes found where KFAST_CANARY should be
-    const char *detected_at;    // "switch", "exit to user", "kernel entry"
+    const char *detected_at;    // which check, or the stack segment's floor
+    bool by_trap;               // the hardware trap (#SS), not the canary
 };
 
 // The last collision reported (tests read it).
@@ -27,8 +30,14 @@ extern struct collision_report g_last_collision;
 // then end (its stack wrote over its own arena objects).  NULL disarms.
 void collision_recovery_arm(jmp_buf *env);
 
-// Reports a broken canary in t's arena (the report path GDB's
-// `tandem catch collision` breaks on).
-void kfast_collision(struct thread *t, uint32_t esp, const char *where);
+// Records and prints a collision in t's arena (GDB's `tandem catch
+// collision` breaks here); returns the stack to resume on if t armed a
+// recovery point, else 0.
+uint32_t collision_report(struct thread *t, uint32_t esp, uint32_t eip, const char *where,
+                          bool by_trap);
+// Longjmps to the armed recovery point (runs on the stack collision_report gave).
+NORETURN void collision_resume(void);
+// A broken canary found by a check: report, then recover or panic.
+NORETURN void kfast_collision(struct thread *t, uint32_t esp, const char *where);
 
 #endif

@@ -41,6 +41,8 @@ extern struct tss g_tss;
 
 // Installs the GDT, reloads every segment register and loads the TSS.
 void gdt_init(void);
+// Describes a TSS in GDT entry index (the main one, the double-fault task's).
+void gdt_set_tss(int index, struct tss *tss);
 // Points the ring-0 stack used on entry from ring 3 at esp0.
 static inline void tss_set_esp0(uint32_t esp0) { g_tss.esp0 = esp0; }
 

@@ -3,11 +3,21 @@
  *  block + KSTACK_SIZE  +-------------------------+  <- TSS.esp0 while the thread runs
  *                       | trap frame (user entry) |
  *                       | kernel stack, grows down|  <- esp
- *                       | reserve (KFAST_RESERVE) |  never handed out
+ *                       | reserve (KFAST_RESERVE) |  never claimed by the arena
+ *                       +- - - - - - - - - - - - -+  <- guard: the stack segment's floor
+ *                       | rest of the claimed page|
  *                       | canary (4 bytes)        |  at the arena top
  *                       | arena, grows up         |  <- top
  *  block                +-------------------------+  <- base
  *
+ * The arena claims the block a page at a time, and only pages that end at
+ * least KFAST_RESERVE below esp.  A block is mapped twice (include/mm/
+ * block.h): the arena's objects live in the arena view, and a claimed page
+ * is removed from the stack view, so a stack that grows into it takes a
+ * page fault at the instruction that does it (reported from the double-fault
+ * task).  The canary is the second layer: it covers allocations placed past
+ * the claimed pages (a 4 KiB block has no page to spare, and the boot
+ * thread's static block has only one view) and any other stray write.
  * For the small, short-lived objects of one kernel entry: formatted
  * strings, objects made by factories, IPC bounce buffers.  There is no
  * free.  Everything allocated is released at once, in O(1):
@@ -36,9 +46,10 @@
 #include "uapi/syscall.h"
 
 #define KFAST_ALIGN     8u
-// Room always left below esp: the deepest nesting of a trap frame (76
-// bytes), the interrupt path's calls, the scheduler and a console write,
-// measured with the stack low-water mark at about 600 bytes, doubled.
+// Room always left below esp when the arena claims memory: the deepest
+// nesting of a trap frame (76 bytes), the interrupt path's calls, the
+// scheduler and a console write, measured with the stack low-water mark at
+// about 600 bytes, doubled.
 #define KFAST_RESERVE   1024u
 #define KFAST_CANARY    0xC011DE5Au     // "collide": the word at the arena top
 #define KFAST_PAINT     0xA5u           // fills a new block: untouched bytes read 0xA5
@@ -53,6 +64,7 @@ struct kfast_chunk;
 // A saved arena position (Turbo Pascal's Mark): release returns to it.
 typedef struct {
     uintptr_t top;
+    uintptr_t guard;            // end of the claimed pages at the mark
     struct kfast_chunk *spill;  // newest spill chunk at the mark
     uint32_t spill_used;        // bytes used in it
 } kfast_mark_t;
@@ -60,9 +72,12 @@ typedef struct {
 // Per-thread arena state, kept in the thread control block.  While the
 // thread runs, its top and allocation count live in g_kfast instead.
 struct kfast_arena {
-    uintptr_t base;             // first arena byte (the block's start)
+    uintptr_t base;             // first arena byte (the block's start, in the arena view)
     uintptr_t end;              // the block's end (base + KSTACK_SIZE)
+    uint32_t sp_offset;         // arena-view address = stack-view address + sp_offset
+    bool guarded;               // claimed pages leave the stack view (the trap)
     uintptr_t top;              // saved top while not running
+    uintptr_t guard;            // saved end of the claimed pages while not running
     uint32_t allocations;       // saved count while not running
     uint32_t peak;              // most in-block bytes in use at once
     uint32_t spills, refusals, collisions;
@@ -77,6 +92,7 @@ struct kfast_arena {
 // that the fast path reaches them with absolute addresses.
 struct kfast_cpu {
     uintptr_t top;              // next free byte; the canary sits at [top, top + 4)
+    uintptr_t guard;            // end of the claimed pages: the stack's floor
     uint32_t allocations;
     struct kfast_arena *arena;  // the running thread's state
     uintptr_t empty_top;        // arena->empty_top: top when there is nothing to release
@@ -90,22 +106,25 @@ void *kfast_alloc_slow(size_t size, uintptr_t caller);
 // `tandem arena`), so every allocation goes through the out-of-line path.
 static inline void *kfastmalloc(size_t size) { return kfast_alloc_slow(size, CALLER_ADDR); }
 #else
-// The fast path: a handful of instructions for a constant size.  Sizes above
-// KSTACK_SIZE never fit, and excluding them first keeps the sums from wrapping.
+// The fast path: a handful of instructions for a constant size.  It needs
+// no esp: inside the claimed pages the stack segment keeps the stack out.
+// The object and the canary after it must end inside them (end is 8-aligned
+// and guard page-aligned, so end < guard leaves room for the canary).
+// Sizes above KSTACK_SIZE never fit, and excluding them first keeps the
+// sum from wrapping.
 static FORCE_INLINE void *
 kfastmalloc(size_t size)
 {
     if (unlikely(size > KSTACK_SIZE))
-        goto slow;
+        return kfast_alloc_slow(size, 0);
     uintptr_t top = g_kfast.top;
     uintptr_t end = top + ALIGN_UP(size, KFAST_ALIGN);
-    __asm__ goto("cmp %%esp, %0\n\tja %l[slow]" :: "r"(end + KFAST_RESERVE) : "cc" : slow);
+    if (unlikely(end >= g_kfast.guard))
+        return kfast_alloc_slow(size, 0);
     g_kfast.top = end;
     *(volatile uint32_t *)end = KFAST_CANARY;
     g_kfast.allocations++;
     return (void *)top;
-slow:
-    return kfast_alloc_slow(size, 0);
 }
 #endif
 

@@ -64,6 +64,7 @@ boot_summary(void)
 }
 
 void sysenter_init(void);
+void double_fault_init(void);
 
 // Counts the boot modules that are user-space test programs (test_*).
 static unsigned
@@ -129,6 +130,7 @@ void
 kmain(uint32_t magic, uint32_t multiboot_phys)
 {
     console_init();
+    gdt_init();                 // before the boot thread: its arena sets the stack floor
     thread_init_boot();
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
         kprintf("Tandem: not started by a Multiboot boot loader: eax is %08x, expected %08x.\n"
@@ -145,8 +147,8 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     frame_init();
     paging_init_heap();
     kheap_init();
-    gdt_init();
     idt_init();
+    double_fault_init();
     // No FPU for anyone: x87 instructions raise #NM (and SSE #UD), so no
     // state needs saving at a switch.  AM lets ring 3 turn on alignment
     // checking with EFLAGS.AC.

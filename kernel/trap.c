@@ -1,6 +1,7 @@
 // Trap dispatch and exception reports.
 #include "exit.h"
 #include "extable.h"
+#include "gdt.h"
 #include "kfast.h"
 #include "kprintf.h"
 #include "ksyms.h"
@@ -59,7 +60,7 @@ trap_report(const char *what, const struct trap_frame *f)
     kprintf("  esi %08x edi %08x ebp %08x esp %08x\n", f->esi, f->edi, f->ebp,
             trap_from_user(f) ? f->user_esp : (uint32_t)&f->user_esp);
     kprintf("  ds %04x es %04x fs %04x gs %04x ss %04x\n", f->ds, f->es, f->fs, f->gs,
-            trap_from_user(f) ? f->user_ss : 0x10u);
+            trap_from_user(f) ? f->user_ss : (uint32_t)KERNEL_DS);
 }
 
 // Tests arm these to raise an exception in the kernel on purpose.

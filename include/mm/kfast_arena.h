@@ -21,20 +21,29 @@ struct kfast_chunk {
 
 #define KFAST_SPILL_CHUNK   4096u   // smallest spill chunk's data[]
 
-// Sets up the arena of a block: paints [block, paint_end) with KFAST_PAINT
-// (for the stack low-water mark) and puts the canary at its base.  A fresh
-// block is painted whole; the boot thread's, which is in use, up to below
-// its live frames.
-void kfast_arena_init(struct kfast_arena *a, void *block, uintptr_t paint_end, bool strict);
+// Sets up the arena of a block whose arena view starts at base: paints
+// [base, paint_end) with KFAST_PAINT (for the stack low-water mark) and puts
+// the canary at its base.  sp_offset turns a stack address into the arena
+// view's; guarded: claimed pages leave the stack view.  A fresh block is
+// painted whole; the boot thread's, which is in use, up to below its frames.
+void kfast_arena_init(struct kfast_arena *a, void *base, uint32_t sp_offset, bool guarded,
+                      uintptr_t paint_end, bool strict);
 // Makes a the running arena (boot: no previous one).
 void kfast_arena_activate(struct kfast_arena *a);
 // Context switch: parks the running arena's registers in prev, loads next's.
+// Moves the end of a's claimed pages from `from` to `to` (page-aligned):
+// pages claimed leave the stack view, pages given back return to it
+// (kernel/mm/block.c; recorded only, on the host).
+void kfast_guard_move(struct kfast_arena *a, uintptr_t from, uintptr_t to);
+
 static inline void
 kfast_arena_switch(struct kfast_arena *prev, struct kfast_arena *next)
 {
     prev->top = g_kfast.top;
+    prev->guard = g_kfast.guard;
     prev->allocations = g_kfast.allocations;
     g_kfast.top = next->top;
+    g_kfast.guard = next->guard;
     g_kfast.allocations = next->allocations;
     g_kfast.arena = next;
     g_kfast.empty_top = next->empty_top;
@@ -44,6 +53,13 @@ static inline uintptr_t
 kfast_arena_top(const struct kfast_arena *a)
 {
     return a == g_kfast.arena ? g_kfast.top : a->top;
+}
+
+// The end of a's claimed pages (the stack's floor while it runs).
+static inline uintptr_t
+kfast_arena_guard(const struct kfast_arena *a)
+{
+    return a == g_kfast.arena ? g_kfast.guard : a->guard;
 }
 // True if the canary at a's top is intact.
 static inline bool

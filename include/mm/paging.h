@@ -4,7 +4,8 @@
  *   0x00400000-0xBFFFFFFF  user space, per address space
  *   0xC0000000-0xEFFFFFFF  direct map of physical memory (KERNEL_VMA + phys),
  *                          with the kernel image at 0xC0100000
- *   0xF0000000-0xF7FFFFFF  kernel heap, mapped page by page as it grows
+ *   0xF0000000-0xF3FFFFFF  kernel heap, mapped page by page as it grows
+ *   0xF4000000-0xFBFFFFFF  kernel-stack blocks, each mapped twice (kernel/mm/block.c)
  *
  * The kernel half is the same in every address space: its page directory
  * entries are copied when an address space is made, and every kernel page
@@ -20,7 +21,9 @@
 #define USER_BASE       0x00400000u
 #define USER_TOP        KERNEL_VMA          // first address above user space
 #define HEAP_BASE       0xF0000000u
-#define HEAP_LIMIT      0xF8000000u
+#define HEAP_LIMIT      0xF4000000u
+#define BLOCK_BASE      0xF4000000u
+#define BLOCK_LIMIT     0xFC000000u
 
 #define PTE_PRESENT     0x001u
 #define PTE_WRITABLE    0x002u
@@ -42,7 +45,8 @@ extern struct addrspace g_kernel_space;
 // Builds the kernel's page tables (direct map, read-only text) and switches
 // to them.  Runs before frame_init: it allocates nothing.
 void paging_init(void);
-// Allocates the heap region's page tables; runs right after frame_init.
+// Allocates the page tables of the heap and block regions; runs right
+// after frame_init.
 void paging_init_heap(void);
 
 // A new address space with the kernel half and an empty user half; NULL if
@@ -55,7 +59,7 @@ void as_activate(struct addrspace *as);
 struct addrspace *as_current(void);
 
 // Maps the page at va to the frame at pa.  User mappings (VM_USER) must lie
-// in user space, kernel mappings in the heap region.  0, -EINVAL (unaligned,
+// in user space, kernel mappings in the heap or block regions.  0, -EINVAL (unaligned,
 // wrong region, already mapped) or -ENOMEM (no frame for a page table).
 int vm_map(struct addrspace *as, uintptr_t va, uintptr_t pa, uint32_t flags);
 // Removes the mapping of va and returns the frame it mapped (0 if none).

@@ -28,7 +28,9 @@ static bool s_default_strict = KFAST_STRICT;
 
 #ifdef HOST_TEST
 uintptr_t g_kfast_host_sp;      // the host tests' stand-in for esp
+uintptr_t g_kfast_host_guard;   // where the host's "stack view" would end
 static uintptr_t kfast_sp(void) { return g_kfast_host_sp; }
+void kfast_guard_move(struct kfast_arena *a, uintptr_t from, uintptr_t to) { (void)a; (void)from; g_kfast_host_guard = to; }
 static uint32_t kfast_irq_save(void) { return 0; }
 static void kfast_irq_restore(uint32_t f) { (void)f; }
 #else
@@ -52,13 +54,16 @@ kfast_default_strict(void)
 }
 
 void
-kfast_arena_init(struct kfast_arena *a, void *block, uintptr_t paint_end, bool strict)
+kfast_arena_init(struct kfast_arena *a, void *base, uint32_t sp_offset, bool guarded,
+                 uintptr_t paint_end, bool strict)
 {
     memset(a, 0, sizeof(*a));
-    a->base = a->top = a->empty_top = (uintptr_t)block;
+    a->base = a->top = a->empty_top = a->guard = (uintptr_t)base;
     a->end = a->base + KSTACK_SIZE;
+    a->sp_offset = sp_offset;
+    a->guarded = guarded;
     a->strict = strict;
-    memset(block, KFAST_PAINT, paint_end - (uintptr_t)block);
+    memset(base, KFAST_PAINT, paint_end - (uintptr_t)base);
     *(uint32_t *)a->base = KFAST_CANARY;
 }
 
@@ -66,9 +71,33 @@ void
 kfast_arena_activate(struct kfast_arena *a)
 {
     g_kfast.top = a->top;
+    g_kfast.guard = a->guard;
     g_kfast.allocations = a->allocations;
     g_kfast.arena = a;
     g_kfast.empty_top = a->empty_top;
+}
+
+// Moves the end of the running arena's claimed pages.
+static void
+kfast_set_guard(uintptr_t guard)
+{
+    if (guard != g_kfast.guard) {
+        kfast_guard_move(g_kfast.arena, g_kfast.guard, guard);
+        g_kfast.guard = guard;
+    }
+}
+
+// Claims the pages up to the one that holds [end, end + 4) (the object and
+// the canary after it), if they end KFAST_RESERVE below sp (an arena-view
+// address): they then leave the stack view.
+static bool
+kfast_claim(struct kfast_arena *a, uintptr_t end, uintptr_t sp)
+{
+    uintptr_t guard = ALIGN_UP(end + sizeof(uint32_t), PAGE_SIZE);
+    if (!a->guarded || guard > sp || sp - guard < KFAST_RESERVE)
+        return false;
+    kfast_set_guard(guard);
+    return true;
 }
 
 // Records the in-block use before top goes down (peak is kept lazily: top
@@ -115,11 +144,14 @@ kfast_alloc_slow(size_t size, uintptr_t caller)
     }
     uint32_t n = (uint32_t)ALIGN_UP(size + RECORD_BYTES, KFAST_ALIGN);
     uint32_t flags = kfast_irq_save();
-    uintptr_t top = g_kfast.top;
+    uintptr_t top = g_kfast.top, end = top + n, sp = kfast_sp() + a->sp_offset;
     uint8_t *p;
-    if (top + n + KFAST_RESERVE <= kfast_sp()) {
-        g_kfast.top = top + n;
-        *(uint32_t *)g_kfast.top = KFAST_CANARY;
+    // In the block: inside the claimed pages; or in pages it can claim now;
+    // or, when no whole page can be spared (a 4 KiB block), just below the
+    // reserve, guarded by the canary alone.
+    if (end < g_kfast.guard || kfast_claim(a, end, sp) || end + KFAST_RESERVE <= sp) {
+        g_kfast.top = end;
+        *(uint32_t *)end = KFAST_CANARY;
         p = (uint8_t *)top;
     } else if (a->strict || !(p = kfast_spill(a, n))) {
         a->refusals++;
@@ -152,7 +184,7 @@ kfast_mark_t
 kfast_mark(void)
 {
     struct kfast_arena *a = g_kfast.arena;
-    return (kfast_mark_t){ g_kfast.top, a->spill, a->spill ? a->spill->used : 0 };
+    return (kfast_mark_t){ g_kfast.top, g_kfast.guard, a->spill, a->spill ? a->spill->used : 0 };
 }
 
 // Frees spill chunks newer than keep and restores keep's fill level.
@@ -197,6 +229,9 @@ kfast_release(kfast_mark_t mark)
         g_kfast.top = mark.top;
         *(uint32_t *)mark.top = KFAST_CANARY;
     }
+    // Pages claimed inside the scope go back to the stack (an interrupt
+    // handler must not leave the interrupted code with a higher floor).
+    kfast_set_guard(mark.guard);
     if (a->spill != mark.spill || (mark.spill && mark.spill->used != mark.spill_used))
         kfast_spill_release(a, mark.spill, mark.spill_used);
     kfast_irq_restore(flags);
@@ -217,6 +252,7 @@ kfast_reset_slow(void)
         memset((void *)a->base, KFAST_POISON, g_kfast.top - a->base);
     g_kfast.top = a->base;
     *(uint32_t *)a->base = KFAST_CANARY;
+    kfast_set_guard(a->base);
     if (unlikely(a->spill != NULL))
         kfast_spill_free_all(a);
 }

@@ -69,10 +69,10 @@ table_alloc(void)
 void
 paging_init_heap(void)
 {
-    for (uintptr_t va = HEAP_BASE; va < HEAP_LIMIT; va += 4u << 20) {
+    for (uintptr_t va = HEAP_BASE; va < BLOCK_LIMIT; va += 4u << 20) {
         uintptr_t pt = table_alloc();
         if (!pt)
-            panic("paging_init_heap: no frame for the heap page table at %#lx", (unsigned long)va);
+            panic("paging_init_heap: no frame for the page table at %#lx", (unsigned long)va);
         s_kernel_pd[PD_INDEX(va)] = pt | PTE_PRESENT | PTE_WRITABLE;
     }
 }
@@ -154,7 +154,7 @@ vm_map(struct addrspace *as, uintptr_t va, uintptr_t pa, uint32_t flags)
     if (flags & VM_USER) {
         if (va < USER_BASE || va >= USER_TOP)
             return -EINVAL;
-    } else if (va < HEAP_BASE || va >= HEAP_LIMIT) {
+    } else if (va < HEAP_BASE || va >= BLOCK_LIMIT) {
         return -EINVAL;
     }
     uint32_t *pte = pte_find(as, va, true);

@@ -1,9 +1,13 @@
 // Detecting and reporting the stack running into the arena.
 //
-// The canary word at the arena top is checked at every context switch,
-// every exit to user mode and every kernel-mode trap entry.  A broken canary
-// means the stack has already written where live arena objects are, so the
-// default is a panic; a test may arm a recovery point to survive it.
+// Two layers.  The stack segment's floor (stack_guard.c) stops the stack at
+// the instruction that would enter the arena's claimed pages; the double
+// fault that follows reports it.  The canary word at the arena top is
+// checked at every context switch, every exit to user mode and every
+// kernel-mode trap entry; it covers what the floor cannot (allocations past
+// the claimed pages, other stray writes).  Either way the stack has reached
+// live arena objects, so the default is a panic; a test may arm a recovery
+// point to survive one on purpose.
 #include "collision.h"
 #include "kprintf.h"
 #include "lib/string.h"
@@ -28,11 +32,14 @@ kfast_check(struct thread *t)
 {
     if (unlikely(!kfast_canary_intact(&t->arena)))
         kfast_collision(t, t == g_current ? read_esp() : t->saved_esp,
-                        t == g_current ? "check" : "switch");
+                        t == g_current ? "a canary check" : "a context switch");
 }
 
-NOINLINE void
-kfast_collision(struct thread *t, uint32_t esp, const char *where)
+// Where GDB's `tandem catch collision` stops: every detected collision,
+// by either layer, is reported here.  Returns the stack to resume on if a
+// recovery point is armed for t (0: none).
+NOINLINE uint32_t
+collision_report(struct thread *t, uint32_t esp, uint32_t eip, const char *where, bool by_trap)
 {
     struct collision_report *r = &g_last_collision;
     uintptr_t top = kfast_arena_top(&t->arena);
@@ -42,24 +49,40 @@ kfast_collision(struct thread *t, uint32_t esp, const char *where)
     r->block_size = KSTACK_SIZE;
     r->arena_top = top;
     r->esp = esp;
+    r->eip = eip;
     r->low_water = kfast_low_water(&t->arena);
     memcpy(r->canary, (const void *)top, 4);
     r->detected_at = where;
+    r->by_trap = by_trap;
     t->arena.collisions++;
-    kprintf("kfast: stack/arena COLLISION in thread %u (%s), found at %s:\n"
-            "  block %08x-%08x (%u bytes), arena top %08x (%u bytes in use), esp %08x\n"
+    kprintf("kfast: stack/arena COLLISION in thread %u (%s), caught by %s:\n"
+            "  block %08x-%08x (%u bytes), arena top %08x (%u bytes in use), esp %08x, eip %08x\n"
             "  stack low-water %u bytes, canary %02x %02x %02x %02x (expected %02x %02x %02x %02x)\n",
             r->tid, r->name, where, r->block, r->block + KSTACK_SIZE, KSTACK_SIZE, top,
-            (uint32_t)(top - r->block), esp, r->low_water, r->canary[0], r->canary[1],
+            (uint32_t)(top - r->block), esp, eip, r->low_water, r->canary[0], r->canary[1],
             r->canary[2], r->canary[3], KFAST_CANARY & 0xFF, (KFAST_CANARY >> 8) & 0xFF,
             (KFAST_CANARY >> 16) & 0xFF, KFAST_CANARY >> 24);
     // Put the canary back so that the next check does not report it again.
     *(volatile uint32_t *)top = KFAST_CANARY;
-    if (s_recovery && s_recovery_thread == t && t == g_current) {
-        jmp_buf *env = s_recovery;
-        s_recovery = NULL;
-        longjmp(*env, 1);
-    }
+    if (s_recovery && s_recovery_thread == t)
+        return (uint32_t)(*s_recovery)[4] - 256;    // below the recovery point's frame
+    return 0;
+}
+
+void
+collision_resume(void)
+{
+    jmp_buf *env = s_recovery;
+    s_recovery = NULL;
+    longjmp(*env, 1);
+}
+
+void
+kfast_collision(struct thread *t, uint32_t esp, const char *where)
+{
+    if (collision_report(t, esp, (uint32_t)__builtin_return_address(0), where, false) &&
+        t == g_current)
+        collision_resume();
     panic("stack/arena collision in thread %u (%s): arena top %08x, esp %08x",
-          r->tid, r->name, top, esp);
+          t->tid, t->name, (uint32_t)kfast_arena_top(&t->arena), esp);
 }

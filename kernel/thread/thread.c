@@ -9,6 +9,7 @@
 #include "kmalloc.h"
 #include "kprintf.h"
 #include "lib/string.h"
+#include "mm/block.h"
 #include "mm/frame.h"
 #include "mm/kfast_arena.h"
 #include "mm/paging.h"
@@ -47,7 +48,8 @@ thread_init_boot(void)
     list_push_back(&g_all_threads, &t->all_link);
     s_thread_count = 1;
     // The block is in use: paint only what lies well below the live frames.
-    kfast_arena_init(&t->arena, g_boot_block, read_esp() - 1024, KFAST_STRICT);
+    // One view only (it is static, outside the block region): no trap.
+    kfast_arena_init(&t->arena, g_boot_block, 0, false, read_esp() - 1024, KFAST_STRICT);
     kfast_arena_activate(&t->arena);
     waitq_init(&s_reaped);
     g_current = t;
@@ -60,13 +62,15 @@ thread_alloc(const char *name, void (*start)(void), uint32_t reserve_top)
     struct thread *t = kzalloc(sizeof(*t));
     if (!t)
         return NULL;
-    uintptr_t pa = frame_alloc_order(frame_order_for(KSTACK_SIZE));
-    if (!pa) {
+    t->block = block_alloc();
+    if (!t->block) {
         kfree(t);
         return NULL;
     }
-    t->block = P2V(pa);
-    kfast_arena_init(&t->arena, t->block, (uintptr_t)t->block + KSTACK_SIZE, kfast_default_strict());
+    uint8_t *arena = block_arena_view(t->block);
+    // A 4 KiB block has no page to spare for the arena: no trap there.
+    kfast_arena_init(&t->arena, arena, KSTACK_SIZE, KSTACK_SIZE > PAGE_SIZE,
+                     (uintptr_t)arena + KSTACK_SIZE, kfast_default_strict());
     strlcpy(t->name, name, sizeof(t->name));
     t->state = THREAD_RUNNABLE;
     list_init(&t->run_link);
@@ -192,7 +196,7 @@ thread_reap(struct thread *t)
     s_thread_count--;
     if (t->arena.spill)
         kfast_spill_free_all(&t->arena);
-    frame_free(V2P(t->block));
+    block_free(t->block);
     struct process *p = t->proc;
     kfree(t);
     if (p)

@@ -1,0 +1,30 @@
+/* Kernel-stack blocks: KSTACK_SIZE bytes per thread, mapped twice.
+ *
+ *   slot + 0            stack view: what esp, TSS.esp0 and the trap frame use
+ *   slot + KSTACK_SIZE  arena view: what kfastmalloc hands out
+ *
+ * Both views map the same frames, page for page.  When the arena claims a
+ * page, the page disappears from the stack view (kfast's guard): a stack
+ * that grows into it takes a page fault at the instruction that does it,
+ * while the arena's objects stay reachable through the arena view.  Each
+ * view is aligned to KSTACK_SIZE.
+ */
+#ifndef TANDEM_MM_BLOCK_H
+#define TANDEM_MM_BLOCK_H
+
+#include <stdint.h>
+#include "config.h"
+
+// A new block, its stack view returned (the arena view follows it), or
+// NULL when frames or slots run out.
+uint8_t *block_alloc(void);
+void block_free(uint8_t *stack_view);
+// The arena view of a block.
+static inline uint8_t *block_arena_view(uint8_t *stack_view) { return stack_view + KSTACK_SIZE; }
+// Removes the stack view's pages for arena-view [from, to) (claimed by the
+// arena), or puts them back (given back).  Page-aligned addresses.
+void block_hide_from_stack(uintptr_t arena_from, uintptr_t arena_to);
+void block_show_to_stack(uintptr_t arena_from, uintptr_t arena_to);
+uint32_t block_count(void);
+
+#endif

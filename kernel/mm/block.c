@@ -1,0 +1,111 @@
+// Kernel-stack blocks in their own virtual region, each mapped twice
+// (include/mm/block.h says why).
+//
+// The region is cut into slots of 2 * KSTACK_SIZE; free slots are kept on a
+// stack of indices, so allocation and freeing are O(1) plus one frame per
+// page.  The region's page tables exist from boot (paging_init_heap) and are
+// shared by every address space.
+#include "kmalloc.h"
+#include "lib/string.h"
+#include "mm/block.h"
+#include "mm/frame.h"
+#include "mm/paging.h"
+#include "panic.h"
+#include "x86.h"
+
+#define SLOT_SIZE   (2u * KSTACK_SIZE)
+#define SLOT_COUNT  ((BLOCK_LIMIT - BLOCK_BASE) / SLOT_SIZE)
+#define PAGES       (KSTACK_SIZE / PAGE_SIZE)
+
+static uint16_t s_free[SLOT_COUNT];
+static uint32_t s_free_count;
+static bool s_ready;
+
+static void
+block_init(void)
+{
+    for (uint32_t i = 0; i < SLOT_COUNT; i++)
+        s_free[i] = (uint16_t)(SLOT_COUNT - 1 - i);
+    s_free_count = SLOT_COUNT;
+    s_ready = true;
+}
+
+// Unmaps both views of the first `pages` pages and frees their frames.
+static void
+block_release(uintptr_t slot, uint32_t pages)
+{
+    for (uint32_t i = 0; i < pages; i++) {
+        uintptr_t pa = vm_unmap(&g_kernel_space, slot + KSTACK_SIZE + i * PAGE_SIZE);
+        vm_unmap(&g_kernel_space, slot + i * PAGE_SIZE);
+        if (pa)
+            frame_free(pa);
+    }
+}
+
+uint8_t *
+block_alloc(void)
+{
+    uint32_t flags = irq_save();
+    if (!s_ready)
+        block_init();
+    if (s_free_count == 0) {
+        irq_restore(flags);
+        return NULL;
+    }
+    uintptr_t slot = BLOCK_BASE + s_free[--s_free_count] * SLOT_SIZE;
+    irq_restore(flags);
+    for (uint32_t i = 0; i < PAGES; i++) {
+        uintptr_t pa = frame_alloc();
+        if (!pa || vm_map(&g_kernel_space, slot + i * PAGE_SIZE, pa, VM_WRITE) != 0 ||
+            vm_map(&g_kernel_space, slot + KSTACK_SIZE + i * PAGE_SIZE, pa, VM_WRITE) != 0) {
+            // Undo: the pages mapped so far, and this one.
+            if (pa) {
+                vm_unmap(&g_kernel_space, slot + i * PAGE_SIZE);
+                frame_free(pa);
+            }
+            block_release(slot, i);
+            flags = irq_save();
+            s_free[s_free_count++] = (uint16_t)((slot - BLOCK_BASE) / SLOT_SIZE);
+            irq_restore(flags);
+            return NULL;
+        }
+    }
+    return (uint8_t *)slot;
+}
+
+void
+block_free(uint8_t *stack_view)
+{
+    uintptr_t slot = (uintptr_t)stack_view;
+    if (slot < BLOCK_BASE || slot >= BLOCK_LIMIT || (slot - BLOCK_BASE) % SLOT_SIZE)
+        panic("block_free(%p): not a block", (void *)stack_view);
+    block_release(slot, PAGES);
+    uint32_t flags = irq_save();
+    s_free[s_free_count++] = (uint16_t)((slot - BLOCK_BASE) / SLOT_SIZE);
+    irq_restore(flags);
+}
+
+void
+block_hide_from_stack(uintptr_t arena_from, uintptr_t arena_to)
+{
+    for (uintptr_t va = arena_from; va < arena_to; va += PAGE_SIZE)
+        vm_unmap(&g_kernel_space, va - KSTACK_SIZE);
+}
+
+void
+block_show_to_stack(uintptr_t arena_from, uintptr_t arena_to)
+{
+    for (uintptr_t va = arena_from; va < arena_to; va += PAGE_SIZE) {
+        uintptr_t pa;
+        if (!vm_query(&g_kernel_space, va, &pa, NULL))
+            panic("block_show_to_stack: arena page %#lx is not mapped", (unsigned long)va);
+        if (vm_map(&g_kernel_space, va - KSTACK_SIZE, pa & PTE_ADDR_MASK, VM_WRITE) != 0)
+            panic("block_show_to_stack: cannot map stack page %#lx", (unsigned long)(va - KSTACK_SIZE));
+    }
+}
+
+uint32_t
+block_count(void)
+{
+    return s_ready ? SLOT_COUNT - s_free_count : 0;
+}
