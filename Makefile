@@ -43,8 +43,12 @@ CONFIG_DEFS := -DKSTACK_SIZE=$(KSTACK_SIZE) -DTANDEM_DEBUG=$(DEBUG) -DKFAST_STRI
 
 GCC_INCLUDE := $(shell $(CC) -m32 -print-file-name=include)
 WARNINGS    := -Wall -Wextra -Werror
+# The kernel has its own runtimes for the stack protector (kernel/
+# stack_protector.c) and, in debug builds, UBSan (kernel/ubsan.c).
+UBSAN   := $(if $(filter 1,$(DEBUG)),-fsanitize=undefined)
 KCFLAGS := -m32 -march=i686 -std=gnu11 -ffreestanding -nostdinc -isystem $(GCC_INCLUDE) \
-           -fno-pic -fno-pie -fno-stack-protector -fno-omit-frame-pointer \
+           -fno-pic -fno-pie -fstack-protector-strong -mstack-protector-guard=global \
+           -fno-omit-frame-pointer \
            -fno-tree-loop-distribute-patterns -mgeneral-regs-only -mpreferred-stack-boundary=2 \
            -O2 -g $(WARNINGS) -Iinclude $(CONFIG_DEFS) -MMD -MP
 NASMFLAGS := -f elf32 -g -F dwarf -Iinclude/ $(CONFIG_DEFS)
@@ -61,7 +65,7 @@ endif
 $(BUILD)/kernel/%.o: %.c $(STAMP)
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) $(if $(filter kernel/ubsan.c,$<),,$(UBSAN)) -c $< -o $@
 
 $(BUILD)/kernel/%.o: %.asm $(STAMP)
 	@mkdir -p $(@D)

@@ -77,6 +77,13 @@ higher_half:
     shr ecx, 2
     xor eax, eax
     rep stosd
+    ; The stack protector's guard (kernel/stack_protector.c): set before the
+    ; first C function, whose epilogue compares against it.
+    extern __stack_chk_guard
+    rdtsc
+    xor eax, edx
+    xor eax, 0x2BADC0DE
+    mov [__stack_chk_guard], eax
     mov eax, esi
     ; The boot thread's stack is a real kernel-stack block (see
     ; kernel/thread/block.h), so it has an arena like any other thread.

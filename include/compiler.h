@@ -15,8 +15,8 @@
 #define USED            __attribute__((used))
 
 #define ARRAY_SIZE(a)   (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a)  (((x) + ((a) - 1)) & ~((a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((a) - 1))
+#define ALIGN_UP(x, a)  (((x) + ((a) - 1)) & ~(__typeof__(x))((a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~(__typeof__(x))((a) - 1))
 #define IS_ALIGNED(x, a) (((x) & ((a) - 1)) == 0)
 
 /* TANDEM_DEBUG: 1 in the default (debug) build, 0 with `make RELEASE=1`.

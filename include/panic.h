@@ -13,6 +13,13 @@ NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
 // Same, for a trap the kernel cannot handle: the report shows the frame.
 NORETURN void panic_trap(const struct trap_frame *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
+// Test support: the next panic prints its report, then longjmps to env
+// instead of stopping (the panic message is kept in g_panic_message).  The
+// test must treat whatever the panic was about as broken.  NULL disarms.
+#include "lib/setjmp.h"
+void panic_recovery_arm(jmp_buf *env);
+extern char g_panic_message[160];
+
 // Stops a boot that cannot go on for a reason outside the kernel (too little
 // memory): prints the message alone, then halts (in test mode: exits QEMU
 // with the failure status).  No register dump: nothing is broken.

@@ -3,6 +3,7 @@
 #include "boot.h"
 #include "config.h"
 #include "kprintf.h"
+#include "lib/format.h"
 #include "ksyms.h"
 #include "panic.h"
 #include "qemu.h"
@@ -10,6 +11,14 @@
 #include "x86.h"
 
 static bool s_panicking;
+static jmp_buf *s_recovery;
+char g_panic_message[160];
+
+void
+panic_recovery_arm(jmp_buf *env)
+{
+    s_recovery = env;
+}
 
 // Walks saved frame pointers (the kernel is built with -fno-omit-frame-pointer).
 static void
@@ -52,10 +61,28 @@ halt_forever(void)
         hlt();
 }
 
+// A test expected this panic: hand control back to it.
+static void
+panic_recover(void)
+{
+    if (s_recovery) {
+        jmp_buf *env = s_recovery;
+        s_recovery = NULL;
+        s_panicking = false;
+        longjmp(*env, 1);
+    }
+}
+
 static void
 panic_begin(const char *fmt, va_list ap)
 {
     cli();
+    if (s_recovery) {
+        va_list copy;
+        va_copy(copy, ap);
+        kvsnprintf(g_panic_message, sizeof(g_panic_message), fmt, copy);
+        va_end(copy);
+    }
     if (s_panicking) {          // a panic while reporting one: stop at once
         kprintf("PANIC (nested)\n");
         halt_forever();
@@ -74,6 +101,7 @@ panic(const char *fmt, ...)
     panic_begin(fmt, ap);
     va_end(ap);
     dump_registers();
+    panic_recover();
     halt_forever();
 }
 
@@ -86,6 +114,7 @@ panic_trap(const struct trap_frame *f, const char *fmt, ...)
     va_end(ap);
     trap_report("trap", f);
     backtrace(f->ebp);
+    panic_recover();
     halt_forever();
 }
 
