@@ -174,12 +174,29 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory check
 
+# The kernel runs five times: the default build, the other two block sizes
+# (each its own build under $(BUILD)/kNNNN), and the default build with the
+# smallest and a large memory.
+MATRIX_KSTACK := 4096 16384
+MATRIX_MEM    := 16M 2G
+QEMU_TEST_ISO = $(QEMU) -m $(2) -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+                -cdrom $(1) -serial stdio -display none
+
 TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
+	$(foreach k,$(MATRIX_KSTACK),--job "kernel-kstack$(k):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/k$(k)/tandem-test.iso,$(QEMU_MEM))") \
+	$(foreach m,$(MATRIX_MEM),--job "kernel-mem$(m):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/tandem-test.iso,$(m))") \
 	$(foreach t,$(HOST_TESTS),--job "host-$(t):tap:120:env CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/host/$(t)_test") \
 	$(foreach t,$(FUZZ_TARGETS),--job "fuzz-$(t):tap:120:tests/fuzz/run.sh $(BUILD)/fuzz/$(t)_fuzz 10")
 
-check: $(BUILD)/tandem-test.iso $(HOST_TESTS:%=$(BUILD)/host/%_test) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz) $$(CHECK_DEPS)
+$(BUILD)/k%/tandem-test.iso: FORCE
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/k$* KSTACK_SIZE=$* $@
+
+check: $(BUILD)/tandem-test.iso $(MATRIX_KSTACK:%=$(BUILD)/k%/tandem-test.iso) \
+       $(HOST_TESTS:%=$(BUILD)/host/%_test) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz) $$(CHECK_DEPS)
 	$(PYTHON) tests/runner.py --log-dir $(BUILD)/test $(TEST_JOBS)
+
+.PHONY: FORCE
+FORCE:
 
 host-tests: $(HOST_TESTS:%=$(BUILD)/host/%_test)
 
@@ -189,18 +206,23 @@ fuzz: deps
 	  $(BUILD)/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_TIME) -print_final_stats=1 || exit 1; done
 
 # Installs the Debian packages the build and the tests need, and only those
-# that are missing (through sudo when not root).
+# that are missing (through sudo when not root).  $(call apt_install,WHO,PACKAGES)
+# is the recipe; mk/bench.mk uses it for the benchmark peers.
 DEB_PACKAGES := make gcc binutils nasm python3 qemu-system-x86 grub-pc-bin grub-common \
-                xorriso mtools libcmocka-dev clang libclang-rt-14-dev
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+                xorriso mtools libcmocka-dev clang libclang-rt-14-dev gdb
+define apt_install
+	@missing=""; for p in $(2); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  echo "deps: installing:$$missing"; \
+	  echo "$(1): installing:$$missing"; \
 	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,deps,$(DEB_PACKAGES))
 
 clean:
 	rm -rf $(BUILD)

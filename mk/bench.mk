@@ -100,14 +100,7 @@ bench-report:
 
 # The main Makefile's deps, then the peers' packages that are missing.
 bench-deps: deps
-	@missing=""; for p in $(BENCH_DEB_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "bench-deps: installing:$$missing"; \
-	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
-	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
-	fi
+	$(call apt_install,bench-deps,$(BENCH_DEB_PACKAGES))
 
 # `make test`: the benchmark code's correctness on whatever is installed, no
 # timing; implementations whose headers are missing are reported as skipped.
