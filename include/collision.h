@@ -15,11 +15,11 @@ struct collision_report {
     uint32_t block, block_size;
     uint32_t arena_top;
     uint32_t esp;
-    uint32_t eip;               // where it was caught (the faulting instruction for #SS)
+    uint32_t eip;               // where it was caught (the faulting instruction, for the guard)
     uint32_t low_water;
     uint8_t canary[4];          // the bytes found where KFAST_CANARY should be
-    const char *detected_at;    // which check, or the stack segment's floor
-    bool by_trap;               // the hardware trap (#SS), not the canary
+    const char *detected_at;    // which check, or the guard
+    bool by_trap;               // the hardware trap (the guard), not the canary
 };
 
 // The last collision reported (tests read it).

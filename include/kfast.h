@@ -4,8 +4,8 @@
  *                       | trap frame (user entry) |
  *                       | kernel stack, grows down|  <- esp
  *                       | reserve (KFAST_RESERVE) |  never claimed by the arena
- *                       +- - - - - - - - - - - - -+  <- guard: the stack segment's floor
- *                       | rest of the claimed page|
+ *                       +- - - - - - - - - - - - -+  <- guard: claimed pages end here,
+ *                       | rest of the claimed page|     the stack view has none below
  *                       | canary (4 bytes)        |  at the arena top
  *                       | arena, grows up         |  <- top
  *  block                +-------------------------+  <- base
@@ -15,21 +15,22 @@
  * block.h): the arena's objects live in the arena view, and a claimed page
  * is removed from the stack view, so a stack that grows into it takes a
  * page fault at the instruction that does it (reported from the double-fault
- * task).  The canary is the second layer: it covers allocations placed past
- * the claimed pages (a 4 KiB block has no page to spare, and the boot
- * thread's static block has only one view) and any other stray write.
+ * task).  Objects go only into claimed pages; when no page can be claimed
+ * (a 4 KiB block has none to spare, the boot thread's static block has one
+ * view only, or the stack is deep) they spill.  The canary at the top is
+ * the second layer, for writes that are not the stack's.
  * For the small, short-lived objects of one kernel entry: formatted
  * strings, objects made by factories, IPC bounce buffers.  There is no
  * free.  Everything allocated is released at once, in O(1):
  *   - on every return to user mode (the exit path resets the arena),
  *   - by kfast_release(mark) for a scope opened with kfast_mark(),
  *   - by kfast_reset_quiescent() in a kernel thread's loop (kernel threads
- *     never return to user mode; see kernel/thread/README-style notes in
- *     kernel/mm/kfast.c).
+ *     never return to user mode; see kernel/mm/kfast.c).
  * A thread that blocks inside the kernel keeps its arena: it is its block.
  *
- * Every pointer is KFAST_ALIGN (8) byte aligned.  An allocation is admitted
- * only if it ends at least KFAST_RESERVE bytes below esp.  What does not fit
+ * Every pointer is KFAST_ALIGN (8) byte aligned.  An allocation goes into
+ * the block only inside pages claimed while they ended at least
+ * KFAST_RESERVE bytes below esp.  What does not fit
  * spills to heap chunks released at the same reset; in strict mode (build
  * option KFAST_STRICT=1 or the boot word `kfast=strict`) it returns NULL
  * instead.  Sizes so large that the arithmetic would wrap are refused.

@@ -17,7 +17,7 @@ struct process *process_find(uint32_t pid);
 // frees it.  Only one waiter collects a process.
 int process_wait(struct process *p);
 // Ends every thread of p (the calling one last, if it is p's); p's exit
-// code is code, whatever the threads' own.
+// code is code & 0xFF (0-255, never mistaken for -errno), whatever the threads' own.
 NORETURN void process_exit(int code);
 
 // Resolves a user page fault at addr if it is the main stack growing

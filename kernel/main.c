@@ -130,7 +130,7 @@ void
 kmain(uint32_t magic, uint32_t multiboot_phys)
 {
     console_init();
-    gdt_init();                 // before the boot thread: its arena sets the stack floor
+    gdt_init();
     thread_init_boot();
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
         kprintf("Tandem: not started by a Multiboot boot loader: eax is %08x, expected %08x.\n"

@@ -1,7 +1,8 @@
 /* Kernel-stack blocks: KSTACK_SIZE bytes per thread, mapped twice.
  *
- *   slot + 0            stack view: what esp, TSS.esp0 and the trap frame use
- *   slot + KSTACK_SIZE  arena view: what kfastmalloc hands out
+ *   slot + 0                unmapped: a stack running off its block faults
+ *   slot + KSTACK_SIZE      stack view: what esp, TSS.esp0 and the trap frame use
+ *   slot + 2 * KSTACK_SIZE  arena view: what kfastmalloc hands out
  *
  * Both views map the same frames, page for page.  When the arena claims a
  * page, the page disappears from the stack view (kfast's guard): a stack

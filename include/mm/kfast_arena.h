@@ -55,7 +55,7 @@ kfast_arena_top(const struct kfast_arena *a)
     return a == g_kfast.arena ? g_kfast.top : a->top;
 }
 
-// The end of a's claimed pages (the stack's floor while it runs).
+// The end of a's claimed pages (below it, the stack view has no pages).
 static inline uintptr_t
 kfast_arena_guard(const struct kfast_arena *a)
 {
@@ -67,6 +67,9 @@ kfast_canary_intact(const struct kfast_arena *a)
 {
     return *(const volatile uint32_t *)kfast_arena_top(a) == KFAST_CANARY;
 }
+// Reports a broken canary at the running arena's top, found when memory is
+// given back (kernel/thread/collision.c; a panic on the host).
+void kfast_canary_broken(void);
 // Frees every spill chunk; the exit path's out-of-line part.
 void kfast_spill_free_all(struct kfast_arena *a);
 // Empties the running arena: peak, poison (debug), top back to base,

@@ -13,7 +13,7 @@
 #ifndef TANDEM_UAPI_SYSCALL_H
 #define TANDEM_UAPI_SYSCALL_H
 
-#define SYS_EXIT            1   // (code): ends the whole process; does not return
+#define SYS_EXIT            1   // (code): ends the whole process with code & 0xFF; does not return
 #define SYS_THREAD_CREATE   2   // (entry, stack_top, arg): new thread in this process -> tid
 #define SYS_THREAD_EXIT     3   // (code): ends the calling thread; the last one ends the process
 #define SYS_YIELD           4   // (): lets other threads run -> 0
@@ -61,6 +61,7 @@ struct sysinfo {
     unsigned threads;           // live threads, kernel threads included
     unsigned processes;
     unsigned kernel_suites;     // top-level KTAP results the kernel printed (test mode)
+    unsigned heap_frames;       // frames the heap holds (it never gives them back)
 };
 
 // SYS_KFAST_STATS: the calling thread's scratch arena (see include/kfast.h).

@@ -1,9 +1,12 @@
 // Kernel-stack blocks in their own virtual region, each mapped twice
 // (include/mm/block.h says why).
 //
-// The region is cut into slots of 2 * KSTACK_SIZE; free slots are kept on a
-// stack of indices, so allocation and freeing are O(1) plus one frame per
-// page.  The region's page tables exist from boot (paging_init_heap) and are
+// The region is cut into slots of 3 * KSTACK_SIZE: an unmapped gap, the
+// stack view, the arena view.  The gap below every stack view means a
+// stack that runs off the bottom of its block faults (a double fault,
+// reported) instead of writing into the neighbouring slot's arena view.
+// Free slots are kept on a stack of indices, so allocation and freeing are
+// O(1) plus one frame per page.  The region's page tables exist from boot (paging_init_heap) and are
 // shared by every address space.
 #include "kmalloc.h"
 #include "lib/string.h"
@@ -13,7 +16,7 @@
 #include "panic.h"
 #include "x86.h"
 
-#define SLOT_SIZE   (2u * KSTACK_SIZE)
+#define SLOT_SIZE   (3u * KSTACK_SIZE)
 #define SLOT_COUNT  ((BLOCK_LIMIT - BLOCK_BASE) / SLOT_SIZE)
 #define PAGES       (KSTACK_SIZE / PAGE_SIZE)
 
@@ -34,9 +37,10 @@ block_init(void)
 static void
 block_release(uintptr_t slot, uint32_t pages)
 {
+    uintptr_t stack = slot + KSTACK_SIZE, arena = stack + KSTACK_SIZE;
     for (uint32_t i = 0; i < pages; i++) {
-        uintptr_t pa = vm_unmap(&g_kernel_space, slot + KSTACK_SIZE + i * PAGE_SIZE);
-        vm_unmap(&g_kernel_space, slot + i * PAGE_SIZE);
+        uintptr_t pa = vm_unmap(&g_kernel_space, arena + i * PAGE_SIZE);
+        vm_unmap(&g_kernel_space, stack + i * PAGE_SIZE);
         if (pa)
             frame_free(pa);
     }
@@ -54,13 +58,14 @@ block_alloc(void)
     }
     uintptr_t slot = BLOCK_BASE + s_free[--s_free_count] * SLOT_SIZE;
     irq_restore(flags);
+    uintptr_t stack = slot + KSTACK_SIZE, arena = stack + KSTACK_SIZE;
     for (uint32_t i = 0; i < PAGES; i++) {
         uintptr_t pa = frame_alloc();
-        if (!pa || vm_map(&g_kernel_space, slot + i * PAGE_SIZE, pa, VM_WRITE) != 0 ||
-            vm_map(&g_kernel_space, slot + KSTACK_SIZE + i * PAGE_SIZE, pa, VM_WRITE) != 0) {
+        if (!pa || vm_map(&g_kernel_space, stack + i * PAGE_SIZE, pa, VM_WRITE) != 0 ||
+            vm_map(&g_kernel_space, arena + i * PAGE_SIZE, pa, VM_WRITE) != 0) {
             // Undo: the pages mapped so far, and this one.
             if (pa) {
-                vm_unmap(&g_kernel_space, slot + i * PAGE_SIZE);
+                vm_unmap(&g_kernel_space, stack + i * PAGE_SIZE);
                 frame_free(pa);
             }
             block_release(slot, i);
@@ -70,13 +75,13 @@ block_alloc(void)
             return NULL;
         }
     }
-    return (uint8_t *)slot;
+    return (uint8_t *)stack;
 }
 
 void
 block_free(uint8_t *stack_view)
 {
-    uintptr_t slot = (uintptr_t)stack_view;
+    uintptr_t slot = (uintptr_t)stack_view - KSTACK_SIZE;
     if (slot < BLOCK_BASE || slot >= BLOCK_LIMIT || (slot - BLOCK_BASE) % SLOT_SIZE)
         panic("block_free(%p): not a block", (void *)stack_view);
     block_release(slot, PAGES);

@@ -31,6 +31,7 @@ uintptr_t g_kfast_host_sp;      // the host tests' stand-in for esp
 uintptr_t g_kfast_host_guard;   // where the host's "stack view" would end
 static uintptr_t kfast_sp(void) { return g_kfast_host_sp; }
 void kfast_guard_move(struct kfast_arena *a, uintptr_t from, uintptr_t to) { (void)a; (void)from; g_kfast_host_guard = to; }
+void kfast_canary_broken(void) { panic("kfast: the canary at top %#lx is broken", (unsigned long)g_kfast.top); }
 static uint32_t kfast_irq_save(void) { return 0; }
 static void kfast_irq_restore(uint32_t f) { (void)f; }
 #else
@@ -40,6 +41,16 @@ static void kfast_irq_restore(uint32_t f) { irq_restore(f); }
 #endif
 
 #define RECORD_BYTES (TANDEM_DEBUG ? sizeof(struct kfast_record) : 0)
+
+// Giving memory back is a check point too: the canary at the old top must
+// be intact, or the stack reached the objects being released (and a new
+// canary at the lower top would hide it).
+static void
+kfast_check_before_release(void)
+{
+    if (unlikely(*(volatile uint32_t *)g_kfast.top != KFAST_CANARY))
+        kfast_canary_broken();
+}
 
 void
 kfast_set_default_strict(bool strict)
@@ -146,10 +157,12 @@ kfast_alloc_slow(size_t size, uintptr_t caller)
     uint32_t flags = kfast_irq_save();
     uintptr_t top = g_kfast.top, end = top + n, sp = kfast_sp() + a->sp_offset;
     uint8_t *p;
-    // In the block: inside the claimed pages; or in pages it can claim now;
-    // or, when no whole page can be spared (a 4 KiB block), just below the
-    // reserve, guarded by the canary alone.
-    if (end < g_kfast.guard || kfast_claim(a, end, sp) || end + KFAST_RESERVE <= sp) {
+    // In the block only inside claimed pages, which the guard protects:
+    // already claimed, or claimable now.  Memory the stack view still maps
+    // is never handed out, so no object lies where a stack can reach it
+    // unnoticed; what cannot be claimed (a 4 KiB block, the boot thread's
+    // static block, a deep stack) spills.  Zero bytes take nothing: top.
+    if (end < g_kfast.guard || n == 0 || kfast_claim(a, end, sp)) {
         g_kfast.top = end;
         *(uint32_t *)end = KFAST_CANARY;
         p = (uint8_t *)top;
@@ -223,6 +236,7 @@ kfast_release(kfast_mark_t mark)
     // interrupt that allocated nothing must not repair a canary the stack
     // broke before it arrived.
     if (mark.top != g_kfast.top) {
+        kfast_check_before_release();
         kfast_note_peak(a);
         if (TANDEM_DEBUG)
             memset((void *)mark.top, KFAST_POISON, g_kfast.top - mark.top);
@@ -230,7 +244,7 @@ kfast_release(kfast_mark_t mark)
         *(uint32_t *)mark.top = KFAST_CANARY;
     }
     // Pages claimed inside the scope go back to the stack (an interrupt
-    // handler must not leave the interrupted code with a higher floor).
+    // handler must not leave the interrupted code with less stack).
     kfast_set_guard(mark.guard);
     if (a->spill != mark.spill || (mark.spill && mark.spill->used != mark.spill_used))
         kfast_spill_release(a, mark.spill, mark.spill_used);
@@ -247,6 +261,7 @@ void
 kfast_reset_slow(void)
 {
     struct kfast_arena *a = g_kfast.arena;
+    kfast_check_before_release();
     kfast_note_peak(a);
     if (TANDEM_DEBUG)
         memset((void *)a->base, KFAST_POISON, g_kfast.top - a->base);

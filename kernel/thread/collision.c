@@ -1,10 +1,11 @@
 // Detecting and reporting the stack running into the arena.
 //
-// Two layers.  The stack segment's floor (stack_guard.c) stops the stack at
-// the instruction that would enter the arena's claimed pages; the double
-// fault that follows reports it.  The canary word at the arena top is
-// checked at every context switch, every exit to user mode and every
-// kernel-mode trap entry; it covers what the floor cannot (allocations past
+// Two layers.  The guard (include/mm/block.h: claimed arena pages, and the
+// gap under each block, are missing from the stack view) stops the stack at
+// the instruction that would enter them; the double fault that follows
+// reports it.  The canary word at the arena top is checked at every context
+// switch, every exit to user mode and every kernel-mode trap entry; it
+// covers what the guard cannot (allocations past
 // the claimed pages, other stray writes).  Either way the stack has reached
 // live arena objects, so the default is a panic; a test may arm a recovery
 // point to survive one on purpose.
@@ -33,6 +34,12 @@ kfast_check(struct thread *t)
     if (unlikely(!kfast_canary_intact(&t->arena)))
         kfast_collision(t, t == g_current ? read_esp() : t->saved_esp,
                         t == g_current ? "a canary check" : "a context switch");
+}
+
+void
+kfast_canary_broken(void)
+{
+    kfast_collision(g_current, read_esp(), "a release");
 }
 
 // Where GDB's `tandem catch collision` stops: every detected collision,

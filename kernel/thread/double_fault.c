@@ -1,9 +1,10 @@
 // Double faults: a kernel stack that ran off its limits, reported from a
 // task with its own stack instead of ending in a triple fault.
 //
-// The usual cause in Tandem is the stack segment's floor (stack_guard.c):
-// the stack grew into the arena's claimed pages (or below its block), the
-// #SS could not be pushed on that stack, and the CPU switched here.  The
+// The usual cause in Tandem is a page missing from a block's stack view
+// (include/mm/block.h): the stack grew into the arena's claimed pages, or
+// off the bottom of its block; the page fault could not be pushed on that
+// stack, and the CPU switched here.  The
 // interrupted state is in g_tss, where the task switch saved it.
 #include "collision.h"
 #include "gdt.h"
@@ -58,14 +59,14 @@ double_fault_handler(void)
     struct thread *t = g_current;
     uint32_t esp = g_tss.esp, eip = g_tss.eip;
     uint32_t block = t ? (uint32_t)t->block : 0;
-    // Within the block, or just under it: the stack ran into the floor.
+    // Within the block, or just under it: the stack ran into the guard.
     if (t && esp + 4096 > block && esp <= block + KSTACK_SIZE) {
-        uint32_t recovery_stack = collision_report(t, esp, eip, "the stack segment's floor (#SS)", true);
+        uint32_t recovery_stack = collision_report(t, esp, eip, "the guard: a page fault in the stack view", true);
         if (recovery_stack) {
             resume_at_recovery(recovery_stack);
             return;
         }
-        panic("stack/arena collision in thread %u (%s) at eip %08x: esp %08x, floor %08x, "
+        panic("stack/arena collision in thread %u (%s) at eip %08x: esp %08x, guard %08x, "
               "arena top %08x", t->tid, t->name, eip, esp, (uint32_t)kfast_arena_guard(&t->arena),
               (uint32_t)kfast_arena_top(&t->arena));
     }

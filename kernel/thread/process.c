@@ -163,6 +163,7 @@ out:
 void
 process_thread_exited(struct process *p, int code)
 {
+    code &= 0xFF;           // exit codes are 0-255, so wait() can tell them from errors
     p->live_threads--;
     p->unreaped_threads++;
     if (p->live_threads == 0 && !p->exit_code_set) {       // the last thread decides
@@ -219,7 +220,7 @@ process_exit(int code)
     struct thread *self = g_current, *t;
     struct process *p = self->proc;
     if (!p->exit_code_set) {
-        p->exit_code = code;
+        p->exit_code = code & 0xFF;
         p->exit_code_set = true;
     }
     thread_for_each(t) {

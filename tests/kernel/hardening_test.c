@@ -21,10 +21,12 @@ contains(const char *haystack, const char *needle)
 }
 
 // Runs fn with a panic recovery point; returns true if it panicked.
+static uint32_t s_flags;    // not on the stack: the smashing test overwrites frames
+
 static NOINLINE bool
 panics(void (*fn)(void))
 {
-    uint32_t flags = read_eflags();
+    s_flags = read_eflags();
     g_panic_message[0] = '\0';
     panic_recovery_arm(&s_env);
     if (setjmp(s_env) == 0) {
@@ -32,7 +34,7 @@ panics(void (*fn)(void))
         panic_recovery_arm(NULL);
         return false;
     }
-    if (flags & EFLAGS_IF)
+    if (s_flags & EFLAGS_IF)
         sti();                  // panic turned interrupts off
     return true;
 }

@@ -5,6 +5,7 @@
 #include "ktest.h"
 #include "lib/setjmp.h"
 #include "lib/string.h"
+#include "x86.h"
 
 #define KTEST_MAX 512
 
@@ -140,6 +141,13 @@ ktest_run_one(const struct ktest *t)
     if (setjmp(s_abort) == 0)
         t->fn();
     kfast_release(scope);
+    // A test must leave interrupts on, as it found them: the next test
+    // (and the timer) depend on it.
+    if (!(read_eflags() & EFLAGS_IF)) {
+        kprintf("  # %s:%d: the test returned with interrupts off\n", t->file, t->line);
+        s_failed = true;
+        sti();
+    }
     return !s_failed;
 }
 

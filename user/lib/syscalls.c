@@ -186,6 +186,12 @@ sys_sysinfo(struct sysinfo *out)
     return SYSCALL1(SYS_SYSINFO, out);
 }
 
+int
+sys_cmdline(char *buf, size_t cap)
+{
+    return SYSCALL2(SYS_CMDLINE, buf, cap);
+}
+
 // Longest module name module_find can match.
 #define MODULE_NAME_MAX 64
 

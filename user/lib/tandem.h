@@ -88,6 +88,10 @@ int sys_module_name(unsigned index, char *buf, size_t cap);
 // Returns the index of the module called name, or -ENOENT.
 int module_find(const char *name);
 
+// Copies the kernel command line into buf[0, cap) with its NUL; returns its
+// length, -ENAMETOOLONG if it does not fit, -EFAULT for a bad buffer.
+int sys_cmdline(char *buf, size_t cap);
+
 // ---- IPC ----------------------------------------------------------------------
 // buf may be NULL: no payload.  In ipc_recv and ipc_call, buf->data
 // receives at most buf->cap bytes and buf->len is set to the count received.
