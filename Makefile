@@ -200,10 +200,20 @@ FORCE:
 
 host-tests: $(HOST_TESTS:%=$(BUILD)/host/%_test)
 
+# `make fuzz`: each libFuzzer target for FUZZ_TIME seconds, then the syscall
+# fuzzer (user/test_fuzz.c) for CALLS calls from SEED, in QEMU.
+SEED  ?= 0x7A4D3E11
+CALLS ?= 20000
+SYSCALL_FUZZ_MODULES := $(addprefix $(BUILD)/user/bin/,init exc_child fault_child test_fuzz)
+comma := ,
 fuzz: deps
-	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz)
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz) $(BUILD)/tandem.elf $(SYSCALL_FUZZ_MODULES)
 	@for t in $(FUZZ_TARGETS); do echo "fuzzing $$t for $(FUZZ_TIME) s"; \
 	  $(BUILD)/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_TIME) -print_final_stats=1 || exit 1; done
+	$(PYTHON) tests/runner.py --log-dir $(BUILD)/syscall-fuzz \
+	  --job "syscall-fuzz:ktap-qemu:$$(( 120 + $(CALLS) / 1000 )):$(QEMU) $(QEMU_FLAGS) -kernel $(BUILD)/tandem.elf \
+	  -initrd $(subst $(eval) ,$(comma),$(strip $(SYSCALL_FUZZ_MODULES))) \
+	  -append 'test fuzz_seed=$(SEED) fuzz_calls=$(CALLS)' -serial stdio -display none"
 
 # Installs the Debian packages the build and the tests need, and only those
 # that are missing (through sudo when not root).  $(call apt_install,WHO,PACKAGES)
@@ -233,7 +243,7 @@ help:
 	@echo "  make test    install what is missing, build, run every test; ends with 'N passed, N failed'"
 	@echo "  make all     build build/tandem.elf (and the user programs)"
 	@echo "  make iso     build build/tandem.iso and build/tandem-test.iso"
-	@echo "  make fuzz    run each libFuzzer target for FUZZ_TIME seconds"
+	@echo "  make fuzz    libFuzzer targets for FUZZ_TIME s, then the syscall fuzzer: SEED=... CALLS=..."
 	@echo "  make deps    install the missing Debian packages (apt-get)"
 	@echo "  make clean   remove build/"
 	@echo "Settings: KSTACK_SIZE=$(KSTACK_SIZE) QEMU_MEM=$(QEMU_MEM) GUI=$(GUI) RELEASE=$(RELEASE)"
