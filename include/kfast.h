@@ -80,7 +80,8 @@ struct kfast_arena {
     uintptr_t top;              // saved top while not running
     uintptr_t guard;            // saved end of the claimed pages while not running
     uint32_t allocations;       // saved count while not running
-    uint32_t peak;              // most in-block bytes in use at once
+    uint32_t peak;              // most bytes in use at once, in the block and spilled
+    uint32_t peak_block;        // most bytes of the block in use at once
     uint32_t spills, refusals, collisions;
     uint32_t resets;            // kernel threads' quiescent resets (user threads: see kfast_stats)
     uintptr_t empty_top;        // base, or 0 while spill chunks exist (so that top != empty_top)
@@ -104,8 +105,9 @@ void *kfast_alloc_slow(size_t size, uintptr_t caller);
 
 #if TANDEM_DEBUG || defined(HOST_TEST)
 // Debug builds record each allocation's size and caller (for GDB's
-// `tandem arena`), so every allocation goes through the out-of-line path.
-static inline void *kfastmalloc(size_t size) { return kfast_alloc_slow(size, CALLER_ADDR); }
+// `tandem arena`), so every allocation is a call: its return address is
+// the caller's.
+void *kfastmalloc(size_t size);
 #else
 // The fast path: a handful of instructions for a constant size.  It needs
 // no esp: inside the claimed pages the stack segment keeps the stack out.

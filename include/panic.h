@@ -16,8 +16,10 @@ NORETURN void panic_trap(const struct trap_frame *f, const char *fmt, ...) PRINT
 // Test support: the next panic prints its report, then longjmps to env
 // instead of stopping (the panic message is kept in g_panic_message).  The
 // test must treat whatever the panic was about as broken.  NULL disarms.
+#ifndef HOST_TEST
 #include "lib/setjmp.h"
 void panic_recovery_arm(jmp_buf *env);
+#endif
 extern char g_panic_message[160];
 
 // Stops a boot that cannot go on for a reason outside the kernel (too little

@@ -129,8 +129,9 @@ void waitq_wake_all(struct waitq *q);
 // IPC bookkeeping when a thread dies: its waiting peers get -ESRCH.
 void ipc_thread_exit(struct thread *t);
 
-// Checks the canary of t's arena and reports a collision if it is broken
-// (kernel/thread/collision.c).  Called at every switch and exit to user.
-void kfast_check(struct thread *t);
+// Checks the canary of t's arena and reports a collision, saying where it
+// was found, if it is broken (kernel/thread/collision.c).  Called at every
+// switch, exit to user mode and nested kernel entry.
+void kfast_check(struct thread *t, const char *where);
 
 #endif

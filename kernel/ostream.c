@@ -65,12 +65,12 @@ ostream_tee(struct ostream *a, struct ostream *b)
     if (!a || !b)
         return NULL;
     struct tee_stream *t = kfastmalloc(sizeof(*t));
-    if (t) {
-        t->base.write = tee_stream_write;
-        t->base.name = "tee";
-        t->a = a;
-        t->b = b;
-    }
+    if (!t)
+        return NULL;
+    t->base.write = tee_stream_write;
+    t->base.name = "tee";
+    t->a = a;
+    t->b = b;
     return &t->base;
 }
 

@@ -11,8 +11,8 @@
 
 static volatile uint32_t s_ticks;
 
-// Hook for the scheduler: called on every tick after the count advances.
-void __attribute__((weak)) sched_tick(struct trap_frame *f) { (void)f; }
+// The scheduler's tick (kernel/thread/sched.c): wakes sleepers, asks for a switch.
+void sched_tick(struct trap_frame *f);
 
 static void
 timer_irq(struct trap_frame *f)

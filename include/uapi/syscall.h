@@ -68,7 +68,7 @@ struct sysinfo {
 struct kfast_stats {
     unsigned block_size;        // KSTACK_SIZE
     unsigned in_use;            // arena bytes in use now (0 at every entry from ring 3)
-    unsigned peak;              // most arena bytes in use at once
+    unsigned peak;              // most arena bytes in use at once (in the block or spilled)
     unsigned allocations;       // kfastmalloc calls that succeeded
     unsigned spills;            // allocations served from heap chunks
     unsigned refusals;          // allocations refused (strict mode, or no memory)

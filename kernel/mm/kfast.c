@@ -111,18 +111,21 @@ kfast_claim(struct kfast_arena *a, uintptr_t end, uintptr_t sp)
     return true;
 }
 
-// Records the in-block use before top goes down (peak is kept lazily: top
-// only falls at a release or a reset, so checking there is exact).
+// Records the use before it goes down (peaks are kept lazily: use only
+// falls at a release or a reset, so noting it there is exact).
 static void
 kfast_note_peak(struct kfast_arena *a)
 {
-    uint32_t used = (uint32_t)(g_kfast.top - a->base);
-    if (used > a->peak)
-        a->peak = used;
+    uint32_t in_block = (uint32_t)(g_kfast.top - a->base);
+    if (in_block > a->peak_block)
+        a->peak_block = in_block;
+    if (in_block + a->spill_bytes > a->peak)
+        a->peak = in_block + a->spill_bytes;
 }
 
 // Takes n bytes (n a multiple of 8) from the newest spill chunk, or a new one.
-static void *
+// Out of line so that GDB's `tandem catch spill` has a place to stop.
+static NOINLINE void *
 kfast_spill(struct kfast_arena *a, uint32_t n)
 {
     struct kfast_chunk *c = a->spill;
@@ -184,6 +187,14 @@ kfast_alloc_slow(size_t size, uintptr_t caller)
     return p;
 }
 
+#if TANDEM_DEBUG || defined(HOST_TEST)
+NOINLINE void *
+kfastmalloc(size_t size)
+{
+    return kfast_alloc_slow(size, CALLER_ADDR);
+}
+#endif
+
 void *
 kfastzalloc(size_t size)
 {
@@ -235,9 +246,9 @@ kfast_release(kfast_mark_t mark)
     // Only a scope that allocated moves top and rewrites the canary: an
     // interrupt that allocated nothing must not repair a canary the stack
     // broke before it arrived.
+    kfast_note_peak(a);
     if (mark.top != g_kfast.top) {
         kfast_check_before_release();
-        kfast_note_peak(a);
         if (TANDEM_DEBUG)
             memset((void *)mark.top, KFAST_POISON, g_kfast.top - mark.top);
         g_kfast.top = mark.top;
@@ -285,7 +296,7 @@ uint32_t
 kfast_low_water(const struct kfast_arena *a)
 {
     uintptr_t top = kfast_arena_top(a);
-    uintptr_t from = a->base + a->peak;
+    uintptr_t from = a->base + a->peak_block;
     if (from < top)
         from = top;
     from += sizeof(uint32_t);       // past the canary
@@ -301,7 +312,7 @@ kfast_arena_stats(const struct kfast_arena *a, struct kfast_stats *out)
     uint32_t in_block = kfast_in_block(a);
     out->block_size = KSTACK_SIZE;
     out->in_use = in_block + a->spill_bytes;
-    out->peak = a->peak > in_block ? a->peak : in_block;
+    out->peak = a->peak > out->in_use ? a->peak : out->in_use;
     out->allocations = a == g_kfast.arena ? g_kfast.allocations : a->allocations;
     out->spills = a->spills;
     out->refusals = a->refusals;

@@ -29,11 +29,10 @@ collision_recovery_arm(jmp_buf *env)
 }
 
 void
-kfast_check(struct thread *t)
+kfast_check(struct thread *t, const char *where)
 {
     if (unlikely(!kfast_canary_intact(&t->arena)))
-        kfast_collision(t, t == g_current ? read_esp() : t->saved_esp,
-                        t == g_current ? "a canary check" : "a context switch");
+        kfast_collision(t, t == g_current ? read_esp() : t->saved_esp, where);
 }
 
 void
@@ -66,7 +65,7 @@ collision_report(struct thread *t, uint32_t esp, uint32_t eip, const char *where
             "  block %08x-%08x (%u bytes), arena top %08x (%u bytes in use), esp %08x, eip %08x\n"
             "  stack low-water %u bytes, canary %02x %02x %02x %02x (expected %02x %02x %02x %02x)\n",
             r->tid, r->name, where, r->block, r->block + KSTACK_SIZE, KSTACK_SIZE, top,
-            (uint32_t)(top - r->block), esp, eip, r->low_water, r->canary[0], r->canary[1],
+            (uint32_t)(top - t->arena.base), esp, eip, r->low_water, r->canary[0], r->canary[1],
             r->canary[2], r->canary[3], KFAST_CANARY & 0xFF, (KFAST_CANARY >> 8) & 0xFF,
             (KFAST_CANARY >> 16) & 0xFF, KFAST_CANARY >> 24);
     // Put the canary back so that the next check does not report it again.

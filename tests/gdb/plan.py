@@ -1,0 +1,47 @@
+"""The GDB tests, by scenario: one QEMU boot and one GDB session each.
+
+Shared by the driver (run_gdb_tests.py, which prints the TAP plan before
+anything runs, so a hang or a crash never passes) and the scenario script
+that runs inside GDB (scenarios.py)."""
+
+# name -> (kernel command line, tests in the order they run)
+SCENARIOS = {
+    # A normal boot (init starts demo_ping and demo_pong), stopped at one
+    # point after another as the system comes up.
+    "boot": ("", [
+        "constants_match_headers",
+        "reset_vector_says_not_started",
+        "kmain_before_threads_says_so",
+        "boot_thread_only_before_sched_init",
+        "boot_block_map_adds_up",
+        "kfastmalloc_every_command_runs",
+        "kfastmalloc_threads_match_kernel",
+        "kfastmalloc_block_map_matches_registers",
+        "kfastmalloc_new_allocation_listed",
+        "spill_catch_reports_request",
+        "spill_listed_in_arena",
+        "user_mode_stop",
+        "kfast_stats_match_kernel",
+        "interrupt_handler_trap_frame_found",
+        "check_ok_on_healthy_kernel",
+        "check_finds_heap_redzone_damage",
+        "check_finds_broken_canary",
+        "convenience_functions",
+        "ascii_drawing",
+    ]),
+    # A collision made from GDB: the running user thread's canary is broken
+    # by hand, the exit-to-user check reports it and the kernel panics.
+    "collision": ("", [
+        "collision_catch_stops_with_map",
+        "collision_figures_match_report",
+    ]),
+    # The kernel's own deliberate collisions (tests/kernel/kfast_test.c),
+    # which it survives through recovery points: one caught by a canary
+    # check, one by the hardware trap (reported from the double-fault task).
+    "kfast": ("test=kfast", [
+        "kfast_suite_canary_collision_caught",
+        "kfast_suite_canary_collision_matches_report",
+        "kfast_suite_trap_collision_caught",
+        "kfast_suite_trap_collision_matches_report",
+    ]),
+}

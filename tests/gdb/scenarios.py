@@ -1,0 +1,907 @@
+# The GDB tests themselves: run inside GDB (gdb -batch -x), after the
+# helpers were loaded the way a user loads them (-x tools/gdb/tandem.py).
+#
+# Each test steers QEMU to a stop, runs the helpers' commands as a user
+# types them and compares their printed figures with values read another
+# way: registers, the kernel's variables through GDB expressions, the
+# kernel's own functions called from GDB (kfast_low_water, kheap_check),
+# its own figures (the struct kfast_stats it fills for a system call, the
+# collision report it writes), the ELF's symbol table through nm.  A helper
+# error - a Python exception, a wrong type - fails the test.
+#
+# Results go to stdout as lines "@@TAP ok NAME" / "@@TAP not ok NAME # why";
+# tests/gdb/run_gdb_tests.py numbers them and prints the TAP.
+
+import os
+import re
+import subprocess
+import sys
+import traceback
+
+import gdb
+
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+from plan import SCENARIOS  # noqa: E402
+
+SCENARIO = os.environ["TANDEM_GDB_SCENARIO"]
+ELF = os.environ["TANDEM_GDB_ELF"]
+USER_BIN = os.environ["TANDEM_GDB_USER_BIN"]
+CANARY = 0xC011DE5A
+RESERVE = 1024
+
+
+class Fail(Exception):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def emit(line):
+    sys.stdout.write("@@TAP %s\n" % line)
+    sys.stdout.flush()
+
+
+def note(text):
+    sys.stdout.write("# %s\n" % text)
+    sys.stdout.flush()
+
+
+# ---------------------------------------------------------------------------
+# Talking to GDB
+
+def run(cmd, allow_error=False):
+    """Runs a command as typed; any error from the helpers fails the test."""
+    try:
+        out = gdb.execute(cmd, to_string=True)
+    except gdb.error as e:
+        if allow_error:
+            return "ERROR: %s" % e
+        raise Fail("`%s` failed: %s" % (cmd, e))
+    for bad in ("Python Exception", "Traceback", "Error occurred in Python"):
+        if bad in out:
+            raise Fail("`%s` printed a Python error:\n%s" % (cmd, out))
+    return out
+
+
+def go(cmd="continue"):
+    """Resumes; returns what was printed until the next stop."""
+    out = run(cmd)
+    if not gdb.selected_inferior().threads():
+        raise Fail("the target ended during `%s`:\n%s" % (cmd, out[-2000:]))
+    return out
+
+
+def val(expr):
+    return int(gdb.parse_and_eval(expr)) & 0xFFFFFFFF
+
+
+def reg(name):
+    return val("$" + name)
+
+
+def u32(addr):
+    return int.from_bytes(bytes(gdb.selected_inferior().read_memory(addr, 4)), "little")
+
+
+def kcall(expr):
+    """Calls a kernel function from GDB with interrupts masked meanwhile."""
+    flags = reg("eflags")
+    gdb.execute("set $eflags = %d" % (flags & ~0x200), to_string=True)
+    try:
+        return val(expr)
+    finally:
+        gdb.execute("set $eflags = %d" % flags, to_string=True)
+
+
+def delete_breakpoints():
+    gdb.execute("delete", to_string=True)
+
+
+def expect(cond, text):
+    if not cond:
+        raise Fail(text)
+
+
+def expect_eq(got, want, what):
+    if got != want:
+        fmt = (lambda v: "%#x" % v) if isinstance(got, int) and isinstance(want, int) else repr
+        raise Fail("%s: the helpers say %s, independently %s" % (what, fmt(got), fmt(want)))
+
+
+_nm = None
+
+
+def nm_text():
+    """The ELF's text symbols, by address, from nm."""
+    global _nm
+    if _nm is None:
+        out = subprocess.run(["nm", "-n", ELF], capture_output=True, text=True, check=True).stdout
+        _nm = [(int(a, 16), n) for a, t, n in (l.split()[:3] for l in out.splitlines() if len(l.split()) >= 3)
+               if t in "Tt"]
+    return _nm
+
+
+def nm_address(name):
+    for a, n in nm_text():
+        if n == name:
+            return a
+    raise Fail("nm finds no %s" % name)
+
+
+def nm_symbol(addr):
+    """The text symbol holding addr, from the ELF's own symbol table."""
+    best = None
+    for a, n in nm_text():
+        if a <= addr:
+            best = n
+        else:
+            break
+    return best
+
+
+def user_symbol(program, name):
+    out = subprocess.run(["nm", os.path.join(USER_BIN, program)], capture_output=True,
+                         text=True, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16)
+    raise Fail("%s has no symbol %s" % (program, name))
+
+
+# ---------------------------------------------------------------------------
+# Reading the helpers' output
+
+THREAD_ROW = re.compile(
+    r"^([* ])\s*(\d+) (\S+)\s+(\S+)\s+(kernel|\d+ \S+)\s+([0-9a-f]{8})-([0-9a-f]{8}) "
+    r"(user|dead|[0-9a-f]{8} (?:live|saved))\s+([0-9a-f]{8})\s+(-|-?\d+)\s+(\d+)\s+(\d+) (\S+)\s+(\S+)$")
+
+
+def thread_rows(out):
+    rows = {}
+    for line in out.splitlines():
+        m = THREAD_ROW.match(line)
+        if m:
+            esp = m.group(8)
+            rows[int(m.group(2))] = {
+                "cpu": m.group(1) == "*", "name": m.group(3), "state": m.group(4),
+                "process": m.group(5), "block": int(m.group(6), 16), "end": int(m.group(7), 16),
+                "esp": None if esp in ("user", "dead") else int(esp.split()[0], 16),
+                "esp_how": esp.split()[-1], "top": int(m.group(9), 16),
+                "gap": None if m.group(10) == "-" else int(m.group(10)),
+                "peak": int(m.group(11)), "low_water": int(m.group(12)),
+                "spill": m.group(13), "canary": m.group(14)}
+    if not rows:
+        raise Fail("no thread rows in:\n" + out)
+    return rows
+
+
+BOUNDARY = re.compile(r"^\s+([0-9a-f]{8})(?: ([0-9a-f]{8}))? [┌├└+][─-]+[┐┤┘+] ?(.*)$")
+PIECE = re.compile(r"^\s+[│|] (.+?)\s+[│|]\s+(\d+) B\s+([\d.]+)%$")
+
+
+def block_map(out):
+    """(boundaries {label: stack-view address, label@arena: arena-view
+    address}, [(label, bytes)], text)."""
+    bounds, pieces = {}, []
+    for line in out.splitlines():
+        m = BOUNDARY.match(line)
+        if m:
+            stack = int(m.group(1), 16)
+            arena = int(m.group(2), 16) if m.group(2) else stack
+            for label in m.group(3).split(", "):
+                if label:
+                    label = label.split(" (")[0].split(":")[0]
+                    bounds[label] = stack
+                    bounds[label + "@arena"] = arena
+            continue
+        m = PIECE.match(line)
+        if m:
+            pieces.append((m.group(1), int(m.group(2))))
+    if not pieces:
+        raise Fail("no block map in:\n" + out)
+    return bounds, pieces, out
+
+
+def check_map_sums(pieces, size):
+    total = sum(n for _, n in pieces)
+    expect_eq(total, size, "sum of the block map's pieces")
+
+
+def records(out):
+    """[(object, size, slot, caller text, group title)] from `tandem arena`."""
+    got, group = [], None
+    for line in out.splitlines():
+        s = line.strip()
+        if s.startswith("in the block") or s.startswith("in spill chunk"):
+            group = s
+        m = re.match(r"^\s+(\d+)\s+([0-9a-f]{8})\s+(\d+)\s+(\d+)\s+(.*)$", line)
+        if m and group:
+            got.append((int(m.group(2), 16), int(m.group(3)), int(m.group(4)), m.group(5), group))
+    return got
+
+
+def field(out, pattern, what):
+    m = re.search(pattern, out, re.M)
+    if not m:
+        raise Fail("no %s in:\n%s" % (what, out))
+    return m.group(1)
+
+
+# ---------------------------------------------------------------------------
+# Independent views of the kernel
+
+def kernel_threads():
+    """Every thread, walked from g_all_threads with GDB expressions alone."""
+    head = val("&g_all_threads")
+    link = val("&((struct thread *)0)->all_link")
+    out, node = [], val("g_all_threads.next")
+    while node != head and len(out) < 1000:
+        t = node - link
+        out.append(t)
+        node = val("((struct list_node *)%d)->next" % node)
+    return out
+
+
+def T(t, member):
+    return val("((struct thread *)%d)->%s" % (t, member))
+
+
+def kernel_top(t):
+    # kfast_arena_top: the running arena's top lives in g_kfast.
+    if val("g_kfast.arena") == val("&((struct thread *)%d)->arena" % t):
+        return val("g_kfast.top")
+    return T(t, "arena.top")
+
+
+# ---------------------------------------------------------------------------
+# Tests
+
+TESTS = {}
+
+
+def test(fn):
+    TESTS[fn.__name__] = fn
+    return fn
+
+
+ctx = {}
+
+ALL_COMMANDS = ["tandem", "tandem threads", "tandem block", "tandem arena", "tandem check",
+                "tandem catch"]
+
+
+@test
+def constants_match_headers():
+    import tandem_gdb.kernel as k
+    kfast_h = open(os.path.join(ROOT, "include/kfast.h")).read()
+    heap_c = open(os.path.join(ROOT, "kernel/mm/heap.c")).read()
+    heap_h = open(os.path.join(ROOT, "include/mm/heap.h")).read()
+
+    def define(text, name):
+        m = re.search(r"#define\s+%s\s+\(?([0-9A-Fa-fx]+)u?(?:\s*<<\s*(\d+))?" % name, text)
+        if not m:
+            raise Fail("no #define %s" % name)
+        v = int(m.group(1).rstrip("u"), 0)
+        return v << int(m.group(2)) if m.group(2) else v
+    for name, text, mine in (("KFAST_CANARY", kfast_h, k.KFAST_CANARY),
+                             ("KFAST_RESERVE", kfast_h, k.KFAST_RESERVE),
+                             ("KFAST_PAINT", kfast_h, k.KFAST_PAINT),
+                             ("KFAST_ALIGN", kfast_h, k.KFAST_ALIGN),
+                             ("KFAST_MAX_ALLOC", kfast_h, k.KFAST_MAX_ALLOC),
+                             ("MAGIC_LIVE", heap_c, k.HEAP_MAGIC_LIVE),
+                             ("MAGIC_FREE", heap_c, k.HEAP_MAGIC_FREE),
+                             ("MAGIC_END", heap_c, k.HEAP_MAGIC_END),
+                             ("RZ_MIN", heap_c, k.HEAP_RZ_MIN),
+                             ("HEAP_FILL_REDZONE", heap_h, k.HEAP_REDZONE)):
+        expect_eq(mine, define(text, name), name)
+
+
+@test
+def reset_vector_says_not_started():
+    expect(reg("eip") == 0xFFF0 and not (reg("cr0") & 0x80000000),
+           "QEMU did not stop at the reset vector (eip %08x)" % reg("eip"))
+    for cmd in ALL_COMMANDS[:-1] + ["tandem block 1", "tandem arena kmain"]:
+        out = run(cmd)
+        expect("not running yet" in out and "paging is off" in out,
+               "`%s` at the reset vector said:\n%s" % (cmd, out))
+    expect_eq(val("$tandem_current()"), 0, "$tandem_current() at the reset vector")
+    run("tandem catch")
+
+
+@test
+def kmain_before_threads_says_so():
+    run("break kmain")
+    go()
+    delete_breakpoints()
+    expect(val("g_current") == 0, "g_current is already set at kmain")
+    for cmd in ALL_COMMANDS[:-1]:
+        out = run(cmd)
+        expect("no threads yet" in out and "thread_init_boot" in out,
+               "`%s` before thread_init_boot said:\n%s" % (cmd, out))
+    expect_eq(val("$tandem_current()"), 0, "$tandem_current() before thread_init_boot")
+
+
+@test
+def boot_thread_only_before_sched_init():
+    run("break sched_init")
+    go()
+    delete_breakpoints()
+    low = kcall("kfast_low_water(&g_current->arena)")
+    out = run("tandem threads")
+    rows = thread_rows(out)
+    expect_eq(list(rows), [val("g_current->tid")], "thread ids")
+    row = rows[val("g_current->tid")]
+    expect_eq(row["name"], "kmain", "boot thread name")
+    expect(row["cpu"] and row["state"] == "running", "the boot thread is not marked running")
+    expect_eq(row["esp"], reg("esp"), "live esp")
+    expect_eq(row["top"], val("g_kfast.top"), "arena top")
+    expect_eq(row["block"], val("&g_boot_block"), "block")
+    expect_eq(row["low_water"], low, "low-water (kernel's kfast_low_water)")
+    expect("scheduler has not started" in out, "no word that the scheduler has not started:\n" + out)
+    expect("scheduler has not started" in run("tandem"), "`tandem` does not say the scheduler is not started")
+
+
+@test
+def boot_block_map_adds_up():
+    bounds, pieces, out = block_map(run("tandem block"))
+    size = val("sizeof(g_boot_block)")
+    check_map_sums(pieces, size)
+    block = val("&g_boot_block")
+    expect_eq(bounds.get("top of block"), block + size, "top of block")
+    expect_eq(bounds.get("base"), block, "base")
+    expect_eq(bounds.get("esp"), reg("esp"), "esp")
+    expect_eq(bounds.get("arena top@arena"), val("g_kfast.top"), "arena top")
+    run("tandem arena")
+    expect("tandem check: OK" in run("tandem check"), "check is not OK on the boot thread")
+
+
+def stop_in_kfastmalloc():
+    """Stops at the first instruction of kfast_alloc_slow in a user thread's
+    system call (a request above 16 bytes); returns (size, caller)."""
+    run("break *kfast_alloc_slow if g_current->proc != 0 && *(unsigned *)($esp + 4) > 16")
+    go()
+    delete_breakpoints()
+    esp = reg("esp")
+    return u32(esp + 4), u32(esp + 8)
+
+
+@test
+def kfastmalloc_every_command_runs():
+    ctx["size"], ctx["caller"] = stop_in_kfastmalloc()
+    expect(nm_symbol(reg("eip")) == "kfast_alloc_slow", "not stopped in kfast_alloc_slow")
+    for cmd in ALL_COMMANDS:
+        run(cmd)
+    for t in kernel_threads():
+        tid = T(t, "tid")
+        name = gdb.parse_and_eval("((struct thread *)%d)->name" % t).string()
+        run("tandem block %d" % tid)
+        run("tandem arena %d" % tid)
+        run("tandem block (struct thread *)%d" % t)
+        if sum(1 for x in kernel_threads() if gdb.parse_and_eval(
+                "((struct thread *)%d)->name" % x).string() == name) == 1:
+            run("tandem arena %s" % name)
+    run("tandem block $tandem_current()")
+    out = run("tandem block 99999", allow_error=True)
+    expect("no thread with tid 99999" in out, "an unknown tid gave:\n" + out)
+
+
+@test
+def kfastmalloc_threads_match_kernel():
+    threads = kernel_threads()
+    cur = val("g_current")
+    # The kernel's own low-water for the threads that are not running (their
+    # blocks are not touched by the call).
+    lows = {t: kcall("kfast_low_water(&((struct thread *)%d)->arena)" % t) for t in threads if t != cur}
+    rows = thread_rows(run("tandem threads"))
+    expect_eq(sorted(rows), sorted(T(t, "tid") for t in threads), "thread ids")
+    for t in threads:
+        row = rows[T(t, "tid")]
+        what = "thread %d" % T(t, "tid")
+        expect_eq(row["name"], gdb.parse_and_eval("((struct thread *)%d)->name" % t).string(), what + " name")
+        expect_eq(row["block"], T(t, "block"), what + " block")
+        expect_eq(row["end"], T(t, "block") + val("sizeof(g_boot_block)"), what + " block end")
+        top = kernel_top(t)
+        expect_eq(row["top"], top, what + " arena top")
+        if t == cur:
+            expect(row["cpu"], what + " is not marked as on the CPU")
+            expect_eq(row["esp"], reg("esp"), what + " live esp")
+        else:
+            expect_eq(row["esp"], T(t, "saved_esp"), what + " saved esp")
+            expect_eq(row["low_water"], lows[t], what + " low-water (kernel's kfast_low_water)")
+        expect_eq(row["gap"], row["esp"] + view_off(t) - (top + 4), what + " gap")
+        peak = max(T(t, "arena.peak"), top - T(t, "arena.base"))
+        expect_eq(row["peak"], peak, what + " peak")
+        expect_eq(row["canary"], "ok" if u32(top) == CANARY else "BROKEN:%08x" % u32(top), what + " canary")
+        want_proc = "kernel" if not T(t, "proc") else "%d %s" % (
+            T(t, "proc->pid"), gdb.parse_and_eval("((struct thread *)%d)->proc->name" % t).string())
+        expect_eq(row["process"], want_proc, what + " process")
+
+
+@test
+def kfastmalloc_block_map_matches_registers():
+    low = kcall("kfast_low_water(&g_current->arena)")
+    bounds, pieces, out = block_map(run("tandem block"))
+    size = val("sizeof(g_boot_block)")
+    block = val("(unsigned)g_current->block")
+    tf = val("sizeof(struct trap_frame)")
+    check_map_sums(pieces, size)
+    expect_eq(bounds.get("esp"), reg("esp"), "esp")
+    expect_eq(bounds.get("arena top@arena"), val("g_kfast.top"), "arena top")
+    expect_eq(bounds.get("trap frame"), block + size - tf, "trap frame")
+    expect_eq(bounds.get("base"), block, "base")
+    labels = dict(pieces)
+    expect_eq(labels.get("trap frame from ring 3"), tf, "trap frame bytes")
+    expect_eq(labels.get("kernel stack in use"), block + size - tf - reg("esp"), "stack bytes")
+    expect_eq(labels.get("canary c011de5a intact"), 4, "canary piece")
+    arena = [n for l, n in pieces if l.startswith("arena")]
+    expect_eq(sum(arena), val("g_kfast.top - g_kfast.arena->base"), "arena bytes")
+    if val("g_kfast.arena->guarded") and val("g_kfast.guard") > val("g_kfast.top") + 4:
+        expect_eq(bounds.get("guard@arena"), val("g_kfast.guard"), "guard (end of the claimed pages)")
+    expect_eq(int(field(out, r"stack low-water: (\d+) B", "low-water")), low,
+              "low-water (kernel's kfast_low_water)")
+    if "reserve" in " ".join(labels):
+        expect_eq(bounds.get("esp - reserve"), reg("esp") - RESERVE, "esp - reserve")
+
+
+@test
+def kfastmalloc_new_allocation_listed():
+    go("finish")
+    p = reg("eax")
+    expect(p != 0, "kfast_alloc_slow returned NULL")
+    out = run("tandem arena")
+    got = records(out)
+    expect(got, "no live allocations listed:\n" + out)
+    obj, size, slot, caller, group = got[-1]
+    expect_eq(obj, p, "newest object")
+    expect_eq(size, ctx["size"], "its size")
+    expect_eq(slot, (ctx["size"] + 8 + 7) & ~7, "its slot")
+    want = nm_symbol(ctx["caller"])
+    expect(caller.startswith(want + "+") or caller.startswith(want + " "),
+           "caller %r, nm says %s for %08x" % (caller, want, ctx["caller"]))
+    expect_eq(int(field(out, r"top\s+([0-9a-f]{8})", "top"), 16), val("g_kfast.top"), "top")
+    expect_eq(int(field(out, r"allocations (\d+) made", "allocations")), val("g_kfast.allocations"),
+              "allocations")
+    expect_eq(int(field(out, r"in block\s+(\d+) B", "in block")),
+              val("g_kfast.top - g_kfast.arena->base"), "bytes in the block")
+
+
+@test
+def spill_catch_reports_request():
+    size = val("sizeof(g_boot_block)") - 64        # never fits below esp - reserve
+    run("break *kfast_alloc_slow if g_current->proc != 0 && *(unsigned *)($esp + 4) > 16")
+    go()
+    delete_breakpoints()
+    expect(nm_symbol(reg("eip")) == "kfast_alloc_slow", "not stopped in kfast_alloc_slow")
+    out = run("tandem catch spill")
+    expect("Catchpoint" in out, "no catchpoint:\n" + out)
+    gdb.execute("set *(unsigned *)($esp + 4) = %d" % size, to_string=True)
+    ctx["spill_caller"] = u32(reg("esp") + 8)
+    ctx["spill_tid"] = val("g_current->tid")
+    ctx["spill_size"] = size
+    top = val("g_kfast.top")
+    n = (size + 8 + 7) & ~7
+    # Other allocations may spill first (4 KiB blocks and the boot thread spill
+    # everything): go on to the one made here.
+    for _ in range(100):
+        out = go()
+        if "spills %d B" % n in out:
+            break
+    frame = gdb.selected_frame()
+    expect(frame.name() == "kfast_spill", "stopped in %s, not kfast_spill" % frame.name())
+    expect("tandem catch spill: thread %d (%s) spills %d B" % (
+        val("g_current->tid"), gdb.parse_and_eval("g_current->name").string(), n) in out,
+        "catch output:\n" + out)
+    expect("arena top %08x + %d B" % (top, n) in out, "catch output lacks the arithmetic:\n" + out)
+    expect(val("g_current->tid") == ctx.get("spill_tid", val("g_current->tid")), "another thread")
+    bounds, pieces, _ = block_map(out)
+    check_map_sums(pieces, val("sizeof(g_boot_block)"))
+    expect_eq(bounds.get("arena top@arena"), top, "arena top in the catch's map")
+
+
+@test
+def spill_listed_in_arena():
+    frame = gdb.selected_frame()
+    while frame is not None and frame.name() != "kfast_alloc_slow":
+        frame = frame.older()
+    expect(frame is not None, "no kfast_alloc_slow frame above the spill")
+    frame.select()
+    go("finish")
+    p = reg("eax")
+    for b in list(gdb.breakpoints()):
+        b.delete()
+    out = run("tandem arena")
+    chunk = val("g_kfast.arena->spill")
+    expect(chunk != 0, "the kernel has no spill chunk")
+    used = val("g_kfast.arena->spill->used")
+    title = "in spill chunk %08x (%d of %d B used)" % (chunk, used, val("g_kfast.arena->spill->size"))
+    expect(title in out, "no %r in:\n%s" % (title, out))
+    got = [r for r in records(out) if r[4].startswith("in spill chunk %08x" % chunk)]
+    expect(got, "no allocation listed in the chunk:\n" + out)
+    expect_eq(got[-1][0], p, "object in the chunk")
+    expect_eq(got[-1][1], ctx["spill_size"], "its size")
+    want = nm_symbol(ctx["spill_caller"])
+    expect(got[-1][3].startswith(want), "caller %r, nm says %s" % (got[-1][3], want))
+    row = thread_rows(run("tandem threads"))[val("g_current->tid")]
+    chunks = 0
+    c = chunk
+    while c:
+        chunks += 1
+        c = val("((struct kfast_chunk *)%d)->older" % c)
+    expect_eq(row["spill"], "%d/%dB" % (chunks, val("g_kfast.arena->spill_bytes")), "SPILL column")
+    expect("tandem check: OK" in run("tandem check"), "check is not OK after a spill")
+
+
+@test
+def interrupt_handler_trap_frame_found():
+    # nm's address: the ELF also holds timer.c's weak stand-in of the same name.
+    run("break *%#x" % nm_address("sched_tick"))
+    go()
+    delete_breakpoints()
+    f = u32(reg("esp") + 4)
+    eip = val("((struct trap_frame *)%d)->eip" % f)
+    user = val("((struct trap_frame *)%d)->cs" % f) & 3 == 3
+    out = run("tandem")
+    expect("serving IRQ 0 (timer)" in out, "`tandem` in the timer handler said:\n" + out)
+    out = run("tandem block")
+    line = "trap frame %08x: IRQ 0 (timer) (vector 32) from %s eip %08x" % (
+        f, "user" if user else "kernel", eip)
+    expect(line in out, "no %r in:\n%s" % (line, out))
+    bounds, pieces, _ = block_map(out)
+    expect_eq(bounds.get("esp"), reg("esp"), "esp")
+    check_map_sums(pieces, val("sizeof(g_boot_block)"))
+    run("tandem arena")
+    expect("tandem check: OK" in run("tandem check"), "check is not OK in the handler")
+
+
+@test
+def user_mode_stop():
+    addr = user_symbol("demo_ping", "sys_ipc_call")
+    run("break *%#x if $cs == 0x1b && g_current->name[0] == 'd' && g_current->name[6] == 'i'" % addr)
+    go()
+    delete_breakpoints()
+    expect(reg("cs") & 3 == 3, "not in ring 3 (cs %04x)" % reg("cs"))
+    out = run("tandem")
+    expect("in user mode (ring 3) at eip %08x" % reg("eip") in out, "`tandem` said:\n" + out)
+    rows = thread_rows(run("tandem threads"))
+    row = rows[val("g_current->tid")]
+    expect(row["cpu"] and row["esp_how"] == "user", "running row: %r" % row)
+    expect_eq(row["name"], "demo_ping", "name")
+    out = run("tandem block")
+    bounds, pieces, _ = block_map(out)
+    check_map_sums(pieces, val("sizeof(g_boot_block)"))
+    line = "in user mode at eip %08x, user esp %08x" % (reg("eip"), reg("esp"))
+    expect(line in out, "no %r in:\n%s" % (line, out))
+    base = val("g_current->arena.base")
+    expect("arena top %08x: 0 B in the block" % base in out,
+           "the arena is not shown empty at its base in user mode:\n" + out)
+    expect_eq(val("g_kfast.top"), base, "the kernel's own top (the exit path resets it)")
+    expect("esp0: kernel stack empty" in out, "no empty kernel stack shown:\n" + out)
+    run("tandem arena")
+    expect("tandem check: OK" in run("tandem check"), "check is not OK in user mode")
+
+
+@test
+def kfast_stats_match_kernel():
+    run("break sys_kfast_stats")
+    go()
+    delete_breakpoints()
+    tid = val("g_current->tid")
+    for _ in range(20):
+        run("tbreak *copy_to_user")
+        go()
+        if val("g_current->tid") == tid and nm_symbol(u32(reg("esp"))) == "sys_kfast_stats":
+            break
+    else:
+        raise Fail("copy_to_user was not reached from sys_kfast_stats")
+    st = u32(reg("esp") + 8)
+    S = lambda f: val("((struct kfast_stats *)%d)->%s" % (st, f))
+    out = run("tandem arena")
+    expect_eq(int(field(out, r"in use\s+(\d+) B", "in use")), S("in_use"), "in use")
+    expect_eq(int(field(out, r"peak\s+(\d+) B", "peak")), S("peak"), "peak")
+    expect_eq(int(field(out, r"allocations (\d+) made", "allocations")), S("allocations"), "allocations")
+    expect_eq(int(field(out, r"spills (\d+);", "spills")), S("spills"), "spills")
+    expect_eq(int(field(out, r"refusals (\d+);", "refusals")), S("refusals"), "refusals")
+    expect_eq(int(field(out, r"resets (\d+);", "resets")), S("resets"), "resets")
+    expect_eq(int(field(out, r"collisions (\d+)", "collisions")), S("collisions"), "collisions")
+    expect_eq(int(field(out, r"stack low-water (\d+) B", "low-water")), S("stack_low_water"), "low-water")
+    row = thread_rows(run("tandem threads"))[tid]
+    expect_eq(row["peak"], S("peak"), "threads: peak")
+    expect_eq(row["low_water"], S("stack_low_water"), "threads: low-water")
+
+
+@test
+def check_ok_on_healthy_kernel():
+    out = run("tandem check")
+    expect("tandem check: OK" in out, "not OK:\n" + out)
+    expect_eq(kcall("kheap_check()"), 0, "the kernel's own kheap_check()")
+
+
+@test
+def check_finds_heap_redzone_damage():
+    # The control block of the running thread is a kzalloc'd heap object: the
+    # byte just past it is the start of its back red zone.
+    obj = val("g_current")
+    addr = obj + val("sizeof(struct thread)")
+    old = val("*(unsigned char *)%d" % addr)
+    expect_eq(old, 0xFD, "red zone byte before the test")
+    gdb.execute("set *(unsigned char *)%d = 0" % addr, to_string=True)
+    try:
+        out = run("tandem check")
+        kernel = kcall("kheap_check()")
+    finally:
+        gdb.execute("set *(unsigned char *)%d = %d" % (addr, old), to_string=True)
+    expect("object %08x" % obj in out and "red zone after the object written at %08x" % addr in out,
+           "damage not reported:\n" + out)
+    expect("tandem check: 1 VIOLATION " in out, "verdict:\n" + out)
+    expect_eq(1, kernel, "violations (the kernel's kheap_check())")
+    expect("tandem check: OK" in run("tandem check"), "not OK after the repair")
+
+
+@test
+def check_finds_broken_canary():
+    cur = val("g_current")
+    victim = next(t for t in kernel_threads() if t != cur and T(t, "state") != 2)
+    top = kernel_top(victim)
+    tid = T(victim, "tid")
+    gdb.execute("set *(unsigned *)%d = 0x0badf00d" % top, to_string=True)
+    try:
+        out = run("tandem check")
+        row = thread_rows(run("tandem threads"))[tid]
+    finally:
+        gdb.execute("set *(unsigned *)%d = %d" % (top, CANARY), to_string=True)
+    expect("canary at %08x is 0badf00d" % top in out and "thread %d " % tid in out,
+           "broken canary not reported:\n" + out)
+    expect("tandem check: 1 VIOLATION " in out, "verdict:\n" + out)
+    expect_eq(row["canary"], "BROKEN:0badf00d", "CANARY column")
+    expect("tandem check: OK" in run("tandem check"), "not OK after the repair")
+
+
+@test
+def convenience_functions():
+    for t in kernel_threads():
+        tid = T(t, "tid")
+        expect_eq(val("$tandem_thread(%d)" % tid), t, "$tandem_thread(%d)" % tid)
+        expect_eq(val("$tandem_thread(%d)->tid" % tid), tid, "$tandem_thread(%d)->tid" % tid)
+    expect_eq(val("$tandem_current()"), val("g_current"), "$tandem_current()")
+    expect_eq(str(gdb.parse_and_eval("$tandem_current()").type), "struct thread *", "type")
+    try:
+        gdb.parse_and_eval("$tandem_thread(99999)")
+        raise Fail("$tandem_thread(99999) returned a value")
+    except gdb.error as e:
+        expect("no thread with tid 99999" in str(e) and "Python" not in str(e),
+               "error for an unknown tid: %s" % e)
+    run("help tandem")
+    for sub in ("threads", "block", "arena", "check", "catch", "catch collision", "catch spill"):
+        expect(len(run("help tandem " + sub)) > 80, "no help text for tandem " + sub)
+
+
+@test
+def ascii_drawing():
+    run("set tandem-ascii on")
+    try:
+        out = run("tandem block")
+    finally:
+        run("set tandem-ascii auto")
+    expect("+---" in out and "│" not in out and "─" not in out, "not ASCII:\n" + out)
+    _, pieces, _ = block_map(out)
+    check_map_sums(pieces, val("sizeof(g_boot_block)"))
+
+
+# -- the collision made from GDB ------------------------------------------------
+
+def parse_catch(out):
+    m = re.search(r'tandem catch collision: thread (\d+) \((.*?)\) (?:broke its canary|ran into its '
+                  r'arena\'s claimed pages), caught by "(.*?)"', out)
+    if not m:
+        raise Fail("no collision report from the catch:\n" + out)
+    m2 = re.search(r"canary at ([0-9a-f]{8}) reads ((?:[0-9a-f]{2} ?){4}) \(expected c011de5a\); "
+                   r"esp ([0-9a-f]{8}); low-water (\d+) B", out)
+    if not m2:
+        raise Fail("no canary line in:\n" + out)
+    m3 = re.search(r"^  at eip ([0-9a-f]{8}|\S+)", out, re.M)
+    return {"tid": int(m.group(1)), "name": m.group(2), "where": m.group(3),
+            "top": int(m2.group(1), 16), "bytes": bytes(int(b, 16) for b in m2.group(2).split()),
+            "esp": int(m2.group(3), 16), "low_water": int(m2.group(4)),
+            "eip_text": m3.group(1) if m3 else None}
+
+
+def report_args():
+    """The arguments of collision_report (or of kfast_collision, on kernels
+    without the trap) at its first instruction."""
+    esp = reg("esp")
+    fn = nm_symbol(reg("eip"))
+    if fn == "collision_report":
+        return {"t": u32(esp + 4), "esp": u32(esp + 8), "eip": u32(esp + 12),
+                "where": u32(esp + 16), "by_trap": u32(esp + 20) & 0xFF}
+    expect(fn == "kfast_collision", "not stopped in collision_report (%s)" % fn)
+    return {"t": u32(esp + 4), "esp": u32(esp + 8), "eip": None, "where": u32(esp + 12), "by_trap": 0}
+
+
+def finish_report(seen):
+    """From collision_report's first instruction to its return, comparing the
+    low-water the helpers read with the kernel's own kfast_low_water at the
+    moment the report takes it (the report's frames go deeper into the paint
+    than the catch's stop, so the figure can only have dropped)."""
+    run("tbreak *%#x" % nm_address("kfast_low_water"))
+    go()
+    go("finish")
+    kernel = reg("eax")
+    out = run("tandem arena %d" % seen["tid"])
+    expect_eq(int(field(out, r"stack low-water (\d+) B", "low-water")), kernel,
+              "low-water (the kernel's kfast_low_water inside the report)")
+    expect(kernel <= seen["low_water"] <= kernel + 1024,
+           "the catch saw %d B of low-water, the report %d" % (seen["low_water"], kernel))
+    seen["low_water"] = kernel
+    go("finish")
+    compare_with_report(seen)
+
+
+def compare_with_report(seen):
+    """After the report was written (finish out of collision_report)."""
+    r = lambda f: val("g_last_collision.%s" % f)
+    expect_eq(seen["tid"], r("tid"), "tid (g_last_collision)")
+    expect_eq(seen["name"], gdb.parse_and_eval("g_last_collision.name").string(), "name")
+    expect_eq(seen["top"], r("arena_top"), "arena top (g_last_collision)")
+    expect_eq(seen["esp"], r("esp"), "esp (g_last_collision)")
+    expect_eq(seen["low_water"], r("low_water"), "low-water (g_last_collision)")
+    expect_eq(seen["block"], r("block"), "block (g_last_collision)")
+    expect_eq(seen["bytes"], bytes(r("canary[%d]" % i) & 0xFF for i in range(4)), "canary bytes")
+    expect_eq(seen["where"], gdb.parse_and_eval("g_last_collision.detected_at").string(), "detected at")
+    if seen.get("eip") is not None:
+        expect_eq(seen["eip"], r("eip"), "eip (g_last_collision)")
+
+
+def catch_collision_stop(out):
+    args = report_args()
+    seen = parse_catch(out)
+    t = args["t"]
+    expect_eq(seen["tid"], T(t, "tid"), "tid (the report's argument)")
+    expect_eq(seen["esp"], args["esp"], "esp (the report's argument)")
+    expect_eq(seen["where"], gdb.parse_and_eval("(const char *)%d" % args["where"]).string(), "where")
+    expect_eq(seen["top"], kernel_top(t), "arena top")
+    expect_eq(seen["bytes"], bytes(gdb.selected_inferior().read_memory(seen["top"], 4)), "canary bytes")
+    if args["eip"] is not None:
+        # gcc's clones (dive.isra.0) may be named without their suffix.
+        want = nm_symbol(args["eip"]).split(".")[0]
+        expect(seen["eip_text"] and seen["eip_text"].startswith(want),
+               "eip shown as %r, nm says %s for %08x" % (seen["eip_text"], want, args["eip"]))
+        seen["eip"] = args["eip"]
+    bounds, pieces, _ = block_map(out)
+    check_map_sums(pieces, val("sizeof(g_boot_block)"))
+    expect_eq(bounds.get("arena top@arena"), seen["top"], "arena top in the map")
+    expect_eq(bounds.get("arena top"), seen["top"] - view_off(t), "arena top in the map (stack view)")
+    seen["block"] = T(t, "block")
+    expect("%08x-%08x" % (seen["block"], seen["block"] + val("sizeof(g_boot_block)")) in out,
+           "block range missing:\n" + out)
+    return seen, bounds
+
+
+def view_off(t):
+    """Arena view minus stack view (0 when the block has one view)."""
+    return (T(t, "arena.base") - T(t, "block")) & 0xFFFFFFFF
+
+
+@test
+def collision_catch_stops_with_map():
+    run("tandem catch collision")
+    # schedule() checks the canary of the thread it switches out first thing.
+    run("break *schedule if g_current->proc != 0")
+    go()
+    gdb.execute("delete %d" % gdb.breakpoints()[-1].number, to_string=True)
+    top = val("g_kfast.top")
+    ctx["victim"] = val("g_current->tid")
+    gdb.execute("set *(unsigned *)%d = 0x41414141" % top, to_string=True)
+    out = go()
+    seen, bounds = catch_collision_stop(out)
+    expect_eq(seen["tid"], ctx["victim"], "colliding thread")
+    expect_eq(seen["top"], top, "arena top")
+    expect_eq(seen["bytes"], b"AAAA", "canary bytes")
+    expect("canary 41414141 BROKEN" in out, "map does not show the broken canary:\n" + out)
+    ctx["seen"] = seen
+
+
+@test
+def collision_figures_match_report():
+    seen = ctx.get("seen")
+    if not seen:
+        raise Fail("no collision was caught")
+    finish_report(seen)
+
+
+# -- the kernel's own deliberate collision ---------------------------------------------
+
+def next_collision(by_trap):
+    """Continues to the next collision the kernel's suite makes (caught by
+    the hardware trap or by a canary check); Skip if the suite ends first."""
+    if not any(isinstance(b, gdb.Breakpoint) and "collision" in (b.location or "")
+               for b in gdb.breakpoints()):
+        run("tandem catch collision")
+    for _ in range(50):
+        try:
+            out = run("continue")
+        except Fail as e:
+            raise Skip("the suite made no such collision: %s" % str(e).splitlines()[0])
+        if not gdb.selected_inferior().threads():
+            raise Skip("the suite ended without a collision %s" % (
+                "caught by the trap" if by_trap else "caught by a canary check"))
+        if nm_symbol(reg("eip")) not in ("collision_report", "kfast_collision"):
+            raise Fail("stopped outside the report path:\n" + out)
+        if bool(report_args()["by_trap"]) == by_trap:
+            return out
+    raise Skip("no collision %s among the first 50" % ("by the trap" if by_trap else "by a canary"))
+
+
+def kfast_collision_caught(by_trap):
+    out = next_collision(by_trap)
+    seen, bounds = catch_collision_stop(out)
+    t = report_args()["t"]
+    sp = seen["esp"] + view_off(t)
+    if by_trap:
+        expect("ran into its arena's claimed pages" in out, "not told it was the trap:\n" + out)
+        expect("double-fault task" in run("tandem"), "`tandem` does not say the CPU is in the double-fault task")
+        live = val("g_kfast.arena") == val("&((struct thread *)%d)->arena" % t)
+        guard = val("g_kfast.guard") if live else T(t, "arena.guard")
+        expect(sp < guard + 4096, "esp %08x is not at the claimed pages (guard %08x)" % (sp, guard))
+    elif sp < seen["top"] + 4:
+        expect("COLLISION: stack over the canary/arena" in out, "no collision piece in the map:\n" + out)
+        expect_eq(bounds.get("esp"), seen["esp"], "esp in the map")
+    for cmd in ALL_COMMANDS:
+        run(cmd)
+    ctx["seen"] = seen
+
+
+@test
+def kfast_suite_canary_collision_caught():
+    kfast_collision_caught(False)
+
+
+@test
+def kfast_suite_canary_collision_matches_report():
+    seen = ctx.pop("seen", None)
+    if not seen:
+        raise Skip("no collision was caught")
+    finish_report(seen)
+
+
+@test
+def kfast_suite_trap_collision_caught():
+    kfast_collision_caught(True)
+
+
+@test
+def kfast_suite_trap_collision_matches_report():
+    seen = ctx.pop("seen", None)
+    if not seen:
+        raise Skip("no collision was caught")
+    finish_report(seen)
+
+
+# ---------------------------------------------------------------------------
+def main():
+    gdb.execute("set confirm off")
+    gdb.execute("set pagination off")
+    gdb.execute("set width 0")
+    for name in SCENARIOS[SCENARIO][1]:
+        note("running %s" % name)
+        try:
+            TESTS[name]()
+            emit("ok %s" % name)
+        except Skip as e:
+            emit("ok %s # SKIP %s" % (name, e))
+        except Fail as e:
+            emit("not ok %s # %s" % (name, str(e).splitlines()[0] if str(e) else "failed"))
+            for line in str(e).splitlines()[1:40]:
+                note("  " + line)
+        except Exception as e:         # a helper's or the test's own error
+            emit("not ok %s # %s: %s" % (name, type(e).__name__, str(e).splitlines()[0] if str(e) else ""))
+            for line in traceback.format_exc().splitlines()[-12:]:
+                note("  " + line)
+
+
+main()
