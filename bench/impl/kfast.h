@@ -42,7 +42,9 @@ impl_init(void)
 		exit(2);
 	}
 	void *block = (void *)ALIGN_UP((uintptr_t)map, (uintptr_t)KSTACK_SIZE);
-	kfast_arena_init(&s_arena, block, (uintptr_t)block + KSTACK_SIZE, false);
+	// One view on the host (sp_offset 0); "guarded" so that it claims pages as
+	// a kernel thread's arena does (the page-table work is a no-op here).
+	kfast_arena_init(&s_arena, block, 0, true, (uintptr_t)block + KSTACK_SIZE, false);
 	kfast_arena_activate(&s_arena);
 	g_kfast_host_sp = (uintptr_t)block + KSTACK_SIZE - BENCH_STACK_IN_USE;
 }

@@ -49,6 +49,10 @@ void paging_init(void);
 // after frame_init.
 void paging_init_heap(void);
 
+// The page-table entries of the block region, in one array: the entry of
+// va is g_block_ptes[(va - BLOCK_BASE) >> 12] (see kernel/mm/block.c).
+extern uint32_t *g_block_ptes;
+
 // A new address space with the kernel half and an empty user half; NULL if
 // memory is short.
 struct addrspace *as_create(void);

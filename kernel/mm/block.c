@@ -90,22 +90,28 @@ block_free(uint8_t *stack_view)
     irq_restore(flags);
 }
 
+// The arena view's page entries are copied into (or cleared from) the stack
+// view's, one store and one invlpg per page: the claim and the give-back
+// sit on the allocation and reset paths.
 void
 block_hide_from_stack(uintptr_t arena_from, uintptr_t arena_to)
 {
-    for (uintptr_t va = arena_from; va < arena_to; va += PAGE_SIZE)
-        vm_unmap(&g_kernel_space, va - KSTACK_SIZE);
+    for (uintptr_t va = arena_from; va < arena_to; va += PAGE_SIZE) {
+        uintptr_t stack = va - KSTACK_SIZE;
+        g_block_ptes[(stack - BLOCK_BASE) >> 12] = 0;
+        invlpg(stack);
+    }
 }
 
 void
 block_show_to_stack(uintptr_t arena_from, uintptr_t arena_to)
 {
     for (uintptr_t va = arena_from; va < arena_to; va += PAGE_SIZE) {
-        uintptr_t pa;
-        if (!vm_query(&g_kernel_space, va, &pa, NULL))
+        uint32_t pte = g_block_ptes[(va - BLOCK_BASE) >> 12];
+        if (!(pte & PTE_PRESENT))
             panic("block_show_to_stack: arena page %#lx is not mapped", (unsigned long)va);
-        if (vm_map(&g_kernel_space, va - KSTACK_SIZE, pa & PTE_ADDR_MASK, VM_WRITE) != 0)
-            panic("block_show_to_stack: cannot map stack page %#lx", (unsigned long)(va - KSTACK_SIZE));
+        // A stale entry for a hidden page is never in the TLB: no flush.
+        g_block_ptes[(va - KSTACK_SIZE - BLOCK_BASE) >> 12] = pte;
     }
 }
 

@@ -69,13 +69,26 @@ table_alloc(void)
 void
 paging_init_heap(void)
 {
-    for (uintptr_t va = HEAP_BASE; va < BLOCK_LIMIT; va += 4u << 20) {
+    for (uintptr_t va = HEAP_BASE; va < HEAP_LIMIT; va += 4u << 20) {
         uintptr_t pt = table_alloc();
         if (!pt)
             panic("paging_init_heap: no frame for the page table at %#lx", (unsigned long)va);
         s_kernel_pd[PD_INDEX(va)] = pt | PTE_PRESENT | PTE_WRITABLE;
     }
+    // The block region's tables are one contiguous run, so that the entry
+    // of any block page is an array element (block_pte): the arena moves
+    // pages in and out of stack views with a store, not a table walk.
+    uint32_t tables = (BLOCK_LIMIT - BLOCK_BASE) >> 22;
+    uintptr_t run = frame_alloc_order(frame_order_for(tables * PAGE_SIZE));
+    if (!run)
+        panic("paging_init_heap: no %u contiguous frames for the block region's page tables", tables);
+    memset(P2V(run), 0, tables * PAGE_SIZE);
+    for (uint32_t i = 0; i < tables; i++)
+        s_kernel_pd[PD_INDEX(BLOCK_BASE) + i] = (run + i * PAGE_SIZE) | PTE_PRESENT | PTE_WRITABLE;
+    g_block_ptes = P2V(run);
 }
+
+uint32_t *g_block_ptes;
 
 struct addrspace *
 as_create(void)

@@ -332,8 +332,8 @@ KTEST(kfast, zalloc_zeroes)
     run(zalloc_body);
 }
 
-#define NOBJ    300
 #define OBJ     200
+#define NOBJ    (3 * KSTACK_SIZE / OBJ)     // enough to fill the block three times over
 
 static uint8_t *s_objs[NOBJ];
 
@@ -352,7 +352,7 @@ spill_body(void)
     size_t live = heap_live();
     struct kfast_stats before = my_stats();
     kfast_mark_t m = kfast_mark();
-    unsigned n = 3 * KSTACK_SIZE / OBJ, placed = 0, spilled = 0;
+    unsigned n = NOBJ, placed = 0, spilled = 0;
     for (unsigned i = 0; i < n; i++) {
         uint32_t esp = ESP_VIEW();
         uint8_t *p = s_objs[i] = kfastmalloc(OBJ);
