@@ -98,7 +98,8 @@ def show(t, view, write=gdb.write):
     chunks = t.chunks()
     write("  in spill   %d B in %d chunk%s\n" % (t.spill_bytes, len(chunks), "" if len(chunks) == 1 else "s"))
     write("  in use     %d B\n" % (t.in_block + t.spill_bytes))
-    write("  peak       %d B (%.1f%%)\n" % (t.peak, 100.0 * t.peak / size))
+    write("  peak       %d B, of which %d B in the block (%.1f%%)\n" % (
+        t.peak, t.peak_in_block, 100.0 * t.peak_in_block / size))
     if t.guard is not None:
         write("  claimed    %d B (guard %08x)%s\n" % (t.claimed, t.guard, "" if t.guarded else
                                                     "; this block claims no pages: it spills"))

@@ -224,8 +224,9 @@ def draw(t, view, esp=None, esp_how=None, out=None):
 def summary(t, view, esp, in_user, write):
     size = t.size
     lw = t.low_water()
-    write("  arena top %08x: %d B in the block (%s), peak %d B (%s)\n" % (
-        t.top, t.in_block, pct(t.in_block, size).strip(), t.peak, pct(t.peak, size).strip()))
+    write("  arena top %08x: %d B in the block (%s), peak %d B in the block (%s)\n" % (
+        t.top, t.in_block, pct(t.in_block, size).strip(), t.peak_in_block,
+        pct(t.peak_in_block, size).strip()))
     if t.claimed:
         write("  claimed by the arena: %d B up to %08x (arena view); the stack view has no pages there\n" % (
             t.claimed, t.guard))

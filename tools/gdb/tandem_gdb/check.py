@@ -41,8 +41,8 @@ def check_thread(t, view, f):
     if canary != k.KFAST_CANARY:
         f.bad("%s: canary at %08x is %s, expected %08x (stack/arena collision)" % (
             who, t.top, "%08x" % canary if canary is not None else "unreadable", k.KFAST_CANARY))
-    if t.peak_field > size:
-        f.bad("%s: arena peak %d exceeds the block (%d)" % (who, t.peak_field, size))
+    if t.peak_block > size:
+        f.bad("%s: arena peak in the block %d exceeds the block (%d)" % (who, t.peak_block, size))
     if t.guarded and t.guard is not None:
         if t.guard % 4096 or not (t.base <= t.guard <= t.end):
             f.bad("%s: guard %08x is not a page boundary inside the arena %08x-%08x" % (

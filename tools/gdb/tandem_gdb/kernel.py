@@ -405,7 +405,10 @@ class Thread:
         self.end = int(a["end"])
         self.view_off = (self.base - self.block) & 0xFFFFFFFF
         self.guarded = bool(int(a["guarded"])) if has_field(atype, "guarded") else False
-        self.peak_field = int(a["peak"])
+        self.peak_field = int(a["peak"])          # block and spill chunks together
+        # The block's own peak (what the low-water count starts above); older
+        # kernels kept only one peak, of the block.
+        self.peak_block = int(a["peak_block"]) if has_field(atype, "peak_block") else self.peak_field
         self.spills = int(a["spills"])
         self.refusals = int(a["refusals"])
         self.resets_field = int(a["resets"])
@@ -493,13 +496,18 @@ class Thread:
 
     @property
     def peak(self):
-        """kfast_arena_stats: the peak is kept lazily, so the live use counts too."""
-        return max(self.peak_field, self.in_block)
+        """kfast_arena_stats: the peak (block and spill chunks) is kept
+        lazily, so the live use counts too."""
+        return max(self.peak_field, self.in_block + self.spill_bytes)
+
+    @property
+    def peak_in_block(self):
+        return max(self.peak_block, self.in_block)
 
     def low_water_from(self):
         """Where kfast_low_water starts counting (arena view): past the
-        canary above the peak."""
-        return max(self.top, self.base + self.peak_field) + 4
+        canary above the block's peak."""
+        return max(self.top, self.base + self.peak_block) + 4
 
     def low_water(self):
         """kfast_low_water: painted bytes from low_water_from() up."""
