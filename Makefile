@@ -109,8 +109,8 @@ $(BUILD)/user/%.o: %.asm $(STAMP)
 	@mkdir -p $(@D)
 	$(call say,NASM,$<)
 	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
-# Keep the objects: make would otherwise delete them as intermediates.
-.SECONDARY: $(USER_PROGRAMS:%=$(BUILD)/user/user/%.o)
+# Keep every object: make would otherwise delete some as intermediates.
+.SECONDARY:
 $(BUILD)/user/bin/%: $(BUILD)/user/user/%.o $(USER_RUNTIME) user/user.ld
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
