@@ -233,7 +233,44 @@ def goal_rows(rows):
         lines.append(f"    Tandem heap's worst-case bound: {HEAP_BOUND}.")
         lines.append("    glibc malloc states none (consolidation, trimming and sbrk/mmap can "
                      "touch every free chunk).")
+    goals_guest(by, goals, lines)
     return goals, lines
+
+
+def goals_guest(by, goals, lines):
+    """The guest goals (instructions, from bench/guest.py's rows)."""
+    def goal(name, impl, unit, value, met, text):
+        goals.append((f"goal: {name}", impl, unit, value))
+        lines.append(f"{text}: {'MET' if met else 'MISSED'}")
+
+    fast = [by.get((f"allocate {n} B", "kfastmalloc")) for n in (8, 64)]
+    if all(fast):
+        worst = max(fast)
+        goal("kfastmalloc fast path", "kfastmalloc", "instructions (goal <= 8)", worst, worst <= 8,
+             f"Guest kfastmalloc fast path: {fmt(worst)} instructions (8 and 64 B); goal <= 8")
+    ratios = []
+    for n in (8, 64, 512):
+        kf, km = by.get((f"allocate {n} B", "kfastmalloc")), by.get((f"allocate {n} B", "kmalloc + kfree"))
+        if kf and km:
+            ratios.append(km / kf)
+    if ratios:
+        r = min(ratios)
+        goal("kfastmalloc vs kmalloc+kfree", "kfastmalloc", "x fewer instructions (goal >= 10)", r, r >= 10,
+             f"Guest kfastmalloc vs kmalloc+kfree of the same size: at least {r:.1f}x fewer instructions; goal >= 10x")
+    one, many = by.get(("reset, 1 object", "kfast reset")), by.get(("reset, 10000 objects", "kfast reset"))
+    if one and many:
+        goal("reset flat", "kfast reset", "instructions at 10000 / at 1 (goal 1)", many / one, many == one,
+             f"Guest reset with 1 and 10,000 live objects: {fmt(one)} and {fmt(many)} instructions "
+             f"(no work per object; each page the 10,000 objects claimed is given back, about "
+             f"{fmt((many - one) / 19)} instructions a page); goal identical")
+    sysenter = by.get(("null syscall round trip", "sysenter"))
+    if sysenter:
+        goal("null sysenter round trip", "sysenter", "instructions (goal <= 150)", sysenter, sysenter <= 150,
+             f"Guest null sysenter round trip: {fmt(sysenter)} instructions; goal <= 150")
+    reset = by.get(("exit-path reset, nothing allocated", "kfast reset"))
+    if reset:
+        goal("exit-path reset", "kfast reset", "instructions (goal <= 3)", reset, reset <= 3,
+             f"Guest arena reset on the exit path (nothing allocated): {fmt(reset)} instructions; goal <= 3")
 
 
 def ratio_text(r):

@@ -68,11 +68,11 @@ bench_kfast(void)
     kfast_mark_t m;
 #define WARM m = kfast_mark(); KEEP(kfastmalloc(8))
     MEASURE(n, OPS, WARM, REPEAT16(KEEP(kfastmalloc(8));), kfast_release(m));
-    bench_print("kfastmalloc 8", "kfast", n, OPS);
+    bench_print("allocate 8 B", "kfastmalloc", n, OPS);
     MEASURE(n, OPS, WARM, REPEAT16(KEEP(kfastmalloc(64));), kfast_release(m));
-    bench_print("kfastmalloc 64", "kfast", n, OPS);
+    bench_print("allocate 64 B", "kfastmalloc", n, OPS);
     MEASURE(n, OPS, WARM, REPEAT16(KEEP(kfastmalloc(512));), kfast_release(m));
-    bench_print("kfastmalloc 512", "kfast", n, OPS);
+    bench_print("allocate 512 B", "kfastmalloc", n, OPS);
     MEASURE(n, OPS, WARM, REPEAT16(KEEP(kfastzalloc(64));), kfast_release(m));
     bench_print("kfastzalloc 64", "kfast", n, OPS);
     MEASURE(n, OPS, WARM, REPEAT16(kfast_release(kfast_mark());), kfast_release(m));
@@ -101,7 +101,7 @@ bench_reset(void)
         kfast_stats(NULL, &st);
         const char *label = k == 1 ? "reset, 1 object" : k == 100 ? "reset, 100 objects"
                                                                   : "reset, 10000 objects";
-        bench_print(label, "kfast", n, 1);
+        bench_print(label, "kfast reset", n, 1);
         kprintf("BENCH-NOTE\t%s: %u pages claimed\n", label, (k * 8 + 4 + PAGE_SIZE - 1) / PAGE_SIZE);
         if (st.spills)
             kprintf("BENCH-NOTE\t%s: %u spills (block too small for %u objects)\n", label,
@@ -115,11 +115,11 @@ bench_heap(void)
     uint32_t n;
     void *p;
     MEASURE(n, OPS, , REPEAT16(p = kmalloc(8); KEEP(p); kfree(p);), );
-    bench_print("kmalloc+kfree 8", "kmalloc", n, OPS);
+    bench_print("allocate 8 B", "kmalloc + kfree", n, OPS);
     MEASURE(n, OPS, , REPEAT16(p = kmalloc(64); KEEP(p); kfree(p);), );
-    bench_print("kmalloc+kfree 64", "kmalloc", n, OPS);
+    bench_print("allocate 64 B", "kmalloc + kfree", n, OPS);
     MEASURE(n, OPS, , REPEAT16(p = kmalloc(512); KEEP(p); kfree(p);), );
-    bench_print("kmalloc+kfree 512", "kmalloc", n, OPS);
+    bench_print("allocate 512 B", "kmalloc + kfree", n, OPS);
 }
 
 // The seed thread's alternative: objects on the stack.  Sixteen alloca'd
@@ -141,13 +141,13 @@ static void
 bench_stack(void)
 {
     static const uint32_t sizes[] = { 8, 64, 512 };
-    static const char *const names[] = { "stack alloca 8", "stack alloca 64", "stack alloca 512" };
+    static const char *const names[] = { "allocate 8 B", "allocate 64 B", "allocate 512 B" };
     uint32_t base;
     MEASURE(base, OPS, , stack_baseline(1), );
     for (unsigned i = 0; i < 3; i++) {
         uint32_t n;
         MEASURE(n, OPS, , stack_objects(sizes[i]), );
-        bench_print(names[i], "stack", n > base ? n - base : 0, OPS);
+        bench_print(names[i], "stack (alloca)", n > base ? n - base : 0, OPS);
     }
 }
 
@@ -212,7 +212,7 @@ bench_reset_share(void)
 {
     uint32_t n;
     MEASURE(n, 1, , kfast_reset(), );
-    bench_print("exit-path reset", "kfast", n, 1);
+    bench_print("exit-path reset, nothing allocated", "kfast reset", n, 1);
 }
 
 // The arena measurements run in a kernel thread: its block is mapped twice,
