@@ -312,20 +312,6 @@ victim(void *arg)
     return 0;
 }
 
-// Whether thread tid no longer exists: ipc_reply says -EPERM to a live
-// thread that is not calling us and -ESRCH to no thread, without waiting.
-static bool
-wait_gone(int tid, unsigned ticks)
-{
-    unsigned start = sys_time();
-    while (sys_ipc_reply(tid, 0, 0, NULL) != -ESRCH) {
-        if (sys_time() - start > ticks)
-            return false;
-        sys_sleep(1);
-    }
-    return true;
-}
-
 // Whether the counter moves past where it is now within `ticks`.
 static bool
 counter_advances(unsigned ticks)

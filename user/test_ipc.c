@@ -34,19 +34,6 @@ is_reversed(const uint8_t *a, const uint8_t *b, unsigned n)
     return true;
 }
 
-// Whether thread tid no longer exists (see user/test_syscalls.c).
-static bool
-wait_gone(int tid, unsigned ticks)
-{
-    unsigned start = sys_time();
-    while (sys_ipc_reply(tid, 0, 0, NULL) != -ESRCH) {
-        if (sys_time() - start > ticks)
-            return false;
-        sys_sleep(1);
-    }
-    return true;
-}
-
 // ---- With ipc_echo --------------------------------------------------------------
 
 UTEST(spawn_echo)

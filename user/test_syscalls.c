@@ -69,27 +69,6 @@ wait_for(volatile bool *flag, unsigned ticks)
     return true;
 }
 
-// Whether thread tid no longer exists: ipc_reply says -EPERM to a live
-// thread that is not calling us and -ESRCH to no thread, without waiting.
-static bool
-thread_gone(int tid)
-{
-    return sys_ipc_reply(tid, 0, 0, NULL) == -ESRCH;
-}
-
-// Waits until thread tid is gone, for at most `ticks`; returns whether it is.
-static bool
-wait_gone(int tid, unsigned ticks)
-{
-    unsigned start = sys_time();
-    while (!thread_gone(tid)) {
-        if (sys_time() - start > ticks)
-            return false;
-        sys_sleep(1);
-    }
-    return true;
-}
-
 // ---- Assembly probes ------------------------------------------------------------
 
 // Registers as raw_thread_entry found them: eax ebx ecx edx esi edi ebp esp.

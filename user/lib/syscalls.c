@@ -212,3 +212,15 @@ module_find(const char *name)
     }
     return -ENOENT;
 }
+
+bool
+wait_gone(int tid, unsigned ticks)
+{
+    unsigned start = sys_time();
+    while (sys_ipc_reply(tid, 0, 0, NULL) != -ESRCH) {
+        if (sys_time() - start > ticks)
+            return false;
+        sys_sleep(1);
+    }
+    return true;
+}

@@ -51,6 +51,11 @@ unsigned syscall_count(void);
 
 // ---- Processes and threads --------------------------------------------------
 
+// Whether thread tid is gone within `ticks` (polling each tick): ipc_reply
+// says -EPERM to a live thread that is not calling us and -ESRCH to no
+// thread, without waiting.
+bool wait_gone(int tid, unsigned ticks);
+
 // Ends the whole process with code.
 NORETURN void sys_exit(int code);
 
