@@ -5,7 +5,7 @@
 ; the rest of the trap frame (include/trap.h, struct trap_frame), calls
 ; trap_dispatch(frame) in C and falls through to trap_return.
 
-%define KERNEL_DS 0x10
+%include "trap_frame.inc"
 
 section .text
 
@@ -44,16 +44,7 @@ trap_stub_%1:
 STUB_NOERR 128                    ; int 0x80: system call
 
 trap_common:
-    pushad
-    push ds
-    push es
-    push fs
-    push gs
-    mov ax, KERNEL_DS
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
+    SAVE_TRAP_REGS
     push esp                      ; struct trap_frame *
     extern trap_dispatch
     call trap_dispatch
@@ -63,12 +54,7 @@ trap_common:
 ; have already been through exit_to_user (kernel/syscall/exit.c) in C.
 global trap_return
 trap_return:
-    pop gs
-    pop fs
-    pop es
-    pop ds
-    popad
-    add esp, 8                    ; vector and error code
+    RESTORE_TRAP_REGS
     iretd
 
 ; Table of stub addresses, for kernel/idt.c.

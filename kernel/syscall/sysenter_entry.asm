@@ -8,24 +8,13 @@
 ; hands it to trap_dispatch like any other trap.  Only the last
 ; instructions differ from trap_return: sysexit instead of iret.
 
-%define KERNEL_DS   0x10
+%include "trap_frame.inc"
+
 %define USER_CS     0x1B
 %define USER_DS     0x23
 %define USER_BASE   0x00400000
 %define USER_TOP    0xC0000000
 
-%macro SAVE_REGS 0
-    pushad
-    push ds
-    push es
-    push fs
-    push gs
-    mov ax, KERNEL_DS
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-%endmacro
 
 section .text
 global sysenter_entry
@@ -51,16 +40,11 @@ sysenter_entry:
     add dword [esp + 12], 4         ; esp after sysexit: just above the return address
     push dword 0                    ; error code
     push dword 0x80                 ; vector
-    SAVE_REGS
+    SAVE_TRAP_REGS
     push esp
     call sysenter_dispatch
     add esp, 4
-    pop gs
-    pop fs
-    pop es
-    pop ds
-    popad
-    add esp, 8                      ; vector, error code
+    RESTORE_TRAP_REGS
     ; [esp] eip, [esp+4] cs, [esp+8] eflags, [esp+12] user esp, [esp+16] ss.
     ; sysexit takes eip from edx and esp from ecx (the user stub restores
     ; both from its stack); it leaves eflags alone, so user mode gets the
@@ -74,7 +58,7 @@ sysenter_entry:
     push dword 0                    ; eip: unknown
     push dword 0
     push dword 0x80
-    SAVE_REGS
+    SAVE_TRAP_REGS
     push esp
     call sysenter_bad_stack         ; ends the thread; does not return
     ud2
