@@ -33,7 +33,6 @@ BENCH_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -Iinclude -Ibench -DTANDEM_DEBUG=0
                 -DKSTACK_SIZE=$(KSTACK_SIZE) -DKFAST_STRICT=0
 BENCH_TANDEM_OBJ := $(patsubst %.c,$(BENCH_OUT)/obj/%.o,kernel/mm/kfast.c kernel/mm/heap.c lib/string.c bench/tandem_host.c)
 
-.SECONDARY: $(BENCH_TANDEM_OBJ)
 $(BENCH_OUT)/obj/%.o: %.c $(wildcard include/*.h include/*/*.h bench/*.h) $(STAMP)
 	@mkdir -p $(@D)
 	$(call say,BENCHCC,$<)
