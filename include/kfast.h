@@ -94,7 +94,7 @@ struct kfast_arena {
 // that the fast path reaches them with absolute addresses.
 struct kfast_cpu {
     uintptr_t top;              // next free byte; the canary sits at [top, top + 4)
-    uintptr_t guard;            // end of the claimed pages: the stack's floor
+    uintptr_t guard;            // end of the claimed pages: the stack view has none below
     uint32_t allocations;
     struct kfast_arena *arena;  // the running thread's state
     uintptr_t empty_top;        // arena->empty_top: top when there is nothing to release
@@ -110,7 +110,7 @@ void *kfast_alloc_slow(size_t size, uintptr_t caller);
 void *kfastmalloc(size_t size);
 #else
 // The fast path: a handful of instructions for a constant size.  It needs
-// no esp: inside the claimed pages the stack segment keeps the stack out.
+// no esp: the claimed pages are gone from the stack view, so no stack is there.
 // The object and the canary after it must end inside them (end is 8-aligned
 // and guard page-aligned, so end < guard leaves room for the canary).
 // Sizes above KSTACK_SIZE never fit, and excluding them first keeps the

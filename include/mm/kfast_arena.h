@@ -33,7 +33,7 @@ void kfast_arena_activate(struct kfast_arena *a);
 // Context switch: parks the running arena's registers in prev, loads next's.
 // Moves the end of a's claimed pages from `from` to `to` (page-aligned):
 // pages claimed leave the stack view, pages given back return to it
-// (kernel/mm/block.c; recorded only, on the host).
+// (kernel/mm/kfast_guard.c over kernel/mm/block.c; recorded only, on the host).
 void kfast_guard_move(struct kfast_arena *a, uintptr_t from, uintptr_t to);
 
 static inline void

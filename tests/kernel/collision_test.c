@@ -1,7 +1,8 @@
 // The collision campaign: stacks driven into arenas on purpose, over a
 // seeded range of arena fills and recursion depths, at whatever KSTACK_SIZE
 // the kernel is built with (make test runs 4096, 8192 and 16384).  Every
-// overrun must be caught - by the stack segment's floor (the trap) or by
+// overrun must be caught - by the guard (the trap: claimed pages and the gap
+// under each block are missing from the stack view) or by
 // the canary - and none may pass unnoticed: after each trial the live arena
 // objects' checksums show whether the stack reached them.
 #include "collision.h"
@@ -23,7 +24,7 @@ struct trial {
     // results
     bool overran;               // the stack reached live arena objects
     bool caught;
-    bool by_trap;               // caught by the stack segment (#SS -> #DF)
+    bool by_trap;               // caught by the guard (#PF -> #DF)
     bool objects_intact;
     bool claimed_intact;        // the objects in claimed pages (behind the trap)
 };
