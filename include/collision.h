@@ -37,7 +37,5 @@ uint32_t collision_report(struct thread *t, uint32_t esp, uint32_t eip, const ch
                           bool by_trap);
 // Longjmps to the armed recovery point (runs on the stack collision_report gave).
 NORETURN void collision_resume(void);
-// A broken canary found by a check: report, then recover or panic.
-NORETURN void kfast_collision(struct thread *t, uint32_t esp, const char *where);
 
 #endif

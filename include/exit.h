@@ -10,25 +10,19 @@
 #ifndef TANDEM_EXIT_H
 #define TANDEM_EXIT_H
 
-#include "collision.h"
 #include "mm/kfast_arena.h"
-#include "x86.h"
 #include "thread.h"
-
-struct trap_frame;
 
 // Reschedules and ends killed threads until neither is pending.
 void exit_to_user_slow(void);
 
 static inline void
-exit_to_user(struct trap_frame *f)
+exit_to_user(void)
 {
-    (void)f;
     struct thread *t = g_current;
     if (unlikely(t->killed | g_need_resched))
         exit_to_user_slow();
-    if (unlikely(*(volatile uint32_t *)g_kfast.top != KFAST_CANARY))
-        kfast_collision(t, read_esp(), "exit to user");
+    kfast_check("an exit to user mode");
     kfast_reset();      // everything kfastmalloc'd during this kernel entry dies here
 }
 

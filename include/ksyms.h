@@ -6,7 +6,5 @@
 
 // Name of the function containing addr, and addr's offset in it; NULL if unknown.
 const char *ksym_lookup(uint32_t addr, uint32_t *offset);
-// Address of the function named name, 0 if there is none.
-uint32_t ksym_address(const char *name);
 
 #endif

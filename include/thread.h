@@ -7,6 +7,7 @@
 #include "compiler.h"
 #include "kfast.h"
 #include "lib/list.h"
+#include "mm/kfast_arena.h"
 
 struct trap_frame;
 struct addrspace;
@@ -129,9 +130,22 @@ void waitq_wake_all(struct waitq *q);
 // IPC bookkeeping when a thread dies: its waiting peers get -ESRCH.
 void ipc_thread_exit(struct thread *t);
 
-// Checks the canary of t's arena and reports a collision, saying where it
-// was found, if it is broken (kernel/thread/collision.c).  Called at every
-// switch, exit to user mode and nested kernel entry.
-void kfast_check(struct thread *t, const char *where);
+// Reports a broken canary in t's arena: recovers to an armed test point or
+// panics (kernel/thread/collision.c).
+NORETURN void kfast_collision(struct thread *t, uint32_t esp, const char *where);
+
+// Checks the canary of the running thread's arena and reports a collision,
+// saying where it was found, if it is broken.  Called at every switch (for
+// the thread leaving), exit to user mode and nested kernel entry: one load
+// and one compare when all is well.
+static inline void
+kfast_check(const char *where)
+{
+    if (unlikely(*(volatile uint32_t *)g_kfast.top != KFAST_CANARY)) {
+        uint32_t esp;
+        __asm__ volatile("mov %%esp, %0" : "=r"(esp));
+        kfast_collision(g_current, esp, where);
+    }
+}
 
 #endif

@@ -1,7 +1,6 @@
 // Symbolizes addresses with the table tools/gen_ksyms.py generates.
 #include <stddef.h>
 #include "ksyms.h"
-#include "lib/string.h"
 
 struct ksym {
     uint32_t addr;
@@ -31,13 +30,4 @@ ksym_lookup(uint32_t addr, uint32_t *offset)
     if (offset)
         *offset = addr - s->addr;
     return &g_ksym_names[s->name];
-}
-
-uint32_t
-ksym_address(const char *name)
-{
-    for (uint32_t i = 0; i < g_ksym_count; i++)
-        if (strcmp(&g_ksym_names[g_ksyms[i].name], name) == 0)
-            return g_ksyms[i].addr;
-    return 0;
 }

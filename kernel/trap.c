@@ -148,7 +148,7 @@ trap_dispatch(struct trap_frame *f)
             *r = (struct trap_record){ f->vector, f->error, f->eip };
 #endif
         trap_handle(f);
-        exit_to_user(f);
+        exit_to_user();
         return;
     }
     // An entry from kernel mode nests inside kernel code that may be using
@@ -159,7 +159,7 @@ trap_dispatch(struct trap_frame *f)
     // One CPU and interrupt gates (IF off in handlers) make this race-free:
     // nothing else runs between the mark, the handler and the release, and
     // the fast path's only read-modify-write is a single `incl`.
-    kfast_check(g_current, "a kernel-mode trap entry");
+    kfast_check("a kernel-mode trap entry");
     kfast_mark_t scope = kfast_mark();
     trap_handle(f);
     kfast_release(scope);

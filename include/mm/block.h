@@ -26,6 +26,5 @@ static inline uint8_t *block_arena_view(uint8_t *stack_view) { return stack_view
 // arena), or puts them back (given back).  Page-aligned addresses.
 void block_hide_from_stack(uintptr_t arena_from, uintptr_t arena_to);
 void block_show_to_stack(uintptr_t arena_from, uintptr_t arena_to);
-uint32_t block_count(void);
 
 #endif

@@ -9,7 +9,6 @@
 // O(1) plus one frame per page.  The region's page tables exist from boot (paging_init_heap) and are
 // shared by every address space.
 #include "kmalloc.h"
-#include "lib/string.h"
 #include "mm/block.h"
 #include "mm/frame.h"
 #include "mm/paging.h"
@@ -113,10 +112,4 @@ block_show_to_stack(uintptr_t arena_from, uintptr_t arena_to)
         // A stale entry for a hidden page is never in the TLB: no flush.
         g_block_ptes[(va - KSTACK_SIZE - BLOCK_BASE) >> 12] = pte;
     }
-}
-
-uint32_t
-block_count(void)
-{
-    return s_ready ? SLOT_COUNT - s_free_count : 0;
 }

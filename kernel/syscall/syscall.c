@@ -37,5 +37,5 @@ syscall_entry(struct trap_frame *f)
     uint32_t n = f->eax;
     syscall_fn fn = n < SYS_COUNT ? s_table[n] : NULL;
     f->eax = fn ? (uint32_t)fn(f) : (uint32_t)-ENOSYS;
-    exit_to_user(f);
+    exit_to_user();
 }

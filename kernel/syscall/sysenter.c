@@ -1,5 +1,4 @@
 // The C half of the sysenter entry (kernel/syscall/sysenter_entry.asm).
-#include "exit.h"
 #include "gdt.h"
 #include "kprintf.h"
 #include "panic.h"
@@ -34,10 +33,9 @@ sysenter_bad_stack(struct trap_frame *f)
     struct thread *t = g_current;
     kprintf("thread %u (%s) killed: sysenter with an unusable stack pointer (ebp %08x)\n",
             t->tid, t->name, f->user_esp);
-    f->eflags |= EFLAGS_IF;
     t->killed = true;
     t->exit_code = 128 + VEC_GP;
-    t->kernel_entries++;
-    exit_to_user(f);
+    f->eax = (uint32_t)-1;      // no system call: syscall_entry's exit path ends the thread
+    sysenter_dispatch(f);
     panic("sysenter_bad_stack: killed thread %u came back", t->tid);
 }

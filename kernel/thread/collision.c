@@ -29,13 +29,6 @@ collision_recovery_arm(jmp_buf *env)
 }
 
 void
-kfast_check(struct thread *t, const char *where)
-{
-    if (unlikely(!kfast_canary_intact(&t->arena)))
-        kfast_collision(t, t == g_current ? read_esp() : t->saved_esp, where);
-}
-
-void
 kfast_canary_broken(void)
 {
     kfast_collision(g_current, read_esp(), "a release");

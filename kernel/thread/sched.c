@@ -44,7 +44,7 @@ schedule(void)
 {
     struct thread *prev = g_current;
     g_need_resched = 0;
-    kfast_check(prev, "a context switch");
+    kfast_check("a context switch");    // prev is still the running thread
     if (prev->state == THREAD_RUNNABLE && prev != s_idle)
         list_push_back(&s_runq, &prev->run_link);
     struct list_node *n = list_pop_front(&s_runq);

@@ -126,7 +126,7 @@ static void
 uthread_start(void)
 {
     struct trap_frame *f = user_frame(g_current);
-    exit_to_user(f);
+    exit_to_user();
     enter_user(f);
 }
 

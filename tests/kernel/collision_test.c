@@ -66,7 +66,7 @@ recurse_guarded(uint32_t depth)
         // The deepest frames (the switch at the bottom) came after the
         // switch's own check: the next check point - here, as the exit
         // path or a release would - must see them.
-        kfast_check(g_current, "the campaign's check");
+        kfast_check("the campaign's check");
     }
     collision_recovery_arm(NULL);
     sti();                      // a recovery resumes with interrupts off
