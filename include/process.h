@@ -14,7 +14,8 @@
 struct process *process_spawn(unsigned index, struct process *parent, int *err);
 struct process *process_find(uint32_t pid);
 // Waits until p has exited and been cleaned up; returns its exit code and
-// frees it.  Only one waiter collects a process.
+// frees it.  Only one waiter collects a process.  -EINTR if the waiting
+// thread is killed first: then p is left uncollected, and freed later.
 int process_wait(struct process *p);
 // Ends every thread of p (the calling one last, if it is p's); p's exit
 // code is code & 0xFF (0-255, never mistaken for -errno), whatever the threads' own.

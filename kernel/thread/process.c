@@ -205,8 +205,17 @@ process_wait(struct process *p)
 {
     uint32_t flags = irq_save();
     p->has_waiter = true;
-    while (!p->exited)
-        waitq_wait(&p->exit_wait, "wait: process still running");
+    while (!p->exited) {
+        // A killed waiter (its process is ending) gives up at once, so the
+        // kill is not held up by a child that may never end.  The child is
+        // then nobody's to collect: it is freed when it ends after its
+        // parent, or with its parent's reaping (process_thread_reaped).
+        if (g_current->killed || !waitq_wait(&p->exit_wait, "wait: process still running")) {
+            p->has_waiter = false;
+            irq_restore(flags);
+            return -EINTR;
+        }
+    }
     int code = p->exit_code;
     process_free(p);
     irq_restore(flags);
