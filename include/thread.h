@@ -44,6 +44,7 @@ struct ipc_state {
     uint32_t len;               // payload bytes
     uintptr_t ubuf;             // receiver / caller: its user buffer
     uint32_t cap;               // its capacity
+    uintptr_t ubuf_len;         // where its struct ipc_buf's len is (0: no struct)
     int32_t result;             // set by the peer that completes the rendezvous
     uint32_t from;              // receiver: who sent
     bool call;                  // sender: an ipc_call (wants a reply)

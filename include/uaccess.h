@@ -25,5 +25,8 @@ int strncpy_from_user(char *dst, uintptr_t usrc, size_t max);
 // is mapped and, if write, writable: 0 or -EFAULT.  For buffers another
 // thread will fill later (IPC).
 int user_buffer_check(uintptr_t uaddr, size_t n, bool write);
+// The same check in address space as (IPC delivers into other processes).
+struct addrspace;
+int user_buffer_check_in(struct addrspace *as, uintptr_t uaddr, size_t n, bool write);
 
 #endif

@@ -67,6 +67,96 @@ UTEST(exit_ends_a_thread_in_wait)
     expect_baseline(&base);
 }
 
+// ---- IPC receive is all or nothing ------------------------------------------
+
+#define THREAD_STACK    4096
+
+static uint8_t s_peer_stack[THREAD_STACK] ALIGNED(16);
+static int s_main_tid;
+static volatile int s_peer_result;
+static volatile bool s_peer_done;
+
+// Writable bytes a read-only struct ipc_buf points at.
+static char s_landing[64];
+// In .rodata: the kernel cannot write the received length into it.
+static const struct ipc_buf s_read_only_buf = { s_landing, 0, sizeof s_landing };
+
+static int
+send_hello(void *arg)
+{
+    (void)arg;
+    struct ipc_buf b = { "hello", 5, 0 };
+    s_peer_result = sys_ipc_send(s_main_tid, 11, 22, &b);
+    s_peer_done = true;
+    return 0;
+}
+
+static int
+reply_once(void *arg)
+{
+    (void)arg;
+    struct ipc_words msg;
+    int caller = sys_ipc_recv(IPC_ANY, &msg, NULL);
+    struct ipc_buf b = { "reply", 5, 0 };
+    s_peer_result = caller < 0 ? caller : sys_ipc_reply(caller, 33, 44, &b);
+    s_peer_done = true;
+    return 0;
+}
+
+// Starts fn in the peer thread; returns its tid.
+static int
+start_peer(int (*fn)(void *))
+{
+    s_main_tid = sys_gettid();
+    s_peer_done = false;
+    s_peer_result = 1;
+    memset(s_landing, 0, sizeof s_landing);
+    return thread_spawn(fn, NULL, s_peer_stack, sizeof s_peer_stack);
+}
+
+// A sender is queued; a receive whose struct ipc_buf is read-only must
+// fail without taking the message: no payload written, the sender not told
+// it arrived.  A good receive then gets all of it.
+UTEST(recv_into_read_only_ipc_buf_takes_nothing)
+{
+    int peer = start_peer(send_hello);
+    UASSERT_GT(peer, 0);
+    sys_sleep(5);                       // the sender is queued on us by now
+    struct ipc_words msg = { 0, 0 };
+    UEXPECT_EQ(sys_ipc_recv(peer, &msg, (struct ipc_buf *)&s_read_only_buf), -EFAULT);
+    UEXPECT_EQ(s_landing[0], 0);
+    sys_sleep(2);
+    UEXPECT_FALSE(s_peer_done);
+    struct ipc_buf good = { s_landing, 0, sizeof s_landing };
+    UEXPECT_EQ(sys_ipc_recv(peer, &msg, &good), peer);
+    UEXPECT_UEQ(good.len, 5);
+    UEXPECT_MEMEQ(s_landing, "hello", 5);
+    UEXPECT_UEQ(msg.w0, 11);
+    UEXPECT_TRUE(wait_gone(peer, SETTLE_TICKS));
+    UEXPECT_EQ(s_peer_result, 0);
+}
+
+// The same for a call's reply: a caller whose struct ipc_buf is read-only
+// is refused before it sends, so no reply can be half-delivered.
+UTEST(call_with_read_only_ipc_buf_sends_nothing)
+{
+    int peer = start_peer(reply_once);
+    UASSERT_GT(peer, 0);
+    sys_sleep(2);                       // the server is waiting to receive
+    struct ipc_words reply = { 0, 0 };
+    UEXPECT_EQ(sys_ipc_call(peer, 1, 2, (struct ipc_buf *)&s_read_only_buf, &reply), -EFAULT);
+    UEXPECT_EQ(s_landing[0], 0);
+    sys_sleep(2);
+    UEXPECT_FALSE(s_peer_done);
+    struct ipc_buf good = { s_landing, 0, sizeof s_landing };
+    UEXPECT_EQ(sys_ipc_call(peer, 1, 2, &good, &reply), 0);
+    UEXPECT_UEQ(good.len, 5);
+    UEXPECT_MEMEQ(s_landing, "reply", 5);
+    UEXPECT_UEQ(reply.w0, 33);
+    UEXPECT_TRUE(wait_gone(peer, SETTLE_TICKS));
+    UEXPECT_EQ(s_peer_result, 0);
+}
+
 int
 main(void)
 {

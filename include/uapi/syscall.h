@@ -44,6 +44,15 @@
 // An optional IPC payload.  The sender's len bytes of data are copied to the
 // receiver's data (at most its cap; more is -EMSGSIZE for the sender); on
 // return the receiver's len holds the bytes received.
+//
+// Receiving is all or nothing.  ipc_recv and ipc_call check, before they
+// take or wait for anything, that the receiver's struct ipc_buf and its cap
+// bytes of data are writable; if not they return -EFAULT and no message is
+// taken (a queued sender stays queued, a call sends nothing).  The payload
+// and len are then written together at delivery, and only after both does
+// the sender hear 0.  Should the receiver's memory still prove unwritable at
+// delivery, nothing is written and both sides get -EFAULT: the sender (or
+// replier) from its call, the waiting receiver (or caller) from its wait.
 struct ipc_buf {
     void *data;
     unsigned len;

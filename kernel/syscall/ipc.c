@@ -22,7 +22,8 @@
 #include "x86.h"
 
 // Writes n bytes into another address space's user memory, page by page
-// through the direct map.  The range was checked by its owner (user_buffer_check).
+// through the direct map.  The range was checked by its owner
+// (user_buffer_check) and again just before (ipc_deliver).
 static int
 copy_to_space(struct addrspace *as, uintptr_t udst, const void *src, uint32_t n)
 {
@@ -76,8 +77,11 @@ ipc_take_payload(uintptr_t ubuf, struct ipc_state *st)
     return err;
 }
 
-// Receiver side: where the payload goes.  The buffer is checked now,
-// because another thread may fill it while this one sleeps.
+// Receiver side: where the payload and its length go.  Both the data
+// buffer and the struct ipc_buf (whose len receives the length) are checked
+// writable now, before any sender can be told its message arrived: another
+// thread may fill them while this one sleeps, and a receive must not take a
+// message it cannot store.
 static int
 ipc_take_buffer(uintptr_t ubuf, struct ipc_state *st)
 {
@@ -85,20 +89,45 @@ ipc_take_buffer(uintptr_t ubuf, struct ipc_state *st)
     int err = ipc_buf_read(ubuf, &b);
     if (err)
         return err;
+    if (ubuf && (err = user_buffer_check(ubuf, sizeof(b), true)) != 0)
+        return err;
     st->ubuf = (uintptr_t)b.data;
     st->cap = b.cap < IPC_BUF_MAX ? b.cap : IPC_BUF_MAX;
+    st->ubuf_len = ubuf ? ubuf + offsetof(struct ipc_buf, len) : 0;
     return st->cap ? user_buffer_check(st->ubuf, st->cap, true) : 0;
 }
 
-// Moves sender's message into receiver (which must accept it).
+// Checks that n bytes at u are writable in t's address space.
+static int
+receiver_writable(struct thread *t, bool is_current, uintptr_t u, uint32_t n)
+{
+    return is_current ? user_buffer_check(u, n, true)
+                      : user_buffer_check_in(t->proc->as, u, n, true);
+}
+
+// Writes n bytes at u in t's address space.
+static int
+receiver_write(struct thread *t, bool is_current, uintptr_t u, const void *src, uint32_t n)
+{
+    return is_current ? copy_to_user(u, src, n) : copy_to_space(t->proc->as, u, src, n);
+}
+
+// Moves sender's message into receiver (which must accept it): the payload
+// and its length together, both checked before either is written, so the
+// receiver gets all of it or none of it.
 static int
 ipc_deliver(struct thread *sender, struct thread *receiver, bool receiver_is_current)
 {
     struct ipc_state *s = &sender->ipc, *r = &receiver->ipc;
     if (s->len > r->cap)
         return -EMSGSIZE;
-    int err = receiver_is_current ? copy_to_user(r->ubuf, s->payload, s->len)
-                                  : copy_to_space(receiver->proc->as, r->ubuf, s->payload, s->len);
+    int err = receiver_writable(receiver, receiver_is_current, r->ubuf, s->len);
+    if (!err && r->ubuf_len)
+        err = receiver_writable(receiver, receiver_is_current, r->ubuf_len, sizeof(s->len));
+    if (!err)
+        err = receiver_write(receiver, receiver_is_current, r->ubuf, s->payload, s->len);
+    if (!err && r->ubuf_len)
+        err = receiver_write(receiver, receiver_is_current, r->ubuf_len, &s->len, sizeof(s->len));
     if (err)
         return err;
     r->w0 = s->w0;
@@ -170,8 +199,11 @@ ipc_send_common(struct trap_frame *f, bool call)
     st->peer = dest->tid;
     struct ipc_state *d = &dest->ipc;
     if (d->phase == IPC_RECEIVING && (d->peer == IPC_ANY || d->peer == self->tid)) {
-        if ((err = ipc_deliver(self, dest, false)) != 0)
+        if ((err = ipc_deliver(self, dest, false)) != 0) {
+            if (err != -EMSGSIZE)
+                ipc_finish(dest, err);  // its memory changed under it: both are told
             return err;
+        }
         ipc_finish(dest, 0);
         return call ? ipc_wait(IPC_AWAITING_REPLY, "ipc: waiting for the reply") : 0;
     }
@@ -180,17 +212,14 @@ ipc_send_common(struct trap_frame *f, bool call)
                                       : "ipc: sending, waiting for the receiver");
 }
 
-// Writes the received length back into the caller's struct ipc_buf and the
-// words into ebx and esi.
-static int32_t
-ipc_return_message(struct trap_frame *f, uintptr_t ubuf)
+// Puts the received words into ebx and esi (ipc_deliver wrote the payload
+// and its length).
+static void
+ipc_return_message(struct trap_frame *f)
 {
     struct ipc_state *st = &g_current->ipc;
-    if (ubuf && copy_to_user(ubuf + offsetof(struct ipc_buf, len), &st->len, sizeof(st->len)))
-        return -EFAULT;
     f->ebx = st->w0;
     f->esi = st->w1;
-    return 0;
 }
 
 int32_t
@@ -202,9 +231,10 @@ sys_ipc_send(struct trap_frame *f)
 int32_t
 sys_ipc_call(struct trap_frame *f)
 {
-    uintptr_t ubuf = f->esi;
     int32_t r = ipc_send_common(f, true);
-    return r ? r : ipc_return_message(f, ubuf);
+    if (r == 0)
+        ipc_return_message(f);
+    return r;
 }
 
 int32_t
@@ -242,14 +272,14 @@ sys_ipc_recv(struct trap_frame *f)
             s->ipc.phase = IPC_AWAITING_REPLY;      // still blocked, now on our reply
         else
             ipc_finish(s, 0);
-        err = ipc_return_message(f, ubuf);
-        return err ? err : (int32_t)s->tid;
+        ipc_return_message(f);
+        return (int32_t)s->tid;
     }
     st->peer = from;
     if ((err = ipc_wait(IPC_RECEIVING, "ipc: waiting for a sender")) != 0)
         return err;
-    err = ipc_return_message(f, ubuf);
-    return err ? err : (int32_t)st->from;
+    ipc_return_message(f);
+    return (int32_t)st->from;
 }
 
 int32_t
@@ -265,10 +295,13 @@ sys_ipc_reply(struct trap_frame *f)
     st->w0 = f->ecx;
     st->w1 = f->edx;
     int err = ipc_take_payload(f->esi, st);
-    if (!err)
-        err = ipc_deliver(self, caller, false);
     if (err)
         return err;
+    if ((err = ipc_deliver(self, caller, false)) != 0) {
+        if (err != -EMSGSIZE)
+            ipc_finish(caller, err);    // its memory changed under it: both are told
+        return err;
+    }
     ipc_finish(caller, 0);
     return 0;
 }

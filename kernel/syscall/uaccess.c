@@ -53,11 +53,16 @@ strncpy_from_user(char *dst, uintptr_t usrc, size_t max)
 int
 user_buffer_check(uintptr_t uaddr, size_t n, bool write)
 {
+    return user_buffer_check_in(as_current(), uaddr, n, write);
+}
+
+int
+user_buffer_check_in(struct addrspace *as, uintptr_t uaddr, size_t n, bool write)
+{
     if (!user_range_ok(uaddr, n))
         return -EFAULT;
     if (n == 0)
         return 0;
-    struct addrspace *as = as_current();
     for (uintptr_t page = uaddr & ~(uintptr_t)(PAGE_SIZE - 1); page < uaddr + n; page += PAGE_SIZE) {
         uint32_t flags;
         if (!vm_query(as, page, NULL, &flags) || !(flags & VM_USER) || (write && !(flags & VM_WRITE)))
