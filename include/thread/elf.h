@@ -24,6 +24,13 @@ struct elf_segment {
     bool executable;
 };
 
+// Where segments may go: inside [user_lo, user_hi), on no page of
+// [stack_lo, stack_hi) (the stack's whole growth window).
+struct elf_limits {
+    uint32_t user_lo, user_hi;
+    uint32_t stack_lo, stack_hi;
+};
+
 // What a loader needs from a validated executable.
 struct elf_image {
     uint32_t entry;
@@ -32,15 +39,16 @@ struct elf_image {
 };
 
 // Checks that image[0, size) is an ELF32 little-endian i386 ET_EXEC file
-// whose loadable segments lie inside the file and inside [user_lo, user_hi),
-// have vaddr and offset congruent modulo ELF_PAGE_SIZE, share no page with
-// each other (each page gets one segment's permissions) and whose entry is
-// in an executable segment.  Returns 0 and fills *out, or -ENOEXEC and
+// whose loadable segments lie inside the file and inside the limits (see
+// struct elf_limits; a segment of memsz 0 must start inside them too), are
+// not both writable and executable, have vaddr and offset congruent modulo
+// ELF_PAGE_SIZE, share no page with each other (each page gets one
+// segment's permissions) and whose entry is in an executable segment.  Returns 0 and fills *out, or -ENOEXEC and
 // points *why at a static message naming the first check that failed.
 // Segments are the PT_LOAD headers, numbered from 0 in file order; at most
 // ELF_MAX_SEGMENTS are accepted, and one of memsz 0 is checked but left out
 // of *out.  why may be NULL.
-int elf_parse(const void *image, size_t size, uint32_t user_lo, uint32_t user_hi,
+int elf_parse(const void *image, size_t size, const struct elf_limits *lim,
               struct elf_image *out, const char **why);
 
 #endif

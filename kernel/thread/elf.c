@@ -60,6 +60,8 @@ enum seg_error {
     SEG_PAST_EOF,
     SEG_ADDR_WRAP,
     SEG_OUTSIDE,
+    SEG_STACK,
+    SEG_WX,
     SEG_CONGRUENCE,
     SEG_OVERLAP,
     SEG_ERROR_COUNT
@@ -71,6 +73,8 @@ static const char *const s_seg_why[SEG_ERROR_COUNT][ELF_MAX_SEGMENTS] = {
     [SEG_PAST_EOF]   = PER_SEGMENT("data past end of file"),
     [SEG_ADDR_WRAP]  = PER_SEGMENT("vaddr + memsz wraps"),
     [SEG_OUTSIDE]    = PER_SEGMENT("outside user space"),
+    [SEG_STACK]      = PER_SEGMENT("overlaps the stack region"),
+    [SEG_WX]         = PER_SEGMENT("writable and executable"),
     [SEG_CONGRUENCE] = PER_SEGMENT("vaddr and offset not congruent modulo the page size"),
     [SEG_OVERLAP]    = PER_SEGMENT("shares a page with an earlier segment"),
 };
@@ -116,10 +120,22 @@ share_a_page(const struct elf_segment *a, const struct elf_segment *b)
     return a_lo < b_hi && b_lo < a_hi;
 }
 
-// Checks one PT_LOAD header (number n) against the file and the segments
-// accepted so far; returns NULL or the reason it is refused.
+// Whether the pages of seg reach into [lo, hi); a segment of memsz 0 is
+// taken as the one address it names.
+static bool
+touches(const struct elf_segment *seg, uint32_t lo, uint32_t hi)
+{
+    if (seg->memsz == 0)
+        return seg->vaddr >= lo && seg->vaddr < hi;
+    uint64_t seg_lo = ALIGN_DOWN(seg->vaddr, ELF_PAGE_SIZE);
+    uint64_t seg_hi = page_up((uint64_t)seg->vaddr + seg->memsz);
+    return seg_lo < hi && lo < seg_hi;
+}
+
+// Checks one PT_LOAD header (number n) against the file, the limits and the
+// segments accepted so far; returns NULL or the reason it is refused.
 static const char *
-check_segment(const uint8_t *ph, unsigned n, size_t size, uint32_t user_lo, uint32_t user_hi,
+check_segment(const uint8_t *ph, unsigned n, size_t size, const struct elf_limits *lim,
               const struct elf_image *img, struct elf_segment *seg)
 {
     uint32_t flags = rd32(ph + PH_FLAGS);
@@ -142,8 +158,20 @@ check_segment(const uint8_t *ph, unsigned n, size_t size, uint32_t user_lo, uint
         return s_seg_why[SEG_PAST_EOF][n];
     if (mem_end > TWO_TO_32)
         return s_seg_why[SEG_ADDR_WRAP][n];
-    if (seg->vaddr < user_lo || mem_end > user_hi)
+    // At or past user_hi is outside even with nothing to load: a loader
+    // must never be handed an address in the kernel's half.
+    if (seg->vaddr < lim->user_lo || seg->vaddr >= lim->user_hi || mem_end > lim->user_hi)
         return s_seg_why[SEG_OUTSIDE][n];
+    // The stack's pages are the kernel's to map as it grows; an image there
+    // would take them over (and the growth window is checked whole, not
+    // just the part mapped at the start).
+    if (touches(seg, lim->stack_lo, lim->stack_hi))
+        return s_seg_why[SEG_STACK][n];
+    // Memory that can be written and then run is a gift to any overflow;
+    // the paging hardware cannot forbid it (no NX without PAE), so the
+    // loader does.
+    if (seg->writable && seg->executable)
+        return s_seg_why[SEG_WX][n];
     if ((seg->vaddr ^ seg->offset) & (ELF_PAGE_SIZE - 1))
         return s_seg_why[SEG_CONGRUENCE][n];
     if (seg->memsz == 0)
@@ -167,7 +195,7 @@ entry_is_executable(const struct elf_image *img)
 }
 
 int
-elf_parse(const void *image, size_t size, uint32_t user_lo, uint32_t user_hi,
+elf_parse(const void *image, size_t size, const struct elf_limits *lim,
           struct elf_image *out, const char **why)
 {
     const uint8_t *p = image;
@@ -208,7 +236,7 @@ elf_parse(const void *image, size_t size, uint32_t user_lo, uint32_t user_hi,
         if (loads == ELF_MAX_SEGMENTS)
             return reject(why, "more than 8 loadable segments");
         struct elf_segment seg;
-        const char *bad = check_segment(ph, loads, size, user_lo, user_hi, &img, &seg);
+        const char *bad = check_segment(ph, loads, size, lim, &img, &seg);
         if (bad)
             return reject(why, bad);
         loads++;

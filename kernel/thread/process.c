@@ -118,8 +118,10 @@ process_spawn(unsigned index, struct process *parent, int *err)
     struct elf_image *img = kfastmalloc(sizeof(*img));
     const char *why = "no memory";
     struct process *p = NULL;
-    *err = img ? elf_parse(P2V(m->start), m->end - m->start, USER_BASE, USER_TOP, img, &why)
-               : -ENOMEM;
+    static const struct elf_limits limits = {
+        USER_BASE, USER_TOP, USER_STACK_TOP - USER_STACK_MAX, USER_STACK_TOP,
+    };
+    *err = img ? elf_parse(P2V(m->start), m->end - m->start, &limits, img, &why) : -ENOMEM;
     if (*err) {
         kprintf("spawn: module %u (%s) refused: %s\n", index, m->name, why);
         goto out;

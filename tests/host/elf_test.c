@@ -13,6 +13,10 @@
 
 #define USER_LO     0x00400000u
 #define USER_HI     0xC0000000u
+#define STACK_LO    0xBFEF0000u     // the kernel's: USER_STACK_TOP - USER_STACK_MAX
+#define STACK_HI    0xBFFF0000u     // USER_STACK_TOP
+
+static const struct elf_limits s_limits = { USER_LO, USER_HI, STACK_LO, STACK_HI };
 
 #define FILE_SIZE   0x3000u
 #define PHOFF       52u
@@ -93,7 +97,7 @@ parse_size(size_t size)
 {
     struct elf_image img;
     const char *why = "not set";
-    int r = elf_parse(s_file, size, USER_LO, USER_HI, &img, &why);
+    int r = elf_parse(s_file, size, &s_limits, &img, &why);
     if (r == 0)
         return "ok";
     assert_int_equal(r, -ENOEXEC);
@@ -113,7 +117,7 @@ test_valid(void **state)
     const char *why = NULL;
 
     (void)state;
-    assert_int_equal(elf_parse(s_file, FILE_SIZE, USER_LO, USER_HI, &img, &why), 0);
+    assert_int_equal(elf_parse(s_file, FILE_SIZE, &s_limits, &img, &why), 0);
     assert_null(why);
     assert_int_equal(img.entry, 0x00400010);
     assert_int_equal(img.segment_count, 2);
@@ -141,7 +145,7 @@ test_valid_unaligned(void **state)
 
     (void)state;
     memcpy(shifted + 1, s_file, FILE_SIZE);
-    assert_int_equal(elf_parse(shifted + 1, FILE_SIZE, USER_LO, USER_HI, &img, NULL), 0);
+    assert_int_equal(elf_parse(shifted + 1, FILE_SIZE, &s_limits, &img, NULL), 0);
     assert_int_equal(img.segment_count, 2);
 }
 
@@ -170,7 +174,7 @@ test_why_may_be_null(void **state)
 
     (void)state;
     s_file[0] = 0;
-    assert_int_equal(elf_parse(s_file, FILE_SIZE, USER_LO, USER_HI, &img, NULL), -ENOEXEC);
+    assert_int_equal(elf_parse(s_file, FILE_SIZE, &s_limits, &img, NULL), -ENOEXEC);
 }
 
 static void
@@ -182,7 +186,7 @@ test_too_small(void **state)
     (void)state;
     assert_string_equal(parse_size(51), "file smaller than the ELF header");
     assert_string_equal(parse_size(0), "file smaller than the ELF header");
-    assert_int_equal(elf_parse(NULL, FILE_SIZE, USER_LO, USER_HI, &img, &why), -ENOEXEC);
+    assert_int_equal(elf_parse(NULL, FILE_SIZE, &s_limits, &img, &why), -ENOEXEC);
     assert_string_equal(why, "file smaller than the ELF header");
 }
 
@@ -382,7 +386,7 @@ test_empty_segment_skipped(void **state)
 
     (void)state;
     put_phdr(2, PT_LOAD, 0x1000, 0x00400000, 0, 0, PF_RW);
-    assert_int_equal(elf_parse(s_file, FILE_SIZE, USER_LO, USER_HI, &img, NULL), 0);
+    assert_int_equal(elf_parse(s_file, FILE_SIZE, &s_limits, &img, NULL), 0);
     assert_int_equal(img.segment_count, 2);
 }
 
@@ -433,12 +437,84 @@ test_user_range_argument(void **state)
 {
     struct elf_image img;
     const char *why = NULL;
+    struct elf_limits lim = s_limits;
 
     (void)state;
-    assert_int_equal(elf_parse(s_file, FILE_SIZE, 0x00401000, USER_HI, &img, &why), -ENOEXEC);
+    lim.user_lo = 0x00401000;
+    assert_int_equal(elf_parse(s_file, FILE_SIZE, &lim, &img, &why), -ENOEXEC);
     assert_string_equal(why, "segment 0 outside user space");
-    assert_int_equal(elf_parse(s_file, FILE_SIZE, USER_LO, 0x00403FFF, &img, &why), -ENOEXEC);
+    lim = s_limits;
+    lim.user_hi = 0x00403FFF;
+    assert_int_equal(elf_parse(s_file, FILE_SIZE, &lim, &img, &why), -ENOEXEC);
     assert_string_equal(why, "segment 1 outside user space");
+    lim = s_limits;
+    lim.stack_lo = 0x00403000;
+    lim.stack_hi = 0x00404000;
+    assert_int_equal(elf_parse(s_file, FILE_SIZE, &lim, &img, &why), -ENOEXEC);
+    assert_string_equal(why, "segment 1 overlaps the stack region");
+}
+
+// Every page of the stack's growth window is refused, not just the part
+// mapped at the start; so is a segment that starts below and reaches in.
+static void
+test_in_stack_region(void **state)
+{
+    (void)state;
+    put_phdr(1, PT_LOAD, 0x2000, STACK_LO, 0x80, 0x1000, PF_RW);
+    assert_string_equal(parse(), "segment 1 overlaps the stack region");
+    put_phdr(1, PT_LOAD, 0x2000, STACK_HI - 0x1000, 0x80, 0x1000, PF_RW);
+    assert_string_equal(parse(), "segment 1 overlaps the stack region");
+    put_phdr(1, PT_LOAD, 0x2000, 0xBFF00000, 0x80, 0x1000, PF_RW);
+    assert_string_equal(parse(), "segment 1 overlaps the stack region");
+    // Ends one byte into the window's first page.
+    put_phdr(1, PT_LOAD, 0x2000, STACK_LO - 0x1000, 0x80, 0x1001, PF_RW);
+    assert_string_equal(parse(), "segment 1 overlaps the stack region");
+    // A huge bss from low memory across the whole window.
+    put_phdr(1, PT_LOAD, 0x2000, 0x00401000, 0x80, 0xBFBF0000, PF_RW);   // ends at 0xBFFF1000
+    assert_string_equal(parse(), "segment 1 overlaps the stack region");
+    // Nothing to load, but it names an address in the window.
+    put_phdr(2, PT_LOAD, 0x2000, STACK_LO + 0x10, 0, 0, PF_RW);
+    put_phdr(1, PT_LOAD, 0x2000, 0x00401000, 0x80, 0x3000, PF_RW);
+    assert_string_equal(parse(), "segment 2 overlaps the stack region");
+    // Right below and right above the window is fine.
+    good_image();
+    put_phdr(1, PT_LOAD, 0x2000, STACK_LO - 0x1000, 0x80, 0x1000, PF_RW);
+    assert_string_equal(parse(), "ok");
+    put_phdr(1, PT_LOAD, 0x2000, STACK_HI, 0x80, 0x1000, PF_RW);
+    assert_string_equal(parse(), "ok");
+}
+
+// At or above the top of user space, even with nothing to load, and
+// across it (the end wrapping or not).
+static void
+test_at_or_above_user_top(void **state)
+{
+    (void)state;
+    put_phdr(2, PT_LOAD, 0x2000, USER_HI, 0, 0, PF_RW);
+    assert_string_equal(parse(), "segment 2 outside user space");
+    put_phdr(2, PT_LOAD, 0x2000, 0xFFFFF000, 0, 0, PF_RW);
+    assert_string_equal(parse(), "segment 2 outside user space");
+    good_image();
+    put_phdr(1, PT_LOAD, 0x2000, USER_HI - 0x1000, 0x80, 0x1001, PF_RW);
+    assert_string_equal(parse(), "segment 1 outside user space");
+    put_phdr(1, PT_LOAD, 0x2000, 0xFFFFF000, 0x80, 0x1001, PF_RW);
+    assert_string_equal(parse(), "segment 1 vaddr + memsz wraps");
+    put_phdr(1, PT_LOAD, 0x2000, 0xFFFFF000, 0x80, 0x1000, PF_RW);
+    assert_string_equal(parse(), "segment 1 outside user space");
+}
+
+// Writable and executable at once is refused, whatever else holds.
+static void
+test_writable_and_executable(void **state)
+{
+    (void)state;
+    put_phdr(0, PT_LOAD, 0x1000, 0x00400000, 0x100, 0x100, 7);     // R W X
+    assert_string_equal(parse(), "segment 0 writable and executable");
+    put_phdr(0, PT_LOAD, 0x1000, 0x00400000, 0x100, 0x100, 3);     // W X
+    assert_string_equal(parse(), "segment 0 writable and executable");
+    good_image();
+    put_phdr(2, PT_LOAD, 0x1000, 0x00410000, 0, 0, 7);
+    assert_string_equal(parse(), "segment 2 writable and executable");
 }
 
 int
@@ -474,6 +550,9 @@ main(void)
         cmocka_unit_test_setup(test_entry_outside_executable, setup),
         cmocka_unit_test_setup(test_dynamic, setup),
         cmocka_unit_test_setup(test_user_range_argument, setup),
+        cmocka_unit_test_setup(test_in_stack_region, setup),
+        cmocka_unit_test_setup(test_at_or_above_user_top, setup),
+        cmocka_unit_test_setup(test_writable_and_executable, setup),
     };
     return cmocka_run_group_tests_name("elf", tests, NULL, NULL);
 }
