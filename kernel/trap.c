@@ -9,6 +9,7 @@
 #include "process.h"
 #include "thread.h"
 #include "trap.h"
+#include "uaccess.h"
 #include "x86.h"
 
 void irq_dispatch(struct trap_frame *f);
@@ -92,8 +93,13 @@ kernel_exception(struct trap_frame *f)
             f->eip = fixup;
         return;
     }
-    // A fault on a recorded instruction (a user-memory copy) resumes at its fixup.
+    // A fault on a recorded instruction (a user-memory copy) resumes at its
+    // fixup - unless it is the caller's stack growing, which the copy gets
+    // exactly as a ring-3 touch would: the page is mapped and the copy
+    // retried.
     if (fixup && f->vector == VEC_PF) {
+        if (uaccess_stack_fault(f->eip, read_cr2(), f->error))
+            return;
         f->eip = fixup;
         return;
     }

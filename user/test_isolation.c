@@ -157,6 +157,64 @@ UTEST(call_with_read_only_ipc_buf_sends_nothing)
     UEXPECT_EQ(s_peer_result, 0);
 }
 
+// ---- System calls on the growing stack ------------------------------------------
+
+// Pages of the main stack's growth window (include/process.h: below
+// USER_STACK_TOP - USER_STACK_SIZE, down to USER_STACK_TOP - USER_STACK_MAX),
+// far below anything this program's stack reaches: untouched, so unmapped
+// until something uses them.  One page per use.
+#define GROWTH_PAGE(i)  (0xBFF00000u + (i) * 0x10000u)
+
+static volatile int s_received_len = -1;
+static volatile unsigned s_received_sum = ~0u;
+
+static int
+receive_once(void *arg)
+{
+    (void)arg;
+    static unsigned char data[16];
+    struct ipc_buf b = { data, 0, sizeof data };
+    struct ipc_words msg;
+    memset(data, 0xAA, sizeof data);
+    if (sys_ipc_recv(IPC_ANY, &msg, &b) < 0)
+        return 1;
+    unsigned sum = 0;
+    for (unsigned i = 0; i < sizeof data; i++)
+        sum += data[i];
+    s_received_sum = sum;
+    s_received_len = (int)b.len;
+    return 0;
+}
+
+// The kernel writes into an untouched page of the window: it must grow the
+// stack there, as a ring-3 write would, not fail with -EFAULT.
+UTEST(syscall_writes_into_the_stack_growth_window)
+{
+    struct sysinfo *info = (struct sysinfo *)(GROWTH_PAGE(0) + 0x100);
+    UASSERT_EQ(sys_sysinfo(info), 0);
+    UEXPECT_UGT(info->module_count, 0);
+    UEXPECT_UGT(info->threads, 0);
+    struct kfast_stats *st = (struct kfast_stats *)(GROWTH_PAGE(1) + 0xFF0);  // across two pages
+    UEXPECT_EQ(sys_kfast_stats(st), 0);
+    UEXPECT_UGT(st->block_size, 0);
+}
+
+// ... and reads from one (a fresh page reads as zeros).
+UTEST(syscall_reads_from_the_stack_growth_window)
+{
+    int peer = start_peer(receive_once);
+    UASSERT_GT(peer, 0);
+    struct ipc_buf b = { (void *)(GROWTH_PAGE(3) + 0x800), 8, 0 };
+    UEXPECT_EQ(sys_ipc_send(peer, 1, 2, &b), 0);
+    UEXPECT_TRUE(wait_gone(peer, SETTLE_TICKS));
+    UEXPECT_EQ(s_received_len, 8);
+    UEXPECT_UEQ(s_received_sum, 8 * 0xAA);      // 8 zeros, 8 untouched 0xAA
+    // The struct ipc_buf itself in the window: read by the kernel first.
+    struct ipc_buf *far = (struct ipc_buf *)(GROWTH_PAGE(4) + 0x10);
+    UEXPECT_EQ(sys_ipc_send(sys_gettid(), 0, 0, far), -EDEADLK);
+    UEXPECT_EQ(sys_debug_write((const void *)(GROWTH_PAGE(5)), 0), 0);
+}
+
 int
 main(void)
 {

@@ -58,6 +58,12 @@ uaccess_strncpy:
     pop esi
     ret
 
+; The two instructions above, by name, for uaccess_stack_fault: a fault of
+; theirs on the caller's growing stack maps the page and retries.
+global uaccess_copy_insn, uaccess_strncpy_insn
+uaccess_copy_insn equ uaccess_copy.copy
+uaccess_strncpy_insn equ uaccess_strncpy.load
+
 section .extable
     dd uaccess_copy.copy, uaccess_copy.done
     dd uaccess_strncpy.load, uaccess_strncpy.fault
