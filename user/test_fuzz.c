@@ -63,6 +63,7 @@
 #define USER_BASE       0x00400000u
 #define STACK_TOP       0xBFFF0000u     // the main stack ends here (ABI)
 #define STACK_BOTTOM    0xBFFE0000u     // its lowest mapped byte at start (64 KiB)
+#define STACK_LIMIT     0xBFEF0000u     // it may grow down to here; system calls grow it too
 #define UNMAPPED        0x10000000u
 #define KERNEL_BASE     0xC0000000u
 #define NO_SUCH_TID     0x7FFFFFF0u
@@ -311,7 +312,7 @@ static const uint32_t s_kernel_addrs[] = {
 
 static const uint32_t s_user_holes[] = {
     1, 0x1000, USER_BASE - 1, USER_BASE - 4, UNMAPPED, UNMAPPED + 3,
-    0xBFF00000u,                        // where the main stack could grow: not yet
+    0xBFEEF000u,                        // below where the main stack may grow
     STACK_TOP, 0xBFFFFFF0u, 0xBFFFFFFFu,
 };
 
@@ -349,8 +350,8 @@ pick_ptr(struct fuzzer *f, enum ptr_use use)
         return (struct uptr){ UNMAPPED + rnd(f) % 0x90000000u, P_BAD, 0 };
     case 4:                             // anywhere in the kernel
         return (struct uptr){ KERNEL_BASE | rnd(f), P_BAD, 0 };
-    case 5:                             // from the unmapped page below the stack into it
-        return (struct uptr){ STACK_BOTTOM - 1 - rnd(f) % 11, P_BAD, 0 };
+    case 5:                             // from below the stack's growth window into it
+        return (struct uptr){ STACK_LIMIT - 1 - rnd(f) % 11, P_BAD, 0 };
     case 6: {                           // the last bytes of the image or of the stack
         uint32_t k = 1 + rnd(f) % 11;
         return (struct uptr){ (one_in(f, 2) ? end : STACK_TOP) - k, P_EDGE, k };
