@@ -2,6 +2,7 @@
 #include "boot.h"
 #include "config.h"
 #include "console.h"
+#include "cpu_features.h"
 #include "gdt.h"
 #include "kmalloc.h"
 #include "mm/kfast_arena.h"
@@ -41,6 +42,8 @@ boot_summary(void)
             "kfastmalloc %s)\n", KSTACK_SIZE, TANDEM_DEBUG ? "debug" : "release",
             kfast_default_strict() ? "strict: no spills" : "spilling to the heap when full");
     kprintf("  command line: %s\n", g_boot.cmdline[0] ? g_boot.cmdline : "(none)");
+    kprintf("  UMIP: %s\n", cpu_umip_enabled() ? "on (ring 3 cannot read GDTR, IDTR, LDTR, TR, MSW)"
+                                                : "off (the CPU does not have it)");
     kprintf("  memory: %llu KiB usable in %u regions (lower %u KiB, upper %u KiB)\n",
             usable >> 10, g_boot.region_count, g_boot.mem_lower_kb, g_boot.mem_upper_kb);
     for (unsigned i = 0; i < g_boot.region_count; i++) {
@@ -153,6 +156,7 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     // state needs saving at a switch.  AM lets ring 3 turn on alignment
     // checking with EFLAGS.AC.
     write_cr0(read_cr0() | CR0_EM | CR0_AM);
+    cpu_features_init();
     pic_init();
     timer_init();
     sysenter_init();

@@ -241,6 +241,39 @@ raise_alignment(void)
                      :: "r"(words), "i"(EFLAGS_AC), "i"(~EFLAGS_AC) : "eax", "memory", "cc");
 }
 
+// The descriptor-table reads UMIP forbids in ring 3 (#GP when CR4.UMIP is on).
+static void
+raise_umip_sgdt(void)
+{
+    static uint8_t gdtr[6];
+    __asm__ volatile("sgdt (%0)" :: "r"(gdtr) : "memory");
+}
+
+static void
+raise_umip_sidt(void)
+{
+    static uint8_t idtr[6];
+    __asm__ volatile("sidt (%0)" :: "r"(idtr) : "memory");
+}
+
+static void
+raise_umip_sldt(void)
+{
+    __asm__ volatile("sldt %%eax" ::: "eax");
+}
+
+static void
+raise_umip_smsw(void)
+{
+    __asm__ volatile("smsw %%eax" ::: "eax");
+}
+
+static void
+raise_umip_str(void)
+{
+    __asm__ volatile("str %%eax" ::: "eax");
+}
+
 static int s_exit_code;
 
 // Not exceptions: the two ways a process ends by itself, with s_exit_code.
@@ -286,6 +319,11 @@ static const struct exc_class s_classes[] = {
     { "pf_exec_kernel", raise_pf_exec_kernel },
     { "pf_stack_limit", raise_pf_stack_limit },
     { "alignment", raise_alignment },
+    { "umip_sgdt", raise_umip_sgdt },
+    { "umip_sidt", raise_umip_sidt },
+    { "umip_sldt", raise_umip_sldt },
+    { "umip_smsw", raise_umip_smsw },
+    { "umip_str", raise_umip_str },
     { "exit", end_exit },
     { "thread_exit", end_thread_exit },
 };

@@ -154,6 +154,38 @@ UTEST(alignment_check)
     UEXPECT_EQ(o.code, 128 + VEC_AC);
 }
 
+// Whether CPUID says this CPU has UMIP (leaf 7, subleaf 0, ECX bit 2).
+static bool
+cpu_has_umip(void)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+    if (a < 7)
+        return false;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+    return c & (1u << 2);
+}
+
+// With UMIP the kernel turns it on, and the instructions that would show
+// ring 3 where the GDT, IDT, LDT and TSS are raise #GP.  Either way the
+// kernel must report what it did, and report it truly.
+UTEST(umip_on_when_the_cpu_has_it)
+{
+    struct sysinfo info;
+    UASSERT_EQ(sys_sysinfo(&info), 0);
+    bool present = cpu_has_umip();
+    UEXPECT_UEQ(info.umip, present);
+    if (!present) {
+        utest_note("UMIP not in CPUID: sgdt and friends stay readable (try QEMU -cpu max)");
+        return;
+    }
+    CHECK_CLASS("umip_sgdt", VEC_GP);
+    CHECK_CLASS("umip_sidt", VEC_GP);
+    CHECK_CLASS("umip_sldt", VEC_GP);
+    CHECK_CLASS("umip_smsw", VEC_GP);
+    CHECK_CLASS("umip_str", VEC_GP);
+}
+
 UTEST(unknown_class_is_refused)
 {
     struct outcome o;

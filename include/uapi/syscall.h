@@ -71,6 +71,7 @@ struct sysinfo {
     unsigned processes;
     unsigned kernel_suites;     // top-level KTAP results the kernel printed (test mode)
     unsigned heap_frames;       // frames the heap holds (it never gives them back)
+    unsigned umip;              // 1: CR4.UMIP is on, sgdt/sidt/sldt/smsw/str fault in ring 3
 };
 
 // SYS_KFAST_STATS: the calling thread's scratch arena (see include/kfast.h).
