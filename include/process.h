@@ -10,7 +10,8 @@
 
 // Starts a process from boot module index (0 is init); parent may be NULL.
 // Returns the new process, or NULL with *err set to -ENOENT (no such
-// module), -ENOEXEC (not a valid program; the reason is printed) or -ENOMEM.
+// module), -EAGAIN (a process or thread limit of uapi/syscall.h), -ENOEXEC
+// (not a valid program; the reason is printed) or -ENOMEM.
 struct process *process_spawn(unsigned index, struct process *parent, int *err);
 struct process *process_find(uint32_t pid);
 // Waits until p has exited and been cleaned up; returns its exit code and

@@ -76,6 +76,7 @@ struct process {
     char name[THREAD_NAME_MAX];
     struct addrspace *as;
     struct process *parent;
+    uint32_t children;          // its processes not yet freed (CHILDREN_PER_PROCESS)
     uint32_t live_threads;      // not yet exited
     uint32_t unreaped_threads;  // exited, block not yet freed
     bool exited;                // every thread gone and the address space freed

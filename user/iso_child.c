@@ -12,6 +12,9 @@
 //   ISO_SPAWN_MAX  starts ISO_HOLD children until SYS_SPAWN refuses, sends
 //                  the sender (count, refusal), waits for its go, then
 //                  releases and collects every child and exits with 0.
+//   ISO_THREAD_MAX starts threads that block until SYS_THREAD_CREATE
+//                  refuses, sends the sender (count, refusal), waits for
+//                  its go and ends them all with sys_exit(0).
 #include "iso_child.h"
 #include "tandem.h"
 
@@ -85,6 +88,32 @@ spawn_max(int parent)
     return failures;
 }
 
+static uint8_t s_parked_stacks[THREADS_PER_PROCESS][1024] ALIGNED(16);
+
+// Sleeps until sys_exit ends the process (a kill wakes a sleeper).
+static int
+park(void *arg)
+{
+    (void)arg;
+    for (;;)
+        sys_sleep(1000);
+    return 0;
+}
+
+static int
+thread_max(int parent)
+{
+    unsigned n = 0;
+    int r = 0;
+    while (n < THREADS_PER_PROCESS &&
+           (r = thread_spawn(park, NULL, s_parked_stacks[n], sizeof s_parked_stacks[n])) > 0)
+        n++;
+    struct ipc_words go;
+    sys_ipc_send(parent, n, (unsigned)r, NULL);
+    sys_ipc_recv(parent, &go, NULL);
+    sys_exit(0);
+}
+
 int
 main(void)
 {
@@ -100,6 +129,8 @@ main(void)
         return wait_kill();
     case ISO_SPAWN_MAX:
         return spawn_max(from);
+    case ISO_THREAD_MAX:
+        return thread_max(from);
     default:
         return ISO_EXIT_BAD;
     }

@@ -6,6 +6,7 @@
 #define ISO_HOLD        1
 #define ISO_WAIT_KILL   2
 #define ISO_SPAWN_MAX   3
+#define ISO_THREAD_MAX  4
 
 #define ISO_EXIT_CODE   7       // ISO_WAIT_KILL's sys_exit code
 #define ISO_EXIT_BAD    99      // an unknown command, or no module to spawn

@@ -215,6 +215,117 @@ UTEST(syscall_reads_from_the_stack_growth_window)
     UEXPECT_EQ(sys_debug_write((const void *)(GROWTH_PAGE(5)), 0), 0);
 }
 
+// ---- Limits on processes and threads -------------------------------------------
+
+// Starts iso_child with cmd (ISO_SPAWN_MAX or ISO_THREAD_MAX) and reads its
+// report: how many it made and what stopped it.  Returns its pid or < 0.
+static int
+start_counting_child(unsigned cmd, unsigned *made, int *refusal)
+{
+    int pid = sys_spawn((unsigned)s_child);
+    if (pid < 0)
+        return pid;
+    struct ipc_words report = { 0, 0 };
+    int r = sys_ipc_send(pid, cmd, 0, NULL);
+    if (r == 0)
+        r = sys_ipc_recv(pid, &report, NULL);
+    *made = report.w0;
+    *refusal = (int)report.w1;
+    return r < 0 ? r : pid;
+}
+
+// Lets a counting child go and collects it.
+static void
+finish_counting_child(int pid)
+{
+    UEXPECT_EQ(sys_ipc_send(pid, 0, 0, NULL), 0);
+    UEXPECT_EQ(sys_wait(pid), 0);
+}
+
+// A process may have CHILDREN_PER_PROCESS children at once, then SYS_SPAWN
+// says -EAGAIN; every one of them still ends and is collected.
+UTEST(spawn_refused_past_children_per_process)
+{
+    static int pids[CHILDREN_PER_PROCESS + 1];
+    struct sysinfo base;
+    UASSERT_EQ(sys_sysinfo(&base), 0);
+    unsigned n = 0;
+    int r = 0;
+    while (n < ARRAY_SIZE(pids) && (r = sys_spawn((unsigned)s_child)) > 0) {
+        pids[n++] = r;
+        UEXPECT_EQ(sys_ipc_send(r, ISO_HOLD, 0, NULL), 0);
+    }
+    UEXPECT_EQ(r, -EAGAIN);
+    UEXPECT_UEQ(n, CHILDREN_PER_PROCESS);
+    for (unsigned i = 0; i < n; i++) {
+        UEXPECT_EQ(sys_ipc_send(pids[i], 0, 0, NULL), 0);      // let it go
+        UEXPECT_EQ(sys_wait(pids[i]), 0);
+    }
+    expect_baseline(&base);
+    // The limit counts live children: with them gone there is room again.
+    int pid = sys_spawn((unsigned)s_child);
+    UEXPECT_GT(pid, 0);
+    if (pid > 0) {
+        UEXPECT_EQ(sys_ipc_send(pid, ISO_HOLD, 0, NULL), 0);
+        UEXPECT_EQ(sys_ipc_send(pid, 0, 0, NULL), 0);
+        UEXPECT_EQ(sys_wait(pid), 0);
+    }
+}
+
+// Children that each spawn as many as they may reach PROCESSES_MAX
+// together: the last is refused with -EAGAIN although it is far below its
+// own limit.
+UTEST(spawn_refused_past_processes_max)
+{
+    static int pids[PROCESSES_MAX / CHILDREN_PER_PROCESS + 2];
+    struct sysinfo base, full;
+    UASSERT_EQ(sys_sysinfo(&base), 0);
+    unsigned k = 0, made = 0;
+    int refusal = 0;
+    do {
+        int pid = start_counting_child(ISO_SPAWN_MAX, &made, &refusal);
+        if (!UEXPECT_GT(pid, 0))
+            break;
+        pids[k++] = pid;
+        UEXPECT_EQ(refusal, -EAGAIN);
+    } while (made == CHILDREN_PER_PROCESS && k < ARRAY_SIZE(pids));
+    UEXPECT_ULT(made, CHILDREN_PER_PROCESS);
+    UEXPECT_EQ(sys_sysinfo(&full), 0);
+    UEXPECT_UEQ(full.processes, PROCESSES_MAX);
+    UEXPECT_EQ(sys_spawn((unsigned)s_child), -EAGAIN);
+    for (unsigned i = 0; i < k; i++)
+        finish_counting_child(pids[i]);
+    expect_baseline(&base);
+}
+
+// Processes that each make as many threads as they may reach THREADS_MAX
+// together: then SYS_THREAD_CREATE and SYS_SPAWN say -EAGAIN.
+UTEST(thread_create_refused_past_threads_max)
+{
+    static int pids[PROCESSES_MAX];
+    struct sysinfo base, full;
+    UASSERT_EQ(sys_sysinfo(&base), 0);
+    unsigned k = 0, made = 0;
+    int refusal = 0;
+    do {
+        int pid = start_counting_child(ISO_THREAD_MAX, &made, &refusal);
+        if (!UEXPECT_GT(pid, 0)) {
+            utest_note("  after %u children of %u threads each", k, made + 1);
+            break;
+        }
+        pids[k++] = pid;
+        UEXPECT_EQ(refusal, -EAGAIN);
+    } while (made + 1 == THREADS_PER_PROCESS && k < ARRAY_SIZE(pids));
+    UEXPECT_ULT(made + 1, THREADS_PER_PROCESS);
+    UEXPECT_EQ(sys_sysinfo(&full), 0);
+    UEXPECT_UEQ(full.threads, THREADS_MAX);
+    UEXPECT_EQ(thread_spawn(reply_once, NULL, s_peer_stack, sizeof s_peer_stack), -EAGAIN);
+    UEXPECT_EQ(sys_spawn((unsigned)s_child), -EAGAIN);
+    for (unsigned i = 0; i < k; i++)
+        finish_counting_child(pids[i]);
+    expect_baseline(&base);
+}
+
 int
 main(void)
 {

@@ -7,7 +7,7 @@
 #define ESRCH        3      // no such thread or process
 #define EINTR        4      // a wait was cut short (the thread is being killed)
 #define ENOEXEC      8      // the module is not a valid Tandem ELF executable
-#define EAGAIN      11      // resource temporarily exhausted (threads per process)
+#define EAGAIN      11      // resource temporarily exhausted (a process or thread limit)
 #define ENOMEM      12      // the kernel is out of memory
 #define EFAULT      14      // a pointer argument is not valid user memory
 #define EINVAL      22      // an argument is out of range

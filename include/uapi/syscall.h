@@ -15,6 +15,7 @@
 
 #define SYS_EXIT            1   // (code): ends the whole process with code & 0xFF; does not return
 #define SYS_THREAD_CREATE   2   // (entry, stack_top, arg): new thread in this process -> tid
+                                //   (-EAGAIN past THREADS_PER_PROCESS or THREADS_MAX)
 #define SYS_THREAD_EXIT     3   // (code): ends the calling thread; the last one ends the process
 #define SYS_YIELD           4   // (): lets other threads run -> 0
 #define SYS_SLEEP           5   // (ticks): sleeps at least that many timer ticks -> 0
@@ -28,6 +29,7 @@
 #define SYS_IPC_REPLY       12  // (caller, w0, w1, struct ipc_buf *): answers a thread in ipc_call -> 0
 #define SYS_KFAST_STATS     13  // (struct kfast_stats *): the calling thread's arena figures -> 0
 #define SYS_SPAWN           14  // (module index): starts a process from a boot module -> pid
+                                //   (-EAGAIN past CHILDREN_PER_PROCESS, PROCESSES_MAX or THREADS_MAX)
 #define SYS_WAIT            15  // (pid): waits for the process to end -> its exit code
 #define SYS_MODULE_NAME     16  // (index, buf, cap): copies a module's name -> its length
 #define SYS_SYSINFO         17  // (struct sysinfo *): kernel-wide figures -> 0
@@ -39,7 +41,13 @@
 #define IPC_ANY             0       // ipc_recv from any sender
 #define IPC_BUF_MAX         512     // largest IPC buffer, in bytes
 #define DEBUG_WRITE_MAX     1024    // largest debug_write, in bytes
+// Limits on what ring 3 can make the kernel hold; past them SYS_SPAWN and
+// SYS_THREAD_CREATE return -EAGAIN.  Processes count until collected by
+// SYS_WAIT (or freed as orphans); threads count kernel threads too.
 #define THREADS_PER_PROCESS 16
+#define CHILDREN_PER_PROCESS 32     // a process's children, running or not yet waited for
+#define PROCESSES_MAX       64      // processes in the system
+#define THREADS_MAX         256     // threads in the system
 
 // An optional IPC payload.  The sender's len bytes of data are copied to the
 // receiver's data (at most its cap; more is -EMSGSIZE for the sender); on

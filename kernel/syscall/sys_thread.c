@@ -23,7 +23,7 @@ sys_thread_create(struct trap_frame *f)
     struct process *p = g_current->proc;
     if (entry < USER_BASE || entry >= USER_TOP || stack_top <= USER_BASE || stack_top > USER_TOP)
         return -EFAULT;
-    if (p->live_threads >= THREADS_PER_PROCESS)
+    if (p->live_threads >= THREADS_PER_PROCESS || thread_count() >= THREADS_MAX)
         return -EAGAIN;
     struct thread *t = uthread_create(p, p->name, entry, stack_top, arg);
     return t ? (int32_t)t->tid : -ENOMEM;

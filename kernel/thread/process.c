@@ -14,6 +14,7 @@
 #include "process.h"
 #include "thread/elf.h"
 #include "uapi/errno.h"
+#include "uapi/syscall.h"
 #include "x86.h"
 
 static struct list_node s_processes = LIST_INIT(s_processes);
@@ -41,7 +42,21 @@ process_free(struct process *p)
 {
     list_remove(&p->all_link);
     s_process_count--;
+    if (p->parent)
+        p->parent->children--;
     kfree(p);
+}
+
+// -EAGAIN if one more process of parent's (NULL: the kernel's, which only
+// the system-wide limits bound) would pass a limit of uapi/syscall.h.
+static int
+process_limits_check(const struct process *parent)
+{
+    if (s_process_count >= PROCESSES_MAX || thread_count() >= THREADS_MAX)
+        return -EAGAIN;
+    if (parent && parent->children >= CHILDREN_PER_PROCESS)
+        return -EAGAIN;
+    return 0;
 }
 
 // Maps and fills one segment: fresh zeroed frames, file bytes copied in
@@ -112,6 +127,8 @@ process_spawn(unsigned index, struct process *parent, int *err)
         *err = -ENOENT;
         return NULL;
     }
+    if ((*err = process_limits_check(parent)) != 0)
+        return NULL;
     const struct boot_module *m = &g_boot.modules[index];
     // The parsed image is a temporary of this kernel entry: arena memory.
     kfast_mark_t scope = kfast_mark();
@@ -149,6 +166,8 @@ process_spawn(unsigned index, struct process *parent, int *err)
     uint32_t flags = irq_save();
     list_push_back(&s_processes, &p->all_link);
     s_process_count++;
+    if (parent)
+        parent->children++;
     irq_restore(flags);
     *err = 0;
     goto out;
@@ -192,7 +211,8 @@ process_thread_reaped(struct process *p)
         next = n->next;
         struct process *c = list_entry(n, struct process, all_link);
         if (c->parent == p) {
-            c->parent = NULL;
+            c->parent = NULL;           // p is going: nobody counts c any more
+            p->children--;
             if (c->exited && !c->has_waiter)
                 process_free(c);
         }
