@@ -326,6 +326,41 @@ UTEST(thread_create_refused_past_threads_max)
     expect_baseline(&base);
 }
 
+// ---- The heap gives its frames back ----------------------------------------------
+
+// Fills the system with processes, then with threads, the way a spawn
+// bomb would; the heap grows for their control blocks.  Once they are all
+// gone it must give those frames back, less the little it keeps at its top.
+UTEST(heap_frames_return_after_a_spawn_bomb)
+{
+    static int pids[PROCESSES_MAX];
+    struct sysinfo base, full, now;
+    UASSERT_EQ(sys_sysinfo(&base), 0);
+    unsigned peak = base.heap_frames;
+    static const unsigned cmds[] = { ISO_SPAWN_MAX, ISO_THREAD_MAX };
+    for (unsigned c = 0; c < ARRAY_SIZE(cmds); c++) {
+        unsigned k = 0, made;
+        int refusal;
+        int pid;
+        while (k < ARRAY_SIZE(pids) && (pid = start_counting_child(cmds[c], &made, &refusal)) > 0) {
+            pids[k++] = pid;
+            if (refusal != -EAGAIN || made == 0)
+                break;
+        }
+        UEXPECT_EQ(sys_sysinfo(&full), 0);
+        if (full.heap_frames > peak)
+            peak = full.heap_frames;
+        for (unsigned i = 0; i < k; i++)
+            finish_counting_child(pids[i]);
+        expect_baseline(&base);
+    }
+    UEXPECT_EQ(sys_sysinfo(&now), 0);
+    utest_note("heap frames: %u at the start, %u at the peak, %u after", base.heap_frames, peak,
+               now.heap_frames);
+    UEXPECT_UGE(peak, base.heap_frames + 8);            // the bomb did grow the heap
+    UEXPECT_ULE(now.heap_frames, base.heap_frames + 4); // HEAP_GROW_MIN kept at most
+}
+
 int
 main(void)
 {

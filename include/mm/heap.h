@@ -61,8 +61,14 @@ struct heap_report {
 // Asked for at least min_bytes more memory: returns its start and stores
 // in *got how many bytes it gives (>= min_bytes), or returns NULL to refuse.
 // Memory that starts where the previous grow ended is joined to it; any
-// other address starts a new region.  The memory is never given back.
+// other address starts a new region.  It is kept unless a shrink callback
+// is set (heap_set_shrink).
 typedef void *(*heap_grow_fn)(void *ctx, size_t min_bytes, size_t *got);
+
+// Takes back [start, start + bytes): always the end of the memory the last
+// grow calls handed over (start + bytes is where the last one ended), and
+// start is a multiple of the shrink unit.  The next grow may hand it out again.
+typedef void (*heap_shrink_fn)(void *ctx, void *start, size_t bytes);
 
 // Reports misuse or damage (kernel: panic; host tests: longjmp).  The heap
 // is left as it was before the operation that noticed.
@@ -96,6 +102,9 @@ struct heap {
 	struct heap_region regions[HEAP_MAX_REGIONS];
 	unsigned nregions;
 	heap_grow_fn grow;
+	heap_shrink_fn shrink;                          // NULL: memory is never given back
+	size_t shrink_unit;                             // give back multiples of this (a page)
+	size_t shrink_keep;                             // free bytes kept at the top, at least
 	heap_corrupt_fn corrupt;
 	void *ctx;
 	struct heap_stats stats;
@@ -103,6 +112,14 @@ struct heap {
 
 // Prepares an empty heap; no memory is asked for until the first allocation.
 void heap_init(struct heap *h, heap_grow_fn grow, heap_corrupt_fn corrupt, void *ctx);
+
+// Makes the heap give memory back: whenever a free or a shrinking realloc
+// leaves a free block at the top of the last region with more than keep
+// bytes plus at least one unit past it, the whole units above keep go to
+// shrink.  unit is a power of two, at least HEAP_ALIGN; keep damps the
+// alternation of grow and shrink at the boundary.  Memory inside the heap
+// (below its top live block) is never given back: that would split regions.
+void heap_set_shrink(struct heap *h, heap_shrink_fn shrink, size_t unit, size_t keep);
 
 // Returns size bytes aligned to HEAP_ALIGN, or NULL with nothing changed
 // but the failure count.  Calls grow at most twice (twice only when grow

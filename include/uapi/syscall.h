@@ -78,7 +78,7 @@ struct sysinfo {
     unsigned threads;           // live threads, kernel threads included
     unsigned processes;
     unsigned kernel_suites;     // top-level KTAP results the kernel printed (test mode)
-    unsigned heap_frames;       // frames the heap holds (it never gives them back)
+    unsigned heap_frames;       // frames the heap holds (free ones at its top go back)
     unsigned umip;              // 1: CR4.UMIP is on, sgdt/sidt/sldt/smsw/str fault in ring 3
 };
 

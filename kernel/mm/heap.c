@@ -16,15 +16,26 @@
  * free neighbours: no two free blocks are ever adjacent, so memory free in
  * total is one block as soon as everything between it is freed.
  *
+ * Giving memory back (heap_set_shrink): a free whose merged block ends at
+ * the end marker of the last region - the top of the heap - cuts that block
+ * down to shrink_keep bytes (rounded to whole units) and hands the units
+ * above to the shrink callback.  Only the top is ever cut, so regions stay
+ * whole and the check is one comparison with the block's neighbour.
+ *
  * Worst-case cost, independent of how many blocks exist:
  *   alloc   O(1) bitmap search + one look at the head of its own class
  *           + at most two grow calls (the second only if grow broke
  *           contiguity) + one split.  Grow's own cost is the caller's.
  *   free    pointer checks over at most HEAP_MAX_REGIONS regions
- *           + at most two merges, each one list removal, + one insertion.
+ *           + at most two merges, each one list removal, + one insertion
+ *           + one give-back check, and when it gives, one list removal and
+ *           insertion and one shrink call.  Shrink's own cost is the
+ *           caller's (the kernel's: one unmap per page given, each page one
+ *           that an earlier grow mapped, so it is paid for once per grow).
  *   aligned as alloc, plus one more split in front of the block.
  *   realloc as free + alloc, plus copying the bytes when it cannot stay in
- *           place: proportional to the size, never to the block count.
+ *           place: proportional to the size, never to the block count;
+ *           shrinking in place may give back like free.
  * Debug builds add fills and red-zone checks proportional to the block's
  * size (the red zone's slack is bounded by MIN_BLOCK).  heap_check walks
  * everything and is the one linear operation.
@@ -243,6 +254,19 @@ trim(struct heap *h, struct heap_block *b, size_t bs)
 	release(h, rest);
 }
 
+static void give_back(struct heap *h, struct heap_block *b);
+
+// trim, then give back what it freed if that is the top of the heap.  Not
+// for trim's other callers: place trims blocks that take has just handed
+// out, and giving back there could undo the grow take just made.
+static void
+trim_and_give_back(struct heap *h, struct heap_block *b, size_t bs)
+{
+	trim(h, b, bs);
+	if (next_phys(b)->size & BLOCK_FREE)
+		give_back(h, next_phys(b));
+}
+
 // Writes the end marker of a region at m.
 static void
 put_end_marker(struct heap_block *m, struct heap_block *prev)
@@ -299,6 +323,46 @@ tail_free(const struct heap *h)
 		return NULL;
 	const struct heap_block *m = (const struct heap_block *)(h->regions[h->nregions - 1].end - HDR);
 	return m->prev_phys && is_free(m->prev_phys) ? m->prev_phys : NULL;
+}
+
+// If free block b is the top of the heap (the last block of the last
+// region) and holds more than shrink_keep bytes plus a whole unit, cuts it
+// so the region ends on a unit boundary at least shrink_keep bytes into it
+// and gives the units above to the shrink callback.  A region's first block
+// keeps at least MIN_BLOCK bytes, so no region ever empties.
+static void
+give_back(struct heap *h, struct heap_block *b)
+{
+	if (!h->shrink || !h->nregions)
+		return;
+	struct heap_region *r = &h->regions[h->nregions - 1];
+	struct heap_block *m = next_phys(b);
+	if ((uintptr_t)m != r->end - HDR)
+		return;
+	size_t unit = h->shrink_unit;
+	uintptr_t keep_to = (uintptr_t)b + (b->prev_phys ? 0 : MIN_BLOCK) + h->shrink_keep;
+	uintptr_t cut = ALIGN_UP(keep_to + HDR, unit);     // the new raw end; the marker ends there
+	uintptr_t rest = cut - HDR - (uintptr_t)b;          // what is left of b
+	if (rest != 0 && rest < MIN_BLOCK) {
+		cut += unit;
+		rest += unit;
+	}
+	if (cut < keep_to || cut >= r->raw_end || r->raw_end - cut < unit)
+		return;
+	size_t given = r->raw_end - cut;
+	list_remove(h, b);
+	struct heap_block *last = b;
+	if (rest == 0)
+		last = b->prev_phys;                        // b goes; the marker takes its place
+	else
+		b->size = rest | BLOCK_FREE;
+	put_end_marker((struct heap_block *)(cut - HDR), last);
+	if (rest != 0)
+		list_insert(h, b);
+	r->end = cut;
+	r->raw_end = cut;
+	h->stats.heap_size -= given;
+	h->shrink(h->ctx, (void *)cut, given);
 }
 
 // Grows the heap until a free block of at least need bytes exists and
@@ -553,7 +617,7 @@ free_block(struct heap *h, struct heap_block *b)
 #if TANDEM_DEBUG
 	__builtin_memset(user_of(b), HEAP_FILL_FREED, bsize(b) - HDR);
 #endif
-	release(h, b);
+	give_back(h, release(h, b));
 }
 
 void
@@ -563,6 +627,14 @@ heap_init(struct heap *h, heap_grow_fn grow, heap_corrupt_fn corrupt, void *ctx)
 	h->grow = grow;
 	h->corrupt = corrupt;
 	h->ctx = ctx;
+}
+
+void
+heap_set_shrink(struct heap *h, heap_shrink_fn shrink, size_t unit, size_t keep)
+{
+	h->shrink = shrink;
+	h->shrink_unit = unit;
+	h->shrink_keep = keep;
 }
 
 void *
@@ -644,7 +716,7 @@ heap_realloc(struct heap *h, void *ptr, size_t size, uintptr_t caller)
 		free_block(h, b);
 		return user_of(nb);
 	}
-	trim(h, b, bs);
+	trim_and_give_back(h, b, bs);
 	h->stats.in_use += bsize(b) - cur;      // modular: right whether it grew or shrank
 	if (h->stats.in_use > h->stats.peak_in_use)
 		h->stats.peak_in_use = h->stats.in_use;

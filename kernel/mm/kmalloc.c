@@ -40,6 +40,21 @@ kheap_grow(void *ctx, size_t min_bytes, size_t *got)
     return (void *)start;
 }
 
+// Takes back the pages at the end of the heap region that the heap no
+// longer uses, so that a burst of allocations (a spawn bomb) does not keep
+// its frames for ever.  The heap only gives back its top, which is always
+// where the last grow ended.
+static void
+kheap_shrink(void *ctx, void *start, size_t bytes)
+{
+    (void)ctx;
+    uintptr_t va = (uintptr_t)start;
+    KASSERT(va + bytes == s_heap_end && IS_ALIGNED(va, PAGE_SIZE) && IS_ALIGNED(bytes, PAGE_SIZE));
+    for (uintptr_t p = va; p < s_heap_end; p += PAGE_SIZE)
+        frame_free(vm_unmap(&g_kernel_space, p));
+    s_heap_end = va;
+}
+
 static const char *
 sym_or_unknown(uintptr_t addr)
 {
@@ -70,6 +85,10 @@ void
 kheap_init(void)
 {
     heap_init(&s_heap, kheap_grow, kheap_corrupt, NULL);
+    // Free pages at the top go back to the frame allocator, less one grow
+    // step kept free, so that the top does not map and unmap on every
+    // allocation and free that crosses a page.
+    heap_set_shrink(&s_heap, kheap_shrink, PAGE_SIZE, HEAP_GROW_MIN);
 }
 
 // The heap is not reentrant; an interrupt handler may allocate (an arena

@@ -203,6 +203,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	memset(g_slot, 0, sizeof(g_slot));
 	memset(&g_want, 0, sizeof(g_want));
 	heap_init(&g_heap, arena_grow, on_corrupt, &g_arena);
+	if (data[0] & 4)        // give memory back at the top, keeping 0 or 2 pages
+		heap_set_shrink(&g_heap, arena_shrink, 4096, data[0] & 8 ? 8192 : 0);
+	ASAN_UNPOISON_MEMORY_REGION(g_arena.mem, ARENA_CAP);
 
 	for (size_t i = 1; i + 4 <= len; i += 4) {
 		const uint8_t *b = data + i;

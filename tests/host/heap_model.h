@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sanitizer/asan_interface.h>
 #include "mm/heap.h"
 
 enum arena_mode {
@@ -25,6 +26,8 @@ struct arena {
 	size_t step;            // grow hands out multiples of this (a page, say)
 	enum arena_mode mode;
 	unsigned calls;         // grow calls, answered or not
+	unsigned shrinks;       // shrink calls
+	size_t given_back;      // bytes they took back
 	uint8_t *shadow;        // one byte per 8-byte granule: 1 while a live block holds it
 };
 
@@ -47,6 +50,7 @@ arena_init(struct arena *a, size_t cap, size_t step, enum arena_mode mode)
 static inline void
 arena_fini(struct arena *a)
 {
+	ASAN_UNPOISON_MEMORY_REGION(a->mem, a->cap);
 	free(a->mem);
 	free(a->shadow);
 	a->mem = NULL;
@@ -70,7 +74,24 @@ arena_grow(void *ctx, size_t min, size_t *got)
 		return NULL;
 	a->used = at + n;
 	*got = n;
+	ASAN_UNPOISON_MEMORY_REGION(a->mem + at, n);
 	return a->mem + at;
+}
+
+// The shrink callback: the memory must be the end of what grow handed out.
+// It is poisoned, so that ASan stops any later touch by the heap.
+static inline void
+arena_shrink(void *ctx, void *start, size_t bytes)
+{
+	struct arena *a = ctx;
+	uint8_t *p = start;
+
+	if (p < a->mem || p + bytes != a->mem + a->used || bytes == 0)
+		abort();
+	a->shrinks++;
+	a->given_back += bytes;
+	a->used = (size_t)(p - a->mem);
+	ASAN_POISON_MEMORY_REGION(p, bytes);
 }
 
 // Marks [p, p + n) (at least one byte) as held by a live block; false if

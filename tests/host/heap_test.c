@@ -761,6 +761,163 @@ test_grow_second_call(void **state)
 	fixture_free(f);
 }
 
+/* ---- giving memory back ---- */
+
+#define UNIT    4096u
+
+static struct fixture *
+fixture_shrinking(enum arena_mode mode, size_t keep)
+{
+	struct fixture *f = fixture_new(1 << 20, UNIT, mode);
+
+	heap_set_shrink(&f->h, arena_shrink, UNIT, keep);
+	return f;
+}
+
+// Freeing the top block gives back every whole unit but the first (a
+// region keeps one block), and the memory grows back where it was.
+static void
+test_give_back_top(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_shrinking(ARENA_CONTIGUOUS, 0);
+	void *p = heap_alloc(&f->h, 100000, CALLER_A);
+
+	assert_non_null(p);
+	assert_true(stats_of(&f->h).heap_size >= 100000);
+	heap_free(&f->h, p, CALLER_B);
+	assert_int_equal(stats_of(&f->h).heap_size, UNIT);
+	assert_int_equal(f->a.used, UNIT);
+	assert_int_equal(f->a.shrinks, 1);
+	check_clean(&f->h);
+	p = heap_alloc(&f->h, 100000, CALLER_A);
+	assert_non_null(p);
+	assert_int_equal(f->h.nregions, 1);
+	memset(p, 1, 100000);
+	heap_free(&f->h, p, CALLER_B);
+	assert_int_equal(stats_of(&f->h).heap_size, UNIT);
+	fixture_free(f);
+}
+
+// A live block on top holds everything below it; its free gives it all.
+static void
+test_give_back_only_the_top(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_shrinking(ARENA_CONTIGUOUS, 0);
+	void *a = heap_alloc(&f->h, 50000, CALLER_A);
+	void *b = heap_alloc(&f->h, 100, CALLER_A);
+	size_t size = stats_of(&f->h).heap_size;
+
+	heap_free(&f->h, a, CALLER_B);
+	assert_int_equal(stats_of(&f->h).heap_size, size);
+	assert_int_equal(f->a.shrinks, 0);
+	heap_free(&f->h, b, CALLER_B);
+	assert_int_equal(stats_of(&f->h).heap_size, UNIT);
+	assert_int_equal(f->a.shrinks, 1);
+	fixture_free(f);
+}
+
+// keep bytes stay free at the top, so small frees and allocations there
+// do not shrink and grow over and over.
+static void
+test_give_back_keeps_some(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_shrinking(ARENA_CONTIGUOUS, 4 * UNIT);
+	void *p = heap_alloc(&f->h, 100000, CALLER_A);
+
+	heap_free(&f->h, p, CALLER_B);
+	size_t size = stats_of(&f->h).heap_size;
+	assert_true(size >= 4 * UNIT && size <= 6 * UNIT);
+	assert_int_equal(f->a.shrinks, 1);
+	for (int i = 0; i < 100; i++) {
+		void *q = heap_alloc(&f->h, 3 * UNIT, CALLER_A);
+		assert_non_null(q);
+		heap_free(&f->h, q, CALLER_B);
+	}
+	assert_int_equal(f->a.shrinks, 1);
+	assert_int_equal(stats_of(&f->h).heap_size, size);
+	fixture_free(f);
+}
+
+// A realloc that shrinks the top block in place gives back too.
+static void
+test_give_back_on_realloc(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_shrinking(ARENA_CONTIGUOUS, 0);
+	void *a = heap_alloc(&f->h, 100, CALLER_A);
+	void *p = heap_alloc(&f->h, 200000, CALLER_A);
+
+	memset(p, 7, 200000);
+	void *q = heap_realloc(&f->h, p, 100, CALLER_A);
+	assert_ptr_equal(q, p);
+	assert_true(all_bytes(q, 100, 7));
+	assert_true(stats_of(&f->h).heap_size <= 2 * UNIT);
+	check_clean(&f->h);
+	heap_free(&f->h, q, CALLER_B);
+	heap_free(&f->h, a, CALLER_B);
+	assert_int_equal(stats_of(&f->h).heap_size, UNIT);
+	fixture_free(f);
+}
+
+// Only the last region shrinks, and never to nothing.
+static void
+test_give_back_disjoint(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_shrinking(ARENA_DISJOINT, 0);
+	void *a = heap_alloc(&f->h, 3000, CALLER_A);
+	void *b = heap_alloc(&f->h, 100000, CALLER_A);
+
+	assert_int_equal(f->h.nregions, 2);
+	heap_free(&f->h, b, CALLER_B);
+	assert_int_equal(f->h.nregions, 2);
+	assert_int_equal(f->a.shrinks, 1);
+	size_t size = stats_of(&f->h).heap_size;
+	heap_free(&f->h, a, CALLER_B);
+	assert_int_equal(stats_of(&f->h).heap_size, size);      // not the last region
+	check_clean(&f->h);
+	fixture_free(f);
+}
+
+// A second free of memory partly given back is still reported, with no
+// touch of what went back (ASan would stop it: it is poisoned).
+static void
+test_give_back_then_double_free(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_shrinking(ARENA_CONTIGUOUS, 0);
+	void *p = heap_alloc(&f->h, 100000, CALLER_A);
+
+	heap_free(&f->h, p, CALLER_B);
+	EXPECT_CORRUPT(heap_free(&f->h, p, CALLER_B));
+	assert_true(g_report.what == HEAP_DOUBLE_FREE || g_report.what == HEAP_BAD_POINTER);
+	void *q = (char *)p + 50000;                            // in memory given back
+	EXPECT_CORRUPT(heap_free(&f->h, q, CALLER_B));
+	assert_int_equal(g_report.what, HEAP_BAD_POINTER);
+	fixture_free(f);
+}
+
+// The random trace with give-back on: the model's checks hold, nothing
+// touches given-back memory, and all freed leaves one unit.
+static void
+test_random_trace_give_back(void **state)
+{
+	(void)state;
+	static struct model m;
+	uint64_t seed = env_u64("HEAP_SEED", 777);
+
+	model_init(&m, seed, 4u << 20, ARENA_CONTIGUOUS);
+	heap_set_shrink(&m.h, arena_shrink, UNIT, 0);
+	model_run(&m, 200000, 1000);
+	assert_true(m.a.shrinks > 0);
+	model_free_all(&m);
+	assert_int_equal(stats_of(&m.h).heap_size, UNIT);
+	arena_fini(&m.a);
+}
+
 /* ---- misuse ---- */
 
 static void
@@ -950,6 +1107,13 @@ main(void)
 		cmocka_unit_test(test_grow_refused),
 		cmocka_unit_test(test_grow_disjoint),
 		cmocka_unit_test(test_grow_second_call),
+		cmocka_unit_test(test_give_back_top),
+		cmocka_unit_test(test_give_back_only_the_top),
+		cmocka_unit_test(test_give_back_keeps_some),
+		cmocka_unit_test(test_give_back_on_realloc),
+		cmocka_unit_test(test_give_back_disjoint),
+		cmocka_unit_test(test_give_back_then_double_free),
+		cmocka_unit_test(test_random_trace_give_back),
 		cmocka_unit_test(test_double_free),
 		cmocka_unit_test(test_wild_free),
 #if TANDEM_DEBUG
