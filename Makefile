@@ -100,6 +100,8 @@ USER_PROGRAMS := $(sort $(patsubst user/%.c,%,$(wildcard user/*.c)))
 USER_RUNTIME  := $(patsubst %.c,$(BUILD)/user/%.o,$(wildcard user/lib/*.c) lib/format.c lib/string.c) \
                  $(patsubst %.asm,$(BUILD)/user/%.o,$(wildcard user/lib/*.asm))
 MODULES := $(addprefix $(BUILD)/user/bin/,$(filter init,$(USER_PROGRAMS)) $(filter-out init,$(USER_PROGRAMS)))
+# Changes when a program is added or removed, so the ISOs follow the list.
+$(shell (echo '$(USER_PROGRAMS)' | cmp -s - $(BUILD)/modules.stamp || echo '$(USER_PROGRAMS)' > $(BUILD)/modules.stamp))
 
 $(BUILD)/user/%.o: %.c $(STAMP)
 	@mkdir -p $(@D)
@@ -129,9 +131,9 @@ define make_iso
 	$(Q)grub-mkrescue -o $@ $(BUILD)/$(1) 2> $(BUILD)/$(1).log || { cat $(BUILD)/$(1).log; exit 1; }
 endef
 
-$(BUILD)/tandem.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in
+$(BUILD)/tandem.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in $(BUILD)/modules.stamp
 	$(call make_iso,isodir,0,2)
-$(BUILD)/tandem-test.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in
+$(BUILD)/tandem-test.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in $(BUILD)/modules.stamp
 	$(call make_iso,isodir-test,1,0)
 
 # ---- Host tests (the hardware-free code, natively, under ASan/UBSan) ------

@@ -5,8 +5,30 @@
 #include <stdint.h>
 #include "compiler.h"
 
+#define EFLAGS_CF   (1u << 0)
+#define EFLAGS_FIXED (1u << 1)      // reads as 1
+#define EFLAGS_PF   (1u << 2)
+#define EFLAGS_AF   (1u << 4)
+#define EFLAGS_ZF   (1u << 6)
+#define EFLAGS_SF   (1u << 7)
+#define EFLAGS_TF   (1u << 8)
 #define EFLAGS_IF   (1u << 9)
+#define EFLAGS_DF   (1u << 10)
+#define EFLAGS_OF   (1u << 11)
+#define EFLAGS_IOPL (3u << 12)
+#define EFLAGS_NT   (1u << 14)
+#define EFLAGS_RF   (1u << 16)
+#define EFLAGS_VM   (1u << 17)
 #define EFLAGS_AC   (1u << 18)
+#define EFLAGS_ID   (1u << 21)
+// What the kernel runs with, from the first instructions of every entry
+// (include/trap_frame.inc, ESTABLISH_KERNEL_EFLAGS): every flag clear.
+#define EFLAGS_KERNEL EFLAGS_FIXED
+// The flags ring 3 may hold on its way back: those popf can change at CPL 3
+// with IOPL 0, and RF, which the CPU sets in fault frames.  IOPL, VM, VIF
+// and VIP are never the user's; IF is always on.
+#define EFLAGS_USER (EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_TF | \
+                     EFLAGS_DF | EFLAGS_OF | EFLAGS_NT | EFLAGS_RF | EFLAGS_AC | EFLAGS_ID)
 #define CR0_WP      (1u << 16)
 #define CR0_PG      (1u << 31)
 #define CR0_AM      (1u << 18)

@@ -3,7 +3,9 @@
  * Entry: `int 0x80`, or `sysenter` through the stub in user/lib/syscall.asm.
  * Number in eax; arguments in ebx, ecx, edx, esi, edi; result in eax
  * (negative: -errno, see errno.h).  Registers other than eax are preserved,
- * except the extra IPC outputs below.
+ * except the extra IPC outputs below.  EFLAGS come back as the caller left
+ * them, arithmetic flags, DF, AC and NT included; with TF set the caller
+ * single-steps into the instruction after the entry and takes its #DB there.
  *
  * sysenter: the CPU saves no return address, so the caller pushes, in this
  * order, ebp, edx, ecx and its return address, then sets ebp = esp:

@@ -1,4 +1,5 @@
 // The C half of the sysenter entry (kernel/syscall/sysenter_entry.asm).
+#include "exit.h"
 #include "gdt.h"
 #include "kprintf.h"
 #include "panic.h"
@@ -9,7 +10,12 @@
 #define MSR_SYSENTER_CS  0x174
 #define MSR_SYSENTER_EIP 0x176
 
-extern void sysenter_entry(void);
+extern const uint8_t sysenter_entry[], sysenter_flags_clean[];
+
+// A single-step trap caught on the entry's first instructions, owed to the
+// user thread (see sysenter_catch_single_step).  Written and read with
+// interrupts off on this CPU, between one sysenter and its dispatch.
+static bool s_owed_single_step;
 
 void
 sysenter_init(void)
@@ -18,10 +24,30 @@ sysenter_init(void)
     wrmsr(MSR_SYSENTER_EIP, (uint32_t)sysenter_entry);
 }
 
+// sysenter keeps TF, so a user that sets it and enters takes #DB at CPL 0
+// on the entry's first instructions, before they load the kernel's flags.
+// That trap belongs to the user: clear TF so the entry runs on, and have
+// sysenter_dispatch put it back in the user's saved flags, so the thread
+// single-steps into its next instruction in ring 3 and meets the fate of
+// any ring-3 #DB.  Returns false for any other #DB.
+bool
+sysenter_catch_single_step(struct trap_frame *f)
+{
+    if (f->vector != VEC_DB || f->eip < (uint32_t)sysenter_entry ||
+        f->eip > (uint32_t)sysenter_flags_clean || !(f->eflags & EFLAGS_TF))
+        return false;
+    f->eflags &= ~EFLAGS_TF;
+    s_owed_single_step = true;
+    return true;
+}
+
 void
 sysenter_dispatch(struct trap_frame *f)
 {
-    f->eflags |= EFLAGS_IF;     // ring 3 always runs with interrupts on
+    if (unlikely(s_owed_single_step)) {
+        f->eflags |= EFLAGS_TF;
+        s_owed_single_step = false;
+    }
     syscall_entry(f);
 }
 

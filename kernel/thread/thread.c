@@ -69,7 +69,7 @@ thread_alloc(const char *name, void (*start)(void), uint32_t reserve_top)
     }
     uint8_t *arena = block_arena_view(t->block);
     // A 4 KiB block has no page to spare for the arena: no trap there.
-    kfast_arena_init(&t->arena, arena, KSTACK_SIZE, KSTACK_SIZE > PAGE_SIZE,
+    kfast_arena_init(&t->arena, arena, BLOCK_ARENA_OFFSET, KSTACK_SIZE > PAGE_SIZE,
                      (uintptr_t)arena + KSTACK_SIZE, kfast_default_strict());
     strlcpy(t->name, name, sizeof(t->name));
     t->state = THREAD_RUNNABLE;
@@ -82,6 +82,7 @@ thread_alloc(const char *name, void (*start)(void), uint32_t reserve_top)
     *--sp = (uint32_t)start;            // switch_context's ret
     for (int i = 0; i < 4; i++)
         *--sp = 0;                      // ebp, ebx, esi, edi
+    *--sp = EFLAGS_KERNEL;              // eflags: start begins with interrupts off
     t->saved_esp = (uint32_t)sp;
 
     uint32_t flags = irq_save();
@@ -143,7 +144,7 @@ uthread_create(struct process *p, const char *name, uint32_t eip, uint32_t esp, 
     f->eax = arg;
     f->eip = eip;
     f->cs = USER_CS;
-    f->eflags = EFLAGS_IF | 0x2;        // bit 1 is always set
+    f->eflags = EFLAGS_IF | EFLAGS_FIXED;
     f->user_esp = esp;
     f->user_ss = USER_DS;
     uint32_t flags = irq_save();
