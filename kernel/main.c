@@ -2,6 +2,7 @@
 #include "boot.h"
 #include "config.h"
 #include "console.h"
+#include "cpu.h"
 #include "gdt.h"
 #include "kmalloc.h"
 #include "mm/kfast_arena.h"
@@ -41,6 +42,9 @@ boot_summary(void)
             "kfastmalloc %s)\n", KSTACK_SIZE, TANDEM_DEBUG ? "debug" : "release",
             kfast_default_strict() ? "strict: no spills" : "spilling to the heap when full");
     kprintf("  command line: %s\n", g_boot.cmdline[0] ? g_boot.cmdline : "(none)");
+    kprintf("  cpu: %s family %u model %u stepping %u; system calls: int 0x80%s; umip %s\n",
+            g_cpu.vendor, g_cpu.family, g_cpu.model, g_cpu.stepping,
+            g_cpu.sep ? " and sysenter" : " only (no sysenter)", g_cpu.umip ? "yes" : "no");
     kprintf("  memory: %llu KiB usable in %u regions (lower %u KiB, upper %u KiB)\n",
             usable >> 10, g_boot.region_count, g_boot.mem_lower_kb, g_boot.mem_upper_kb);
     for (unsigned i = 0; i < g_boot.region_count; i++) {
@@ -130,6 +134,7 @@ void
 kmain(uint32_t magic, uint32_t multiboot_phys)
 {
     console_init();
+    cpu_identify();
     gdt_init();
     thread_init_boot();
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {

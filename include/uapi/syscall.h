@@ -11,6 +11,13 @@
  * order, ebp, edx, ecx and its return address, then sets ebp = esp:
  *   [ebp + 0] return eip   [ebp + 4] argument ecx   [ebp + 8] argument edx
  * The kernel returns (sysexit) to [ebp + 0] with esp = ebp + 4.
+ *
+ * Which entries work depends on the CPU: int 0x80 always; sysenter only where
+ * the CPU has it (an i686 may not: the kernel then leaves it off, and
+ * sysenter is #UD in ring 3, which ends the thread).  A process's first
+ * thread starts with ebx = the gates it may use (SYSCALL_GATE_*), as
+ * Linux's auxiliary vector tells its vDSO; the runtime (user/lib) picks
+ * sysenter when offered.  SYS_SYSINFO reports the same word.
  */
 #ifndef TANDEM_UAPI_SYSCALL_H
 #define TANDEM_UAPI_SYSCALL_H
@@ -38,6 +45,9 @@
 
 #define TICK_HZ             100
 
+#define SYSCALL_GATE_INT80      (1u << 0)
+#define SYSCALL_GATE_SYSENTER   (1u << 1)
+
 #define IPC_ANY             0       // ipc_recv from any sender
 #define IPC_BUF_MAX         512     // largest IPC buffer, in bytes
 #define DEBUG_WRITE_MAX     1024    // largest debug_write, in bytes
@@ -64,6 +74,7 @@ struct sysinfo {
     unsigned processes;
     unsigned kernel_suites;     // top-level KTAP results the kernel printed (test mode)
     unsigned heap_frames;       // frames the heap holds (it never gives them back)
+    unsigned syscall_gates;     // SYSCALL_GATE_* this CPU offers
 };
 
 // SYS_KFAST_STATS: the calling thread's scratch arena (see include/kfast.h).

@@ -71,5 +71,6 @@ sys_sysinfo(struct trap_frame *f)
     si.processes = process_count();
     si.kernel_suites = g_ktest_top_level_results;
     si.heap_frames = hs.heap_size / PAGE_SIZE;
+    si.syscall_gates = syscall_gates();
     return copy_to_user(f->ebx, &si, sizeof(si));
 }

@@ -1,13 +1,16 @@
 // The C half of the sysenter entry (kernel/syscall/sysenter_entry.asm).
+#include "cpu.h"
 #include "exit.h"
 #include "gdt.h"
 #include "kprintf.h"
 #include "panic.h"
 #include "thread.h"
 #include "trap.h"
+#include "uapi/syscall.h"
 #include "x86.h"
 
 #define MSR_SYSENTER_CS  0x174
+#define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
 
 extern const uint8_t sysenter_entry[], sysenter_flags_clean[];
@@ -17,11 +20,29 @@ extern const uint8_t sysenter_entry[], sysenter_flags_clean[];
 // interrupts off on this CPU, between one sysenter and its dispatch.
 static bool s_owed_single_step;
 
+// Without SEP the MSRs may not exist (a wrmsr would #GP): sysenter stays
+// off, and user programs, told so by syscall_gates, use int 0x80.
 void
 sysenter_init(void)
 {
+    if (!g_cpu.sep)
+        return;
     wrmsr(MSR_SYSENTER_CS, KERNEL_CS);
     wrmsr(MSR_SYSENTER_EIP, (uint32_t)sysenter_entry);
+}
+
+void
+entry_stack_set(uint32_t top)
+{
+    tss_set_esp0(top);
+    if (g_cpu.sep)
+        wrmsr(MSR_SYSENTER_ESP, top);
+}
+
+uint32_t
+syscall_gates(void)
+{
+    return SYSCALL_GATE_INT80 | (g_cpu.sep ? SYSCALL_GATE_SYSENTER : 0);
 }
 
 // sysenter keeps TF, so a user that sets it and enters takes #DB at CPL 0

@@ -115,8 +115,8 @@ kthread_create(const char *name, void (*fn)(void *), void *arg)
     return t;
 }
 
-static struct trap_frame *
-user_frame(struct thread *t)
+struct trap_frame *
+thread_user_frame(struct thread *t)
 {
     return (struct trap_frame *)(t->block + KSTACK_SIZE) - 1;
 }
@@ -126,7 +126,7 @@ user_frame(struct thread *t)
 static void
 uthread_start(void)
 {
-    struct trap_frame *f = user_frame(g_current);
+    struct trap_frame *f = thread_user_frame(g_current);
     exit_to_user();
     enter_user(f);
 }
@@ -138,7 +138,7 @@ uthread_create(struct process *p, const char *name, uint32_t eip, uint32_t esp, 
     if (!t)
         return NULL;
     t->proc = p;
-    struct trap_frame *f = user_frame(t);
+    struct trap_frame *f = thread_user_frame(t);
     memset(f, 0, sizeof(*f));
     f->gs = f->fs = f->es = f->ds = USER_DS;
     f->eax = arg;
