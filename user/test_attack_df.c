@@ -19,14 +19,15 @@
 // buffer at the first byte of a page whose lower neighbour is unmapped, so a
 // backward read faults instead of passing unseen.
 //
-// Today's kernel (observed, 8 KiB blocks, debug build):
-//   sysinfo via int 0x80 (DF set): 39 guard bytes BELOW the buffer
-//     overwritten; the kernel's stack bytes land there, the struct itself
-//     holds only its first byte;
-//   kfast_stats, module_name, cmdline: the same, below the buffer;
-//   debug_write from a page start: -EFAULT (14) instead of the length;
-//   ipc_call with a payload: the struct ipc_buf is read backwards (garbage
-//     pointer and length) - the call fails or the kernel panics.
+// Today's kernel (observed, 8 KiB blocks, debug build), through both gates:
+//   SYS_SYSINFO: "39 guard bytes BELOW the buffer overwritten (down to
+//     buf-39)"; the struct holds its first byte only (test_mode 0xc5c5c501);
+//   SYS_KFAST_STATS: 35 bytes below, among them a kernel text address
+//     ("the 16 bytes below buf now hold: e2 90 11 c0 ..." = 0xc01190e2) and
+//     a kernel stack address (0xf4015f54);
+//   SYS_MODULE_NAME, SYS_CMDLINE: 4 and 21 bytes below ("init" -> "i\xc5..");
+//   SYS_DEBUG_WRITE from a page start: -14 (-EFAULT) instead of 59;
+//   SYS_IPC_CALL: -90 (-EMSGSIZE): the struct ipc_buf was read backwards.
 // After the fix (cld on every entry) all pass; DF comes back to ring 3 as
 // the user set it (EFLAGS restored exactly).
 #include "attack_common.h"

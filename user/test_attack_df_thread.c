@@ -12,8 +12,9 @@
 // DF/AC/NT/TF clear, every register 0 but eax = arg and esp), and that it
 // can end.
 //
-// Today's kernel (observed): a UBSan panic in the kernel on the new
-// thread's control block (load of an invalid value), on the first call.
+// Today's kernel (observed), on the first call (int 0x80):
+//   PANIC: UBSan: invalid value loaded at include/exit.h:23:9 ('_Bool' 0xdd, 0)
+// in uthread_start: the new thread's `killed` was never zeroed.
 #include "attack_common.h"
 
 #define STR_(x)     #x

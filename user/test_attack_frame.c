@@ -30,8 +30,12 @@
 // Today's kernel (observed, 8 KiB blocks, debug build): int80_iopl3 returns
 // with IOPL 3; int80_ring0 lands in flagcall_landing with cs 0x0008, i.e.
 // ring-3 code ran in ring 0; sysenter returns to the forged eip with ds
-// 0x10.  With 4 KiB blocks the object spills to the heap and the backward
-// copy corrupts heap metadata instead.  After the fix (cld on every entry;
+// 0x10 (messages: "EFLAGS.IOPL expected 0, got 3 (eflags 00003202)";
+// "it ran flagcall_landing with cs 0x8 - USER CODE RAN IN RING 0";
+// "ds expected 0x23, got 0x10").  With 4 KiB blocks the object spills to
+// the heap and the backward copy corrupts the heap instead: "PANIC:
+// unhandled #PF page fault in the kernel at eip c01100cf
+// <kfast_alloc_slow+0xaf>", cr2 afff11d0.  After the fix (cld on every entry;
 // a gap between the views) the copy goes forwards and prints one diagnostic
 // line.
 #include "attack_common.h"

@@ -20,8 +20,9 @@
 // restored exactly gives it back as set; harmless in ring 3 until an iret
 // there); this process, which never sets NT, must never see it.
 //
-// Today's kernel (observed): PANIC: unhandled #TS invalid TSS in the kernel
-// at eip ... (trap_return's iretd), on the sysenter test.
+// Today's kernel (observed): nt_before_int80 passes; nt_before_sysenter:
+//   PANIC: unhandled #TS invalid TSS in the kernel at eip c014073c
+//   (eip c014073c <trap_return+0xa>, the iretd, eflags 00004082: NT set).
 #include "attack_common.h"
 
 #define TICKS   40

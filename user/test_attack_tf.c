@@ -19,7 +19,8 @@
 // here), the single step is taken in ring 3: #DB, the thread is killed, 129.
 //
 // Today's kernel (observed): int 0x80 passes (129); sysenter:
-// PANIC: unhandled #DB debug in the kernel at eip c01406.. <sysenter_entry+..>.
+//   PANIC: unhandled #DB debug in the kernel at eip c0140740
+//   (eip c0140740 <sysenter_entry+0>  cs 0008  eflags 00000146).
 #include "attack_common.h"
 
 #define TICKS   20
