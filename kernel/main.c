@@ -62,6 +62,9 @@ boot_summary(void)
             "%llu failures, heap size %zu\n", hs.in_use, hs.peak_in_use, hs.live_blocks,
             hs.allocs, hs.frees, hs.failures, hs.heap_size);
     kprintf("  modules: %u\n", g_boot.module_count);
+    if (g_boot.modules_dropped)
+        kprintf("  %u more modules were ignored: Tandem keeps at most %u (BOOT_MAX_MODULES)\n",
+                g_boot.modules_dropped, BOOT_MAX_MODULES);
     for (unsigned i = 0; i < g_boot.module_count; i++)
         kprintf("    %08x-%08x %s\n", g_boot.modules[i].start, g_boot.modules[i].end,
                 g_boot.modules[i].name);

@@ -96,7 +96,7 @@ main(void)
         flag = EFLAGS_TF;
     const char *g = name + 3;
     int first = strcmp(g, "sysenter") == 0 ? FLAGCALL_SYSENTER : FLAGCALL_INT80;
-    int last = strcmp(g, "int80") == 0 ? FLAGCALL_INT80 : FLAGCALL_SYSENTER;
+    int last = strcmp(g, "int80") == 0 ? FLAGCALL_INT80 : gate_last();
     if (!flag || (strcmp(g, "int80") && strcmp(g, "sysenter") && strcmp(g, "both")))
         return EXIT_UNKNOWN;
 

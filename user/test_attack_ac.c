@@ -26,7 +26,7 @@
 UTEST(calls_with_ac_set)
 {
     static uint8_t area[64 + 2 * GUARD_BYTES];
-    for (int g = FLAGCALL_INT80; g <= FLAGCALL_SYSENTER; g++) {
+    for (int g = FLAGCALL_INT80; g <= gate_last(); g++) {
         utest_context(s_gate_names[g]);
         struct flagcall fc;
         fc_init(&fc, g, EFLAGS_AC, SYS_GETTID, 0x11100111u, 0x22200222u, 0x33300333u,

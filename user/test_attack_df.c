@@ -45,7 +45,7 @@ call(struct flagcall *fc, int gate, uint32_t set, uint32_t n, uint32_t a1, uint3
     return flagcall(fc);
 }
 
-#define FOR_EACH_GATE(g) for (int g = FLAGCALL_INT80; g <= FLAGCALL_SYSENTER; g++)
+#define FOR_EACH_GATE(g) for (int g = FLAGCALL_INT80; g <= gate_last(); g++)
 
 UTEST(sysinfo_with_df)
 {

@@ -49,7 +49,7 @@ static uint8_t s_stack[2048] ALIGNED(16);
 
 UTEST(thread_create_with_df)
 {
-    for (int g = FLAGCALL_INT80; g <= FLAGCALL_SYSENTER; g++) {
+    for (int g = FLAGCALL_INT80; g <= gate_last(); g++) {
         utest_context(s_gate_names[g]);
         uintptr_t top = (uintptr_t)s_stack + sizeof s_stack - 16;
         df_done = false;

@@ -191,6 +191,7 @@ UTEST(int80_ring0)
 
 UTEST(sysenter_forged_eip_and_selectors)
 {
+    SKIP_WITHOUT_SYSENTER();
     attack(FLAGCALL_SYSENTER, tweak_sysenter, "sysenter, forged eip and ds");
 }
 

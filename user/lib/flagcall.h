@@ -13,6 +13,7 @@
 #define TANDEM_USER_FLAGCALL_H
 
 #include <stdint.h>
+#include "tandem.h"
 
 #define EFLAGS_CF       (1u << 0)
 #define EFLAGS_RES1     (1u << 1)       // always 1
@@ -49,6 +50,13 @@ struct flagcall {
 };
 
 long flagcall(struct flagcall *fc);
+
+// The last gate to try: sysenter where the CPU offers it (include/uapi/syscall.h).
+static inline int
+gate_last(void)
+{
+    return syscall_mode_available(SYSCALL_SYSENTER) ? FLAGCALL_SYSENTER : FLAGCALL_INT80;
+}
 
 // Where the two entries return to: after `int 0x80`, and the [ebp] of the
 // sysenter convention.  For tests that need to know a frame's saved eip.
