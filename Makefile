@@ -21,6 +21,7 @@ TEST_TIMEOUT ?= 300
 FUZZ_TIME    ?= 60
 
 .SECONDEXPANSION:
+.DEFAULT_GOAL := all
 BUILD := build
 # V=1 shows every command; by default each step prints one short line.
 V ?= 0
@@ -55,7 +56,7 @@ NASMFLAGS := -f elf32 -g -F dwarf -Iinclude/ $(CONFIG_DEFS)
 LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 --no-warn-rwx-segments -z noexecstack
 
 # ---- Kernel -----------------------------------------------------------------
-KERNEL_C   := $(sort $(wildcard kernel/*.c kernel/*/*.c lib/*.c tests/kernel/*.c))
+KERNEL_C   := $(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c lib/*.c tests/kernel/*.c))
 KERNEL_ASM := $(sort $(wildcard boot/*.asm lib/*.asm kernel/*/*.asm))
 KERNEL_OBJ := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.o)
 ifneq ($(words $(KERNEL_OBJ)),$(words $(sort $(KERNEL_OBJ))))
@@ -66,6 +67,15 @@ $(BUILD)/kernel/%.o: %.c $(STAMP)
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(KCFLAGS) $(if $(filter kernel/ubsan.c,$<),,$(UBSAN)) -c $< -o $@
+
+# C in boot/ runs before paging and before the CPU is known to be an i686:
+# i386 code, no stack protector (its guard is not set yet), no UBSan.
+BOOT_CFLAGS = $(filter-out -march=% -fstack-protector-strong -mstack-protector-guard=global,$(KCFLAGS)) \
+              -march=i386 -fno-stack-protector
+$(BUILD)/kernel/boot/%.o: boot/%.c $(STAMP)
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(BOOT_CFLAGS) -c $< -o $@
 
 $(BUILD)/kernel/%.o: %.asm $(STAMP)
 	@mkdir -p $(@D)
@@ -100,6 +110,8 @@ USER_PROGRAMS := $(sort $(patsubst user/%.c,%,$(wildcard user/*.c)))
 USER_RUNTIME  := $(patsubst %.c,$(BUILD)/user/%.o,$(wildcard user/lib/*.c) lib/format.c lib/string.c) \
                  $(patsubst %.asm,$(BUILD)/user/%.o,$(wildcard user/lib/*.asm))
 MODULES := $(addprefix $(BUILD)/user/bin/,$(filter init,$(USER_PROGRAMS)) $(filter-out init,$(USER_PROGRAMS)))
+# Changes when a program is added or removed, so the ISOs follow the list.
+$(shell (echo '$(USER_PROGRAMS)' | cmp -s - $(BUILD)/modules.stamp || echo '$(USER_PROGRAMS)' > $(BUILD)/modules.stamp))
 
 $(BUILD)/user/%.o: %.c $(STAMP)
 	@mkdir -p $(@D)
@@ -129,9 +141,9 @@ define make_iso
 	$(Q)grub-mkrescue -o $@ $(BUILD)/$(1) 2> $(BUILD)/$(1).log || { cat $(BUILD)/$(1).log; exit 1; }
 endef
 
-$(BUILD)/tandem.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in
+$(BUILD)/tandem.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in $(BUILD)/modules.stamp
 	$(call make_iso,isodir,0,2)
-$(BUILD)/tandem-test.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in
+$(BUILD)/tandem-test.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in $(BUILD)/modules.stamp
 	$(call make_iso,isodir-test,1,0)
 
 # ---- Host tests (the hardware-free code, natively, under ASan/UBSan) ------
@@ -158,7 +170,8 @@ $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $$(shell cat tests/fuzz/$$*.srcs 2>/de
 # ---- Targets ----------------------------------------------------------------
 .PHONY: all iso run test check host-tests fuzz deps clean help
 
-all: $(BUILD)/tandem.elf $(MODULES)
+# `make` alone: the kernel, the user programs and both ISOs.
+all: $(BUILD)/tandem.elf $(MODULES) $(BUILD)/tandem.iso $(BUILD)/tandem-test.iso
 
 iso: $(BUILD)/tandem.iso $(BUILD)/tandem-test.iso
 
@@ -187,6 +200,7 @@ QEMU_TEST_ISO = $(QEMU) -m $(2) -no-reboot -device isa-debug-exit,iobase=0xf4,io
 TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
 	$(foreach k,$(MATRIX_KSTACK),--job "kernel-kstack$(k):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/k$(k)/tandem-test.iso,$(QEMU_MEM))") \
 	$(foreach m,$(MATRIX_MEM),--job "kernel-mem$(m):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/tandem-test.iso,$(m))") \
+	--job "cpu-models:tap:300:$(PYTHON) tests/boot/cpu_models.py $(BUILD)/tandem.elf $(QEMU)" \
 	$(foreach t,$(HOST_TESTS),--job "host-$(t):tap:120:env CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/host/$(t)_test") \
 	$(foreach t,$(FUZZ_TARGETS),--job "fuzz-$(t):tap:120:tests/fuzz/run.sh $(BUILD)/fuzz/$(t)_fuzz 10")
 
@@ -243,7 +257,7 @@ help:
 	@echo "Tandem make targets:"
 	@echo "  make run     install what is missing, build, boot the ISO in QEMU (Ctrl-A X quits)"
 	@echo "  make test    install what is missing, build, run every test; ends with 'N passed, N failed'"
-	@echo "  make all     build build/tandem.elf (and the user programs)"
+	@echo "  make         (make all) build build/tandem.elf, the user programs and both ISOs"
 	@echo "  make iso     build build/tandem.iso and build/tandem-test.iso"
 	@echo "  make debug   boot the ISO stopped at the first instruction, with GDB attached"
 	@echo "  make debug-server  the QEMU half only; prints the GDB command to attach"

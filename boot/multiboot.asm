@@ -33,12 +33,26 @@ section .boot.data
 align 4096
 early_page_directory:
     times 1024 dd 0
+; The stack of boot/cpu_check.c, which runs before paging.
+align 16
+early_stack:
+    times 256 dd 0
+early_stack_top:
 
 section .boot.text
 global _start
 _start:
     cli
     cld
+    ; Nothing below may use an instruction the CPU lacks until cpu_check
+    ; has said it has them all (it halts with a message if not).
+    extern cpu_check
+    mov esp, early_stack_top
+    push ebx                      ; Multiboot info (physical)
+    push eax                      ; Multiboot magic
+    call cpu_check
+    pop eax
+    pop ebx
     ; Fill PDEs 0..3 and 768..771 with the same 4 MiB pages.
     mov ecx, 0
 .map:

@@ -44,6 +44,7 @@ trap_stub_%1:
 STUB_NOERR 128                    ; int 0x80: system call
 
 trap_common:
+    ESTABLISH_KERNEL_EFLAGS
     SAVE_TRAP_REGS
     push esp                      ; struct trap_frame *
     extern trap_dispatch

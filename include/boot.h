@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define BOOT_MAX_REGIONS    32
-#define BOOT_MAX_MODULES    16
+#define BOOT_MAX_MODULES    64
 #define BOOT_CMDLINE_MAX    256
 #define BOOT_NAME_MAX       64
 
@@ -27,6 +27,7 @@ struct boot_info {
     unsigned region_count;
     struct boot_module modules[BOOT_MAX_MODULES];
     unsigned module_count;
+    unsigned modules_dropped;   // modules past BOOT_MAX_MODULES, said in the boot summary
     uint32_t mem_lower_kb, mem_upper_kb;
     uint32_t info_phys_start, info_phys_end;  // span of the Multiboot structures
     bool test_mode;             // `test` or `test=SUITE` on the command line

@@ -3,10 +3,7 @@
 #define TANDEM_PROCESS_H
 
 #include "thread.h"
-
-#define USER_STACK_TOP      0xBFFF0000u     // the main thread's stack ends here
-#define USER_STACK_SIZE     (64u * 1024)    // mapped when the process starts
-#define USER_STACK_MAX      (1024u * 1024)  // it may grow down to this, a page per fault
+#include "uapi/syscall.h"       // USER_STACK_*: the main stack is part of the ABI
 
 // Starts a process from boot module index (0 is init); parent may be NULL.
 // Returns the new process, or NULL with *err set to -ENOENT (no such

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "gdt.h"
+#include "x86.h"
 
 #define VEC_DE      0   // divide error
 #define VEC_DB      1   // debug
@@ -44,11 +46,33 @@ struct trap_record {
 
 static inline bool trap_from_user(const struct trap_frame *f) { return (f->cs & 3) == 3; }
 
+// Makes a frame about to go back to ring 3 say only what ring 3 may hold:
+// the user's own flags with IOPL 0, no VM, IF on, and the user segments for
+// cs and ss.  The frame is the thread's own and nothing but the kernel
+// writes it, but what iret and sysexit load decides the privilege the
+// thread returns with: that is forced here, on every way out, whatever
+// happened to the frame in between.
+static inline void
+trap_frame_seal_user(struct trap_frame *f)
+{
+    f->eflags = (f->eflags & EFLAGS_USER) | EFLAGS_IF | EFLAGS_FIXED;
+    f->cs = USER_CS;
+    f->user_ss = USER_DS;
+}
+
 void idt_init(void);
 void trap_dispatch(struct trap_frame *f);
 // A system call from ring 3 (int 0x80 or sysenter), through to exit_to_user.
 void syscall_entry(struct trap_frame *f);
 const char *trap_vector_name(uint32_t vector);
+// Makes top the stack every entry from ring 3 lands on (TSS.esp0, and the
+// sysenter stack where the CPU has sysenter).
+void entry_stack_set(uint32_t top);
+// The system-call gates user programs may use (SYSCALL_GATE_*).
+uint32_t syscall_gates(void);
+// #DB taken on the first instructions of the sysenter entry because ring 3
+// entered with TF set: handled (true) by owing the trap to the user thread.
+bool sysenter_catch_single_step(struct trap_frame *f);
 // Prints the full report of a trap: vector, error, EIP and symbol, CR2, registers.
 void trap_report(const char *what, const struct trap_frame *f);
 

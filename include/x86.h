@@ -5,8 +5,30 @@
 #include <stdint.h>
 #include "compiler.h"
 
+#define EFLAGS_CF   (1u << 0)
+#define EFLAGS_FIXED (1u << 1)      // reads as 1
+#define EFLAGS_PF   (1u << 2)
+#define EFLAGS_AF   (1u << 4)
+#define EFLAGS_ZF   (1u << 6)
+#define EFLAGS_SF   (1u << 7)
+#define EFLAGS_TF   (1u << 8)
 #define EFLAGS_IF   (1u << 9)
+#define EFLAGS_DF   (1u << 10)
+#define EFLAGS_OF   (1u << 11)
+#define EFLAGS_IOPL (3u << 12)
+#define EFLAGS_NT   (1u << 14)
+#define EFLAGS_RF   (1u << 16)
+#define EFLAGS_VM   (1u << 17)
 #define EFLAGS_AC   (1u << 18)
+#define EFLAGS_ID   (1u << 21)
+// What the kernel runs with, from the first instructions of every entry
+// (include/trap_frame.inc, ESTABLISH_KERNEL_EFLAGS): every flag clear.
+#define EFLAGS_KERNEL EFLAGS_FIXED
+// The flags ring 3 may hold on its way back: those popf can change at CPL 3
+// with IOPL 0, and RF, which the CPU sets in fault frames.  IOPL, VM, VIF
+// and VIP are never the user's; IF is always on.
+#define EFLAGS_USER (EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_TF | \
+                     EFLAGS_DF | EFLAGS_OF | EFLAGS_NT | EFLAGS_RF | EFLAGS_AC | EFLAGS_ID)
 #define CR0_WP      (1u << 16)
 #define CR0_PG      (1u << 31)
 #define CR0_AM      (1u << 18)
@@ -34,11 +56,6 @@ static inline void write_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" :: "
 static inline void invlpg(uintptr_t va) { __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory"); }
 static inline uint32_t read_esp(void) { uint32_t v; __asm__ volatile("mov %%esp, %0" : "=r"(v)); return v; }
 
-// CPUID leaf with subleaf; every CPU Tandem runs on (i686) has the instruction.
-static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
-{
-    __asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
-}
 static inline uint64_t rdtsc(void) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return ((uint64_t)hi << 32) | lo; }
 static inline void wrmsr(uint32_t msr, uint64_t v) { __asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))); }
 static inline uint64_t rdmsr(uint32_t msr) { uint32_t lo, hi; __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr)); return ((uint64_t)hi << 32) | lo; }

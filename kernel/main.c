@@ -2,7 +2,7 @@
 #include "boot.h"
 #include "config.h"
 #include "console.h"
-#include "cpu_features.h"
+#include "cpu.h"
 #include "gdt.h"
 #include "kmalloc.h"
 #include "mm/kfast_arena.h"
@@ -42,8 +42,9 @@ boot_summary(void)
             "kfastmalloc %s)\n", KSTACK_SIZE, TANDEM_DEBUG ? "debug" : "release",
             kfast_default_strict() ? "strict: no spills" : "spilling to the heap when full");
     kprintf("  command line: %s\n", g_boot.cmdline[0] ? g_boot.cmdline : "(none)");
-    kprintf("  UMIP: %s\n", cpu_umip_enabled() ? "on (ring 3 cannot read GDTR, IDTR, LDTR, TR, MSW)"
-                                                : "off (the CPU does not have it)");
+    kprintf("  cpu: %s family %u model %u stepping %u; system calls: int 0x80%s; umip %s\n",
+            g_cpu.vendor, g_cpu.family, g_cpu.model, g_cpu.stepping,
+            g_cpu.sep ? " and sysenter" : " only (no sysenter)", g_cpu.umip ? "on" : "off");
     kprintf("  memory: %llu KiB usable in %u regions (lower %u KiB, upper %u KiB)\n",
             usable >> 10, g_boot.region_count, g_boot.mem_lower_kb, g_boot.mem_upper_kb);
     for (unsigned i = 0; i < g_boot.region_count; i++) {
@@ -61,6 +62,9 @@ boot_summary(void)
             "%llu failures, heap size %zu\n", hs.in_use, hs.peak_in_use, hs.live_blocks,
             hs.allocs, hs.frees, hs.failures, hs.heap_size);
     kprintf("  modules: %u\n", g_boot.module_count);
+    if (g_boot.modules_dropped)
+        kprintf("  %u more modules were ignored: Tandem keeps at most %u (BOOT_MAX_MODULES)\n",
+                g_boot.modules_dropped, BOOT_MAX_MODULES);
     for (unsigned i = 0; i < g_boot.module_count; i++)
         kprintf("    %08x-%08x %s\n", g_boot.modules[i].start, g_boot.modules[i].end,
                 g_boot.modules[i].name);
@@ -133,6 +137,7 @@ void
 kmain(uint32_t magic, uint32_t multiboot_phys)
 {
     console_init();
+    cpu_identify();
     gdt_init();
     thread_init_boot();
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
@@ -156,7 +161,7 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     // state needs saving at a switch.  AM lets ring 3 turn on alignment
     // checking with EFLAGS.AC.
     write_cr0(read_cr0() | CR0_EM | CR0_AM);
-    cpu_features_init();
+    cpu_protect();
     pic_init();
     timer_init();
     sysenter_init();

@@ -135,6 +135,7 @@ multiboot_read(uint32_t phys)
             module_name(m->name, mods[i].string ? P2V(mods[i].string) : "");
         }
         g_boot.module_count = count;
+        g_boot.modules_dropped = mb->mods_count - count;
     }
     boot_parse_cmdline(&g_boot);
 }

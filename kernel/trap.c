@@ -85,6 +85,8 @@ trap_expect_end(void)
 static void
 kernel_exception(struct trap_frame *f)
 {
+    if (sysenter_catch_single_step(f))
+        return;
     uint32_t fixup = extable_find(f->eip);
     if (f->vector == s_expected_vector) {
         s_expected_count++;
@@ -155,6 +157,7 @@ trap_dispatch(struct trap_frame *f)
 #endif
         trap_handle(f);
         exit_to_user();
+        trap_frame_seal_user(f);
         return;
     }
     // An entry from kernel mode nests inside kernel code that may be using

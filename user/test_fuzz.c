@@ -525,7 +525,7 @@ pick_target(struct fuzzer *f, int peer, enum target *kind)
 static long
 enter(struct fuzzer *f, uint32_t n, const uint32_t a[5])
 {
-    if (one_in(f, 2))
+    if (one_in(f, 2) || !syscall_mode_available(SYSCALL_SYSENTER))
         return syscall_int80((long)n, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4]);
     return syscall_sysenter((long)n, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4]);
 }
@@ -672,7 +672,7 @@ fuzz_thread_create(struct fuzzer *f, uint32_t a[5])
         if (one_in(f, 4)) {             // dies at its first instruction
             a[0] = UNMAPPED + 4 * (rnd(f) % 1024);
             doomed = true;
-        } else if (one_in(f, 3)) {      // dies in sysenter
+        } else if (one_in(f, 3) && syscall_mode_available(SYSCALL_SYSENTER)) {  // dies in sysenter
             static const uint32_t bad_ebp[] = { 0, 4, UNMAPPED, KERNEL_BASE, 0xFFFFFFF8u,
                                                 KERNEL_BASE - 8, STACK_BOTTOM - 4 };
             a[0] = (uint32_t)(uintptr_t)fuzz_doomed_sysenter;

@@ -3,12 +3,21 @@
  * Entry: `int 0x80`, or `sysenter` through the stub in user/lib/syscall.asm.
  * Number in eax; arguments in ebx, ecx, edx, esi, edi; result in eax
  * (negative: -errno, see errno.h).  Registers other than eax are preserved,
- * except the extra IPC outputs below.
+ * except the extra IPC outputs below.  EFLAGS come back as the caller left
+ * them, arithmetic flags, DF, AC and NT included; with TF set the caller
+ * single-steps into the instruction after the entry and takes its #DB there.
  *
  * sysenter: the CPU saves no return address, so the caller pushes, in this
  * order, ebp, edx, ecx and its return address, then sets ebp = esp:
  *   [ebp + 0] return eip   [ebp + 4] argument ecx   [ebp + 8] argument edx
  * The kernel returns (sysexit) to [ebp + 0] with esp = ebp + 4.
+ *
+ * Which entries work depends on the CPU: int 0x80 always; sysenter only where
+ * the CPU has it (an i686 may not: the kernel then leaves it off, and
+ * sysenter is #UD in ring 3, which ends the thread).  A process's first
+ * thread starts with ebx = the gates it may use (SYSCALL_GATE_*), as
+ * Linux's auxiliary vector tells its vDSO; the runtime (user/lib) picks
+ * sysenter when offered.  SYS_SYSINFO reports the same word.
  */
 #ifndef TANDEM_UAPI_SYSCALL_H
 #define TANDEM_UAPI_SYSCALL_H
@@ -37,6 +46,16 @@
 #define SYS_COUNT           19
 
 #define TICK_HZ             100
+
+// The main thread's stack: it starts at USER_STACK_TOP with USER_STACK_SIZE
+// mapped, and grows down on demand, a page at a time, to USER_STACK_TOP -
+// USER_STACK_MAX - for a ring-3 touch and for a system call's copy alike.
+#define USER_STACK_TOP      0xBFFF0000u
+#define USER_STACK_SIZE     (64u * 1024)
+#define USER_STACK_MAX      (1024u * 1024)
+
+#define SYSCALL_GATE_INT80      (1u << 0)
+#define SYSCALL_GATE_SYSENTER   (1u << 1)
 
 #define IPC_ANY             0       // ipc_recv from any sender
 #define IPC_BUF_MAX         512     // largest IPC buffer, in bytes
@@ -80,6 +99,7 @@ struct sysinfo {
     unsigned kernel_suites;     // top-level KTAP results the kernel printed (test mode)
     unsigned heap_frames;       // frames the heap holds (free ones at its top go back)
     unsigned umip;              // 1: CR4.UMIP is on, sgdt/sidt/sldt/smsw/str fault in ring 3
+    unsigned syscall_gates;     // SYSCALL_GATE_* this CPU offers
 };
 
 // SYS_KFAST_STATS: the calling thread's scratch arena (see include/kfast.h).

@@ -1,11 +1,11 @@
 // Kernel-stack blocks in their own virtual region, each mapped twice
 // (include/mm/block.h says why).
 //
-// The region is cut into slots of 3 * KSTACK_SIZE: an unmapped gap, the
-// stack view, the arena view.  The gap below every stack view means a
-// stack that runs off the bottom of its block faults (a double fault,
-// reported) instead of writing into the neighbouring slot's arena view.
-// Free slots are kept on a stack of indices, so allocation and freeing are
+// The region is cut into slots of 4 * KSTACK_SIZE: an unmapped gap, the
+// stack view, an unmapped gap, the arena view (include/mm/block.h says
+// why both gaps).  A stack that runs off the bottom of its block faults
+// (a double fault, reported) instead of writing into the neighbouring
+// slot's arena view.  Free slots are kept on a stack of indices, so allocation and freeing are
 // O(1) plus one frame per page.  The region's page tables exist from boot (paging_init_heap) and are
 // shared by every address space.
 #include "kmalloc.h"
@@ -15,7 +15,7 @@
 #include "panic.h"
 #include "x86.h"
 
-#define SLOT_SIZE   (3u * KSTACK_SIZE)
+#define SLOT_SIZE   (4u * KSTACK_SIZE)
 #define SLOT_COUNT  ((BLOCK_LIMIT - BLOCK_BASE) / SLOT_SIZE)
 #define PAGES       (KSTACK_SIZE / PAGE_SIZE)
 
@@ -36,7 +36,7 @@ block_init(void)
 static void
 block_release(uintptr_t slot, uint32_t pages)
 {
-    uintptr_t stack = slot + KSTACK_SIZE, arena = stack + KSTACK_SIZE;
+    uintptr_t stack = slot + KSTACK_SIZE, arena = stack + BLOCK_ARENA_OFFSET;
     for (uint32_t i = 0; i < pages; i++) {
         uintptr_t pa = vm_unmap(&g_kernel_space, arena + i * PAGE_SIZE);
         vm_unmap(&g_kernel_space, stack + i * PAGE_SIZE);
@@ -57,7 +57,7 @@ block_alloc(void)
     }
     uintptr_t slot = BLOCK_BASE + s_free[--s_free_count] * SLOT_SIZE;
     irq_restore(flags);
-    uintptr_t stack = slot + KSTACK_SIZE, arena = stack + KSTACK_SIZE;
+    uintptr_t stack = slot + KSTACK_SIZE, arena = stack + BLOCK_ARENA_OFFSET;
     for (uint32_t i = 0; i < PAGES; i++) {
         uintptr_t pa = frame_alloc();
         if (!pa || vm_map(&g_kernel_space, stack + i * PAGE_SIZE, pa, VM_WRITE) != 0 ||
@@ -96,7 +96,7 @@ void
 block_hide_from_stack(uintptr_t arena_from, uintptr_t arena_to)
 {
     for (uintptr_t va = arena_from; va < arena_to; va += PAGE_SIZE) {
-        uintptr_t stack = va - KSTACK_SIZE;
+        uintptr_t stack = va - BLOCK_ARENA_OFFSET;
         g_block_ptes[(stack - BLOCK_BASE) >> 12] = 0;
         invlpg(stack);
     }
@@ -110,6 +110,6 @@ block_show_to_stack(uintptr_t arena_from, uintptr_t arena_to)
         if (!(pte & PTE_PRESENT))
             panic("block_show_to_stack: arena page %#lx is not mapped", (unsigned long)va);
         // A stale entry for a hidden page is never in the TLB: no flush.
-        g_block_ptes[(va - KSTACK_SIZE - BLOCK_BASE) >> 12] = pte;
+        g_block_ptes[(va - BLOCK_ARENA_OFFSET - BLOCK_BASE) >> 12] = pte;
     }
 }

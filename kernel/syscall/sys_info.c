@@ -1,7 +1,7 @@
 // Console output and figures: debug_write, kfast_stats, sysinfo.
 #include "boot.h"
 #include "console.h"
-#include "cpu_features.h"
+#include "cpu.h"
 #include "kfast.h"
 #include "kmalloc.h"
 #include "mm/frame.h"
@@ -72,6 +72,7 @@ sys_sysinfo(struct trap_frame *f)
     si.processes = process_count();
     si.kernel_suites = g_ktest_top_level_results;
     si.heap_frames = hs.heap_size / PAGE_SIZE;
-    si.umip = cpu_umip_enabled();
+    si.umip = g_cpu.umip;
+    si.syscall_gates = syscall_gates();
     return copy_to_user(f->ebx, &si, sizeof(si));
 }

@@ -38,4 +38,5 @@ syscall_entry(struct trap_frame *f)
     syscall_fn fn = n < SYS_COUNT ? s_table[n] : NULL;
     f->eax = fn ? (uint32_t)fn(f) : (uint32_t)-ENOSYS;
     exit_to_user();
+    trap_frame_seal_user(f);
 }

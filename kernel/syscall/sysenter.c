@@ -1,27 +1,74 @@
 // The C half of the sysenter entry (kernel/syscall/sysenter_entry.asm).
+#include "cpu.h"
+#include "exit.h"
 #include "gdt.h"
 #include "kprintf.h"
 #include "panic.h"
 #include "thread.h"
 #include "trap.h"
+#include "uapi/syscall.h"
 #include "x86.h"
 
 #define MSR_SYSENTER_CS  0x174
+#define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
 
-extern void sysenter_entry(void);
+extern const uint8_t sysenter_entry[], sysenter_flags_clean[];
 
+// A single-step trap caught on the entry's first instructions, owed to the
+// user thread (see sysenter_catch_single_step).  Written and read with
+// interrupts off on this CPU, between one sysenter and its dispatch.
+static bool s_owed_single_step;
+
+// Without SEP the MSRs may not exist (a wrmsr would #GP): sysenter stays
+// off, and user programs, told so by syscall_gates, use int 0x80.
 void
 sysenter_init(void)
 {
+    if (!g_cpu.sep)
+        return;
     wrmsr(MSR_SYSENTER_CS, KERNEL_CS);
     wrmsr(MSR_SYSENTER_EIP, (uint32_t)sysenter_entry);
 }
 
 void
+entry_stack_set(uint32_t top)
+{
+    tss_set_esp0(top);
+    if (g_cpu.sep)
+        wrmsr(MSR_SYSENTER_ESP, top);
+}
+
+uint32_t
+syscall_gates(void)
+{
+    return SYSCALL_GATE_INT80 | (g_cpu.sep ? SYSCALL_GATE_SYSENTER : 0);
+}
+
+// sysenter keeps TF, so a user that sets it and enters takes #DB at CPL 0
+// on the entry's first instructions, before they load the kernel's flags.
+// That trap belongs to the user: clear TF so the entry runs on, and have
+// sysenter_dispatch put it back in the user's saved flags, so the thread
+// single-steps into its next instruction in ring 3 and meets the fate of
+// any ring-3 #DB.  Returns false for any other #DB.
+bool
+sysenter_catch_single_step(struct trap_frame *f)
+{
+    if (f->vector != VEC_DB || f->eip < (uint32_t)sysenter_entry ||
+        f->eip > (uint32_t)sysenter_flags_clean || !(f->eflags & EFLAGS_TF))
+        return false;
+    f->eflags &= ~EFLAGS_TF;
+    s_owed_single_step = true;
+    return true;
+}
+
+void
 sysenter_dispatch(struct trap_frame *f)
 {
-    f->eflags |= EFLAGS_IF;     // ring 3 always runs with interrupts on
+    if (unlikely(s_owed_single_step)) {
+        f->eflags |= EFLAGS_TF;
+        s_owed_single_step = false;
+    }
     syscall_entry(f);
 }
 

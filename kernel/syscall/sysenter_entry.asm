@@ -1,12 +1,14 @@
 ; sysenter entry and sysexit return.
 ;
 ; sysenter loads CS/SS from IA32_SYSENTER_CS, esp from IA32_SYSENTER_ESP (the
-; top of the running thread's block, set at every switch) and clears IF.  It
-; saves nothing, so this stub reads what the user stub left on its stack
-; (ABI in include/uapi/syscall.h: [ebp] return eip, [ebp+4] ecx, [ebp+8]
-; edx), builds the same trap frame int 0x80 would (include/trap.h), and
-; hands it to trap_dispatch like any other trap.  Only the last
-; instructions differ from trap_return: sysexit instead of iret.
+; top of the running thread's block, set at every switch) and clears IF and
+; RF - nothing else: DF, AC, NT and even TF arrive as ring 3 left them.  It
+; saves nothing, so this stub records the user's flags first, loads the
+; kernel's, reads what the user stub left on its stack (ABI in
+; include/uapi/syscall.h: [ebp] return eip, [ebp+4] ecx, [ebp+8] edx),
+; builds the same trap frame int 0x80 would (include/trap.h) and hands it to
+; trap_dispatch like any other trap.  Only the way out differs: sysexit
+; where the user's flags allow it, iret where they do not.
 
 %include "trap_frame.inc"
 
@@ -18,12 +20,19 @@
 
 section .text
 global sysenter_entry
+global sysenter_flags_clean
 extern sysenter_dispatch
 extern sysenter_bad_stack
 sysenter_entry:
+    ; With TF set, the CPU raises #DB here, at CPL 0, before or after the
+    ; first of these instructions: kernel/syscall/sysenter.c catches it,
+    ; clears TF and gives it back to the frame, so the user thread takes its
+    ; single-step trap in ring 3 like any other.
     push dword USER_DS              ; user ss
     push ebp                        ; user esp (fixed up below)
-    pushfd                          ; eflags (IF clear; C sets it back)
+    pushfd                          ; the user's eflags (IF: C sets it back)
+    ESTABLISH_KERNEL_EFLAGS
+sysenter_flags_clean equ $          ; (equ: the local labels below stay sysenter_entry's)
     push dword USER_CS
     ; The stub's three words, read here so no C copy is needed; a bad stack
     ; pointer or an unmapped page goes to bad_stack (see the .extable below).
@@ -46,13 +55,24 @@ sysenter_entry:
     add esp, 4
     RESTORE_TRAP_REGS
     ; [esp] eip, [esp+4] cs, [esp+8] eflags, [esp+12] user esp, [esp+16] ss.
+    ; A single-step must begin at the user's next instruction, which only
+    ; iret can arrange (it loads TF with the return).
+    test dword [esp + 8], EFLAGS_TF
+    jnz .iret
     ; sysexit takes eip from edx and esp from ecx (the user stub restores
-    ; both from its stack); it leaves eflags alone, so user mode gets the
-    ; kernel's arithmetic flags (syscalls, like calls, do not preserve them).
+    ; both from its stack) and leaves eflags alone: they are loaded here,
+    ; the user's exactly, but with IF still clear until sti's shadow ends
+    ; on sysexit itself.  Nothing between the popfd and sysexit depends on
+    ; DF, AC or NT.
     mov edx, [esp]
     mov ecx, [esp + 12]
-    sti                             ; takes effect after sysexit: no window
+    and dword [esp + 8], ~EFLAGS_IF
+    add esp, 8
+    popfd
+    sti
     sysexit
+.iret:
+    iretd
 
 .bad_stack:
     push dword 0                    ; eip: unknown

@@ -32,7 +32,7 @@ double_fault_init(void)
     s_df_tss.cs = KERNEL_CS;
     s_df_tss.ss = s_df_tss.ds = s_df_tss.es = s_df_tss.fs = s_df_tss.gs = KERNEL_DS;
     s_df_tss.cr3 = g_kernel_space.pd_phys;
-    s_df_tss.eflags = 0x2;              // interrupts off
+    s_df_tss.eflags = EFLAGS_KERNEL;    // the task starts as every entry does
     s_df_tss.iomap_base = sizeof(s_df_tss);
     gdt_set_tss(GDT_DF_TSS, &s_df_tss);
     idt_set_task_gate(VEC_DF, DF_TSS_SEL);
@@ -45,7 +45,7 @@ resume_at_recovery(uint32_t stack)
     g_tss.eip = (uint32_t)collision_resume;
     g_tss.esp = stack;
     g_tss.ebp = 0;
-    g_tss.eflags = 0x2;
+    g_tss.eflags = EFLAGS_KERNEL;
     g_tss.cs = KERNEL_CS;
     g_tss.ss = KERNEL_DS;
     g_tss.ds = g_tss.es = g_tss.fs = g_tss.gs = KERNEL_DS;

@@ -13,6 +13,7 @@
 #include "panic.h"
 #include "process.h"
 #include "thread/elf.h"
+#include "trap.h"
 #include "uapi/errno.h"
 #include "uapi/syscall.h"
 #include "x86.h"
@@ -162,6 +163,7 @@ process_spawn(unsigned index, struct process *parent, int *err)
     struct thread *t = uthread_create(p, m->name, img->entry, USER_STACK_TOP, 0);
     if (!t)
         goto fail;
+    thread_user_frame(t)->ebx = syscall_gates();     // the ABI's word for the runtime
     p->pid = t->tid;
     uint32_t flags = irq_save();
     list_push_back(&s_processes, &p->all_link);

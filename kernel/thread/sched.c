@@ -15,8 +15,6 @@
 #include "trap.h"
 #include "x86.h"
 
-#define MSR_SYSENTER_ESP 0x175
-
 extern void switch_context(uint32_t *save_esp, uint32_t next_esp);
 
 uint32_t g_need_resched;
@@ -29,8 +27,7 @@ switch_to(struct thread *prev, struct thread *next)
 {
     uint32_t top = (uint32_t)next->block + KSTACK_SIZE;
     kfast_arena_switch(&prev->arena, &next->arena);
-    tss_set_esp0(top);
-    wrmsr(MSR_SYSENTER_ESP, top);
+    entry_stack_set(top);
     // Kernel threads run in whichever address space is loaded: the kernel
     // half is the same in all of them.
     if (next->proc)
@@ -167,7 +164,6 @@ sched_init(void)
     uint32_t flags = irq_save();
     list_remove(&s_idle->run_link);
     irq_restore(flags);
-    wrmsr(MSR_SYSENTER_ESP, (uint32_t)g_current->block + KSTACK_SIZE);
-    tss_set_esp0((uint32_t)g_current->block + KSTACK_SIZE);
+    entry_stack_set((uint32_t)g_current->block + KSTACK_SIZE);
     reaper_init();
 }

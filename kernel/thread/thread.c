@@ -69,7 +69,7 @@ thread_alloc(const char *name, void (*start)(void), uint32_t reserve_top)
     }
     uint8_t *arena = block_arena_view(t->block);
     // A 4 KiB block has no page to spare for the arena: no trap there.
-    kfast_arena_init(&t->arena, arena, KSTACK_SIZE, KSTACK_SIZE > PAGE_SIZE,
+    kfast_arena_init(&t->arena, arena, BLOCK_ARENA_OFFSET, KSTACK_SIZE > PAGE_SIZE,
                      (uintptr_t)arena + KSTACK_SIZE, kfast_default_strict());
     strlcpy(t->name, name, sizeof(t->name));
     t->state = THREAD_RUNNABLE;
@@ -82,6 +82,7 @@ thread_alloc(const char *name, void (*start)(void), uint32_t reserve_top)
     *--sp = (uint32_t)start;            // switch_context's ret
     for (int i = 0; i < 4; i++)
         *--sp = 0;                      // ebp, ebx, esi, edi
+    *--sp = EFLAGS_KERNEL;              // eflags: start begins with interrupts off
     t->saved_esp = (uint32_t)sp;
 
     uint32_t flags = irq_save();
@@ -114,8 +115,8 @@ kthread_create(const char *name, void (*fn)(void *), void *arg)
     return t;
 }
 
-static struct trap_frame *
-user_frame(struct thread *t)
+struct trap_frame *
+thread_user_frame(struct thread *t)
 {
     return (struct trap_frame *)(t->block + KSTACK_SIZE) - 1;
 }
@@ -125,7 +126,7 @@ user_frame(struct thread *t)
 static void
 uthread_start(void)
 {
-    struct trap_frame *f = user_frame(g_current);
+    struct trap_frame *f = thread_user_frame(g_current);
     exit_to_user();
     enter_user(f);
 }
@@ -137,13 +138,13 @@ uthread_create(struct process *p, const char *name, uint32_t eip, uint32_t esp, 
     if (!t)
         return NULL;
     t->proc = p;
-    struct trap_frame *f = user_frame(t);
+    struct trap_frame *f = thread_user_frame(t);
     memset(f, 0, sizeof(*f));
     f->gs = f->fs = f->es = f->ds = USER_DS;
     f->eax = arg;
     f->eip = eip;
     f->cs = USER_CS;
-    f->eflags = EFLAGS_IF | 0x2;        // bit 1 is always set
+    f->eflags = EFLAGS_IF | EFLAGS_FIXED;
     f->user_esp = esp;
     f->user_ss = USER_DS;
     uint32_t flags = irq_save();

@@ -805,8 +805,8 @@ KTEST(kfast, guarded_arena_claims_whole_pages)
     KEXPECT_UEQ(frames_free(), frames);
     KEXPECT_UEQ(heap_live(), live);
 
-    KEXPECT_UEQ(c.base, c.block + KSTACK_SIZE);     // the arena view follows the stack view
-    KEXPECT_UEQ(c.sp_offset, KSTACK_SIZE);
+    KEXPECT_UEQ(c.base, c.block + BLOCK_ARENA_OFFSET);  // the arena view, past a gap
+    KEXPECT_UEQ(c.sp_offset, BLOCK_ARENA_OFFSET);
     KEXPECT_UEQ(c.base & (KSTACK_SIZE - 1), 0);
     KEXPECT_UEQ(c.guard0, c.base);
     KEXPECT_TRUE(c.arena_mapped);

@@ -4,6 +4,7 @@
 #include "ktest.h"
 #include "mm/block.h"
 #include "mm/frame.h"
+#include "mm/paging.h"
 #include "thread.h"
 #include "timer.h"
 #include "x86.h"
@@ -350,4 +351,34 @@ KTEST(sched, blocks_are_aligned_to_their_size)
         for (int j = 0; j < i; j++)
             KEXPECT_NE(w[i].block, w[j].block);
     }
+}
+
+// Whether va is mapped in the kernel half.
+static bool
+mapped(uintptr_t va)
+{
+    return vm_query(&g_kernel_space, va, NULL, NULL);
+}
+
+// Each view of a block has an unmapped page on both sides, so no overrun
+// out of an arena object or off the stack reaches the other view, the trap
+// frame at the top of the stack view, or a neighbouring block.  Without the
+// gap between the views, a backward copy from the first arena object wrote
+// the trap frame (include/mm/block.h).
+KTEST(sched, block_views_are_fenced_by_unmapped_pages)
+{
+    uint8_t *blocks[3];
+    for (int i = 0; i < 3; i++)
+        KASSERT_TRUE((blocks[i] = block_alloc()) != NULL);
+    for (int i = 0; i < 3; i++) {
+        uintptr_t stack = (uintptr_t)blocks[i], arena = (uintptr_t)block_arena_view(blocks[i]);
+        KEXPECT_TRUE(mapped(stack) && mapped(stack + KSTACK_SIZE - 1));
+        KEXPECT_TRUE(mapped(arena) && mapped(arena + KSTACK_SIZE - 1));
+        KEXPECT_FALSE(mapped(stack - 1));                   // under the stack view
+        KEXPECT_FALSE(mapped(stack + KSTACK_SIZE));         // over it: the trap frame's neighbour
+        KEXPECT_FALSE(mapped(arena - 1));                   // under the first arena object
+        KEXPECT_FALSE(mapped(arena + KSTACK_SIZE));         // over the last one
+    }
+    for (int i = 0; i < 3; i++)
+        block_free(blocks[i]);
 }

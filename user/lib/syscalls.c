@@ -2,8 +2,11 @@
 #include "lib/string.h"
 #include "tandem.h"
 
-// Read by every thread at each call; written by syscall_mode_set.
-static enum syscall_mode s_mode = SYSCALL_SYSENTER;
+// Read by every thread at each call; written by syscall_mode_set.  Until
+// _start has passed on the kernel's word (syscall_gates_init), int 0x80,
+// which every CPU has.
+static enum syscall_mode s_mode = SYSCALL_INT80;
+static unsigned s_gates = SYSCALL_GATE_INT80;
 static unsigned s_count;
 
 // What thread_trampoline (user/lib/crt0.asm) finds at the top of a new
@@ -16,9 +19,31 @@ struct thread_start {
 void thread_trampoline(void);
 
 void
+syscall_gates_init(unsigned gates)
+{
+    s_gates = gates | SYSCALL_GATE_INT80;
+    s_mode = syscall_mode_available(SYSCALL_SYSENTER) ? SYSCALL_SYSENTER : SYSCALL_INT80;
+}
+
+bool
+syscall_mode_available(enum syscall_mode mode)
+{
+    return mode == SYSCALL_INT80 || (s_gates & SYSCALL_GATE_SYSENTER);
+}
+
+int
 syscall_mode_set(enum syscall_mode mode)
 {
+    if (!syscall_mode_available(mode))
+        return -ENOSYS;
     __atomic_store_n(&s_mode, mode, __ATOMIC_RELAXED);
+    return 0;
+}
+
+enum syscall_mode
+syscall_mode_default(void)
+{
+    return syscall_mode_available(SYSCALL_SYSENTER) ? SYSCALL_SYSENTER : SYSCALL_INT80;
 }
 
 enum syscall_mode

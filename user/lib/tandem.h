@@ -1,8 +1,8 @@
 /* The user-mode runtime: one C function per system call, thread creation,
  * console output and module lookup.
  *
- * Every wrapper enters the kernel through sysenter unless
- * syscall_mode_set(SYSCALL_INT80) says otherwise, returns what the kernel
+ * Every wrapper enters the kernel through sysenter, where the CPU offers it,
+ * unless syscall_mode_set(SYSCALL_INT80) says otherwise, returns what the kernel
  * returns (negative: -errno, include/uapi/errno.h) and adds one to the
  * process's system call count. */
 #ifndef TANDEM_USER_TANDEM_H
@@ -39,9 +39,16 @@ long syscall_int80_ipc(long n, long a1, long a2, long a3, long a4, long a5,
 long syscall_sysenter_ipc(long n, long a1, long a2, long a3, long a4, long a5,
                           struct ipc_words *out);
 
-// Chooses how every wrapper below (in every thread of the process) enters.
-void syscall_mode_set(enum syscall_mode mode);
+// Chooses how every wrapper below (in every thread of the process) enters;
+// -ENOSYS (and no change) for a gate this CPU does not offer.
+int syscall_mode_set(enum syscall_mode mode);
 enum syscall_mode syscall_mode_get(void);
+// Whether the kernel offers the gate (int 0x80 always; sysenter where the
+// CPU has it), and the one a program starts with: sysenter when offered.
+bool syscall_mode_available(enum syscall_mode mode);
+enum syscall_mode syscall_mode_default(void);
+// Called by _start with the SYSCALL_GATE_* word the kernel passed in ebx.
+void syscall_gates_init(unsigned gates);
 
 // System call n with raw arguments, through the current mode; counted.
 long syscall_raw(long n, long a1, long a2, long a3, long a4, long a5);

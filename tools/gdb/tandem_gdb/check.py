@@ -28,10 +28,16 @@ def check_thread(t, view, f):
     size = t.size
     if t.block % size:
         f.bad("%s: block %08x is not aligned to KSTACK_SIZE (%d)" % (who, t.block, size))
-    # One view (base == block) or two (the arena view right after the stack view).
-    if t.view_off not in (0, size) or t.end != t.base + size:
-        f.bad("%s: arena [%08x, %08x) is neither its block %08x nor the view after it" % (
+    # One view (base == block) or two: the arena view a gap of one block
+    # size above the stack view, with nothing mapped on either side of
+    # either view (include/mm/block.h).
+    if t.view_off not in (0, 2 * size) or t.end != t.base + size:
+        f.bad("%s: arena [%08x, %08x) is neither its block %08x nor the view after the gap" % (
             who, t.base, t.end, t.block))
+    elif t.view_off:
+        for edge in (t.block - 1, t.block + size, t.base - 1, t.base + size):
+            if k.readable(edge, 1):
+                f.bad("%s: %08x, beside a view of block %08x, is mapped" % (who, edge, t.block))
     if not (t.base <= t.top and t.top + 4 <= t.end):
         f.bad("%s: arena top %08x is outside its arena %08x-%08x" % (who, t.top, t.base, t.end))
         return

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Boots the kernel on CPU models old and new and checks each either runs or
+says what it lacks (boot/cpu_check.c).  Prints TAP for tests/runner.py.
+
+    python3 tests/boot/cpu_models.py KERNEL_ELF [QEMU]
+
+A CPU Tandem can run on boots with `test=boot` (one short kernel suite) and
+must leave QEMU with the pass status; one it cannot must print the refusal
+line naming exactly the features it lacks and leave with the fail status,
+never reset or hang.  Without SEP the kernel must say it uses int 0x80 only.
+"""
+
+import subprocess
+import sys
+
+PASS, FAIL = 33, 35     # include/qemu.h: (0x10 << 1) | 1 and (0x11 << 1) | 1
+REFUSAL = "Tandem cannot run on this CPU; it lacks:"
+
+# (QEMU machine arguments, the features named as missing, or None: it runs;
+#  a text the boot summary must contain)
+MODELS = [
+    (["-M", "isapc"], ["CMOV", "TSC"], None),
+    (["-cpu", "486"], ["CMOV", "TSC"], None),
+    (["-cpu", "pentium"], ["CMOV"], None),
+    (["-cpu", "pentium2"], None, "int 0x80 and sysenter"),
+    (["-cpu", "pentium3,-sep"], None, "int 0x80 only (no sysenter)"),
+    (["-cpu", "qemu32"], None, "int 0x80 and sysenter"),
+    (["-cpu", "max"], None, "int 0x80 and sysenter"),
+]
+FEATURES = ["CPUID", "CMOV", "PSE", "TSC"]
+
+
+def boot(qemu, kernel, machine):
+    cmd = [qemu, *machine, "-m", "32M", "-no-reboot", "-display", "none", "-serial", "stdio",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+           "-kernel", kernel, "-append", "test=boot"]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=60)
+        return p.returncode, p.stdout, " ".join(cmd)
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return None, out, " ".join(cmd)
+
+
+def check(qemu, kernel, machine, missing, summary):
+    status, out, cmd = boot(qemu, kernel, machine)
+    lines = [l.strip() for l in out.splitlines()]
+    refusal = next((l for l in lines if l.startswith(REFUSAL)), None)
+    if missing is None:
+        if status != PASS:
+            return False, f"status {status}, expected {PASS} (pass); $ {cmd}"
+        if refusal:
+            return False, f"refused a CPU it can run on: {refusal}"
+        if summary and not any(summary in l for l in lines):
+            return False, f"boot summary lacks {summary!r}"
+        return True, "runs"
+    if status != FAIL:
+        return False, f"status {status}, expected {FAIL} (refused); $ {cmd}"
+    if not refusal:
+        return False, "no refusal line on the serial port"
+    named = [f for f in FEATURES if f in refusal[len(REFUSAL):]]
+    if named != missing:
+        return False, f"named {named}, expected {missing}: {refusal}"
+    return True, "refused: lacks " + " ".join(missing)
+
+
+def main():
+    kernel = sys.argv[1]
+    qemu = sys.argv[2] if len(sys.argv) > 2 else "qemu-system-i386"
+    print("TAP version 13")
+    print(f"1..{len(MODELS)}")
+    failed = 0
+    for i, (machine, missing, summary) in enumerate(MODELS, 1):
+        ok, why = check(qemu, kernel, machine, missing, summary)
+        failed += not ok
+        print(f"{'ok' if ok else 'not ok'} {i} {' '.join(machine)} # {why}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
