@@ -11,7 +11,10 @@
 //
 // Options, words of the kernel command line (sys_cmdline):
 //   fuzz_seed=N    the seed (decimal or 0x hex; default FUZZ_SEED_DEFAULT)
-//   fuzz_calls=N   calls in all, shared by the threads (default 20000)
+//   fuzz_calls=N   calls in all, shared by the threads of both processes
+//                  (default 20000)
+//   fuzz_eflags=M  only the EFLAGS bits in M are tried on entry (default
+//                  all; IF: clearing it, TF: threads that die of it)
 //
 // No call may leave a thread blocked for good, so the random choices keep to
 // rules:
@@ -49,7 +52,13 @@
 
 #define FUZZ_SEED_DEFAULT  0x7A4D3E11u
 #define FUZZ_CALLS_DEFAULT 20000u
-#define FUZZ_THREADS    4
+#define FUZZ_THREADS    4               // in each process
+#define PROCESSES       2               // test_fuzz and fuzz_peer
+#define PEER_NAME       "fuzz_peer"
+#define FUZZ_THREAD_EXIT 77             // a fuzz thread's exit code (see peer_main)
+#ifndef FUZZ_PEER
+#define FUZZ_PEER       0               // user/fuzz_peer.c: 1
+#endif
 #define FUZZ_STACK      8192
 #define HELPER_STACK    4096
 #define SCRATCH_SIZE    8192            // per thread; writable pointers land in its first half
@@ -129,8 +138,10 @@ expect_err(enum slot s)
 struct fuzzer {
     uint8_t scratch[SCRATCH_SIZE];      // what the kernel may write (pick_ptr)
     uint8_t stack[FUZZ_STACK];
-    unsigned index;
+    unsigned index;                     // in this process
+    unsigned global;                    // across both processes: seeds the generator
     uint32_t rng;
+    uint32_t region;                    // STATE_REGION bytes of the main stack for entry frames
     unsigned calls;                     // to make
     volatile int tid;
     volatile unsigned made;
@@ -141,6 +152,8 @@ struct fuzzer {
     unsigned by_number[SYS_COUNT + 1];  // the last entry: numbers out of range
     unsigned unexpected;
     unsigned spawned, doomed, raw_threads;
+    unsigned state_calls[2];            // calls made through fuzz_state_call: int 0x80, sysenter
+    unsigned state_bad;                 // of those, how many came back with a wrong state
     uint32_t dead_tid;                  // a thread known to be gone
     int stats_result;
     struct kfast_stats stats;           // at the end
@@ -151,13 +164,13 @@ static struct fuzzer s_fuzz[FUZZ_THREADS] ALIGNED(4096);
 
 static uint32_t s_seed = FUZZ_SEED_DEFAULT;
 static unsigned s_calls = FUZZ_CALLS_DEFAULT;
+static uint32_t s_eflags_mask = ~0u;    // fuzz_eflags=: the EFLAGS bits entries may set
 static int s_main_tid;                  // also this process's pid
 static int s_fault_child = -1;          // module indexes
 static int s_exc_child = -1;
 static unsigned s_module_count;
 static int s_name_len[MODULES_MAX];     // each module name's length
 static int s_cmdline_len;
-static struct sysinfo s_baseline;
 
 // A table the kernel may read but not write; each entry decodes as a
 // struct ipc_buf whose pointers fail or are NULL.
@@ -288,6 +301,209 @@ __asm__(
     "    xor %ebx, %ebx\n"
     "    int $0x80\n"
     "    ud2\n");
+
+// ---- Entry state ----------------------------------------------------------------
+// Besides eax and the arguments, ring 3 controls on kernel entry its EFLAGS
+// (what popf lets it change), ds, es, fs and gs (any selector the CPU lets
+// it load), the stack pointer and, for sysenter, where the three words the
+// kernel reads (ebp) are.  fuzz_state_call makes one call with all of them
+// chosen, right before the int 0x80 or sysenter, and records what came back.
+//
+// The frame: the call runs on STATE_FRAME bytes just below a chosen top T,
+// inside the thread's region of the main stack (f->region):
+//   [T - 12, T)   sysenter's words: return eip, ecx, edx (ebp = T - 12)
+//   T - 8         esp at int 0x80, and after either way back
+//   [T - 60, T - 8)  what the stub pushes on return: eflags, pushad, ds..gs
+//   T - 64        the struct state_call pointer
+//   T - 68        the EFLAGS for popf; then the EFLAGS the CPU accepted
+// T may be misaligned, except with AC set: the stub's own pushes then must
+// be aligned, or they would raise #AC in ring 3.  Nothing between the popf
+// and the entry instruction touches memory but an aligned pushf.  After the
+// return the stub pushes everything first (through ss, the only segment
+// the kernel must give back usable), then loads USER_DS into ds and es,
+// clears DF, AC, NT and TF, copies the pushes out and goes back to the C
+// stack with the caller's segments.  TF is never set here: a thread with TF
+// takes a #DB after its next instruction, which kills it; fuzz_doomed_tf
+// does that on purpose (fuzz_thread_create).
+
+#define EF_CF           0x00000001u
+#define EF_PF           0x00000004u
+#define EF_AF           0x00000010u
+#define EF_ZF           0x00000040u
+#define EF_SF           0x00000080u
+#define EF_TF           0x00000100u
+#define EF_IF           0x00000200u
+#define EF_DF           0x00000400u
+#define EF_OF           0x00000800u
+#define EF_IOPL         0x00003000u
+#define EF_NT           0x00004000u
+#define EF_RF           0x00010000u
+#define EF_VM           0x00020000u
+#define EF_AC           0x00040000u
+#define EF_VIF          0x00080000u
+#define EF_VIP          0x00100000u
+#define EF_ID           0x00200000u
+#define EF_ARITH        (EF_CF | EF_PF | EF_AF | EF_ZF | EF_SF | EF_OF)
+#define EF_RESERVED1    0x00000002u     // always 1
+
+#define USER_CS_SEL     0x1B            // include/gdt.h
+#define USER_DS_SEL     0x23
+#define STATE_FRAME     68
+#define STATE_REGION    8192            // per thread, in the main stack
+
+// What the stub pushes on the way back, lowest address first.
+struct state_out {
+    uint32_t gs, fs, es, ds;            // 32-bit pushes: only the low 16 bits count
+    uint32_t edi, esi, ebp, esp, ebx, edx, ecx, eax;   // pushad (esp: T - 12)
+    uint32_t eflags;
+};
+
+// One call; the offsets are the stub's.
+struct state_call {
+    uint32_t eax, ebx, ecx, edx, esi, edi, ebp;         // 0: ebp only for int 0x80
+    uint32_t eflags;                                    // 28: popf'd before the entry
+    uint32_t ds, es, fs, gs;                            // 32
+    uint32_t top;                                       // 48: T
+    uint32_t sysenter;                                  // 52: 0: int 0x80
+    uint32_t c_esp;                                     // 56: the stub's own
+    uint32_t accepted;                                  // 60: EFLAGS after the popf
+    struct state_out out;                               // 64
+};
+
+_Static_assert(offsetof(struct state_call, eflags) == 28, "stub offsets");
+_Static_assert(offsetof(struct state_call, ds) == 32, "stub offsets");
+_Static_assert(offsetof(struct state_call, top) == 48, "stub offsets");
+_Static_assert(offsetof(struct state_call, c_esp) == 56, "stub offsets");
+_Static_assert(offsetof(struct state_call, out) == 64, "stub offsets");
+_Static_assert(offsetof(struct state_call, out.eax) == 108, "stub offsets");
+_Static_assert(sizeof(struct state_out) == 52 && STATE_FRAME == 52 + 16, "frame layout");
+
+// Returns c->out.eax, the call's result.
+long fuzz_state_call(struct state_call *c);
+void fuzz_doomed_tf(void);
+void fuzz_doomed_segment(void);
+volatile unsigned s_tf_survivors;
+
+__asm__(
+    "    .text\n"
+    "fuzz_state_call:\n"
+    "    push %ebp\n"
+    "    push %ebx\n"
+    "    push %esi\n"
+    "    push %edi\n"
+    "    push %fs\n"
+    "    push %gs\n"
+    "    push %ds\n"
+    "    push %es\n"
+    "    mov 36(%esp), %eax\n"          // c
+    "    mov %esp, 56(%eax)\n"
+    "    mov 48(%eax), %edx\n"          // T
+    "    mov %eax, -64(%edx)\n"
+    "    mov 28(%eax), %ecx\n"
+    "    mov %ecx, -68(%edx)\n"
+    "    movl $fuzz_state_back, -12(%edx)\n"
+    "    mov 8(%eax), %ecx\n"
+    "    mov %ecx, -8(%edx)\n"
+    "    mov 12(%eax), %ecx\n"
+    "    mov %ecx, -4(%edx)\n"
+    "    lea -68(%edx), %esp\n"
+    "    mov 44(%eax), %ecx\n"
+    "    mov %cx, %gs\n"
+    "    mov 40(%eax), %ecx\n"
+    "    mov %cx, %fs\n"
+    "    mov 36(%eax), %ecx\n"
+    "    mov %cx, %es\n"
+    "    mov 32(%eax), %ecx\n"
+    "    mov %cx, %ds\n"                // from here on, only ss
+    "    mov %ss:4(%eax), %ebx\n"
+    "    mov %ss:16(%eax), %esi\n"
+    "    mov %ss:20(%eax), %edi\n"
+    "    mov %ss:8(%eax), %ecx\n"
+    "    mov %ss:12(%eax), %edx\n"
+    "    cmpl $0, %ss:52(%eax)\n"
+    "    jne 1f\n"
+    "    mov %ss:24(%eax), %ebp\n"
+    "    mov %ss:0(%eax), %eax\n"
+    "    popf\n"
+    "    pushf\n"                       // the EFLAGS the CPU took, at T - 68
+    "    lea 60(%esp), %esp\n"          // T - 8, flags untouched
+    "    int $0x80\n"
+    "    jmp fuzz_state_back\n"
+    "1:  lea 56(%esp), %ebp\n"          // T - 12
+    "    mov %ss:0(%eax), %eax\n"
+    "    popf\n"
+    "    pushf\n"
+    "    sysenter\n"
+    "fuzz_state_back:\n"
+    "    pushf\n"
+    "    pusha\n"
+    "    push %ds\n"
+    "    push %es\n"
+    "    push %fs\n"
+    "    push %gs\n"
+    "    mov -4(%esp), %ecx\n"          // c, at T - 64
+    "    mov -8(%esp), %edx\n"          // the accepted EFLAGS, at T - 68
+    "    mov $" STR(USER_DS_SEL) ", %eax\n"
+    "    mov %ax, %ds\n"
+    "    mov %ax, %es\n"
+    "    cld\n"
+    "    pushf\n"
+    "    andl $~0x44500, (%esp)\n"      // AC, NT, DF, TF
+    "    popf\n"
+    "    mov %edx, 60(%ecx)\n"
+    "    mov %ecx, %eax\n"
+    "    mov %esp, %esi\n"
+    "    lea 64(%ecx), %edi\n"
+    "    mov $13, %ecx\n"
+    "    rep movsl\n"
+    "    mov 56(%eax), %esp\n"
+    "    pop %es\n"
+    "    pop %ds\n"
+    "    pop %gs\n"
+    "    pop %fs\n"
+    "    pop %edi\n"
+    "    pop %esi\n"
+    "    pop %ebx\n"
+    "    pop %ebp\n"
+    "    mov 108(%eax), %eax\n"
+    "    ret\n"
+    // A thread made to die of TF: eax = 0 enters by int 0x80, else by
+    // sysenter, with TF set.  Its stack (s_doomed_stack) holds what it
+    // pushes, the same words in every such thread.  It takes a #DB after
+    // the instruction that follows its return to ring 3, or in the kernel;
+    // if it lives two instructions on, the kernel dropped TF.
+    "fuzz_doomed_tf:\n"
+    "    mov %eax, %ecx\n"
+    "    mov $" STR(SYS_GETTID) ", %eax\n"
+    "    pushl $0\n"
+    "    pushl $0\n"
+    "    pushl $2f\n"
+    "    mov %esp, %ebp\n"
+    "    pushl $0x302\n"                // IF, TF
+    "    test %ecx, %ecx\n"
+    "    jnz 1f\n"
+    "    popf\n"
+    "    int $0x80\n"
+    "    jmp 2f\n"
+    "1:  popf\n"
+    "    sysenter\n"
+    "2:  nop\n"
+    "    nop\n"
+    "    lock incl %ss:s_tf_survivors\n"
+    "    mov $" STR(SYS_THREAD_EXIT) ", %eax\n"
+    "    xor %ebx, %ebx\n"
+    "    int $0x80\n"
+    "    ud2\n"
+    // A thread made to die of a selector ring 3 may not load: eax.
+    "fuzz_doomed_segment:\n"
+    "    mov %ax, %ds\n"
+    "    lock incl %ss:s_doomed_survivors\n"
+    "    mov $" STR(SYS_THREAD_EXIT) ", %eax\n"
+    "    xor %ebx, %ebx\n"
+    "    int $0x80\n"
+    "    ud2\n");
+
+static uint8_t s_doomed_stack[64] ALIGNED(16);
 
 // ---- Random arguments -----------------------------------------------------------
 
@@ -520,13 +736,170 @@ pick_target(struct fuzzer *f, int peer, enum target *kind)
 
 // ---- One call ----------------------------------------------------------------
 
-// Makes system call n through int 0x80 or sysenter, at random.
+// Selectors ring 3 can load into ds, es, fs and gs: null (index 0, any
+// RPL), and the user code (execute/read) and data segments with any RPL
+// (both are DPL 3, so RPL 0 is no obstacle).  The kernel's, the TSS's, any
+// index past the GDT and any LDT selector raise #GP in ring 3: those are
+// fuzz_doomed_segment's.
+static const uint16_t s_user_selectors[] = {
+    0, 1, 2, 3, 0x18, 0x19, 0x1A, USER_CS_SEL, 0x20, 0x21, 0x22, USER_DS_SEL,
+};
+
+// EFLAGS for the entry: IF and bit 1, random arithmetic flags, and each of
+// DF, AC, NT, RF, ID, VIF and VIP, IOPL and clearing IF tried at random.
+// popf in ring 3 ignores what it may not change (IOPL, IF; RF, VIF, VIP);
+// the stub records what it took.  Never TF.
+// The option fuzz_eflags=MASK keeps to the bits in MASK (IF: clearing it;
+// TF: the threads that die of it), to tell one hole from another.
+static uint32_t
+pick_eflags(struct fuzzer *f)
+{
+    uint32_t fl = 0;
+    if (one_in(f, 2))
+        fl |= EF_DF;
+    if (one_in(f, 3))
+        fl |= EF_AC;
+    if (one_in(f, 3))
+        fl |= EF_NT;
+    if (one_in(f, 8))
+        fl |= EF_RF;
+    if (one_in(f, 4))
+        fl |= EF_ID;
+    if (one_in(f, 16))
+        fl |= EF_VIF | EF_VIP;
+    if (one_in(f, 4))
+        fl |= (1 + rnd(f) % 3) << 12;   // IOPL 1 to 3
+    if (one_in(f, 8))
+        fl |= EF_IF;                    // cleared below
+    fl &= s_eflags_mask;
+    return ((EF_IF ^ (fl & EF_IF)) | EF_RESERVED1 | (rnd(f) & EF_ARITH) | fl) & ~EF_TF;
+}
+
+// The frame's top T, in the thread's region of the main stack: at a page
+// boundary (sysenter's words end there), straddling one, at the region's
+// top (the peer's thread 0: STACK_TOP, nothing mapped above), at its bottom
+// (thread 0 of test_fuzz: STACK_BOTTOM, nothing mapped below) or anywhere,
+// misaligned unless AC is set.
+static uint32_t
+pick_top(struct fuzzer *f, bool aligned)
+{
+    uint32_t r = f->region;
+    switch (rnd(f) % 8) {
+    case 0: return r + 4096;
+    case 1: return r + 4096 + 4 * (1 + rnd(f) % 2);
+    case 2: return r + STATE_REGION;
+    case 3: return r + STATE_FRAME;
+    default: {
+        uint32_t t = r + STATE_FRAME + rnd(f) % (STATE_REGION - STATE_FRAME + 1);
+        return aligned ? t & ~3u : t;
+    }
+    }
+}
+
+// Whether a segment register came back as it went in: the same selector,
+// or for a null one (index 0, any RPL) any null one.  iret to ring 3 may
+// replace a null selector with 0 (the SDM's IRET nulls a data segment
+// register whose cached DPL is below the new CPL; QEMU does it to ds and
+// es, and leaves fs and gs alone), which is the CPU's doing, not the
+// kernel's, and changes nothing: every null selector faults on use.
+static bool
+selector_same(uint32_t back, uint32_t in)
+{
+    back &= 0xFFFF;
+    return back == in || ((back & ~3u) == 0 && (in & ~3u) == 0);
+}
+
+// What came back from c (a call to n) that the ABI
+// (include/uapi/syscall.h) does not allow, as a list of names in what[]:
+// - every register but eax preserved, except ebx and esi from ipc_recv and
+//   ipc_call, and ecx and edx after sysenter (sysexit's eip and esp);
+// - esp back at T - 8 (pushad saw T - 12);
+// - ds, es, fs and gs as they went in (selector_same);
+// - EFLAGS: the arithmetic flags are the kernel's to clobber; every other
+//   bit as the CPU accepted it from popf, which has IF set and IOPL 0.
+static bool
+state_wrong(const struct state_call *c, uint32_t n, char *what, size_t cap)
+{
+    const struct state_out *o = &c->out;
+    bool ipc_out = n == SYS_IPC_RECV || n == SYS_IPC_CALL;
+    int len = 0;
+    what[0] = '\0';
+#define WRONG(name) (len += ksnprintf(what + len, cap - (size_t)len, " %s", name), \
+                     len = len < (int)cap ? len : (int)cap - 1)
+    if (!ipc_out && o->ebx != c->ebx)
+        WRONG("ebx");
+    if (!ipc_out && o->esi != c->esi)
+        WRONG("esi");
+    if (o->edi != c->edi)
+        WRONG("edi");
+    if (o->ebp != (c->sysenter ? c->top - 12 : c->ebp))
+        WRONG("ebp");
+    if (!c->sysenter && o->ecx != c->ecx)
+        WRONG("ecx");
+    if (!c->sysenter && o->edx != c->edx)
+        WRONG("edx");
+    if (o->esp != c->top - 12)
+        WRONG("esp");
+    if (!selector_same(o->ds, c->ds))
+        WRONG("ds");
+    if (!selector_same(o->es, c->es))
+        WRONG("es");
+    if (!selector_same(o->fs, c->fs))
+        WRONG("fs");
+    if (!selector_same(o->gs, c->gs))
+        WRONG("gs");
+    if (!(c->accepted & EF_IF) || (c->accepted & (EF_IOPL | EF_TF)))
+        WRONG("popf");          // ring 3 changed what it may not
+    if (!(o->eflags & EF_IF))
+        WRONG("IF");
+    if (o->eflags & EF_IOPL)
+        WRONG("IOPL");
+    if ((o->eflags ^ c->accepted) & ~(EF_ARITH | EF_IF | EF_IOPL))
+        WRONG("eflags");
+#undef WRONG
+    return len > 0;
+}
+
+// Makes system call n through int 0x80 or sysenter, at random, with the
+// entry state at random (fuzz_state_call), or, one call in 8, through the
+// runtime's own stubs.  A state that comes back wrong is counted and the
+// first few reported; the result goes to record() as always.
 static long
 enter(struct fuzzer *f, uint32_t n, const uint32_t a[5])
 {
-    if (one_in(f, 2))
-        return syscall_int80((long)n, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4]);
-    return syscall_sysenter((long)n, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4]);
+    bool sysenter = one_in(f, 2);
+    if (one_in(f, 8)) {
+        if (!sysenter)
+            return syscall_int80((long)n, (long)a[0], (long)a[1], (long)a[2], (long)a[3],
+                                 (long)a[4]);
+        return syscall_sysenter((long)n, (long)a[0], (long)a[1], (long)a[2], (long)a[3],
+                                (long)a[4]);
+    }
+    struct state_call c = {
+        .eax = n, .ebx = a[0], .ecx = a[1], .edx = a[2], .esi = a[3], .edi = a[4],
+        .ebp = rnd(f), .sysenter = sysenter, .eflags = pick_eflags(f),
+    };
+    uint32_t *segs[4] = { &c.ds, &c.es, &c.fs, &c.gs };
+    for (unsigned i = 0; i < 4; i++)
+        *segs[i] = one_in(f, 2) ? USER_DS_SEL
+                                : s_user_selectors[rnd(f) % ARRAY_SIZE(s_user_selectors)];
+    c.top = pick_top(f, c.eflags & EF_AC);
+    long r = fuzz_state_call(&c);
+    f->state_calls[sysenter]++;
+    char what[64];
+    if (state_wrong(&c, n, what, sizeof what) && f->state_bad++ < UNEXPECTED_SHOWN) {
+        const struct state_out *o = &c.out;
+        printf("  # thread %u call %u: syscall %u by %s, T %#x: wrong on return:%s\n",
+               f->index, f->made + 1, n, sysenter ? "sysenter" : "int 0x80", c.top, what);
+        printf("  #   eflags %#x accepted %#x back %#x; ds %#x es %#x fs %#x gs %#x back %#x"
+               " %#x %#x %#x\n", c.eflags, c.accepted, o->eflags, c.ds, c.es, c.fs, c.gs,
+               o->ds & 0xFFFF, o->es & 0xFFFF, o->fs & 0xFFFF, o->gs & 0xFFFF);
+        printf("  #   in  ebx %#x ecx %#x edx %#x esi %#x edi %#x ebp %#x\n", c.ebx, c.ecx,
+               c.edx, c.esi, c.edi, sysenter ? c.top - 12 : c.ebp);
+        printf("  #   out ebx %#x ecx %#x edx %#x esi %#x edi %#x ebp %#x esp %#x eax %#x\n",
+               o->ebx, o->ecx, o->edx, o->esi, o->edi, o->ebp, o->esp, o->eax);
+    }
+    return r;
 }
 
 // Counts r and checks it against e; reports the first few surprises.
@@ -676,6 +1049,21 @@ fuzz_thread_create(struct fuzzer *f, uint32_t a[5])
                                                 KERNEL_BASE - 8, STACK_BOTTOM - 4 };
             a[0] = (uint32_t)(uintptr_t)fuzz_doomed_sysenter;
             a[2] = bad_ebp[rnd(f) % ARRAY_SIZE(bad_ebp)];
+            doomed = true;
+        } else if (one_in(f, 2) && (s_eflags_mask & EF_TF)) {   // dies of TF, in int 0x80 or sysenter
+            a[0] = (uint32_t)(uintptr_t)fuzz_doomed_tf;
+            a[1] = (uint32_t)(uintptr_t)(s_doomed_stack + sizeof s_doomed_stack);
+            a[2] = rnd(f) % 2;
+            doomed = true;
+        } else {                        // dies loading a selector ring 3 may not
+            static const uint32_t bad_selectors[] = {
+                0x08, 0x0B, 0x10, 0x13,         // the kernel's code and data
+                0x28, 0x2B, 0x30,               // the TSS, the double-fault TSS
+                0x38, 0x3B, 0xFFF8, 0xFFFF,     // past the GDT
+                0x04, 0x1F, 0x27,               // the LDT (there is none)
+            };
+            a[0] = (uint32_t)(uintptr_t)fuzz_doomed_segment;
+            a[2] = bad_selectors[rnd(f) % ARRAY_SIZE(bad_selectors)];
             doomed = true;
         }
         break;
@@ -854,7 +1242,7 @@ fuzz_thread(void *arg)
         fuzz_one(f);
     f->stats_result = sys_kfast_stats(&f->stats);
     f->done = true;
-    return 0;
+    return FUZZ_THREAD_EXIT;
 }
 
 // ---- Options and figures -----------------------------------------------------
@@ -900,60 +1288,61 @@ read_options(char *cmdline, size_t cap)
             s_seed = v;
         else if (strncmp(w, "fuzz_calls=", 11) == 0 && parse_uint(w + 11, &v))
             s_calls = v;
+        else if (strncmp(w, "fuzz_eflags=", 12) == 0 && parse_uint(w + 12, &v))
+            s_eflags_mask = v;
     }
     return true;
 }
 
+// Reads the options and what the checks need to know of the modules.
 static bool
-counters_equal(const struct sysinfo *a, const struct sysinfo *b)
+setup(char *cmdline, size_t cap)
 {
-    return a->frames_free == b->frames_free && a->heap_live_blocks == b->heap_live_blocks &&
-           a->heap_bytes_in_use == b->heap_bytes_in_use && a->threads == b->threads &&
-           a->processes == b->processes;
-}
-
-// ---- The tests ---------------------------------------------------------------------
-
-UTEST(options_and_baseline)
-{
-    static char cmdline[CMDLINE_MAX];
     s_main_tid = sys_gettid();
-    UASSERT_TRUE(read_options(cmdline, sizeof cmdline));
-    utest_note("fuzz_seed=%#x fuzz_calls=%u threads=%u (command line: %s)", s_seed, s_calls,
-               FUZZ_THREADS, cmdline);
+    if (!read_options(cmdline, cap))
+        return false;
     s_fault_child = module_find("fault_child");
     s_exc_child = module_find("exc_child");
-    UASSERT_GT(s_fault_child, 0);
-    UASSERT_GT(s_exc_child, 0);
     struct sysinfo info;
-    UASSERT_EQ(sys_sysinfo(&info), 0);
+    if (s_fault_child <= 0 || s_exc_child <= 0 || sys_sysinfo(&info) != 0 ||
+        info.module_count > MODULES_MAX)
+        return false;
     s_module_count = info.module_count;
-    UASSERT_TRUE(s_module_count <= MODULES_MAX);
     for (unsigned i = 0; i < s_module_count; i++) {
         char name[NAME_MAX];
-        s_name_len[i] = sys_module_name(i, name, sizeof name);
-        UASSERT_GE(s_name_len[i], 0);
+        if ((s_name_len[i] = sys_module_name(i, name, sizeof name)) < 0)
+            return false;
     }
-    UASSERT_EQ(sys_sysinfo(&s_baseline), 0);
+    return true;
 }
 
-UTEST(fuzz)
+// Starts the helpers and this process's fuzz threads and waits while any
+// of them makes progress.  Thread i of process p (0: test_fuzz, 1: the
+// peer) is thread p * FUZZ_THREADS + i of the run: its seed and its share
+// of the calls follow from that number alone.  Returns false, having
+// reported which threads are stuck, after HANG_TICKS without progress.
+static bool
+run_fuzz_threads(void)
 {
+    unsigned p = FUZZ_PEER, all = PROCESSES * FUZZ_THREADS;
     s_responder = thread_spawn(responder, NULL, s_responder_stack, sizeof s_responder_stack);
     s_feeder = thread_spawn(feeder, NULL, s_feeder_stack, sizeof s_feeder_stack);
-    UASSERT_GT(s_responder, 0);
-    UASSERT_GT(s_feeder, 0);
+    if (s_responder <= 0 || s_feeder <= 0)
+        return false;
     for (unsigned i = 0; i < FUZZ_THREADS; i++) {
         struct fuzzer *f = &s_fuzz[i];
         f->index = i;
-        f->rng = mix(s_seed + i);
-        f->calls = s_calls / FUZZ_THREADS + (i < s_calls % FUZZ_THREADS);
+        f->global = p * FUZZ_THREADS + i;
+        f->rng = mix(s_seed + f->global);
+        f->calls = s_calls / all + (f->global < s_calls % all);
         f->dead_tid = NO_SUCH_TID;
-        int tid = thread_spawn(fuzz_thread, f, f->stack, sizeof f->stack);
-        UASSERT_GT(tid, 0);
+        // The peer's thread 0 has the top of the main stack, which only its
+        // main thread could have used: that one runs on s_peer_stack.
+        f->region = p == 1 && i == 0 ? STACK_TOP - STATE_REGION
+                                     : STACK_BOTTOM + i * STATE_REGION;
+        if (thread_spawn(fuzz_thread, f, f->stack, sizeof f->stack) <= 0)
+            return false;
     }
-    // Waits while any thread makes progress; a hang ends the process, so
-    // that the missing results say so instead of a silent wait.
     unsigned last = 0, since = sys_time();
     for (;;) {
         unsigned made = 0, done = 0;
@@ -969,35 +1358,69 @@ UTEST(fuzz)
         } else if (sys_time() - since > HANG_TICKS) {
             for (unsigned i = 0; i < FUZZ_THREADS; i++)
                 if (!s_fuzz[i].done)
-                    utest_note("thread %u (tid %d) stuck after %u calls", i, s_fuzz[i].tid,
-                               s_fuzz[i].made);
-            // The results this plan promised and never prints fail the run.
-            UFAIL("no progress for %u ticks: seed %#x", HANG_TICKS, s_seed);
-            sys_exit(1);
+                    utest_note("%sthread %u (tid %d) stuck after %u calls",
+                               p ? "peer " : "", i, s_fuzz[i].tid, s_fuzz[i].made);
+            return false;
         }
         sys_sleep(5);
     }
+    bool gone = true;
     for (unsigned i = 0; i < FUZZ_THREADS; i++)
-        UEXPECT_TRUE(wait_gone(s_fuzz[i].tid, SETTLE_TICKS));
+        gone &= wait_gone(s_fuzz[i].tid, SETTLE_TICKS);
+    return gone;
 }
 
-UTEST(results_as_expected)
+// Ends the helpers; whether both are gone.
+static bool
+stop_helpers(void)
 {
-    unsigned totals[SLOTS] = { 0 }, calls = 0, unexpected = 0;
+    s_feeder_stop = true;
+    bool gone = wait_gone(s_feeder, SETTLE_TICKS);
+    s_responder_stop = true;
+    gone &= sys_ipc_send(s_responder, 0, 0, NULL) == 0;
+    return gone & wait_gone(s_responder, SETTLE_TICKS);
+}
+
+// Everything this process's threads counted, summed.
+struct totals {
+    unsigned slots[SLOTS], calls, calls_due, unexpected, state_calls[2], state_bad;
+    unsigned doomed, spawned, raw, done;
+};
+
+static struct totals
+sum_up(void)
+{
+    struct totals t = { 0 };
     for (unsigned i = 0; i < FUZZ_THREADS; i++) {
+        const struct fuzzer *f = &s_fuzz[i];
         for (unsigned s = 0; s < SLOTS; s++)
-            totals[s] += s_fuzz[i].results[s];
-        calls += s_fuzz[i].made;
-        unexpected += s_fuzz[i].unexpected;
+            t.slots[s] += f->results[s];
+        t.calls += f->made;
+        t.calls_due += f->calls;
+        t.unexpected += f->unexpected;
+        t.state_calls[0] += f->state_calls[0];
+        t.state_calls[1] += f->state_calls[1];
+        t.state_bad += f->state_bad;
+        t.doomed += f->doomed;
+        t.spawned += f->spawned;
+        t.raw += f->raw_threads;
+        t.done += f->done;
     }
+    return t;
+}
+
+// Prints the calls by result and by number as two diagnostic lines.
+static void
+print_totals(const char *who, const struct totals *t)
+{
     char line[256];
-    int n = ksnprintf(line, sizeof line, "calls %u", calls);
+    int n = ksnprintf(line, sizeof line, "%scalls %u", who, t->calls);
     for (unsigned s = 0; s < SLOTS; s++)
-        if (totals[s] && n < (int)sizeof line)
+        if (t->slots[s] && n < (int)sizeof line)
             n += ksnprintf(line + n, sizeof line - (size_t)n, ", %s %u", s_slots[s].name,
-                           totals[s]);
+                           t->slots[s]);
     printf("  # %s\n", line);          // longer than a utest_note may be
-    n = ksnprintf(line, sizeof line, "by number:");
+    n = ksnprintf(line, sizeof line, "%sby number:", who);
     for (unsigned k = 0; k <= SYS_COUNT; k++) {
         unsigned c = 0;
         for (unsigned i = 0; i < FUZZ_THREADS; i++)
@@ -1007,42 +1430,148 @@ UTEST(results_as_expected)
                                : ksnprintf(line + n, sizeof line - (size_t)n, " other:%u", c);
     }
     printf("  # %s\n", line);
+    utest_note("%sentry state chosen at random: %u calls by int 0x80, %u by sysenter, "
+               "%u came back wrong", who, t->state_calls[0], t->state_calls[1], t->state_bad);
+}
+
+// Whether every arena of this process is empty and intact.
+static bool
+arenas_ok(void)
+{
+    bool ok = true;
+    for (unsigned i = 0; i < FUZZ_THREADS; i++) {
+        const struct fuzzer *f = &s_fuzz[i];
+        if (f->stats_result != 0 || f->stats.in_use != 0 || f->stats.collisions != 0) {
+            utest_note("%sfuzz thread %u: kfast_stats %d, in use %u, collisions %u",
+                       FUZZ_PEER ? "peer " : "", i, f->stats_result, f->stats.in_use,
+                       f->stats.collisions);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+#if FUZZ_PEER
+// ---- The peer: fuzz_peer, a second process fuzzing at the same time ------------
+// test_fuzz spawns it and waits for it; it reads the same options and runs
+// threads FUZZ_THREADS to 2 * FUZZ_THREADS - 1 of the run, and exits with 0
+// if it made all its calls and every check held, 1 otherwise.  Its fuzz
+// threads return FUZZ_THREAD_EXIT, so that the process cannot end with 0
+// unless this thread says so.
+
+static uint8_t s_peer_stack[16384] ALIGNED(16);
+
+NORETURN static void
+peer_main(void)
+{
+    static char cmdline[CMDLINE_MAX];
+    bool ok = setup(cmdline, sizeof cmdline);
+    if (!ok)
+        utest_note("peer: setup failed");
+    if (ok && !run_fuzz_threads()) {
+        utest_note("peer: no progress for %u ticks: seed %#x", HANG_TICKS, s_seed);
+        sys_exit(1);
+    }
+    ok &= stop_helpers();
+    struct totals t = sum_up();
+    print_totals("peer: ", &t);
+    ok &= t.done == FUZZ_THREADS && t.calls >= t.calls_due && t.unexpected == 0 &&
+          t.slots[S_OTHER] == 0 && t.state_bad == 0 && s_helper_errors == 0 &&
+          s_doomed_survivors == 0 && arenas_ok();
+    utest_note("peer: %u threads done, %u of %u calls, %u unexpected, %u helper errors, "
+               "%u doomed survivors, %u TF survivors: %s", t.done, t.calls, t.calls_due,
+               t.unexpected, s_helper_errors, s_doomed_survivors, s_tf_survivors,
+               ok ? "ok" : "FAILED");
+    sys_exit(ok ? 0 : 1);
+}
+
+// Leaves the main stack to thread 0's frames (see run_fuzz_threads).
+int
+main(void)
+{
+    __asm__ volatile("mov %0, %%esp\n"
+                     "call *%1\n"
+                     :: "r"(s_peer_stack + sizeof s_peer_stack), "r"(peer_main) : "memory");
+    __builtin_unreachable();
+}
+
+#else
+// ---- The tests ---------------------------------------------------------------------
+
+static int s_peer = -1;                 // fuzz_peer's module index, then its pid
+static struct sysinfo s_baseline;
+
+static bool
+counters_equal(const struct sysinfo *a, const struct sysinfo *b)
+{
+    return a->frames_free == b->frames_free && a->heap_live_blocks == b->heap_live_blocks &&
+           a->heap_bytes_in_use == b->heap_bytes_in_use && a->threads == b->threads &&
+           a->processes == b->processes;
+}
+
+
+UTEST(options_and_baseline)
+{
+    static char cmdline[CMDLINE_MAX];
+    UASSERT_TRUE(setup(cmdline, sizeof cmdline));
+    utest_note("fuzz_seed=%#x fuzz_calls=%u fuzz_eflags=%#x threads=%u in %u processes "
+               "(command line: %s)", s_seed, s_calls, s_eflags_mask, FUZZ_THREADS, PROCESSES,
+               cmdline);
+    s_peer = module_find(PEER_NAME);
+    UASSERT_GT(s_peer, 0);
+    UASSERT_EQ(sys_sysinfo(&s_baseline), 0);
+}
+
+// Both processes at once; fails if either stops making progress.
+UTEST(fuzz)
+{
+    unsigned t0 = sys_time();
+    s_peer = sys_spawn((unsigned)s_peer);
+    UASSERT_GT(s_peer, 0);
+    if (!run_fuzz_threads()) {
+        // The results this plan promised and never prints fail the run.
+        UFAIL("no progress for %u ticks: seed %#x", HANG_TICKS, s_seed);
+        sys_exit(1);
+    }
+    UEXPECT_EQ(sys_wait(s_peer), 0);
+    unsigned ticks = sys_time() - t0;
+    // The peer's calls: at least its share (it checks that it made them).
+    struct totals t = sum_up();
+    unsigned calls = t.calls + (s_calls - t.calls_due);
+    printf("  # %u calls in %u ticks: %u calls/s\n", calls, ticks,
+           ticks ? calls * TICK_HZ / ticks : 0);
+}
+
+UTEST(results_as_expected)
+{
+    struct totals t = sum_up();
+    print_totals("", &t);
     utest_note("helpers: responder served %u, feeder sent %u, errors %u", s_responder_served,
                s_feeder_sent, s_helper_errors);
-    UEXPECT_UGE(calls, s_calls);        // a spawn and its wait may end a thread's share
-    UEXPECT_UEQ(unexpected, 0);
-    UEXPECT_UEQ(totals[S_OTHER], 0);
+    UEXPECT_UGE(t.calls, t.calls_due);  // a spawn and its wait may end a thread's share
+    UEXPECT_UEQ(t.unexpected, 0);
+    UEXPECT_UEQ(t.slots[S_OTHER], 0);
+    UEXPECT_UEQ(t.state_bad, 0);
     UEXPECT_UEQ(s_helper_errors, 0);
-    if (unexpected)
+    if (t.unexpected || t.state_bad)
         utest_note("replay with fuzz_seed=%#x fuzz_calls=%u", s_seed, s_calls);
 }
 
 UTEST(only_doomed_threads_killed)
 {
-    unsigned doomed = 0, spawned = 0, raw = 0;
-    for (unsigned i = 0; i < FUZZ_THREADS; i++) {
+    struct totals t = sum_up();
+    for (unsigned i = 0; i < FUZZ_THREADS; i++)
         if (!UEXPECT_TRUE(s_fuzz[i].done))
             utest_note("fuzz thread %u was killed", i);
-        doomed += s_fuzz[i].doomed;
-        spawned += s_fuzz[i].spawned;
-        raw += s_fuzz[i].raw_threads;
-    }
     utest_note("threads killed: %u on purpose (%u doomed threads, %u fault_child), "
-               "0 fuzz threads; %u threads created at random", doomed + spawned, doomed,
-               spawned, raw);
+               "0 fuzz threads; %u threads created at random; %u survived TF", t.doomed + t.spawned,
+               t.doomed, t.spawned, t.raw, s_tf_survivors);
     UEXPECT_UEQ(s_doomed_survivors, 0);
 }
 
 UTEST(arenas_empty)
 {
-    for (unsigned i = 0; i < FUZZ_THREADS; i++) {
-        struct fuzzer *f = &s_fuzz[i];
-        UEXPECT_EQ(f->stats_result, 0);
-        bool empty = UEXPECT_UEQ(f->stats.in_use, 0);
-        bool intact = UEXPECT_UEQ(f->stats.collisions, 0);
-        if (!empty || !intact)
-            utest_note("fuzz thread %u", i);
-    }
+    UEXPECT_TRUE(arenas_ok());
     struct kfast_stats mine;
     UASSERT_EQ(sys_kfast_stats(&mine), 0);
     UEXPECT_UEQ(mine.in_use, 0);
@@ -1069,11 +1598,7 @@ UTEST(kernel_alive)
 
 UTEST(helpers_stop)
 {
-    s_feeder_stop = true;
-    UEXPECT_TRUE(wait_gone(s_feeder, SETTLE_TICKS));
-    s_responder_stop = true;
-    UEXPECT_EQ(sys_ipc_send(s_responder, 0, 0, NULL), 0);
-    UEXPECT_TRUE(wait_gone(s_responder, SETTLE_TICKS));
+    UEXPECT_TRUE(stop_helpers());
 }
 
 UTEST(counters_back_to_baseline)
@@ -1111,3 +1636,5 @@ main(void)
 {
     return utest_run("test_fuzz");
 }
+#endif
+
