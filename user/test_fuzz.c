@@ -214,6 +214,14 @@ mix(uint32_t x)
     return x ? x : 1;
 }
 
+// Counts a helper's surprise and reports the first few.
+static void
+helper_error(const char *what, int r)
+{
+    if (s_helper_errors++ < UNEXPECTED_SHOWN)
+        printf("  # %s%s returned %d\n", FUZZ_PEER ? "peer " : "", what, r);
+}
+
 // Receives from anyone and replies to calls with a random payload, falling
 // back to none when the caller's buffer is too small for it.
 static int
@@ -228,7 +236,7 @@ responder(void *arg)
         if (s_responder_stop)
             return 0;
         if (from < 0) {
-            s_helper_errors++;
+            helper_error("responder: recv", from);
             continue;
         }
         s_responder_served++;
@@ -240,9 +248,9 @@ responder(void *arg)
         // Anything else would leave the caller waiting: answer it bare.
         if (r != 0 && r != -EPERM) {
             if (r != -EMSGSIZE)
-                s_helper_errors++;
-            if (sys_ipc_reply(from, msg.w0 + 1, msg.w1, NULL) != 0)
-                s_helper_errors++;
+                helper_error("responder: reply", r);
+            if ((r = sys_ipc_reply(from, msg.w0 + 1, msg.w1, NULL)) != 0)
+                helper_error("responder: bare reply", r);
         }
     }
 }
@@ -265,7 +273,7 @@ feeder(void *arg)
             if (r == -EMSGSIZE)         // more than that recv's cap
                 r = sys_ipc_send(f->tid, i, f->sent, NULL);
             if (r != 0 && r != -ESRCH)  // -ESRCH: the thread has ended
-                s_helper_errors++;
+                helper_error("feeder: send", r);
             f->sent++;
             s_feeder_sent++;
         }
