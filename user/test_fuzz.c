@@ -353,6 +353,9 @@ __asm__(
 #define EF_ID           0x00200000u
 #define EF_ARITH        (EF_CF | EF_PF | EF_AF | EF_ZF | EF_SF | EF_OF)
 #define EF_RESERVED1    0x00000002u     // always 1
+// The bits ring 3 owns (include/x86.h, EFLAGS_USER); TF never comes back
+// from a call that survives.
+#define EF_USER         (EF_ARITH | EF_DF | EF_NT | EF_RF | EF_AC | EF_ID)
 
 #define USER_CS_SEL     0x1B            // include/gdt.h
 #define USER_DS_SEL     0x23
@@ -478,8 +481,8 @@ __asm__(
     // A thread made to die of TF: eax = 0 enters by int 0x80, else by
     // sysenter, with TF set.  Its stack (s_doomed_stack) holds what it
     // pushes, the same words in every such thread.  It takes a #DB after
-    // the instruction that follows its return to ring 3, or in the kernel;
-    // if it lives two instructions on, the kernel dropped TF.
+    // the instruction that follows its return to ring 3 (include/uapi/
+    // syscall.h); if it lives two instructions on, the kernel dropped TF.
     "fuzz_doomed_tf:\n"
     "    mov %eax, %ecx\n"
     "    mov $" STR(SYS_GETTID) ", %eax\n"
@@ -823,8 +826,12 @@ selector_same(uint32_t back, uint32_t in)
 //   ipc_call, and ecx and edx after sysenter (sysexit's eip and esp);
 // - esp back at T - 8 (pushad saw T - 12);
 // - ds, es, fs and gs as they went in (selector_same);
-// - EFLAGS: the arithmetic flags are the kernel's to clobber; every other
-//   bit as the CPU accepted it from popf, which has IF set and IOPL 0.
+// - EFLAGS exactly as the CPU accepted them from popf (arithmetic flags,
+//   DF, AC, NT, ID, RF), with IF set and IOPL, VM, VIF and VIP clear: the
+//   user's bits (EF_USER, include/x86.h's EFLAGS_USER) are the user's, the
+//   rest the kernel forces (docs/design.md, "What ring 3 controls on
+//   entry").  popf at CPL 3 cannot change IF or IOPL, so those two are
+//   checked on the way in as well.
 static bool
 state_wrong(const struct state_call *c, uint32_t n, char *what, size_t cap)
 {
@@ -862,7 +869,7 @@ state_wrong(const struct state_call *c, uint32_t n, char *what, size_t cap)
         WRONG("IF");
     if (o->eflags & EF_IOPL)
         WRONG("IOPL");
-    if ((o->eflags ^ c->accepted) & ~(EF_ARITH | EF_IF | EF_IOPL))
+    if (o->eflags != ((c->accepted & EF_USER) | EF_IF | EF_RESERVED1))
         WRONG("eflags");
 #undef WRONG
     return len > 0;
@@ -1485,7 +1492,7 @@ peer_main(void)
     print_totals("peer: ", &t);
     ok &= t.done == FUZZ_THREADS && t.calls >= t.calls_due && t.unexpected == 0 &&
           t.slots[S_OTHER] == 0 && t.state_bad == 0 && s_helper_errors == 0 &&
-          s_doomed_survivors == 0 && arenas_ok();
+          s_doomed_survivors == 0 && s_tf_survivors == 0 && arenas_ok();
     utest_note("peer: %u threads done, %u of %u calls, %u unexpected, %u helper errors, "
                "%u doomed survivors, %u TF survivors: %s", t.done, t.calls, t.calls_due,
                t.unexpected, s_helper_errors, s_doomed_survivors, s_tf_survivors,
@@ -1575,6 +1582,7 @@ UTEST(only_doomed_threads_killed)
                "0 fuzz threads; %u threads created at random; %u survived TF", t.doomed + t.spawned,
                t.doomed, t.spawned, t.raw, s_tf_survivors);
     UEXPECT_UEQ(s_doomed_survivors, 0);
+    UEXPECT_UEQ(s_tf_survivors, 0);     // ABI: TF single-steps into the next instruction
 }
 
 UTEST(arenas_empty)
