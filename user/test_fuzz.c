@@ -1,13 +1,19 @@
-// A system call fuzzer.  FUZZ_THREADS threads issue random system calls with
-// random arguments - every number in range and beyond, kernel addresses,
-// unmapped, straddling and misaligned pointers, huge and negative lengths,
-// random IPC targets - through int 0x80 and sysenter at random, each from a
-// generator seeded from one printed seed, so that a failure can be replayed
-// (each thread's calls follow from the seed; how the threads interleave
-// does not).
+// A system call fuzzer.  FUZZ_THREADS threads in each of two processes
+// (this one and fuzz_peer, user/fuzz_peer.c, which it spawns) issue random
+// system calls with random arguments - every number in range and beyond,
+// kernel addresses, unmapped, straddling and misaligned pointers, huge and
+// negative lengths, random IPC targets - through int 0x80 and sysenter at
+// random, each from a generator seeded from one printed seed, so that a
+// failure can be replayed (each thread's calls follow from the seed; how
+// the threads interleave does not).
+// Each call's entry state is random too (see "Entry state" below): EFLAGS
+// (DF, AC, NT, RF, ID, IOPL and IF attempts), ds, es, fs and gs, and the
+// stack frame placed at page and region edges; what comes back is checked
+// against the ABI: registers, segments, EFLAGS.
 // Every result is checked against what the arguments call for, and counted
 // by errno.  Afterwards the kernel must be alive, the frame, heap, thread
-// and process counters back at their baseline, and every arena empty.
+// and process counters back at their baseline, and every arena empty.  The
+// run's rate is printed as "# N calls in T ticks: R calls/s".
 //
 // Options, words of the kernel command line (sys_cmdline):
 //   fuzz_seed=N    the seed (decimal or 0x hex; default FUZZ_SEED_DEFAULT)
@@ -39,8 +45,15 @@
 //   fails, or the last bytes of the image or of the stack with a length
 //   that runs past them, which the kernel must refuse whole.
 //
+// - each fuzz thread's entry frames stay in its own STATE_REGION of the
+//   main stack, which no other code uses there (thread i: from
+//   STACK_BOTTOM + i * STATE_REGION; the peer's thread 0: the top, its main
+//   thread having moved to s_peer_stack).
+//
 // Some threads are killed on purpose: thread_create at an unmapped entry,
-// or at fuzz_doomed_sysenter with a bad sysenter stack pointer, and every
+// at fuzz_doomed_sysenter with a bad sysenter stack pointer, at
+// fuzz_doomed_tf (TF set before int 0x80 or sysenter) or at
+// fuzz_doomed_segment (a selector ring 3 may not load), and every
 // fault_child.  No fuzz thread may be.
 #include "lib/format.h"
 #include "lib/string.h"
