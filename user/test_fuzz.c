@@ -895,7 +895,9 @@ state_wrong(const struct state_call *c, uint32_t n, char *what, size_t cap)
 static long
 enter(struct fuzzer *f, uint32_t n, const uint32_t a[5])
 {
-    bool sysenter = one_in(f, 2);
+    // Without sysenter (a CPU without SEP) every call takes int 0x80; the
+    // random choices stay the same.
+    bool sysenter = one_in(f, 2) && syscall_mode_available(SYSCALL_SYSENTER);
     if (one_in(f, 8)) {
         if (!sysenter)
             return syscall_int80((long)n, (long)a[0], (long)a[1], (long)a[2], (long)a[3],
@@ -1072,7 +1074,7 @@ fuzz_thread_create(struct fuzzer *f, uint32_t a[5])
         if (one_in(f, 4)) {             // dies at its first instruction
             a[0] = UNMAPPED + 4 * (rnd(f) % 1024);
             doomed = true;
-        } else if (one_in(f, 3)) {      // dies in sysenter
+        } else if (one_in(f, 3) && syscall_mode_available(SYSCALL_SYSENTER)) {   // dies in sysenter
             static const uint32_t bad_ebp[] = { 0, 4, UNMAPPED, KERNEL_BASE, 0xFFFFFFF8u,
                                                 KERNEL_BASE - 8, STACK_BOTTOM - 4 };
             a[0] = (uint32_t)(uintptr_t)fuzz_doomed_sysenter;
@@ -1081,7 +1083,7 @@ fuzz_thread_create(struct fuzzer *f, uint32_t a[5])
         } else if (one_in(f, 2) && (s_eflags_mask & EF_TF)) {   // dies of TF, in int 0x80 or sysenter
             a[0] = (uint32_t)(uintptr_t)fuzz_doomed_tf;
             a[1] = (uint32_t)(uintptr_t)(s_doomed_stack + sizeof s_doomed_stack);
-            a[2] = rnd(f) % 2;
+            a[2] = rnd(f) % 2 && syscall_mode_available(SYSCALL_SYSENTER);
             doomed = true;
         } else {                        // dies loading a selector ring 3 may not
             static const uint32_t bad_selectors[] = {
