@@ -220,7 +220,9 @@ host-tests: $(HOST_TESTS:%=$(BUILD)/host/%_test)
 # fuzzer (user/test_fuzz.c) for CALLS calls from SEED, in QEMU.
 SEED  ?= 0x7A4D3E11
 CALLS ?= 20000
-SYSCALL_FUZZ_MODULES := $(addprefix $(BUILD)/user/bin/,init exc_child fault_child test_fuzz)
+# more boot words for it, e.g. fuzz_eflags=0 (see user/test_fuzz.c)
+FUZZ_BOOT ?=
+SYSCALL_FUZZ_MODULES := $(addprefix $(BUILD)/user/bin/,init exc_child fault_child fuzz_peer test_fuzz)
 comma := ,
 fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz) $(BUILD)/tandem.elf $(SYSCALL_FUZZ_MODULES)
@@ -229,7 +231,7 @@ fuzz: deps
 	$(PYTHON) tests/runner.py --log-dir $(BUILD)/syscall-fuzz \
 	  --job "syscall-fuzz:ktap-qemu:$$(( 120 + $(CALLS) / 1000 )):$(QEMU) $(QEMU_FLAGS) -kernel $(BUILD)/tandem.elf \
 	  -initrd $(subst $(eval) ,$(comma),$(strip $(SYSCALL_FUZZ_MODULES))) \
-	  -append 'test fuzz_seed=$(SEED) fuzz_calls=$(CALLS)' -serial stdio -display none"
+	  -append 'test fuzz_seed=$(SEED) fuzz_calls=$(CALLS) $(FUZZ_BOOT)' -serial stdio -display none"
 
 # Installs the Debian packages the build and the tests need, and only those
 # that are missing (through sudo when not root).  $(call apt_install,WHO,PACKAGES)

@@ -1,17 +1,26 @@
-// A system call fuzzer.  FUZZ_THREADS threads issue random system calls with
-// random arguments - every number in range and beyond, kernel addresses,
-// unmapped, straddling and misaligned pointers, huge and negative lengths,
-// random IPC targets - through int 0x80 and sysenter at random, each from a
-// generator seeded from one printed seed, so that a failure can be replayed
-// (each thread's calls follow from the seed; how the threads interleave
-// does not).
+// A system call fuzzer.  FUZZ_THREADS threads in each of two processes
+// (this one and fuzz_peer, user/fuzz_peer.c, which it spawns) issue random
+// system calls with random arguments - every number in range and beyond,
+// kernel addresses, unmapped, straddling and misaligned pointers, huge and
+// negative lengths, random IPC targets - through int 0x80 and sysenter at
+// random, each from a generator seeded from one printed seed, so that a
+// failure can be replayed (each thread's calls follow from the seed; how
+// the threads interleave does not).
+// Each call's entry state is random too (see "Entry state" below): EFLAGS
+// (DF, AC, NT, RF, ID, IOPL and IF attempts), ds, es, fs and gs, and the
+// stack frame placed at page and region edges; what comes back is checked
+// against the ABI: registers, segments, EFLAGS.
 // Every result is checked against what the arguments call for, and counted
 // by errno.  Afterwards the kernel must be alive, the frame, heap, thread
-// and process counters back at their baseline, and every arena empty.
+// and process counters back at their baseline, and every arena empty.  The
+// run's rate is printed as "# N calls in T ticks: R calls/s".
 //
 // Options, words of the kernel command line (sys_cmdline):
 //   fuzz_seed=N    the seed (decimal or 0x hex; default FUZZ_SEED_DEFAULT)
-//   fuzz_calls=N   calls in all, shared by the threads (default 20000)
+//   fuzz_calls=N   calls in all, shared by the threads of both processes
+//                  (default 20000)
+//   fuzz_eflags=M  only the EFLAGS bits in M are tried on entry (default
+//                  all; IF: clearing it, TF: threads that die of it)
 //
 // No call may leave a thread blocked for good, so the random choices keep to
 // rules:
@@ -36,8 +45,15 @@
 //   fails, or the last bytes of the image or of the stack with a length
 //   that runs past them, which the kernel must refuse whole.
 //
+// - each fuzz thread's entry frames stay in its own STATE_REGION of the
+//   main stack, which no other code uses there (thread i: from
+//   STACK_BOTTOM + i * STATE_REGION; the peer's thread 0: the top, its main
+//   thread having moved to s_peer_stack).
+//
 // Some threads are killed on purpose: thread_create at an unmapped entry,
-// or at fuzz_doomed_sysenter with a bad sysenter stack pointer, and every
+// at fuzz_doomed_sysenter with a bad sysenter stack pointer, at
+// fuzz_doomed_tf (TF set before int 0x80 or sysenter) or at
+// fuzz_doomed_segment (a selector ring 3 may not load), and every
 // fault_child.  No fuzz thread may be.
 #include "lib/format.h"
 #include "lib/string.h"
@@ -49,7 +65,13 @@
 
 #define FUZZ_SEED_DEFAULT  0x7A4D3E11u
 #define FUZZ_CALLS_DEFAULT 20000u
-#define FUZZ_THREADS    4
+#define FUZZ_THREADS    4               // in each process
+#define PROCESSES       2               // test_fuzz and fuzz_peer
+#define PEER_NAME       "fuzz_peer"
+#define FUZZ_THREAD_EXIT 77             // a fuzz thread's exit code (see peer_main)
+#ifndef FUZZ_PEER
+#define FUZZ_PEER       0               // user/fuzz_peer.c: 1
+#endif
 #define FUZZ_STACK      8192
 #define HELPER_STACK    4096
 #define SCRATCH_SIZE    8192            // per thread; writable pointers land in its first half
@@ -63,7 +85,6 @@
 #define USER_BASE       0x00400000u
 #define STACK_TOP       0xBFFF0000u     // the main stack ends here (ABI)
 #define STACK_BOTTOM    0xBFFE0000u     // its lowest mapped byte at start (64 KiB)
-#define STACK_LIMIT     0xBFEF0000u     // it may grow down to here; system calls grow it too
 #define UNMAPPED        0x10000000u
 #define KERNEL_BASE     0xC0000000u
 #define NO_SUCH_TID     0x7FFFFFF0u
@@ -130,8 +151,10 @@ expect_err(enum slot s)
 struct fuzzer {
     uint8_t scratch[SCRATCH_SIZE];      // what the kernel may write (pick_ptr)
     uint8_t stack[FUZZ_STACK];
-    unsigned index;
+    unsigned index;                     // in this process
+    unsigned global;                    // across both processes: seeds the generator
     uint32_t rng;
+    uint32_t region;                    // STATE_REGION bytes of the main stack for entry frames
     unsigned calls;                     // to make
     volatile int tid;
     volatile unsigned made;
@@ -142,6 +165,8 @@ struct fuzzer {
     unsigned by_number[SYS_COUNT + 1];  // the last entry: numbers out of range
     unsigned unexpected;
     unsigned spawned, doomed, raw_threads;
+    unsigned state_calls[2];            // calls made through fuzz_state_call: int 0x80, sysenter
+    unsigned state_bad;                 // of those, how many came back with a wrong state
     uint32_t dead_tid;                  // a thread known to be gone
     int stats_result;
     struct kfast_stats stats;           // at the end
@@ -152,13 +177,13 @@ static struct fuzzer s_fuzz[FUZZ_THREADS] ALIGNED(4096);
 
 static uint32_t s_seed = FUZZ_SEED_DEFAULT;
 static unsigned s_calls = FUZZ_CALLS_DEFAULT;
+static uint32_t s_eflags_mask = ~0u;    // fuzz_eflags=: the EFLAGS bits entries may set
 static int s_main_tid;                  // also this process's pid
 static int s_fault_child = -1;          // module indexes
 static int s_exc_child = -1;
 static unsigned s_module_count;
 static int s_name_len[MODULES_MAX];     // each module name's length
 static int s_cmdline_len;
-static struct sysinfo s_baseline;
 
 // A table the kernel may read but not write; each entry decodes as a
 // struct ipc_buf whose pointers fail or are NULL.
@@ -202,6 +227,14 @@ mix(uint32_t x)
     return x ? x : 1;
 }
 
+// Counts a helper's surprise and reports the first few.
+static void
+helper_error(const char *what, int r)
+{
+    if (s_helper_errors++ < UNEXPECTED_SHOWN)
+        printf("  # %s%s returned %d\n", FUZZ_PEER ? "peer " : "", what, r);
+}
+
 // Receives from anyone and replies to calls with a random payload, falling
 // back to none when the caller's buffer is too small for it.
 static int
@@ -216,7 +249,7 @@ responder(void *arg)
         if (s_responder_stop)
             return 0;
         if (from < 0) {
-            s_helper_errors++;
+            helper_error("responder: recv", from);
             continue;
         }
         s_responder_served++;
@@ -228,9 +261,9 @@ responder(void *arg)
         // Anything else would leave the caller waiting: answer it bare.
         if (r != 0 && r != -EPERM) {
             if (r != -EMSGSIZE)
-                s_helper_errors++;
-            if (sys_ipc_reply(from, msg.w0 + 1, msg.w1, NULL) != 0)
-                s_helper_errors++;
+                helper_error("responder: reply", r);
+            if ((r = sys_ipc_reply(from, msg.w0 + 1, msg.w1, NULL)) != 0)
+                helper_error("responder: bare reply", r);
         }
     }
 }
@@ -253,7 +286,7 @@ feeder(void *arg)
             if (r == -EMSGSIZE)         // more than that recv's cap
                 r = sys_ipc_send(f->tid, i, f->sent, NULL);
             if (r != 0 && r != -ESRCH)  // -ESRCH: the thread has ended
-                s_helper_errors++;
+                helper_error("feeder: send", r);
             f->sent++;
             s_feeder_sent++;
         }
@@ -290,6 +323,212 @@ __asm__(
     "    int $0x80\n"
     "    ud2\n");
 
+// ---- Entry state ----------------------------------------------------------------
+// Besides eax and the arguments, ring 3 controls on kernel entry its EFLAGS
+// (what popf lets it change), ds, es, fs and gs (any selector the CPU lets
+// it load), the stack pointer and, for sysenter, where the three words the
+// kernel reads (ebp) are.  fuzz_state_call makes one call with all of them
+// chosen, right before the int 0x80 or sysenter, and records what came back.
+//
+// The frame: the call runs on STATE_FRAME bytes just below a chosen top T,
+// inside the thread's region of the main stack (f->region):
+//   [T - 12, T)   sysenter's words: return eip, ecx, edx (ebp = T - 12)
+//   T - 8         esp at int 0x80, and after either way back
+//   [T - 60, T - 8)  what the stub pushes on return: eflags, pushad, ds..gs
+//   T - 64        the struct state_call pointer
+//   T - 68        the EFLAGS for popf; then the EFLAGS the CPU accepted
+// T may be misaligned, except with AC set: the stub's own pushes then must
+// be aligned, or they would raise #AC in ring 3.  Nothing between the popf
+// and the entry instruction touches memory but an aligned pushf.  After the
+// return the stub pushes everything first (through ss, the only segment
+// the kernel must give back usable), then loads USER_DS into ds and es,
+// clears DF, AC, NT and TF, copies the pushes out and goes back to the C
+// stack with the caller's segments.  TF is never set here: a thread with TF
+// takes a #DB after its next instruction, which kills it; fuzz_doomed_tf
+// does that on purpose (fuzz_thread_create).
+
+#define EF_CF           0x00000001u
+#define EF_PF           0x00000004u
+#define EF_AF           0x00000010u
+#define EF_ZF           0x00000040u
+#define EF_SF           0x00000080u
+#define EF_TF           0x00000100u
+#define EF_IF           0x00000200u
+#define EF_DF           0x00000400u
+#define EF_OF           0x00000800u
+#define EF_IOPL         0x00003000u
+#define EF_NT           0x00004000u
+#define EF_RF           0x00010000u
+#define EF_VM           0x00020000u
+#define EF_AC           0x00040000u
+#define EF_VIF          0x00080000u
+#define EF_VIP          0x00100000u
+#define EF_ID           0x00200000u
+#define EF_ARITH        (EF_CF | EF_PF | EF_AF | EF_ZF | EF_SF | EF_OF)
+#define EF_RESERVED1    0x00000002u     // always 1
+// The bits ring 3 owns (include/x86.h, EFLAGS_USER); TF never comes back
+// from a call that survives.
+#define EF_USER         (EF_ARITH | EF_DF | EF_NT | EF_RF | EF_AC | EF_ID)
+
+#define USER_CS_SEL     0x1B            // include/gdt.h
+#define USER_DS_SEL     0x23
+#define STATE_FRAME     68
+#define STATE_REGION    8192            // per thread, in the main stack
+
+// What the stub pushes on the way back, lowest address first.
+struct state_out {
+    uint32_t gs, fs, es, ds;            // 32-bit pushes: only the low 16 bits count
+    uint32_t edi, esi, ebp, esp, ebx, edx, ecx, eax;   // pushad (esp: T - 12)
+    uint32_t eflags;
+};
+
+// One call; the offsets are the stub's.
+struct state_call {
+    uint32_t eax, ebx, ecx, edx, esi, edi, ebp;         // 0: ebp only for int 0x80
+    uint32_t eflags;                                    // 28: popf'd before the entry
+    uint32_t ds, es, fs, gs;                            // 32
+    uint32_t top;                                       // 48: T
+    uint32_t sysenter;                                  // 52: 0: int 0x80
+    uint32_t c_esp;                                     // 56: the stub's own
+    uint32_t accepted;                                  // 60: EFLAGS after the popf
+    struct state_out out;                               // 64
+};
+
+_Static_assert(offsetof(struct state_call, eflags) == 28, "stub offsets");
+_Static_assert(offsetof(struct state_call, ds) == 32, "stub offsets");
+_Static_assert(offsetof(struct state_call, top) == 48, "stub offsets");
+_Static_assert(offsetof(struct state_call, c_esp) == 56, "stub offsets");
+_Static_assert(offsetof(struct state_call, out) == 64, "stub offsets");
+_Static_assert(offsetof(struct state_call, out.eax) == 108, "stub offsets");
+_Static_assert(sizeof(struct state_out) == 52 && STATE_FRAME == 52 + 16, "frame layout");
+
+// Returns c->out.eax, the call's result.
+long fuzz_state_call(struct state_call *c);
+void fuzz_doomed_tf(void);
+void fuzz_doomed_segment(void);
+volatile unsigned s_tf_survivors;
+
+__asm__(
+    "    .text\n"
+    "fuzz_state_call:\n"
+    "    push %ebp\n"
+    "    push %ebx\n"
+    "    push %esi\n"
+    "    push %edi\n"
+    "    push %fs\n"
+    "    push %gs\n"
+    "    push %ds\n"
+    "    push %es\n"
+    "    mov 36(%esp), %eax\n"          // c
+    "    mov %esp, 56(%eax)\n"
+    "    mov 48(%eax), %edx\n"          // T
+    "    mov %eax, -64(%edx)\n"
+    "    mov 28(%eax), %ecx\n"
+    "    mov %ecx, -68(%edx)\n"
+    "    movl $fuzz_state_back, -12(%edx)\n"
+    "    mov 8(%eax), %ecx\n"
+    "    mov %ecx, -8(%edx)\n"
+    "    mov 12(%eax), %ecx\n"
+    "    mov %ecx, -4(%edx)\n"
+    "    lea -68(%edx), %esp\n"
+    "    mov 44(%eax), %ecx\n"
+    "    mov %cx, %gs\n"
+    "    mov 40(%eax), %ecx\n"
+    "    mov %cx, %fs\n"
+    "    mov 36(%eax), %ecx\n"
+    "    mov %cx, %es\n"
+    "    mov 32(%eax), %ecx\n"
+    "    mov %cx, %ds\n"                // from here on, only ss
+    "    mov %ss:4(%eax), %ebx\n"
+    "    mov %ss:16(%eax), %esi\n"
+    "    mov %ss:20(%eax), %edi\n"
+    "    mov %ss:8(%eax), %ecx\n"
+    "    mov %ss:12(%eax), %edx\n"
+    "    cmpl $0, %ss:52(%eax)\n"
+    "    jne 1f\n"
+    "    mov %ss:24(%eax), %ebp\n"
+    "    mov %ss:0(%eax), %eax\n"
+    "    popf\n"
+    "    pushf\n"                       // the EFLAGS the CPU took, at T - 68
+    "    lea 60(%esp), %esp\n"          // T - 8, flags untouched
+    "    int $0x80\n"
+    "    jmp fuzz_state_back\n"
+    "1:  lea 56(%esp), %ebp\n"          // T - 12
+    "    mov %ss:0(%eax), %eax\n"
+    "    popf\n"
+    "    pushf\n"
+    "    sysenter\n"
+    "fuzz_state_back:\n"
+    "    pushf\n"
+    "    pusha\n"
+    "    push %ds\n"
+    "    push %es\n"
+    "    push %fs\n"
+    "    push %gs\n"
+    "    mov -4(%esp), %ecx\n"          // c, at T - 64
+    "    mov -8(%esp), %edx\n"          // the accepted EFLAGS, at T - 68
+    "    mov $" STR(USER_DS_SEL) ", %eax\n"
+    "    mov %ax, %ds\n"
+    "    mov %ax, %es\n"
+    "    cld\n"
+    "    pushf\n"
+    "    andl $~0x44500, (%esp)\n"      // AC, NT, DF, TF
+    "    popf\n"
+    "    mov %edx, 60(%ecx)\n"
+    "    mov %ecx, %eax\n"
+    "    mov %esp, %esi\n"
+    "    lea 64(%ecx), %edi\n"
+    "    mov $13, %ecx\n"
+    "    rep movsl\n"
+    "    mov 56(%eax), %esp\n"
+    "    pop %es\n"
+    "    pop %ds\n"
+    "    pop %gs\n"
+    "    pop %fs\n"
+    "    pop %edi\n"
+    "    pop %esi\n"
+    "    pop %ebx\n"
+    "    pop %ebp\n"
+    "    mov 108(%eax), %eax\n"
+    "    ret\n"
+    // A thread made to die of TF: eax = 0 enters by int 0x80, else by
+    // sysenter, with TF set.  Its stack (s_doomed_stack) holds what it
+    // pushes, the same words in every such thread.  It takes a #DB after
+    // the instruction that follows its return to ring 3 (include/uapi/
+    // syscall.h); if it lives two instructions on, the kernel dropped TF.
+    "fuzz_doomed_tf:\n"
+    "    mov %eax, %ecx\n"
+    "    mov $" STR(SYS_GETTID) ", %eax\n"
+    "    pushl $0\n"
+    "    pushl $0\n"
+    "    pushl $2f\n"
+    "    mov %esp, %ebp\n"
+    "    pushl $0x302\n"                // IF, TF
+    "    test %ecx, %ecx\n"
+    "    jnz 1f\n"
+    "    popf\n"
+    "    int $0x80\n"
+    "    jmp 2f\n"
+    "1:  popf\n"
+    "    sysenter\n"
+    "2:  nop\n"
+    "    nop\n"
+    "    lock incl %ss:s_tf_survivors\n"
+    "    mov $" STR(SYS_THREAD_EXIT) ", %eax\n"
+    "    xor %ebx, %ebx\n"
+    "    int $0x80\n"
+    "    ud2\n"
+    // A thread made to die of a selector ring 3 may not load: eax.
+    "fuzz_doomed_segment:\n"
+    "    mov %ax, %ds\n"
+    "    lock incl %ss:s_doomed_survivors\n"
+    "    mov $" STR(SYS_THREAD_EXIT) ", %eax\n"
+    "    xor %ebx, %ebx\n"
+    "    int $0x80\n"
+    "    ud2\n");
+
+static uint8_t s_doomed_stack[64] ALIGNED(16);
+
 // ---- Random arguments -----------------------------------------------------------
 
 static uint32_t
@@ -312,7 +551,7 @@ static const uint32_t s_kernel_addrs[] = {
 
 static const uint32_t s_user_holes[] = {
     1, 0x1000, USER_BASE - 1, USER_BASE - 4, UNMAPPED, UNMAPPED + 3,
-    0xBFEEF000u,                        // below where the main stack may grow
+    USER_STACK_TOP - USER_STACK_MAX - 0x1000,   // below where the main stack may grow
     STACK_TOP, 0xBFFFFFF0u, 0xBFFFFFFFu,
 };
 
@@ -350,8 +589,8 @@ pick_ptr(struct fuzzer *f, enum ptr_use use)
         return (struct uptr){ UNMAPPED + rnd(f) % 0x90000000u, P_BAD, 0 };
     case 4:                             // anywhere in the kernel
         return (struct uptr){ KERNEL_BASE | rnd(f), P_BAD, 0 };
-    case 5:                             // from below the stack's growth window into it
-        return (struct uptr){ STACK_LIMIT - 1 - rnd(f) % 11, P_BAD, 0 };
+    case 5:                             // from the unmapped page below the stack into it
+        return (struct uptr){ USER_STACK_TOP - USER_STACK_MAX - 1 - rnd(f) % 11, P_BAD, 0 };
     case 6: {                           // the last bytes of the image or of the stack
         uint32_t k = 1 + rnd(f) % 11;
         return (struct uptr){ (one_in(f, 2) ? end : STACK_TOP) - k, P_EDGE, k };
@@ -521,13 +760,176 @@ pick_target(struct fuzzer *f, int peer, enum target *kind)
 
 // ---- One call ----------------------------------------------------------------
 
-// Makes system call n through int 0x80 or sysenter, at random.
+// Selectors ring 3 can load into ds, es, fs and gs: null (index 0, any
+// RPL), and the user code (execute/read) and data segments with any RPL
+// (both are DPL 3, so RPL 0 is no obstacle).  The kernel's, the TSS's, any
+// index past the GDT and any LDT selector raise #GP in ring 3: those are
+// fuzz_doomed_segment's.
+static const uint16_t s_user_selectors[] = {
+    0, 1, 2, 3, 0x18, 0x19, 0x1A, USER_CS_SEL, 0x20, 0x21, 0x22, USER_DS_SEL,
+};
+
+// EFLAGS for the entry: IF and bit 1, random arithmetic flags, and each of
+// DF, AC, NT, RF, ID, VIF and VIP, IOPL and clearing IF tried at random.
+// popf in ring 3 ignores what it may not change (IOPL, IF; RF, VIF, VIP);
+// the stub records what it took.  Never TF.
+// The option fuzz_eflags=MASK keeps to the bits in MASK (IF: clearing it;
+// TF: the threads that die of it), to tell one hole from another.
+static uint32_t
+pick_eflags(struct fuzzer *f)
+{
+    uint32_t fl = 0;
+    if (one_in(f, 2))
+        fl |= EF_DF;
+    if (one_in(f, 3))
+        fl |= EF_AC;
+    if (one_in(f, 3))
+        fl |= EF_NT;
+    if (one_in(f, 8))
+        fl |= EF_RF;
+    if (one_in(f, 4))
+        fl |= EF_ID;
+    if (one_in(f, 16))
+        fl |= EF_VIF | EF_VIP;
+    if (one_in(f, 4))
+        fl |= (1 + rnd(f) % 3) << 12;   // IOPL 1 to 3
+    if (one_in(f, 8))
+        fl |= EF_IF;                    // cleared below
+    fl &= s_eflags_mask;
+    return ((EF_IF ^ (fl & EF_IF)) | EF_RESERVED1 | (rnd(f) & EF_ARITH) | fl) & ~EF_TF;
+}
+
+// The frame's top T, in the thread's region of the main stack: at a page
+// boundary (sysenter's words end there), straddling one, at the region's
+// top (the peer's thread 0: STACK_TOP, nothing mapped above), at its bottom
+// (thread 0 of test_fuzz: STACK_BOTTOM, nothing mapped below) or anywhere,
+// misaligned unless AC is set.
+static uint32_t
+pick_top(struct fuzzer *f, bool aligned)
+{
+    uint32_t r = f->region;
+    switch (rnd(f) % 8) {
+    case 0: return r + 4096;
+    case 1: return r + 4096 + 4 * (1 + rnd(f) % 2);
+    case 2: return r + STATE_REGION;
+    case 3: return r + STATE_FRAME;
+    default: {
+        uint32_t t = r + STATE_FRAME + rnd(f) % (STATE_REGION - STATE_FRAME + 1);
+        return aligned ? t & ~3u : t;
+    }
+    }
+}
+
+// Whether a segment register came back as it went in: the same selector,
+// or for a null one (index 0, any RPL) any null one.  iret to ring 3 may
+// replace a null selector with 0 (the SDM's IRET nulls a data segment
+// register whose cached DPL is below the new CPL; QEMU does it to ds and
+// es, and leaves fs and gs alone), which is the CPU's doing, not the
+// kernel's, and changes nothing: every null selector faults on use.
+static bool
+selector_same(uint32_t back, uint32_t in)
+{
+    back &= 0xFFFF;
+    return back == in || ((back & ~3u) == 0 && (in & ~3u) == 0);
+}
+
+// What came back from c (a call to n) that the ABI
+// (include/uapi/syscall.h) does not allow, as a list of names in what[]:
+// - every register but eax preserved, except ebx and esi from ipc_recv and
+//   ipc_call, and ecx and edx after sysenter (sysexit's eip and esp);
+// - esp back at T - 8 (pushad saw T - 12);
+// - ds, es, fs and gs as they went in (selector_same);
+// - EFLAGS exactly as the CPU accepted them from popf (arithmetic flags,
+//   DF, AC, NT, ID, RF), with IF set and IOPL, VM, VIF and VIP clear: the
+//   user's bits (EF_USER, include/x86.h's EFLAGS_USER) are the user's, the
+//   rest the kernel forces (docs/design.md, "What ring 3 controls on
+//   entry").  popf at CPL 3 cannot change IF or IOPL, so those two are
+//   checked on the way in as well.
+static bool
+state_wrong(const struct state_call *c, uint32_t n, char *what, size_t cap)
+{
+    const struct state_out *o = &c->out;
+    bool ipc_out = n == SYS_IPC_RECV || n == SYS_IPC_CALL;
+    int len = 0;
+    what[0] = '\0';
+#define WRONG(name) (len += ksnprintf(what + len, cap - (size_t)len, " %s", name), \
+                     len = len < (int)cap ? len : (int)cap - 1)
+    if (!ipc_out && o->ebx != c->ebx)
+        WRONG("ebx");
+    if (!ipc_out && o->esi != c->esi)
+        WRONG("esi");
+    if (o->edi != c->edi)
+        WRONG("edi");
+    if (o->ebp != (c->sysenter ? c->top - 12 : c->ebp))
+        WRONG("ebp");
+    if (!c->sysenter && o->ecx != c->ecx)
+        WRONG("ecx");
+    if (!c->sysenter && o->edx != c->edx)
+        WRONG("edx");
+    if (o->esp != c->top - 12)
+        WRONG("esp");
+    if (!selector_same(o->ds, c->ds))
+        WRONG("ds");
+    if (!selector_same(o->es, c->es))
+        WRONG("es");
+    if (!selector_same(o->fs, c->fs))
+        WRONG("fs");
+    if (!selector_same(o->gs, c->gs))
+        WRONG("gs");
+    if (!(c->accepted & EF_IF) || (c->accepted & (EF_IOPL | EF_TF)))
+        WRONG("popf");          // ring 3 changed what it may not
+    if (!(o->eflags & EF_IF))
+        WRONG("IF");
+    if (o->eflags & EF_IOPL)
+        WRONG("IOPL");
+    if (o->eflags != ((c->accepted & EF_USER) | EF_IF | EF_RESERVED1))
+        WRONG("eflags");
+#undef WRONG
+    return len > 0;
+}
+
+// Makes system call n through int 0x80 or sysenter, at random, with the
+// entry state at random (fuzz_state_call), or, one call in 8, through the
+// runtime's own stubs.  A state that comes back wrong is counted and the
+// first few reported; the result goes to record() as always.
 static long
 enter(struct fuzzer *f, uint32_t n, const uint32_t a[5])
 {
-    if (one_in(f, 2) || !syscall_mode_available(SYSCALL_SYSENTER))
-        return syscall_int80((long)n, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4]);
-    return syscall_sysenter((long)n, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4]);
+    // Without sysenter (a CPU without SEP) every call takes int 0x80; the
+    // random choices stay the same.
+    bool sysenter = one_in(f, 2) && syscall_mode_available(SYSCALL_SYSENTER);
+    if (one_in(f, 8)) {
+        if (!sysenter)
+            return syscall_int80((long)n, (long)a[0], (long)a[1], (long)a[2], (long)a[3],
+                                 (long)a[4]);
+        return syscall_sysenter((long)n, (long)a[0], (long)a[1], (long)a[2], (long)a[3],
+                                (long)a[4]);
+    }
+    struct state_call c = {
+        .eax = n, .ebx = a[0], .ecx = a[1], .edx = a[2], .esi = a[3], .edi = a[4],
+        .ebp = rnd(f), .sysenter = sysenter, .eflags = pick_eflags(f),
+    };
+    uint32_t *segs[4] = { &c.ds, &c.es, &c.fs, &c.gs };
+    for (unsigned i = 0; i < 4; i++)
+        *segs[i] = one_in(f, 2) ? USER_DS_SEL
+                                : s_user_selectors[rnd(f) % ARRAY_SIZE(s_user_selectors)];
+    c.top = pick_top(f, c.eflags & EF_AC);
+    long r = fuzz_state_call(&c);
+    f->state_calls[sysenter]++;
+    char what[64];
+    if (state_wrong(&c, n, what, sizeof what) && f->state_bad++ < UNEXPECTED_SHOWN) {
+        const struct state_out *o = &c.out;
+        printf("  # thread %u call %u: syscall %u by %s, T %#x: wrong on return:%s\n",
+               f->index, f->made + 1, n, sysenter ? "sysenter" : "int 0x80", c.top, what);
+        printf("  #   eflags %#x accepted %#x back %#x; ds %#x es %#x fs %#x gs %#x back %#x"
+               " %#x %#x %#x\n", c.eflags, c.accepted, o->eflags, c.ds, c.es, c.fs, c.gs,
+               o->ds & 0xFFFF, o->es & 0xFFFF, o->fs & 0xFFFF, o->gs & 0xFFFF);
+        printf("  #   in  ebx %#x ecx %#x edx %#x esi %#x edi %#x ebp %#x\n", c.ebx, c.ecx,
+               c.edx, c.esi, c.edi, sysenter ? c.top - 12 : c.ebp);
+        printf("  #   out ebx %#x ecx %#x edx %#x esi %#x edi %#x ebp %#x esp %#x eax %#x\n",
+               o->ebx, o->ecx, o->edx, o->esi, o->edi, o->ebp, o->esp, o->eax);
+    }
+    return r;
 }
 
 // Counts r and checks it against e; reports the first few surprises.
@@ -672,11 +1074,26 @@ fuzz_thread_create(struct fuzzer *f, uint32_t a[5])
         if (one_in(f, 4)) {             // dies at its first instruction
             a[0] = UNMAPPED + 4 * (rnd(f) % 1024);
             doomed = true;
-        } else if (one_in(f, 3) && syscall_mode_available(SYSCALL_SYSENTER)) {  // dies in sysenter
+        } else if (one_in(f, 3) && syscall_mode_available(SYSCALL_SYSENTER)) {   // dies in sysenter
             static const uint32_t bad_ebp[] = { 0, 4, UNMAPPED, KERNEL_BASE, 0xFFFFFFF8u,
                                                 KERNEL_BASE - 8, STACK_BOTTOM - 4 };
             a[0] = (uint32_t)(uintptr_t)fuzz_doomed_sysenter;
             a[2] = bad_ebp[rnd(f) % ARRAY_SIZE(bad_ebp)];
+            doomed = true;
+        } else if (one_in(f, 2) && (s_eflags_mask & EF_TF)) {   // dies of TF, in int 0x80 or sysenter
+            a[0] = (uint32_t)(uintptr_t)fuzz_doomed_tf;
+            a[1] = (uint32_t)(uintptr_t)(s_doomed_stack + sizeof s_doomed_stack);
+            a[2] = rnd(f) % 2 && syscall_mode_available(SYSCALL_SYSENTER);
+            doomed = true;
+        } else {                        // dies loading a selector ring 3 may not
+            static const uint32_t bad_selectors[] = {
+                0x08, 0x0B, 0x10, 0x13,         // the kernel's code and data
+                0x28, 0x2B, 0x30,               // the TSS, the double-fault TSS
+                0x38, 0x3B, 0xFFF8, 0xFFFF,     // past the GDT
+                0x04, 0x1F, 0x27,               // the LDT (there is none)
+            };
+            a[0] = (uint32_t)(uintptr_t)fuzz_doomed_segment;
+            a[2] = bad_selectors[rnd(f) % ARRAY_SIZE(bad_selectors)];
             doomed = true;
         }
         break;
@@ -855,7 +1272,7 @@ fuzz_thread(void *arg)
         fuzz_one(f);
     f->stats_result = sys_kfast_stats(&f->stats);
     f->done = true;
-    return 0;
+    return FUZZ_THREAD_EXIT;
 }
 
 // ---- Options and figures -----------------------------------------------------
@@ -901,9 +1318,218 @@ read_options(char *cmdline, size_t cap)
             s_seed = v;
         else if (strncmp(w, "fuzz_calls=", 11) == 0 && parse_uint(w + 11, &v))
             s_calls = v;
+        else if (strncmp(w, "fuzz_eflags=", 12) == 0 && parse_uint(w + 12, &v))
+            s_eflags_mask = v;
     }
     return true;
 }
+
+// Reads the options and what the checks need to know of the modules.
+static bool
+setup(char *cmdline, size_t cap)
+{
+    s_main_tid = sys_gettid();
+    if (!read_options(cmdline, cap))
+        return false;
+    s_fault_child = module_find("fault_child");
+    s_exc_child = module_find("exc_child");
+    struct sysinfo info;
+    if (s_fault_child <= 0 || s_exc_child <= 0 || sys_sysinfo(&info) != 0 ||
+        info.module_count > MODULES_MAX)
+        return false;
+    s_module_count = info.module_count;
+    for (unsigned i = 0; i < s_module_count; i++) {
+        char name[NAME_MAX];
+        if ((s_name_len[i] = sys_module_name(i, name, sizeof name)) < 0)
+            return false;
+    }
+    return true;
+}
+
+// Starts the helpers and this process's fuzz threads and waits while any
+// of them makes progress.  Thread i of process p (0: test_fuzz, 1: the
+// peer) is thread p * FUZZ_THREADS + i of the run: its seed and its share
+// of the calls follow from that number alone.  Returns false, having
+// reported which threads are stuck, after HANG_TICKS without progress.
+static bool
+run_fuzz_threads(void)
+{
+    unsigned p = FUZZ_PEER, all = PROCESSES * FUZZ_THREADS;
+    s_responder = thread_spawn(responder, NULL, s_responder_stack, sizeof s_responder_stack);
+    s_feeder = thread_spawn(feeder, NULL, s_feeder_stack, sizeof s_feeder_stack);
+    if (s_responder <= 0 || s_feeder <= 0)
+        return false;
+    for (unsigned i = 0; i < FUZZ_THREADS; i++) {
+        struct fuzzer *f = &s_fuzz[i];
+        f->index = i;
+        f->global = p * FUZZ_THREADS + i;
+        f->rng = mix(s_seed + f->global);
+        f->calls = s_calls / all + (f->global < s_calls % all);
+        f->dead_tid = NO_SUCH_TID;
+        // The peer's thread 0 has the top of the main stack, which only its
+        // main thread could have used: that one runs on s_peer_stack.
+        f->region = p == 1 && i == 0 ? STACK_TOP - STATE_REGION
+                                     : STACK_BOTTOM + i * STATE_REGION;
+        if (thread_spawn(fuzz_thread, f, f->stack, sizeof f->stack) <= 0)
+            return false;
+    }
+    unsigned last = 0, since = sys_time();
+    for (;;) {
+        unsigned made = 0, done = 0;
+        for (unsigned i = 0; i < FUZZ_THREADS; i++) {
+            made += s_fuzz[i].made;
+            done += s_fuzz[i].done;
+        }
+        if (done == FUZZ_THREADS)
+            break;
+        if (made != last) {
+            last = made;
+            since = sys_time();
+        } else if (sys_time() - since > HANG_TICKS) {
+            for (unsigned i = 0; i < FUZZ_THREADS; i++)
+                if (!s_fuzz[i].done)
+                    utest_note("%sthread %u (tid %d) stuck after %u calls",
+                               p ? "peer " : "", i, s_fuzz[i].tid, s_fuzz[i].made);
+            return false;
+        }
+        sys_sleep(5);
+    }
+    bool gone = true;
+    for (unsigned i = 0; i < FUZZ_THREADS; i++)
+        gone &= wait_gone(s_fuzz[i].tid, SETTLE_TICKS);
+    return gone;
+}
+
+// Ends the helpers; whether both are gone.
+static bool
+stop_helpers(void)
+{
+    s_feeder_stop = true;
+    bool gone = wait_gone(s_feeder, SETTLE_TICKS);
+    s_responder_stop = true;
+    gone &= sys_ipc_send(s_responder, 0, 0, NULL) == 0;
+    return gone & wait_gone(s_responder, SETTLE_TICKS);
+}
+
+// Everything this process's threads counted, summed.
+struct totals {
+    unsigned slots[SLOTS], calls, calls_due, unexpected, state_calls[2], state_bad;
+    unsigned doomed, spawned, raw, done;
+};
+
+static struct totals
+sum_up(void)
+{
+    struct totals t = { 0 };
+    for (unsigned i = 0; i < FUZZ_THREADS; i++) {
+        const struct fuzzer *f = &s_fuzz[i];
+        for (unsigned s = 0; s < SLOTS; s++)
+            t.slots[s] += f->results[s];
+        t.calls += f->made;
+        t.calls_due += f->calls;
+        t.unexpected += f->unexpected;
+        t.state_calls[0] += f->state_calls[0];
+        t.state_calls[1] += f->state_calls[1];
+        t.state_bad += f->state_bad;
+        t.doomed += f->doomed;
+        t.spawned += f->spawned;
+        t.raw += f->raw_threads;
+        t.done += f->done;
+    }
+    return t;
+}
+
+// Prints the calls by result and by number as two diagnostic lines.
+static void
+print_totals(const char *who, const struct totals *t)
+{
+    char line[256];
+    int n = ksnprintf(line, sizeof line, "%scalls %u", who, t->calls);
+    for (unsigned s = 0; s < SLOTS; s++)
+        if (t->slots[s] && n < (int)sizeof line)
+            n += ksnprintf(line + n, sizeof line - (size_t)n, ", %s %u", s_slots[s].name,
+                           t->slots[s]);
+    printf("  # %s\n", line);          // longer than a utest_note may be
+    n = ksnprintf(line, sizeof line, "%sby number:", who);
+    for (unsigned k = 0; k <= SYS_COUNT; k++) {
+        unsigned c = 0;
+        for (unsigned i = 0; i < FUZZ_THREADS; i++)
+            c += s_fuzz[i].by_number[k];
+        if (c && n < (int)sizeof line)
+            n += k < SYS_COUNT ? ksnprintf(line + n, sizeof line - (size_t)n, " %u:%u", k, c)
+                               : ksnprintf(line + n, sizeof line - (size_t)n, " other:%u", c);
+    }
+    printf("  # %s\n", line);
+    utest_note("%sentry state chosen at random: %u calls by int 0x80, %u by sysenter, "
+               "%u came back wrong", who, t->state_calls[0], t->state_calls[1], t->state_bad);
+}
+
+// Whether every arena of this process is empty and intact.
+static bool
+arenas_ok(void)
+{
+    bool ok = true;
+    for (unsigned i = 0; i < FUZZ_THREADS; i++) {
+        const struct fuzzer *f = &s_fuzz[i];
+        if (f->stats_result != 0 || f->stats.in_use != 0 || f->stats.collisions != 0) {
+            utest_note("%sfuzz thread %u: kfast_stats %d, in use %u, collisions %u",
+                       FUZZ_PEER ? "peer " : "", i, f->stats_result, f->stats.in_use,
+                       f->stats.collisions);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+#if FUZZ_PEER
+// ---- The peer: fuzz_peer, a second process fuzzing at the same time ------------
+// test_fuzz spawns it and waits for it; it reads the same options and runs
+// threads FUZZ_THREADS to 2 * FUZZ_THREADS - 1 of the run, and exits with 0
+// if it made all its calls and every check held, 1 otherwise.  Its fuzz
+// threads return FUZZ_THREAD_EXIT, so that the process cannot end with 0
+// unless this thread says so.
+
+static uint8_t s_peer_stack[16384] ALIGNED(16);
+
+NORETURN static void
+peer_main(void)
+{
+    static char cmdline[CMDLINE_MAX];
+    bool ok = setup(cmdline, sizeof cmdline);
+    if (!ok)
+        utest_note("peer: setup failed");
+    if (ok && !run_fuzz_threads()) {
+        utest_note("peer: no progress for %u ticks: seed %#x", HANG_TICKS, s_seed);
+        sys_exit(1);
+    }
+    ok &= stop_helpers();
+    struct totals t = sum_up();
+    print_totals("peer: ", &t);
+    ok &= t.done == FUZZ_THREADS && t.calls >= t.calls_due && t.unexpected == 0 &&
+          t.slots[S_OTHER] == 0 && t.state_bad == 0 && s_helper_errors == 0 &&
+          s_doomed_survivors == 0 && s_tf_survivors == 0 && arenas_ok();
+    utest_note("peer: %u threads done, %u of %u calls, %u unexpected, %u helper errors, "
+               "%u doomed survivors, %u TF survivors: %s", t.done, t.calls, t.calls_due,
+               t.unexpected, s_helper_errors, s_doomed_survivors, s_tf_survivors,
+               ok ? "ok" : "FAILED");
+    sys_exit(ok ? 0 : 1);
+}
+
+// Leaves the main stack to thread 0's frames (see run_fuzz_threads).
+int
+main(void)
+{
+    __asm__ volatile("mov %0, %%esp\n"
+                     "call *%1\n"
+                     :: "r"(s_peer_stack + sizeof s_peer_stack), "r"(peer_main) : "memory");
+    __builtin_unreachable();
+}
+
+#else
+// ---- The tests ---------------------------------------------------------------------
+
+static int s_peer = -1;                 // fuzz_peer's module index, then its pid
+static struct sysinfo s_baseline;
 
 // Frames free or held by the heap: the heap gives free pages at its top
 // back, so frames move between the two with where its top block lies.
@@ -922,137 +1548,70 @@ counters_equal(const struct sysinfo *a, const struct sysinfo *b)
            a->processes == b->processes;
 }
 
-// ---- The tests ---------------------------------------------------------------------
 
 UTEST(options_and_baseline)
 {
     static char cmdline[CMDLINE_MAX];
-    s_main_tid = sys_gettid();
-    UASSERT_TRUE(read_options(cmdline, sizeof cmdline));
-    utest_note("fuzz_seed=%#x fuzz_calls=%u threads=%u (command line: %s)", s_seed, s_calls,
-               FUZZ_THREADS, cmdline);
-    s_fault_child = module_find("fault_child");
-    s_exc_child = module_find("exc_child");
-    UASSERT_GT(s_fault_child, 0);
-    UASSERT_GT(s_exc_child, 0);
-    struct sysinfo info;
-    UASSERT_EQ(sys_sysinfo(&info), 0);
-    s_module_count = info.module_count;
-    UASSERT_TRUE(s_module_count <= MODULES_MAX);
-    for (unsigned i = 0; i < s_module_count; i++) {
-        char name[NAME_MAX];
-        s_name_len[i] = sys_module_name(i, name, sizeof name);
-        UASSERT_GE(s_name_len[i], 0);
-    }
+    UASSERT_TRUE(setup(cmdline, sizeof cmdline));
+    utest_note("fuzz_seed=%#x fuzz_calls=%u fuzz_eflags=%#x threads=%u in %u processes "
+               "(command line: %s)", s_seed, s_calls, s_eflags_mask, FUZZ_THREADS, PROCESSES,
+               cmdline);
+    s_peer = module_find(PEER_NAME);
+    UASSERT_GT(s_peer, 0);
     UASSERT_EQ(sys_sysinfo(&s_baseline), 0);
 }
 
+// Both processes at once; fails if either stops making progress.
 UTEST(fuzz)
 {
-    s_responder = thread_spawn(responder, NULL, s_responder_stack, sizeof s_responder_stack);
-    s_feeder = thread_spawn(feeder, NULL, s_feeder_stack, sizeof s_feeder_stack);
-    UASSERT_GT(s_responder, 0);
-    UASSERT_GT(s_feeder, 0);
-    for (unsigned i = 0; i < FUZZ_THREADS; i++) {
-        struct fuzzer *f = &s_fuzz[i];
-        f->index = i;
-        f->rng = mix(s_seed + i);
-        f->calls = s_calls / FUZZ_THREADS + (i < s_calls % FUZZ_THREADS);
-        f->dead_tid = NO_SUCH_TID;
-        int tid = thread_spawn(fuzz_thread, f, f->stack, sizeof f->stack);
-        UASSERT_GT(tid, 0);
+    unsigned t0 = sys_time();
+    s_peer = sys_spawn((unsigned)s_peer);
+    UASSERT_GT(s_peer, 0);
+    if (!run_fuzz_threads()) {
+        // The results this plan promised and never prints fail the run.
+        UFAIL("no progress for %u ticks: seed %#x", HANG_TICKS, s_seed);
+        sys_exit(1);
     }
-    // Waits while any thread makes progress; a hang ends the process, so
-    // that the missing results say so instead of a silent wait.
-    unsigned last = 0, since = sys_time();
-    for (;;) {
-        unsigned made = 0, done = 0;
-        for (unsigned i = 0; i < FUZZ_THREADS; i++) {
-            made += s_fuzz[i].made;
-            done += s_fuzz[i].done;
-        }
-        if (done == FUZZ_THREADS)
-            break;
-        if (made != last) {
-            last = made;
-            since = sys_time();
-        } else if (sys_time() - since > HANG_TICKS) {
-            for (unsigned i = 0; i < FUZZ_THREADS; i++)
-                if (!s_fuzz[i].done)
-                    utest_note("thread %u (tid %d) stuck after %u calls", i, s_fuzz[i].tid,
-                               s_fuzz[i].made);
-            // The results this plan promised and never prints fail the run.
-            UFAIL("no progress for %u ticks: seed %#x", HANG_TICKS, s_seed);
-            sys_exit(1);
-        }
-        sys_sleep(5);
-    }
-    for (unsigned i = 0; i < FUZZ_THREADS; i++)
-        UEXPECT_TRUE(wait_gone(s_fuzz[i].tid, SETTLE_TICKS));
+    UEXPECT_EQ(sys_wait(s_peer), 0);
+    unsigned ticks = sys_time() - t0;
+    // The peer's calls: at least its share (it checks that it made them).
+    struct totals t = sum_up();
+    unsigned calls = t.calls + (s_calls - t.calls_due);
+    printf("  # %u calls in %u ticks: %u calls/s\n", calls, ticks,
+           ticks ? calls * TICK_HZ / ticks : 0);
 }
 
 UTEST(results_as_expected)
 {
-    unsigned totals[SLOTS] = { 0 }, calls = 0, unexpected = 0;
-    for (unsigned i = 0; i < FUZZ_THREADS; i++) {
-        for (unsigned s = 0; s < SLOTS; s++)
-            totals[s] += s_fuzz[i].results[s];
-        calls += s_fuzz[i].made;
-        unexpected += s_fuzz[i].unexpected;
-    }
-    char line[256];
-    int n = ksnprintf(line, sizeof line, "calls %u", calls);
-    for (unsigned s = 0; s < SLOTS; s++)
-        if (totals[s] && n < (int)sizeof line)
-            n += ksnprintf(line + n, sizeof line - (size_t)n, ", %s %u", s_slots[s].name,
-                           totals[s]);
-    printf("  # %s\n", line);          // longer than a utest_note may be
-    n = ksnprintf(line, sizeof line, "by number:");
-    for (unsigned k = 0; k <= SYS_COUNT; k++) {
-        unsigned c = 0;
-        for (unsigned i = 0; i < FUZZ_THREADS; i++)
-            c += s_fuzz[i].by_number[k];
-        if (c && n < (int)sizeof line)
-            n += k < SYS_COUNT ? ksnprintf(line + n, sizeof line - (size_t)n, " %u:%u", k, c)
-                               : ksnprintf(line + n, sizeof line - (size_t)n, " other:%u", c);
-    }
-    printf("  # %s\n", line);
+    struct totals t = sum_up();
+    print_totals("", &t);
     utest_note("helpers: responder served %u, feeder sent %u, errors %u", s_responder_served,
                s_feeder_sent, s_helper_errors);
-    UEXPECT_UGE(calls, s_calls);        // a spawn and its wait may end a thread's share
-    UEXPECT_UEQ(unexpected, 0);
-    UEXPECT_UEQ(totals[S_OTHER], 0);
+    UEXPECT_UGE(t.calls, t.calls_due);  // a spawn and its wait may end a thread's share
+    UEXPECT_UEQ(t.unexpected, 0);
+    UEXPECT_UEQ(t.slots[S_OTHER], 0);
+    UEXPECT_UEQ(t.state_bad, 0);
     UEXPECT_UEQ(s_helper_errors, 0);
-    if (unexpected)
+    if (t.unexpected || t.state_bad)
         utest_note("replay with fuzz_seed=%#x fuzz_calls=%u", s_seed, s_calls);
 }
 
 UTEST(only_doomed_threads_killed)
 {
-    unsigned doomed = 0, spawned = 0, raw = 0;
-    for (unsigned i = 0; i < FUZZ_THREADS; i++) {
+    struct totals t = sum_up();
+    for (unsigned i = 0; i < FUZZ_THREADS; i++)
         if (!UEXPECT_TRUE(s_fuzz[i].done))
             utest_note("fuzz thread %u was killed", i);
-        doomed += s_fuzz[i].doomed;
-        spawned += s_fuzz[i].spawned;
-        raw += s_fuzz[i].raw_threads;
-    }
     utest_note("threads killed: %u on purpose (%u doomed threads, %u fault_child), "
-               "0 fuzz threads; %u threads created at random", doomed + spawned, doomed,
-               spawned, raw);
+               "0 fuzz threads; %u threads created at random; %u survived TF", t.doomed + t.spawned,
+               t.doomed, t.spawned, t.raw, s_tf_survivors);
     UEXPECT_UEQ(s_doomed_survivors, 0);
+    UEXPECT_UEQ(s_tf_survivors, 0);     // ABI: TF single-steps into the next instruction
 }
 
 UTEST(arenas_empty)
 {
-    for (unsigned i = 0; i < FUZZ_THREADS; i++) {
-        struct fuzzer *f = &s_fuzz[i];
-        UEXPECT_EQ(f->stats_result, 0);
-        bool empty = UEXPECT_UEQ(f->stats.in_use, 0);
-        bool intact = UEXPECT_UEQ(f->stats.collisions, 0);
-        if (!empty || !intact)
-            utest_note("fuzz thread %u", i);
-    }
+    UEXPECT_TRUE(arenas_ok());
     struct kfast_stats mine;
     UASSERT_EQ(sys_kfast_stats(&mine), 0);
     UEXPECT_UEQ(mine.in_use, 0);
@@ -1079,11 +1638,7 @@ UTEST(kernel_alive)
 
 UTEST(helpers_stop)
 {
-    s_feeder_stop = true;
-    UEXPECT_TRUE(wait_gone(s_feeder, SETTLE_TICKS));
-    s_responder_stop = true;
-    UEXPECT_EQ(sys_ipc_send(s_responder, 0, 0, NULL), 0);
-    UEXPECT_TRUE(wait_gone(s_responder, SETTLE_TICKS));
+    UEXPECT_TRUE(stop_helpers());
 }
 
 UTEST(counters_back_to_baseline)
@@ -1121,3 +1676,5 @@ main(void)
 {
     return utest_run("test_fuzz");
 }
+#endif
+

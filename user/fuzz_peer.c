@@ -1,0 +1,5 @@
+// The syscall fuzzer's second process: test_fuzz spawns it so that fuzz
+// threads of two processes enter the kernel at once.  The same program as
+// user/test_fuzz.c, built with FUZZ_PEER: peer_main instead of the tests.
+#define FUZZ_PEER 1
+#include "test_fuzz.c"
