@@ -257,9 +257,11 @@ responder(void *arg)
         if (xorshift(&rng) % 8 == 0)
             out.len = IPC_BUF_MAX;
         int r = sys_ipc_reply(from, msg.w0 + 1, msg.w1, &out);
-        // -EPERM: it used send, not call.  -EMSGSIZE: more than its cap.
-        // Anything else would leave the caller waiting: answer it bare.
-        if (r != 0 && r != -EPERM) {
+        // -EPERM: it used send, not call.  -ESRCH: it used send and has
+        // ended since (a thread that waits for a reply cannot end).
+        // -EMSGSIZE: more than its cap.  Anything else would leave the
+        // caller waiting: answer it bare.
+        if (r != 0 && r != -EPERM && r != -ESRCH) {
             if (r != -EMSGSIZE)
                 helper_error("responder: reply", r);
             if ((r = sys_ipc_reply(from, msg.w0 + 1, msg.w1, NULL)) != 0)
