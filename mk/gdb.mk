@@ -18,5 +18,5 @@ debug-server: deps
 
 # The helpers' tests: GDB in batch mode against live QEMU boots of the kernel
 # and the user programs (tests/gdb/run_gdb_tests.py, logs in build/test/gdb).
-TEST_JOBS += --job "gdb:tap:600:python3 tests/gdb/run_gdb_tests.py"
+TEST_JOBS += --job "gdb:tap:600:$(PYTHON) tests/gdb/run_gdb_tests.py --build $(BUILD)"
 CHECK_DEPS += $(BUILD)/tandem.elf $(MODULES)
