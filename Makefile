@@ -189,25 +189,34 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory check
 
-# The kernel runs five times: the default build, the other two block sizes
-# (each its own build under $(BUILD)/kNNNN), and the default build with the
-# smallest and a large memory.
-MATRIX_KSTACK := 4096 16384
-MATRIX_MEM    := 16M 2G
+# The kernel's suites run once for the default build, once for each build
+# in MATRIX (built in $(BUILD)/NAME with the settings in MATRIX_NAME; job
+# kernel-NAME), and for the default build with each memory in MATRIX_MEM
+# (job kernel-memSIZE).  A matrix build inherits the command line's settings
+# (make test RELEASE=1 makes every build a release one).
+MATRIX := kstack4096 kstack16384 release release-kstack4096 release-kstack16384
+MATRIX_kstack4096          := KSTACK_SIZE=4096
+MATRIX_kstack16384         := KSTACK_SIZE=16384
+MATRIX_release             := RELEASE=1
+MATRIX_release-kstack4096  := RELEASE=1 KSTACK_SIZE=4096
+MATRIX_release-kstack16384 := RELEASE=1 KSTACK_SIZE=16384
+MATRIX_MEM := 16M 2G
 QEMU_TEST_ISO = $(QEMU) -m $(2) -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
                 -cdrom $(1) -serial stdio -display none
 
 TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
-	$(foreach k,$(MATRIX_KSTACK),--job "kernel-kstack$(k):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/k$(k)/tandem-test.iso,$(QEMU_MEM))") \
+	$(foreach b,$(MATRIX),--job "kernel-$(b):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/$(b)/tandem-test.iso,$(QEMU_MEM))") \
 	$(foreach m,$(MATRIX_MEM),--job "kernel-mem$(m):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/tandem-test.iso,$(m))") \
 	--job "cpu-models:tap:300:$(PYTHON) tests/boot/cpu_models.py $(BUILD)/tandem.elf $(QEMU)" \
 	$(foreach t,$(HOST_TESTS),--job "host-$(t):tap:120:env CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/host/$(t)_test") \
 	$(foreach t,$(FUZZ_TARGETS),--job "fuzz-$(t):tap:120:tests/fuzz/run.sh $(BUILD)/fuzz/$(t)_fuzz 10")
 
-$(BUILD)/k%/tandem-test.iso: FORCE
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/k$* KSTACK_SIZE=$* $@
+# Each matrix build is its own make in its own directory (FORCE: that make
+# decides what is out of date).
+$(MATRIX:%=$(BUILD)/%/tandem-test.iso): $(BUILD)/%/tandem-test.iso: FORCE
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/$* $(MATRIX_$*) $@
 
-check: $(BUILD)/tandem-test.iso $(MATRIX_KSTACK:%=$(BUILD)/k%/tandem-test.iso) \
+check: $(BUILD)/tandem-test.iso $(MATRIX:%=$(BUILD)/%/tandem-test.iso) \
        $(HOST_TESTS:%=$(BUILD)/host/%_test) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz) $$(CHECK_DEPS)
 	$(PYTHON) tests/runner.py --log-dir $(BUILD)/test $(TEST_JOBS)
 

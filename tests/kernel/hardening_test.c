@@ -1,6 +1,7 @@
-// The kernel's own checks fire, and say what broke: the stack protector,
-// UBSan (debug builds) and the heap's misuse checks.  Each test arms a
-// panic recovery point, commits the crime, and reads the panic message.
+// The kernel's own checks fire, and say what broke: the stack protector and
+// the heap's double-free check (every build), UBSan and the heap's red zones
+// (debug builds only: release compiles them out).  Each test arms a panic
+// recovery point, commits the crime, and reads the panic message.
 #include "kmalloc.h"
 #include "ktest.h"
 #include "lib/format.h"
@@ -20,8 +21,10 @@ contains(const char *haystack, const char *needle)
     return false;
 }
 
-// Runs fn with a panic recovery point; returns true if it panicked.
-static uint32_t s_flags;    // not on the stack: the smashing test overwrites frames
+// Runs fn with a panic recovery point; returns true if it panicked.  The
+// panic longjmps back into this frame, so fn must not have touched it: the
+// smashing test overwrites only its own frame.
+static uint32_t s_flags;
 
 static NOINLINE bool
 panics(void (*fn)(void))
@@ -39,16 +42,23 @@ panics(void (*fn)(void))
     return true;
 }
 
-static volatile uint32_t s_len = 32;
-
-// UBSan would see the overflow first (object-size check): keep it out, so
-// the stack protector is what catches it.
+// Overwrites buf and everything above it in this function's own frame, up
+// to and including its return address: the guard gcc puts between the
+// arrays and the saved registers, the saved ebp and the return address, as
+// a real overflow would, and not one byte of the caller's frame.  How far
+// that is depends on the frame layout, which differs between debug and
+// release builds (a fixed 32 bytes reached panics()'s return address in
+// release).  UBSan would see the overflow first (object-size check): keep it
+// out, so the stack protector is what catches it.
 static NOINLINE __attribute__((no_sanitize_undefined)) void
 smash_own_frame(void)
 {
     char buf[8];
-    for (uint32_t i = 0; i < s_len; i++)    // writes past buf, over the guard
-        ((volatile char *)buf)[i] = 'X';
+    volatile char *p = buf;
+    __asm__ volatile("" : "+r"(p));         // hide buf's size from the optimiser
+    uint32_t end = (uint32_t)__builtin_frame_address(0) + 8;    // saved ebp, return address
+    for (uint32_t n = end - (uint32_t)buf, i = 0; i < n; i++)
+        p[i] = 'X';
 }
 
 KTEST(hardening, stack_protector_catches_a_smashed_frame)
@@ -58,7 +68,36 @@ KTEST(hardening, stack_protector_catches_a_smashed_frame)
     KEXPECT_TRUE(contains(g_panic_message, "smash_own_frame"));
 }
 
+// The heap checks a pointer before it frees it in every build: a double
+// free is named with the pointer and the caller of kfree.
+static void *s_block;
+
+static NOINLINE void
+double_free(void)
+{
+    kfree(s_block);
+    kfree(s_block);
+}
+
+KTEST(hardening, heap_double_free_names_pointer_and_caller)
+{
+    s_block = kmalloc(24);
+    KASSERT_NOT_NULL(s_block);
+    char ptr[16];
+    ksnprintf(ptr, sizeof(ptr), "%p", s_block);
+    KASSERT_TRUE(panics(double_free));
+    KEXPECT_TRUE(contains(g_panic_message, "double free"));
+    KEXPECT_TRUE(contains(g_panic_message, ptr));
+    KEXPECT_TRUE(contains(g_panic_message, "caller"));
+    KEXPECT_TRUE(contains(g_panic_message, "double_free"));     // the caller's symbol
 #if TANDEM_DEBUG
+    KEXPECT_TRUE(contains(g_panic_message, "size 24"));         // debug builds record the size
+#endif
+    KEXPECT_UEQ(kheap_check(), 0);                              // the heap is intact
+}
+
+#if TANDEM_DEBUG
+// Debug builds only: UBSan, red zones.
 static volatile int s_shift = 40, s_one = 1, s_int_max = __INT_MAX__;
 
 static NOINLINE void
@@ -88,34 +127,11 @@ KTEST(hardening, ubsan_reports_signed_overflow)
     KEXPECT_TRUE(contains(g_panic_message, "UBSan: signed addition overflow"));
 }
 
-static void *s_block;
-
-static NOINLINE void
-double_free(void)
-{
-    kfree(s_block);
-    kfree(s_block);
-}
-
 static NOINLINE void
 write_past_the_end(void)
 {
     ((volatile uint8_t *)s_block)[24] = 0;    // one byte past a 24-byte block
     kfree(s_block);
-}
-
-KTEST(hardening, heap_double_free_names_pointer_size_and_callers)
-{
-    s_block = kmalloc(24);
-    KASSERT_NOT_NULL(s_block);
-    char ptr[16];
-    ksnprintf(ptr, sizeof(ptr), "%p", s_block);
-    KASSERT_TRUE(panics(double_free));
-    KEXPECT_TRUE(contains(g_panic_message, "double free"));
-    KEXPECT_TRUE(contains(g_panic_message, ptr));
-    KEXPECT_TRUE(contains(g_panic_message, "caller"));
-    KEXPECT_TRUE(contains(g_panic_message, "double_free"));     // the caller's symbol
-    KEXPECT_UEQ(kheap_check(), 0);                              // the heap is intact
 }
 
 KTEST(hardening, heap_red_zone_overwrite_is_reported_on_free)
