@@ -8,6 +8,8 @@ copied below from the headers named beside them; tests/gdb checks that they
 still agree.
 """
 
+import re
+
 import gdb
 
 # include/kfast.h
@@ -189,6 +191,13 @@ def describe_pc(pc):
     text = "%08x" % pc
     try:
         out = gdb.execute("info symbol 0x%x" % pc, to_string=True).strip()
+        if pc and out.startswith("No symbol"):
+            # A return address just past a function whose last instruction
+            # is a call that does not return: the call is in the function.
+            before = gdb.execute("info symbol 0x%x" % (pc - 1), to_string=True).strip()
+            m = re.match(r"(\S+)(?: \+ (\d+))? in section", before)
+            if m:
+                out = "%s + %d in section .text" % (m.group(1), int(m.group(2) or 0) + 1)
     except gdb.error:
         out = ""
     if not out or out.startswith("No symbol"):
