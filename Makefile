@@ -190,7 +190,15 @@ TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
 	$(foreach k,$(MATRIX_KSTACK),--job "kernel-kstack$(k):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/k$(k)/tandem-test.iso,$(QEMU_MEM))") \
 	$(foreach m,$(MATRIX_MEM),--job "kernel-mem$(m):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/tandem-test.iso,$(m))") \
 	$(foreach t,$(HOST_TESTS),--job "host-$(t):tap:120:env CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/host/$(t)_test") \
-	$(foreach t,$(FUZZ_TARGETS),--job "fuzz-$(t):tap:120:tests/fuzz/run.sh $(BUILD)/fuzz/$(t)_fuzz 10")
+	$(foreach t,$(FUZZ_TARGETS),--job "fuzz-$(t):tap:120:tests/fuzz/run.sh $(BUILD)/fuzz/$(t)_fuzz 10") \
+	$(foreach b,$(BOCHS_JOBS),--job "$(b):ktap-bochs:$(TEST_TIMEOUT):$(call BOCHS_TEST,$(b))")
+
+# The test ISO under Bochs too (tests/bochs/), a second x86 implementation:
+# with its default CPU, and with SEP (sysenter) hidden from CPUID.  Bochs'
+# own log is build/test/NAME.bochsout.txt.
+BOCHS_JOBS := bochs bochs-nosep
+BOCHS_TEST = tests/bochs/run.sh $(BUILD)/tandem-test.iso $(BUILD)/test/$(1).bochsout.txt \
+             $(if $(filter %-nosep,$(1)),sep=0,sep=1)
 
 $(BUILD)/k%/tandem-test.iso: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/k$* KSTACK_SIZE=$* $@
@@ -223,7 +231,8 @@ fuzz: deps
 # that are missing (through sudo when not root).  $(call apt_install,WHO,PACKAGES)
 # is the recipe; mk/bench.mk uses it for the benchmark peers.
 DEB_PACKAGES := make gcc binutils nasm python3 qemu-system-x86 grub-pc-bin grub-common \
-                xorriso mtools libcmocka-dev clang libclang-rt-14-dev gdb
+                xorriso mtools libcmocka-dev clang libclang-rt-14-dev gdb \
+                bochs bochsbios vgabios bochs-term
 define apt_install
 	@missing=""; for p in $(2); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
