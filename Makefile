@@ -209,7 +209,15 @@ TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
 	$(foreach m,$(MATRIX_MEM),--job "kernel-mem$(m):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/tandem-test.iso,$(m))") \
 	--job "cpu-models:tap:300:$(PYTHON) tests/boot/cpu_models.py $(BUILD)/tandem.elf $(QEMU)" \
 	$(foreach t,$(HOST_TESTS),--job "host-$(t):tap:120:env CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/host/$(t)_test") \
-	$(foreach t,$(FUZZ_TARGETS),--job "fuzz-$(t):tap:120:tests/fuzz/run.sh $(BUILD)/fuzz/$(t)_fuzz 10")
+	$(foreach t,$(FUZZ_TARGETS),--job "fuzz-$(t):tap:120:tests/fuzz/run.sh $(BUILD)/fuzz/$(t)_fuzz 10") \
+	$(foreach b,$(BOCHS_JOBS),--job "$(b):ktap-bochs:$(TEST_TIMEOUT):$(call BOCHS_TEST,$(b))")
+
+# The test ISO under Bochs too (tests/bochs/), a second x86 implementation:
+# with its default CPU, and with SEP (sysenter) hidden from CPUID.  Bochs'
+# own log is build/test/NAME.bochsout.txt.
+BOCHS_JOBS := bochs bochs-nosep
+BOCHS_TEST = tests/bochs/run.sh $(BUILD)/tandem-test.iso $(BUILD)/test/$(1).bochsout.txt \
+             $(if $(filter %-nosep,$(1)),sep=0,sep=1)
 
 # Each matrix build is its own make in its own directory (FORCE: that make
 # decides what is out of date).
@@ -246,7 +254,8 @@ fuzz: deps
 # that are missing (through sudo when not root).  $(call apt_install,WHO,PACKAGES)
 # is the recipe; mk/bench.mk uses it for the benchmark peers.
 DEB_PACKAGES := make gcc binutils nasm python3 qemu-system-x86 grub-pc-bin grub-common \
-                xorriso mtools libcmocka-dev clang libclang-rt-14-dev gdb
+                xorriso mtools libcmocka-dev clang libclang-rt-14-dev gdb \
+                bochs bochsbios vgabios bochs-term
 define apt_install
 	@missing=""; for p in $(2); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \

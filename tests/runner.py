@@ -6,12 +6,21 @@ and reports per suite, ending with the line `N passed, N failed`.
 
     python3 tests/runner.py [--log-dir DIR] [-v] --job NAME:KIND:TIMEOUT:COMMAND ...
 
-KIND says how the job's exit status is read (see KINDS):
+KIND says how the job's ending is read (see KINDS):
   ktap-qemu  COMMAND runs QEMU with the serial port on stdout and an
-             isa-debug-exit device at 0xf4. The kernel writes 0 there when
-             every test passed, 1 when one failed; QEMU then exits with
-             (value << 1) | 1, so 1 means passed and 3 failed. Any other
+             isa-debug-exit device at 0xf4. The kernel writes 0x10 there
+             when every test passed, 0x11 when one failed; QEMU then exits
+             with (value << 1) | 1, so 33 means passed and 35 failed (not 1
+             and 3: QEMU exits with 1 when it cannot start). Any other
              ending (status 0 after a triple fault under -no-reboot, a
+             timeout, a signal) is a crash.
+  ktap-bochs COMMAND runs Bochs (tests/bochs/run.sh) with the serial port on
+             stdout. Bochs has no isa-debug-exit, so the kernel, still
+             running after its write to 0xf4, prints `# tandem-exit 0x10
+             (pass)` (0x11: failed) and writes "Shutdown" to port 0x8900,
+             which ends Bochs with status 1. That line is the kernel's
+             verdict, and Bochs must then have ended with status 1; an
+             ending without it (a triple fault or another Bochs panic, a
              timeout, a signal) is a crash.
   tap        COMMAND is a host program printing TAP or KTAP on stdout
              (cmocka with CMOCKA_MESSAGE_OUTPUT=TAP, which the runner sets
@@ -20,7 +29,8 @@ KIND says how the job's exit status is read (see KINDS):
 Only leaf tests are counted. A plan that promised more results than
 arrived counts each missing one as failed, so a hang or a crash never
 passes silently; a job that printed no results at all counts as one
-failure, and so does an exit status that contradicts what was printed.
+failure, and so does an ending (an exit status, a tandem-exit line) that
+contradicts what was printed.
 
 The runner exits 0 when nothing failed, 1 otherwise, 2 on a usage error.
 """
@@ -55,6 +65,11 @@ GROUP_END_RE = re.compile(r"(?:not ok|ok) - (.+)$")
 DIRECTIVE_RE = re.compile(r"(SKIP|TODO)\b\s*(.*)$", re.IGNORECASE)
 # Serial output through GRUB or a terminal may carry escape sequences.
 ANSI_RE = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[@-Z\\-_])")
+
+
+def clean_line(raw):
+    """A console line without escape sequences or trailing blanks."""
+    return ANSI_RE.sub("", raw).rstrip()
 
 
 @dataclass
@@ -102,7 +117,7 @@ class Parser:
         self.bail = None
 
     def feed(self, raw):
-        line = ANSI_RE.sub("", raw).rstrip()
+        line = clean_line(raw)
         body = line.lstrip()
         if not body:
             return
@@ -347,7 +362,8 @@ def suites_of(root, job_name, cause):
 
 
 # ---------------------------------------------------------------------------
-# Job kinds: each reads an exit status the way its kind of program sets it.
+# Job kinds: each reads how its kind of program ends (its exit status; for
+# Bochs, the kernel's last line too).
 
 @dataclass
 class Verdict:
@@ -383,6 +399,34 @@ def qemu_verdict(status):
     return Verdict("crash", f"QEMU failed with status {status}" + signal_hint(status))
 
 
+# The line the kernel prints when isa-debug-exit did not end the machine.
+TANDEM_EXIT_RE = re.compile(r"# tandem-exit (0x[0-9a-fA-F]+)\b")
+# Bochs' status after a panic, the shutdown port's included.
+BOCHS_SHUTDOWN_STATUS = 1
+
+
+def bochs_verdict(status, stdout):
+    """Bochs: the kernel's `# tandem-exit CODE` line, then Bochs' exit
+    through its shutdown port (status 1)."""
+    codes = [m.group(1) for m in map(TANDEM_EXIT_RE.match, map(clean_line, stdout)) if m]
+    if status in (126, 127):
+        return Verdict("crash", f"shell status {status}: command not found or not executable")
+    if not codes:
+        return Verdict("crash", f"Bochs ended with status {status} before the kernel's "
+                                "tandem-exit line (a triple fault or a Bochs panic: see "
+                                "its log)" + signal_hint(status))
+    code = int(codes[-1], 16)
+    if status != BOCHS_SHUTDOWN_STATUS:
+        return Verdict("crash", f"kernel printed tandem-exit {code:#x}, then Bochs ended with "
+                                f"status {status}, not {BOCHS_SHUTDOWN_STATUS} (its shutdown "
+                                "port)" + signal_hint(status))
+    if code == 0x10:
+        return Verdict("pass", "kernel reported pass (tandem-exit 0x10, then Bochs' shutdown port)")
+    if code == 0x11:
+        return Verdict("fail", "kernel reported failure (tandem-exit 0x11, then Bochs' shutdown port)")
+    return Verdict("crash", f"kernel printed tandem-exit {code:#x} (expected 0x10 or 0x11)")
+
+
 def host_verdict(status):
     """An ordinary program: 0 passes, anything else failed."""
     if status == 0:
@@ -396,10 +440,15 @@ def host_verdict(status):
 class Kind:
     verdict: object                 # function: exit status -> Verdict
     env: dict = field(default_factory=dict)   # defaults the environment lacks
+    reads_output: bool = False      # verdict(status, stdout lines) instead
+
+    def judge(self, status, stdout):
+        return self.verdict(status, stdout) if self.reads_output else self.verdict(status)
 
 
 KINDS = {
     "ktap-qemu": Kind(qemu_verdict),
+    "ktap-bochs": Kind(bochs_verdict, reads_output=True),
     "tap": Kind(host_verdict, {"CMOCKA_MESSAGE_OUTPUT": "TAP"}),
 }
 
@@ -547,7 +596,7 @@ def judge(job, finished, log_path=""):
         verdict = Verdict("crash", f"killed by {signame}")
         cause = "crashed"
     else:
-        verdict = KINDS[job.kind].verdict(finished.status)
+        verdict = KINDS[job.kind].judge(finished.status, finished.stdout)
         cause = "crashed" if verdict.status == "crash" else "not reported"
 
     root, bail = parse(finished.stdout)
@@ -561,11 +610,11 @@ def judge(job, finished, log_path=""):
     if not leaves:
         job_failures.append(Leaf(job.name, "fail", "no test results"))
     elif verdict.status == "fail" and not failed:
-        job_failures.append(Leaf(job.name, "fail", "exit status says failed, no test did"))
+        job_failures.append(Leaf(job.name, "fail", "the ending says failed, no test did"))
     elif verdict.status == "crash" and not failed:
         job_failures.append(Leaf(job.name, "fail", f"{cause} after its last result"))
     elif verdict.status == "pass" and failed:
-        notes.append("tests failed but the exit status says pass")
+        notes.append("tests failed but the ending says pass")
     shown = verdict.status == "crash" or bool(job_failures)
     tail = finished.output[-TAIL_LINES:] if shown else []
     return Report(job, verdict, suites, job_failures, notes, tail, finished.seconds, log_path)

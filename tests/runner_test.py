@@ -8,6 +8,7 @@ import io
 import os
 import shutil
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -336,6 +337,65 @@ class JobTest(unittest.TestCase):
         self.assertEqual(pfs(r), (1, 1, 0))
         self.assertIn("SIGSEGV", r.verdict.text)
 
+    def test_fake_bochs_pass(self):
+        r, _ = self.job("ktap-bochs", "printf 'KTAP version 1\\n1..1\\nok 1 a\\n"
+                                      "# tandem-exit 0x10 (pass)\\n'; exit 1")
+        self.assertEqual((r.verdict.status, pfs(r)), ("pass", (1, 0, 0)), r.verdict.text)
+
+    def test_fake_bochs_reported_failure(self):
+        r, _ = self.job("ktap-bochs", "printf 'KTAP version 1\\n1..2\\nok 1 a\\nnot ok 2 b\\n"
+                                      "# tandem-exit 0x11 (fail)\\n'; exit 1")
+        self.assertEqual((r.verdict.status, pfs(r)), ("fail", (1, 1, 0)))
+        self.assertEqual(failures(r), [("b", "")])
+
+    def test_fake_bochs_failure_only_the_kernel_saw(self):
+        # Every result ok, but the kernel says failed (init's own status).
+        r, _ = self.job("ktap-bochs", "printf 'KTAP version 1\\n1..1\\nok 1 a\\n"
+                                      "# tandem-exit 0x11 (fail)\\n'; exit 1", name="bx")
+        self.assertEqual(pfs(r), (1, 1, 0))
+        self.assertEqual(failures(r), [("bx", "the ending says failed, no test did")])
+
+    def test_fake_bochs_ends_without_the_exit_line(self):
+        # A triple fault or a Bochs panic: status 1 like the shutdown port,
+        # but no tandem-exit line, so even a complete plan does not pass.
+        r, _ = self.job("ktap-bochs", "printf 'KTAP version 1\\n1..1\\nok 1 a\\n'; exit 1", name="bx")
+        self.assertEqual(r.verdict.status, "crash")
+        self.assertIn("before the kernel's tandem-exit line", r.verdict.text)
+        self.assertEqual(pfs(r), (1, 1, 0))
+        self.assertEqual(failures(r), [("bx", "crashed after its last result")])
+        r, _ = self.job("ktap-bochs", "printf 'KTAP version 1\\n1..3\\nok 1 a\\n'; exit 1")
+        self.assertEqual(pfs(r), (1, 2, 0))
+        self.assertEqual(failures(r)[0], ("job #2", "missing: crashed"))
+
+    def test_fake_bochs_pass_line_but_wrong_status(self):
+        r, _ = self.job("ktap-bochs", "printf 'KTAP version 1\\n1..1\\nok 1 a\\n"
+                                      "# tandem-exit 0x10 (pass)\\n'; exit 0")
+        self.assertEqual((r.verdict.status, pfs(r)), ("crash", (1, 1, 0)))
+        self.assertIn("status 0, not 1", r.verdict.text)
+
+    def test_fake_bochs_unknown_exit_code(self):
+        r, _ = self.job("ktap-bochs", "printf 'KTAP version 1\\n1..1\\nok 1 a\\n"
+                                      "# tandem-exit 0x42 (?)\\n'; exit 1")
+        self.assertEqual((r.verdict.status, pfs(r)), ("crash", (1, 1, 0)))
+        self.assertIn("0x42", r.verdict.text)
+
+    def test_fake_bochs_killed_midway(self):
+        r, _ = self.job("ktap-bochs", "printf 'KTAP version 1\\n1..2\\nok 1 a\\n'; kill -KILL $$")
+        self.assertEqual((r.verdict.status, pfs(r)), ("crash", (1, 1, 0)))
+        self.assertIn("SIGKILL", r.verdict.text)
+
+    def test_fake_bochs_timeout_after_the_pass_line(self):
+        # The line came but Bochs never stopped: a timeout, not a pass.
+        r, _ = self.job("ktap-bochs", "printf 'KTAP version 1\\n1..1\\nok 1 a\\n"
+                                      "# tandem-exit 0x10 (pass)\\n'; sleep 10", timeout=1)
+        self.assertEqual((r.verdict.status, pfs(r)), ("crash", (1, 1, 0)))
+        self.assertIn("timeout", r.verdict.text)
+
+    def test_fake_bochs_missing_command(self):
+        r, _ = self.job("ktap-bochs", "exit 127")
+        self.assertEqual((r.verdict.status, pfs(r)), ("crash", (0, 1, 0)))
+        self.assertIn("command not found", r.verdict.text)
+
     def test_main_final_line_and_status(self):
         fake_pass = """kernel:ktap-qemu:10:printf 'KTAP version 1\\n1..1\\n  # Subtest: s\\n  1..2\\n  ok 1 a\\n  ok 2 b # SKIP no fpu\\nok 1 s\\n'; exit 33"""
         out = io.StringIO()
@@ -353,26 +413,35 @@ class JobTest(unittest.TestCase):
         self.assertEqual(out.getvalue().splitlines()[-1], "1 passed, 1 failed")
 
 
-def multiboot_image(path, value, text):
+def multiboot_image(path, value, text, shutdown=False):
     """Writes a Multiboot (a.out kludge) kernel that prints `text` on COM1
-    and writes `value` to port 0xf4, or triple-faults if value is None."""
+    and writes `value` to port 0xf4, or triple-faults if value is None.
+    With `shutdown`, it first writes "Shutdown" to Bochs' port 0x8900."""
     base = 0x100000
     magic, flags = 0x1BADB002, 0x00010000
     header = struct.pack("<8I", magic, flags, (-(magic + flags)) & 0xFFFFFFFF,
                          base, base, 0, 0, base + 32)
-    code_len = 5 + 4 + 8 + 10
+    # puts: each byte of [esi] to port dx once bit 5 (THR empty) of port
+    # dx + 5 is set: the UART's line status (unmapped ports read 0xff).
+    puts = (b"\xAC\x84\xC0\x74\x14"                   # lodsb; test al, al; jz done
+            b"\x88\xC4\x66\x83\xC2\x05"               # mov ah, al; add dx, 5
+            b"\xEC\xA8\x20\x74\xFB"                   # wait: in al, dx; test al, 0x20; jz wait
+            b"\x66\x83\xEA\x05\x88\xE0\xEE\xEB\xE7")   # sub dx, 5; mov al, ah; out; jmp
+    code_len = 5 + 4 + len(puts) + 5 + 4 + len(puts) + 10
     msg = base + 32 + code_len
+    word = msg + len(text) + 1 if shutdown else msg + len(text)   # "Shutdown" or ""
     code = b"\xBE" + struct.pack("<I", msg)           # mov esi, msg
-    code += b"\x66\xBA\xF8\x03"                       # mov dx, 0x3f8
-    code += b"\xAC\x84\xC0\x74\x03\xEE\xEB\xF8"       # lodsb; test; jz; out; jmp
+    code += b"\x66\xBA\xF8\x03" + puts                # mov dx, 0x3f8; puts
+    code += b"\xBE" + struct.pack("<I", word)         # mov esi, word
+    code += b"\x66\xBA\x00\x89" + puts                # mov dx, 0x8900; puts
     if value is None:
-        code += b"\x0F\x01\x1D" + struct.pack("<I", msg + len(text) + 1)  # lidt [zeros]
+        code += b"\x0F\x01\x1D" + struct.pack("<I", word + 9)  # lidt [zeros]
         code += b"\xCC\xEB\xFE"                       # int3 -> triple fault
     else:
         code += b"\x66\xBA\xF4\x00\xB0" + bytes([value]) + b"\xEE\xF4\xEB\xFD"
     assert len(code) == code_len
     with open(path, "wb") as f:
-        f.write(header + code + text.encode() + b"\0" + b"\0" * 8)
+        f.write(header + code + text.encode() + b"\0" + b"Shutdown\0" + b"\0" * 8)
 
 
 @unittest.skipUnless(shutil.which("qemu-system-i386"), "qemu-system-i386 not installed")
@@ -405,6 +474,51 @@ class QemuExitTest(unittest.TestCase):
         r = self.qemu(None, "KTAP version 1\n1..2\nok 1 boot\n")
         self.assertEqual((r.verdict.status, pfs(r)), ("crash", (1, 1, 0)), r.tail)
         self.assertIn("status 0", r.verdict.text)
+
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
+
+@unittest.skipUnless(shutil.which("bochs-bin") and shutil.which("grub-mkrescue"),
+                     "Bochs or grub-mkrescue not installed")
+class BochsExitTest(unittest.TestCase):
+    """Checks how tests/bochs/run.sh and the ktap-bochs kind end, against
+    the real Bochs: a tiny kernel booted through GRUB from an ISO."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="runner_bochs.")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def bochs(self, value, text, shutdown=True, sep="sep=1"):
+        tree = os.path.join(self.dir, "iso")
+        os.makedirs(os.path.join(tree, "boot", "grub"))
+        multiboot_image(os.path.join(tree, "boot", "k.bin"), value, text, shutdown)
+        with open(os.path.join(tree, "boot", "grub", "grub.cfg"), "w") as f:
+            f.write("set timeout=0\nserial --unit=0 --speed=115200\nterminal_output serial\n"
+                    "menuentry k { multiboot /boot/k.bin }\n")
+        iso = os.path.join(self.dir, "k.iso")
+        subprocess.run(["grub-mkrescue", "-o", iso, tree], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cmd = f"{TESTS}/bochs/run.sh {iso} {self.dir}/bochsout.txt {sep}"
+        job = runner.Job("b", "ktap-bochs", 120, cmd)
+        return runner.judge(job, runner.run(job, os.path.join(self.dir, "b.log")))
+
+    def test_pass(self):
+        r = self.bochs(0x10, "KTAP version 1\n1..1\nok 1 boot\n# tandem-exit 0x10 (pass)\n")
+        self.assertEqual((r.verdict.status, pfs(r)), ("pass", (1, 0, 0)), r.tail)
+
+    def test_fail_without_sep(self):
+        r = self.bochs(0x11, "KTAP version 1\n1..1\nnot ok 1 boot\n# tandem-exit 0x11 (fail)\n",
+                       sep="sep=0")
+        self.assertEqual((r.verdict.status, pfs(r)), ("fail", (0, 1, 0)), r.tail)
+
+    def test_triple_fault_ends_bochs(self):
+        r = self.bochs(None, "KTAP version 1\n1..2\nok 1 boot\n", shutdown=False)
+        self.assertEqual((r.verdict.status, pfs(r)), ("crash", (1, 1, 0)), r.tail)
+        self.assertIn("before the kernel's tandem-exit line", r.verdict.text)
+        self.assertLess(r.seconds, 60)
 
 
 if __name__ == "__main__":
