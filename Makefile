@@ -63,6 +63,10 @@ ifneq ($(words $(KERNEL_OBJ)),$(words $(sort $(KERNEL_OBJ))))
 $(error a .c and a .asm file share a name, and so an object file: $(sort $(foreach o,$(KERNEL_OBJ),$(if $(filter-out 1,$(words $(filter $(o),$(KERNEL_OBJ)))),$(o)))))
 endif
 
+# The kernel's objects, one a line, for tools/linkgraph.py (rewritten only
+# when the list changes).
+$(shell (printf '%s\n' $(KERNEL_OBJ) | cmp -s - $(BUILD)/kernel.objs || printf '%s\n' $(KERNEL_OBJ) > $(BUILD)/kernel.objs))
+
 $(BUILD)/kernel/%.o: %.c $(STAMP)
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
@@ -168,7 +172,7 @@ $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $$(shell cat tests/fuzz/$$*.srcs 2>/de
 	$(Q)clang $(FUZZ_CFLAGS) $< $(shell cat tests/fuzz/$*.srcs) -o $@
 
 # ---- Targets ----------------------------------------------------------------
-.PHONY: all iso run test check host-tests fuzz deps clean help
+.PHONY: all iso run test check host-tests fuzz deps clean help linkgraph
 
 # `make` alone: the kernel, the user programs and both ISOs.
 all: $(BUILD)/tandem.elf $(MODULES) $(BUILD)/tandem.iso $(BUILD)/tandem-test.iso
@@ -207,6 +211,7 @@ QEMU_TEST_ISO = $(QEMU) -m $(2) -no-reboot -device isa-debug-exit,iobase=0xf4,io
 TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
 	$(foreach b,$(MATRIX),--job "kernel-$(b):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/$(b)/tandem-test.iso,$(QEMU_MEM))") \
 	$(foreach m,$(MATRIX_MEM),--job "kernel-mem$(m):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/tandem-test.iso,$(m))") \
+	--job "linkgraph:tap:60:$(PYTHON) tools/linkgraph.py --tap --root $(BUILD)/kernel @$(BUILD)/kernel.objs" \
 	--job "cpu-models:tap:300:$(PYTHON) tests/boot/cpu_models.py $(BUILD)/tandem.elf $(QEMU)" \
 	$(foreach t,$(HOST_TESTS),--job "host-$(t):tap:120:env CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/host/$(t)_test") \
 	$(foreach t,$(FUZZ_TARGETS),--job "fuzz-$(t):tap:120:tests/fuzz/run.sh $(BUILD)/fuzz/$(t)_fuzz 10") \
@@ -232,6 +237,12 @@ check: $(BUILD)/tandem-test.iso $(MATRIX:%=$(BUILD)/%/tandem-test.iso) \
 FORCE:
 
 host-tests: $(HOST_TESTS:%=$(BUILD)/host/%_test)
+
+# The kernel's link graph by layer (tools/linkgraph.py, docs/design.md
+# "Layers"); fails on an edge that goes up a layer or a cycle across
+# subsystems.  --files lists every file-to-file edge.
+linkgraph: $(KERNEL_OBJ)
+	$(Q)$(PYTHON) tools/linkgraph.py --root $(BUILD)/kernel @$(BUILD)/kernel.objs
 
 # `make fuzz`: each libFuzzer target for FUZZ_TIME seconds, then the syscall
 # fuzzer (user/test_fuzz.c) for CALLS calls from SEED, in QEMU.
@@ -282,6 +293,7 @@ help:
 	@echo "  make debug   boot the ISO stopped at the first instruction, with GDB attached"
 	@echo "  make debug-server  the QEMU half only; prints the GDB command to attach"
 	@echo "  make bench   benchmarks: build/bench/results.tsv, table.txt, results.png"
+	@echo "  make linkgraph  the kernel's link graph by layer; fails on an upward edge or a cycle"
 	@echo "  make fuzz    libFuzzer targets for FUZZ_TIME s, then the syscall fuzzer: SEED=... CALLS=..."
 	@echo "  make deps    install the missing Debian packages (apt-get)"
 	@echo "  make clean   remove build/"
