@@ -22,6 +22,10 @@ struct collision_report {
     bool by_trap;               // the hardware trap (the guard), not the canary
 };
 
+// Installs the arena's canary hook (kfast_set_canary_hook): a broken
+// canary found at a release is reported as a collision.
+void collision_init(void);
+
 // The last collision reported (tests read it).
 extern struct collision_report g_last_collision;
 

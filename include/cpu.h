@@ -22,4 +22,13 @@ void cpu_identify(void);
 // TSS are; nothing in Tandem needs them outside ring 0).
 void cpu_protect(void);
 
+// Makes top the stack every entry from ring 3 lands on: TSS.esp0, and
+// IA32_SYSENTER_ESP where the CPU has sysenter.  The scheduler calls it at
+// every switch; it is CPU state, so it lives here, below the threads.
+void entry_stack_set(uint32_t top);
+// The system-call gates user programs may use (SYSCALL_GATE_*): int 0x80
+// always, sysenter where the CPU has it (kernel/syscall/sysenter.c opens it
+// on exactly those CPUs).
+uint32_t syscall_gates(void);
+
 #endif

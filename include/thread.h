@@ -90,7 +90,9 @@ struct process {
 extern struct thread *g_current;
 extern uint32_t g_need_resched;
 
-// The boot thread: kmain's thread, on g_boot_block.
+// The boot thread: kmain's thread, on g_boot_block (boot/multiboot.asm
+// starts on its top; kernel/thread/thread.c defines it).
+extern uint8_t g_boot_block[KSTACK_SIZE];
 void thread_init_boot(void);
 // Starts the scheduler's own threads (idle, reaper).
 void sched_init(void);
@@ -114,6 +116,10 @@ uint32_t process_count(void);
     for (struct list_node *n_ = g_all_threads.next; n_ != &g_all_threads && ((t) = list_entry(n_, struct thread, all_link)); n_ = n_->next)
 extern struct list_node g_all_threads;
 
+// The timer's tick hook (sched_init installs it): wakes the sleepers that
+// are due, asks for a switch if anyone else wants the CPU.
+void sched_tick(void);
+
 // Scheduling.  Call with interrupts off.
 void schedule(void);
 void thread_yield(void);
@@ -131,8 +137,15 @@ void waitq_init(struct waitq *q);
 bool waitq_wait(struct waitq *q, const char *reason);
 void waitq_wake_all(struct waitq *q);
 
-// IPC bookkeeping when a thread dies: its waiting peers get -ESRCH.
-void ipc_thread_exit(struct thread *t);
+// What a layer above must do when a thread ends (IPC tells the dying
+// thread's peers): added once at init, run by thread_exit in the dying
+// thread with interrupts off, in the order added, before the process hears
+// of it.
+struct thread_exit_hook {
+    void (*fn)(struct thread *t);
+    struct list_node link;
+};
+void thread_exit_hook_add(struct thread_exit_hook *h);
 
 // Reports a broken canary in t's arena: recovers to an armed test point or
 // panics (kernel/thread/collision.c).

@@ -5,6 +5,10 @@
 #include <stdint.h>
 
 void timer_init(void);
+// Runs at every tick, in the interrupt, after the count moves (the
+// scheduler installs its tick: the timer knows nothing above it).
+typedef void (*timer_tick_hook_t)(void);
+void timer_set_tick_hook(timer_tick_hook_t hook);
 // Timer interrupts since boot.
 uint32_t timer_ticks(void);
 

@@ -65,11 +65,6 @@ void trap_dispatch(struct trap_frame *f);
 // A system call from ring 3 (int 0x80 or sysenter), through to exit_to_user.
 void syscall_entry(struct trap_frame *f);
 const char *trap_vector_name(uint32_t vector);
-// Makes top the stack every entry from ring 3 lands on (TSS.esp0, and the
-// sysenter stack where the CPU has sysenter).
-void entry_stack_set(uint32_t top);
-// The system-call gates user programs may use (SYSCALL_GATE_*).
-uint32_t syscall_gates(void);
 // #DB taken on the first instructions of the sysenter entry because ring 3
 // entered with TF set: handled (true) by owing the trap to the user thread.
 bool sysenter_catch_single_step(struct trap_frame *f);

@@ -1,7 +1,9 @@
 // The CPU's optional features, read once at boot (include/cpu.h).
 #include "cpu.h"
 #include "cpuid.h"
+#include "gdt.h"
 #include "lib/string.h"
+#include "uapi/syscall.h"
 #include "x86.h"
 
 struct cpu_info g_cpu;
@@ -40,4 +42,18 @@ cpu_protect(void)
 {
     if (g_cpu.umip)
         write_cr4(read_cr4() | CR4_UMIP);
+}
+
+void
+entry_stack_set(uint32_t top)
+{
+    tss_set_esp0(top);
+    if (g_cpu.sep)
+        wrmsr(MSR_SYSENTER_ESP, top);
+}
+
+uint32_t
+syscall_gates(void)
+{
+    return SYSCALL_GATE_INT80 | (g_cpu.sep ? SYSCALL_GATE_SYSENTER : 0);
 }

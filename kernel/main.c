@@ -4,6 +4,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "gdt.h"
+#include "ipc.h"
 #include "kmalloc.h"
 #include "mm/kfast_arena.h"
 #include "kprintf.h"
@@ -13,15 +14,11 @@
 #include "process.h"
 #include "thread.h"
 #include "lib/string.h"
+#include "sysinfo.h"
 #include "qemu.h"
 #include "timer.h"
 #include "trap.h"
 #include "x86.h"
-
-// The boot thread's kernel-stack block: boot/multiboot.asm starts on its
-// top.  Aligned to its size like every other block, so the arena code can
-// find a block's base from any address inside it.
-uint8_t g_boot_block[KSTACK_SIZE] ALIGNED(KSTACK_SIZE);
 
 NORETURN static void
 halt_forever(void)
@@ -125,6 +122,7 @@ run_tests(void)
     bool ok = ktest_run(g_boot.test_suite, user_tests ? user_tests + 1 : 0);
     if (user_tests) {
         ktest_baseline_take();
+        sysinfo_set_kernel_suites(g_ktest_top_level_results);
         int code = run_module(0);
         g_ktest_top_level_results += user_tests;
         ok &= code == 0;
@@ -166,6 +164,7 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     timer_init();
     sysenter_init();
     sched_init();
+    ipc_init();
     boot_summary();
     sti();
 

@@ -10,15 +10,21 @@
 #define PIT_INPUT_HZ    1193182
 
 static volatile uint32_t s_ticks;
+static timer_tick_hook_t s_tick_hook;
 
-// The scheduler's tick (kernel/thread/sched.c): wakes sleepers, asks for a switch.
-void sched_tick(struct trap_frame *f);
+void
+timer_set_tick_hook(timer_tick_hook_t hook)
+{
+    s_tick_hook = hook;
+}
 
 static void
 timer_irq(struct trap_frame *f)
 {
+    (void)f;
     s_ticks++;
-    sched_tick(f);
+    if (s_tick_hook)
+        s_tick_hook();
 }
 
 void

@@ -68,8 +68,10 @@ kfast_canary_intact(const struct kfast_arena *a)
     return *(const volatile uint32_t *)kfast_arena_top(a) == KFAST_CANARY;
 }
 // Reports a broken canary at the running arena's top, found when memory is
-// given back (kernel/thread/collision.c; a panic on the host).
-void kfast_canary_broken(void);
+// given back: the thread layer installs its collision report
+// (kernel/thread/collision.c); with no hook, or if it returns, kfast panics.
+typedef void (*kfast_canary_hook_t)(void);
+void kfast_set_canary_hook(kfast_canary_hook_t hook);
 // Frees every spill chunk; the exit path's out-of-line part.
 void kfast_spill_free_all(struct kfast_arena *a);
 // Empties the running arena: peak, poison (debug), top back to base,

@@ -31,7 +31,6 @@ uintptr_t g_kfast_host_sp;      // the host tests' stand-in for esp
 uintptr_t g_kfast_host_guard;   // where the host's "stack view" would end
 static uintptr_t kfast_sp(void) { return g_kfast_host_sp; }
 void kfast_guard_move(struct kfast_arena *a, uintptr_t from, uintptr_t to) { (void)a; (void)from; g_kfast_host_guard = to; }
-void kfast_canary_broken(void) { panic("kfast: the canary at top %#lx is broken", (unsigned long)g_kfast.top); }
 static uint32_t kfast_irq_save(void) { return 0; }
 static void kfast_irq_restore(uint32_t f) { (void)f; }
 #else
@@ -42,14 +41,27 @@ static void kfast_irq_restore(uint32_t f) { irq_restore(f); }
 
 #define RECORD_BYTES (TANDEM_DEBUG ? sizeof(struct kfast_record) : 0)
 
+static kfast_canary_hook_t s_canary_hook;
+
+void
+kfast_set_canary_hook(kfast_canary_hook_t hook)
+{
+    s_canary_hook = hook;
+}
+
 // Giving memory back is a check point too: the canary at the old top must
 // be intact, or the stack reached the objects being released (and a new
-// canary at the lower top would hide it).
+// canary at the lower top would hide it).  The thread layer's hook reports
+// the collision (and may recover a test); without one, or if it returns,
+// this is a panic.
 static void
 kfast_check_before_release(void)
 {
-    if (unlikely(*(volatile uint32_t *)g_kfast.top != KFAST_CANARY))
-        kfast_canary_broken();
+    if (likely(*(volatile uint32_t *)g_kfast.top == KFAST_CANARY))
+        return;
+    if (s_canary_hook)
+        s_canary_hook();
+    panic("kfast: the canary at top %#lx is broken", (unsigned long)g_kfast.top);
 }
 
 void

@@ -9,6 +9,7 @@
 // receiver itself (copy_to_user) when it finds a queued sender, or the
 // sender (through the receiver's page tables) when the receiver was already
 // waiting.  Replies never block the replier.
+#include "ipc.h"
 #include "kfast.h"
 #include "lib/string.h"
 #include "mm/paging.h"
@@ -306,7 +307,8 @@ sys_ipc_reply(struct trap_frame *f)
     return 0;
 }
 
-void
+// The thread-exit hook: a dying thread's waiting peers get -ESRCH.
+static void
 ipc_thread_exit(struct thread *t)
 {
     struct ipc_state *st = &t->ipc;
@@ -323,4 +325,12 @@ ipc_thread_exit(struct thread *t)
             (w->ipc.phase == IPC_AWAITING_REPLY || w->ipc.phase == IPC_RECEIVING))
             ipc_finish(w, -ESRCH);
     }
+}
+
+static struct thread_exit_hook s_exit_hook = { .fn = ipc_thread_exit };
+
+void
+ipc_init(void)
+{
+    thread_exit_hook_add(&s_exit_hook);
 }

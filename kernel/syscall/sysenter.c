@@ -9,10 +9,6 @@
 #include "uapi/syscall.h"
 #include "x86.h"
 
-#define MSR_SYSENTER_CS  0x174
-#define MSR_SYSENTER_ESP 0x175
-#define MSR_SYSENTER_EIP 0x176
-
 extern const uint8_t sysenter_entry[], sysenter_flags_clean[];
 
 // A single-step trap caught on the entry's first instructions, owed to the
@@ -29,20 +25,6 @@ sysenter_init(void)
         return;
     wrmsr(MSR_SYSENTER_CS, KERNEL_CS);
     wrmsr(MSR_SYSENTER_EIP, (uint32_t)sysenter_entry);
-}
-
-void
-entry_stack_set(uint32_t top)
-{
-    tss_set_esp0(top);
-    if (g_cpu.sep)
-        wrmsr(MSR_SYSENTER_ESP, top);
-}
-
-uint32_t
-syscall_gates(void)
-{
-    return SYSCALL_GATE_INT80 | (g_cpu.sep ? SYSCALL_GATE_SYSENTER : 0);
 }
 
 // sysenter keeps TF, so a user that sets it and enters takes #DB at CPL 0

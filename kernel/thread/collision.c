@@ -28,10 +28,17 @@ collision_recovery_arm(jmp_buf *env)
     s_recovery = env;
 }
 
-void
+// The arena's canary hook: a broken canary found when memory is given back.
+static void
 kfast_canary_broken(void)
 {
     kfast_collision(g_current, read_esp(), "a release");
+}
+
+void
+collision_init(void)
+{
+    kfast_set_canary_hook(kfast_canary_broken);
 }
 
 // Where GDB's `tandem catch collision` stops: every detected collision,

@@ -4,6 +4,7 @@
 // when the reaper has freed the last thread's block, and only then does
 // wait() return, so a parent that waited sees every counter settled.
 #include "boot.h"
+#include "cpu.h"
 #include "kfast.h"
 #include "kmalloc.h"
 #include "kprintf.h"

@@ -5,6 +5,7 @@
 // The tick handler only sets g_need_resched; the switch happens where it is
 // safe: on the way out to user mode (kernel/syscall/exit.c), or when a
 // kernel thread was interrupted with interrupts on (kernel/trap.c).
+#include "cpu.h"
 #include "gdt.h"
 #include "mm/kfast_arena.h"
 #include "mm/paging.h"
@@ -122,12 +123,11 @@ waitq_wake_all(struct waitq *q)
         thread_wake(list_entry(n, struct thread, run_link));
 }
 
-// Timer interrupt: wake the sleepers that are due, and ask for a switch
+// The timer's tick hook (installed by sched_init): wake the sleepers that are due, and ask for a switch
 // if anyone else wants the CPU (a quantum is one tick, 10 ms).
 void
-sched_tick(struct trap_frame *f)
+sched_tick(void)
 {
-    (void)f;
     uint32_t now = timer_ticks();
     for (struct list_node *n = s_sleepers.next, *next; n != &s_sleepers; n = next) {
         next = n->next;
@@ -165,5 +165,6 @@ sched_init(void)
     list_remove(&s_idle->run_link);
     irq_restore(flags);
     entry_stack_set((uint32_t)g_current->block + KSTACK_SIZE);
+    timer_set_tick_hook(sched_tick);
     reaper_init();
 }

@@ -4,6 +4,7 @@
 // KSTACK_SIZE bytes, aligned to its size, from the frame allocator.  A new
 // thread's stack is built to look as if it had called switch_context, so the
 // first switch to it "returns" into its start function.
+#include "collision.h"
 #include "exit.h"
 #include "gdt.h"
 #include "kmalloc.h"
@@ -19,9 +20,13 @@
 #include "trap.h"
 #include "x86.h"
 
-extern uint8_t g_boot_block[];
 extern void switch_context(uint32_t *save_esp, uint32_t next_esp);
 extern NORETURN void enter_user(struct trap_frame *f);
+
+// The boot thread's kernel-stack block: boot/multiboot.asm starts on its
+// top.  Aligned to its size like every other block, so the arena code can
+// find a block's base from any address inside it.
+uint8_t g_boot_block[KSTACK_SIZE] ALIGNED(KSTACK_SIZE);
 
 struct list_node g_all_threads = LIST_INIT(g_all_threads);
 struct thread *g_current;
@@ -29,6 +34,7 @@ static struct thread s_boot_thread;
 static uint32_t s_next_tid = 1;
 static uint32_t s_thread_count;
 
+static struct list_node s_exit_hooks = LIST_INIT(s_exit_hooks);
 static struct list_node s_zombies = LIST_INIT(s_zombies);
 static struct thread *s_reaper;
 static struct waitq s_reaped;       // woken after each reaping pass
@@ -51,6 +57,7 @@ thread_init_boot(void)
     // One view only (it is static, outside the block region): no trap.
     kfast_arena_init(&t->arena, g_boot_block, 0, false, read_esp() - 1024, KFAST_STRICT);
     kfast_arena_activate(&t->arena);
+    collision_init();
     waitq_init(&s_reaped);
     g_current = t;
 }
@@ -171,13 +178,22 @@ thread_count(void)
 }
 
 void
+thread_exit_hook_add(struct thread_exit_hook *h)
+{
+    uint32_t flags = irq_save();
+    list_push_back(&s_exit_hooks, &h->link);
+    irq_restore(flags);
+}
+
+void
 thread_exit(int code)
 {
     cli();
     struct thread *t = g_current;
     KASSERT(!t->static_block);
     t->exit_code = code;
-    ipc_thread_exit(t);
+    list_for_each(n, &s_exit_hooks)
+        list_entry(n, struct thread_exit_hook, link)->fn(t);
     if (t->proc)
         process_thread_exited(t->proc, code);
     t->state = THREAD_DEAD;
