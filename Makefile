@@ -84,7 +84,7 @@ $(BUILD)/kernel/boot/%.o: boot/%.c $(STAMP)
 $(BUILD)/kernel/%.o: %.asm $(STAMP)
 	@mkdir -p $(@D)
 	$(call say,NASM,$<)
-	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
+	$(Q)$(NASM) $(NASMFLAGS) -I$(<D)/ -MD $(@:.o=.d) -MP $< -o $@
 
 # Two link passes: the first with an empty symbol table, whose symbols fill
 # the second.  .ksyms is last in linker.ld, so no other address moves.

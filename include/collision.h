@@ -22,6 +22,12 @@ struct collision_report {
     bool by_trap;               // the hardware trap (the guard), not the canary
 };
 
+// The guard's reports come from the double-fault task (kernel/thread/
+// double_fault.c): double_fault_init makes the task and its IDT gate;
+// double_fault_handler is what the task runs (double_fault_entry.asm).
+void double_fault_init(void);
+void double_fault_handler(void);
+
 // Installs the arena's canary hook (kfast_set_canary_hook): a broken
 // canary found at a release is reported as a collision.
 void collision_init(void);

@@ -27,7 +27,7 @@ void cpu_protect(void);
 // every switch; it is CPU state, so it lives here, below the threads.
 void entry_stack_set(uint32_t top);
 // The system-call gates user programs may use (SYSCALL_GATE_*): int 0x80
-// always, sysenter where the CPU has it (kernel/syscall/sysenter.c opens it
+// always, sysenter where the CPU has it (kernel/entry/sysenter.c opens it
 // on exactly those CPUs).
 uint32_t syscall_gates(void);
 

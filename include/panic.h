@@ -2,16 +2,16 @@
 #ifndef TANDEM_PANIC_H
 #define TANDEM_PANIC_H
 
+#include <stdarg.h>
 #include "compiler.h"
-
-struct trap_frame;
 
 // Prints "PANIC: <message>", the registers and a backtrace, then halts (in
 // test mode: exits QEMU with the failure status).  The message should name
 // what broke, with the values that prove it.
 NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
-// Same, for a trap the kernel cannot handle: the report shows the frame.
-NORETURN void panic_trap(const struct trap_frame *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
+NORETURN void vpanic(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
+// A trap the kernel cannot handle is the trap layer's panic_trap
+// (include/trap.h): it prints the frame, then panics.
 
 // Test support: the next panic prints its report, then longjmps to env
 // instead of stopping (the panic message is kept in g_panic_message).  The

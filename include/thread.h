@@ -99,9 +99,13 @@ void sched_init(void);
 
 // A kernel thread running fn(arg), runnable at once; NULL if memory is short.
 struct thread *kthread_create(const char *name, void (*fn)(void *), void *arg);
-// A user thread of p that starts in ring 3 at eip with esp and eax = arg.
 // The trap frame at the top of a user thread's block: what it returns to ring 3 with.
 struct trap_frame *thread_user_frame(struct thread *t);
+// What a new user thread runs first, in the kernel: the entry layer's way
+// out to ring 3 through the thread's frame (kernel/entry/exit.c installs
+// it; it must not return).
+void thread_set_user_start(void (*start)(void));
+// A user thread of p that starts in ring 3 at eip with esp and eax = arg.
 struct thread *uthread_create(struct process *p, const char *name, uint32_t eip,
                               uint32_t esp, uint32_t arg);
 // Ends the calling thread.

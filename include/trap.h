@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "compiler.h"
 #include "gdt.h"
 #include "x86.h"
 
@@ -29,7 +30,9 @@
 #define VEC_SYSCALL 0x80
 #define IRQ_TIMER   0
 
-// The stack as trap_common (boot/traps.asm) leaves it, lowest address first.
+// The stack as trap_common (kernel/entry/traps.asm) leaves it, lowest
+// address first.  The stubs' pushes are checked against it in
+// kernel/entry/asm_offsets.c, which gives the assembly its offsets.
 struct trap_frame {
     uint32_t gs, fs, es, ds;                            // pushed by trap_common
     uint32_t edi, esi, ebp, esp_at_pusha, ebx, edx, ecx, eax;  // by pushad
@@ -39,7 +42,7 @@ struct trap_frame {
 };
 
 // Debug builds: the interrupt or exception from ring 3 a thread is serving,
-// at the bottom of its arena (see kernel/trap.c).
+// at the bottom of its arena (see kernel/entry/trap.c).
 struct trap_record {
     uint32_t vector, error, eip;
 };
@@ -60,16 +63,32 @@ trap_frame_seal_user(struct trap_frame *f)
     f->user_ss = USER_DS;
 }
 
+// The interrupt descriptor table (kernel/idt.c): loaded empty by
+// idt_init; the entry layer fills the gates with its stubs (entry_init),
+// the double-fault task takes its own.  user: ring 3 may raise the vector
+// with int.
 void idt_init(void);
-void trap_dispatch(struct trap_frame *f);
-// A system call from ring 3 (int 0x80 or sysenter), through to exit_to_user.
-void syscall_entry(struct trap_frame *f);
+void idt_set_gate(unsigned vector, uint32_t handler, bool user);
+void idt_set_task_gate(unsigned vector, uint16_t tss_selector);
+
+// The entry layer (kernel/entry/): every way in and out of the kernel.
+// entry_init routes the IDT's vectors to the trap stubs and gives the
+// thread layer a new user thread's first entry; sysenter_init opens the
+// sysenter gate where the CPU has it.
+void entry_init(void);
+void sysenter_init(void);
 const char *trap_vector_name(uint32_t vector);
-// #DB taken on the first instructions of the sysenter entry because ring 3
-// entered with TF set: handled (true) by owing the trap to the user thread.
-bool sysenter_catch_single_step(struct trap_frame *f);
 // Prints the full report of a trap: vector, error, EIP and symbol, CR2, registers.
 void trap_report(const char *what, const struct trap_frame *f);
+// For a trap the kernel cannot handle: the report of the frame, then a
+// panic with the message (its registers and backtrace go on from the
+// trap's handler into the code the trap interrupted).
+NORETURN void panic_trap(const struct trap_frame *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+// The system-call table (kernel/syscall/syscall.c): runs the call the
+// frame's eax names and leaves the result in eax.  The entry layer calls
+// it, between the way in and exit_to_user.
+void syscall_dispatch(struct trap_frame *f);
 
 // Interrupt controller (8259A pair) and handlers for IRQs 0-15.
 typedef void (*irq_handler_t)(struct trap_frame *f);
@@ -77,6 +96,8 @@ void pic_init(void);
 void pic_eoi(unsigned irq);
 void pic_unmask(unsigned irq);
 void irq_register(unsigned irq, irq_handler_t handler);
+// Runs the handler of the IRQ a trap frame's vector names, then the EOI.
+void irq_dispatch(struct trap_frame *f);
 
 // Test support: the next kernel-mode exceptions with this vector are
 // reported and recovered from (through the extable, or by returning for

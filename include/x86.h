@@ -22,7 +22,7 @@
 #define EFLAGS_AC   (1u << 18)
 #define EFLAGS_ID   (1u << 21)
 // What the kernel runs with, from the first instructions of every entry
-// (include/trap_frame.inc, ESTABLISH_KERNEL_EFLAGS): every flag clear.
+// (kernel/entry/trap_frame.inc, ESTABLISH_KERNEL_EFLAGS): every flag clear.
 #define EFLAGS_KERNEL EFLAGS_FIXED
 // The flags ring 3 may hold on its way back: those popf can change at CPL 3
 // with IOPL 0, and RF, which the CPU sets in fault frames.  IOPL, VM, VIF

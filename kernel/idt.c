@@ -1,4 +1,6 @@
 // Interrupt descriptor table: 32 exceptions, 16 PIC interrupts, int 0x80.
+// Loaded empty; entry_init (kernel/entry/trap.c) routes the vectors to the
+// stubs, double_fault_init the double fault to its task.
 #include "gdt.h"
 #include "trap.h"
 
@@ -17,18 +19,15 @@ struct idt_pointer {
 #define GATE_DPL3        0x60   // reachable with int from ring 3
 #define GATE_TASK        0x85   // present, DPL 0, task gate
 
-extern const uint32_t g_trap_stubs[48];
-extern const uint32_t g_syscall_stub;
-
 static struct idt_gate s_idt[256];
 
-static void
-idt_set(unsigned vector, uint32_t handler, uint8_t type_attr)
+void
+idt_set_gate(unsigned vector, uint32_t handler, bool user)
 {
     s_idt[vector] = (struct idt_gate){
         .offset_lo = handler & 0xFFFF,
         .selector = KERNEL_CS,
-        .type_attr = type_attr,
+        .type_attr = GATE_INTERRUPT32 | (user ? GATE_DPL3 : 0),
         .offset_hi = handler >> 16,
     };
 }
@@ -43,13 +42,6 @@ idt_set_task_gate(unsigned vector, uint16_t tss_selector)
 void
 idt_init(void)
 {
-    for (unsigned v = 0; v < 48; v++)
-        idt_set(v, g_trap_stubs[v], GATE_INTERRUPT32);
-    // #BP and #OF are raised by int3 and into, which user code may execute.
-    idt_set(VEC_BP, g_trap_stubs[VEC_BP], GATE_INTERRUPT32 | GATE_DPL3);
-    idt_set(VEC_OF, g_trap_stubs[VEC_OF], GATE_INTERRUPT32 | GATE_DPL3);
-    idt_set(VEC_SYSCALL, g_syscall_stub, GATE_INTERRUPT32 | GATE_DPL3);
-
     struct idt_pointer p = { sizeof(s_idt) - 1, (uint32_t)s_idt };
     __asm__ volatile("lidt %0" :: "m"(p));
 }

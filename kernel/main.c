@@ -1,5 +1,6 @@
 // kmain: the order in which Tandem comes up.
 #include "boot.h"
+#include "collision.h"
 #include "config.h"
 #include "console.h"
 #include "cpu.h"
@@ -67,8 +68,6 @@ boot_summary(void)
                 g_boot.modules[i].name);
 }
 
-void sysenter_init(void);
-void double_fault_init(void);
 
 // Counts the boot modules that are user-space test programs (test_*).
 static unsigned
@@ -154,6 +153,7 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     paging_init_heap();
     kheap_init();
     idt_init();
+    entry_init();
     double_fault_init();
     // No FPU for anyone: x87 instructions raise #NM (and SSE #UD), so no
     // state needs saving at a switch.  AM lets ring 3 turn on alignment

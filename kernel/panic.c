@@ -7,7 +7,6 @@
 #include "ksyms.h"
 #include "panic.h"
 #include "qemu.h"
-#include "trap.h"
 #include "x86.h"
 
 static bool s_panicking;
@@ -94,28 +93,20 @@ panic_begin(const char *fmt, va_list ap)
 }
 
 void
-panic(const char *fmt, ...)
+vpanic(const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
     panic_begin(fmt, ap);
-    va_end(ap);
     dump_registers();
     panic_recover();
     halt_forever();
 }
 
 void
-panic_trap(const struct trap_frame *f, const char *fmt, ...)
+panic(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    panic_begin(fmt, ap);
-    va_end(ap);
-    trap_report("trap", f);
-    backtrace(f->ebp);
-    panic_recover();
-    halt_forever();
+    vpanic(fmt, ap);
 }
 
 void

@@ -2,7 +2,7 @@
 //
 // Neither gate clears DF: an interrupt gate clears TF, NT, RF and VM but not
 // DF, and sysenter clears only IF, VM and RF.  Tandem's kernel entry
-// (boot/traps.asm, kernel/syscall/sysenter_entry.asm) never executes cld, so
+// (kernel/entry/traps.asm, kernel/entry/sysenter_entry.asm) never executes cld, so
 // with `std` right before `int 0x80` or `sysenter` every string instruction
 // in the kernel runs backwards.  uaccess_copy (rep movsb) then copies from
 // the end of the source down: copy_to_user writes the first byte of the

@@ -13,7 +13,7 @@
 // can end.
 //
 // Today's kernel (observed), on the first call (int 0x80):
-//   PANIC: UBSan: invalid value loaded at include/exit.h:23:9 ('_Bool' 0xdd, 0)
+//   PANIC: UBSan: invalid value loaded at kernel/entry/exit.h:23:9 ('_Bool' 0xdd, 0)
 // in uthread_start: the new thread's `killed` was never zeroed.
 #include "attack_common.h"
 

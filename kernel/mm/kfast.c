@@ -5,7 +5,7 @@
 //
 // Why the fast path may race with interrupts on one CPU: an interrupt that
 // arrives in the kernel marks the arena on entry and releases to that mark
-// on exit (kernel/trap.c), so when the interrupted code resumes, top, the
+// on exit (kernel/entry/trap.c), so when the interrupted code resumes, top, the
 // canary and the spill chain are exactly as it left them; anything the
 // handler allocated was above the interrupted code's top and is gone.  The
 // only read-modify-write of shared state on the fast path is the single

@@ -2,7 +2,6 @@
 // Handlers read their arguments from the trap frame (ebx, ecx, edx, esi,
 // edi) and return the result for eax; IPC handlers also set ebx and esi.
 #include <stddef.h>
-#include "exit.h"
 #include "syscall.h"
 #include "thread.h"
 #include "trap.h"
@@ -31,12 +30,9 @@ static syscall_fn const s_table[SYS_COUNT] = {
 };
 
 void
-syscall_entry(struct trap_frame *f)
+syscall_dispatch(struct trap_frame *f)
 {
-    g_current->kernel_entries++;
     uint32_t n = f->eax;
     syscall_fn fn = n < SYS_COUNT ? s_table[n] : NULL;
     f->eax = fn ? (uint32_t)fn(f) : (uint32_t)-ENOSYS;
-    exit_to_user();
-    trap_frame_seal_user(f);
 }

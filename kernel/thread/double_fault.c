@@ -17,7 +17,6 @@
 #include "trap.h"
 #include "x86.h"
 
-void idt_set_task_gate(unsigned vector, uint16_t tss_selector);
 extern void double_fault_entry(void);
 
 static struct tss s_df_tss;

@@ -3,8 +3,8 @@
 //
 // Everything here runs with interrupts off (one CPU: that is the lock).
 // The tick handler only sets g_need_resched; the switch happens where it is
-// safe: on the way out to user mode (kernel/syscall/exit.c), or when a
-// kernel thread was interrupted with interrupts on (kernel/trap.c).
+// safe: on the way out to user mode (kernel/entry/exit.c), or when a
+// kernel thread was interrupted with interrupts on (kernel/entry/trap.c).
 #include "cpu.h"
 #include "gdt.h"
 #include "mm/kfast_arena.h"

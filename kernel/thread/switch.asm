@@ -1,4 +1,4 @@
-; The context switch, and the first entry of a new user thread.
+; The context switch.
 
 section .text
 
@@ -28,10 +28,3 @@ switch_context:
     pop ebx
     pop ebp
     ret
-
-; void enter_user(struct trap_frame *f): returns to ring 3 through the frame.
-global enter_user
-extern trap_return
-enter_user:
-    mov esp, [esp + 4]
-    jmp trap_return

@@ -5,7 +5,6 @@
 // thread's stack is built to look as if it had called switch_context, so the
 // first switch to it "returns" into its start function.
 #include "collision.h"
-#include "exit.h"
 #include "gdt.h"
 #include "kmalloc.h"
 #include "kprintf.h"
@@ -21,7 +20,7 @@
 #include "x86.h"
 
 extern void switch_context(uint32_t *save_esp, uint32_t next_esp);
-extern NORETURN void enter_user(struct trap_frame *f);
+static void (*s_user_start)(void);
 
 // The boot thread's kernel-stack block: boot/multiboot.asm starts on its
 // top.  Aligned to its size like every other block, so the arena code can
@@ -128,20 +127,17 @@ thread_user_frame(struct thread *t)
     return (struct trap_frame *)(t->block + KSTACK_SIZE) - 1;
 }
 
-// A new user thread's first run: out through the one exit path, like any
-// return to ring 3.
-static void
-uthread_start(void)
+void
+thread_set_user_start(void (*start)(void))
 {
-    struct trap_frame *f = thread_user_frame(g_current);
-    exit_to_user();
-    enter_user(f);
+    s_user_start = start;
 }
 
 struct thread *
 uthread_create(struct process *p, const char *name, uint32_t eip, uint32_t esp, uint32_t arg)
 {
-    struct thread *t = thread_alloc(name, uthread_start, sizeof(struct trap_frame));
+    KASSERT(s_user_start);      // entry_init installs it before any process starts
+    struct thread *t = thread_alloc(name, s_user_start, sizeof(struct trap_frame));
     if (!t)
         return NULL;
     t->proc = p;

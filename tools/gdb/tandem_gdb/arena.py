@@ -64,7 +64,7 @@ def chunk_records(c):
 
 
 def trap_record_note(t, records):
-    """kernel/trap.c puts a struct trap_record first in the arena of a thread
+    """kernel/entry/trap.c puts a struct trap_record first in the arena of a thread
     serving an interrupt or exception from ring 3 (debug builds)."""
     if not records or not t.user:
         return None

@@ -52,13 +52,21 @@ trap_common:
     add esp, 4
 
 ; Pops a trap frame and returns to whoever it describes.  Entries from ring 3
-; have already been through exit_to_user (kernel/syscall/exit.c) in C.
+; have already been through exit_to_user (kernel/entry/exit.c) in C.
 global trap_return
 trap_return:
     RESTORE_TRAP_REGS
     iretd
 
-; Table of stub addresses, for kernel/idt.c.
+; void enter_user(struct trap_frame *f): a new user thread's first return
+; to ring 3, through the frame at the top of its block (kernel/entry/exit.c,
+; uthread_start, has been through exit_to_user).
+global enter_user
+enter_user:
+    mov esp, [esp + 4]
+    jmp trap_return
+
+; Table of stub addresses, for entry_init (kernel/entry/trap.c).
 section .rodata
 global g_trap_stubs
 g_trap_stubs:

@@ -1,6 +1,6 @@
-// The C half of the sysenter entry (kernel/syscall/sysenter_entry.asm).
+// The C half of the sysenter entry (kernel/entry/sysenter_entry.asm).
 #include "cpu.h"
-#include "exit.h"
+#include "entry.h"
 #include "gdt.h"
 #include "kprintf.h"
 #include "panic.h"

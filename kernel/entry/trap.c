@@ -1,4 +1,7 @@
-// Trap dispatch and exception reports.
+// Trap dispatch and exception reports, the system-call entry, and the
+// IDT's routes to the stubs.
+#include <stdarg.h>
+#include "entry.h"
 #include "exit.h"
 #include "extable.h"
 #include "gdt.h"
@@ -11,8 +14,6 @@
 #include "trap.h"
 #include "uaccess.h"
 #include "x86.h"
-
-void irq_dispatch(struct trap_frame *f);
 
 static const char *const s_vector_names[32] = {
     "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -62,6 +63,16 @@ trap_report(const char *what, const struct trap_frame *f)
             trap_from_user(f) ? f->user_esp : (uint32_t)&f->user_esp);
     kprintf("  ds %04x es %04x fs %04x gs %04x ss %04x\n", f->ds, f->es, f->fs, f->gs,
             trap_from_user(f) ? f->user_ss : (uint32_t)KERNEL_DS);
+}
+
+void
+panic_trap(const struct trap_frame *f, const char *fmt, ...)
+{
+    cli();
+    trap_report("trap", f);
+    va_list ap;
+    va_start(ap, fmt);
+    vpanic(fmt, ap);
 }
 
 // Tests arm these to raise an exception in the kernel on purpose.
@@ -140,6 +151,15 @@ trap_handle(struct trap_frame *f)
 }
 
 void
+syscall_entry(struct trap_frame *f)
+{
+    g_current->kernel_entries++;
+    syscall_dispatch(f);
+    exit_to_user();
+    trap_frame_seal_user(f);
+}
+
+void
 trap_dispatch(struct trap_frame *f)
 {
     if (trap_from_user(f)) {
@@ -175,4 +195,16 @@ trap_dispatch(struct trap_frame *f)
     // A kernel thread interrupted with interrupts on is at a safe point.
     if (g_need_resched && (f->eflags & EFLAGS_IF))
         schedule();
+}
+
+void
+entry_init(void)
+{
+    for (unsigned v = 0; v < 48; v++)
+        idt_set_gate(v, g_trap_stubs[v], false);
+    // #BP and #OF are raised by int3 and into, which user code may execute.
+    idt_set_gate(VEC_BP, g_trap_stubs[VEC_BP], true);
+    idt_set_gate(VEC_OF, g_trap_stubs[VEC_OF], true);
+    idt_set_gate(VEC_SYSCALL, g_syscall_stub, true);
+    thread_set_user_start(uthread_start);
 }

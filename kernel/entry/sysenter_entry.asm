@@ -25,7 +25,7 @@ extern sysenter_dispatch
 extern sysenter_bad_stack
 sysenter_entry:
     ; With TF set, the CPU raises #DB here, at CPL 0, before or after the
-    ; first of these instructions: kernel/syscall/sysenter.c catches it,
+    ; first of these instructions: kernel/entry/sysenter.c catches it,
     ; clears TF and gives it back to the frame, so the user thread takes its
     ; single-step trap in ring 3 like any other.
     push dword USER_DS              ; user ss

@@ -5,10 +5,10 @@
  * through exit_to_user just before the final iret or sysexit.  It takes a
  * pending reschedule, ends a killed thread, checks the arena's canary and
  * empties the scratch arena.  Inline, so the common case (nothing pending,
- * nothing allocated) costs a few compares; the rest is in kernel/syscall/exit.c.
+ * nothing allocated) costs a few compares; the rest is in kernel/entry/exit.c.
  */
-#ifndef TANDEM_EXIT_H
-#define TANDEM_EXIT_H
+#ifndef TANDEM_ENTRY_EXIT_H
+#define TANDEM_ENTRY_EXIT_H
 
 #include "mm/kfast_arena.h"
 #include "thread.h"
