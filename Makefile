@@ -52,11 +52,18 @@ KCFLAGS := -m32 -march=i686 -std=gnu11 -ffreestanding -nostdinc -isystem $(GCC_I
            -fno-omit-frame-pointer \
            -fno-tree-loop-distribute-patterns -mgeneral-regs-only -mpreferred-stack-boundary=2 \
            -O2 -g $(WARNINGS) -Iinclude $(CONFIG_DEFS) -MMD -MP
-NASMFLAGS := -f elf32 -g -F dwarf -Iinclude/ $(CONFIG_DEFS)
+# The assembly takes its constants from build/include/asm_offsets.inc
+# (kernel/entry/asm_offsets.c), which holds the configuration too.
+NASMFLAGS := -f elf32 -g -F dwarf -Iinclude/ -I$(BUILD)/include/
 LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 --no-warn-rwx-segments -z noexecstack
 
 # ---- Kernel -----------------------------------------------------------------
-KERNEL_C   := $(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c lib/*.c tests/kernel/*.c))
+# Constants shared with the assembly, generated from the C definitions:
+# asm_offsets.c, compiled to assembly, leaves `->NAME VALUE` lines that
+# become NASM %defines (never linked).
+ASM_OFFSETS_C   := kernel/entry/asm_offsets.c
+ASM_OFFSETS_INC := $(BUILD)/include/asm_offsets.inc
+KERNEL_C   := $(filter-out $(ASM_OFFSETS_C),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c lib/*.c tests/kernel/*.c)))
 KERNEL_ASM := $(sort $(wildcard boot/*.asm lib/*.asm kernel/*/*.asm))
 KERNEL_OBJ := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.o)
 ifneq ($(words $(KERNEL_OBJ)),$(words $(sort $(KERNEL_OBJ))))
@@ -81,10 +88,18 @@ $(BUILD)/kernel/boot/%.o: boot/%.c $(STAMP)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(BOOT_CFLAGS) -c $< -o $@
 
-$(BUILD)/kernel/%.o: %.asm $(STAMP)
+$(BUILD)/kernel/%.o: %.asm $(STAMP) $(ASM_OFFSETS_INC)
 	@mkdir -p $(@D)
 	$(call say,NASM,$<)
 	$(Q)$(NASM) $(NASMFLAGS) -I$(<D)/ -MD $(@:.o=.d) -MP $< -o $@
+
+$(ASM_OFFSETS_INC): $(ASM_OFFSETS_C) $(STAMP)
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)
+	$(Q)$(CC) $(KCFLAGS) -MT $@ -MF $(@:.inc=.d) -S $< -o $(@:.inc=.s)
+	$(Q){ echo '; Generated from $< by the Makefile: do not edit.'; \
+	  sed -n 's/^[[:space:]]*\.ascii[[:space:]]*"->\([A-Za-z0-9_]*\) \([0-9]*\)"$$/%define \1 \2/p' $(@:.inc=.s); \
+	} > $@.tmp && mv $@.tmp $@
 
 # Two link passes: the first with an empty symbol table, whose symbols fill
 # the second.  .ksyms is last in linker.ld, so no other address moves.

@@ -8,20 +8,16 @@
 ; paging still exists) and at 0xC0000000 - with 4 MiB pages.  kernel/mm
 ; replaces it with real page tables later.
 
-%define KERNEL_VMA      0xC0000000
+; KERNEL_VMA, KSTACK_SIZE, the page-directory bits and the control-register
+; bits come from the C definitions (kernel/entry/asm_offsets.c).
+%include "asm_offsets.inc"
+
 %define MB_MAGIC        0x1BADB002
 %define MB_PAGE_ALIGN   (1 << 0)      ; modules on 4 KiB boundaries
 %define MB_MEMORY_INFO  (1 << 1)      ; mem_lower/upper and the memory map
 %define MB_FLAGS        (MB_PAGE_ALIGN | MB_MEMORY_INFO)
 
-%define PDE_PRESENT     (1 << 0)
-%define PDE_WRITABLE    (1 << 1)
-%define PDE_4M          (1 << 7)
 %define EARLY_MAP_PDES  4             ; 4 x 4 MiB = 16 MiB
-
-%define CR0_PG          (1 << 31)
-%define CR0_WP          (1 << 16)
-%define CR4_PSE         (1 << 4)
 
 section .multiboot
 align 4
@@ -58,7 +54,7 @@ _start:
 .map:
     mov edx, ecx
     shl edx, 22
-    or  edx, PDE_PRESENT | PDE_WRITABLE | PDE_4M
+    or  edx, PTE_PRESENT | PTE_WRITABLE | PDE_LARGE
     mov [early_page_directory + ecx * 4], edx
     mov [early_page_directory + (KERNEL_VMA >> 22) * 4 + ecx * 4], edx
     inc ecx

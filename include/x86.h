@@ -33,6 +33,7 @@
 #define CR0_PG      (1u << 31)
 #define CR0_AM      (1u << 18)
 #define CR0_EM      (1u << 2)
+#define CR4_PSE     (1u << 4)       // 4 MiB pages
 #define CR4_UMIP    (1u << 11)      // sgdt, sidt, sldt, smsw, str: #GP outside ring 0
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }

@@ -10,13 +10,13 @@
 ; trap_dispatch like any other trap.  Only the way out differs: sysexit
 ; where the user's flags allow it, iret where they do not.
 
-%include "trap_frame.inc"
+%include "trap_frame.inc"               ; and asm_offsets.inc: USER_*, TF_*
 
-%define USER_CS     0x1B
-%define USER_DS     0x23
-%define USER_BASE   0x00400000
-%define USER_TOP    0xC0000000
-
+; The CPU's part of the frame, from its eip up: where it lies from esp once
+; the stub has pushed eip, and again after RESTORE_TRAP_REGS.
+%define IRET_CS         (TF_CS - TF_EIP)
+%define IRET_EFLAGS     (TF_EFLAGS - TF_EIP)
+%define IRET_ESP        (TF_USER_ESP - TF_EIP)
 
 section .text
 global sysenter_entry
@@ -46,7 +46,7 @@ sysenter_flags_clean equ $          ; (equ: the local labels below stay sysenter
     mov edx, [ebp + 8]
 .load_eip:
     push dword [ebp]                ; eip
-    add dword [esp + 12], 4         ; esp after sysexit: just above the return address
+    add dword [esp + IRET_ESP], 4   ; esp after sysexit: just above the return address
     push dword 0                    ; error code
     push dword 0x80                 ; vector
     SAVE_TRAP_REGS
@@ -54,10 +54,10 @@ sysenter_flags_clean equ $          ; (equ: the local labels below stay sysenter
     call sysenter_dispatch
     add esp, 4
     RESTORE_TRAP_REGS
-    ; [esp] eip, [esp+4] cs, [esp+8] eflags, [esp+12] user esp, [esp+16] ss.
+    ; [esp] eip, then cs, eflags, user esp, ss (IRET_*).
     ; A single-step must begin at the user's next instruction, which only
     ; iret can arrange (it loads TF with the return).
-    test dword [esp + 8], EFLAGS_TF
+    test dword [esp + IRET_EFLAGS], EFLAGS_TF
     jnz .iret
     ; sysexit takes eip from edx and esp from ecx (the user stub restores
     ; both from its stack) and leaves eflags alone: they are loaded here,
@@ -65,9 +65,9 @@ sysenter_flags_clean equ $          ; (equ: the local labels below stay sysenter
     ; on sysexit itself.  Nothing between the popfd and sysexit depends on
     ; DF, AC or NT.
     mov edx, [esp]
-    mov ecx, [esp + 12]
-    and dword [esp + 8], ~EFLAGS_IF
-    add esp, 8
+    mov ecx, [esp + IRET_ESP]
+    and dword [esp + IRET_EFLAGS], ~EFLAGS_IF
+    add esp, IRET_EFLAGS
     popfd
     sti
     sysexit
