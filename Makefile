@@ -51,7 +51,7 @@ KCFLAGS := -m32 -march=i686 -std=gnu11 -ffreestanding -nostdinc -isystem $(GCC_I
            -fno-pic -fno-pie -fstack-protector-strong -mstack-protector-guard=global \
            -fno-omit-frame-pointer \
            -fno-tree-loop-distribute-patterns -mgeneral-regs-only -mpreferred-stack-boundary=2 \
-           -O2 -g $(WARNINGS) -Iinclude $(CONFIG_DEFS) -MMD -MP
+           -O2 -g $(WARNINGS) -Wmissing-prototypes -Iinclude $(CONFIG_DEFS) -MMD -MP
 # The assembly takes its constants from build/include/asm_offsets.inc
 # (kernel/entry/asm_offsets.c), which holds the configuration too.
 NASMFLAGS := -f elf32 -g -F dwarf -Iinclude/ -I$(BUILD)/include/

@@ -49,4 +49,8 @@ void multiboot_read(uint32_t phys);
 // Sets test_mode and test_suite from the command line's words.
 void boot_parse_cmdline(struct boot_info *b);
 
+// The first C the kernel runs (boot/multiboot.asm calls it, on the boot
+// thread's block): the init order, in kernel/main.c.
+void kmain(uint32_t magic, uint32_t multiboot_phys);
+
 #endif

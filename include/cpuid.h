@@ -55,4 +55,9 @@ cpuid_present(void)
     return ((after ^ before) & 0x200000) != 0;
 }
 
+// The boot-time check (boot/cpu_check.c; boot/multiboot.asm calls it
+// before paging, with the loader's eax and ebx): returns if the CPU has
+// everything above, else names what it lacks and halts.
+void cpu_check(uint32_t magic, const uint32_t *mbi);
+
 #endif

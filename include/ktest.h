@@ -77,6 +77,9 @@ bool ktest_run(const char *suite, unsigned extra);
 extern unsigned g_ktest_top_level_results;
 // Records the frame and heap counters that a leak check compares against.
 void ktest_baseline_take(void);
+// True if the counters are back at the baseline (ktest.c checks after
+// every test; tests/kernel/baseline.c).
+bool ktest_baseline_check(void);
 // Prints a one-test suite that passes if the counters are back at the baseline.
 bool ktest_leak_suite(const char *name);
 

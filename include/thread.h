@@ -124,6 +124,11 @@ extern struct list_node g_all_threads;
 // are due, asks for a switch if anyone else wants the CPU.
 void sched_tick(void);
 
+// The context switch (kernel/thread/switch.asm): saves the callee-saved
+// registers and EFLAGS on the current stack, stores esp in *save_esp and
+// resumes the thread whose esp is next_esp.  Only the scheduler calls it.
+void switch_context(uint32_t *save_esp, uint32_t next_esp);
+
 // Scheduling.  Call with interrupts off.
 void schedule(void);
 void thread_yield(void);

@@ -7,6 +7,7 @@
 // operations in the block.  Results are printed as
 //   BENCH <tab> benchmark <tab> implementation <tab> unit <tab> value
 // lines, which bench/guest.py turns into build/bench/guest.tsv.
+#include "bench.h"
 #include "boot.h"
 #include "kfast.h"
 #include "kmalloc.h"

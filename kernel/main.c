@@ -1,4 +1,5 @@
 // kmain: the order in which Tandem comes up.
+#include "bench.h"
 #include "boot.h"
 #include "collision.h"
 #include "config.h"
@@ -95,8 +96,6 @@ run_module(unsigned index)
     }
     return process_wait(p);
 }
-
-void bench_kernel_run(void);
 
 // Bench mode: the kernel's micro-benchmarks, then the user-space ones
 // (module `bench`), then QEMU exits.

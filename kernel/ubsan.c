@@ -71,6 +71,24 @@ ubsan_report(const struct source_location *loc, const char *check, const char *d
           detail, a, b);
 }
 
+// The handlers the compiler's instrumentation calls (-fsanitize=undefined).
+// Nothing but instrumented code calls them, so they are declared here, for
+// -Wmissing-prototypes, rather than in a header.
+void __ubsan_handle_type_mismatch_v1(struct type_mismatch_data *d, uintptr_t ptr);
+void __ubsan_handle_add_overflow(struct overflow_data *d, uintptr_t a, uintptr_t b);
+void __ubsan_handle_sub_overflow(struct overflow_data *d, uintptr_t a, uintptr_t b);
+void __ubsan_handle_mul_overflow(struct overflow_data *d, uintptr_t a, uintptr_t b);
+void __ubsan_handle_negate_overflow(struct overflow_data *d, uintptr_t a);
+void __ubsan_handle_divrem_overflow(struct overflow_data *d, uintptr_t a, uintptr_t b);
+void __ubsan_handle_shift_out_of_bounds(struct shift_data *d, uintptr_t a, uintptr_t b);
+void __ubsan_handle_out_of_bounds(struct out_of_bounds_data *d, uintptr_t index);
+void __ubsan_handle_load_invalid_value(struct invalid_value_data *d, uintptr_t value);
+void __ubsan_handle_pointer_overflow(struct location_only_data *d, uintptr_t base, uintptr_t result);
+void __ubsan_handle_builtin_unreachable(struct location_only_data *d);
+void __ubsan_handle_nonnull_arg(struct nonnull_arg_data *d);
+void __ubsan_handle_vla_bound_not_positive(struct vla_bound_data *d, uintptr_t bound);
+void __ubsan_handle_invalid_builtin(struct invalid_builtin_data *d);
+
 static const char *const s_access[] = {
     "load of", "store to", "reference binding to", "member access within",
     "member call on", "constructor call on", "downcast of", "downcast of",

@@ -16,8 +16,6 @@
 #include "trap.h"
 #include "x86.h"
 
-extern void switch_context(uint32_t *save_esp, uint32_t next_esp);
-
 uint32_t g_need_resched;
 static struct list_node s_runq = LIST_INIT(s_runq);
 static struct list_node s_sleepers = LIST_INIT(s_sleepers);

@@ -19,7 +19,6 @@
 #include "trap.h"
 #include "x86.h"
 
-extern void switch_context(uint32_t *save_esp, uint32_t next_esp);
 static void (*s_user_start)(void);
 
 // The boot thread's kernel-stack block: boot/multiboot.asm starts on its

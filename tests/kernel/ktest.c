@@ -178,7 +178,6 @@ ktest_suite_end(unsigned first)
     return end;
 }
 
-bool ktest_baseline_check(void);
 
 unsigned g_ktest_top_level_results;      // printed so far (user tests number after them)
 
