@@ -10,7 +10,6 @@
 #endif
 #define KERNEL_VMA      0xC0000000u     // start of the kernel half of every address space
 #define PAGE_SIZE       4096u
-#define PIT_HZ          100             // timer interrupts per second (10 ms per tick)
 
 #if (KSTACK_SIZE & (KSTACK_SIZE - 1)) || KSTACK_SIZE < 4096
 #error "KSTACK_SIZE must be a power of two of at least 4096"

@@ -1,4 +1,4 @@
-/* The PIT, programmed to interrupt PIT_HZ times a second (include/config.h). */
+/* The PIT, programmed to interrupt TICK_HZ times a second (include/uapi/syscall.h). */
 #ifndef TANDEM_TIMER_H
 #define TANDEM_TIMER_H
 

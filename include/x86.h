@@ -33,6 +33,13 @@
 #define CR0_PG      (1u << 31)
 #define CR0_AM      (1u << 18)
 #define CR0_EM      (1u << 2)
+// The page-fault error code (Intel SDM vol. 3A, 4.7).
+#define PF_PRESENT  (1u << 0)       // set: a protection violation; clear: a not-present page
+#define PF_WRITE    (1u << 1)       // a write (else a read)
+#define PF_USER     (1u << 2)       // from ring 3
+#define PF_RSVD     (1u << 3)       // a reserved bit set in a paging entry
+#define PF_FETCH    (1u << 4)       // an instruction fetch
+
 #define CR4_PSE     (1u << 4)       // 4 MiB pages
 #define CR4_UMIP    (1u << 11)      // sgdt, sidt, sldt, smsw, str: #GP outside ring 0
 

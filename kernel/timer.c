@@ -2,6 +2,7 @@
 #include "config.h"
 #include "timer.h"
 #include "trap.h"
+#include "uapi/syscall.h"
 #include "x86.h"
 
 #define PIT_CHANNEL0    0x40
@@ -30,7 +31,7 @@ timer_irq(struct trap_frame *f)
 void
 timer_init(void)
 {
-    uint32_t divisor = PIT_INPUT_HZ / PIT_HZ;
+    uint32_t divisor = PIT_INPUT_HZ / TICK_HZ;
     outb(PIT_COMMAND, PIT_MODE_RATE);
     outb(PIT_CHANNEL0, divisor & 0xFF);
     outb(PIT_CHANNEL0, (divisor >> 8) & 0xFF);

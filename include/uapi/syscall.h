@@ -45,6 +45,8 @@
 #define SYS_CMDLINE         18  // (buf, cap): copies the kernel command line -> its length
 #define SYS_COUNT           19
 
+// Timer ticks per second: the rate the kernel programs the PIT to
+// (kernel/timer.c) and the unit of SYS_TIME and SYS_SLEEP.  10 ms a tick.
 #define TICK_HZ             100
 
 // The main thread's stack: it starts at USER_STACK_TOP with USER_STACK_SIZE

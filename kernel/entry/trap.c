@@ -53,10 +53,10 @@ trap_report(const char *what, const struct trap_frame *f)
     if (f->vector == VEC_PF) {
         uint32_t cr2 = read_cr2();
         kprintf("  cr2 %08x: %s of a %s page from %s mode%s\n", cr2,
-                f->error & 2 ? "write" : (f->error & 16 ? "instruction fetch" : "read"),
-                f->error & 1 ? "present (protection)" : "not-present",
-                f->error & 4 ? "user" : "kernel",
-                f->error & 8 ? ", reserved bit set" : "");
+                f->error & PF_WRITE ? "write" : (f->error & PF_FETCH ? "instruction fetch" : "read"),
+                f->error & PF_PRESENT ? "present (protection)" : "not-present",
+                f->error & PF_USER ? "user" : "kernel",
+                f->error & PF_RSVD ? ", reserved bit set" : "");
     }
     kprintf("  eax %08x ebx %08x ecx %08x edx %08x\n", f->eax, f->ebx, f->ecx, f->edx);
     kprintf("  esi %08x edi %08x ebp %08x esp %08x\n", f->esi, f->edi, f->ebp,

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include "boot.h"
 #include "kprintf.h"
+#include "lib/list.h"
 #include "lib/string.h"
 #include "mm/frame.h"
 #include "panic.h"
@@ -25,13 +26,14 @@
 // naturally aligned 4 MiB run.  With QEMU that means `-m 12M` or more.
 #define MIN_FREE_FRAMES 2048    // 8 MiB
 
+// A free run's first frame holds its link in the list of its order.
 struct free_block {
-    struct free_block *next, *prev;
+    struct list_node link;
 };
 
 static uint8_t *s_state;                    // one byte per frame below s_limit_pfn
 static uint32_t s_limit_pfn;
-static struct free_block s_free[FRAME_MAX_ORDER + 1];   // circular list heads
+static struct list_node s_free[FRAME_MAX_ORDER + 1];    // free runs of each order
 static struct frame_counts s_counts;
 
 extern char __boot_start[], __kernel_end[];
@@ -43,46 +45,35 @@ block_at(uint32_t pfn)
 }
 
 static uint32_t
-pfn_of(struct free_block *b)
+pfn_of(struct list_node *n)
 {
-    return (uint32_t)(V2P(b) >> 12);
+    return (uint32_t)(V2P(list_entry(n, struct free_block, link)) >> 12);
 }
 
+// Files the free run at pfn first in the list of its order.
 static void
-list_push(unsigned order, uint32_t pfn)
+free_run_push(unsigned order, uint32_t pfn)
 {
-    struct free_block *b = block_at(pfn), *head = &s_free[order];
-    b->next = head->next;
-    b->prev = head;
-    head->next->prev = b;
-    head->next = b;
+    list_insert_before(s_free[order].next, &block_at(pfn)->link);
     s_state[pfn] = STATE_FREE | order;
 }
 
+// Gives back a run, merging with its buddy for as long as the buddy is a
+// free run of the same order.
 static void
-list_remove(uint32_t pfn)
-{
-    struct free_block *b = block_at(pfn);
-    b->prev->next = b->next;
-    b->next->prev = b->prev;
-}
-
-// Gives back a block, merging with its buddy for as long as the buddy is a
-// free block of the same order.
-static void
-block_free(uint32_t pfn, unsigned order)
+buddy_free(uint32_t pfn, unsigned order)
 {
     while (order < FRAME_MAX_ORDER) {
         uint32_t buddy = pfn ^ (1u << order);
         if (buddy >= s_limit_pfn || s_state[buddy] != (STATE_FREE | order))
             break;
-        list_remove(buddy);
+        list_remove(&block_at(buddy)->link);
         s_state[buddy] = STATE_INSIDE;
         s_state[pfn] = STATE_INSIDE;
         pfn &= ~(1u << order);
         order++;
     }
-    list_push(order, pfn);
+    free_run_push(order, pfn);
 }
 
 uintptr_t
@@ -91,16 +82,15 @@ frame_alloc_order(unsigned order)
     if (order > FRAME_MAX_ORDER)
         return 0;
     unsigned o = order;
-    while (o <= FRAME_MAX_ORDER && s_free[o].next == &s_free[o])
+    while (o <= FRAME_MAX_ORDER && list_empty(&s_free[o]))
         o++;
     if (o > FRAME_MAX_ORDER)
         return 0;
-    uint32_t pfn = pfn_of(s_free[o].next);
-    list_remove(pfn);
+    uint32_t pfn = pfn_of(list_pop_front(&s_free[o]));
     // Split down to the requested order, returning the upper halves.
     while (o > order) {
         o--;
-        list_push(o, pfn + (1u << o));
+        free_run_push(o, pfn + (1u << o));
     }
     s_state[pfn] = STATE_USED | order;
     s_counts.free -= 1u << order;
@@ -127,7 +117,7 @@ frame_free(uintptr_t pa)
               (st & ~ORDER_MASK) == STATE_FREE ? "free: double free" : "inside another block");
     unsigned order = st & ORDER_MASK;
     s_counts.free += 1u << order;
-    block_free(pfn, order);
+    buddy_free(pfn, order);
 }
 
 unsigned
@@ -191,7 +181,7 @@ frame_init(void)
     s_state = P2V(meta);
     memset(s_state, STATE_RESERVED, s_limit_pfn);
     for (unsigned o = 0; o <= FRAME_MAX_ORDER; o++)
-        s_free[o].next = s_free[o].prev = &s_free[o];
+        list_init(&s_free[o]);
 
     memset(&s_counts, 0, sizeof(s_counts));
     for (unsigned i = 0; i < g_boot.region_count; i++) {
@@ -208,7 +198,7 @@ frame_init(void)
             } else {
                 s_counts.total++;
                 s_counts.free++;
-                block_free((uint32_t)(pa >> 12), 0);
+                buddy_free((uint32_t)(pa >> 12), 0);
             }
         }
     }

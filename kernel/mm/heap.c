@@ -176,7 +176,7 @@ search_size(size_t size)
 
 // Files free block b in the list of its class.
 static void
-list_insert(struct heap *h, struct heap_block *b)
+freelist_insert(struct heap *h, struct heap_block *b)
 {
 	unsigned fl, sl;
 
@@ -192,7 +192,7 @@ list_insert(struct heap *h, struct heap_block *b)
 
 // Takes free block b out of its list.
 static void
-list_remove(struct heap *h, struct heap_block *b)
+freelist_remove(struct heap *h, struct heap_block *b)
 {
 	unsigned fl, sl;
 	struct free_links *l = links(b);
@@ -224,16 +224,16 @@ release(struct heap *h, struct heap_block *b)
 	b->magic = MAGIC_FREE;          // stays in place when b is absorbed: a second free is named
 #endif
 	if (prev && is_free(prev)) {
-		list_remove(h, prev);
+		freelist_remove(h, prev);
 		prev->size += bsize(b);
 		b = prev;
 	}
 	if (is_free(next)) {
-		list_remove(h, next);
+		freelist_remove(h, next);
 		b->size += bsize(next);
 	}
 	next_phys(b)->prev_phys = b;
-	list_insert(h, b);
+	freelist_insert(h, b);
 	return b;
 }
 
@@ -350,7 +350,7 @@ give_back(struct heap *h, struct heap_block *b)
 	if (cut < keep_to || cut >= r->raw_end || r->raw_end - cut < unit)
 		return;
 	size_t given = r->raw_end - cut;
-	list_remove(h, b);
+	freelist_remove(h, b);
 	struct heap_block *last = b;
 	if (rest == 0)
 		last = b->prev_phys;                        // b goes; the marker takes its place
@@ -358,7 +358,7 @@ give_back(struct heap *h, struct heap_block *b)
 		b->size = rest | BLOCK_FREE;
 	put_end_marker((struct heap_block *)(cut - HDR), last);
 	if (rest != 0)
-		list_insert(h, b);
+		freelist_insert(h, b);
 	r->end = cut;
 	r->raw_end = cut;
 	h->stats.heap_size -= given;
@@ -431,7 +431,7 @@ take(struct heap *h, size_t need)
 		if (!b)
 			return NULL;
 	}
-	list_remove(h, b);
+	freelist_remove(h, b);
 	b->size &= ~BLOCK_FREE;
 	return b;
 }
@@ -700,7 +700,7 @@ heap_realloc(struct heap *h, void *ptr, size_t size, uintptr_t caller)
 	size_t bs = block_size_for(size);
 	struct heap_block *next = next_phys(b);
 	if (bs > cur && is_free(next) && cur + bsize(next) >= bs) {
-		list_remove(h, next);
+		freelist_remove(h, next);
 		b->size = cur + bsize(next);
 		next_phys(b)->prev_phys = b;
 	}

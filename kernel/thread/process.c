@@ -87,8 +87,6 @@ load_segment(struct addrspace *as, const struct elf_segment *s, const uint8_t *f
     return 0;
 }
 
-#define PF_PRESENT 0x1
-
 bool
 process_grow_stack(struct process *p, uintptr_t addr, uint32_t error)
 {
