@@ -17,6 +17,8 @@ RELEASE      ?= 0
 KFAST_STRICT ?= 0
 # seconds before a hung test boot counts as failed
 TEST_TIMEOUT ?= 300
+# test jobs run at once (default: one per CPU)
+TEST_PARALLEL ?= $(shell nproc 2>/dev/null || echo 1)
 # seconds per target for `make fuzz`
 FUZZ_TIME    ?= 60
 
@@ -206,7 +208,7 @@ run: deps
 # Everything: the kernel's suites in QEMU (through GRUB), the host tests and
 # a short fuzz run.  The runner prints each suite and ends with "N passed, N failed".
 test: deps
-	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory -j$(TEST_PARALLEL) check
 
 # The kernel's suites run once for the default build, once for each build
 # in MATRIX (built in $(BUILD)/NAME with the settings in MATRIX_NAME; job
@@ -246,7 +248,7 @@ $(MATRIX:%=$(BUILD)/%/tandem-test.iso): $(BUILD)/%/tandem-test.iso: FORCE
 
 check: $(BUILD)/tandem-test.iso $(MATRIX:%=$(BUILD)/%/tandem-test.iso) \
        $(HOST_TESTS:%=$(BUILD)/host/%_test) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz) $$(CHECK_DEPS)
-	$(PYTHON) tests/runner.py --log-dir $(BUILD)/test $(TEST_JOBS)
+	$(PYTHON) tests/runner.py --log-dir $(BUILD)/test --parallel $(TEST_PARALLEL) $(TEST_JOBS)
 
 .PHONY: FORCE
 FORCE:

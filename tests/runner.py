@@ -36,6 +36,7 @@ The runner exits 0 when nothing failed, 1 otherwise, 2 on a usage error.
 """
 
 import argparse
+import concurrent.futures
 import os
 import re
 import signal
@@ -686,6 +687,8 @@ def main(argv=None):
     ap.add_argument("--log-dir", default="build/test", help="where NAME.log goes (default %(default)s)")
     ap.add_argument("--job", action="append", type=parse_job, default=[],
                     metavar="NAME:KIND:TIMEOUT:COMMAND", help="a test job; repeat for more")
+    ap.add_argument("-j", "--parallel", type=int, default=1, metavar="N",
+                    help="run up to N jobs at once (default %(default)s)")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="stream each job's output as it runs")
     args = ap.parse_args(argv)
@@ -698,18 +701,24 @@ def main(argv=None):
     os.makedirs(args.log_dir, exist_ok=True)
 
     passed = failed = skipped = 0
-    for job in args.job:
-        env = " ".join(f"{k}={v}" for k, v in added_env(job).items())
-        print(f"{job.name} [{job.kind}] $ {job.command}" + (f"  # env: {env}" if env else ""),
-              flush=True)
+    # Jobs run up to --parallel at a time; each one's command line and report
+    # are printed in the order given, as soon as it and those before it are done.
+    def one(job):
         log_path = os.path.join(args.log_dir, job.name + ".log")
-        report = judge(job, run(job, log_path, args.verbose), log_path)
-        for line in format_report(report):
-            print(line)
-        sys.stdout.flush()
-        passed += report.count("pass")
-        failed += report.count("fail")
-        skipped += report.count("skip")
+        return judge(job, run(job, log_path, args.verbose and args.parallel == 1), log_path)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.parallel) as pool:
+        futures = [pool.submit(one, job) for job in args.job]
+        for job, future in zip(args.job, futures):
+            env = " ".join(f"{k}={v}" for k, v in added_env(job).items())
+            print(f"{job.name} [{job.kind}] $ {job.command}" + (f"  # env: {env}" if env else ""),
+                  flush=True)
+            report = future.result()
+            for line in format_report(report):
+                print(line)
+            sys.stdout.flush()
+            passed += report.count("pass")
+            failed += report.count("fail")
+            skipped += report.count("skip")
     if skipped:
         print(f"{skipped} skipped")
     print(f"{passed} passed, {failed} failed", flush=True)
