@@ -8,11 +8,12 @@ and reports per suite, ending with the line `N passed, N failed`.
 
 KIND says how the job's exit status is read (see KINDS):
   ktap-qemu  COMMAND runs QEMU with the serial port on stdout and an
-             isa-debug-exit device at 0xf4. The kernel writes 0 there when
-             every test passed, 1 when one failed; QEMU then exits with
-             (value << 1) | 1, so 1 means passed and 3 failed. Any other
-             ending (status 0 after a triple fault under -no-reboot, a
-             timeout, a signal) is a crash.
+             isa-debug-exit device at 0xf4. The kernel writes 0x10 there
+             when every test passed, 0x11 when one failed (include/qemu.h);
+             QEMU then exits with (value << 1) | 1, so 33 means passed and
+             35 failed (not 1 and 3: QEMU itself exits with 1 when it cannot
+             start). Any other ending (status 0 after a triple fault under
+             -no-reboot, a timeout, a signal) is a crash.
   tap        COMMAND is a host program printing TAP or KTAP on stdout
              (cmocka with CMOCKA_MESSAGE_OUTPUT=TAP, which the runner sets
              unless the environment already does). Status 0 is a pass.
