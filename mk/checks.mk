@@ -20,3 +20,8 @@ bench-readme:
 	cp $(BENCH_OUT)/results.tsv docs/bench/results.tsv
 	@if [ -s $(BENCH_OUT)/results.png ]; then cp $(BENCH_OUT)/results.png docs/bench/results.png; fi
 	$(PYTHON) tools/readme_tables.py write
+
+#   no-tests the kernel `make run` boots has no tests or benchmarks, and
+#            fails with a line saying so when booted with `test` or `bench`
+TEST_JOBS  += --job "no-tests:tap:200:$(PYTHON) tests/checks/no_tests.py $(BUILD) $(QEMU)"
+CHECK_DEPS += $(BUILD)/tandem.elf $(BUILD)/tandem-test.elf

@@ -16,7 +16,7 @@ debug-server: deps
 	@$(MAKE) --no-print-directory $(BUILD)/tandem.iso
 	$(Q)$(PYTHON) tools/gdb/debug.py --server $(DEBUG_ARGS)
 
-# The helpers' tests: GDB in batch mode against live QEMU boots of the kernel
-# and the user programs (tests/gdb/run_gdb_tests.py, logs in build/test/gdb).
+# The helpers' tests: GDB in batch mode against live QEMU boots of the test
+# kernel (its suites make collisions to catch) and the user programs (tests/gdb/run_gdb_tests.py, logs in build/test/gdb).
 TEST_JOBS += --job "gdb:tap:600:python3 tests/gdb/run_gdb_tests.py"
-CHECK_DEPS += $(BUILD)/tandem.elf $(MODULES)
+CHECK_DEPS += $(BUILD)/tandem-test.elf $(MODULES)
