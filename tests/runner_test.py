@@ -203,6 +203,15 @@ class ParserTest(unittest.TestCase):
             self.assertEqual(pfs(r), (0, 1, 0), status)
             self.assertEqual(failures(r)[0][0], "kernel")
 
+    def test_qemu_statuses(self):
+        # Only 33 passes: 1 is QEMU failing to start, even after output.
+        self.assertEqual(runner.qemu_verdict(33).status, "pass")
+        self.assertEqual(runner.qemu_verdict(35).status, "fail")
+        for status in (0, 1, 3, 2, 127, 137):
+            self.assertEqual(runner.qemu_verdict(status).status, "crash", status)
+        r = counts(ALL_PASS, status=1)
+        self.assertEqual(pfs(r), (5, 1, 0))
+
     def test_header_without_plan_is_one_failure(self):
         r = counts("Tandem booting\nKTAP version 1\npanic: no memory\n", status=0)
         self.assertEqual(pfs(r), (0, 1, 0))
