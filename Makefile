@@ -58,11 +58,21 @@ NASMFLAGS := -f elf32 -g -F dwarf -Iinclude/ $(CONFIG_DEFS)
 LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 --no-warn-rwx-segments -z noexecstack
 
 # ---- Kernel -----------------------------------------------------------------
-KERNEL_C   := $(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c lib/*.c tests/kernel/*.c))
+# Two kernels from the same objects: build/tandem-test.elf links the suites
+# (tests/kernel/) and the benchmarks (kernel/bench.c) and boots for `make
+# test`, `make fuzz`, the GDB tests and `make bench`; build/tandem.elf, the
+# one `make run` and `make debug` boot, links kernel/no_tests.c instead, so
+# the words `test` and `bench` fail there with a line saying why.
+KERNEL_TEST_C   := $(sort $(wildcard tests/kernel/*.c)) kernel/bench.c
+KERNEL_NOTEST_C := kernel/no_tests.c
+KERNEL_C   := $(filter-out $(KERNEL_TEST_C) $(KERNEL_NOTEST_C),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c lib/*.c)))
 KERNEL_ASM := $(sort $(wildcard boot/*.asm lib/*.asm kernel/*/*.asm))
 KERNEL_OBJ := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.o)
-ifneq ($(words $(KERNEL_OBJ)),$(words $(sort $(KERNEL_OBJ))))
-$(error a .c and a .asm file share a name, and so an object file: $(sort $(foreach o,$(KERNEL_OBJ),$(if $(filter-out 1,$(words $(filter $(o),$(KERNEL_OBJ)))),$(o)))))
+KERNEL_OBJ_tandem      := $(KERNEL_OBJ) $(KERNEL_NOTEST_C:%.c=$(BUILD)/kernel/%.o)
+KERNEL_OBJ_tandem-test := $(KERNEL_OBJ) $(KERNEL_TEST_C:%.c=$(BUILD)/kernel/%.o)
+KERNELS    := tandem tandem-test
+ifneq ($(words $(KERNEL_OBJ_tandem-test)),$(words $(sort $(KERNEL_OBJ_tandem-test))))
+$(error a .c and a .asm file share a name, and so an object file: $(sort $(foreach o,$(KERNEL_OBJ_tandem-test),$(if $(filter-out 1,$(words $(filter $(o),$(KERNEL_OBJ_tandem-test)))),$(o)))))
 endif
 
 $(BUILD)/kernel/%.o: %.c $(STAMP)
@@ -88,16 +98,16 @@ $(BUILD)/kernel/%.o: %.asm $(STAMP)
 # the second.  .ksyms is last in linker.ld, so no other address moves.
 $(BUILD)/ksyms-empty.c: tools/gen_ksyms.py
 	$(Q)$(PYTHON) tools/gen_ksyms.py < /dev/null > $@
-$(BUILD)/tandem.pass1.elf: $(KERNEL_OBJ) $(BUILD)/ksyms-empty.o linker.ld
+$(KERNELS:%=$(BUILD)/%.pass1.elf): $(BUILD)/%.pass1.elf: $$(KERNEL_OBJ_$$*) $(BUILD)/ksyms-empty.o linker.ld
 	$(call say,LD,$@)
-	$(Q)$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/ksyms-empty.o
-$(BUILD)/ksyms.c: $(BUILD)/tandem.pass1.elf tools/gen_ksyms.py
+	$(Q)$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ_$*) $(BUILD)/ksyms-empty.o
+$(KERNELS:%=$(BUILD)/%.ksyms.c): $(BUILD)/%.ksyms.c: $(BUILD)/%.pass1.elf tools/gen_ksyms.py
 	$(Q)nm -n $< | $(PYTHON) tools/gen_ksyms.py > $@
-$(BUILD)/ksyms.o $(BUILD)/ksyms-empty.o: %.o: %.c $(STAMP)
+$(KERNELS:%=$(BUILD)/%.ksyms.o) $(BUILD)/ksyms-empty.o: %.o: %.c $(STAMP)
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
-$(BUILD)/tandem.elf: $(BUILD)/tandem.pass1.elf $(BUILD)/ksyms.o
+$(KERNELS:%=$(BUILD)/%.elf): $(BUILD)/%.elf: $(BUILD)/%.pass1.elf $(BUILD)/%.ksyms.o
 	$(call say,LD,$@)
-	$(Q)$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/ksyms.o
+	$(Q)$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ_$*) $(BUILD)/$*.ksyms.o
 	@[ "$$(nm $@ | grep ' __ksyms_start$$')" = "$$(nm $< | grep ' __ksyms_start$$')" ] || \
 	  { echo "ksyms: the second link moved the image"; rm -f $@; exit 1; }
 
@@ -131,21 +141,22 @@ $(BUILD)/user/bin/%: $(BUILD)/user/user/%.o $(USER_RUNTIME) user/user.ld
 	$(Q)$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(USER_RUNTIME)
 
 # ---- ISO ------------------------------------------------------------------
-# build/tandem.iso boots the system (menu entry 0, entry 1 runs the tests);
-# build/tandem-test.iso is the same image with entry 1 as its default.
+# build/tandem.iso boots the system (menu entry 0, entry 1 runs the tests
+# with the test kernel); build/tandem-test.iso is the same image with entry 1
+# as its default.
 define make_iso
 	@rm -rf $(BUILD)/$(1) && mkdir -p $(BUILD)/$(1)/boot/grub
 	$(call say,ISO,$@)
-	$(Q)cp $(BUILD)/tandem.elf $(MODULES) $(BUILD)/$(1)/boot/
+	$(Q)cp $(BUILD)/tandem.elf $(BUILD)/tandem-test.elf $(MODULES) $(BUILD)/$(1)/boot/
 	$(Q)sed -e 's/@DEFAULT@/$(2)/' -e 's/@TIMEOUT@/$(3)/' \
 	    -e 's|@MODULES@|$(foreach m,$(MODULES),    module /boot/$(notdir $(m)) $(basename $(notdir $(m)))\n)|' \
 	    iso/grub.cfg.in > $(BUILD)/$(1)/boot/grub/grub.cfg
 	$(Q)grub-mkrescue -o $@ $(BUILD)/$(1) 2> $(BUILD)/$(1).log || { cat $(BUILD)/$(1).log; exit 1; }
 endef
 
-$(BUILD)/tandem.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in $(BUILD)/modules.stamp
+$(BUILD)/tandem.iso: $(KERNELS:%=$(BUILD)/%.elf) $(MODULES) iso/grub.cfg.in $(BUILD)/modules.stamp
 	$(call make_iso,isodir,0,2)
-$(BUILD)/tandem-test.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in $(BUILD)/modules.stamp
+$(BUILD)/tandem-test.iso: $(KERNELS:%=$(BUILD)/%.elf) $(MODULES) iso/grub.cfg.in $(BUILD)/modules.stamp
 	$(call make_iso,isodir-test,1,0)
 
 # ---- Host tests (the hardware-free code, natively, under ASan/UBSan) ------
@@ -173,7 +184,7 @@ $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $$(shell cat tests/fuzz/$$*.srcs 2>/de
 .PHONY: all iso run test check host-tests fuzz deps clean help
 
 # `make` alone: the kernel, the user programs and both ISOs.
-all: $(BUILD)/tandem.elf $(MODULES) $(BUILD)/tandem.iso $(BUILD)/tandem-test.iso
+all: $(KERNELS:%=$(BUILD)/%.elf) $(MODULES) $(BUILD)/tandem.iso $(BUILD)/tandem-test.iso
 
 iso: $(BUILD)/tandem.iso $(BUILD)/tandem-test.iso
 
@@ -209,7 +220,7 @@ QEMU_TEST_ISO = $(QEMU) -m $(2) -no-reboot -device isa-debug-exit,iobase=0xf4,io
 TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
 	$(foreach b,$(MATRIX),--job "kernel-$(b):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/$(b)/tandem-test.iso,$(QEMU_MEM))") \
 	$(foreach m,$(MATRIX_MEM),--job "kernel-mem$(m):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/tandem-test.iso,$(m))") \
-	--job "cpu-models:tap:300:$(PYTHON) tests/boot/cpu_models.py $(BUILD)/tandem.elf $(QEMU)" \
+	--job "cpu-models:tap:300:$(PYTHON) tests/boot/cpu_models.py $(BUILD)/tandem-test.elf $(QEMU)" \
 	$(foreach t,$(HOST_TESTS),--job "host-$(t):tap:120:env CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/host/$(t)_test") \
 	$(foreach t,$(FUZZ_TARGETS),--job "fuzz-$(t):tap:120:tests/fuzz/run.sh $(BUILD)/fuzz/$(t)_fuzz 10") \
 	$(foreach b,$(BOCHS_JOBS),--job "$(b):ktap-bochs:$(TEST_TIMEOUT):$(call BOCHS_TEST,$(b))")
@@ -244,11 +255,11 @@ FUZZ_BOOT ?=
 SYSCALL_FUZZ_MODULES := $(addprefix $(BUILD)/user/bin/,init exc_child fault_child fuzz_peer test_fuzz)
 comma := ,
 fuzz: deps
-	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz) $(BUILD)/tandem.elf $(SYSCALL_FUZZ_MODULES)
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz) $(BUILD)/tandem-test.elf $(SYSCALL_FUZZ_MODULES)
 	@for t in $(FUZZ_TARGETS); do echo "fuzzing $$t for $(FUZZ_TIME) s"; \
 	  $(BUILD)/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_TIME) -print_final_stats=1 || exit 1; done
 	$(PYTHON) tests/runner.py --log-dir $(BUILD)/syscall-fuzz \
-	  --job "syscall-fuzz:ktap-qemu:$$(( 120 + $(CALLS) / 1000 )):$(QEMU) $(QEMU_FLAGS) -kernel $(BUILD)/tandem.elf \
+	  --job "syscall-fuzz:ktap-qemu:$$(( 120 + $(CALLS) / 1000 )):$(QEMU) $(QEMU_FLAGS) -kernel $(BUILD)/tandem-test.elf \
 	  -initrd $(subst $(eval) ,$(comma),$(strip $(SYSCALL_FUZZ_MODULES))) \
 	  -append 'test fuzz_seed=$(SEED) fuzz_calls=$(CALLS) $(FUZZ_BOOT)' -serial stdio -display none"
 
@@ -279,7 +290,7 @@ help:
 	@echo "Tandem make targets:"
 	@echo "  make run     install what is missing, build, boot the ISO in QEMU (Ctrl-A X quits)"
 	@echo "  make test    install what is missing, build, run every test; ends with 'N passed, N failed'"
-	@echo "  make         (make all) build build/tandem.elf, the user programs and both ISOs"
+	@echo "  make         (make all) build build/tandem.elf, build/tandem-test.elf (with the tests), the user programs and both ISOs"
 	@echo "  make iso     build build/tandem.iso and build/tandem-test.iso"
 	@echo "  make debug   boot the ISO stopped at the first instruction, with GDB attached"
 	@echo "  make debug-server  the QEMU half only; prints the GDB command to attach"

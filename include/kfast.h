@@ -84,6 +84,7 @@ struct kfast_arena {
     uint32_t peak_block;        // most bytes of the block in use at once
     uint32_t spills, refusals, collisions;
     uint32_t resets;            // kernel threads' quiescent resets (user threads: see kfast_stats)
+    uint32_t emptied;           // resets that had something to give back (kfast_reset_slow)
     uintptr_t empty_top;        // base, or 0 while spill chunks exist (so that top != empty_top)
     struct kfast_chunk *spill;  // newest spill chunk (a chain to older ones)
     uint32_t spill_bytes;       // bytes handed out from spill chunks now

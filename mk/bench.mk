@@ -83,6 +83,7 @@ bench: bench-deps
 	@rm -rf $(BENCH_OUT)/parts && mkdir -p $(BENCH_OUT)/parts && date +%s > $(BENCH_OUT)/started
 	@for part in $(BENCH_PARTS); do $(MAKE) --no-print-directory $$part || exit 1; done
 	@$(MAKE) --no-print-directory bench-report
+	@$(MAKE) --no-print-directory bench-readme
 
 bench-bins: $(BENCH_BINS)
 
