@@ -90,6 +90,10 @@ struct process {
 extern struct thread *g_current;
 extern uint32_t g_need_resched;
 
+// The boot thread's block (kernel/main.c): kmain runs on it from the first
+// instruction.  Declared with its size, which GDB's helpers read as KSTACK_SIZE.
+extern uint8_t g_boot_block[KSTACK_SIZE];
+
 // The boot thread: kmain's thread, on g_boot_block.
 void thread_init_boot(void);
 // Starts the scheduler's own threads (idle, reaper).

@@ -19,7 +19,6 @@
 #include "trap.h"
 #include "x86.h"
 
-extern uint8_t g_boot_block[];
 extern void switch_context(uint32_t *save_esp, uint32_t next_esp);
 extern NORETURN void enter_user(struct trap_frame *f);
 

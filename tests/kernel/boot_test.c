@@ -6,7 +6,6 @@
 #include "x86.h"
 
 extern char __text_start[], __bss_start[], __bss_end[], __kernel_end[];
-extern uint8_t g_boot_block[];
 
 static uint32_t s_bss_sentinel[64];   // in .bss: must read as zero
 
