@@ -5,8 +5,11 @@
 # so 64-bit division is avoided in kernel code (lib/format.c has its own).
 
 # ---- Settings a user may change --------------------------------------------
-# bytes per thread kernel-stack block (4096, 8192 or 16384)
+# bytes per thread kernel-stack block: 4096, 8192 or 16384, the sizes the tests
+# run with (KSTACK_BENCH_ONLY=1 allows any power of two >= 4096 for a kernel
+# that only runs `bench`, as mk/bench.mk's guest kernel does; it refuses `test`)
 KSTACK_SIZE  ?= 8192
+KSTACK_BENCH_ONLY ?= 0
 # guest memory for run and test
 QEMU_MEM     ?= 128M
 # 1: a VGA window for `make run` (default: headless, serial on the terminal)
@@ -19,6 +22,13 @@ KFAST_STRICT ?= 0
 TEST_TIMEOUT ?= 300
 # seconds per target for `make fuzz`
 FUZZ_TIME    ?= 60
+
+# Settings that cannot work are refused here, with the reason (config.h and
+# kfast.h refuse them again for anything that includes them).
+ifeq ($(filter 4096 8192 16384,$(KSTACK_SIZE))$(filter 1,$(KSTACK_BENCH_ONLY)),)
+$(error KSTACK_SIZE=$(KSTACK_SIZE): use 4096, 8192 or 16384, the sizes every test runs with \
+  (KSTACK_BENCH_ONLY=1 allows other powers of two for a kernel that only runs the benchmarks))
+endif
 
 .SECONDEXPANSION:
 .DEFAULT_GOAL := all
@@ -37,10 +47,11 @@ QEMU    := qemu-system-i386
 
 # Objects depend on this stamp, which changes only when the configuration
 # does, so `make KSTACK_SIZE=4096` rebuilds exactly what it must.
-CONFIG := KSTACK_SIZE=$(KSTACK_SIZE) TANDEM_DEBUG=$(DEBUG) KFAST_STRICT=$(KFAST_STRICT)
+CONFIG := KSTACK_SIZE=$(KSTACK_SIZE) TANDEM_DEBUG=$(DEBUG) KFAST_STRICT=$(KFAST_STRICT) TANDEM_BENCH_ONLY=$(KSTACK_BENCH_ONLY)
 $(shell mkdir -p $(BUILD) && (echo '$(CONFIG)' | cmp -s - $(BUILD)/config.stamp || echo '$(CONFIG)' > $(BUILD)/config.stamp))
 STAMP := $(BUILD)/config.stamp
-CONFIG_DEFS := -DKSTACK_SIZE=$(KSTACK_SIZE) -DTANDEM_DEBUG=$(DEBUG) -DKFAST_STRICT=$(KFAST_STRICT)
+CONFIG_DEFS := -DKSTACK_SIZE=$(KSTACK_SIZE) -DTANDEM_DEBUG=$(DEBUG) -DKFAST_STRICT=$(KFAST_STRICT) \
+               -DTANDEM_BENCH_ONLY=$(KSTACK_BENCH_ONLY)
 
 GCC_INCLUDE := $(shell $(CC) -m32 -print-file-name=include)
 WARNINGS    := -Wall -Wextra -Werror

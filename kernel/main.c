@@ -120,6 +120,12 @@ run_bench(void)
 NORETURN static void
 run_tests(void)
 {
+#if TANDEM_BENCH_ONLY
+    kprintf("KTAP version 1\n1..1\nnot ok 1 kernel # this kernel was built with "
+            "KSTACK_BENCH_ONLY=1 (KSTACK_SIZE=%u) for `bench` only; the tests run with "
+            "4096-, 8192- and 16384-byte blocks\n", KSTACK_SIZE);
+    qemu_exit(QEMU_EXIT_FAIL);
+#endif
     bool all = g_boot.test_suite[0] == '\0';
     unsigned user_tests = all ? user_test_count() : 0;
     bool ok = ktest_run(g_boot.test_suite, user_tests ? user_tests + 1 : 0);
