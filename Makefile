@@ -29,6 +29,10 @@ ifeq ($(filter 4096 8192 16384,$(KSTACK_SIZE))$(filter 1,$(KSTACK_BENCH_ONLY)),)
 $(error KSTACK_SIZE=$(KSTACK_SIZE): use 4096, 8192 or 16384, the sizes every test runs with \
   (KSTACK_BENCH_ONLY=1 allows other powers of two for a kernel that only runs the benchmarks))
 endif
+ifeq ($(KFAST_STRICT):$(KSTACK_SIZE),1:4096)
+$(error KFAST_STRICT=1 with KSTACK_SIZE=4096: a 4096-byte block has no page the arena can claim, \
+  so a strict arena would refuse every allocation; use 8192 or 16384)
+endif
 
 .SECONDEXPANSION:
 .DEFAULT_GOAL := all

@@ -31,6 +31,9 @@ halt_forever(void)
         hlt();
 }
 
+// kfast=strict (or KFAST_STRICT=1) was asked for where it cannot work.
+static bool s_strict_refused;
+
 static void
 boot_summary(void)
 {
@@ -41,6 +44,10 @@ boot_summary(void)
     kprintf("Tandem: a 32-bit x86 microkernel (kernel stack block %u bytes, %s build, "
             "kfastmalloc %s)\n", KSTACK_SIZE, TANDEM_DEBUG ? "debug" : "release",
             kfast_default_strict() ? "strict: no spills" : "spilling to the heap when full");
+    if (s_strict_refused)
+        kprintf("  kfast=strict refused: a %u-byte block has no page the arena can claim, so a "
+                "strict arena would refuse every allocation (debug_write, IPC payloads); "
+                "arenas spill as usual\n", KSTACK_SIZE);
     kprintf("  command line: %s\n", g_boot.cmdline[0] ? g_boot.cmdline : "(none)");
     kprintf("  cpu: %s family %u model %u stepping %u; system calls: int 0x80%s; umip %s\n",
             g_cpu.vendor, g_cpu.family, g_cpu.model, g_cpu.stepping,
@@ -153,9 +160,15 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
         halt_forever();
     }
     multiboot_read(multiboot_phys);
+    // A 4 KiB block has no page to spare: every allocation would be refused
+    // (a KFAST_STRICT=1 build refuses this size at compile time).
     if (g_boot.kfast_strict || KFAST_STRICT) {
-        kfast_set_default_strict(true);
-        g_current->arena.strict = true;
+        if (KSTACK_SIZE > PAGE_SIZE) {
+            kfast_set_default_strict(true);
+            g_current->arena.strict = true;
+        } else {
+            s_strict_refused = true;
+        }
     }
     paging_init();
     frame_init();
