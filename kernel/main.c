@@ -49,6 +49,11 @@ boot_summary(void)
                 "strict arena would refuse every allocation (debug_write, IPC payloads); "
                 "arenas spill as usual\n", KSTACK_SIZE);
     kprintf("  command line: %s\n", g_boot.cmdline[0] ? g_boot.cmdline : "(none)");
+    if (g_boot.cmdline_cut)
+        kprintf("  command line cut: it is %s%u bytes long, the first %u are kept (above) and "
+                "are all user programs see; the boot words were read from the whole line\n",
+                g_boot.cmdline_length >= BOOT_CMDLINE_SCAN ? "at least " : "",
+                g_boot.cmdline_length, (unsigned)sizeof(g_boot.cmdline) - 1);
     kprintf("  cpu: %s family %u model %u stepping %u; system calls: int 0x80%s; umip %s\n",
             g_cpu.vendor, g_cpu.family, g_cpu.model, g_cpu.stepping,
             g_cpu.sep ? " and sysenter" : " only (no sysenter)", g_cpu.umip ? "on" : "off");
