@@ -222,6 +222,25 @@ TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
 $(BUILD)/k%/tandem-test.iso: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/k$* KSTACK_SIZE=$* $@
 
+# Strict arenas (KFAST_STRICT=1, the word kfast=strict): a KFAST_STRICT=1 build
+# (8192-byte blocks, $(BUILD)/strict) booted through GRUB, and the 16384-byte
+# build booted with the word (-kernel, the user programs as -initrd).  4096-byte
+# blocks refuse strict mode (no page to claim): boot-words checks the refusal.
+STRICT_ISO := $(BUILD)/strict/tandem-test.iso
+$(STRICT_ISO): FORCE
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/strict KSTACK_SIZE=8192 KFAST_STRICT=1 $@
+# -initrd's list: build $(1)'s user programs, init first, comma-separated.
+initrd_of = $(subst $(eval) ,$(comma),$(strip $(patsubst $(BUILD)/%,$(1)/%,$(MODULES))))
+TEST_JOBS += --job "kernel-kfast-strict:ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(STRICT_ISO),$(QEMU_MEM))" \
+	--job "kernel-kstack16384-kfast-strict:ktap-qemu:$(TEST_TIMEOUT):$(QEMU) $(QEMU_FLAGS) \
+	-kernel $(BUILD)/k16384/tandem.elf -initrd $(call initrd_of,$(BUILD)/k16384) \
+	-append 'test kfast=strict' -serial stdio -display none"
+CHECK_DEPS += $(STRICT_ISO)
+
+# The boot words no other job uses, a command line longer than the kernel
+# keeps, and a boot without modules (tests/boot/boot_words.py).
+TEST_JOBS += --job "boot-words:tap:300:$(PYTHON) tests/boot/boot_words.py $(BUILD) $(BUILD)/k4096 $(QEMU)"
+
 check: $(BUILD)/tandem-test.iso $(MATRIX_KSTACK:%=$(BUILD)/k%/tandem-test.iso) \
        $(HOST_TESTS:%=$(BUILD)/host/%_test) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz) $$(CHECK_DEPS)
 	$(PYTHON) tests/runner.py --log-dir $(BUILD)/test $(TEST_JOBS)
