@@ -301,7 +301,10 @@ help:
 	@echo "  make fuzz    libFuzzer targets for FUZZ_TIME s, then the syscall fuzzer: SEED=... CALLS=..."
 	@echo "  make deps    install the missing Debian packages (apt-get)"
 	@echo "  make clean   remove build/"
-	@echo "Settings: KSTACK_SIZE=$(KSTACK_SIZE) QEMU_MEM=$(QEMU_MEM) GUI=$(GUI) RELEASE=$(RELEASE)"
+	@echo "Settings: KSTACK_SIZE=$(KSTACK_SIZE) QEMU_MEM=$(QEMU_MEM) GUI=$(GUI) RELEASE=$(RELEASE) KFAST_STRICT=$(KFAST_STRICT)"
+	@echo "  KSTACK_SIZE   4096, 8192 or 16384 (the sizes the tests run with; others are refused)"
+	@echo "  KSTACK_BENCH_ONLY=1  any power of two >= 4096, for a kernel that only runs bench"
+	@echo "  KFAST_STRICT=1  arenas refuse instead of spilling; needs KSTACK_SIZE 8192 or 16384"
 
 # Subsystems with their own targets (GDB, benchmarks) live in mk/*.mk; they
 # may add runner jobs to TEST_JOBS and prerequisites to CHECK_DEPS.
