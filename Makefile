@@ -5,8 +5,11 @@
 # so 64-bit division is avoided in kernel code (lib/format.c has its own).
 
 # ---- Settings a user may change --------------------------------------------
-# bytes per thread kernel-stack block (4096, 8192 or 16384)
+# bytes per thread kernel-stack block: 4096, 8192 or 16384, the sizes the tests
+# run with (KSTACK_BENCH_ONLY=1 allows any power of two >= 4096 for a kernel
+# that only runs `bench`, as mk/bench.mk's guest kernel does; it refuses `test`)
 KSTACK_SIZE  ?= 8192
+KSTACK_BENCH_ONLY ?= 0
 # guest memory for run and test
 QEMU_MEM     ?= 128M
 # 1: a VGA window for `make run` (default: headless, serial on the terminal)
@@ -21,6 +24,17 @@ TEST_TIMEOUT ?= 300
 TEST_PARALLEL ?= $(shell nproc 2>/dev/null || echo 1)
 # seconds per target for `make fuzz`
 FUZZ_TIME    ?= 60
+
+# Settings that cannot work are refused here, with the reason (config.h and
+# kfast.h refuse them again for anything that includes them).
+ifeq ($(filter 4096 8192 16384,$(KSTACK_SIZE))$(filter 1,$(KSTACK_BENCH_ONLY)),)
+$(error KSTACK_SIZE=$(KSTACK_SIZE): use 4096, 8192 or 16384, the sizes every test runs with \
+  (KSTACK_BENCH_ONLY=1 allows other powers of two for a kernel that only runs the benchmarks))
+endif
+ifeq ($(KFAST_STRICT):$(KSTACK_SIZE),1:4096)
+$(error KFAST_STRICT=1 with KSTACK_SIZE=4096: a 4096-byte block has no page the arena can claim, \
+  so a strict arena would refuse every allocation; use 8192 or 16384)
+endif
 
 .SECONDEXPANSION:
 .DEFAULT_GOAL := all
@@ -39,10 +53,11 @@ QEMU    := qemu-system-i386
 
 # Objects depend on this stamp, which changes only when the configuration
 # does, so `make KSTACK_SIZE=4096` rebuilds exactly what it must.
-CONFIG := KSTACK_SIZE=$(KSTACK_SIZE) TANDEM_DEBUG=$(DEBUG) KFAST_STRICT=$(KFAST_STRICT)
+CONFIG := KSTACK_SIZE=$(KSTACK_SIZE) TANDEM_DEBUG=$(DEBUG) KFAST_STRICT=$(KFAST_STRICT) TANDEM_BENCH_ONLY=$(KSTACK_BENCH_ONLY)
 $(shell mkdir -p $(BUILD) && (echo '$(CONFIG)' | cmp -s - $(BUILD)/config.stamp || echo '$(CONFIG)' > $(BUILD)/config.stamp))
 STAMP := $(BUILD)/config.stamp
-CONFIG_DEFS := -DKSTACK_SIZE=$(KSTACK_SIZE) -DTANDEM_DEBUG=$(DEBUG) -DKFAST_STRICT=$(KFAST_STRICT)
+CONFIG_DEFS := -DKSTACK_SIZE=$(KSTACK_SIZE) -DTANDEM_DEBUG=$(DEBUG) -DKFAST_STRICT=$(KFAST_STRICT) \
+               -DTANDEM_BENCH_ONLY=$(KSTACK_BENCH_ONLY)
 
 GCC_INCLUDE := $(shell $(CC) -m32 -print-file-name=include)
 WARNINGS    := -Wall -Wextra -Werror
@@ -207,12 +222,13 @@ test: deps
 # kernel-NAME), and for the default build with each memory in MATRIX_MEM
 # (job kernel-memSIZE).  A matrix build inherits the command line's settings
 # (make test RELEASE=1 makes every build a release one).
-MATRIX := kstack4096 kstack16384 release release-kstack4096 release-kstack16384
+MATRIX := kstack4096 kstack16384 release release-kstack4096 release-kstack16384 kfast-strict
 MATRIX_kstack4096          := KSTACK_SIZE=4096
 MATRIX_kstack16384         := KSTACK_SIZE=16384
 MATRIX_release             := RELEASE=1
 MATRIX_release-kstack4096  := RELEASE=1 KSTACK_SIZE=4096
 MATRIX_release-kstack16384 := RELEASE=1 KSTACK_SIZE=16384
+MATRIX_kfast-strict        := KSTACK_SIZE=8192 KFAST_STRICT=1
 MATRIX_MEM := 16M 2G
 QEMU_TEST_ISO = $(QEMU) -m $(2) -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
                 -cdrom $(1) -serial stdio -display none
@@ -231,6 +247,21 @@ TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
 BOCHS_JOBS := bochs bochs-nosep
 BOCHS_TEST = tests/bochs/run.sh $(BUILD)/tandem-test.iso $(BUILD)/test/$(1).bochsout.txt \
              $(if $(filter %-nosep,$(1)),sep=0,sep=1)
+
+# Strict arenas (KFAST_STRICT=1, the word kfast=strict): the kfast-strict
+# build of MATRIX (8192-byte blocks) booted through GRUB, and the 16384-byte
+# build booted with the word (-kernel, the user programs as -initrd).
+# 4096-byte blocks refuse strict mode (no page to claim): boot-words checks
+# the refusal.
+# -initrd's list: build $(1)'s user programs, init first, comma-separated.
+initrd_of = $(subst $(eval) ,$(comma),$(strip $(patsubst $(BUILD)/%,$(1)/%,$(MODULES))))
+TEST_JOBS += --job "kernel-kstack16384-kfast-strict:ktap-qemu:$(TEST_TIMEOUT):$(QEMU) $(QEMU_FLAGS) \
+	-kernel $(BUILD)/kstack16384/tandem-test.elf -initrd $(call initrd_of,$(BUILD)/kstack16384) \
+	-append 'test kfast=strict' -serial stdio -display none"
+
+# The boot words no other job uses, a command line longer than the kernel
+# keeps, and a boot without modules (tests/boot/boot_words.py).
+TEST_JOBS += --job "boot-words:tap:300:$(PYTHON) tests/boot/boot_words.py $(BUILD) $(BUILD)/kstack4096 $(QEMU)"
 
 # Each matrix build is its own make in its own directory (FORCE: that make
 # decides what is out of date).
@@ -298,7 +329,10 @@ help:
 	@echo "  make fuzz    libFuzzer targets for FUZZ_TIME s, then the syscall fuzzer: SEED=... CALLS=..."
 	@echo "  make deps    install the missing Debian packages (apt-get)"
 	@echo "  make clean   remove build/"
-	@echo "Settings: KSTACK_SIZE=$(KSTACK_SIZE) QEMU_MEM=$(QEMU_MEM) GUI=$(GUI) RELEASE=$(RELEASE)"
+	@echo "Settings: KSTACK_SIZE=$(KSTACK_SIZE) QEMU_MEM=$(QEMU_MEM) GUI=$(GUI) RELEASE=$(RELEASE) KFAST_STRICT=$(KFAST_STRICT)"
+	@echo "  KSTACK_SIZE   4096, 8192 or 16384 (the sizes the tests run with; others are refused)"
+	@echo "  KSTACK_BENCH_ONLY=1  any power of two >= 4096, for a kernel that only runs bench"
+	@echo "  KFAST_STRICT=1  arenas refuse instead of spilling; needs KSTACK_SIZE 8192 or 16384"
 
 # Subsystems with their own targets (GDB, benchmarks) live in mk/*.mk; they
 # may add runner jobs to TEST_JOBS and prerequisites to CHECK_DEPS.
