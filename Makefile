@@ -5,8 +5,11 @@
 # so 64-bit division is avoided in kernel code (lib/format.c has its own).
 
 # ---- Settings a user may change --------------------------------------------
-# bytes per thread kernel-stack block (4096, 8192 or 16384)
+# bytes per thread kernel-stack block: 4096, 8192 or 16384, the sizes the tests
+# run with (KSTACK_BENCH_ONLY=1 allows any power of two >= 4096 for a kernel
+# that only runs `bench`, as mk/bench.mk's guest kernel does; it refuses `test`)
 KSTACK_SIZE  ?= 8192
+KSTACK_BENCH_ONLY ?= 0
 # guest memory for run and test
 QEMU_MEM     ?= 128M
 # 1: a VGA window for `make run` (default: headless, serial on the terminal)
@@ -21,6 +24,17 @@ TEST_TIMEOUT ?= 300
 TEST_PARALLEL ?= $(shell nproc 2>/dev/null || echo 1)
 # seconds per target for `make fuzz`
 FUZZ_TIME    ?= 60
+
+# Settings that cannot work are refused here, with the reason (config.h and
+# kfast.h refuse them again for anything that includes them).
+ifeq ($(filter 4096 8192 16384,$(KSTACK_SIZE))$(filter 1,$(KSTACK_BENCH_ONLY)),)
+$(error KSTACK_SIZE=$(KSTACK_SIZE): use 4096, 8192 or 16384, the sizes every test runs with \
+  (KSTACK_BENCH_ONLY=1 allows other powers of two for a kernel that only runs the benchmarks))
+endif
+ifeq ($(KFAST_STRICT):$(KSTACK_SIZE),1:4096)
+$(error KFAST_STRICT=1 with KSTACK_SIZE=4096: a 4096-byte block has no page the arena can claim, \
+  so a strict arena would refuse every allocation; use 8192 or 16384)
+endif
 
 .SECONDEXPANSION:
 .DEFAULT_GOAL := all
@@ -39,10 +53,11 @@ QEMU    := qemu-system-i386
 
 # Objects depend on this stamp, which changes only when the configuration
 # does, so `make KSTACK_SIZE=4096` rebuilds exactly what it must.
-CONFIG := KSTACK_SIZE=$(KSTACK_SIZE) TANDEM_DEBUG=$(DEBUG) KFAST_STRICT=$(KFAST_STRICT)
+CONFIG := KSTACK_SIZE=$(KSTACK_SIZE) TANDEM_DEBUG=$(DEBUG) KFAST_STRICT=$(KFAST_STRICT) TANDEM_BENCH_ONLY=$(KSTACK_BENCH_ONLY)
 $(shell mkdir -p $(BUILD) && (echo '$(CONFIG)' | cmp -s - $(BUILD)/config.stamp || echo '$(CONFIG)' > $(BUILD)/config.stamp))
 STAMP := $(BUILD)/config.stamp
-CONFIG_DEFS := -DKSTACK_SIZE=$(KSTACK_SIZE) -DTANDEM_DEBUG=$(DEBUG) -DKFAST_STRICT=$(KFAST_STRICT)
+CONFIG_DEFS := -DKSTACK_SIZE=$(KSTACK_SIZE) -DTANDEM_DEBUG=$(DEBUG) -DKFAST_STRICT=$(KFAST_STRICT) \
+               -DTANDEM_BENCH_ONLY=$(KSTACK_BENCH_ONLY)
 
 GCC_INCLUDE := $(shell $(CC) -m32 -print-file-name=include)
 WARNINGS    := -Wall -Wextra -Werror
@@ -65,16 +80,27 @@ LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 --no-warn-rwx-segments 
 # become NASM %defines (never linked).
 ASM_OFFSETS_C   := kernel/entry/asm_offsets.c
 ASM_OFFSETS_INC := $(BUILD)/include/asm_offsets.inc
-KERNEL_C   := $(filter-out $(ASM_OFFSETS_C),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c lib/*.c tests/kernel/*.c)))
+# Two kernels from the same objects: build/tandem-test.elf links the suites
+# (tests/kernel/) and the benchmarks (kernel/bench.c) and boots for `make
+# test`, `make fuzz`, the GDB tests and `make bench`; build/tandem.elf, the
+# one `make run` and `make debug` boot, links kernel/no_tests.c instead, so
+# the words `test` and `bench` fail there with a line saying why.
+KERNEL_TEST_C   := $(sort $(wildcard tests/kernel/*.c)) kernel/bench.c
+KERNEL_NOTEST_C := kernel/no_tests.c
+KERNEL_C   := $(filter-out $(KERNEL_TEST_C) $(KERNEL_NOTEST_C) $(ASM_OFFSETS_C),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c lib/*.c)))
 KERNEL_ASM := $(sort $(wildcard boot/*.asm lib/*.asm kernel/*/*.asm))
 KERNEL_OBJ := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.o)
-ifneq ($(words $(KERNEL_OBJ)),$(words $(sort $(KERNEL_OBJ))))
-$(error a .c and a .asm file share a name, and so an object file: $(sort $(foreach o,$(KERNEL_OBJ),$(if $(filter-out 1,$(words $(filter $(o),$(KERNEL_OBJ)))),$(o)))))
+KERNEL_OBJ_tandem      := $(KERNEL_OBJ) $(KERNEL_NOTEST_C:%.c=$(BUILD)/kernel/%.o)
+KERNEL_OBJ_tandem-test := $(KERNEL_OBJ) $(KERNEL_TEST_C:%.c=$(BUILD)/kernel/%.o)
+KERNELS    := tandem tandem-test
+ifneq ($(words $(KERNEL_OBJ_tandem-test)),$(words $(sort $(KERNEL_OBJ_tandem-test))))
+$(error a .c and a .asm file share a name, and so an object file: $(sort $(foreach o,$(KERNEL_OBJ_tandem-test),$(if $(filter-out 1,$(words $(filter $(o),$(KERNEL_OBJ_tandem-test)))),$(o)))))
 endif
 
-# The kernel's objects, one a line, for tools/linkgraph.py (rewritten only
+# Both kernels' objects, one a line, for tools/linkgraph.py (rewritten only
 # when the list changes).
-$(shell (printf '%s\n' $(KERNEL_OBJ) | cmp -s - $(BUILD)/kernel.objs || printf '%s\n' $(KERNEL_OBJ) > $(BUILD)/kernel.objs))
+LINKGRAPH_OBJ := $(sort $(KERNEL_OBJ_tandem) $(KERNEL_OBJ_tandem-test))
+$(shell (printf '%s\n' $(LINKGRAPH_OBJ) | cmp -s - $(BUILD)/kernel.objs || printf '%s\n' $(LINKGRAPH_OBJ) > $(BUILD)/kernel.objs))
 
 $(BUILD)/kernel/%.o: %.c $(STAMP)
 	@mkdir -p $(@D)
@@ -107,16 +133,16 @@ $(ASM_OFFSETS_INC): $(ASM_OFFSETS_C) $(STAMP)
 # the second.  .ksyms is last in linker.ld, so no other address moves.
 $(BUILD)/ksyms-empty.c: tools/gen_ksyms.py
 	$(Q)$(PYTHON) tools/gen_ksyms.py < /dev/null > $@
-$(BUILD)/tandem.pass1.elf: $(KERNEL_OBJ) $(BUILD)/ksyms-empty.o linker.ld
+$(KERNELS:%=$(BUILD)/%.pass1.elf): $(BUILD)/%.pass1.elf: $$(KERNEL_OBJ_$$*) $(BUILD)/ksyms-empty.o linker.ld
 	$(call say,LD,$@)
-	$(Q)$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/ksyms-empty.o
-$(BUILD)/ksyms.c: $(BUILD)/tandem.pass1.elf tools/gen_ksyms.py
+	$(Q)$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ_$*) $(BUILD)/ksyms-empty.o
+$(KERNELS:%=$(BUILD)/%.ksyms.c): $(BUILD)/%.ksyms.c: $(BUILD)/%.pass1.elf tools/gen_ksyms.py
 	$(Q)nm -n $< | $(PYTHON) tools/gen_ksyms.py > $@
-$(BUILD)/ksyms.o $(BUILD)/ksyms-empty.o: %.o: %.c $(STAMP)
+$(KERNELS:%=$(BUILD)/%.ksyms.o) $(BUILD)/ksyms-empty.o: %.o: %.c $(STAMP)
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
-$(BUILD)/tandem.elf: $(BUILD)/tandem.pass1.elf $(BUILD)/ksyms.o
+$(KERNELS:%=$(BUILD)/%.elf): $(BUILD)/%.elf: $(BUILD)/%.pass1.elf $(BUILD)/%.ksyms.o
 	$(call say,LD,$@)
-	$(Q)$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ) $(BUILD)/ksyms.o
+	$(Q)$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ_$*) $(BUILD)/$*.ksyms.o
 	@[ "$$(nm $@ | grep ' __ksyms_start$$')" = "$$(nm $< | grep ' __ksyms_start$$')" ] || \
 	  { echo "ksyms: the second link moved the image"; rm -f $@; exit 1; }
 
@@ -150,21 +176,22 @@ $(BUILD)/user/bin/%: $(BUILD)/user/user/%.o $(USER_RUNTIME) user/user.ld
 	$(Q)$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(USER_RUNTIME)
 
 # ---- ISO ------------------------------------------------------------------
-# build/tandem.iso boots the system (menu entry 0, entry 1 runs the tests);
-# build/tandem-test.iso is the same image with entry 1 as its default.
+# build/tandem.iso boots the system (menu entry 0, entry 1 runs the tests
+# with the test kernel); build/tandem-test.iso is the same image with entry 1
+# as its default.
 define make_iso
 	@rm -rf $(BUILD)/$(1) && mkdir -p $(BUILD)/$(1)/boot/grub
 	$(call say,ISO,$@)
-	$(Q)cp $(BUILD)/tandem.elf $(MODULES) $(BUILD)/$(1)/boot/
+	$(Q)cp $(BUILD)/tandem.elf $(BUILD)/tandem-test.elf $(MODULES) $(BUILD)/$(1)/boot/
 	$(Q)sed -e 's/@DEFAULT@/$(2)/' -e 's/@TIMEOUT@/$(3)/' \
 	    -e 's|@MODULES@|$(foreach m,$(MODULES),    module /boot/$(notdir $(m)) $(basename $(notdir $(m)))\n)|' \
 	    iso/grub.cfg.in > $(BUILD)/$(1)/boot/grub/grub.cfg
 	$(Q)grub-mkrescue -o $@ $(BUILD)/$(1) 2> $(BUILD)/$(1).log || { cat $(BUILD)/$(1).log; exit 1; }
 endef
 
-$(BUILD)/tandem.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in $(BUILD)/modules.stamp
+$(BUILD)/tandem.iso: $(KERNELS:%=$(BUILD)/%.elf) $(MODULES) iso/grub.cfg.in $(BUILD)/modules.stamp
 	$(call make_iso,isodir,0,2)
-$(BUILD)/tandem-test.iso: $(BUILD)/tandem.elf $(MODULES) iso/grub.cfg.in $(BUILD)/modules.stamp
+$(BUILD)/tandem-test.iso: $(KERNELS:%=$(BUILD)/%.elf) $(MODULES) iso/grub.cfg.in $(BUILD)/modules.stamp
 	$(call make_iso,isodir-test,1,0)
 
 # ---- Host tests (the hardware-free code, natively, under ASan/UBSan) ------
@@ -192,7 +219,7 @@ $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $$(shell cat tests/fuzz/$$*.srcs 2>/de
 .PHONY: all iso run test check host-tests fuzz deps clean help linkgraph
 
 # `make` alone: the kernel, the user programs and both ISOs.
-all: $(BUILD)/tandem.elf $(MODULES) $(BUILD)/tandem.iso $(BUILD)/tandem-test.iso
+all: $(KERNELS:%=$(BUILD)/%.elf) $(MODULES) $(BUILD)/tandem.iso $(BUILD)/tandem-test.iso
 
 iso: $(BUILD)/tandem.iso $(BUILD)/tandem-test.iso
 
@@ -215,12 +242,13 @@ test: deps
 # kernel-NAME), and for the default build with each memory in MATRIX_MEM
 # (job kernel-memSIZE).  A matrix build inherits the command line's settings
 # (make test RELEASE=1 makes every build a release one).
-MATRIX := kstack4096 kstack16384 release release-kstack4096 release-kstack16384
+MATRIX := kstack4096 kstack16384 release release-kstack4096 release-kstack16384 kfast-strict
 MATRIX_kstack4096          := KSTACK_SIZE=4096
 MATRIX_kstack16384         := KSTACK_SIZE=16384
 MATRIX_release             := RELEASE=1
 MATRIX_release-kstack4096  := RELEASE=1 KSTACK_SIZE=4096
 MATRIX_release-kstack16384 := RELEASE=1 KSTACK_SIZE=16384
+MATRIX_kfast-strict        := KSTACK_SIZE=8192 KFAST_STRICT=1
 MATRIX_MEM := 16M 2G
 QEMU_TEST_ISO = $(QEMU) -m $(2) -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
                 -cdrom $(1) -serial stdio -display none
@@ -229,7 +257,7 @@ TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
 	$(foreach b,$(MATRIX),--job "kernel-$(b):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/$(b)/tandem-test.iso,$(QEMU_MEM))") \
 	$(foreach m,$(MATRIX_MEM),--job "kernel-mem$(m):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/tandem-test.iso,$(m))") \
 	--job "linkgraph:tap:60:$(PYTHON) tools/linkgraph.py --tap --root $(BUILD)/kernel @$(BUILD)/kernel.objs" \
-	--job "cpu-models:tap:300:$(PYTHON) tests/boot/cpu_models.py $(BUILD)/tandem.elf $(QEMU)" \
+	--job "cpu-models:tap:300:$(PYTHON) tests/boot/cpu_models.py $(BUILD)/tandem-test.elf $(QEMU)" \
 	$(foreach t,$(HOST_TESTS),--job "host-$(t):tap:120:env CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/host/$(t)_test") \
 	$(foreach t,$(FUZZ_TARGETS),--job "fuzz-$(t):tap:120:tests/fuzz/run.sh $(BUILD)/fuzz/$(t)_fuzz 10") \
 	$(foreach b,$(BOCHS_JOBS),--job "$(b):ktap-bochs:$(TEST_TIMEOUT):$(call BOCHS_TEST,$(b))")
@@ -240,6 +268,21 @@ TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
 BOCHS_JOBS := bochs bochs-nosep
 BOCHS_TEST = tests/bochs/run.sh $(BUILD)/tandem-test.iso $(BUILD)/test/$(1).bochsout.txt \
              $(if $(filter %-nosep,$(1)),sep=0,sep=1)
+
+# Strict arenas (KFAST_STRICT=1, the word kfast=strict): the kfast-strict
+# build of MATRIX (8192-byte blocks) booted through GRUB, and the 16384-byte
+# build booted with the word (-kernel, the user programs as -initrd).
+# 4096-byte blocks refuse strict mode (no page to claim): boot-words checks
+# the refusal.
+# -initrd's list: build $(1)'s user programs, init first, comma-separated.
+initrd_of = $(subst $(eval) ,$(comma),$(strip $(patsubst $(BUILD)/%,$(1)/%,$(MODULES))))
+TEST_JOBS += --job "kernel-kstack16384-kfast-strict:ktap-qemu:$(TEST_TIMEOUT):$(QEMU) $(QEMU_FLAGS) \
+	-kernel $(BUILD)/kstack16384/tandem-test.elf -initrd $(call initrd_of,$(BUILD)/kstack16384) \
+	-append 'test kfast=strict' -serial stdio -display none"
+
+# The boot words no other job uses, a command line longer than the kernel
+# keeps, and a boot without modules (tests/boot/boot_words.py).
+TEST_JOBS += --job "boot-words:tap:300:$(PYTHON) tests/boot/boot_words.py $(BUILD) $(BUILD)/kstack4096 $(QEMU)"
 
 # Each matrix build is its own make in its own directory (FORCE: that make
 # decides what is out of date).
@@ -258,7 +301,7 @@ host-tests: $(HOST_TESTS:%=$(BUILD)/host/%_test)
 # The kernel's link graph by layer (tools/linkgraph.py, docs/design.md
 # "Layers"); fails on an edge that goes up a layer or a cycle across
 # subsystems.  --files lists every file-to-file edge.
-linkgraph: $(KERNEL_OBJ)
+linkgraph: $(LINKGRAPH_OBJ)
 	$(Q)$(PYTHON) tools/linkgraph.py --root $(BUILD)/kernel @$(BUILD)/kernel.objs
 
 # `make fuzz`: each libFuzzer target for FUZZ_TIME seconds, then the syscall
@@ -270,11 +313,11 @@ FUZZ_BOOT ?=
 SYSCALL_FUZZ_MODULES := $(addprefix $(BUILD)/user/bin/,init exc_child fault_child fuzz_peer test_fuzz)
 comma := ,
 fuzz: deps
-	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz) $(BUILD)/tandem.elf $(SYSCALL_FUZZ_MODULES)
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%_fuzz) $(BUILD)/tandem-test.elf $(SYSCALL_FUZZ_MODULES)
 	@for t in $(FUZZ_TARGETS); do echo "fuzzing $$t for $(FUZZ_TIME) s"; \
 	  $(BUILD)/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_TIME) -print_final_stats=1 || exit 1; done
 	$(PYTHON) tests/runner.py --log-dir $(BUILD)/syscall-fuzz \
-	  --job "syscall-fuzz:ktap-qemu:$$(( 120 + $(CALLS) / 1000 )):$(QEMU) $(QEMU_FLAGS) -kernel $(BUILD)/tandem.elf \
+	  --job "syscall-fuzz:ktap-qemu:$$(( 120 + $(CALLS) / 1000 )):$(QEMU) $(QEMU_FLAGS) -kernel $(BUILD)/tandem-test.elf \
 	  -initrd $(subst $(eval) ,$(comma),$(strip $(SYSCALL_FUZZ_MODULES))) \
 	  -append 'test fuzz_seed=$(SEED) fuzz_calls=$(CALLS) $(FUZZ_BOOT)' -serial stdio -display none"
 
@@ -305,7 +348,7 @@ help:
 	@echo "Tandem make targets:"
 	@echo "  make run     install what is missing, build, boot the ISO in QEMU (Ctrl-A X quits)"
 	@echo "  make test    install what is missing, build, run every test; ends with 'N passed, N failed'"
-	@echo "  make         (make all) build build/tandem.elf, the user programs and both ISOs"
+	@echo "  make         (make all) build build/tandem.elf, build/tandem-test.elf (with the tests), the user programs and both ISOs"
 	@echo "  make iso     build build/tandem.iso and build/tandem-test.iso"
 	@echo "  make debug   boot the ISO stopped at the first instruction, with GDB attached"
 	@echo "  make debug-server  the QEMU half only; prints the GDB command to attach"
@@ -314,7 +357,10 @@ help:
 	@echo "  make fuzz    libFuzzer targets for FUZZ_TIME s, then the syscall fuzzer: SEED=... CALLS=..."
 	@echo "  make deps    install the missing Debian packages (apt-get)"
 	@echo "  make clean   remove build/"
-	@echo "Settings: KSTACK_SIZE=$(KSTACK_SIZE) QEMU_MEM=$(QEMU_MEM) GUI=$(GUI) RELEASE=$(RELEASE)"
+	@echo "Settings: KSTACK_SIZE=$(KSTACK_SIZE) QEMU_MEM=$(QEMU_MEM) GUI=$(GUI) RELEASE=$(RELEASE) KFAST_STRICT=$(KFAST_STRICT)"
+	@echo "  KSTACK_SIZE   4096, 8192 or 16384 (the sizes the tests run with; others are refused)"
+	@echo "  KSTACK_BENCH_ONLY=1  any power of two >= 4096, for a kernel that only runs bench"
+	@echo "  KFAST_STRICT=1  arenas refuse instead of spilling; needs KSTACK_SIZE 8192 or 16384"
 
 # Subsystems with their own targets (GDB, benchmarks) live in mk/*.mk; they
 # may add runner jobs to TEST_JOBS and prerequisites to CHECK_DEPS.

@@ -6,7 +6,7 @@
 
 #include "mm/heap.h"
 
-// Live stack bytes assumed below the top of the 8 KiB block during a
+// Live stack bytes assumed below the top of the KSTACK_SIZE block during a
 // kernel entry (trap frame, the syscall path's frames): the arena may use
 // the block up to this much stack plus KFAST_RESERVE.
 #define BENCH_STACK_IN_USE  1024u

@@ -96,7 +96,7 @@ higher_half:
     mov [__stack_chk_guard], eax
     mov eax, esi
     ; The boot thread's stack is a real kernel-stack block (see
-    ; kernel/thread/block.h), so it has an arena like any other thread.
+    ; include/mm/block.h), so it has an arena like any other thread.
     mov esp, g_boot_block + KSTACK_SIZE
     xor ebp, ebp                  ; terminates frame-pointer walks
     push ebx                      ; Multiboot info (physical)

@@ -10,6 +10,9 @@
 #define BOOT_MAX_MODULES    64
 #define BOOT_CMDLINE_MAX    256
 #define BOOT_NAME_MAX       64
+// The boot loader's command line is read this far, at most, for its words
+// and its length; cmdline keeps only its first BOOT_CMDLINE_MAX - 1 bytes.
+#define BOOT_CMDLINE_SCAN   65536
 
 struct boot_region {
     uint64_t base, length;
@@ -22,7 +25,9 @@ struct boot_module {
 };
 
 struct boot_info {
-    char cmdline[BOOT_CMDLINE_MAX];
+    char cmdline[BOOT_CMDLINE_MAX];     // the first BOOT_CMDLINE_MAX - 1 bytes of it
+    uint32_t cmdline_length;    // the whole command line's length (capped at BOOT_CMDLINE_SCAN)
+    bool cmdline_cut;           // longer than cmdline holds: the boot summary says so
     struct boot_region regions[BOOT_MAX_REGIONS];
     unsigned region_count;
     struct boot_module modules[BOOT_MAX_MODULES];
@@ -48,6 +53,11 @@ unsigned multiboot_parse_mmap(const void *mmap, uint32_t length,
 void multiboot_read(uint32_t phys);
 // Sets test_mode and test_suite from the command line's words.
 void boot_parse_cmdline(struct boot_info *b);
+// Takes the boot loader's command line full (NUL-terminated): keeps its
+// first BOOT_CMDLINE_MAX - 1 bytes in cmdline, notes its length and whether
+// it was cut, and reads the words from all of it (up to BOOT_CMDLINE_SCAN
+// bytes), so a word past the cut - a trailing `test` - still counts.
+void boot_take_cmdline(struct boot_info *b, const char *full);
 
 // The first C the kernel runs (boot/multiboot.asm calls it, on the boot
 // thread's block): the init order, in kernel/main.c.

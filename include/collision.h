@@ -20,6 +20,7 @@ struct collision_report {
     uint8_t canary[4];          // the bytes found where KFAST_CANARY should be
     const char *detected_at;    // which check, or the guard
     bool by_trap;               // the hardware trap (the guard), not the canary
+    uint16_t irqs_ended;        // IRQs in service the recovery ended (1 << n: IRQ n)
 };
 
 // The guard's reports come from the double-fault task (kernel/thread/

@@ -59,6 +59,11 @@
 #ifndef KFAST_STRICT
 #define KFAST_STRICT    0               // 1: refuse instead of spilling (`make KFAST_STRICT=1`)
 #endif
+// A 4 KiB block has no page the arena can claim: a strict arena there would
+// refuse every allocation (debug_write's text, IPC payloads).
+#if KFAST_STRICT && KSTACK_SIZE <= 4096
+#error "KFAST_STRICT=1 needs KSTACK_SIZE of 8192 or more: a 4096-byte block has no page the arena can claim, so a strict arena would refuse every allocation"
+#endif
 
 struct kfast_chunk;
 
@@ -84,6 +89,7 @@ struct kfast_arena {
     uint32_t peak_block;        // most bytes of the block in use at once
     uint32_t spills, refusals, collisions;
     uint32_t resets;            // kernel threads' quiescent resets (user threads: see kfast_stats)
+    uint32_t emptied;           // resets that had something to give back (kfast_reset_slow)
     uintptr_t empty_top;        // base, or 0 while spill chunks exist (so that top != empty_top)
     struct kfast_chunk *spill;  // newest spill chunk (a chain to older ones)
     uint32_t spill_bytes;       // bytes handed out from spill chunks now

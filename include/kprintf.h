@@ -1,4 +1,4 @@
-/* Formatted output to the kernel console.  Conversions: see lib/format.h. */
+/* Formatted output to the kernel console.  Conversions: see include/lib/format.h. */
 #ifndef TANDEM_KPRINTF_H
 #define TANDEM_KPRINTF_H
 

@@ -1,5 +1,5 @@
-/* Output streams: a small polymorphic interface, as in the seed thread's
- * example (an ostream that may be a VGA stream, a serial stream, or both).
+/* Output streams: a small polymorphic interface (an ostream that may be a
+ * VGA stream, a serial stream, or a tee of both; kernel/ostream.c).
  *
  * Streams are transient objects: the factories make them with kfastmalloc,
  * so they live until the current kernel entry ends (or the caller's scope

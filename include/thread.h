@@ -91,7 +91,8 @@ extern struct thread *g_current;
 extern uint32_t g_need_resched;
 
 // The boot thread: kmain's thread, on g_boot_block (boot/multiboot.asm
-// starts on its top; kernel/thread/thread.c defines it).
+// starts on its top; kernel/thread/thread.c defines it).  Declared with its
+// size, which GDB's helpers read as KSTACK_SIZE.
 extern uint8_t g_boot_block[KSTACK_SIZE];
 void thread_init_boot(void);
 // Starts the scheduler's own threads (idle, reaper).

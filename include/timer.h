@@ -12,4 +12,19 @@ void timer_set_tick_hook(timer_tick_hook_t hook);
 // Timer interrupts since boot.
 uint32_t timer_ticks(void);
 
+// The PIT read as a clock that runs without its interrupt.  A test that
+// waits for ticks polls one to bound the wait by time, so that a timer
+// that no longer interrupts (IRQ 0 masked or left in service, interrupts
+// off) fails it with a reason instead of hanging it.  One poll per tick
+// period at least counts every period; sparser polls undercount, which
+// only lengthens the bound.  still counts the polls in a row that saw the
+// same count: a PIT that does not count at all.
+struct pit_watch {
+    uint16_t last;
+    uint32_t periods;           // tick periods seen to pass since the start
+    uint32_t still;
+};
+void pit_watch_start(struct pit_watch *w);
+uint32_t pit_watch_poll(struct pit_watch *w);
+
 #endif

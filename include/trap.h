@@ -98,6 +98,12 @@ void pic_unmask(unsigned irq);
 void irq_register(unsigned irq, irq_handler_t handler);
 // Runs the handler of the IRQ a trap frame's vector names, then the EOI.
 void irq_dispatch(struct trap_frame *f);
+// In-service and mask registers, IRQ n at bit n (slave in the high byte).
+uint16_t pic_in_service(void);
+uint16_t pic_masked(void);
+// Ends the service of every IRQ still in service, whose handler a recovery
+// point abandoned (kernel/pic.c); returns the IRQs it ended.
+uint16_t pic_end_abandoned(void);
 
 // Test support: the next kernel-mode exceptions with this vector are
 // reported and recovered from (through the extable, or by returning for

@@ -2,7 +2,7 @@
  *
  * Every function checks that the whole range lies in user space (at or
  * above USER_BASE, below KERNEL_VMA, without wrapping), then copies with
- * instructions whose faults are fixed up (kernel/syscall/uaccess.asm): an
+ * instructions whose faults are fixed up (kernel/syscall/uaccess_copy.asm): an
  * unmapped or read-only page gives -EFAULT instead of a kernel fault, except
  * a not-present page in the caller's stack-growth window, which is mapped
  * as a ring-3 touch would map it before the copy goes on.  Every

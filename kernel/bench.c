@@ -123,7 +123,7 @@ bench_heap(void)
     bench_print("allocate 512 B", "kmalloc + kfree", n, OPS);
 }
 
-// The seed thread's alternative: objects on the stack.  Sixteen alloca'd
+// The arena's usual alternative: objects on the stack.  Sixteen alloca'd
 // and touched objects, less the same function touching a fixed local.
 static NOINLINE void
 stack_objects(uint32_t size)

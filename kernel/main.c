@@ -30,6 +30,9 @@ halt_forever(void)
         hlt();
 }
 
+// kfast=strict (or KFAST_STRICT=1) was asked for where it cannot work.
+static bool s_strict_refused;
+
 static void
 boot_summary(void)
 {
@@ -40,7 +43,16 @@ boot_summary(void)
     kprintf("Tandem: a 32-bit x86 microkernel (kernel stack block %u bytes, %s build, "
             "kfastmalloc %s)\n", KSTACK_SIZE, TANDEM_DEBUG ? "debug" : "release",
             kfast_default_strict() ? "strict: no spills" : "spilling to the heap when full");
+    if (s_strict_refused)
+        kprintf("  kfast=strict refused: a %u-byte block has no page the arena can claim, so a "
+                "strict arena would refuse every allocation (debug_write, IPC payloads); "
+                "arenas spill as usual\n", KSTACK_SIZE);
     kprintf("  command line: %s\n", g_boot.cmdline[0] ? g_boot.cmdline : "(none)");
+    if (g_boot.cmdline_cut)
+        kprintf("  command line cut: it is %s%u bytes long, the first %u are kept (above) and "
+                "are all user programs see; the boot words were read from the whole line\n",
+                g_boot.cmdline_length >= BOOT_CMDLINE_SCAN ? "at least " : "",
+                g_boot.cmdline_length, (unsigned)sizeof(g_boot.cmdline) - 1);
     kprintf("  cpu: %s family %u model %u stepping %u; system calls: int 0x80%s; umip %s\n",
             g_cpu.vendor, g_cpu.family, g_cpu.model, g_cpu.stepping,
             g_cpu.sep ? " and sysenter" : " only (no sysenter)", g_cpu.umip ? "on" : "off");
@@ -110,14 +122,34 @@ run_bench(void)
     qemu_exit(QEMU_EXIT_PASS);
 }
 
+// Why the user-space tests cannot run, or NULL if they can: they are boot
+// modules (test_*) that init starts.
+static const char *
+user_tests_missing(void)
+{
+    if (g_boot.module_count == 0)
+        return "no boot modules: boot the ISO, or pass the user programs with -initrd";
+    if (user_test_count() == 0)
+        return "no test_* boot modules";
+    return NULL;
+}
+
 // Test mode: the kernel's suites, then the user-space tests through init,
-// then QEMU exits with the verdict.
+// then QEMU exits with the verdict.  Without the test programs the plan
+// still counts them, as one skipped result that says why.
 NORETURN static void
 run_tests(void)
 {
+#if TANDEM_BENCH_ONLY
+    kprintf("KTAP version 1\n1..1\nnot ok 1 kernel # this kernel was built with "
+            "KSTACK_BENCH_ONLY=1 (KSTACK_SIZE=%u) for `bench` only; the tests run with "
+            "4096-, 8192- and 16384-byte blocks\n", KSTACK_SIZE);
+    qemu_exit(QEMU_EXIT_FAIL);
+#endif
     bool all = g_boot.test_suite[0] == '\0';
     unsigned user_tests = all ? user_test_count() : 0;
-    bool ok = ktest_run(g_boot.test_suite, user_tests ? user_tests + 1 : 0);
+    const char *skip = all ? user_tests_missing() : NULL;
+    bool ok = ktest_run(g_boot.test_suite, user_tests ? user_tests + 1 : skip ? 1 : 0);
     if (user_tests) {
         ktest_baseline_take();
         sysinfo_set_kernel_suites(g_ktest_top_level_results);
@@ -125,6 +157,8 @@ run_tests(void)
         g_ktest_top_level_results += user_tests;
         ok &= code == 0;
         ok &= ktest_leak_suite("user_leaks");
+    } else if (skip) {
+        kprintf("ok %u user_tests # SKIP %s\n", ++g_ktest_top_level_results, skip);
     }
     qemu_exit(ok ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
 }
@@ -143,9 +177,15 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
         halt_forever();
     }
     multiboot_read(multiboot_phys);
+    // A 4 KiB block has no page to spare: every allocation would be refused
+    // (a KFAST_STRICT=1 build refuses this size at compile time).
     if (g_boot.kfast_strict || KFAST_STRICT) {
-        kfast_set_default_strict(true);
-        g_current->arena.strict = true;
+        if (KSTACK_SIZE > PAGE_SIZE) {
+            kfast_set_default_strict(true);
+            g_current->arena.strict = true;
+        } else {
+            s_strict_refused = true;
+        }
     }
     paging_init();
     frame_init();

@@ -47,19 +47,20 @@ multiboot_parse_mmap(const void *mmap, uint32_t length, struct boot_region *regi
     return n;
 }
 
-void
-boot_parse_cmdline(struct boot_info *b)
+// Sets the modes from the words of s[0, len).
+static void
+parse_words(struct boot_info *b, const char *s, size_t len)
 {
     b->test_mode = false;
     b->bench_mode = false;
     b->kfast_strict = false;
     b->test_suite[0] = '\0';
-    const char *s = b->cmdline;
-    while (*s) {
-        while (*s == ' ')
+    const char *end = s + len;
+    while (s < end) {
+        while (s < end && *s == ' ')
             s++;
         const char *word = s;
-        while (*s && *s != ' ')
+        while (s < end && *s != ' ')
             s++;
         size_t len = (size_t)(s - word);
         if (len == 12 && strncmp(word, "kfast=strict", 12) == 0) {
@@ -75,6 +76,24 @@ boot_parse_cmdline(struct boot_info *b)
             b->test_suite[n] = '\0';
         }
     }
+}
+
+void
+boot_parse_cmdline(struct boot_info *b)
+{
+    parse_words(b, b->cmdline, strlen(b->cmdline));
+}
+
+void
+boot_take_cmdline(struct boot_info *b, const char *full)
+{
+    size_t len = strnlen(full, BOOT_CMDLINE_SCAN);
+    size_t kept = len < sizeof(b->cmdline) - 1 ? len : sizeof(b->cmdline) - 1;
+    memcpy(b->cmdline, full, kept);
+    b->cmdline[kept] = '\0';
+    b->cmdline_length = (uint32_t)len;
+    b->cmdline_cut = kept < len;
+    parse_words(b, full, len);
 }
 
 // A module's name is the last path component of the last word of its
@@ -116,8 +135,10 @@ multiboot_read(uint32_t phys)
         g_boot.mem_upper_kb = mb->mem_upper;
     }
     if (mb->flags & MB_INFO_CMDLINE) {
-        strlcpy(g_boot.cmdline, P2V(mb->cmdline), sizeof(g_boot.cmdline));
-        span_add(mb->cmdline, strlen(g_boot.cmdline) + 1);
+        boot_take_cmdline(&g_boot, P2V(mb->cmdline));
+        span_add(mb->cmdline, g_boot.cmdline_length + 1);
+    } else {
+        boot_take_cmdline(&g_boot, "");
     }
     if (mb->flags & MB_INFO_MMAP) {
         g_boot.region_count = multiboot_parse_mmap(P2V(mb->mmap_addr), mb->mmap_length,
@@ -137,5 +158,4 @@ multiboot_read(uint32_t phys)
         g_boot.module_count = count;
         g_boot.modules_dropped = mb->mods_count - count;
     }
-    boot_parse_cmdline(&g_boot);
 }

@@ -7,6 +7,7 @@
 #include "ksyms.h"
 #include "panic.h"
 #include "qemu.h"
+#include "trap.h"             // pic_end_abandoned
 #include "x86.h"
 
 static bool s_panicking;
@@ -68,6 +69,7 @@ panic_recover(void)
         jmp_buf *env = s_recovery;
         s_recovery = NULL;
         s_panicking = false;
+        pic_end_abandoned();        // a panic inside an interrupt, before its EOI
         longjmp(*env, 1);
     }
 }

@@ -12,6 +12,7 @@
 #define ICW1_INIT   0x11        // edge triggered, cascade, ICW4 follows
 #define ICW4_8086   0x01
 #define OCW3_ISR    0x0B        // next read of CMD returns the in-service register
+#define OCW2_SEOI   0x60        // specific EOI: OR in the IRQ's number on its PIC
 
 static irq_handler_t s_handlers[16];
 
@@ -43,6 +44,41 @@ pic_eoi(unsigned irq)
     if (irq >= 8)
         outb(PIC2_CMD, PIC_EOI);
     outb(PIC1_CMD, PIC_EOI);
+}
+
+uint16_t
+pic_in_service(void)
+{
+    outb(PIC1_CMD, OCW3_ISR);
+    outb(PIC2_CMD, OCW3_ISR);
+    return (uint16_t)(inb(PIC1_CMD) | inb(PIC2_CMD) << 8);
+}
+
+uint16_t
+pic_masked(void)
+{
+    return (uint16_t)(inb(PIC1_DATA) | inb(PIC2_DATA) << 8);
+}
+
+// A recovery point (a collision or a panic a test expected) longjmps out
+// of whatever the kernel was doing - possibly an interrupt whose EOI was
+// still to come: irq_dispatch sends it only after the kernel-mode entry's
+// canary check, and an interrupt whose frame lands in a stack guard never
+// reaches irq_dispatch at all.  Its in-service bit would then block that
+// IRQ and every one of lower priority for good; for IRQ 0, the timer is
+// gone.  Handlers run with interrupts off and EOI before anything else,
+// so at a recovery point every bit still in service belongs to an
+// abandoned handler: end each one.  Prints nothing: it runs on whatever
+// stack the recovery left.
+uint16_t
+pic_end_abandoned(void)
+{
+    uint16_t isr = pic_in_service();
+    for (unsigned irq = 16; irq-- > 0;) {       // the slave first, then the cascade's bit
+        if (isr & (1u << irq))
+            outb(irq < 8 ? PIC1_CMD : PIC2_CMD, OCW2_SEOI | (irq & 7));
+    }
+    return isr;
 }
 
 void

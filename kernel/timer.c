@@ -8,6 +8,7 @@
 #define PIT_CHANNEL0    0x40
 #define PIT_COMMAND     0x43
 #define PIT_MODE_RATE   0x34    // channel 0, lobyte/hibyte, mode 2 (rate generator)
+#define PIT_LATCH0      0x00    // channel 0, counter latch
 #define PIT_INPUT_HZ    1193182
 
 static volatile uint32_t s_ticks;
@@ -42,4 +43,34 @@ uint32_t
 timer_ticks(void)
 {
     return s_ticks;
+}
+
+// Channel 0's count, latched: it runs from the divisor down to 1 and
+// reloads, once per tick, whether or not the interrupt gets through.
+static uint16_t
+pit_count(void)
+{
+    uint32_t flags = irq_save();
+    outb(PIT_COMMAND, PIT_LATCH0);
+    uint16_t lo = inb(PIT_CHANNEL0);
+    uint16_t hi = inb(PIT_CHANNEL0);
+    irq_restore(flags);
+    return (uint16_t)(lo | hi << 8);
+}
+
+void
+pit_watch_start(struct pit_watch *w)
+{
+    w->last = pit_count();
+    w->periods = w->still = 0;
+}
+
+uint32_t
+pit_watch_poll(struct pit_watch *w)
+{
+    uint16_t now = pit_count();
+    w->periods += now > w->last;        // counted down and reloaded
+    w->still = now == w->last ? w->still + 1 : 0;
+    w->last = now;
+    return w->periods;
 }

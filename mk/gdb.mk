@@ -16,12 +16,13 @@ debug-server: deps
 	@$(MAKE) --no-print-directory $(BUILD)/tandem.iso
 	$(Q)$(PYTHON) tools/gdb/debug.py --server $(DEBUG_ARGS)
 
-# The helpers' tests: GDB in batch mode against live QEMU boots of the kernel
-# and the user programs (tests/gdb/run_gdb_tests.py, logs in $(BUILD)/test/gdb).
-# gdb-release: the same tests against the matrix's release build (the
-# helpers show less there: no allocation records, no red zones).
+# The helpers' tests: GDB in batch mode against live QEMU boots of the test
+# kernel (its suites make collisions to catch) and the user programs
+# (tests/gdb/run_gdb_tests.py, logs in $(BUILD)/test/gdb).  gdb-release: the
+# same tests against the matrix's release build (the helpers show less
+# there: no allocation records, no red zones).
 TEST_JOBS += --job "gdb:tap:600:$(PYTHON) tests/gdb/run_gdb_tests.py --build $(BUILD)"
-CHECK_DEPS += $(BUILD)/tandem.elf $(MODULES)
+CHECK_DEPS += $(BUILD)/tandem-test.elf $(MODULES)
 ifneq ($(filter release,$(MATRIX)),)
 TEST_JOBS += --job "gdb-release:tap:600:$(PYTHON) tests/gdb/run_gdb_tests.py --build $(BUILD)/release"
 endif

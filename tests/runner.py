@@ -9,7 +9,7 @@ and reports per suite, ending with the line `N passed, N failed`.
 KIND says how the job's ending is read (see KINDS):
   ktap-qemu  COMMAND runs QEMU with the serial port on stdout and an
              isa-debug-exit device at 0xf4. The kernel writes 0x10 there
-             when every test passed, 0x11 when one failed; QEMU then exits
+             when every test passed, 0x11 when one failed (include/qemu.h); QEMU then exits
              with (value << 1) | 1, so 33 means passed and 35 failed (not 1
              and 3: QEMU exits with 1 when it cannot start). Any other
              ending (status 0 after a triple fault under -no-reboot, a

@@ -14,6 +14,7 @@ import tempfile
 import time
 import unittest
 from contextlib import redirect_stdout
+from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import runner  # noqa: E402
@@ -196,10 +197,21 @@ class ParserTest(unittest.TestCase):
         self.assertTrue(all(reason == "missing: timeout" for _, reason in failures(r)))
 
     def test_no_output(self):
-        for status in (0, 1, 3):
+        # 33 and 35 are the kernel's pass and fail (include/qemu.h); 1 is
+        # QEMU's own failure to start.
+        for status in (0, 1, 33, 35):
             r = counts("", status=status)
             self.assertEqual(pfs(r), (0, 1, 0), status)
             self.assertEqual(failures(r)[0][0], "kernel")
+
+    def test_qemu_statuses(self):
+        # Only 33 passes: 1 is QEMU failing to start, even after output.
+        self.assertEqual(runner.qemu_verdict(33).status, "pass")
+        self.assertEqual(runner.qemu_verdict(35).status, "fail")
+        for status in (0, 1, 3, 2, 127, 137):
+            self.assertEqual(runner.qemu_verdict(status).status, "crash", status)
+        r = counts(ALL_PASS, status=1)
+        self.assertEqual(pfs(r), (5, 1, 0))
 
     def test_header_without_plan_is_one_failure(self):
         r = counts("Tandem booting\nKTAP version 1\npanic: no memory\n", status=0)
@@ -327,10 +339,16 @@ class JobTest(unittest.TestCase):
         self.assertEqual(failures(r)[0][0], "leaky")
 
     def test_tap_sets_cmocka_output(self):
-        if "CMOCKA_MESSAGE_OUTPUT" in os.environ:
-            self.skipTest("CMOCKA_MESSAGE_OUTPUT is set by the caller")
-        r, _ = self.job("tap", 'printf "1..1\\nok 1 - %s\\n" "$CMOCKA_MESSAGE_OUTPUT"')
+        # `make test` runs this file as a tap job, which has the variable
+        # set already: take it away, so the runner must set it itself.
+        env = {k: v for k, v in os.environ.items() if k != "CMOCKA_MESSAGE_OUTPUT"}
+        with mock.patch.dict(os.environ, env, clear=True):
+            r, _ = self.job("tap", 'printf "1..1\\nok 1 - %s\\n" "$CMOCKA_MESSAGE_OUTPUT"')
         self.assertEqual([l.name for l in r.suites[0][1]], ["TAP"])
+        # ... and keeps the caller's value when there is one.
+        with mock.patch.dict(os.environ, {"CMOCKA_MESSAGE_OUTPUT": "XML"}):
+            r, _ = self.job("tap", 'printf "1..1\\nok 1 - %s\\n" "$CMOCKA_MESSAGE_OUTPUT"')
+        self.assertEqual([l.name for l in r.suites[0][1]], ["XML"])
 
     def test_tap_killed_by_signal(self):
         r, _ = self.job("tap", "printf '1..2\\nok 1 - a\\n'; kill -SEGV $$")

@@ -6,8 +6,8 @@
 
 An edge A -> B means object A uses a symbol that object B defines (nm: A
 has it undefined, B defines it globally).  Files are named by their source
-path without the extension (kernel/mm/kfast), so OBJECT must lie under
---root (build/kernel).
+path without the extension (kernel/mm/kfast.c is the node "kfast" under
+kernel/mm/), so OBJECT must lie under --root (build/kernel).
 
 The layers, lowest first.  A file may use symbols of its own layer and of
 the layers below it, never of one above:
@@ -33,7 +33,9 @@ the layers below it, never of one above:
            path, a new user thread's first entry.  It sits above the
            handlers it dispatches to.
   tests    tests/kernel/ (the in-kernel suites and their runner) and
-           kernel/bench.c: they may call anything below.
+           kernel/bench.c, linked into build/tandem-test.elf only, and
+           kernel/no_tests.c, their stand-in in build/tandem.elf: they may
+           call anything below.
   main     kernel/main.c and boot/multiboot.asm: the image's entry point and
            the init order, the one place that calls every layer, the test
            runner included.
@@ -77,7 +79,7 @@ LAYERS = [
     ("thread", ["kernel/thread/*"]),
     ("syscall", ["kernel/syscall/*"]),
     ("entry", ["kernel/entry/*"]),
-    ("tests", ["tests/kernel/*", "kernel/bench"]),
+    ("tests", ["tests/kernel/*", "kernel/bench", "kernel/no_tests"]),
     ("main", ["kernel/main", "boot/multiboot"]),
 ]
 LAYER_RANK = {name: i for i, (name, _) in enumerate(LAYERS)}

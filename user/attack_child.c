@@ -1,5 +1,5 @@
 // The attacking process of the cross-process attack tests
-// (test_attack_cross_df, test_attack_nt, test_attack_tf, test_attack_ac).
+// (test_attack_df_cross, test_attack_nt, test_attack_tf, test_attack_ac).
 //
 //   1. The parent calls it (sys_ipc_call) with "FLAG_GATE" as payload -
 //      FLAG one of df, ac, nt, tf; GATE one of int80, sysenter, both - and

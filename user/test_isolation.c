@@ -30,29 +30,6 @@ settle(const struct sysinfo *base, struct sysinfo *now, bool processes_too)
     }
 }
 
-// The counters once the previous test's leftovers are gone: a thread that
-// has ended still counts until the reaper frees it, which wait_gone does
-// not wait for.  Reads until two reads a tick apart agree.
-static bool
-take_baseline(struct sysinfo *base)
-{
-    struct sysinfo next;
-    unsigned start = sys_time();
-    if (sys_sysinfo(base) != 0)
-        return false;
-    for (;;) {
-        sys_sleep(1);
-        if (sys_sysinfo(&next) != 0)
-            return false;
-        if (next.threads == base->threads && next.processes == base->processes &&
-            next.heap_live_blocks == base->heap_live_blocks)
-            return true;
-        *base = next;
-        if (sys_time() - start > SETTLE_TICKS)
-            return false;
-    }
-}
-
 // Expects every counter settle() watches to be back at *base.
 static void
 expect_baseline(const struct sysinfo *base)
@@ -77,7 +54,7 @@ UTEST(start)
 UTEST(exit_ends_a_thread_in_wait)
 {
     struct sysinfo base, now;
-    UASSERT_TRUE(take_baseline(&base));
+    UASSERT_TRUE(sysinfo_settled(&base, SETTLE_TICKS));
     int pid = sys_spawn((unsigned)s_child);
     UASSERT_GT(pid, 0);
     UASSERT_EQ(sys_ipc_send(pid, ISO_WAIT_KILL, 0, NULL), 0);
@@ -271,7 +248,7 @@ UTEST(spawn_refused_past_children_per_process)
 {
     static int pids[CHILDREN_PER_PROCESS + 1];
     struct sysinfo base;
-    UASSERT_TRUE(take_baseline(&base));
+    UASSERT_TRUE(sysinfo_settled(&base, SETTLE_TICKS));
     unsigned n = 0;
     int r = 0;
     while (n < ARRAY_SIZE(pids) && (r = sys_spawn((unsigned)s_child)) > 0) {
@@ -302,7 +279,7 @@ UTEST(spawn_refused_past_processes_max)
 {
     static int pids[PROCESSES_MAX / CHILDREN_PER_PROCESS + 2];
     struct sysinfo base, full;
-    UASSERT_TRUE(take_baseline(&base));
+    UASSERT_TRUE(sysinfo_settled(&base, SETTLE_TICKS));
     unsigned k = 0, made = 0;
     int refusal = 0;
     do {
@@ -327,7 +304,7 @@ UTEST(thread_create_refused_past_threads_max)
 {
     static int pids[PROCESSES_MAX];
     struct sysinfo base, full;
-    UASSERT_TRUE(take_baseline(&base));
+    UASSERT_TRUE(sysinfo_settled(&base, SETTLE_TICKS));
     unsigned k = 0, made = 0;
     int refusal = 0;
     do {
@@ -358,7 +335,7 @@ UTEST(heap_frames_return_after_a_spawn_bomb)
 {
     static int pids[PROCESSES_MAX];
     struct sysinfo base, full, now;
-    UASSERT_TRUE(take_baseline(&base));
+    UASSERT_TRUE(sysinfo_settled(&base, SETTLE_TICKS));
     unsigned peak = base.heap_frames;
     static const unsigned cmds[] = { ISO_SPAWN_MAX, ISO_THREAD_MAX };
     for (unsigned c = 0; c < ARRAY_SIZE(cmds); c++) {

@@ -112,9 +112,11 @@ struct kfast_stats {
     unsigned allocations;       // kfastmalloc calls that succeeded
     unsigned spills;            // allocations served from heap chunks
     unsigned refusals;          // allocations refused (strict mode, or no memory)
-    unsigned resets;            // returns to user mode that emptied the arena
+    unsigned resets;            // returns to user mode (each resets the arena; counted per entry)
     unsigned stack_low_water;   // fewest untouched bytes ever left between arena and stack
     unsigned collisions;        // canary breaks detected
+    unsigned emptied;           // resets that found the arena in use and emptied it (counted
+                                // by the reset itself; an entry that allocated nothing has none)
 };
 
 #endif

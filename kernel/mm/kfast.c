@@ -286,6 +286,7 @@ kfast_reset_slow(void)
     struct kfast_arena *a = g_kfast.arena;
     kfast_check_before_release();
     kfast_note_peak(a);
+    a->emptied++;
     if (TANDEM_DEBUG)
         memset((void *)a->base, KFAST_POISON, g_kfast.top - a->base);
     g_kfast.top = a->base;
@@ -329,6 +330,7 @@ kfast_arena_stats(const struct kfast_arena *a, struct kfast_stats *out)
     out->spills = a->spills;
     out->refusals = a->refusals;
     out->resets = a->resets;
+    out->emptied = a->emptied;
     out->stack_low_water = kfast_low_water(a);
     out->collisions = a->collisions;
 }

@@ -76,7 +76,7 @@ paging_init_heap(void)
         s_kernel_pd[PD_INDEX(va)] = pt | PTE_PRESENT | PTE_WRITABLE;
     }
     // The block region's tables are one contiguous run, so that the entry
-    // of any block page is an array element (block_pte): the arena moves
+    // of any block page is an array element (g_block_ptes): the arena moves
     // pages in and out of stack views with a store, not a table walk.
     uint32_t tables = (BLOCK_LIMIT - BLOCK_BASE) >> 22;
     uintptr_t run = frame_alloc_order(frame_order_for(tables * PAGE_SIZE));

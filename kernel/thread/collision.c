@@ -15,6 +15,7 @@
 #include "mm/kfast_arena.h"
 #include "panic.h"
 #include "thread.h"
+#include "trap.h"
 #include "x86.h"
 
 struct collision_report g_last_collision;
@@ -60,6 +61,7 @@ collision_report(struct thread *t, uint32_t esp, uint32_t eip, const char *where
     memcpy(r->canary, (const void *)top, 4);
     r->detected_at = where;
     r->by_trap = by_trap;
+    r->irqs_ended = 0;
     t->arena.collisions++;
     kprintf("kfast: stack/arena COLLISION in thread %u (%s), caught by %s:\n"
             "  block %08x-%08x (%u bytes), arena top %08x (%u bytes in use), esp %08x, eip %08x\n"
@@ -80,6 +82,9 @@ collision_resume(void)
 {
     jmp_buf *env = s_recovery;
     s_recovery = NULL;
+    // The collision may have been caught inside an interrupt (its entry's
+    // canary check, or its frame pushed into the guard) before its EOI.
+    g_last_collision.irqs_ended = pic_end_abandoned();
     longjmp(*env, 1);
 }
 

@@ -5,7 +5,6 @@
 // wait() return, so a parent that waited sees every counter settled.
 #include "boot.h"
 #include "cpu.h"
-#include "kfast.h"
 #include "kmalloc.h"
 #include "kprintf.h"
 #include "lib/string.h"
@@ -130,9 +129,13 @@ process_spawn(unsigned index, struct process *parent, int *err)
     if ((*err = process_limits_check(parent)) != 0)
         return NULL;
     const struct boot_module *m = &g_boot.modules[index];
-    // The parsed image is a temporary of this kernel entry: arena memory.
-    kfast_mark_t scope = kfast_mark();
-    struct elf_image *img = kfastmalloc(sizeof(*img));
+    // The parsed image lives only for this call, but it comes from the heap,
+    // not the arena: spawning must not depend on the arena's mode.  The boot
+    // thread starts init, and its static block has no page the arena can
+    // claim, so a strict arena (kfast=strict) would refuse the image and
+    // init would never start; so would a 4 KiB block's.  One kmalloc is
+    // noise next to the address space, frames and thread a spawn makes.
+    struct elf_image *img = kmalloc(sizeof(*img));
     const char *why = "no memory";
     struct process *p = NULL;
     static const struct elf_limits limits = {
@@ -178,7 +181,7 @@ fail:
     kfree(p);
     p = NULL;
 out:
-    kfast_release(scope);
+    kfree(img);
     return p;
 }
 

@@ -35,8 +35,9 @@ GDB = os.environ.get("GDB", "gdb")
 
 def snapshot(build, into):
     """Copies the kernel and the user programs; returns (elf, user bin dir, modules)."""
-    elf = os.path.join(into, "tandem.elf")
-    shutil.copy2(os.path.join(build, "tandem.elf"), elf)
+    # The test kernel: the kfast scenario boots its suites (test=kfast).
+    elf = os.path.join(into, "tandem-test.elf")
+    shutil.copy2(os.path.join(build, "tandem-test.elf"), elf)
     src = os.path.join(build, "user", "bin")
     dst = os.path.join(into, "bin")
     shutil.copytree(src, dst)

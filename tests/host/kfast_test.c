@@ -22,7 +22,7 @@
 #include "kmalloc.h"
 #include "mm/kfast_arena.h"
 
-// include/panic.h brings lib/setjmp.h, whose jmp_buf is not the host's
+// include/panic.h brings include/lib/setjmp.h, whose jmp_buf is not the host's
 // (cmocka's): the one declaration this file needs, as kfast.c sees it.
 NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
 

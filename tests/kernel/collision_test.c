@@ -12,6 +12,8 @@
 #include "lib/string.h"
 #include "mm/kfast_arena.h"
 #include "thread.h"
+#include "timer.h"
+#include "trap.h"
 #include "x86.h"
 
 #define FRAME_WORDS 30          // a dense frame: ret + ebp + 30 written words
@@ -156,4 +158,49 @@ KTEST(collision, campaign_every_overrun_is_caught)
     KEXPECT_EQ(intact_after_trap, trap);
     if (KSTACK_SIZE > 4096)
         KEXPECT_GT(trap, 0);            // blocks with a page to spare have the trap
+}
+
+// An interrupt taken with esp just above the guard: the CPU cannot push its
+// frame (#PF, then #DF), so the handler never runs and never sends its EOI.
+// The recovery must end the interrupt's service at the PIC, or IRQ 0 stays
+// in service and the timer never interrupts again.
+static jmp_buf s_irq_env;
+static volatile uint32_t s_irq_ticks, s_irq_periods;
+static volatile uint16_t s_irq_in_service;
+
+static void
+irq_collider(void *arg)
+{
+    (void)arg;
+    collision_recovery_arm(&s_irq_env);
+    if (setjmp(s_irq_env) == 0) {
+        // The page under the block is missing from the stack view; the
+        // frame's third word would go there.  Nothing but an interrupt
+        // leaves the hlt.
+        uint32_t esp = (uint32_t)g_current->block + 8;
+        __asm__ volatile("mov %0, %%esp; sti; 1: hlt; jmp 1b" :: "r"(esp) : "memory");
+    }
+    collision_recovery_arm(NULL);
+    s_irq_in_service = pic_in_service();
+    sti();                      // a recovery resumes with interrupts off
+    struct pit_watch clock;
+    uint32_t start = timer_ticks();
+    pit_watch_start(&clock);
+    while (timer_ticks() - start < 5 && pit_watch_poll(&clock) < 50 && clock.still < 100000)
+        ;
+    s_irq_ticks = timer_ticks() - start;
+    s_irq_periods = clock.periods;
+}
+
+KTEST(collision, interrupt_frame_in_the_guard_keeps_the_timer)
+{
+    struct thread *th = kthread_create("irq-collider", irq_collider, NULL);
+    KASSERT_NOT_NULL(th);
+    thread_join(th->tid);
+    KEXPECT_TRUE(g_last_collision.by_trap);
+    KEXPECT_TRUE(g_last_collision.irqs_ended != 0);     // the interrupt was in service
+    KEXPECT_UEQ(s_irq_in_service, 0);                  // and is no longer
+    if (s_irq_ticks < 5)
+        ktest_fail(__FILE__, __LINE__, false, "timer ticks did not advance: %u ticks while the "
+                   "PIT counted %u periods", s_irq_ticks, s_irq_periods);
 }

@@ -5,6 +5,7 @@
 #include "ktest.h"
 #include "lib/setjmp.h"
 #include "lib/string.h"
+#include "trap.h"
 #include "x86.h"
 
 #define KTEST_MAX 512
@@ -141,6 +142,24 @@ ktest_run_one(const struct ktest *t)
     if (setjmp(s_abort) == 0)
         t->fn();
     kfast_release(scope);
+    // A test must not leave an IRQ in service - an interrupt that never got
+    // its EOI, which blocks that IRQ and those below it; IRQ 0's stops the
+    // timer for every test after it - nor the timer masked.  Either is the
+    // test's failure, and is undone so that the next tests still run.
+    uint32_t flags = irq_save();
+    uint16_t isr = pic_in_service();
+    if (isr) {
+        kprintf("  # %s:%d: the test left IRQs %#x in service (an interrupt without its EOI)\n",
+                t->file, t->line, isr);
+        pic_end_abandoned();
+        s_failed = true;
+    }
+    if (pic_masked() & (1u << IRQ_TIMER)) {
+        kprintf("  # %s:%d: the test left IRQ 0 (the timer) masked\n", t->file, t->line);
+        pic_unmask(IRQ_TIMER);
+        s_failed = true;
+    }
+    irq_restore(flags);
     // A test must leave interrupts on, as it found them: the next test
     // (and the timer) depend on it.
     if (!(read_eflags() & EFLAGS_IF)) {

@@ -239,6 +239,26 @@ module_find(const char *name)
 }
 
 bool
+sysinfo_settled(struct sysinfo *out, unsigned ticks)
+{
+    struct sysinfo next;
+    unsigned start = sys_time();
+    if (sys_sysinfo(out) != 0)
+        return false;
+    for (;;) {
+        sys_sleep(1);
+        if (sys_sysinfo(&next) != 0)
+            return false;
+        if (next.threads == out->threads && next.processes == out->processes &&
+            next.heap_live_blocks == out->heap_live_blocks)
+            return true;
+        *out = next;
+        if (sys_time() - start > ticks)
+            return false;
+    }
+}
+
+bool
 wait_gone(int tid, unsigned ticks)
 {
     unsigned start = sys_time();

@@ -126,6 +126,13 @@ int sys_ipc_reply(int caller, unsigned w0, unsigned w1, struct ipc_buf *buf);
 int sys_kfast_stats(struct kfast_stats *out);
 int sys_sysinfo(struct sysinfo *out);
 
+// The kernel's counters once they have stopped changing: an ended thread
+// counts until the reaper has freed it, and a process until its waiter is
+// told, neither of which the caller can wait for directly.  Reads until two
+// reads a tick apart agree on threads, processes and live heap blocks, for
+// at most `ticks`.  Returns whether they settled (*out: the last reading).
+bool sysinfo_settled(struct sysinfo *out, unsigned ticks);
+
 // Writes buf[0, len) to the console; returns len.
 int sys_debug_write(const void *buf, size_t len);
 

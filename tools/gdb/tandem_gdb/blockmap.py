@@ -1,4 +1,5 @@
-"""`tandem block`: the picture of DESIGN.md, drawn with one thread's values.
+"""`tandem block`: the map of a block (README.md, "The block"), drawn with
+one thread's values.
 
 The block is cut at every address that matters - the trap frame, esp,
 esp - reserve, the deepest stack write so far, the arena's peak, the
