@@ -3,6 +3,7 @@
 #include "gdt.h"
 #include "ktest.h"
 #include "mm/paging.h"
+#include "thread.h"
 #include "x86.h"
 
 extern char __text_start[], __bss_start[], __bss_end[], __kernel_end[];
