@@ -10,6 +10,8 @@ TEST_JOBS += --job "runner-unit:tap:120:$(PYTHON) tests/checks/unittest_tap.py t
 #   readme-tables  README.md's two tables of measured figures are what
 #            tools/readme_tables.py renders from docs/bench/results.tsv
 TEST_JOBS += --job "readme-tables:tap:60:$(PYTHON) tools/readme_tables.py check"
+#   make-help  `make help` names every target and every setting
+TEST_JOBS += --job "make-help:tap:60:$(PYTHON) tests/checks/make_help.py"
 
 # `make bench` ends here: the run's results.tsv and chart become
 # docs/bench/'s, and README.md's tables are rendered from them (only the

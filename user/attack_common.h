@@ -379,4 +379,23 @@ victim_rounds(unsigned ticks, const char *file, int line)
     return rounds;
 }
 
+// The NT and TF attacks: attack_child attacks while this process keeps a
+// pure ring-3 spinner (resumed through iret after every preemption) and
+// makes its own calls; the child must end with `want`.
+static UNUSED_FN void
+attack_beside_a_spinner(const char *name, unsigned ticks, int want, const char *file, int line)
+{
+    static uint8_t spin_stack[4096] ALIGNED(16);
+    struct spinner sp;
+    if (!utest_check_int(UT_NE, spinner_start(&sp, spin_stack, sizeof spin_stack), 0,
+                         "spinner_start", "0", file, line))
+        return;
+    int pid = attack_child_start(name, ticks, file, line);
+    if (pid > 0) {
+        victim_rounds(ticks, file, line);
+        expect_child_code(pid, want, file, line);
+    }
+    spinner_stop(&sp, file, line);
+}
+
 #endif

@@ -27,19 +27,10 @@
 
 #define TICKS   40
 
-static uint8_t s_spin_stack[4096] ALIGNED(16);
-
 static void
 run(const char *name)
 {
-    struct spinner sp;
-    UASSERT_TRUE(spinner_start(&sp, s_spin_stack, sizeof s_spin_stack));
-    int pid = attack_child_start(name, TICKS, __FILE__, __LINE__);
-    if (pid > 0) {
-        victim_rounds(TICKS, __FILE__, __LINE__);
-        expect_child_code(pid, 0, __FILE__, __LINE__);
-    }
-    spinner_stop(&sp, __FILE__, __LINE__);
+    attack_beside_a_spinner(name, TICKS, 0, __FILE__, __LINE__);
 }
 
 UTEST(nt_before_int80)      { run("nt_int80"); }

@@ -25,19 +25,10 @@
 
 #define TICKS   20
 
-static uint8_t s_spin_stack[4096] ALIGNED(16);
-
 static void
 run(const char *name)
 {
-    struct spinner sp;
-    UASSERT_TRUE(spinner_start(&sp, s_spin_stack, sizeof s_spin_stack));
-    int pid = attack_child_start(name, TICKS, __FILE__, __LINE__);
-    if (pid > 0) {
-        victim_rounds(TICKS, __FILE__, __LINE__);
-        expect_child_code(pid, 128 + 1, __FILE__, __LINE__);
-    }
-    spinner_stop(&sp, __FILE__, __LINE__);
+    attack_beside_a_spinner(name, TICKS, 128 + 1, __FILE__, __LINE__);
 }
 
 UTEST(tf_before_int80_kills_the_thread)     { run("tf_int80"); }

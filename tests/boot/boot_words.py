@@ -5,7 +5,7 @@ Prints TAP for tests/runner.py.
 
     python3 tests/boot/boot_words.py BUILD K4096_BUILD [QEMU]
 
-BUILD is the default build's directory (tandem-test.elf, user/bin/), K4096_BUILD
+BUILD is the default build's directory (BUILD/tandem-test.elf, BUILD/user/bin), K4096_BUILD
 that of the 4096-byte-block build.  The checks:
 
   long      a 300-byte command line ending in `test`, no modules: the word

@@ -973,6 +973,10 @@ collide_once(enum how how, kfast_mark_t scope)
             thread_yield();     // the context switch checks the canary
             break;
         case STRAY_THEN_RELEASE:
+            // Interrupts off (sti below): a timer interrupt in between would
+            // check the canary first, and the release would not be the one
+            // to catch it.
+            cli();
             *(volatile uint32_t *)g_kfast.top = 0x0BADF00Du;
             kfast_release(scope);   // checked before the scope goes, if it moved top
             *(volatile uint32_t *)g_kfast.top = KFAST_CANARY;  // not caught: repair
