@@ -130,7 +130,11 @@ kfastmalloc(size_t size)
     uintptr_t end = top + ALIGN_UP(size, KFAST_ALIGN);
     if (unlikely(end >= g_kfast.guard))
         return kfast_alloc_slow(size, 0);
+    // Top moves first, the canary follows with the next store: an
+    // interrupt between the two finds that store pending and knows it
+    // (kfast_canary_store_pending); the barrier keeps gcc from swapping them.
     g_kfast.top = end;
+    __asm__ volatile("" ::: "memory");
     *(volatile uint32_t *)end = KFAST_CANARY;
     g_kfast.allocations++;
     return (void *)top;

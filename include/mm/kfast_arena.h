@@ -102,4 +102,10 @@ void kfast_arena_stats(const struct kfast_arena *a, struct kfast_stats *out);
 void kfast_set_default_strict(bool strict);
 bool kfast_default_strict(void);
 
+// Whether the instruction at code, run with the general registers regs
+// (eax, ecx, edx, ebx, esp, ebp, esi, edi), stores KFAST_CANARY at top: the
+// inline fast path's last step, which an interrupt may find not yet done
+// (kernel/mm/kfast_pending.c).
+bool kfast_canary_store_pending(const uint8_t *code, const uint32_t regs[8], uintptr_t top);
+
 #endif
