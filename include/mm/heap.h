@@ -101,6 +101,7 @@ struct heap {
 	struct heap_block *free[HEAP_FL_COUNT][HEAP_SL_COUNT];
 	struct heap_region regions[HEAP_MAX_REGIONS];
 	unsigned nregions;
+	uintptr_t grow_end;                             // end of the memory grow last handed out
 	heap_grow_fn grow;
 	heap_shrink_fn shrink;                          // NULL: memory is never given back
 	size_t shrink_unit;                             // give back multiples of this (a page)

@@ -292,6 +292,7 @@ add_memory(struct heap *h, uintptr_t base, size_t got)
 	struct heap_block *b;
 
 	h->stats.heap_size += got;
+	h->grow_end = raw_end;
 	if (unlikely(raw_end < base))
 		return NULL;
 	if (last && base == last->raw_end) {
@@ -337,7 +338,9 @@ give_back(struct heap *h, struct heap_block *b)
 		return;
 	struct heap_region *r = &h->regions[h->nregions - 1];
 	struct heap_block *m = next_phys(b);
-	if ((uintptr_t)m != r->end - HDR)
+	// Only the end of what grow last handed out can go back: a piece
+	// add_memory could not use lies above the last region, and stays.
+	if ((uintptr_t)m != r->end - HDR || r->raw_end != h->grow_end)
 		return;
 	size_t unit = h->shrink_unit;
 	uintptr_t keep_to = (uintptr_t)b + (b->prev_phys ? 0 : MIN_BLOCK) + h->shrink_keep;
@@ -361,6 +364,7 @@ give_back(struct heap *h, struct heap_block *b)
 		freelist_insert(h, b);
 	r->end = cut;
 	r->raw_end = cut;
+	h->grow_end = cut;
 	h->stats.heap_size -= given;
 	h->shrink(h->ctx, (void *)cut, given);
 }
