@@ -41,16 +41,7 @@ spin_with(uint32_t flag, unsigned turns)
 static long
 call(int gate, uint32_t set, uint32_t n, uint32_t a1, struct flagcall *fc)
 {
-    memset(fc, 0, sizeof *fc);
-    fc->eax = n;
-    fc->ebx = a1;
-    fc->ecx = 0x22200222u;
-    fc->edx = 0x33300333u;
-    fc->esi = 0x44400444u;
-    fc->edi = 0x55500555u;
-    fc->ebp = 0x66600666u;
-    fc->set_eflags = set;
-    fc->gate = (uint32_t)gate;
+    fc_init(fc, gate, set, n, a1, 0x22200222u, 0x33300333u, 0x44400444u, 0x55500555u);
     return flagcall(fc);
 }
 

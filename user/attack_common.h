@@ -43,23 +43,6 @@ flags_name(uint32_t set)
     }
 }
 
-// Fills a call: number n, arguments a1..a5, ebp a known value.
-static UNUSED_FN void
-fc_init(struct flagcall *fc, int gate, uint32_t set, uint32_t n, uint32_t a1, uint32_t a2,
-        uint32_t a3, uint32_t a4, uint32_t a5)
-{
-    memset(fc, 0, sizeof *fc);
-    fc->eax = n;
-    fc->ebx = a1;
-    fc->ecx = a2;
-    fc->edx = a3;
-    fc->esi = a4;
-    fc->edi = a5;
-    fc->ebp = 0x66600666u;
-    fc->set_eflags = set;
-    fc->gate = (uint32_t)gate;
-}
-
 // Checks what the CPU gave back after fc: ring 3 with the user's selectors,
 // IF on, IOPL 0, no VM, the bits in `kept` (some of DF, AC, NT) as the user
 // entered with them, and every register but eax (and, for IPC, ebx and esi)

@@ -101,16 +101,8 @@ genuine_frame(struct frame *f, const struct flagcall *fc, uintptr_t ubuf)
 static void
 setup(struct flagcall *fc, int gate, uint32_t set, uintptr_t ubuf)
 {
-    memset(fc, 0, sizeof *fc);
-    fc->eax = SYS_DEBUG_WRITE;
-    fc->ebx = (uint32_t)ubuf;
-    fc->ecx = LEN;
-    fc->edx = 0x33300333u;
-    fc->esi = 0x44400444u;
-    fc->edi = 0x55500555u;
-    fc->ebp = 0x66600666u;
-    fc->set_eflags = set;
-    fc->gate = (uint32_t)gate;
+    fc_init(fc, gate, set, SYS_DEBUG_WRITE, (uint32_t)ubuf, LEN, 0x33300333u, 0x44400444u,
+            0x55500555u);
 }
 
 // Learns the esp the entry will have (the same call, DF clear, harmless),

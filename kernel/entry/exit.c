@@ -22,6 +22,6 @@ void
 uthread_start(void)
 {
     struct trap_frame *f = thread_user_frame(g_current);
-    exit_to_user();
+    exit_to_user(f);
     enter_user(f);
 }

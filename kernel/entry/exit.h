@@ -3,8 +3,9 @@
  * Every return to user mode - from int 0x80 and sysenter, from an interrupt
  * or an exception taken in ring 3, and a new thread's first entry - goes
  * through exit_to_user just before the final iret or sysexit.  It takes a
- * pending reschedule, ends a killed thread, checks the arena's canary and
- * empties the scratch arena.  Inline, so the common case (nothing pending,
+ * pending reschedule, ends a killed thread, checks the arena's canary,
+ * empties the scratch arena and seals the frame the thread returns through
+ * (trap_frame_seal_user: the privileged bits forced).  Inline, so the common case (nothing pending,
  * nothing allocated) costs a few compares; the rest is in kernel/entry/exit.c.
  */
 #ifndef TANDEM_ENTRY_EXIT_H
@@ -12,18 +13,20 @@
 
 #include "mm/kfast_arena.h"
 #include "thread.h"
+#include "trap.h"
 
 // Reschedules and ends killed threads until neither is pending.
 void exit_to_user_slow(void);
 
 static inline void
-exit_to_user(void)
+exit_to_user(struct trap_frame *f)
 {
     struct thread *t = g_current;
     if (unlikely(t->killed | g_need_resched))
         exit_to_user_slow();
     kfast_check("an exit to user mode");
     kfast_reset();      // everything kfastmalloc'd during this kernel entry dies here
+    trap_frame_seal_user(f);
 }
 
 #endif

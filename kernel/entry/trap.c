@@ -156,8 +156,7 @@ syscall_entry(struct trap_frame *f)
 {
     g_current->kernel_entries++;
     syscall_dispatch(f);
-    exit_to_user();
-    trap_frame_seal_user(f);
+    exit_to_user(f);
 }
 
 // The canary check of a kernel-mode entry.  An interrupt may arrive between
@@ -192,8 +191,7 @@ trap_dispatch(struct trap_frame *f)
             *r = (struct trap_record){ f->vector, f->error, f->eip };
 #endif
         trap_handle(f);
-        exit_to_user();
-        trap_frame_seal_user(f);
+        exit_to_user(f);
         return;
     }
     // An entry from kernel mode nests inside kernel code that may be using

@@ -13,6 +13,7 @@
 #define TANDEM_USER_FLAGCALL_H
 
 #include <stdint.h>
+#include "lib/string.h"
 #include "tandem.h"
 
 #define EFLAGS_CF       (1u << 0)
@@ -50,6 +51,23 @@ struct flagcall {
 };
 
 long flagcall(struct flagcall *fc);
+
+// Fills a call: number n, arguments a1..a5, ebp a known value.
+static inline void
+fc_init(struct flagcall *fc, int gate, uint32_t set, uint32_t n, uint32_t a1, uint32_t a2,
+        uint32_t a3, uint32_t a4, uint32_t a5)
+{
+    memset(fc, 0, sizeof *fc);
+    fc->eax = n;
+    fc->ebx = a1;
+    fc->ecx = a2;
+    fc->edx = a3;
+    fc->esi = a4;
+    fc->edi = a5;
+    fc->ebp = 0x66600666u;
+    fc->set_eflags = set;
+    fc->gate = (uint32_t)gate;
+}
 
 // The last gate to try: sysenter where the CPU offers it (include/uapi/syscall.h).
 static inline int
