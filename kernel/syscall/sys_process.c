@@ -68,6 +68,8 @@ sys_wait(struct trap_frame *f)
     int err = cap_lookup(g_current->proc, (int32_t)f->ebx, 0, CAP_WAIT, &c);
     if (err)
         return err;
+    if (f->ecx > WAIT_TICKS_MAX && f->ecx != WAIT_FOREVER)
+        return -EINVAL;                 // a deadline that far would wrap the tick count
     if (c->obj->type == CAP_TYPE_PROCESS)
         return process_wait((struct process *)c->obj, f->ecx);
     if (c->obj->type == CAP_TYPE_THREAD)
