@@ -144,10 +144,10 @@ ipc_sender_fault(int err)
 // length and handle together, all checked before any is written, so the
 // receiver gets all of it or none of it.  badge: of the sender's handle.
 static int
-ipc_deliver(struct thread *sender, struct thread *receiver, bool receiver_is_current,
-            uint32_t badge)
+ipc_deliver_state(const struct ipc_state *s, struct thread *sender, struct thread *receiver,
+                  bool receiver_is_current, uint32_t badge)
 {
-    struct ipc_state *s = &sender->ipc, *r = &receiver->ipc;
+    struct ipc_state *r = &receiver->ipc;
     struct process *rp = receiver->proc;
     if (s->len > r->size)
         return -EMSGSIZE;
@@ -183,6 +183,43 @@ ipc_deliver(struct thread *sender, struct thread *receiver, bool receiver_is_cur
     r->badge = badge;
     r->result = 0;
     return 0;
+}
+
+// A thread's message (its ipc state) into receiver.
+static int
+ipc_deliver(struct thread *sender, struct thread *receiver, bool receiver_is_current,
+            uint32_t badge)
+{
+    return ipc_deliver_state(&sender->ipc, sender, receiver, receiver_is_current, badge);
+}
+
+// The pending notifications of ep, as one message, into receiver; they
+// stay pending if it cannot take them.
+static int
+ipc_deliver_notification(struct endpoint *ep, struct thread *receiver, bool receiver_is_current)
+{
+    static const struct ipc_state notification = { .w0 = IPC_NOTIFICATION };
+    int err = ipc_deliver_state(&notification, NULL, receiver, receiver_is_current,
+                                ep->notify_pending);
+    if (!err)
+        ep->notify_pending = 0;
+    return err;
+}
+
+// The notify hook (kernel/cap/): a source bound to ep fired.  A waiting
+// receiver takes the notifications at once; one whose buffer went bad
+// hears -EFAULT, and the next is tried.
+static void
+endpoint_notify(struct endpoint *ep, uint32_t badge)
+{
+    ep->notify_pending |= badge;
+    while (!list_empty(&ep->receivers)) {
+        struct thread *t = list_entry(ep->receivers.next, struct thread, ipc.link);
+        int err = ipc_deliver_notification(ep, t, false);
+        ipc_wake(t, err);
+        if (!err)
+            return;
+    }
 }
 
 // Blocks in phase until a peer completes the rendezvous and sets the phase
@@ -286,6 +323,13 @@ ipc_receive(struct trap_frame *f, int32_t h, uintptr_t ubuf)
     struct endpoint *ep = (struct endpoint *)via->obj;
     if ((err = ipc_take_buffer(ubuf, st)) != 0)
         return err;
+    // Notifications first: an interrupt must not wait behind clients.
+    if (ep->notify_pending) {
+        if ((err = ipc_deliver_notification(ep, self, true)) != 0)
+            return err;
+        ipc_return_message(f);
+        return (int32_t)st->badge;
+    }
     // A sender already waiting?  Take the first whose message can be delivered.
     for (struct list_node *n = ep->senders.next, *next; n != &ep->senders; n = next) {
         next = n->next;
@@ -392,4 +436,5 @@ void
 ipc_init(void)
 {
     thread_exit_hook_add(&s_exit_hook);
+    endpoint_set_notify_hook(endpoint_notify);
 }
