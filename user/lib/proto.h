@@ -1,0 +1,51 @@
+/* The protocols between the user-space system programs: the character
+ * drivers (drv_uart, drv_kbd), the screen driver (drv_vga) and the console
+ * server (console), as message words on their endpoints.  Every request is
+ * a call (sys_ipc_call); the reply's w0 is the result: >= 0, or a -errno.
+ *
+ * Who holds what (init hands it out, docs/design.md, "User space"):
+ *   drv_uart  com1 ports, IRQ 4, its endpoint (receive)
+ *   drv_kbd   ps2-data and ps2-control ports, IRQ 1, its endpoint (receive)
+ *   drv_vga   vga-text memory, vga-crtc ports, its endpoint (receive)
+ *   console   the kernel log, a send handle to each driver, its endpoint
+ *   shell     a badged send handle to the console, the modules it may run,
+ *             the log (dmesg), and the process handles of what it may kill
+ * init keeps a receive handle to every driver's endpoint, so a driver that
+ * dies and is restarted finds the calls queued for it still waiting. */
+#ifndef TANDEM_USER_PROTO_H
+#define TANDEM_USER_PROTO_H
+
+// ---- Character drivers (drv_uart, drv_kbd) and the screen (drv_vga) ---------
+
+#define DEV_READ            1   // w1 = most bytes wanted: the reply comes when at least one
+                                //   byte has arrived; its payload holds them, w0 = how many.
+                                //   One read at a time per driver: another gets -EBUSY
+#define DEV_WRITE           2   // payload = bytes to send or show -> w0 = bytes taken
+                                //   (drv_kbd: -ENOSYS)
+#define VGA_CLEAR           3   // drv_vga: blank screen, cursor home -> 0
+
+// drv_vga understands in DEV_WRITE: printable ASCII, \n, \r, \b (moves left),
+// \t (to the next multiple of 8), and the escapes ESC [ 2 J (clear) and
+// ESC [ K (clear to the end of the line); it scrolls at the bottom and keeps
+// the hardware cursor where the next character goes.
+//
+// drv_kbd and drv_uart deliver input as the bytes a terminal sends: ASCII,
+// control characters (Ctrl-C = 0x03, Ctrl-U = 0x15, backspace = 0x7F or 0x08),
+// and the arrows as ESC [ A / B / C / D.
+
+// ---- The console server ------------------------------------------------------
+
+#define CON_WRITE           16  // payload = text -> w0 = bytes taken; shown on serial and VGA
+#define CON_READLINE        17  // w1 = most bytes wanted: the reply comes when a line is
+                                //   complete (Enter), payload = the line without its newline,
+                                //   w0 = its length; -EINTR if Ctrl-C ended it; a line longer
+                                //   than the console's buffer gets -EMSGSIZE and is discarded
+#define CON_POLL_KEY        18  // -> w0 = 1 if a key was pressed since the last poll or read
+                                //   (it is consumed), else 0; never waits
+#define CON_SET_FOREGROUND  19  // buf.handle = a process handle with CAP_KILL, or no handle:
+                                //   Ctrl-C kills that process (none: Ctrl-C only ends the line)
+#define CON_CLEAR           20  // clears the screens -> 0
+
+#define CON_LINE_MAX        256 // the longest line CON_READLINE returns
+
+#endif
