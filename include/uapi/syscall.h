@@ -145,6 +145,8 @@
 #define SPAWN_HANDLES_MAX   32      // handles one SYS_SPAWN passes
 #define BADGE_MAX           0x7FFFFFFFu     // badges are returned in eax, so never negative
 #define WAIT_FOREVER        0xFFFFFFFFu     // SYS_WAIT's "no time limit"
+#define WAIT_TICKS_MAX      0x7FFFFFFFu     // SYS_WAIT's longest limit; above it (but
+                                            //   WAIT_FOREVER) -EINVAL
 #define EXIT_KILLED         137             // SYS_KILL's exit code (128 + 9, as a shell shows it)
 
 // SYS_CAP_INFO.
@@ -153,7 +155,9 @@ struct cap_info {
     unsigned rights;            // CAP_*
     unsigned badge;             // 0: none
     unsigned base;              // IRQ: the line; I/O ports and memory: the first port or
-                                //   physical address; process and thread: its id
+                                //   physical address; process and thread: its id;
+                                //   endpoint: a number no other endpoint has had (to tell
+                                //   whether two handles name the same one)
     unsigned size;              // I/O ports and memory: how many ports or bytes
     char name[32];              // module, device, process or thread name, NUL-terminated
 };
@@ -161,9 +165,10 @@ struct cap_info {
 // Replies.  A call delivered to a receiver gives it a reply handle (in edi):
 // the one right to answer that one call.  SYS_IPC_REPLY through it delivers
 // the answer and closes it; so does an answer that fails in the caller's
-// memory (both sides get -EFAULT).  A reply that fails on the replier's side
-// (-EFAULT reading its buffer, -EMSGSIZE for the caller's) leaves the handle
-// open and the caller waiting.  A caller that dies turns its reply handle
+// memory (both sides get -EFAULT) or table (-EMFILE).  A reply that fails on
+// the replier's side (-EFAULT reading its buffer, -EMSGSIZE for the caller's,
+// -EBADF or -EPERM for the handle it passes) leaves the handle open and the
+// caller waiting.  A caller that dies turns its reply handle
 // into one that answers -EPIPE; a replier that closes it, dies or loses it
 // to revocation ends the call with -EPIPE.
 //
