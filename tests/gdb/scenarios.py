@@ -1008,8 +1008,8 @@ def object_text(c, kind):
     o = val("%s->obj" % slot_expr(c))
     if kind == "endpoint":
         ep = "((struct endpoint *)%d)" % o
-        return "endpoint: receive holders %d, senders %s, receivers %s" % (
-            val(ep + "->receive_holders"), queue_tids(ep + "->senders"),
+        return "endpoint %d: receive holders %d, senders %s, receivers %s" % (
+            val(ep + "->serial"), val(ep + "->receive_holders"), queue_tids(ep + "->senders"),
             queue_tids(ep + "->receivers"))
     if kind == "process":
         return "process %s, %s" % (process_label(o), process_state(o))

@@ -207,8 +207,8 @@ and a row per open slot:
   FROM    the handle it was derived from (dup, spawn, message): HANDLE in
           the same process, PID:HANDLE in another; `-` for a root
   OBJECT  the kernel object's address (handles to one object share it)
-  WHAT    the object: an endpoint's receive holders and the tids queued as
-          senders and receivers; a process's pid, name and state; a thread's
+  WHAT    the object: an endpoint's serial (SYS_CAP_INFO's base), its receive
+          holders and the tids queued as senders and receivers; a process's pid, name and state; a thread's
           tid, name and state; a module's index and name; a device's line,
           ports or memory and name; a reply handle's caller, or `caller gone`
 A process that has ended (its table freed) is listed with its exit code."""

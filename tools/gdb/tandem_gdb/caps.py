@@ -219,8 +219,10 @@ def queue_text(head):
 def describe_endpoint(obj):
     et = k.lookup_type("struct endpoint")
     ep = deref(obj, "struct endpoint")
-    return "endpoint: receive holders %d, senders %s, receivers %s" % (
-        int(ep["receive_holders"]), queue_text(obj + k.offset_of(et, "senders")),
+    # The serial is what SYS_CAP_INFO reports as its base (kernels before it had none).
+    serial = " %d" % int(ep["serial"]) if k.has_field(et, "serial") else ""
+    return "endpoint%s: receive holders %d, senders %s, receivers %s" % (
+        serial, int(ep["receive_holders"]), queue_text(obj + k.offset_of(et, "senders")),
         queue_text(obj + k.offset_of(et, "receivers")))
 
 
