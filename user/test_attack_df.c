@@ -147,7 +147,7 @@ UTEST(debug_write_from_a_page_start_with_df)
 // back through copy_to_user).
 UTEST(ipc_call_payload_with_df)
 {
-    int echo;
+    int echo = -1;
     int proc = echo_start(&echo, 0);
     UASSERT_GT(proc, 0);
     uint8_t *data = island_page();

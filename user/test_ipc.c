@@ -193,6 +193,8 @@ UTEST(call_carries_a_handle_there_and_back)
             UEXPECT_UEQ(info.rights, CAP_SEND | CAP_GRANT);
             UEXPECT_UEQ(info.badge, 77);
         }
+        // The next call is served after ipc_echo closed its copy.
+        UEXPECT_EQ(sys_ipc_call(s_echo, 0, 0, NULL, &reply), 0);
         UEXPECT_EQ(sys_cap_revoke(ep), 2);          // badged, and what came back
         UEXPECT_EQ(sys_cap_info(back, &info), -EBADF);
         UEXPECT_EQ(sys_cap_info(badged, &info), -EBADF);
@@ -249,22 +251,30 @@ UTEST(bad_endpoint_handles)
     }
 }
 
-// A closed handle's number stays dead when its slot holds a new endpoint.
+// A closed handle's number stays dead when its slot holds a new endpoint:
+// with the table full but for that slot, the new endpoint must take it.
 UTEST(stale_handle_after_close)
 {
+    static int eps[CAPS_PER_PROCESS];
+    unsigned n = 0;
+    int r;
+    while (n < CAPS_PER_PROCESS && (r = sys_endpoint_create()) > 0)
+        eps[n++] = r;
+    UASSERT_GT(n, 0);
     FOR_EACH_SYSCALL_MODE() {
-        int old = sys_endpoint_create();
-        UASSERT_GT(old, 0);
+        int old = eps[n - 1];
         UEXPECT_EQ(sys_cap_close(old), 0);
-        int fresh = sys_endpoint_create();
-        UASSERT_GT(fresh, 0);
-        UEXPECT_NE(fresh, old);
+        eps[n - 1] = sys_endpoint_create();
+        UASSERT_GT(eps[n - 1], 0);
+        UEXPECT_NE(eps[n - 1], old);
         struct ipc_words w;
         UEXPECT_EQ(sys_ipc_send(old, 1, 2, NULL), -EBADF);
         UEXPECT_EQ(sys_ipc_call(old, 1, 2, NULL, &w), -EBADF);
         UEXPECT_EQ(sys_ipc_recv(old, &w, NULL), -EBADF);
-        UEXPECT_EQ(sys_cap_close(fresh), 0);
+        UEXPECT_EQ(sys_ipc_reply_recv(0, 0, 0, NULL, old, &w), -EBADF);
     }
+    for (unsigned i = 0; i < n; i++)
+        UEXPECT_EQ(sys_cap_close(eps[i]), 0);
 }
 
 // Sending needs CAP_SEND, receiving CAP_RECV; checked before any waiting.
@@ -529,7 +539,7 @@ UTEST(closing_a_reply_handle_fails_the_call)
         int thread = thread_spawn(drop_the_call, NULL, s_stacks[0], THREAD_STACK);
         UASSERT_GT(thread, 0);
         char text[8] = "kept";
-        struct ipc_buf buf = { text, 4, sizeof text, 0 };
+        struct ipc_buf buf = { text, 0, sizeof text, 0 };     // room for a reply, none comes
         struct ipc_words reply;
         UEXPECT_EQ(sys_ipc_call(s_ep, 0, 0, &buf, &reply), -EPIPE);
         UEXPECT_MEMEQ(text, "kept", 5);

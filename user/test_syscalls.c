@@ -857,16 +857,26 @@ UTEST(cap_list_bad_pointers)
         UEXPECT_EQ(sys_cap_close(extra[i]), 0);
 }
 
+// Opens endpoints until the table is full; returns how many (eps[0, n))
+// and, in *refusal, what the one too many got.
+static unsigned
+fill_table(int eps[CAPS_PER_PROCESS], int *refusal)
+{
+    unsigned n = 0;
+    *refusal = 0;
+    while (n < CAPS_PER_PROCESS && (*refusal = sys_endpoint_create()) > 0)
+        eps[n++] = *refusal;
+    return n;
+}
+
 // CAPS_PER_PROCESS open handles, then -EMFILE for whatever makes one more.
 UTEST(handle_table_full)
 {
     static int eps[CAPS_PER_PROCESS];
     int open = sys_cap_list(NULL, 0);
     UASSERT_GT(open, 0);
-    unsigned n = 0;
-    int r = 0;
-    while (n < CAPS_PER_PROCESS && (r = sys_endpoint_create()) > 0)
-        eps[n++] = r;
+    int r;
+    unsigned n = fill_table(eps, &r);
     UEXPECT_EQ(r, -EMFILE);
     UEXPECT_UEQ(open + n, CAPS_PER_PROCESS);
     if (n > 0)
@@ -878,6 +888,31 @@ UTEST(handle_table_full)
     r = sys_endpoint_create();
     UEXPECT_GT(r, 0);
     UEXPECT_EQ(sys_cap_close(r), 0);
+}
+
+// With the table full but for one slot, closing a handle and opening
+// another reuses that slot: the old number must not name the new object.
+UTEST(closed_handle_numbers_stay_dead)
+{
+    static int eps[CAPS_PER_PROCESS];
+    int r;
+    unsigned n = fill_table(eps, &r);
+    UASSERT_GT(n, 0);
+    FOR_EACH_SYSCALL_MODE() {
+        struct cap_info info;
+        int old = eps[n - 1];
+        UEXPECT_EQ(sys_cap_close(old), 0);
+        eps[n - 1] = sys_endpoint_create();         // the one free slot
+        UASSERT_GT(eps[n - 1], 0);
+        UEXPECT_NE(eps[n - 1], old);
+        UEXPECT_EQ(sys_cap_info(old, &info), -EBADF);
+        UEXPECT_EQ(sys_cap_dup(old, CAP_SEND, 0), -EBADF);
+        UEXPECT_EQ(sys_cap_revoke(old), -EBADF);
+        UEXPECT_EQ(sys_cap_close(old), -EBADF);
+        UEXPECT_EQ(sys_cap_info(eps[n - 1], &info), 0);
+    }
+    for (unsigned i = 0; i < n; i++)
+        UEXPECT_EQ(sys_cap_close(eps[i]), 0);
 }
 
 // ---- Console -------------------------------------------------------------------
