@@ -591,7 +591,8 @@ UTEST(reply_recv_serves_calls)
         memset(&s_seen, 0, sizeof s_seen);
         s_ep = sys_endpoint_create();
         UASSERT_GT(s_ep, 0);
-        const int badges[2] = { sys_cap_dup(s_ep, CAP_SEND, 100), sys_cap_dup(s_ep, CAP_SEND, 200) };
+        const int badges[2] = { sys_cap_dup(s_ep, CAP_SEND, 100),
+                                sys_cap_dup(s_ep, CAP_SEND, 200) };
         UASSERT_GT(badges[0], 0);
         UASSERT_GT(badges[1], 0);
         int thread = thread_spawn(serve_with_reply_recv, NULL, s_stacks[0], THREAD_STACK);
