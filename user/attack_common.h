@@ -313,7 +313,8 @@ expect_child_code(int proc, int want, const char *file, int line)
         return;
     int code = sys_wait(proc, CHILD_WAIT_TICKS);
     if (code == -ETIMEDOUT) {
-        utest_fail(file, line, "attack_child did not end within %u ticks: killed", CHILD_WAIT_TICKS);
+        utest_fail(file, line, "attack_child did not end within %u ticks: killed",
+                   CHILD_WAIT_TICKS);
         sys_kill(proc);
         sys_wait(proc, WAIT_FOREVER);
     } else if (code != want) {

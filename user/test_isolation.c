@@ -11,7 +11,7 @@
 #include "utest.h"
 
 #define SETTLE_TICKS    300             // 3 s: far longer than any clean-up takes
-#define ATTACK_TICKS    (120 * TICK_HZ) // the attacker's every guess, on a slow emulator
+#define ATTACK_TICKS    (60 * TICK_HZ)  // the attacker's every guess, on a slow emulator
 
 static int s_child = -1;                // iso_child's module handle
 static int s_attacker = -1;             // iso_attacker's
