@@ -474,8 +474,9 @@ responder(void *arg)
             helper_error("responder: a badge other than the sender's", badge);
         int passed = buf.handle;
         if (msg.reply && !passed && xorshift(&rng) % 2) {
+            struct ipc_words call = msg;    // msg takes what comes back, failure or not
             buf = (struct ipc_buf){ s_responder_buf, xorshift(&rng) % 80, sizeof s_responder_buf, 0 };
-            int r = sys_ipc_reply_recv(msg.reply, msg.w0 + 1, (unsigned)badge, &buf, s_resp_ep,
+            int r = sys_ipc_reply_recv(call.reply, call.w0 + 1, (unsigned)badge, &buf, s_resp_ep,
                                        &msg);
             if (r >= 0) {
                 badge = r;
@@ -485,7 +486,7 @@ responder(void *arg)
             // the call is still open.  (-EPIPE, a caller gone, is ignored.)
             if (r != -EMSGSIZE)
                 helper_error("responder: reply_recv", r);
-            r = sys_ipc_reply(msg.reply, msg.w0 + 1, (unsigned)badge, NULL);
+            r = sys_ipc_reply(call.reply, call.w0 + 1, (unsigned)badge, NULL);
             if (r != 0 && r != -EPIPE)
                 helper_error("responder: bare reply", r);
         } else if (msg.reply) {
@@ -1091,14 +1092,14 @@ pool_close(struct fuzzer *f, int i)
     forget(f, i);
 }
 
-// A random closable entry, or -1.
+// A random closable entry other than keep, or -1.
 static int
-pool_victim(struct fuzzer *f)
+pool_victim(struct fuzzer *f, int keep)
 {
     int start = (int)(rnd(f) % POOL);
     for (int k = 0; k < POOL; k++) {
         int i = (start + k) % POOL;
-        if (f->pool[i].d.value && closable(f, i))
+        if (i != keep && f->pool[i].d.value && closable(f, i))
             return i;
     }
     return -1;
@@ -1117,7 +1118,7 @@ pool_add(struct fuzzer *f, struct hd d, int obj, int parent, bool sure, bool roo
         unexpected(f, "new handle %d has a number closed before", d.value);
     f->hs.made++;
     int i = pool_free_entry(f);
-    if (i < 0 && one_in(f, 2) && (i = pool_victim(f)) >= 0)
+    if (i < 0 && one_in(f, 2) && (i = pool_victim(f, parent)) >= 0)
         pool_close(f, i);
     bool needs_obj = d.what == W_EP || d.what == W_CHILD || d.what == W_THREAD;
     if (i < 0 || (needs_obj && obj < 0)) {
@@ -1389,13 +1390,36 @@ pick_dead(struct fuzzer *f, bool zero)
     return p;
 }
 
-// A handle for use: one of the pool's or the process's that the call may
-// be given, a probe (if probe: where nothing can be added to the table
-// before the call reaches it), or a dead number.
+// One of the handles, pool or shared, that use takes and that the call
+// may be given, each as likely (false: there is none).
+static bool
+pick_fit(struct fuzzer *f, enum use use, struct pick *p)
+{
+    unsigned seen = 0;
+    for (unsigned k = 0; k < POOL + s_shared_count + 1; k++) {
+        int i = k < POOL ? (int)k : -1;
+        struct hd d = k < POOL ? f->pool[k].d
+                    : k < POOL + s_shared_count ? s_shared[k - POOL] : feed_hd(f);
+        enum slot v;
+        if (!d.value || (i < 0 && (use == U_CLOSE || use == U_REVOKE)) ||
+            !judge(f, &d, i, use, &v) || (v != S_OK && v != S_EPIPE))
+            continue;
+        if (rnd(f) % ++seen == 0)
+            *p = (struct pick){ d, i, v };
+    }
+    return seen > 0;
+}
+
+// A handle for use: often one that use takes; else one of the pool's or
+// the process's that the call may be given, a probe (if probe: where
+// nothing can be added to the table before the call reaches it), or a
+// dead number.
 static struct pick
 pick_handle(struct fuzzer *f, enum use use, bool probe)
 {
     struct pick p;
+    if (one_in(f, 3) && pick_fit(f, use, &p))
+        return p;
     for (unsigned tries = 0; tries < 4; tries++) {
         unsigned k = rnd(f) % 20;
         if (k < 9 && pick_pool(f, use, &p))
@@ -2026,15 +2050,19 @@ fuzz_wait(struct fuzzer *f, uint32_t a[5])
     if (t.verdict != S_OK || own) {
         static const uint32_t choices[] = { WAIT_FOREVER, 0, 1, SHORT_WAIT, 50 };
         ticks = one_in(f, 4) ? rnd(f) : choices[rnd(f) % ARRAY_SIZE(choices)];
-        if (own && ticks != WAIT_FOREVER)
-            ticks %= 100;
+        if (own && ticks != WAIT_FOREVER && !one_in(f, 8))
+            ticks %= 100;               // else perhaps past WAIT_TICKS_MAX: -EINVAL
     } else {
         ticks = rnd(f) % (SHORT_WAIT + 1);
     }
     a[0] = (uint32_t)t.d.value;
     a[1] = ticks;
     struct expect e;
-    if (t.verdict != S_OK) {
+    if (ticks > WAIT_TICKS_MAX && ticks != WAIT_FOREVER) {
+        e = expect_err(S_EINVAL);
+        if (t.verdict != S_OK)
+            e.mask |= B(t.verdict);
+    } else if (t.verdict != S_OK) {
         e = expect_err(t.verdict);
     } else if (own) {
         e = exit_expect(f, o);
@@ -2190,8 +2218,9 @@ fuzz_reply_recv(struct fuzzer *f, uint32_t a[5])
 {
     bool none = one_in(f, 2);
     struct pick t = { .d = { .value = 0 }, .pool = -1, .verdict = S_OK };
-    if (!none)
-        t = pick_handle(f, U_REPLY, true);
+    if (!none && (t = pick_handle(f, U_REPLY, true)).d.value == 0)
+        t.d.value = -1;                 // 0 would mean no reply
+
     struct pick e = pick_handle(f, U_RECV, true);
     struct ipc_case c = pick_ipc_buf(f, USE_WRITE, none ? H_OUT : H_PASS_PROBE);
     a[0] = (uint32_t)t.d.value;
@@ -2226,10 +2255,19 @@ static void
 misuse_reply(struct fuzzer *f, const struct hd *d, uint32_t a[5])
 {
     static const uint32_t calls[] = { SYS_IPC_SEND, SYS_IPC_CALL, SYS_IPC_RECV, SYS_WAIT,
-                                      SYS_KILL, SYS_SPAWN, SYS_CAP_INFO };
+                                      SYS_KILL, SYS_SPAWN, SYS_CAP_INFO, SYS_CAP_DUP };
     uint32_t n = calls[rnd(f) % ARRAY_SIZE(calls)];
     a[0] = (uint32_t)d->value;
     a[1] = a[2] = a[3] = 0;     // no buffer, no ticks, no list
+    if (n == SYS_CAP_DUP) {
+        // The kernel refuses a second handle to one answer (the ABI is silent).
+        a[1] = rnd(f);
+        long r = enter(f, n, a, NULL);
+        record(f, n, a, r, expect_err(S_EPERM));
+        if (r > 0)
+            sys_cap_close((int)r);
+        return;
+    }
     if (n != SYS_CAP_INFO) {
         record(f, n, a, enter(f, n, a, NULL), expect_err(S_EBADF));
         f->hs.wrong_type++;
@@ -2451,19 +2489,19 @@ fuzz_cap_revoke(struct fuzzer *f, uint32_t a[5])
         after_revoke(f, t.pool, r);
 }
 
-// The list holds, lowest first, every handle of the pool and the shared
-// ones, and none of the numbers the thread saw closed.
+// The list holds every handle of the pool and the shared ones, each once,
+// and none of the numbers the thread saw closed.  (It is in slot order,
+// "lowest first" as the kernel reads the ABI: not the numbers' order.)
 static void
 check_list(struct fuzzer *f, const int *list, unsigned n)
 {
-    for (unsigned i = 1; i < n; i++)
-        if (list[i] <= list[i - 1]) {
-            unexpected(f, "cap_list: %d after %d", list[i], list[i - 1]);
-            return;
-        }
-    for (unsigned i = 0; i < n; i++)
-        if (stale_has(f, list[i]))
-            unexpected(f, "cap_list: %d, which was closed", list[i]);
+    for (unsigned i = 0; i < n; i++) {
+        if (list[i] <= 0 || stale_has(f, list[i]))
+            unexpected(f, "cap_list: %d, which is no handle or was closed", list[i]);
+        for (unsigned j = 0; j < i; j++)
+            if (list[j] == list[i])
+                unexpected(f, "cap_list: %d twice", list[i]);
+    }
     for (unsigned k = 0; k < POOL + s_shared_count; k++) {
         int v = k < POOL ? f->pool[k].d.value : s_shared[k - POOL].value;
         bool found = !v;
@@ -3183,8 +3221,8 @@ UTEST(exit_in_a_child)
     UEXPECT_EQ(sys_cap_close(ep), 0);
     UASSERT_GT(child, 0);
     UASSERT_GT(send, 0);
-    char name[] = "exit";
-    struct ipc_buf buf = { name, 4, 0, 0 };
+    char text[96] = "exit";            // room for exc_child's note, should a check fail
+    struct ipc_buf buf = { text, 4, sizeof text, 0 };
     UEXPECT_EQ(sys_ipc_call(send, code, 0, &buf, NULL), 0);
     UEXPECT_EQ(sys_wait(child, WAIT_FOREVER), (int)code);
     UEXPECT_EQ(sys_cap_close(send), 0);
