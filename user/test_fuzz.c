@@ -475,7 +475,8 @@ responder(void *arg)
         int passed = buf.handle;
         if (msg.reply && !passed && xorshift(&rng) % 2) {
             struct ipc_words call = msg;    // msg takes what comes back, failure or not
-            buf = (struct ipc_buf){ s_responder_buf, xorshift(&rng) % 80, sizeof s_responder_buf, 0 };
+            buf = (struct ipc_buf){ s_responder_buf, xorshift(&rng) % 80, sizeof s_responder_buf,
+                                    0 };
             int r = sys_ipc_reply_recv(call.reply, call.w0 + 1, (unsigned)badge, &buf, s_resp_ep,
                                        &msg);
             if (r >= 0) {
