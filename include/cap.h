@@ -52,6 +52,7 @@ struct endpoint {
     struct list_node senders;   // threads blocked in send or call (ipc.link)
     struct list_node receivers; // threads blocked in receive (ipc.link)
     uint32_t receive_holders;   // open handles with CAP_RECV: at 0, sends get -EPIPE
+    uint32_t serial;            // SYS_CAP_INFO's base: no two endpoints share it
 };
 
 // A handle on its way to another table (SYS_SPAWN, a message): the slot,

@@ -155,7 +155,9 @@ struct cap_info {
     unsigned rights;            // CAP_*
     unsigned badge;             // 0: none
     unsigned base;              // IRQ: the line; I/O ports and memory: the first port or
-                                //   physical address; process and thread: its id
+                                //   physical address; process and thread: its id;
+                                //   endpoint: a number no other endpoint has had (to tell
+                                //   whether two handles name the same one)
     unsigned size;              // I/O ports and memory: how many ports or bytes
     char name[32];              // module, device, process or thread name, NUL-terminated
 };
@@ -163,9 +165,10 @@ struct cap_info {
 // Replies.  A call delivered to a receiver gives it a reply handle (in edi):
 // the one right to answer that one call.  SYS_IPC_REPLY through it delivers
 // the answer and closes it; so does an answer that fails in the caller's
-// memory (both sides get -EFAULT).  A reply that fails on the replier's side
-// (-EFAULT reading its buffer, -EMSGSIZE for the caller's) leaves the handle
-// open and the caller waiting.  A caller that dies turns its reply handle
+// memory (both sides get -EFAULT) or table (-EMFILE).  A reply that fails on
+// the replier's side (-EFAULT reading its buffer, -EMSGSIZE for the caller's,
+// -EBADF or -EPERM for the handle it passes) leaves the handle open and the
+// caller waiting.  A caller that dies turns its reply handle
 // into one that answers -EPIPE; a replier that closes it, dies or loses it
 // to revocation ends the call with -EPIPE.
 //
