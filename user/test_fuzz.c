@@ -218,7 +218,8 @@ struct hd {
     uint8_t rights;             // CAP_*, or RIGHTS_UNKNOWN
     int8_t sibling;             // W_SIBLING: the fuzz thread's index (-1: a helper)
     uint32_t badge;
-    uint32_t base;              // SYS_CAP_INFO's base where known (a thread's id), else 0
+    uint32_t base;              // SYS_CAP_INFO's base where known (a thread's id, an
+                                //   endpoint's serial: the same for every handle to it)
 };
 
 // A handle of a fuzz thread's pool.  Derivation follows the kernel's: a
@@ -273,6 +274,7 @@ struct fuzzer {
     int handle;                         // the thread's handle (the main thread's)
     int feed;                           // its feed endpoint (all rights; the main thread's)
     int feed_send;                      // the feeder's handle to it: CAP_SEND, badged
+    uint32_t feed_base;                 // the feed endpoint's SYS_CAP_INFO base
     volatile unsigned made;
     volatile bool done;
     volatile unsigned requests;         // recvs announced to the feeder
@@ -1300,7 +1302,8 @@ static struct hd
 feed_hd(const struct fuzzer *f)
 {
     return (struct hd){ .value = f->feed, .what = W_FEED, .type = CAP_TYPE_ENDPOINT,
-                        .rights = CAP_SEND | CAP_RECV | CAP_GRANT, .sibling = -1 };
+                        .rights = CAP_SEND | CAP_RECV | CAP_GRANT, .sibling = -1,
+                        .base = f->feed_base };
 }
 
 static bool
@@ -2553,7 +2556,10 @@ fuzz_endpoint_create(struct fuzzer *f, uint32_t a[5])
     record(f, SYS_ENDPOINT_CREATE, a, r, MAY_NOROOM(expect_ok(ANY_OK)));
     if (r <= 0)
         return;
+    struct cap_info info;
     struct hd d = { (int)r, W_EP, CAP_TYPE_ENDPOINT, CAP_SEND | CAP_RECV | CAP_GRANT, -1, 0, 0 };
+    if (sys_cap_info(d.value, &info) == 0)
+        d.base = info.base;             // its serial, which its duplicates and copies share
     check_held(f, &d, "new endpoint");
     pool_add(f, d, obj_new(f, W_EP), -1, true, true);
 }
@@ -2722,8 +2728,11 @@ share_handles(void)
         share((struct hd){ handles[i], fault ? W_FAULT_MOD : W_MODULE, CAP_TYPE_MODULE,
                            (uint8_t)info.rights, -1, info.badge, 0 });
     }
+    struct cap_info info;
+    if (sys_cap_info(s_resp_ep, &info) != 0)
+        return false;
     share((struct hd){ s_resp_ep, W_RESP, CAP_TYPE_ENDPOINT, CAP_SEND | CAP_RECV | CAP_GRANT,
-                       -1, 0, 0 });
+                       -1, 0, info.base });
     share((struct hd){ s_responder, W_SIBLING, CAP_TYPE_THREAD, CAP_WAIT, -1, 0, 0 });
     share((struct hd){ s_feeder, W_SIBLING, CAP_TYPE_THREAD, CAP_WAIT, -1, 0, 0 });
     return true;
@@ -2764,6 +2773,10 @@ start_helpers(void)
             return false;
         if ((f->feed_send = sys_cap_dup(f->feed, CAP_SEND, FEED_BADGE(f->global))) <= 0)
             return false;
+        struct cap_info info;
+        if (sys_cap_info(f->feed, &info) != 0)
+            return false;
+        f->feed_base = info.base;
     }
     s_responder = thread_spawn(responder, NULL, s_responder_stack, sizeof s_responder_stack);
     s_feeder = thread_spawn(feeder, NULL, s_feeder_stack, sizeof s_feeder_stack);
