@@ -42,6 +42,7 @@ struct cap {
 struct cap_table {
     struct process *owner;
     uint32_t open;              // slots in use
+    uint32_t free_count;        // slots on the free list (retired ones are on neither)
     struct list_node free;      // free slots, lowest first after creation
     struct cap slots[CAPS_PER_PROCESS];
 };
