@@ -8,6 +8,7 @@
 
 static uint32_t s_endpoint_count;
 static void (*s_notify_hook)(struct endpoint *ep, uint32_t badge);
+static uint32_t s_endpoint_serial;
 
 struct endpoint *
 endpoint_create(void)
@@ -19,6 +20,7 @@ endpoint_create(void)
     ep->obj.refs = 0;                   // the handle that names it takes the first
     list_init(&ep->senders);
     list_init(&ep->receivers);
+    ep->serial = ++s_endpoint_serial;
     s_endpoint_count++;
     return ep;
 }

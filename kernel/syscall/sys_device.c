@@ -21,11 +21,13 @@ sys_notify_bind(struct trap_frame *f)
 {
     struct process *p = g_current->proc;
     struct cap *src, *ep = NULL;
-    int err = cap_lookup(p, (int32_t)f->ebx, 0, CAP_USE, &src);
+    int err = cap_lookup(p, (int32_t)f->ebx, 0, 0, &src);
     if (err)
         return err;
     if (src->obj->type != CAP_TYPE_IRQ && src->obj->type != CAP_TYPE_LOG)
-        return -EBADF;
+        return -EBADF;                  // the kind first, as cap_lookup does
+    if (!(src->rights & CAP_USE))
+        return -EPERM;
     if (f->ecx != 0 && (err = cap_lookup(p, (int32_t)f->ecx, CAP_TYPE_ENDPOINT, CAP_SEND, &ep)))
         return err;
     if (f->edx > BADGE_MAX || (ep && f->edx == 0))

@@ -1,6 +1,5 @@
 // The device and system-monitor calls (see device.h).
 #include "device.h"
-#include "lib/string.h"
 
 int
 sys_notify_bind(int source, int endpoint, unsigned badge)
@@ -36,18 +35,4 @@ int
 sys_thread_list(struct thread_info *out, unsigned max)
 {
     return syscall_raw(SYS_THREAD_LIST, (long)out, (long)max, 0, 0, 0);
-}
-
-int
-cap_find(unsigned type, const char *name)
-{
-    int handles[CAPS_PER_PROCESS];
-    int n = sys_cap_list(handles, CAPS_PER_PROCESS);
-    for (int i = 0; i < n && i < CAPS_PER_PROCESS; i++) {
-        struct cap_info info;
-        if (sys_cap_info(handles[i], &info) == 0 && info.type == type &&
-            strncmp(info.name, name, sizeof(info.name)) == 0)
-            return handles[i];
-    }
-    return n < 0 ? n : -ENOENT;
 }

@@ -16,10 +16,6 @@ int sys_log_read(int log, struct log_read *cursor, char *buf, unsigned size);
 int sys_console_take(int log);
 int sys_thread_list(struct thread_info *out, unsigned max);
 
-// Returns the first handle this process holds to an object of type whose
-// name is name (cap_info), or -ENOENT.
-int cap_find(unsigned type, const char *name);
-
 static inline uint8_t
 inb(uint16_t port)
 {

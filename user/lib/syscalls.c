@@ -261,7 +261,7 @@ sys_cmdline(char *buf, size_t cap)
 }
 
 int
-module_find(const char *name)
+cap_find(unsigned type, const char *name)
 {
     int handles[CAPS_PER_PROCESS];
     int n = sys_cap_list(handles, CAPS_PER_PROCESS);
@@ -269,11 +269,17 @@ module_find(const char *name)
         return n;
     for (int i = 0; i < n && i < CAPS_PER_PROCESS; i++) {
         struct cap_info info;
-        if (sys_cap_info(handles[i], &info) == 0 && info.type == CAP_TYPE_MODULE &&
+        if (sys_cap_info(handles[i], &info) == 0 && info.type == type &&
             strncmp(info.name, name, sizeof info.name) == 0)
             return handles[i];
     }
     return -ENOENT;
+}
+
+int
+module_find(const char *name)
+{
+    return cap_find(CAP_TYPE_MODULE, name);
 }
 
 bool
@@ -288,7 +294,8 @@ sysinfo_settled(struct sysinfo *out, unsigned ticks)
         if (sys_sysinfo(&next) != 0)
             return false;
         if (next.threads == out->threads && next.processes == out->processes &&
-            next.heap_live_blocks == out->heap_live_blocks)
+            next.heap_live_blocks == out->heap_live_blocks && next.handles == out->handles &&
+            next.objects == out->objects)
             return true;
         *out = next;
         if (sys_time() - start > ticks)

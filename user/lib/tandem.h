@@ -96,8 +96,10 @@ int sys_wait(int handle, unsigned ticks);
 // Ends the process a handle names (CAP_KILL).
 int sys_kill(int process);
 
-// Returns a handle to the boot module called name that this process holds,
-// or -ENOENT.
+// Returns the first handle (in slot order) this process holds to an
+// object of type (CAP_TYPE_*) called name (struct cap_info's name), or
+// -ENOENT; module_find is cap_find(CAP_TYPE_MODULE, name).
+int cap_find(unsigned type, const char *name);
 int module_find(const char *name);
 
 // Copies the kernel command line into buf[0, cap) with its NUL; returns its
@@ -146,9 +148,10 @@ int sys_sysinfo(struct sysinfo *out);
 
 // The kernel's counters once they have stopped changing: an ended thread
 // counts until the reaper has freed it, and a process until its waiter is
-// told, neither of which the caller can wait for directly.  Reads until two
-// reads a tick apart agree on threads, processes and live heap blocks, for
-// at most `ticks`.  Returns whether they settled (*out: the last reading).
+// told, neither of which the caller can wait for directly (nor for the
+// handles such a one held).  Reads until two reads a tick apart agree on
+// threads, processes, live heap blocks, handles and objects, for at most
+// `ticks`.  Returns whether they settled (*out: the last reading).
 bool sysinfo_settled(struct sysinfo *out, unsigned ticks);
 
 // Writes buf[0, len) to the console; returns len.
