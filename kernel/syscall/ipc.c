@@ -329,7 +329,7 @@ ipc_receive(struct trap_frame *f, int32_t h, uintptr_t ubuf)
     if (ep->notify_pending) {
         if ((err = ipc_deliver_notification(ep, self, true)) != 0)
             return err;
-        ipc_return_message(f);
+        ipc_return_message(f, true);
         return (int32_t)st->badge;
     }
     // A sender already waiting?  Take the first whose message can be delivered.
