@@ -145,6 +145,8 @@
 #define SPAWN_HANDLES_MAX   32      // handles one SYS_SPAWN passes
 #define BADGE_MAX           0x7FFFFFFFu     // badges are returned in eax, so never negative
 #define WAIT_FOREVER        0xFFFFFFFFu     // SYS_WAIT's "no time limit"
+#define WAIT_TICKS_MAX      0x7FFFFFFFu     // SYS_WAIT's longest limit; above it (but
+                                            //   WAIT_FOREVER) -EINVAL
 #define EXIT_KILLED         137             // SYS_KILL's exit code (128 + 9, as a shell shows it)
 
 // SYS_CAP_INFO.
