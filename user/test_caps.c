@@ -13,7 +13,8 @@
 
 #define THREAD_STACK    4096
 #define PENDING_SLOTS   4
-#define SLOT_AGENT      0               // the stack agent_poll's thread runs on
+#define SLOT_AGENT      0               // the stack agent_report's thread runs on
+#define SLOT_TIMED      3               // ipc_timed's; the tests' own threads use 1 and 2
 #define BLOCK_TICKS     5               // time enough for a thread to block in the kernel
 #define PROMPT_TICKS    (TICK_HZ / 2)   // "at once", with room for a slow emulator
 #define LONG_TICKS      (3 * TICK_HZ)   // the longest anything that must end may take
@@ -36,15 +37,16 @@ static uint8_t s_stacks[PENDING_SLOTS][THREAD_STACK] ALIGNED(16);
 
 // ---- Blocking calls with a time limit -------------------------------------------------
 
-enum pending_kind { P_SEND, P_CALL, P_RECV, P_REPLY_RECV };
+enum pending_kind { P_SEND, P_CALL, P_RECV, P_REPLY_RECV, P_WAIT };
 
-// One IPC call made by a helper thread, so that the main thread can watch it
-// wait, make it end, and give up on it.
+// One blocking call made by a helper thread, so that the main thread can
+// watch it wait, make it end, and give up on it.
 struct pending {
     enum pending_kind kind;
-    int handle;                 // the call's handle; closed to cut the call short
+    int handle;                 // the call's handle; closed to cut an IPC call short
     int endpoint;               // P_REPLY_RECV: the endpoint (handle: the reply)
-    unsigned w0;                // sent (P_SEND, P_CALL)
+    int stop;                   // P_WAIT: a process killed to cut the wait short
+    unsigned w0;                // sent (P_SEND, P_CALL); P_WAIT: the ticks
     struct ipc_buf buf;         // .handle: the handle to pass; then the one received
     struct ipc_words words;     // what came back
     int result;
@@ -62,6 +64,7 @@ pending_body(void *arg)
     case P_REPLY_RECV:
         p->result = sys_ipc_reply_recv(p->handle, p->w0, 0, &p->buf, p->endpoint, &p->words);
         break;
+    case P_WAIT: p->result = sys_wait(p->handle, p->w0); break;
     }
     return 0;
 }
@@ -99,17 +102,22 @@ pending_stop(struct pending *p, unsigned ticks)
 {
     bool late = sys_wait(p->thread, ticks) == -ETIMEDOUT;
     if (late) {
-        sys_cap_close(p->handle);
+        if (p->kind == P_WAIT)
+            sys_kill(p->stop);
+        else
+            sys_cap_close(p->handle);
         if (sys_wait(p->thread, LONG_TICKS) == -ETIMEDOUT) {
-            // Its stack cannot be used again while it may still run.
-            printf("  # test_caps: a call on handle %d cannot be stopped; giving up\n",
-                   p->handle);
+            // syscall.h: a wait through a handle that closes ends with -EBADF.
+            // This one did not, and its stack cannot be used again while it
+            // may still run.
+            UFAIL("a call (kind %d) still waits after its handle %d closed; giving up",
+                  p->kind, p->handle);
             sys_exit(2);
         }
     }
     sys_cap_close(p->thread);
     // A call that ended just as its handle closed counts as ended.
-    return late && p->result == -EBADF ? -ETIMEDOUT : p->result;
+    return late && (p->kind == P_WAIT || p->result == -EBADF) ? -ETIMEDOUT : p->result;
 }
 
 // pending_stop, for a call that must end within ticks.
@@ -128,7 +136,7 @@ static int
 ipc_timed(enum pending_kind kind, int handle, unsigned w0, int pass)
 {
     struct pending p = { .kind = kind, .handle = handle, .w0 = w0, .buf.handle = pass };
-    return pending_start(&p, 1) ? pending_end(&p, LONG_TICKS) : AGENT_LOST;
+    return pending_start(&p, SLOT_TIMED) ? pending_end(&p, LONG_TICKS) : AGENT_LOST;
 }
 
 // Sends through `sender` and receives through `receiver`, two handles to one
@@ -157,34 +165,26 @@ struct agent {
     struct cap_report rep;      // its last report
 };
 
-// Takes the agent's next report if one comes within ticks.
+// Takes the agent's next report, which must come within LONG_TICKS.
 static bool
-agent_poll(struct agent *a, unsigned ticks)
+agent_report(struct agent *a)
 {
     // A copy of the control handle, so that giving up closes only the copy.
     struct pending p = { .kind = P_RECV, .handle = sys_cap_dup(a->ctl, CAP_RECV, 0),
                          .buf = { &a->rep, 0, sizeof a->rep, 0 } };
     if (!UEXPECT_GT(p.handle, 0) || !pending_start(&p, SLOT_AGENT))
         return false;
-    int badge = pending_stop(&p, ticks);
+    int badge = pending_stop(&p, LONG_TICKS);
     sys_cap_close(p.handle);
-    if (badge == -ETIMEDOUT)
+    if (badge == -ETIMEDOUT) {
+        UFAIL("agent %u sent no report within %u ticks", a->id, LONG_TICKS);
         return false;
+    }
     UEXPECT_EQ(badge, (int)a->id);
     UEXPECT_UEQ(p.buf.len, sizeof a->rep);
     a->reply = p.words.reply;
     a->got = p.buf.handle;
     return UEXPECT_GT(a->reply, 0);
-}
-
-// Takes the agent's next report, which must come.
-static bool
-agent_report(struct agent *a)
-{
-    if (agent_poll(a, LONG_TICKS))
-        return true;
-    UFAIL("agent %u sent no report within %u ticks", a->id, LONG_TICKS);
-    return false;
 }
 
 // Answers the agent's waiting report with cmd, passing it `pass` (0: none).
@@ -660,7 +660,6 @@ UTEST(closed_numbers_stay_dead)
     UEXPECT_EQ(ipc_timed(P_SEND, dead[n - 1], 1, 0), -EBADF);
     UEXPECT_EQ(sys_spawn(dead[n - 2], NULL, 0), -EBADF);
     UEXPECT_EQ(sys_cap_close(live), 0);
-    UEXPECT_EQ(open_count(), s_initial_count);
 }
 
 UTEST(reply_handle_is_one_shot)
@@ -685,6 +684,11 @@ UTEST(reply_handle_is_one_shot)
     UEXPECT_EQ(ipc_timed(P_RECV, reply, 0, 0), -EBADF);
     UEXPECT_EQ(sys_wait(reply, 0), -EBADF);
     UEXPECT_EQ(sys_ipc_reply(e, 1, 2, NULL), -EBADF);
+    // One answer: no copies of it, here or elsewhere (it has no CAP_GRANT).
+    int copy = sys_cap_dup(reply, 0, 0);
+    if (!UEXPECT_LT(copy, 0))
+        sys_cap_close(copy);
+    UEXPECT_EQ(ipc_timed(P_SEND, e, 1, reply), -EPERM);
     UEXPECT_TRUE(pending_waiting(&call));
     UEXPECT_EQ(sys_ipc_reply(reply, 4, 5, NULL), 0);
     UEXPECT_EQ(pending_end(&call, LONG_TICKS), 0);
@@ -721,7 +725,7 @@ UTEST(table_fills_to_emfile)
     UEXPECT_EQ(sys_endpoint_create(), -EMFILE);
     UEXPECT_EQ(sys_cap_dup(s_child, CAP_SPAWN, 0), -EMFILE);
     UEXPECT_EQ(sys_spawn(s_child, NULL, 0), -EMFILE);
-    UEXPECT_EQ(thread_spawn(return_arg, NULL, s_stacks[3], THREAD_STACK), -EMFILE);
+    UEXPECT_EQ(thread_spawn(return_arg, NULL, s_stacks[2], THREAD_STACK), -EMFILE);
     UEXPECT_EQ(sys_sysinfo(&full), 0);
     UEXPECT_UEQ(full.processes, before.processes);
     UEXPECT_UEQ(full.threads, before.threads);
@@ -744,25 +748,28 @@ UTEST(table_fills_to_emfile)
     sys_cap_close(again);
 }
 
-// syscall.h does not say what a receive does when the receiver's table has
-// no room for the reply handle or the passed handle; what this checks: the
-// receiver hears -EMFILE, the message stays queued with its sender waiting,
-// and once there is room it is delivered whole.
+// syscall.h does not say what happens when a receiver's table has no room
+// for the reply handle of a call or for a handle passed; this checks what the
+// kernel does (kernel/syscall/ipc.c, ipc_deliver).  A receive that finds such
+// a message queued: the receiver hears -EMFILE, the message stays queued with
+// its sender waiting, and once there is room it is delivered whole.
 UTEST(receive_with_a_full_table)
 {
     int e = sys_endpoint_create();
     UASSERT_GT(e, 0);
-    int recv = sys_cap_dup(e, CAP_RECV | CAP_GRANT, 0);
+    const int given[] = { sys_cap_dup(e, CAP_RECV | CAP_GRANT, 0),
+                          sys_cap_dup(e, CAP_SEND | CAP_GRANT, 0) };
     int module = sys_cap_dup(s_child, CAP_SPAWN | CAP_GRANT, 0);
     struct agent a;
-    if (!agent_start(&a, 22, &recv, 1))
+    struct pending p;
+    if (!agent_start(&a, 22, given, 2))
         goto out;
-    UEXPECT_EQ(agent_do(&a, CMD(.op = CAP_OP_FILL)), CAPS_PER_PROCESS - 2);
+    UEXPECT_EQ(agent_do(&a, CMD(.op = CAP_OP_FILL)), CAPS_PER_PROCESS - 3);
     UEXPECT_EQ((int)a.rep.w0, -EMFILE);
 
     // A call: the receiver needs a slot for its reply handle.
     utest_context("call");
-    struct pending p = { .kind = P_CALL, .handle = e, .w0 = 11 };
+    p = (struct pending){ .kind = P_CALL, .handle = e, .w0 = 11 };
     if (!pending_block(&p, 1))
         goto out;
     UEXPECT_EQ(agent_do(&a, CMD(.op = CAP_OP_RECV, .handle = 2)), -EMFILE);
@@ -807,10 +814,55 @@ UTEST(receive_with_a_full_table)
     UEXPECT_EQ(agent_do(&a, CMD(.op = CAP_OP_REPLY, .handle = a.rep.reply, .a = 15)), 0);
     UEXPECT_EQ(pending_end(&p, LONG_TICKS), 0);
     UEXPECT_UEQ(p.words.w0, 15);
+
+    // The receiver already waits when such a message comes: both hear -EMFILE,
+    // and nothing arrives.
+    utest_context("receiver waiting");
+    // Full again: the reply handle it answered with had freed a slot.
+    UEXPECT_EQ(agent_do(&a, CMD(.op = CAP_OP_FILL)), 1);
+    agent_order(&a, CMD(.op = CAP_OP_RECV, .handle = 2));
+    sys_sleep(BLOCK_TICKS);
+    UEXPECT_EQ(ipc_timed(P_SEND, e, 16, module), -EMFILE);
+    if (agent_report(&a))
+        UEXPECT_EQ(a.rep.result, -EMFILE);
+    agent_order(&a, CMD(.op = CAP_OP_RECV, .handle = 2));
+    sys_sleep(BLOCK_TICKS);
+    UEXPECT_EQ(ipc_timed(P_CALL, e, 17, 0), -EMFILE);
+    if (agent_report(&a))
+        UEXPECT_EQ(a.rep.result, -EMFILE);
+    UEXPECT_EQ(agent_do(&a, CMD(.op = CAP_OP_LIST)), CAPS_PER_PROCESS);
+
+    // A reply passing a handle to a caller with a full table: the call ends
+    // with -EMFILE on both sides.  Without a handle it needs no room.
+    utest_context("reply to a full caller");
+    agent_order(&a, CMD(.op = CAP_OP_CALL, .handle = 3, .a = 18));
+    p = (struct pending){ .kind = P_RECV, .handle = e };
+    if (!pending_start(&p, 1))
+        goto out;
+    UEXPECT_EQ(pending_end(&p, LONG_TICKS), 0);
+    UEXPECT_UEQ(p.words.w0, 18);
+    struct ipc_buf passing = { NULL, 0, 0, module };
+    UEXPECT_EQ(sys_ipc_reply(p.words.reply, 19, 0, &passing), -EMFILE);
+    UEXPECT_FALSE(is_open(p.words.reply));
+    if (agent_report(&a)) {
+        UEXPECT_EQ(a.rep.result, -EMFILE);
+        UEXPECT_EQ(a.rep.handle, 0);
+    }
+    agent_order(&a, CMD(.op = CAP_OP_CALL, .handle = 3, .a = 20));
+    p = (struct pending){ .kind = P_RECV, .handle = e };
+    if (!pending_start(&p, 1))
+        goto out;
+    UEXPECT_EQ(pending_end(&p, LONG_TICKS), 0);
+    UEXPECT_EQ(sys_ipc_reply(p.words.reply, 21, 0, NULL), 0);
+    if (agent_report(&a)) {
+        UEXPECT_EQ(a.rep.result, 0);
+        UEXPECT_UEQ(a.rep.w0, 21);
+    }
 out:
     agent_end(&a);
     sys_cap_close(module);
-    sys_cap_close(recv);
+    sys_cap_close(given[0]);
+    sys_cap_close(given[1]);
     sys_cap_close(e);
 }
 
@@ -969,8 +1021,8 @@ UTEST(passing_needs_cap_grant)
     int reply = p.words.reply;
     struct ipc_buf without = { NULL, 0, 0, no_grant }, with = { NULL, 0, 0, grant };
     UEXPECT_EQ(sys_ipc_reply(reply, 8, 0, &without), -EPERM);
-    // Refused on this side: the call still waits for an answer.
-    UEXPECT_FALSE(agent_poll(&a, BLOCK_TICKS));
+    // Refused on this side: the reply handle stays, for the answer the call still waits for.
+    UEXPECT_TRUE(is_open(reply));
     UEXPECT_EQ(sys_ipc_reply(reply, 9, 0, &with), 0);
     if (!agent_report(&a))
         goto out;
@@ -992,8 +1044,7 @@ out:
 static void
 expect_revoke_ends_block(struct agent *a, int handle, unsigned op)
 {
-    // It is blocked (no report).
-    UEXPECT_FALSE(agent_poll(a, BLOCK_TICKS));
+    sys_sleep(2 * BLOCK_TICKS);
     unsigned start = sys_time();
     UEXPECT_EQ(sys_cap_revoke(handle), 1);
     if (!agent_report(a))
@@ -1001,6 +1052,8 @@ expect_revoke_ends_block(struct agent *a, int handle, unsigned op)
     UEXPECT_ULT(sys_time() - start, PROMPT_TICKS);
     UEXPECT_UEQ(a->rep.op, op);
     UEXPECT_EQ(a->rep.result, -EBADF);
+    // It had been waiting until then (not refused at once).
+    UEXPECT_UGE(a->rep.ticks, BLOCK_TICKS);
 }
 
 UTEST(revoke_handles_given_at_spawn)
@@ -1308,7 +1361,11 @@ UTEST(wait_needs_cap_wait)
     UASSERT_TRUE(agent_start(&a, 39, NULL, 0));
     int no_wait = sys_cap_dup(a.proc, CAP_KILL | CAP_GRANT, 0);
     UEXPECT_EQ(sys_wait(no_wait, 0), -EPERM);
-    UEXPECT_EQ(sys_wait(no_wait, WAIT_FOREVER), -EPERM);    // refused, not waited on
+    // Refused, not waited on.
+    struct pending forever = { .kind = P_WAIT, .handle = no_wait, .w0 = WAIT_FOREVER,
+                               .stop = a.proc };
+    if (pending_start(&forever, 1))
+        UEXPECT_EQ(pending_end(&forever, LONG_TICKS), -EPERM);
     UEXPECT_EQ(sys_wait(a.ctl, 0), -EBADF);
     UEXPECT_EQ(sys_wait(s_child, 0), -EBADF);
     UEXPECT_EQ(sys_wait(a.proc, 0), -ETIMEDOUT);
@@ -1318,7 +1375,10 @@ UTEST(wait_needs_cap_wait)
     agent_order(&a, CMD(.op = CAP_OP_EXIT, .a = 42));
     UEXPECT_EQ(sys_wait(a.proc, LONG_TICKS), 42);
     // Every wait on an ended one says the same.
-    UEXPECT_EQ(sys_wait(a.proc, WAIT_FOREVER), 42);
+    forever = (struct pending){ .kind = P_WAIT, .handle = a.proc, .w0 = WAIT_FOREVER,
+                                .stop = a.proc };
+    if (pending_start(&forever, 1))
+        UEXPECT_EQ(pending_end(&forever, LONG_TICKS), 42);
     UEXPECT_EQ(sys_wait(a.proc, 0), 42);
     int other = sys_cap_dup(a.proc, CAP_WAIT, 0);
     UEXPECT_EQ(sys_wait(other, 0), 42);
@@ -1367,7 +1427,7 @@ UTEST(wrong_kind_is_ebadf)
 {
     int e = sys_endpoint_create();
     int p = sys_spawn(s_child, NULL, 0);
-    int t = thread_spawn(sleep_then_return, NULL, s_stacks[3], THREAD_STACK);
+    int t = thread_spawn(sleep_then_return, NULL, s_stacks[2], THREAD_STACK);
     UASSERT_GT(e, 0);
     UASSERT_GT(p, 0);
     UASSERT_GT(t, 0);
