@@ -42,6 +42,7 @@ struct cap {
 struct cap_table {
     struct process *owner;
     uint32_t open;              // slots in use
+    uint32_t free_count;        // slots on the free list (retired ones are on neither)
     struct list_node free;      // free slots, lowest first after creation
     struct cap slots[CAPS_PER_PROCESS];
 };
@@ -52,6 +53,7 @@ struct endpoint {
     struct list_node senders;   // threads blocked in send or call (ipc.link)
     struct list_node receivers; // threads blocked in receive (ipc.link)
     uint32_t receive_holders;   // open handles with CAP_RECV: at 0, sends get -EPIPE
+    uint32_t serial;            // SYS_CAP_INFO's base: no two endpoints share it
 };
 
 // A handle on its way to another table (SYS_SPAWN, a message): the slot,

@@ -44,7 +44,8 @@
 #define SYS_THREAD_CREATE   2   // (entry, stack_top, arg): new thread in this process
                                 //   -> a thread handle (CAP_WAIT)
                                 //   (-EAGAIN past THREADS_PER_PROCESS or THREADS_MAX)
-#define SYS_THREAD_EXIT     3   // (code): ends the calling thread; the last one ends the process
+#define SYS_THREAD_EXIT     3   // (code): ends the calling thread; the last one ends the process.
+                                //   SYS_WAIT on its handle returns code & 0xFF
 #define SYS_YIELD           4   // (): lets other threads run -> 0
 #define SYS_SLEEP           5   // (ticks): sleeps at least that many timer ticks -> 0
 #define SYS_GETTID          6   // () -> the calling thread's id (for messages and reports only:
@@ -76,24 +77,25 @@
 #define SYS_CMDLINE         18  // (buf, cap): copies the kernel command line -> its length
 #define SYS_ENDPOINT_CREATE 19  // (): a new endpoint -> a handle (CAP_SEND | CAP_RECV | CAP_GRANT)
 #define SYS_CAP_DUP         20  // (handle, rights, badge): a new handle to the same object with
-                                //   rights & the old ones, derived from it (SYS_CAP_REVOKE); badge
-                                //   0 keeps the old badge, another value badges an unbadged
-                                //   handle (-EPERM if it has one; -EINVAL above BADGE_MAX)
-                                //   -> the new handle
+                                //   rights & the old ones (other bits are ignored), derived from
+                                //   it (SYS_CAP_REVOKE); badge 0 keeps the old badge, another
+                                //   value badges an unbadged handle (-EPERM if it has one;
+                                //   -EINVAL above BADGE_MAX) -> the new handle.  A reply handle
+                                //   cannot be duplicated (-EPERM): it answers one call once
 #define SYS_CAP_CLOSE       21  // (handle): closes it -> 0.  Closing a reply handle drops the
                                 //   call: the caller gets -EPIPE
 #define SYS_CAP_REVOKE      22  // (handle): closes every handle derived from this one - its
                                 //   duplicates and every copy passed on from it, in any process,
                                 //   and theirs - but not the handle itself -> how many closed
 #define SYS_KILL            23  // (process): CAP_KILL; ends it (exit code EXIT_KILLED unless it
-                                //   had chosen one) -> 0
+                                //   had chosen one) -> 0, also for one that has ended already
 #define SYS_IPC_REPLY_RECV  24  // (reply, w0, w1, struct ipc_buf *, endpoint): SYS_IPC_REPLY
                                 //   (skipped if reply is 0), then SYS_IPC_RECV on endpoint with
                                 //   the same buffer -> as SYS_IPC_RECV.  A reply that fails ends
                                 //   the call with its error, except -EPIPE (the caller is gone),
                                 //   which is ignored
-#define SYS_CAP_LIST        25  // (int *handles, max): the caller's open handles, lowest first
-                                //   -> how many are open (only max are stored)
+#define SYS_CAP_LIST        25  // (int *handles, max): the caller's open handles, in slot order
+                                //   (handle & 0xFF) -> how many are open (only max are stored)
 #define SYS_COUNT           26
 
 // Timer ticks per second: the rate the kernel programs the PIT to
@@ -155,7 +157,9 @@ struct cap_info {
     unsigned rights;            // CAP_*
     unsigned badge;             // 0: none
     unsigned base;              // IRQ: the line; I/O ports and memory: the first port or
-                                //   physical address; process and thread: its id
+                                //   physical address; process and thread: its id;
+                                //   endpoint: a number no other endpoint has had (to tell
+                                //   whether two handles name the same one)
     unsigned size;              // I/O ports and memory: how many ports or bytes
     char name[32];              // module, device, process or thread name, NUL-terminated
 };
@@ -163,9 +167,10 @@ struct cap_info {
 // Replies.  A call delivered to a receiver gives it a reply handle (in edi):
 // the one right to answer that one call.  SYS_IPC_REPLY through it delivers
 // the answer and closes it; so does an answer that fails in the caller's
-// memory (both sides get -EFAULT).  A reply that fails on the replier's side
-// (-EFAULT reading its buffer, -EMSGSIZE for the caller's) leaves the handle
-// open and the caller waiting.  A caller that dies turns its reply handle
+// memory (both sides get -EFAULT) or table (-EMFILE).  A reply that fails on
+// the replier's side (-EFAULT reading its buffer, -EMSGSIZE for the caller's,
+// -EBADF or -EPERM for the handle it passes) leaves the handle open and the
+// caller waiting.  A caller that dies turns its reply handle
 // into one that answers -EPIPE; a replier that closes it, dies or loses it
 // to revocation ends the call with -EPIPE.
 //

@@ -7,6 +7,7 @@
 #include "uapi/errno.h"
 
 static uint32_t s_endpoint_count;
+static uint32_t s_endpoint_serial;
 
 struct endpoint *
 endpoint_create(void)
@@ -18,6 +19,7 @@ endpoint_create(void)
     ep->obj.refs = 0;                   // the handle that names it takes the first
     list_init(&ep->senders);
     list_init(&ep->receivers);
+    ep->serial = ++s_endpoint_serial;
     s_endpoint_count++;
     return ep;
 }

@@ -25,6 +25,7 @@ cap_table_create(struct process *p)
         list_init(&c->children);
         list_push_back(&t->free, &c->sibling);
     }
+    t->free_count = CAPS_PER_PROCESS;
     p->caps = t;
     return 0;
 }
@@ -45,11 +46,7 @@ cap_table_destroy(struct process *p)
 uint32_t
 cap_table_room(const struct process *p)
 {
-    // A retired slot (generation exhausted) is neither open nor free.
-    uint32_t room = 0;
-    list_for_each(n, &p->caps->free)
-        room++;
-    return room;
+    return p->caps->free_count;
 }
 
 int32_t
@@ -83,6 +80,7 @@ cap_alloc(struct process *p, struct cap *parent)
     if (!n)
         return NULL;
     struct cap *c = list_entry(n, struct cap, sibling);
+    p->caps->free_count--;
     c->parent = parent;
     if (parent)
         list_push_back(&parent->children, &c->sibling);
@@ -162,8 +160,10 @@ cap_close(struct cap *c)
     s_handles_open--;
     // A slot whose generation would wrap is retired: a stale handle must
     // never name a later object.
-    if (++c->gen < CAP_GEN_LIMIT)
+    if (++c->gen < CAP_GEN_LIMIT) {
         list_push_back(&c->table->free, &c->sibling);
+        c->table->free_count++;
+    }
     if (o != &s_reply_object)
         kobject_put(o);
 }

@@ -210,15 +210,17 @@ ipc_wait(enum ipc_phase phase, const char *reason)
     return st->result;
 }
 
-// Puts the received words and the reply handle into ebx, esi and edi
-// (ipc_deliver wrote the payload, its length and the handle received).
+// Puts the received words into ebx and esi and, for a receive, the reply
+// handle into edi (ipc_deliver wrote the payload, its length and the
+// handle received).  A call's edi is the caller's, untouched.
 static void
-ipc_return_message(struct trap_frame *f)
+ipc_return_message(struct trap_frame *f, bool receive)
 {
     struct ipc_state *st = &g_current->ipc;
     f->ebx = st->w0;
     f->esi = st->w1;
-    f->edi = (uint32_t)st->reply_handle;
+    if (receive)
+        f->edi = (uint32_t)st->reply_handle;
 }
 
 // The send half of send and call.
@@ -269,7 +271,7 @@ sys_ipc_call(struct trap_frame *f)
 {
     int32_t r = ipc_send_common(f, true);
     if (r == 0)
-        ipc_return_message(f);
+        ipc_return_message(f, false);
     return r;
 }
 
@@ -305,7 +307,7 @@ ipc_receive(struct trap_frame *f, int32_t h, uintptr_t ubuf)
         } else {
             ipc_wake(s, 0);
         }
-        ipc_return_message(f);
+        ipc_return_message(f, true);
         return (int32_t)st->badge;
     }
     st->ep = ep;
@@ -313,7 +315,7 @@ ipc_receive(struct trap_frame *f, int32_t h, uintptr_t ubuf)
     list_push_back(&ep->receivers, &st->link);
     if ((err = ipc_wait(IPC_RECEIVING, "ipc: waiting for a sender")) != 0)
         return err;
-    ipc_return_message(f);
+    ipc_return_message(f, true);
     return (int32_t)st->badge;
 }
 

@@ -26,6 +26,8 @@ sys_cap_info(struct trap_frame *f)
         const struct process *p = (const struct process *)c->obj;
         info.base = p->pid;
         strlcpy(info.name, p->name, sizeof(info.name));
+    } else if (c->obj->type == CAP_TYPE_ENDPOINT) {
+        info.base = ((const struct endpoint *)c->obj)->serial;
     } else if (c->obj->type == CAP_TYPE_THREAD) {
         const struct thread_record *r = (const struct thread_record *)c->obj;
         info.base = r->tid;

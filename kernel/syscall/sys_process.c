@@ -65,16 +65,21 @@ int32_t
 sys_wait(struct trap_frame *f)
 {
     struct cap *c;
-    int err = cap_lookup(g_current->proc, (int32_t)f->ebx, 0, CAP_WAIT, &c);
+    int err = cap_lookup(g_current->proc, (int32_t)f->ebx, 0, 0, &c);
     if (err)
         return err;
+    // The kind first, as cap_lookup does: -EBADF for what cannot be waited
+    // for at all, -EPERM only for a process or thread without CAP_WAIT.
+    uint32_t type = c->obj->type;
+    if (type != CAP_TYPE_PROCESS && type != CAP_TYPE_THREAD)
+        return -EBADF;
+    if (!(c->rights & CAP_WAIT))
+        return -EPERM;
     if (f->ecx > WAIT_TICKS_MAX && f->ecx != WAIT_FOREVER)
         return -EINVAL;                 // a deadline that far would wrap the tick count
-    if (c->obj->type == CAP_TYPE_PROCESS)
+    if (type == CAP_TYPE_PROCESS)
         return process_wait((struct process *)c->obj, f->ecx);
-    if (c->obj->type == CAP_TYPE_THREAD)
-        return thread_record_wait((struct thread_record *)c->obj, f->ecx);
-    return -EBADF;
+    return thread_record_wait((struct thread_record *)c->obj, f->ecx);
 }
 
 int32_t

@@ -288,7 +288,8 @@ sysinfo_settled(struct sysinfo *out, unsigned ticks)
         if (sys_sysinfo(&next) != 0)
             return false;
         if (next.threads == out->threads && next.processes == out->processes &&
-            next.heap_live_blocks == out->heap_live_blocks)
+            next.heap_live_blocks == out->heap_live_blocks && next.handles == out->handles &&
+            next.objects == out->objects)
             return true;
         *out = next;
         if (sys_time() - start > ticks)

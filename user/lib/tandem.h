@@ -146,9 +146,10 @@ int sys_sysinfo(struct sysinfo *out);
 
 // The kernel's counters once they have stopped changing: an ended thread
 // counts until the reaper has freed it, and a process until its waiter is
-// told, neither of which the caller can wait for directly.  Reads until two
-// reads a tick apart agree on threads, processes and live heap blocks, for
-// at most `ticks`.  Returns whether they settled (*out: the last reading).
+// told, neither of which the caller can wait for directly (nor for the
+// handles such a one held).  Reads until two reads a tick apart agree on
+// threads, processes, live heap blocks, handles and objects, for at most
+// `ticks`.  Returns whether they settled (*out: the last reading).
 bool sysinfo_settled(struct sysinfo *out, unsigned ticks);
 
 // Writes buf[0, len) to the console; returns len.
