@@ -529,6 +529,31 @@ UTEST(endpoint_create_gives_every_endpoint_right)
     UEXPECT_EQ(sys_cap_close(e), 0);
 }
 
+// An endpoint's cap_info base tells endpoints apart: the same through every
+// handle to it, never the same for two, even after one is gone.
+UTEST(endpoint_base_names_the_endpoint)
+{
+    int e = sys_endpoint_create(), f = sys_endpoint_create();
+    UASSERT_GT(e, 0);
+    UASSERT_GT(f, 0);
+    int dup = sys_cap_dup(e, CAP_SEND, 3);
+    struct cap_info ie, idup, iff, ig;
+    UEXPECT_EQ(sys_cap_info(e, &ie), 0);
+    UEXPECT_EQ(sys_cap_info(dup, &idup), 0);
+    UEXPECT_EQ(sys_cap_info(f, &iff), 0);
+    UEXPECT_UEQ(idup.base, ie.base);
+    UEXPECT_UNE(iff.base, ie.base);
+    UEXPECT_EQ(sys_cap_close(dup), 0);
+    UEXPECT_EQ(sys_cap_close(e), 0);
+    // e's endpoint is gone; the next one, likely in its slot, is another.
+    int g = sys_endpoint_create();
+    UEXPECT_EQ(sys_cap_info(g, &ig), 0);
+    UEXPECT_UNE(ig.base, ie.base);
+    UEXPECT_UNE(ig.base, iff.base);
+    sys_cap_close(g);
+    sys_cap_close(f);
+}
+
 UTEST(dup_rights_only_shrink)
 {
     int e = sys_endpoint_create();
@@ -686,7 +711,7 @@ UTEST(reply_handle_is_one_shot)
     UEXPECT_EQ(sys_ipc_reply(e, 1, 2, NULL), -EBADF);
     // One answer: no copies of it, here or elsewhere (it has no CAP_GRANT).
     int copy = sys_cap_dup(reply, 0, 0);
-    if (!UEXPECT_LT(copy, 0))
+    if (!UEXPECT_EQ(copy, -EPERM) && copy > 0)
         sys_cap_close(copy);
     UEXPECT_EQ(ipc_timed(P_SEND, e, 1, reply), -EPERM);
     UEXPECT_TRUE(pending_waiting(&call));
@@ -735,8 +760,8 @@ UTEST(table_fills_to_emfile)
     static int list[CAPS_PER_PROCESS];
     UEXPECT_EQ(sys_cap_list(list, CAPS_PER_PROCESS), CAPS_PER_PROCESS);
     for (int i = 0; i < CAPS_PER_PROCESS; i++)
-        if (!UEXPECT_TRUE(is_open(list[i])))
-            break;
+        if (!UEXPECT_TRUE(is_open(list[i])) || !UEXPECT_EQ(list[i] & 0xFF, i + 1))
+            break;                              // in slot order, every slot used
     UEXPECT_EQ(module_find("cap_child"), s_child);
     // And everything closes again.
     for (int i = 0; i < n; i++)
@@ -941,8 +966,11 @@ UTEST(passed_handle_arrives_derived)
     int h = a.rep.handle;
     UEXPECT_GT(h, 2);
     expect_agent_info(&a, h, CAP_TYPE_ENDPOINT, CAP_SEND | CAP_GRANT, 42);
-    // A copy: ours stays.
+    // A copy: ours stays, and names the same endpoint.
     expect_info(passed, CAP_TYPE_ENDPOINT, CAP_SEND | CAP_GRANT, 42);
+    struct cap_info ours;
+    if (UEXPECT_EQ(sys_cap_info(passed, &ours), 0))
+        UEXPECT_UEQ(a.rep.info.base, ours.base);
     // It works: the agent sends on it and we hear the badge.
     agent_order(&a, CMD(.op = CAP_OP_SEND, .handle = h, .a = 7));
     struct pending p = { .kind = P_RECV, .handle = g };
@@ -1020,7 +1048,9 @@ UTEST(passing_needs_cap_grant)
     UEXPECT_EQ(pending_end(&p, LONG_TICKS), 0);
     int reply = p.words.reply;
     struct ipc_buf without = { NULL, 0, 0, no_grant }, with = { NULL, 0, 0, grant };
+    struct ipc_buf stale = { NULL, 0, 0, closed };
     UEXPECT_EQ(sys_ipc_reply(reply, 8, 0, &without), -EPERM);
+    UEXPECT_EQ(sys_ipc_reply(reply, 8, 0, &stale), -EBADF);
     // Refused on this side: the reply handle stays, for the answer the call still waits for.
     UEXPECT_TRUE(is_open(reply));
     UEXPECT_EQ(sys_ipc_reply(reply, 9, 0, &with), 0);
@@ -1350,6 +1380,9 @@ UTEST(kill_needs_cap_kill)
     UEXPECT_EQ(sys_wait(a.proc, LONG_TICKS), EXIT_KILLED);
     UEXPECT_EQ(sys_wait(no_kill, 0), EXIT_KILLED);
     UEXPECT_EQ(sys_wait(thread, LONG_TICKS), 0);
+    // Killing an ended process is no error, and changes nothing.
+    UEXPECT_EQ(sys_kill(a.proc), 0);
+    UEXPECT_EQ(sys_wait(a.proc, 0), EXIT_KILLED);
     sys_cap_close(thread);
     sys_cap_close(no_kill);
     agent_end(&a);
@@ -1383,6 +1416,9 @@ UTEST(wait_needs_cap_wait)
     int other = sys_cap_dup(a.proc, CAP_WAIT, 0);
     UEXPECT_EQ(sys_wait(other, 0), 42);
     UEXPECT_EQ(sys_wait(no_wait, 0), -EPERM);
+    // It chose its code; a kill after its end does not change it.
+    UEXPECT_EQ(sys_kill(no_wait), 0);
+    UEXPECT_EQ(sys_wait(a.proc, 0), 42);
     sys_cap_close(other);
     sys_cap_close(no_wait);
     UEXPECT_EQ(agent_end(&a), 42);
@@ -1416,6 +1452,11 @@ UTEST(thread_handles)
     UEXPECT_EQ(sys_wait(t, LONG_TICKS), 7);
     UEXPECT_EQ(sys_wait(t, 0), 7);
     sys_cap_close(no_wait);
+    sys_cap_close(t);
+    // A thread's code, as a process's, is its low byte.
+    t = thread_spawn(return_arg, (void *)0x1234, s_stacks[1], THREAD_STACK);
+    UASSERT_GT(t, 0);
+    UEXPECT_EQ(sys_wait(t, LONG_TICKS), 0x34);
     sys_cap_close(t);
 }
 
