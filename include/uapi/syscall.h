@@ -65,7 +65,8 @@
 #define SYS_KFAST_STATS     13  // (struct kfast_stats *): the calling thread's arena figures -> 0
 #define SYS_SPAWN           14  // (module, const int *handles, count): CAP_SPAWN on the module;
                                 //   starts it as a new process whose table holds copies of the
-                                //   count handles (each needs CAP_GRANT; count <= SPAWN_HANDLES_MAX)
+                                //   count handles (each needs CAP_GRANT; count <= SPAWN_HANDLES_MAX,
+                                //   -EINVAL past it)
                                 //   -> a process handle (CAP_WAIT | CAP_KILL | CAP_GRANT)
                                 //   (-EAGAIN past CHILDREN_PER_PROCESS, PROCESSES_MAX or THREADS_MAX)
 #define SYS_WAIT            15  // (process or thread, ticks): CAP_WAIT; waits at most ticks
@@ -192,6 +193,13 @@ struct cap_info {
 // caller waiting.  A caller that dies turns its reply handle
 // into one that answers -EPIPE; a replier that closes it, dies or loses it
 // to revocation ends the call with -EPIPE.
+//
+// Room.  A message needs a free slot in the receiver's table for the
+// handle it passes and, if it is a call, one for the reply handle.  A
+// receive that finds a queued message without that room returns -EMFILE
+// and the sender stays queued (it is delivered whole once there is room);
+// a sender that finds a waiting receiver without it fails, and so does
+// that receive, both with -EMFILE.  Nothing arrives in either case.
 //
 // Endpoints.  Any number of holders may send and receive.  When the last
 // handle with CAP_RECV to an endpoint closes, its waiting senders and every
