@@ -15,7 +15,8 @@
  * Which entries work depends on the CPU: int 0x80 always; sysenter only where
  * the CPU has it (an i686 may not: the kernel then leaves it off, and
  * sysenter is #UD in ring 3, which ends the thread).  A process's first
- * thread starts with ebx = the gates it may use (SYSCALL_GATE_*), as
+ * thread starts with ebx = the gates it may use (SYSCALL_GATE_*) and ecx =
+ * its argument string (SYS_SPAWN; 0: none), as
  * Linux's auxiliary vector tells its vDSO; the runtime (user/lib) picks
  * sysenter when offered.  SYS_SYSINFO reports the same word.
  */
@@ -63,10 +64,12 @@
 #define SYS_IPC_REPLY       12  // (reply, w0, w1, struct ipc_buf *): answers the call the reply
                                 //   handle stands for -> 0 (see "Replies" below)
 #define SYS_KFAST_STATS     13  // (struct kfast_stats *): the calling thread's arena figures -> 0
-#define SYS_SPAWN           14  // (module, const int *handles, count): CAP_SPAWN on the module;
+#define SYS_SPAWN           14  // (module, const int *handles, count, args): CAP_SPAWN on the module;
                                 //   starts it as a new process whose table holds copies of the
                                 //   count handles (each needs CAP_GRANT; count <= SPAWN_HANDLES_MAX,
-                                //   -EINVAL past it)
+                                //   -EINVAL past it); args: a string (NULL: none) of fewer than
+                                //   SPAWN_ARGS_MAX bytes (-ENAMETOOLONG), which the child finds on
+                                //   its stack, its address in ecx at the start
                                 //   -> a process handle (CAP_WAIT | CAP_KILL | CAP_GRANT)
                                 //   (-EAGAIN past CHILDREN_PER_PROCESS, PROCESSES_MAX or THREADS_MAX)
 #define SYS_WAIT            15  // (process or thread, ticks): CAP_WAIT; waits at most ticks
@@ -165,6 +168,7 @@
 
 #define CAPS_PER_PROCESS    128     // open handles per process; past it -EMFILE
 #define SPAWN_HANDLES_MAX   32      // handles one SYS_SPAWN passes
+#define SPAWN_ARGS_MAX      256     // bytes of SYS_SPAWN's argument string, its NUL included
 #define BADGE_MAX           0x7FFFFFFFu     // badges are returned in eax, so never negative
 #define WAIT_FOREVER        0xFFFFFFFFu     // SYS_WAIT's "no time limit"
 #define WAIT_TICKS_MAX      0x7FFFFFFFu     // SYS_WAIT's longest limit; above it (but

@@ -18,6 +18,22 @@ struct thread_start {
 
 void thread_trampoline(void);
 
+static const char *s_args = "";
+
+void
+runtime_init(unsigned gates, const char *args)
+{
+    syscall_gates_init(gates);
+    if (args)
+        s_args = args;
+}
+
+const char *
+program_args(void)
+{
+    return s_args;
+}
+
 void
 syscall_gates_init(unsigned gates)
 {
@@ -233,7 +249,13 @@ sys_kfast_stats(struct kfast_stats *out)
 int
 sys_spawn(int module, const int *handles, unsigned count)
 {
-    return SYSCALL3(SYS_SPAWN, module, handles, count);
+    return sys_spawn_args(module, handles, count, NULL);
+}
+
+int
+sys_spawn_args(int module, const int *handles, unsigned count, const char *args)
+{
+    return SYSCALL4(SYS_SPAWN, module, handles, count, args);
 }
 
 int

@@ -49,8 +49,12 @@ enum syscall_mode syscall_mode_get(void);
 // CPU has it), and the one a program starts with: sysenter when offered.
 bool syscall_mode_available(enum syscall_mode mode);
 enum syscall_mode syscall_mode_default(void);
-// Called by _start with the SYSCALL_GATE_* word the kernel passed in ebx.
+// Called by _start with the SYSCALL_GATE_* word the kernel passed in ebx
+// and the argument string in ecx (runtime_init does both).
 void syscall_gates_init(unsigned gates);
+void runtime_init(unsigned gates, const char *args);
+// The string the parent passed to sys_spawn_args ("" if none).
+const char *program_args(void);
 
 // System call n with raw arguments, through the current mode; counted.
 long syscall_raw(long n, long a1, long a2, long a3, long a4, long a5);
@@ -88,6 +92,9 @@ unsigned sys_time(void);
 // Starts the module a handle names as a new process, passing it copies of
 // handles[0, count) (its handles 1 .. count); returns a process handle.
 int sys_spawn(int module, const int *handles, unsigned count);
+// The same, with an argument string (SPAWN_ARGS_MAX, NUL included) the
+// child reads with program_args().
+int sys_spawn_args(int module, const int *handles, unsigned count, const char *args);
 
 // Waits at most ticks (WAIT_FOREVER: no limit) for the process or thread a
 // handle names to end; returns its exit code or -ETIMEDOUT.
