@@ -320,4 +320,4 @@ def test(fn):
 ctx = {}
 
 ALL_COMMANDS = ["tandem", "tandem threads", "tandem block", "tandem arena", "tandem check",
-                "tandem caps", "tandem catch"]
+                "tandem bt", "tandem sched", "tandem caps", "tandem catch"]

@@ -621,6 +621,8 @@ def kfast_collision_caught(by_trap):
     for cmd in ALL_COMMANDS:
         run(cmd)
     ctx["seen"] = seen
+    if by_trap:
+        ctx["trap_catch_output"] = out
 
 
 @test
@@ -1020,6 +1022,19 @@ def caps_counts_disagree():
     expect("%d handles open; the kernel counts %d (s_handles_open)" % (total, total + 1) in out,
            "the kernel's count not questioned:\n" + out)
     caps_match_kernel()
+
+
+# The tests of the second round of helpers, one module a subject; importing
+# them registers their tests.
+import arguments  # noqa: E402,F401
+import backtrace  # noqa: E402,F401
+import canary_watch  # noqa: E402,F401
+import collision_maps  # noqa: E402,F401
+import kernel_log  # noqa: E402,F401
+import panic_catch  # noqa: E402,F401
+import running_thread  # noqa: E402,F401
+import sched_check  # noqa: E402,F401
+import user_symbols  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,128 @@
+"""`tandem sched` against the scheduler's lists walked with GDB
+expressions, and its checks against lists broken from GDB (and mended):
+a node whose prev does not point back, a runnable thread on no list (a
+lost wake-up), a blocked thread on the run queue."""
+
+import re
+
+import gdb
+
+from gdbtest import (T, expect, expect_eq, kernel_threads, kstring, list_addresses, run, test,
+                     val)
+
+
+def who(t):
+    return "%d %s" % (T(t, "tid"), kstring("((struct thread *)%d)->name" % t))
+
+
+def listed(out, title):
+    m = re.search(r"^%s: (.*)$" % re.escape(title), out, re.M)
+    expect(m, "no %r line in:\n%s" % (title, out))
+    return m.group(1)
+
+
+@test
+def sched_lists_match_kernel():
+    out = run("tandem sched")
+    expect(re.search(r"^tandem sched: OK: %d threads, \d+ lists checked, no violations$"
+                     % len(kernel_threads()), out, re.M), "not OK:\n" + out)
+    runq = list_addresses("s_runq", "struct thread", "run_link")
+    expect_eq(listed(out, "Run queue (s_runq)"), ", ".join(who(t) for t in runq) or "empty",
+              "the run queue")
+    zombies = list_addresses("s_zombies", "struct thread", "run_link")
+    expect_eq(listed(out, "Zombies (s_zombies)"), ", ".join(who(t) for t in zombies) or "none",
+              "the zombies")
+    running = listed(out, "Running").split(";")[0]
+    expect_eq(running, who(val("g_current")), "the running thread")
+    expect_eq(listed(out, "Idle thread"), who(val("s_idle")), "the idle thread")
+    # Every blocked thread on a wait queue is listed on that queue's line.
+    for t in kernel_threads():
+        if T(t, "state") != 1:
+            continue
+        node = val("&((struct thread *)%d)->run_link" % t)
+        if val("((struct list_node *)%d)->next" % node) == node:
+            continue
+        expect("%s (" % who(t) in out or who(t) in out, "blocked %s not on any list:\n%s"
+               % (who(t), out))
+    for t in kernel_threads():
+        phase = str(gdb.parse_and_eval("((struct thread *)%d)->ipc.phase" % t))
+        if phase in ("IPC_SENDING", "IPC_RECEIVING"):
+            ep = val("(unsigned)((struct thread *)%d)->ipc.ep" % t)
+            line = "IPC: %s %s on endpoint %08x" % (who(t), phase[4:].lower(), ep)
+            expect(line in out, "no %r in:\n%s" % (line, out))
+
+
+def blocked_on_a_queue():
+    """A blocked thread whose run_link is on a wait queue: (thread, node)."""
+    for t in kernel_threads():
+        node = val("&((struct thread *)%d)->run_link" % t)
+        if T(t, "state") == 1 and val("((struct list_node *)%d)->next" % node) != node:
+            return t, node
+    return None, None
+
+
+@test
+def sched_finds_a_broken_link():
+    t, node = blocked_on_a_queue()
+    expect(t, "no thread waits on a queue at this stop")
+    prev = val("((struct list_node *)%d)->prev" % node)      # what points to it
+    gdb.execute("set var ((struct list_node *)%d)->prev = %d" % (node, node), to_string=True)
+    try:
+        out = run("tandem sched")
+    finally:
+        gdb.execute("set var ((struct list_node *)%d)->prev = %d" % (node, prev), to_string=True)
+    want = "node %08x's prev is %08x, but %08x points to it" % (node, node, prev)
+    expect(want in out and re.search(r"^tandem sched: \d+ VIOLATIONS? ", out, re.M),
+           "a broken prev not reported (%r):\n%s" % (want, out))
+    expect("tandem sched: OK" in run("tandem sched"), "not OK after the repair")
+
+
+@test
+def sched_finds_a_lost_wakeup():
+    # A blocked thread made runnable without being queued: nobody will run it.
+    t = next((x for x in kernel_threads() if T(x, "state") == 1), None)
+    expect(t, "no blocked thread at this stop")
+    gdb.execute("set var ((struct thread *)%d)->state = THREAD_RUNNABLE" % t, to_string=True)
+    try:
+        out = run("tandem sched")
+    finally:
+        gdb.execute("set var ((struct thread *)%d)->state = THREAD_BLOCKED" % t, to_string=True)
+    want = "thread %s is runnable but neither running, queued nor the idle thread" % who(t)
+    expect(want in out and "VIOLATION" in out, "a lost wake-up not reported:\n" + out)
+    expect("tandem sched: OK" in run("tandem sched"), "not OK after the repair")
+
+
+@test
+def sched_finds_a_blocked_thread_queued():
+    # A queued thread made blocked; with nothing queued at this stop, the
+    # idle thread (which never is) put on the queue.
+    runq = list_addresses("s_runq", "struct thread", "run_link")
+    if not runq:
+        idle = val("s_idle")
+        node = val("&((struct thread *)%d)->run_link" % idle)
+        head = val("&s_runq")
+        saved = [val("((struct list_node *)%d)->%s" % (n, f)) for n in (head, node)
+                 for f in ("prev", "next")]
+        gdb.execute("set var s_runq.next = %d" % node, to_string=True)
+        gdb.execute("set var s_runq.prev = %d" % node, to_string=True)
+        gdb.execute("set var ((struct list_node *)%d)->next = %d" % (node, head), to_string=True)
+        gdb.execute("set var ((struct list_node *)%d)->prev = %d" % (node, head), to_string=True)
+        try:
+            out = run("tandem sched")
+        finally:
+            for (n, f), v in zip([(head, "prev"), (head, "next"), (node, "prev"), (node, "next")],
+                                 saved):
+                gdb.execute("set var ((struct list_node *)%d)->%s = %d" % (n, f, v), to_string=True)
+        expect("run queue (s_runq): the idle thread is queued" in out, "the idle thread queued "
+               "not reported:\n" + out)
+    else:
+        t = runq[0]
+        gdb.execute("set var ((struct thread *)%d)->state = THREAD_BLOCKED" % t, to_string=True)
+        try:
+            out = run("tandem sched")
+        finally:
+            gdb.execute("set var ((struct thread *)%d)->state = THREAD_RUNNABLE" % t,
+                        to_string=True)
+        want = "run queue (s_runq): thread %s is blocked, not runnable" % who(t)
+        expect(want in out, "no %r in:\n%s" % (want, out))
+    expect("tandem sched: OK" in run("tandem sched"), "not OK after the repair")
