@@ -94,8 +94,16 @@ def return_value():
     """At a function's first instruction: runs to its return address and
     gives eax.  (`finish` was seen to stop early under a loaded host.)"""
     ret = u32(reg("esp"))
+    start = reg("eip")
     run("tbreak *%#x" % ret)
     go()
+    # QEMU's stub was seen to report the breakpoint just left once more,
+    # without the CPU having moved: resume again from there.
+    for _ in range(3):
+        if reg("eip") != start:
+            break
+        note("stopped again at %08x without moving: continuing" % start)
+        go()
     if reg("eip") != ret:
         raise Fail("stopped at %08x, not at the return address %08x" % (reg("eip"), ret))
     return reg("eax")

@@ -27,6 +27,12 @@ def catch_panic_stops_with_the_reason():
     expect(re.search(r"^#0\s+[0-9a-f]{8} vpanic", out, re.M) and
            re.search(r"^#\d+\s+[0-9a-f]{8} %s" % caller, out, re.M),
            "no backtrace through vpanic and %s:\n%s" % (caller, out))
+    # panic() ends with its call to vpanic: the return address lies past
+    # its end, and is named by the call (pc - 1), as panic's.
+    m = re.search(r"^#1\s+([0-9a-f]{8}) (\S+)", out, re.M)
+    expect(m and int(m.group(1), 16) == panic_ret and m.group(2).startswith("panic+"),
+           "vpanic's caller in the backtrace: %r (return address %08x)" % (
+               m.group(0) if m else None, panic_ret))
     # The kernel prints the message, then a backtrace naming its frames.
     run("tbreak ksym_lookup")
     go()

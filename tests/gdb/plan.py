@@ -29,6 +29,7 @@ SCENARIOS = {
         "bt_system_call_into_user_program",
         "bt_switched_out_thread_from_saved_context",
         "user_symbols_follow_the_process",
+        "user_symbols_right_after_a_step",
         "kernel_name_breakpoint_stays_in_the_kernel",
         "spill_catch_reports_request",
         "spill_listed_in_arena",

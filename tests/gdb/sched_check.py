@@ -92,37 +92,49 @@ def sched_finds_a_lost_wakeup():
     expect("tandem sched: OK" in run("tandem sched"), "not OK after the repair")
 
 
+def queue_first(node):
+    """Links node at the front of s_runq by hand; returns what to put back."""
+    head = val("&s_runq")
+    first = val("s_runq.next")
+    saved = [(n, f, val("((struct list_node *)%d)->%s" % (n, f)))
+             for n, f in ((head, "next"), (first, "prev"), (node, "prev"), (node, "next"))]
+    for n, f, v in ((node, "next", first), (node, "prev", head), (first, "prev", node),
+                    (head, "next", node)):
+        gdb.execute("set var ((struct list_node *)%d)->%s = %d" % (n, f, v), to_string=True)
+    return saved
+
+
+def put_back(saved):
+    for n, f, v in reversed(saved):
+        gdb.execute("set var ((struct list_node *)%d)->%s = %d" % (n, f, v), to_string=True)
+
+
 @test
 def sched_finds_a_blocked_thread_queued():
-    # A queued thread made blocked; with nothing queued at this stop, the
-    # idle thread (which never is) put on the queue.
+    # A blocked thread on no list (the reaper, waiting for the dead) put at
+    # the front of the run queue by hand; then the idle thread, which never is.
+    t = next((x for x in kernel_threads() if T(x, "state") == 1 and
+              val("((struct thread *)%d)->run_link.next" % x) ==
+              val("&((struct thread *)%d)->run_link" % x)), None)
+    expect(t, "no thread blocked on no list at this stop")
     runq = list_addresses("s_runq", "struct thread", "run_link")
-    if not runq:
-        idle = val("s_idle")
-        node = val("&((struct thread *)%d)->run_link" % idle)
-        head = val("&s_runq")
-        saved = [val("((struct list_node *)%d)->%s" % (n, f)) for n in (head, node)
-                 for f in ("prev", "next")]
-        gdb.execute("set var s_runq.next = %d" % node, to_string=True)
-        gdb.execute("set var s_runq.prev = %d" % node, to_string=True)
-        gdb.execute("set var ((struct list_node *)%d)->next = %d" % (node, head), to_string=True)
-        gdb.execute("set var ((struct list_node *)%d)->prev = %d" % (node, head), to_string=True)
-        try:
-            out = run("tandem sched")
-        finally:
-            for (n, f), v in zip([(head, "prev"), (head, "next"), (node, "prev"), (node, "next")],
-                                 saved):
-                gdb.execute("set var ((struct list_node *)%d)->%s = %d" % (n, f, v), to_string=True)
-        expect("run queue (s_runq): the idle thread is queued" in out, "the idle thread queued "
-               "not reported:\n" + out)
-    else:
-        t = runq[0]
-        gdb.execute("set var ((struct thread *)%d)->state = THREAD_BLOCKED" % t, to_string=True)
-        try:
-            out = run("tandem sched")
-        finally:
-            gdb.execute("set var ((struct thread *)%d)->state = THREAD_RUNNABLE" % t,
-                        to_string=True)
-        want = "run queue (s_runq): thread %s is blocked, not runnable" % who(t)
-        expect(want in out, "no %r in:\n%s" % (want, out))
+    saved = queue_first(val("&((struct thread *)%d)->run_link" % t))
+    try:
+        out = run("tandem sched")
+    finally:
+        put_back(saved)
+    want = "run queue (s_runq): thread %s is blocked, not runnable" % who(t)
+    expect(want in out, "no %r in:\n%s" % (want, out))
+    line = ", ".join(who(x) for x in [t] + runq)
+    expect(re.search(r"^Run queue \(s_runq\): %s$" % re.escape(line), out, re.M),
+           "the run queue is not shown as %r:\n%s" % (line, out))
+    idle = val("s_idle")
+    saved = queue_first(val("&((struct thread *)%d)->run_link" % idle))
+    try:
+        out = run("tandem sched")
+    finally:
+        put_back(saved)
+    expect("run queue (s_runq): the idle thread is queued" in out,
+           "the idle thread queued not reported:\n" + out)
+    expect_eq(list_addresses("s_runq", "struct thread", "run_link"), runq, "the run queue put back")
     expect("tandem sched: OK" in run("tandem sched"), "not OK after the repair")

@@ -79,3 +79,22 @@ def kernel_name_breakpoint_stays_in_the_kernel():
     expect(reg("cs") & 3 == 0 and reg("eip") == kernel,
            "stopped at %08x (cs %04x), not in the kernel's sys_ipc_call" % (reg("eip"), reg("cs")))
     expect_eq(val("1"), 1, "GDB still answers")
+
+
+@test
+def user_symbols_right_after_a_step():
+    # A stop that is no breakpoint's (a step) in ring 3, with another
+    # program's symbols loaded by hand: the stop brings the right ones back.
+    run("break %s" % FUNCTION)
+    go()
+    run("delete")
+    prog = running_program()
+    wrong = "init" if prog != "init" else "demo_pong"
+    for o in gdb.objfiles():
+        if o.filename and os.path.basename(o.filename) == prog:
+            gdb.execute("remove-symbol-file %s" % o.filename, to_string=True)
+    gdb.execute("add-symbol-file %s" % os.path.join(USER_BIN, wrong), to_string=True)
+    expect_eq(programs_loaded(), [wrong], "symbols loaded by hand")
+    run("stepi")
+    expect(reg("cs") & 3 == 3, "the step left ring 3")
+    check_names_here()

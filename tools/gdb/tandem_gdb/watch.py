@@ -55,6 +55,9 @@ class CanaryWatch(gdb.Breakpoint):
         expr = top_expression(t)
         super().__init__("((unsigned long long)%s << 32) | *(unsigned *)%s" % (expr, expr),
                          gdb.BP_WATCHPOINT, gdb.WP_WRITE)
+        # GDB's own report would print the whole expression and two 64-bit
+        # values: the stop below says what happened instead.
+        self.silent = True
         self.tid, self.name, self.thread_addr = t.tid, t.name, t.addr
         self.top = top
         self.word = k.u32(top)
