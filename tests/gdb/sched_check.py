@@ -111,21 +111,32 @@ def put_back(saved):
 
 @test
 def sched_finds_a_blocked_thread_queued():
-    # A blocked thread on no list (the reaper, waiting for the dead) put at
-    # the front of the run queue by hand; then the idle thread, which never is.
-    t = next((x for x in kernel_threads() if T(x, "state") == 1 and
-              val("((struct thread *)%d)->run_link.next" % x) ==
-              val("&((struct thread *)%d)->run_link" % x)), None)
-    expect(t, "no thread blocked on no list at this stop")
+    # A blocked thread on the run queue, made by hand whichever way this
+    # stop allows: a queued thread marked blocked, or a thread blocked on no
+    # list (the reaper, waiting for the dead) put at the queue's front.
     runq = list_addresses("s_runq", "struct thread", "run_link")
-    saved = queue_first(val("&((struct thread *)%d)->run_link" % t))
-    try:
-        out = run("tandem sched")
-    finally:
-        put_back(saved)
+    lonely = [x for x in kernel_threads() if T(x, "state") == 1 and
+              val("((struct thread *)%d)->run_link.next" % x) ==
+              val("&((struct thread *)%d)->run_link" % x)]
+    expect(runq or lonely, "nothing queued and no thread blocked on no list at this stop")
+    if runq:
+        t, shown = runq[0], runq
+        gdb.execute("set var ((struct thread *)%d)->state = THREAD_BLOCKED" % t, to_string=True)
+        try:
+            out = run("tandem sched")
+        finally:
+            gdb.execute("set var ((struct thread *)%d)->state = THREAD_RUNNABLE" % t,
+                        to_string=True)
+    else:
+        t, shown = lonely[0], lonely[:1]
+        saved = queue_first(val("&((struct thread *)%d)->run_link" % t))
+        try:
+            out = run("tandem sched")
+        finally:
+            put_back(saved)
     want = "run queue (s_runq): thread %s is blocked, not runnable" % who(t)
     expect(want in out, "no %r in:\n%s" % (want, out))
-    line = ", ".join(who(x) for x in [t] + runq)
+    line = ", ".join(who(x) for x in shown)
     expect(re.search(r"^Run queue \(s_runq\): %s$" % re.escape(line), out, re.M),
            "the run queue is not shown as %r:\n%s" % (line, out))
     idle = val("s_idle")

@@ -65,9 +65,15 @@ class ExitWatch(gdb.Breakpoint):
 _watch = None
 
 
-def _arm(_event=None):
-    """(Re)places the breakpoint once a kernel with thread_exit is loaded."""
+def _arm(event=None):
+    """(Re)places the breakpoint once a kernel with thread_exit is loaded;
+    a new kernel starts a new history (a user program's symbols, loaded
+    beside the kernel at every stop, do not)."""
     global _watch
+    if event is not None:
+        prog = gdb.current_progspace().filename if gdb.current_progspace() else None
+        if getattr(event.new_objfile, "filename", None) != prog:
+            return
     _ended.clear()
     if _watch is not None and _watch.is_valid():
         return

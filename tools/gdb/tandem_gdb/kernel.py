@@ -149,9 +149,25 @@ def offset_of(t, name):
     raise NotReady("`%s` has no field `%s`: the helpers and the kernel disagree" % (t, name))
 
 
+def kernel_objfile():
+    """The kernel's objfile (the program GDB was given), or None."""
+    prog = gdb.current_progspace().filename if gdb.current_progspace() else None
+    for o in gdb.objfiles():
+        if prog and o.filename == prog:
+            return o
+    return None
+
+
 def symbol_value(name):
-    """The value of a kernel variable (global or file-static)."""
-    sym = gdb.lookup_global_symbol(name)
+    """The value of a kernel variable (global or file-static): looked up in
+    the kernel's own objfile first, so that a user program's symbols, loaded
+    beside it, cannot answer for the kernel."""
+    sym = None
+    o = kernel_objfile()
+    if o is not None:
+        sym = o.lookup_global_symbol(name) or o.lookup_static_symbol(name)
+    if sym is None:
+        sym = gdb.lookup_global_symbol(name)
     if sym is None:
         sym = gdb.lookup_static_symbol(name)
     if sym is None:
