@@ -3,11 +3,12 @@ exception; extra words are refused; thread ids and names, pids and
 process names complete on Tab; a thread that has ended says when it did;
 without the kernel's symbols the functions and commands say so."""
 
+import os
 import re
 
 import gdb
 
-from gdbtest import (ELF, Fail, T, expect, expect_eq, go, kernel_processes, kernel_threads,
+from gdbtest import (ELF, USER_BIN, Fail, T, expect, expect_eq, go, kernel_processes, kernel_threads,
                      kstring, nm_symbol, P, run, test, val)
 
 # (command, what its one-line error must contain)
@@ -110,6 +111,11 @@ def ended_thread_says_when_it_ended():
         go()
     else:
         raise Fail("thread %d was never reaped" % tid)
+    # A user program's symbols loaded and dropped meanwhile (as at every
+    # stop in another process) must not wipe what the helpers noted.
+    program = os.path.join(USER_BIN, "init")
+    gdb.execute("add-symbol-file %s" % program, to_string=True)
+    gdb.execute("remove-symbol-file %s" % program, to_string=True)
     text = one_line_error("tandem block %d" % tid)
     want = ("tandem block: no thread with tid %d now: thread %d (kfast-collider) exited at tick %d"
             % (tid, tid, tick))
