@@ -170,10 +170,12 @@ $(BUILD)/user/%.o: %.asm $(STAMP)
 	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
 # Keep every object: make would otherwise delete some as intermediates.
 .SECONDARY:
-$(BUILD)/user/bin/%: $(BUILD)/user/user/%.o $(USER_RUNTIME) user/user.ld
+# A program may have parts of its own: user/NAME/*.c, linked into NAME only.
+user_parts = $(patsubst %.c,$(BUILD)/user/%.o,$(wildcard user/$(1)/*.c))
+$(BUILD)/user/bin/%: $(BUILD)/user/user/%.o $$(call user_parts,$$*) $(USER_RUNTIME) user/user.ld
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
-	$(Q)$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(USER_RUNTIME)
+	$(Q)$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(call user_parts,$*) $(USER_RUNTIME)
 
 # ---- ISO ------------------------------------------------------------------
 # build/tandem.iso boots the system (menu entry 0, entry 1 runs the tests

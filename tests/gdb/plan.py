@@ -6,8 +6,8 @@ that runs inside GDB (scenarios.py)."""
 
 # name -> (kernel command line, tests in the order they run)
 SCENARIOS = {
-    # A normal boot (init starts demo_ping and demo_pong), stopped at one
-    # point after another as the system comes up.
+    # A normal boot of the IPC demo (demo_ping as the first process, which
+    # starts demo_pong), stopped at one point after another as it runs.
     "boot": ("", [
         "constants_match_headers",
         "reset_vector_says_not_started",
@@ -64,7 +64,11 @@ SCENARIOS = {
 }
 
 # Scenarios that boot their own programs (the first is the first process)
-# instead of init followed by every program.
+# instead of init followed by every program.  init no longer starts the
+# demos: it starts the system (drivers, console, shell), which waits for
+# input.
 MODULES = {
+    "boot": ["demo_ping", "demo_pong"],
+    "collision": ["demo_ping", "demo_pong"],
     "caps": ["gdb_caps_demo"],
 }

@@ -10,6 +10,7 @@
  *   console   the kernel log, a send handle to each driver, its endpoint
  *   shell     a badged send handle to the console, the modules it may run,
  *             the log (dmesg), and the process handles of what it may kill
+ *             (and a badged send handle to init's endpoint, below)
  * init keeps a receive handle to every driver's endpoint, so a driver that
  * dies and is restarted finds the calls queued for it still waiting. */
 #ifndef TANDEM_USER_PROTO_H
@@ -47,5 +48,14 @@
 #define CON_CLEAR           20  // clears the screens -> 0
 
 #define CON_LINE_MAX        256 // the longest line CON_READLINE returns
+
+// ---- init, for the shell -------------------------------------------------------
+
+#define INIT_SYSTEM_PROCESS 32  // w1 = k: the reply passes a process handle (CAP_WAIT | CAP_KILL)
+                                //   to the k-th system program the shell may kill, as it runs
+                                //   now (init restarts them), w0 = 0; -ESRCH if that one is not
+                                //   running, -ENOENT past the last
+#define SHELL_EXIT_HALT     72  // the shell's exit code for `halt`: init ends every process it
+                                //   started and returns, and the system is idle
 
 #endif
