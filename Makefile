@@ -174,6 +174,13 @@ $(BUILD)/user/bin/%: $(BUILD)/user/user/%.o $(USER_RUNTIME) user/user.ld
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
 	$(Q)$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(USER_RUNTIME)
+# The drivers (user/drv_*.c) also link their shared code in user/drv/ (the
+# decoders the host tests test, and the character devices' server loop).
+DRV_RUNTIME := $(patsubst %.c,$(BUILD)/user/%.o,$(wildcard user/drv/*.c))
+$(BUILD)/user/bin/drv_%: $(BUILD)/user/user/drv_%.o $(USER_RUNTIME) $(DRV_RUNTIME) user/user.ld
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(USER_RUNTIME) $(DRV_RUNTIME)
 
 # ---- ISO ------------------------------------------------------------------
 # build/tandem.iso boots the system (menu entry 0, entry 1 runs the tests
