@@ -170,12 +170,23 @@ $(BUILD)/user/%.o: %.asm $(STAMP)
 	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
 # Keep every object: make would otherwise delete some as intermediates.
 .SECONDARY:
+# The drivers (user/drv_*.c) also link their shared code in user/drv/ (the
+# decoders the host tests test, and the character devices' server loop).
+DRV_RUNTIME := $(patsubst %.c,$(BUILD)/user/%.o,$(wildcard user/drv/*.c))
+$(BUILD)/user/bin/drv_%: $(BUILD)/user/user/drv_%.o $(USER_RUNTIME) $(DRV_RUNTIME) user/user.ld
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(USER_RUNTIME) $(DRV_RUNTIME)
 # A program may have parts of its own: user/NAME/*.c, linked into NAME only.
 user_parts = $(patsubst %.c,$(BUILD)/user/%.o,$(wildcard user/$(1)/*.c))
 $(BUILD)/user/bin/%: $(BUILD)/user/user/%.o $$(call user_parts,$$*) $(USER_RUNTIME) user/user.ld
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
 	$(Q)$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(call user_parts,$*) $(USER_RUNTIME)
+# Named as targets (their recipe is the pattern rule's), so that make counts
+# them among the files that ought to exist when it picks a link rule: else an
+# object whose .d file is not there yet can make it pick the rule without it.
+$(DRV_RUNTIME) $(foreach p,$(USER_PROGRAMS),$(call user_parts,$(p))):
 
 # ---- ISO ------------------------------------------------------------------
 # build/tandem.iso boots the system (menu entry 0, entry 1 runs the tests

@@ -3,16 +3,25 @@
 // every module named test_* in module order, one at a time, each given a
 // copy of every other module's handle (CAP_SPAWN | CAP_GRANT, so that it can
 // start its helpers and pass them on), and prints each one's top-level KTAP
-// line after the kernel's suites (the kernel printed the plan).  Otherwise
-// it starts the system - the drivers, the console and the shell - and keeps
-// it running (see "The system" below).
+// line after the kernel's suites (the kernel printed the plan).  The
+// tests of the device mechanisms, test_dev*, are given instead a copy of
+// every device handle and of the log (CAP_USE | CAP_GRANT), and of the
+// helper modules named dev_* and drv_* (all would not fit in one spawn's
+// SPAWN_HANDLES_MAX); no other test holds a device.  Otherwise it starts
+// the system - the drivers, the console and the shell - and keeps it
+// running (see "The system" below).
 #include "lib/string.h"
 #include "proto.h"
 #include "tandem.h"
 
 #define TEST_PREFIX     "test_"
+#define DEV_TEST_PREFIX "test_dev"
 #define MODULES_MAX     CAPS_PER_PROCESS
 #define HELPER_RIGHTS   (CAP_SPAWN | CAP_GRANT)
+#define DEVICE_RIGHTS   (CAP_USE | CAP_GRANT)
+
+// The helper modules a test_dev* test is given.
+static const char *const s_dev_helper_prefixes[] = { "dev_", "drv_" };
 
 // A boot module as init holds it.
 struct module {
@@ -60,35 +69,86 @@ has_prefix(const char *s, const char *prefix)
 
 // ---- Test mode --------------------------------------------------------------------
 
-// Makes the copies every test is given: each non-test module's handle with
-// HELPER_RIGHTS, at most SPAWN_HANDLES_MAX; returns how many (out[0, n)).
-static unsigned
-helper_copies(const struct module *mods, int n_mods, int out[SPAWN_HANDLES_MAX])
+// The handles a test is given, as copies init made for it.
+struct handle_set {
+    int handles[SPAWN_HANDLES_MAX];
+    unsigned n;
+};
+
+// Adds a copy of handle (called name) with rights; returns false if the
+// set is full.
+static bool
+add_copy(struct handle_set *set, int handle, unsigned rights, const char *name)
 {
-    unsigned n = 0;
-    for (int i = 0; i < n_mods; i++) {
-        if (has_prefix(mods[i].name, TEST_PREFIX))
-            continue;
-        if (n == SPAWN_HANDLES_MAX) {
-            printf("init: more than %u helper modules; %s and later are not passed on\n",
-                   SPAWN_HANDLES_MAX, mods[i].name);
-            break;
-        }
-        int copy = sys_cap_dup(mods[i].handle, HELPER_RIGHTS, 0);
-        if (copy < 0)
-            printf("init: cannot copy the handle to %s: %d\n", mods[i].name, copy);
-        else
-            out[n++] = copy;
+    if (set->n == SPAWN_HANDLES_MAX) {
+        printf("init: more than %u handles for a test; %s and later are not passed on\n",
+               SPAWN_HANDLES_MAX, name);
+        return false;
     }
-    return n;
+    int copy = sys_cap_dup(handle, rights, 0);
+    if (copy < 0)
+        printf("init: cannot copy the handle to %s: %d\n", name, copy);
+    else
+        set->handles[set->n++] = copy;
+    return true;
 }
 
-// Runs a test module to its end with the helpers' handles and prints its
+// What every test is given: each non-test module's handle with HELPER_RIGHTS.
+static void
+helper_copies(const struct module *mods, int n_mods, struct handle_set *set)
+{
+    set->n = 0;
+    for (int i = 0; i < n_mods; i++)
+        if (!has_prefix(mods[i].name, TEST_PREFIX) &&
+            !add_copy(set, mods[i].handle, HELPER_RIGHTS, mods[i].name))
+            return;
+}
+
+static bool
+is_dev_helper(const char *name)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(s_dev_helper_prefixes); i++)
+        if (has_prefix(name, s_dev_helper_prefixes[i]))
+            return true;
+    return false;
+}
+
+// What a test_dev* test is given: every device and the log with
+// DEVICE_RIGHTS, then its helper modules with HELPER_RIGHTS.
+static void
+device_copies(const struct module *mods, int n_mods, struct handle_set *set)
+{
+    int handles[CAPS_PER_PROCESS];
+    int open = sys_cap_list(handles, CAPS_PER_PROCESS);
+    set->n = 0;
+    for (int i = 0; i < open && i < CAPS_PER_PROCESS; i++) {
+        struct cap_info info;
+        if (sys_cap_info(handles[i], &info) != 0)
+            continue;
+        bool device = info.type == CAP_TYPE_IRQ || info.type == CAP_TYPE_IOPORT ||
+                      info.type == CAP_TYPE_MEMORY || info.type == CAP_TYPE_LOG;
+        if (device && !add_copy(set, handles[i], DEVICE_RIGHTS, info.name))
+            return;
+    }
+    for (int i = 0; i < n_mods; i++)
+        if (is_dev_helper(mods[i].name) &&
+            !add_copy(set, mods[i].handle, HELPER_RIGHTS, mods[i].name))
+            return;
+}
+
+static void
+close_all(const struct handle_set *set)
+{
+    for (unsigned i = 0; i < set->n; i++)
+        sys_cap_close(set->handles[i]);
+}
+
+// Runs a test module to its end with the handles given and prints its
 // KTAP result as test number k.
 static bool
-run_test(const struct module *mod, const int *helpers, unsigned n_helpers, unsigned k)
+run_test(const struct module *mod, const struct handle_set *given, unsigned k)
 {
-    int proc = sys_spawn(mod->handle, helpers, n_helpers);
+    int proc = sys_spawn(mod->handle, given->handles, given->n);
     if (proc < 0) {
         printf("not ok %u %s # spawn failed: %d\n", k, mod->name, proc);
         return false;
@@ -107,15 +167,19 @@ run_test(const struct module *mod, const int *helpers, unsigned n_helpers, unsig
 static int
 run_tests(const struct sysinfo *info, const struct module *mods, int n_mods)
 {
-    int helpers[SPAWN_HANDLES_MAX];
-    unsigned n_helpers = helper_copies(mods, n_mods, helpers);
+    static struct handle_set helpers, devices;
+    helper_copies(mods, n_mods, &helpers);
+    device_copies(mods, n_mods, &devices);
     unsigned k = info->kernel_suites;
     bool all_passed = true;
-    for (int i = 0; i < n_mods; i++)
-        if (has_prefix(mods[i].name, TEST_PREFIX))
-            all_passed &= run_test(&mods[i], helpers, n_helpers, ++k);
-    for (unsigned i = 0; i < n_helpers; i++)
-        sys_cap_close(helpers[i]);
+    for (int i = 0; i < n_mods; i++) {
+        if (!has_prefix(mods[i].name, TEST_PREFIX))
+            continue;
+        bool dev = has_prefix(mods[i].name, DEV_TEST_PREFIX);
+        all_passed &= run_test(&mods[i], dev ? &devices : &helpers, ++k);
+    }
+    close_all(&helpers);
+    close_all(&devices);
     return all_passed ? 0 : 1;
 }
 
@@ -189,22 +253,24 @@ is_system_program(const char *name)
     return false;
 }
 
-// The handles of proto.h's table, in the order each program expects them.
+// The handles of proto.h's table, in the order each program expects them:
+// a driver's endpoint first, then its devices (see user/drv_uart.c,
+// user/drv_kbd.c, user/drv_vga.c); the console's as user/console.c says.
 static void
 prepare_handles(const struct module *mods, int n_mods)
 {
     int log = cap_find(CAP_TYPE_LOG, "kernel-log");
     struct program *p = s_programs;
+    give(&p[UART], sys_cap_dup(s_endpoints[UART], ENDPOINT_COPY, 0));
     give(&p[UART], cap_find(CAP_TYPE_IOPORT, "com1"));
     give(&p[UART], cap_find(CAP_TYPE_IRQ, "irq4-com1"));
-    give(&p[UART], sys_cap_dup(s_endpoints[UART], ENDPOINT_COPY, 0));
+    give(&p[KBD], sys_cap_dup(s_endpoints[KBD], ENDPOINT_COPY, 0));
     give(&p[KBD], cap_find(CAP_TYPE_IOPORT, "ps2-data"));
     give(&p[KBD], cap_find(CAP_TYPE_IOPORT, "ps2-control"));
     give(&p[KBD], cap_find(CAP_TYPE_IRQ, "irq1-keyboard"));
-    give(&p[KBD], sys_cap_dup(s_endpoints[KBD], ENDPOINT_COPY, 0));
+    give(&p[VGA], sys_cap_dup(s_endpoints[VGA], ENDPOINT_COPY, 0));
     give(&p[VGA], cap_find(CAP_TYPE_MEMORY, "vga-text"));
     give(&p[VGA], cap_find(CAP_TYPE_IOPORT, "vga-crtc"));
-    give(&p[VGA], sys_cap_dup(s_endpoints[VGA], ENDPOINT_COPY, 0));
     give(&p[CONSOLE], log);
     for (int d = UART; d <= VGA; d++)
         give(&p[CONSOLE], sys_cap_dup(s_endpoints[d], SEND_COPY, 0));

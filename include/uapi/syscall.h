@@ -273,7 +273,9 @@ struct sysinfo {
 struct log_read {
     unsigned pos;               // in/out: the reader's position (start at 0)
     unsigned lost;              // out, added to: bytes overwritten before they were read
-    unsigned dropped;           // out: bytes the kernel could not log at all, since boot
+    unsigned dropped;           // out: bytes the ring has overwritten since boot (the head
+                                //   less LOG_RING_SIZE), read by someone or not: the
+                                //   kernel never refuses to log, it overwrites
 };
 
 // SYS_THREAD_LIST: what `ps` and `top` show of each thread.
