@@ -61,8 +61,7 @@ cmd_ps(int argc, char **argv)
                    state_name(t->state), proc, t->stack_peak, t->stack_low_water,
                    t->arena_peak, t->spills, t->resets);
     }
-    con_puts("KPEAK/KLOW: kernel-stack bytes at most used / fewest left untouched; "
-             "ARENA: arena peak\n");
+    con_puts("kernel stack: KPEAK bytes used at most, KLOW never touched; ARENA: its peak\n");
 }
 
 void
