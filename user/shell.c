@@ -70,8 +70,8 @@ cmd_help(int argc, char **argv)
     (void)argc, (void)argv;
     for (unsigned i = 0; i < ARRAY_SIZE(s_commands); i++)
         con_printf("  %-7s %s\n", s_commands[i].name, s_commands[i].usage);
-    con_puts("Keys: Up/Down recall lines, Ctrl-U erases the line, Ctrl-C ends it or the "
-             "program run.\nModules:");
+    con_puts("Keys: Up/Down recall lines, Ctrl-U erases the line, Ctrl-C ends it or the\n"
+             "program `run` waits for.  The modules `run` starts:\n");
     list_modules();
 }
 

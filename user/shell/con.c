@@ -97,3 +97,40 @@ con_clear(void)
 {
     return call(CON_CLEAR, 0, NULL, 0, 0, 0, NULL);
 }
+
+// ---- Word lists ---------------------------------------------------------------
+// A list of words (modules, processes) as lines of at most WRAP_COLUMNS,
+// each indented by two spaces, one write a line.
+
+#define WRAP_COLUMNS    78
+
+static char s_words[WRAP_COLUMNS + 2];
+static unsigned s_words_len;
+
+void
+con_word(const char *word)
+{
+    unsigned n = strlen(word);
+    if (n > WRAP_COLUMNS - 2)
+        n = WRAP_COLUMNS - 2;
+    if (s_words_len && s_words_len + 1 + n > WRAP_COLUMNS)
+        con_words_end();
+    if (s_words_len == 0) {
+        memcpy(s_words, "  ", 2);
+        s_words_len = 2;
+    } else {
+        s_words[s_words_len++] = ' ';
+    }
+    memcpy(s_words + s_words_len, word, n);
+    s_words_len += n;
+}
+
+void
+con_words_end(void)
+{
+    if (s_words_len == 0)
+        return;
+    s_words[s_words_len++] = '\n';
+    con_write(s_words, s_words_len);
+    s_words_len = 0;
+}

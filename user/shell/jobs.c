@@ -1,5 +1,6 @@
 // The processes the shell knows: those it runs (`run`, in the foreground or
 // with `&` in the background) and the system programs init lets it kill.
+#include "lib/format.h"
 #include "lib/string.h"
 #include "shell.h"
 
@@ -129,9 +130,9 @@ list_modules(void)
     for (int i = 0; i < n && i < CAPS_PER_PROCESS; i++) {
         struct cap_info info;
         if (sys_cap_info(handles[i], &info) == 0 && info.type == CAP_TYPE_MODULE)
-            con_printf(" %s", info.name);
+            con_word(info.name);
     }
-    con_puts("\n");
+    con_words_end();
 }
 
 // Copies of every module handle the shell holds, for the child (demo_ping
@@ -191,13 +192,13 @@ cmd_run(int argc, char **argv)
     if (background)
         argc--;
     if (argc < 2) {
-        con_puts("usage: run MODULE [ARGS] [&]; modules:");
+        con_puts("usage: run MODULE [ARGS] [&]; the modules:\n");
         list_modules();
         return;
     }
     int module = cap_find(CAP_TYPE_MODULE, argv[1]);
     if (module < 0) {
-        con_printf("run: no module %.32s; there are:", argv[1]);
+        con_printf("run: no module %.32s; there are:\n", argv[1]);
         list_modules();
         return;
     }
@@ -227,11 +228,15 @@ cmd_run(int argc, char **argv)
 static void
 list_jobs(void)
 {
-    con_puts("processes this shell may kill:");
-    for (unsigned i = 0; i < JOBS_MAX; i++)
-        if (s_jobs[i].handle)
-            con_printf(" %u (%s)", s_jobs[i].pid, s_jobs[i].name);
-    con_puts("\n");
+    con_puts("the processes this shell may kill:\n");
+    for (unsigned i = 0; i < JOBS_MAX; i++) {
+        if (!s_jobs[i].handle)
+            continue;
+        char word[48];
+        ksnprintf(word, sizeof word, "%u (%s)", s_jobs[i].pid, s_jobs[i].name);
+        con_word(word);
+    }
+    con_words_end();
 }
 
 void

@@ -29,6 +29,10 @@ bool con_key_pressed(void);
 // Ctrl-C kills process from now on (0: nothing); the console keeps a copy.
 int con_set_foreground(int process);
 int con_clear(void);
+// Adds a word to a list shown as indented lines of at most 78 columns;
+// con_words_end writes the last line.
+void con_word(const char *word);
+void con_words_end(void);
 
 // ---- Processes (jobs.c) -----------------------------------------------------
 
@@ -37,7 +41,7 @@ void jobs_reap(void);           // reports the background jobs that ended
 void jobs_end(void);            // kills the background jobs (halt)
 void cmd_run(int argc, char **argv);
 void cmd_kill(int argc, char **argv);
-void list_modules(void);        // the modules `run` can start, on one line
+void list_modules(void);        // the modules `run` can start, as a word list
 
 // ---- Views of the system (monitor.c) ------------------------------------------
 
