@@ -9,7 +9,8 @@
 // helper modules named dev_* and drv_* (all would not fit in one spawn's
 // SPAWN_HANDLES_MAX); no other test holds a device.  Otherwise it starts
 // the system - the drivers, the console and the shell - and keeps it
-// running (see "The system" below).
+// running (see "The system" below), or with the boot word run=MODULE that
+// module alone.
 #include "lib/string.h"
 #include "proto.h"
 #include "tandem.h"
@@ -253,6 +254,15 @@ is_system_program(const char *name)
     return false;
 }
 
+// Whether a module is one the shell may run: neither init, nor a test,
+// nor a system program.
+static bool
+is_runnable(const char *name)
+{
+    return strcmp(name, "init") != 0 && !has_prefix(name, TEST_PREFIX) &&
+           !is_system_program(name);
+}
+
 // The handles of proto.h's table, in the order each program expects them:
 // a driver's endpoint first, then its devices (see user/drv_uart.c,
 // user/drv_kbd.c, user/drv_vga.c); the console's as user/console.c says.
@@ -281,8 +291,7 @@ prepare_handles(const struct module *mods, int n_mods)
     give(&p[SHELL], sys_cap_dup(s_init_endpoint, SEND_COPY, BADGE_SHELL));
     give(&p[SHELL], log);
     for (int i = 0; i < n_mods; i++)
-        if (strcmp(mods[i].name, "init") != 0 && !has_prefix(mods[i].name, TEST_PREFIX) &&
-            !is_system_program(mods[i].name) && p[SHELL].n_handles + KILLABLE < SPAWN_HANDLES_MAX)
+        if (is_runnable(mods[i].name) && p[SHELL].n_handles + KILLABLE < SPAWN_HANDLES_MAX)
             give(&p[SHELL], mods[i].handle);
 }
 
@@ -446,6 +455,56 @@ run_system(const struct module *mods, int n_mods)
     return supervise();
 }
 
+// ---- One program ------------------------------------------------------------------
+// The boot word run=MODULE starts that module alone instead of the system,
+// with the modules the shell could run (the GDB tests boot `run=demo_ping`
+// to stop the demo as it works), and returns its exit code.
+#define RUN_WORD        "run="
+#define CMDLINE_MAX     256
+
+// The module named by the run= word of the command line, or NULL.
+static const struct module *
+module_to_run(const struct module *mods, int n_mods, char name[CMDLINE_MAX])
+{
+    char line[CMDLINE_MAX];
+    if (sys_cmdline(line, sizeof line) < 0)
+        return NULL;
+    for (char *w = line; *w; ) {
+        while (*w == ' ')
+            w++;
+        char *end = w;
+        while (*end && *end != ' ')
+            end++;
+        if (has_prefix(w, RUN_WORD) && end > w + strlen(RUN_WORD)) {
+            unsigned n = (unsigned)(end - w - strlen(RUN_WORD));
+            memcpy(name, w + strlen(RUN_WORD), n);
+            name[n] = '\0';
+            return find(mods, n_mods, name);
+        }
+        w = end;
+    }
+    name[0] = '\0';
+    return NULL;
+}
+
+static int
+run_one(const struct module *mod, const struct module *mods, int n_mods)
+{
+    int handles[SPAWN_HANDLES_MAX];
+    unsigned n = 0;
+    for (int i = 0; i < n_mods && n < SPAWN_HANDLES_MAX; i++)
+        if (is_runnable(mods[i].name))
+            handles[n++] = mods[i].handle;
+    int proc = sys_spawn(mod->handle, handles, n);
+    if (proc < 0) {
+        printf("init: cannot start %s: %d\n", mod->name, proc);
+        return 1;
+    }
+    int code = sys_wait(proc, WAIT_FOREVER);
+    printf("init: %s ended with code %d\n", mod->name, code);
+    return code;
+}
+
 int
 main(void)
 {
@@ -461,5 +520,13 @@ main(void)
         printf("init: cannot list its handles: %d\n", n_mods);
         return 1;
     }
-    return info.test_mode ? run_tests(&info, mods, n_mods) : run_system(mods, n_mods);
+    if (info.test_mode)
+        return run_tests(&info, mods, n_mods);
+    char name[CMDLINE_MAX];
+    const struct module *one = module_to_run(mods, n_mods, name);
+    if (one)
+        return run_one(one, mods, n_mods);
+    if (name[0])
+        printf("init: run=%s: no such module; starting the system\n", name);
+    return run_system(mods, n_mods);
 }
