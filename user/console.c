@@ -68,7 +68,7 @@ static unsigned s_reader_max;   // the longest line it takes
 static struct queued_line s_queue[LINES_QUEUED];
 static unsigned s_queue_head, s_queue_count;
 static bool s_key_pressed;      // input since the last CON_POLL_KEY or CON_READLINE
-static bool s_polling;          // the client polls for keys: input is not a line
+static bool s_polling;          // the client polls for a key: the next input is not a line
 static int s_foreground;        // the process Ctrl-C kills (0: none)
 static char s_prompt[PROMPT_MAX];   // what output left on the current line
 static unsigned s_prompt_len;
@@ -222,8 +222,12 @@ take_input(const uint8_t *bytes, unsigned n)
     if (n == 0)
         return;
     s_key_pressed = true;
-    if (s_polling && !s_reader)
-        return;                     // keys for CON_POLL_KEY: not part of any line
+    if (s_polling && !s_reader) {
+        // The key a poller waits for: not part of any line.  What comes
+        // after it is typed ahead, for the next line.
+        s_polling = false;
+        return;
+    }
     for (unsigned i = 0; i < n; i++) {
         if (le_echo_full(&s_echo))
             flush_echo();
