@@ -6,12 +6,16 @@
 #include <stdint.h>
 #include "compiler.h"
 #include "kfast.h"
+#include "kobject.h"
 #include "lib/list.h"
 #include "mm/kfast_arena.h"
 
 struct trap_frame;
 struct addrspace;
 struct process;
+struct cap;
+struct cap_table;
+struct endpoint;
 
 enum thread_state {
     THREAD_RUNNABLE,            // running, or on the run queue
@@ -28,26 +32,41 @@ struct waitq {
 
 enum ipc_phase {
     IPC_IDLE,
-    IPC_SENDING,                // queued on a receiver's senders list
-    IPC_RECEIVING,              // waiting for a sender
-    IPC_AWAITING_REPLY,         // in ipc_call, message delivered, waiting for ipc_reply
+    IPC_SENDING,                // queued on an endpoint's senders
+    IPC_RECEIVING,              // queued on an endpoint's receivers
+    IPC_AWAITING_REPLY,         // in ipc_call, message delivered, waiting for the reply
 };
 
-// IPC state of one thread (kernel/syscall/ipc.c).
+// IPC state of one thread (kernel/syscall/ipc.c, kernel/cap/endpoint.c).
 struct ipc_state {
     enum ipc_phase phase;
-    struct list_node senders;   // threads waiting to send to this one
-    struct list_node link;      // on the receiver's senders list
-    uint32_t peer;              // blocked: the tid it waits for (0: any)
+    struct list_node link;      // on its endpoint's senders or receivers
+    struct endpoint *ep;        // sending or receiving: the endpoint it waits on
+    struct cap *via;            // ... and the handle it came through (closing it ends the wait)
     uint32_t w0, w1;            // the message words (in or out)
     const void *payload;        // sender: bounce buffer in its own arena
     uint32_t len;               // payload bytes
+    struct cap_transfer *grant; // sender: the handle it passes on (in its arena), or NULL
     uintptr_t ubuf;             // receiver / caller: its user buffer
-    uint32_t cap;               // its capacity
-    uintptr_t ubuf_len;         // where its struct ipc_buf's len is (0: no struct)
+    uint32_t size;              // its capacity
+    uintptr_t ubuf_meta;        // where its struct ipc_buf is (0: no struct): len and handle
     int32_t result;             // set by the peer that completes the rendezvous
-    uint32_t from;              // receiver: who sent
+    uint32_t badge;             // receiver: the badge of the sender's handle
+    int32_t reply_handle;       // receiver of a call: the reply handle made for it
+    struct cap *reply_cap;      // caller awaiting its reply: the server's reply slot
     bool call;                  // sender: an ipc_call (wants a reply)
+};
+
+// What a thread handle names (SYS_THREAD_CREATE): it outlives the thread,
+// so a waiter can still read the exit code after the reaper freed the TCB.
+struct thread_record {
+    struct kobject obj;         // CAP_TYPE_THREAD; the thread holds one reference until reaped
+    struct thread *thread;      // NULL once reaped
+    uint32_t tid;
+    char name[THREAD_NAME_MAX];
+    bool ended;
+    int exit_code;
+    struct waitq wait;          // threads in SYS_WAIT on it
 };
 
 struct thread {
@@ -62,7 +81,9 @@ struct thread {
     bool static_block;          // the boot thread's: never freed
     bool killed;                // dies at its next exit to user mode or wake-up
     int exit_code;
-    uint32_t wake_tick;         // sleeping: the tick to wake at
+    uint32_t wake_tick;         // sleeping, or in a timed wait: the tick to wake at
+    struct list_node timer_link;    // on the timed waits while in one
+    struct thread_record *record;   // named by a thread handle, or NULL
     uint32_t kernel_entries;    // entries from ring 3
     void (*entry)(void *);      // kernel threads: what to run
     void *arg;
@@ -72,15 +93,17 @@ struct thread {
 };
 
 struct process {
+    struct kobject obj;         // CAP_TYPE_PROCESS: one reference while it runs, one per
+                                //   handle, one per kernel waiter; the last frees it
     uint32_t pid;               // the tid of its first thread
     char name[THREAD_NAME_MAX];
     struct addrspace *as;
     struct process *parent;
     uint32_t children;          // its processes not yet freed (CHILDREN_PER_PROCESS)
+    struct cap_table *caps;     // its handles (kernel/cap/table.c)
     uint32_t live_threads;      // not yet exited
     uint32_t unreaped_threads;  // exited, block not yet freed
-    bool exited;                // every thread gone and the address space freed
-    bool has_waiter;            // someone will collect the exit code (a parent, or the kernel)
+    bool exited;                // every thread gone, the address space and handles freed
     bool exit_code_set;         // exit() or the last thread chose the exit code
     int exit_code;
     struct waitq exit_wait;     // threads in wait() on this process
@@ -145,6 +168,10 @@ void thread_sleep(uint32_t ticks);
 void waitq_init(struct waitq *q);
 // Blocks on q until woken; returns false if killed meanwhile.
 bool waitq_wait(struct waitq *q, const char *reason);
+// Waits on q until *done turns true, for at most ticks (WAIT_FOREVER: no
+// limit; 0: only looks): 0, -ETIMEDOUT, or -EINTR if the thread is killed
+// meanwhile.  Interrupts off.
+int waitq_wait_for(struct waitq *q, const bool *done, uint32_t ticks, const char *reason);
 void waitq_wake_all(struct waitq *q);
 
 // What a layer above must do when a thread ends (IPC tells the dying
@@ -156,6 +183,16 @@ struct thread_exit_hook {
     struct list_node link;
 };
 void thread_exit_hook_add(struct thread_exit_hook *h);
+
+// Thread records (kernel/thread/thread.c): a record for user thread t,
+// holding one reference for t and one for the caller; NULL if memory is
+// short.  The reaper fills in the exit code and drops t's reference.
+struct thread_record *thread_record_create(struct thread *t);
+void thread_record_put(struct thread_record *r);
+uint32_t thread_record_count(void);
+// Waits at most ticks (WAIT_FOREVER: no limit) for r's thread to be
+// reaped; its exit code, -ETIMEDOUT, or -EINTR if killed meanwhile.
+int thread_record_wait(struct thread_record *r, uint32_t ticks);
 
 // Reports a broken canary in t's arena: recovers to an armed test point or
 // panics (kernel/thread/collision.c).

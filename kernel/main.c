@@ -1,6 +1,7 @@
 // kmain: the order in which Tandem comes up.
 #include "bench.h"
 #include "boot.h"
+#include "cap.h"
 #include "collision.h"
 #include "config.h"
 #include "console.h"
@@ -101,12 +102,15 @@ run_module(unsigned index)
         return 0;
     }
     int err;
-    struct process *p = process_spawn(index, NULL, &err);
+    struct process *p = process_spawn(index, NULL, cap_setup_first, NULL, &err);
     if (!p) {
         kprintf("could not start module %u (%s): error %d\n", index, g_boot.modules[index].name, err);
         return err;
     }
-    return process_wait(p);
+    kobject_get(&p->obj);               // ours, for the wait
+    int code = process_wait(p, WAIT_FOREVER);
+    process_put(p);
+    return code;
 }
 
 // Bench mode: the kernel's micro-benchmarks, then the user-space ones
@@ -204,6 +208,7 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     sysenter_init();
     sched_init();
     ipc_init();
+    cap_init();
     boot_summary();
     sti();
 

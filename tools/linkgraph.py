@@ -26,6 +26,8 @@ the layers below it, never of one above:
            beside the console in core).
   thread   kernel/thread/: threads, the scheduler, the context switch,
            processes, ELF loading, collision reports, the double-fault task.
+  cap      kernel/cap/: handle tables, kernel objects' lifetime, endpoints,
+           the boot objects (modules, devices) the first process holds.
   syscall  kernel/syscall/: the system-call table and its handlers, IPC,
            user-memory copies.
   entry    kernel/entry/: the whole way in and out of the kernel - the trap
@@ -77,6 +79,7 @@ LAYERS = [
               "kernel/stack_protector", "kernel/ubsan"]),
     ("mm", ["kernel/mm/*", "kernel/ostream"]),
     ("thread", ["kernel/thread/*"]),
+    ("cap", ["kernel/cap/*"]),
     ("syscall", ["kernel/syscall/*"]),
     ("entry", ["kernel/entry/*"]),
     ("tests", ["tests/kernel/*", "kernel/bench", "kernel/no_tests"]),

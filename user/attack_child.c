@@ -1,9 +1,12 @@
 // The attacking process of the cross-process attack tests
 // (test_attack_df_cross, test_attack_nt, test_attack_tf, test_attack_ac).
 //
+//   0. Its parent passes it one handle: an endpoint it receives on (CAP_RECV),
+//      sys_spawn(module, &endpoint, 1) (attack_common.h: partner_start).
 //   1. The parent calls it (sys_ipc_call) with "FLAG_GATE" as payload -
 //      FLAG one of df, ac, nt, tf; GATE one of int80, sysenter, both - and
-//      a number of ticks in w0.  It replies at once (w0 = 0).
+//      a number of ticks in w0.  It replies at once (w0 = 0) through the
+//      call's reply handle.
 //   2. tf: one SYS_GETTID entered with TF set, in its only thread.  The
 //      right fate is a single-step #DB delivered to this thread, which kills
 //      it: exit code 128 + 1.  If the call returns and nothing traps, it
@@ -21,6 +24,7 @@
 #define EXIT_SURVIVED   1
 #define EXIT_UNKNOWN    2
 #define EXIT_BAD_RESULT 3
+#define ENDPOINT        1               // the handle its parent passed
 #define SPIN_TURNS      200000u
 
 // Spins `turns` times in ring 3 with `flag` set in EFLAGS.
@@ -67,14 +71,13 @@ int
 main(void)
 {
     char name[32];
-    struct ipc_buf in = { name, 0, sizeof name - 1 };
+    struct ipc_buf in = { name, 0, sizeof name - 1, 0 };
     struct ipc_words msg;
-    int parent = sys_ipc_recv(IPC_ANY, &msg, &in);
-    if (parent < 0)
+    if (sys_ipc_recv(ENDPOINT, &msg, &in) < 0 || msg.reply <= 0)
         return EXIT_UNKNOWN;
     name[in.len] = '\0';
     unsigned ticks = msg.w0;
-    sys_ipc_reply(parent, 0, 0, NULL);
+    sys_ipc_reply(msg.reply, 0, 0, NULL);
 
     uint32_t flag = 0;
     if (strncmp(name, "df_", 3) == 0)

@@ -190,7 +190,7 @@ struct spinner {
     volatile bool stop;
     volatile unsigned count;
     volatile uint32_t bad_flags;        // the first EFLAGS with DF/TF/NT/AC/IOPL it saw, or 0
-    int tid;
+    int thread;                         // its handle
 };
 
 static UNUSED_FN int
@@ -212,15 +212,15 @@ spinner_start(struct spinner *s, void *stack, size_t size)
     s->stop = false;
     s->count = 0;
     s->bad_flags = 0;
-    s->tid = thread_spawn(spinner_main, s, stack, size);
-    return s->tid > 0;
+    s->thread = thread_spawn(spinner_main, s, stack, size);
+    return s->thread > 0;
 }
 
 // Stops it; reports if it stopped counting or saw foreign flags.
 static UNUSED_FN void
 spinner_stop(struct spinner *s, const char *file, int line)
 {
-    if (s->tid <= 0)
+    if (s->thread <= 0)
         return;
     unsigned before = s->count, start = sys_time();
     while (s->count == before && sys_time() - start < WAIT_TICKS)
@@ -228,12 +228,13 @@ spinner_stop(struct spinner *s, const char *file, int line)
     if (s->count == before)
         utest_fail(file, line, "the spinning sibling thread stopped counting");
     s->stop = true;
-    if (!wait_gone(s->tid, WAIT_TICKS))
+    if (sys_wait(s->thread, WAIT_TICKS) == -ETIMEDOUT)
         utest_fail(file, line, "the spinning sibling thread did not end");
     if (s->bad_flags)
         utest_fail(file, line, "the spinning sibling (which never sets them) ran with EFLAGS %08x: "
                    "another thread's DF/TF/NT/AC/IOPL leaked into it", s->bad_flags);
-    s->tid = -1;
+    sys_cap_close(s->thread);
+    s->thread = -1;
 }
 
 // ---- The parent's half of the cross-process attacks -----------------------
@@ -241,25 +242,52 @@ spinner_stop(struct spinner *s, const char *file, int line)
 #define CHILD_EXIT_SURVIVED     1       // user/attack_child.c
 #define CHILD_EXIT_UNKNOWN      2
 #define CHILD_EXIT_BAD_RESULT   3
+#define CHILD_WAIT_TICKS        (4 * WAIT_TICKS)    // its attack lasts a few dozen ticks
 
-// Starts attack_child with "FLAG_GATE" and `ticks`; returns its pid or 0.
+// Starts the helper module `name` with a new endpoint as its handle 1, on
+// which it receives (attack_child, ipc_echo), and keeps only a CAP_SEND
+// duplicate, so that a call to a partner that has died fails with -EPIPE
+// instead of waiting for ever.  Returns the process handle and sets
+// *endpoint, or reports and returns 0.
+static UNUSED_FN int
+partner_start(const char *name, int *endpoint, const char *file, int line)
+{
+    int module = module_find(name);
+    if (!utest_check_int(UT_GT, module, 0, "module_find(partner)", "0", file, line))
+        return 0;
+    int ep = sys_endpoint_create();
+    if (!utest_check_int(UT_GT, ep, 0, "sys_endpoint_create()", "0", file, line))
+        return 0;
+    int proc = sys_spawn(module, &ep, 1);
+    *endpoint = sys_cap_dup(ep, CAP_SEND, 0);
+    sys_cap_close(ep);                  // the partner's copy stays: closing is not revoking
+    if (!utest_check_int(UT_GT, proc, 0, "sys_spawn(partner)", "0", file, line) ||
+        !utest_check_int(UT_GT, *endpoint, 0, "sys_cap_dup(endpoint, CAP_SEND)", "0", file,
+                         line)) {
+        sys_cap_close(*endpoint);
+        return 0;
+    }
+    return proc;
+}
+
+// Starts attack_child with "FLAG_GATE" and `ticks`; returns its process
+// handle or 0.
 static UNUSED_FN int
 attack_child_start(const char *name, unsigned ticks, const char *file, int line)
 {
-    int index = module_find("attack_child");
-    if (!utest_check_int(UT_GT, index, 0, "module_find(\"attack_child\")", "0", file, line))
-        return 0;
-    int pid = sys_spawn((unsigned)index);
-    if (!utest_check_int(UT_GT, pid, 0, "sys_spawn(attack_child)", "0", file, line))
+    int ep;
+    int proc = partner_start("attack_child", &ep, file, line);
+    if (proc <= 0)
         return 0;
     char text[32];
     size_t len = strlen(name);
     memcpy(text, name, len);
-    struct ipc_buf buf = { text, len, 0 };
+    struct ipc_buf buf = { text, len, 0, 0 };
     struct ipc_words reply;
-    int r = sys_ipc_call(pid, ticks, 0, &buf, &reply);
+    int r = sys_ipc_call(ep, ticks, 0, &buf, &reply);
     utest_check_int(UT_EQ, r, 0, "sys_ipc_call(attack_child)", "0", file, line);
-    return pid;
+    sys_cap_close(ep);                  // nothing more to say to it
+    return proc;
 }
 
 // What attack_child's exit code means.
@@ -276,31 +304,40 @@ child_code_name(int code)
     }
 }
 
+// Waits for attack_child to end (killing it if it does not), checks its
+// exit code and closes the handle.
 static UNUSED_FN void
-expect_child_code(int pid, int want, const char *file, int line)
+expect_child_code(int proc, int want, const char *file, int line)
 {
-    if (pid <= 0)
+    if (proc <= 0)
         return;
-    int code = sys_wait(pid);
-    if (code != want)
+    int code = sys_wait(proc, CHILD_WAIT_TICKS);
+    if (code == -ETIMEDOUT) {
+        utest_fail(file, line, "attack_child did not end within %u ticks: killed",
+                   CHILD_WAIT_TICKS);
+        sys_kill(proc);
+        sys_wait(proc, WAIT_FOREVER);
+    } else if (code != want) {
         utest_fail(file, line, "attack_child exit code expected %d (%s), got %d (%s)", want,
                    child_code_name(want), code, child_code_name(code));
+    }
+    sys_cap_close(proc);
 }
 
 // The victim: system calls through both gates that copy to and from user
 // memory, each checked - guards, data, registers, and EFLAGS, which must
 // come back with DF, AC and NT clear as this process always has them - for
 // `ticks` ticks or until the first failing round.  Uses an ipc_echo process
-// as the IPC partner.  Returns the number of rounds made.
+// as the IPC partner, and its module handle for SYS_CAP_INFO.  Returns the
+// number of rounds made.
 static UNUSED_FN unsigned
 victim_rounds(unsigned ticks, const char *file, int line)
 {
     static uint8_t area[512 + 2 * GUARD_BYTES], data_area[64 + 2 * GUARD_BYTES];
-    int index = module_find("ipc_echo");
-    if (!utest_check_int(UT_GT, index, 0, "module_find(\"ipc_echo\")", "0", file, line))
-        return 0;
-    int echo = sys_spawn((unsigned)index);
-    if (!utest_check_int(UT_GT, echo, 0, "sys_spawn(ipc_echo)", "0", file, line))
+    int module = module_find("ipc_echo");
+    int echo;
+    int proc = partner_start("ipc_echo", &echo, file, line);
+    if (proc <= 0)
         return 0;
     const uint32_t kept = EFLAGS_DF | EFLAGS_AC | EFLAGS_NT;
     unsigned rounds = 0, start = sys_time();
@@ -320,12 +357,17 @@ victim_rounds(unsigned ticks, const char *file, int line)
             ok &= guard_check(area, sizeof *si, "SYS_SYSINFO", &fc, file, line);
             ok &= utest_check_uint(UT_EQ, si->test_mode, 1, "sysinfo.test_mode", "1", file, line);
 
-            char *name = (char *)guard_init(area, 64);
-            fc_init(&fc, g, 0, SYS_MODULE_NAME, 0, (uintptr_t)name, 64, 0x44400444u, 0x55500555u);
-            ok &= utest_check_int(UT_EQ, flagcall(&fc), 4, "SYS_MODULE_NAME(0)", "4", file, line);
-            ok &= fc_check_exit(&fc, "SYS_MODULE_NAME", kept, false, file, line);
-            ok &= guard_check(area, 64, "SYS_MODULE_NAME", &fc, file, line);
-            ok &= utest_check_mem(name, "init", 5, "module 0's name", "\"init\"", file, line);
+            struct cap_info *ci = (struct cap_info *)guard_init(area, sizeof *ci);
+            fc_init(&fc, g, 0, SYS_CAP_INFO, (uint32_t)module, (uintptr_t)ci, 0x33300333u,
+                    0x44400444u, 0x55500555u);
+            ok &= utest_check_int(UT_EQ, flagcall(&fc), 0, "SYS_CAP_INFO(ipc_echo)", "0", file,
+                                  line);
+            ok &= fc_check_exit(&fc, "SYS_CAP_INFO", kept, false, file, line);
+            ok &= guard_check(area, sizeof *ci, "SYS_CAP_INFO", &fc, file, line);
+            ok &= utest_check_uint(UT_EQ, ci->type, CAP_TYPE_MODULE, "cap_info.type",
+                                   "CAP_TYPE_MODULE", file, line);
+            ok &= utest_check_mem(ci->name, "ipc_echo", 9, "the module's name", "\"ipc_echo\"",
+                                  file, line);
 
             enum { LEN = 64 };
             uint8_t *data = guard_init(data_area, LEN);
@@ -334,7 +376,8 @@ victim_rounds(unsigned ticks, const char *file, int line)
             struct ipc_buf *b = (struct ipc_buf *)guard_init(area, sizeof *b);
             b->data = data;
             b->len = LEN;
-            b->cap = LEN;
+            b->size = LEN;
+            b->handle = 0;
             fc_init(&fc, g, 0, SYS_IPC_CALL, (uint32_t)echo, rounds, 3, (uintptr_t)b, 0x55500555u);
             ok &= utest_check_int(UT_EQ, flagcall(&fc), 0, "SYS_IPC_CALL(ipc_echo)", "0", file, line);
             ok &= fc_check_exit(&fc, "SYS_IPC_CALL", kept, true, file, line);
@@ -358,7 +401,13 @@ victim_rounds(unsigned ticks, const char *file, int line)
                    sys_time() - start);
     struct ipc_words w;
     sys_ipc_call(echo, ECHO_QUIT, 0, NULL, &w);
-    sys_wait(echo);
+    sys_cap_close(echo);
+    if (sys_wait(proc, WAIT_TICKS) == -ETIMEDOUT) {
+        utest_fail(file, line, "ipc_echo did not end after ECHO_QUIT: killed");
+        sys_kill(proc);
+        sys_wait(proc, WAIT_FOREVER);
+    }
+    sys_cap_close(proc);
     return rounds;
 }
 
@@ -373,10 +422,10 @@ attack_beside_a_spinner(const char *name, unsigned ticks, int want, const char *
     if (!utest_check_int(UT_NE, spinner_start(&sp, spin_stack, sizeof spin_stack), 0,
                          "spinner_start", "0", file, line))
         return;
-    int pid = attack_child_start(name, ticks, file, line);
-    if (pid > 0) {
+    int proc = attack_child_start(name, ticks, file, line);
+    if (proc > 0) {
         victim_rounds(ticks, file, line);
-        expect_child_code(pid, want, file, line);
+        expect_child_code(proc, want, file, line);
     }
     spinner_stop(&sp, file, line);
 }

@@ -1,7 +1,9 @@
 // User-space micro-benchmarks, started by the kernel in bench mode: null
 // system calls through int 0x80 and sysenter, and an IPC call/reply round
-// trip to another process.  Under QEMU -icount shift=0, rdtsc counts guest
-// instructions; lines go out in the format kernel/bench.c uses.
+// trip to another process (ipc_echo, called through an endpoint).  Under
+// QEMU -icount shift=0, rdtsc counts guest instructions; lines go out in the
+// format kernel/bench.c uses.
+#include "ipc_echo.h"
 #include "tandem.h"
 
 #define RUNS 7
@@ -55,16 +57,20 @@ main(void)
         print("null syscall round trip", "sysenter", n, OPS);
     }
 
-    int echo = module_find("ipc_echo");
-    int pid = echo >= 0 ? sys_spawn(echo) : -1;
-    if (pid > 0) {
+    int echo = -1;
+    int proc = echo_start(&echo, 0);
+    if (proc > 0) {
         struct ipc_words reply;
-        sys_ipc_call(pid, 1, 1, NULL, &reply);      // warm up: echo is waiting
-        MEASURE(n, REPEAT16(sys_ipc_call(pid, 1, 2, NULL, &reply);));
+        sys_ipc_call(echo, 1, 1, NULL, &reply);     // warm up: echo is waiting
+        MEASURE(n, REPEAT16(sys_ipc_call(echo, 1, 2, NULL, &reply);));
         print("IPC call/reply round trip (two processes)",
               syscall_mode_get() == SYSCALL_SYSENTER ? "sysenter" : "int 0x80", n, OPS);
-        sys_ipc_call(pid, 0xDEAD, 0, NULL, &reply);
-        sys_wait(pid);
+        sys_ipc_call(echo, ECHO_QUIT, 0, NULL, &reply);
+        sys_wait(proc, WAIT_FOREVER);
+        sys_cap_close(proc);
+        sys_cap_close(echo);
+    } else {
+        printf("bench: cannot start ipc_echo: %d\n", proc);
     }
     printf("BENCH-END\tuser\n");
     return 0;

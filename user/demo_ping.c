@@ -1,13 +1,16 @@
-// The client half of the IPC demo.  It spawns demo_pong itself: a spawned
-// process's pid is the tid of its first thread, so that is whom to call.
-// After ROUNDS round trips it tells pong to quit, waits for it and prints
-// its own figures below pong's.
+// The client half of the IPC demo.  init gives it demo_pong's module handle
+// (its handle 1); it creates an endpoint, starts pong serving it and keeps
+// only a badged send right, so pong knows its calls come from ping.  After
+// ROUNDS round trips it tells pong to quit, waits for it and prints its own
+// figures below pong's.
 #include "lib/format.h"
 #include "lib/string.h"
 #include "tandem.h"
 
+#define PONG_MODULE 1               // handle 1: given by init
 #define ROUNDS      300
 #define PONG_QUIT   0xFFFFFFFFu     // also in user/demo_pong.c
+#define PING_BADGE  0x9106u         // also in user/demo_pong.c
 
 // Prints this thread's system calls and scratch-arena figures.
 static void
@@ -27,6 +30,28 @@ print_figures(void)
            ks.peak, ks.block_size, ks.allocations, ks.spills, ks.stack_low_water);
 }
 
+// Starts pong serving a new endpoint; returns the process handle (or a
+// -errno) and sets *calls to a send-only handle badged PING_BADGE.
+static int
+start_pong(int *calls)
+{
+    int ep = sys_endpoint_create();
+    if (ep < 0)
+        return ep;
+    int pong = sys_spawn(PONG_MODULE, &ep, 1);
+    *calls = sys_cap_dup(ep, CAP_SEND, PING_BADGE);
+    // From here on pong holds the one receive right: if it dies, calls
+    // fail with -EPIPE instead of waiting for ever.
+    sys_cap_close(ep);
+    if (pong >= 0 && *calls < 0) {
+        sys_kill(pong);
+        sys_wait(pong, WAIT_FOREVER);
+        sys_cap_close(pong);
+        return *calls;
+    }
+    return pong;
+}
+
 // Makes ROUNDS calls to pong, each with a short text it must send back;
 // returns how many came back right.
 static unsigned
@@ -37,7 +62,7 @@ play(int pong)
         char text[32], sent[32];
         int len = ksnprintf(text, sizeof text, "ping %u", i);
         memcpy(sent, text, (size_t)len);
-        struct ipc_buf buf = { text, (unsigned)len, sizeof text };
+        struct ipc_buf buf = { text, (unsigned)len, sizeof text, 0 };
         struct ipc_words reply;
         int r = sys_ipc_call(pong, i, ~i, &buf, &reply);
         if (r < 0) {
@@ -53,21 +78,26 @@ play(int pong)
 int
 main(void)
 {
-    int index = module_find("demo_pong");
-    int pong = index < 0 ? index : sys_spawn((unsigned)index);
+    int calls = -1;
+    int pong = start_pong(&calls);
     if (pong < 0) {
         printf("ping: cannot start demo_pong: %d\n", pong);
         return 1;
     }
-    printf("ping: tid %d calling demo_pong (tid %d) %u times\n", sys_gettid(), pong, ROUNDS);
+    struct cap_info info = { 0 };
+    sys_cap_info(pong, &info);
+    printf("ping: tid %d calling demo_pong (process %u) %u times\n", sys_gettid(), info.base,
+           ROUNDS);
 
     unsigned start = sys_time();
-    unsigned good = play(pong);
+    unsigned good = play(calls);
     unsigned ticks = sys_time() - start;
 
     struct ipc_words reply;
-    int r = sys_ipc_call(pong, PONG_QUIT, 0, NULL, &reply);
-    int code = sys_wait(pong);
+    int r = sys_ipc_call(calls, PONG_QUIT, 0, NULL, &reply);
+    int code = sys_wait(pong, WAIT_FOREVER);
+    sys_cap_close(pong);
+    sys_cap_close(calls);
     printf("ping: %u of %u round trips correct in %u ticks; pong counted %u, exited with %d\n",
            good, ROUNDS, ticks, r < 0 ? 0 : reply.w0, code);
     print_figures();

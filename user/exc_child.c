@@ -1,22 +1,31 @@
 // test_exceptions' and test_fuzz's partner: raises one exception class (or
 // ends itself one way) on request, so that the parent can check both halves
-// of "a thread killed by an exception dies alone":
+// of "a thread killed by an exception dies alone".
 //
-//   1. The parent calls it (sys_ipc_call) with the class's name as payload
-//      and a code in w0.
+// The protocol:
+//   0. The parent creates an endpoint and spawns exc_child with it as its
+//      only handle: sys_spawn(module, &endpoint, 1).  exc_child receives on
+//      handle 1 (it needs CAP_RECV there and nothing else).  A parent that
+//      then keeps only a CAP_SEND duplicate (sys_cap_dup, then closes its
+//      own CAP_RECV handle) hears -EPIPE instead of waiting for ever should
+//      the child die before it receives.
+//   1. The parent calls it (sys_ipc_call on the endpoint) with the class's
+//      name as payload (at most NAME_MAX - 1 bytes) and a code in w0.
 //   2. It runs the class's code in a fresh thread while a sibling thread
 //      counts, checks that the victim is gone without having survived its
-//      fault and that the counter kept counting, and replies: w0 = how many
-//      checks failed, payload = the first failure as text.
+//      fault and that the counter kept counting, and replies through the
+//      call's reply handle: w0 = how many checks failed, payload = the first
+//      failure as text (the caller's buffer should hold NOTE_MAX bytes).
 //   3. It raises the class once more in its only thread, so the process ends
 //      with 128 + the vector, which the parent reads from sys_wait.  If the
 //      CPU raised nothing the process ends with EXIT_SURVIVED.
 //
 // The names are the protocol: user/test_exceptions.c lists them with their
 // vectors.  An unknown name is answered with one failure and exit code
-// EXIT_UNKNOWN.  Two names are not exceptions: "exit" calls sys_exit(code)
-// while a sibling thread still runs; "thread_exit" ends the last thread
-// with sys_thread_exit(code).
+// EXIT_UNKNOWN; so is a receive that fails, or a message that is not a call
+// (nothing is answered then).  Two names are not exceptions: "exit" calls
+// sys_exit(code) while a sibling thread still runs; "thread_exit" ends the
+// last thread with sys_thread_exit(code).
 //
 // CR0.EM is set, so every x87 instruction raises #NM, and CR4.OSFXSR is
 // clear, so every SSE instruction raises #UD: #MF and #XM cannot be reached
@@ -26,7 +35,8 @@
 #include "tandem.h"
 
 #define EXIT_SURVIVED   1               // the process outlived its fault
-#define EXIT_UNKNOWN    2               // the class's name was unknown
+#define EXIT_UNKNOWN    2               // the class's name was unknown, or no call came
+#define ENDPOINT        1               // the handle the parent passed: where the call comes
 #define THREAD_STACK    4096
 #define WAIT_TICKS      500             // a generous bound on anything awaited
 #define NAME_MAX        32
@@ -376,6 +386,16 @@ fail(struct verdict *v, const char *what)
         strlcpy(v->note, what, sizeof v->note);
 }
 
+// Whether the thread a handle names ends within `ticks`.  Closes the
+// handle either way: an ended thread's record lives while a handle names it.
+static bool
+thread_ends(int thread, unsigned ticks)
+{
+    bool ended = sys_wait(thread, ticks) != -ETIMEDOUT;
+    sys_cap_close(thread);
+    return ended;
+}
+
 // Runs c in a victim thread beside a counting thread; stops the counter.
 static void
 check_in_thread(const struct exc_class *c, struct verdict *v)
@@ -389,17 +409,17 @@ check_in_thread(const struct exc_class *c, struct verdict *v)
     }
     if (!counter_advances(WAIT_TICKS))
         fail(v, "the counter did not start");
-    int tid = thread_spawn(victim, (void *)c->raise, s_victim_stack, sizeof s_victim_stack);
-    if (tid < 0)
+    int thread = thread_spawn(victim, (void *)c->raise, s_victim_stack, sizeof s_victim_stack);
+    if (thread < 0)
         fail(v, "cannot start the victim thread");
-    else if (!wait_gone(tid, WAIT_TICKS))
+    else if (!thread_ends(thread, WAIT_TICKS))
         fail(v, "the victim thread is still there");
     else if (s_survived)
         fail(v, "the victim thread survived its fault");
     if (!counter_advances(WAIT_TICKS))
         fail(v, "the counter stopped with the victim");
     s_stop = true;
-    if (!wait_gone(counter, WAIT_TICKS))
+    if (!thread_ends(counter, WAIT_TICKS))
         fail(v, "the counting thread did not end");
 }
 
@@ -407,10 +427,9 @@ int
 main(void)
 {
     char name[NAME_MAX];
-    struct ipc_buf in = { name, 0, sizeof name - 1 };
+    struct ipc_buf in = { name, 0, sizeof name - 1, 0 };
     struct ipc_words msg;
-    int parent = sys_ipc_recv(IPC_ANY, &msg, &in);
-    if (parent < 0)
+    if (sys_ipc_recv(ENDPOINT, &msg, &in) < 0 || msg.reply <= 0)
         return EXIT_UNKNOWN;
     name[in.len] = '\0';
     s_exit_code = (int)msg.w0;
@@ -431,8 +450,8 @@ main(void)
         check_in_thread(c, &v);
     }
 
-    struct ipc_buf out = { v.note, strlen(v.note), 0 };
-    sys_ipc_reply(parent, v.failures, 0, &out);
+    struct ipc_buf out = { v.note, strlen(v.note), 0, 0 };
+    sys_ipc_reply(msg.reply, v.failures, 0, &out);
     if (!c)
         return EXIT_UNKNOWN;
     // The last thread (or, for "exit", the one that ends them all).

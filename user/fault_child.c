@@ -1,5 +1,10 @@
-// A process whose only thread writes to address 0.  test_fault and
-// test_syscalls spawn it and expect exit code 128 + 14 (page fault).
+// A process whose only thread writes to address 0.  test_fault,
+// test_syscalls and test_fuzz spawn it and expect exit code 128 + 14 (page
+// fault).
+//
+// The protocol: none.  It takes no handles (sys_spawn(module, NULL, 0));
+// any it is given are left alone, unused, and go with the process.  It
+// needs nothing from its parent: sys_wait tells the parent everything.
 #include "tandem.h"
 
 int

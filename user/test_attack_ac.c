@@ -49,10 +49,10 @@ UTEST(calls_with_ac_set)
 
 UTEST(ac_from_another_process)
 {
-    int pid = attack_child_start("ac_both", TICKS, __FILE__, __LINE__);
-    UASSERT_GT(pid, 0);
+    int proc = attack_child_start("ac_both", TICKS, __FILE__, __LINE__);
+    UASSERT_GT(proc, 0);
     victim_rounds(TICKS, __FILE__, __LINE__);
-    expect_child_code(pid, 0, __FILE__, __LINE__);
+    expect_child_code(proc, 0, __FILE__, __LINE__);
 }
 
 int

@@ -25,12 +25,14 @@
 //   SYS_KFAST_STATS: 35 bytes below, among them a kernel text address
 //     ("the 16 bytes below buf now hold: e2 90 11 c0 ..." = 0xc01190e2) and
 //     a kernel stack address (0xf4015f54);
-//   SYS_MODULE_NAME, SYS_CMDLINE: 4 and 21 bytes below ("init" -> "i\xc5..");
+//   SYS_MODULE_NAME (since replaced by SYS_CAP_INFO, which copies out a
+//     name too), SYS_CMDLINE: 4 and 21 bytes below ("init" -> "i\xc5..");
 //   SYS_DEBUG_WRITE from a page start: -14 (-EFAULT) instead of 59;
 //   SYS_IPC_CALL: -90 (-EMSGSIZE): the struct ipc_buf was read backwards.
 // After the fix (cld on every entry) all pass; DF comes back to ring 3 as
 // the user set it (EFLAGS restored exactly).
 #include "attack_common.h"
+#include "ipc_echo.h"
 
 #define AREA_MAX    512
 
@@ -85,17 +87,23 @@ UTEST(kfast_stats_with_df)
     }
 }
 
-UTEST(module_name_with_df)
+// A struct with a name in it, copied out: the module handle's description.
+UTEST(cap_info_with_df)
 {
+    int module = module_find("ipc_echo");
+    UASSERT_GT(module, 0);
     FOR_EACH_GATE(g) {
         struct flagcall fc;
-        char *out = (char *)guard_init(s_area, 64);
-        long r = call(&fc, g, EFLAGS_DF, SYS_MODULE_NAME, 0, (uintptr_t)out, 64, 0);
+        struct cap_info *out = (struct cap_info *)guard_init(s_area, sizeof *out);
+        long r = call(&fc, g, EFLAGS_DF, SYS_CAP_INFO, (uint32_t)module, (uintptr_t)out, 0, 0);
         utest_context(s_gate_names[g]);
-        UEXPECT_EQ(r, 4);
-        GUARD_CHECK(s_area, 64, "SYS_MODULE_NAME", &fc);
-        FC_CHECK_EXIT(&fc, "SYS_MODULE_NAME", EFLAGS_DF);
-        UEXPECT_MEMEQ(out, "init", 5);
+        UEXPECT_EQ(r, 0);
+        GUARD_CHECK(s_area, sizeof *out, "SYS_CAP_INFO", &fc);
+        FC_CHECK_EXIT(&fc, "SYS_CAP_INFO", EFLAGS_DF);
+        UEXPECT_UEQ(out->type, CAP_TYPE_MODULE);
+        UEXPECT_UEQ(out->rights & CAP_SPAWN, CAP_SPAWN);
+        UEXPECT_UEQ(out->badge, 0);
+        UEXPECT_MEMEQ(out->name, "ipc_echo", 9);
     }
 }
 
@@ -139,10 +147,9 @@ UTEST(debug_write_from_a_page_start_with_df)
 // back through copy_to_user).
 UTEST(ipc_call_payload_with_df)
 {
-    int index = module_find("ipc_echo");
-    UASSERT_GT(index, 0);
-    int echo = sys_spawn((unsigned)index);
-    UASSERT_GT(echo, 0);
+    int echo = -1;
+    int proc = echo_start(&echo, 0);
+    UASSERT_GT(proc, 0);
     uint8_t *data = island_page();
     FOR_EACH_GATE(g) {
         enum { LEN = 64 };
@@ -151,7 +158,8 @@ UTEST(ipc_call_payload_with_df)
         struct ipc_buf *b = (struct ipc_buf *)guard_init(s_area, sizeof *b);
         b->data = data;
         b->len = LEN;
-        b->cap = LEN;
+        b->size = LEN;
+        b->handle = 0;
         struct flagcall fc;
         long r = call(&fc, g, EFLAGS_DF, SYS_IPC_CALL, (uint32_t)echo, 0x1234, 0x21, (uintptr_t)b);
         utest_context(s_gate_names[g]);
@@ -162,7 +170,8 @@ UTEST(ipc_call_payload_with_df)
         UEXPECT_UEQ(fc.out_esi, 0x42);                 // w1 * 2
         UEXPECT_UEQ((uintptr_t)b->data, (uintptr_t)data);
         UEXPECT_UEQ(b->len, LEN);
-        UEXPECT_UEQ(b->cap, LEN);
+        UEXPECT_UEQ(b->size, LEN);
+        UEXPECT_EQ(b->handle, 0);                      // none sent, none back
         unsigned bad = 0;
         for (unsigned i = 0; i < LEN; i++)
             bad += data[i] != (uint8_t)((LEN - 1 - i) * 7 + 3);
@@ -173,7 +182,9 @@ UTEST(ipc_call_payload_with_df)
     utest_context(NULL);
     struct ipc_words w;
     UEXPECT_EQ(sys_ipc_call(echo, ECHO_QUIT, 0, NULL, &w), 0);
-    UEXPECT_EQ(sys_wait(echo), 0);
+    UEXPECT_EQ(sys_wait(proc, WAIT_TICKS), 0);
+    sys_cap_close(proc);
+    sys_cap_close(echo);
 }
 
 int

@@ -12,7 +12,7 @@
 //
 // This process meanwhile makes system calls that copy to and from user
 // memory through both gates (victim_rounds in attack_common.h: sysinfo and
-// module_name into guarded buffers, an IPC call with a payload to ipc_echo)
+// cap_info into guarded buffers, an IPC call with a payload to ipc_echo)
 // and checks after every one that the data and guards are intact and that
 // DF (and AC, NT) are clear in its own EFLAGS.
 //
@@ -30,11 +30,11 @@
 
 UTEST(df_from_another_process_int80_and_sysenter)
 {
-    int pid = attack_child_start("df_both", TICKS, __FILE__, __LINE__);
-    UASSERT_GT(pid, 0);
+    int proc = attack_child_start("df_both", TICKS, __FILE__, __LINE__);
+    UASSERT_GT(proc, 0);
     unsigned rounds = victim_rounds(TICKS, __FILE__, __LINE__);
     UEXPECT_UGT(rounds, 0);
-    expect_child_code(pid, 0, __FILE__, __LINE__);
+    expect_child_code(proc, 0, __FILE__, __LINE__);
 }
 
 int

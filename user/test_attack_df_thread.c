@@ -7,7 +7,7 @@
 // wiped).
 //
 // The test creates a thread with DF set right before the entry, through
-// both gates, and checks that the call returns a tid, that the thread runs
+// both gates, and checks that the call returns a thread handle, that the thread runs
 // and starts with the registers and EFLAGS the ABI promises (IF on, IOPL 0,
 // DF/AC/NT/TF clear, every register 0 but eax = arg and esp), and that it
 // can end.
@@ -58,9 +58,9 @@ UTEST(thread_create_with_df)
         struct flagcall fc;
         fc_init(&fc, g, EFLAGS_DF, SYS_THREAD_CREATE, (uintptr_t)df_thread_entry, top, 0x12345678,
                 0x44400444u, 0x55500555u);
-        long tid = flagcall(&fc);
+        long thread = flagcall(&fc);
         FC_CHECK_EXIT(&fc, "SYS_THREAD_CREATE", EFLAGS_DF);
-        UASSERT_GT(tid, 0);
+        UASSERT_GT(thread, 0);
         unsigned start = sys_time();
         while (!df_done && sys_time() - start < WAIT_TICKS)
             sys_sleep(1);
@@ -75,7 +75,8 @@ UTEST(thread_create_with_df)
             if (df_regs[2 + i] != 0)
                 UFAIL("the new thread's %s expected 0, got %08x", names[i], df_regs[2 + i]);
         UEXPECT_UEQ(df_regs[8], top);
-        UEXPECT_TRUE(wait_gone((int)tid, WAIT_TICKS));
+        UEXPECT_EQ(sys_wait((int)thread, WAIT_TICKS), 0);
+        UEXPECT_EQ(sys_cap_close((int)thread), 0);
     }
 }
 

@@ -3,11 +3,14 @@
 // thread while a sibling counts and reports what it saw (the victim gone,
 // the sibling still counting, the process alive to answer), then raises
 // the class in its last thread, so its exit code, 128 + the vector, shows
-// that the kernel killed it for the right reason.
+// that the kernel killed it for the right reason.  Every child is started
+// with an endpoint of its own (the protocol: user/exc_child.c) and leaves
+// no handle, object or thread behind.
 //
 // Not here, because ring 3 cannot reach them on Tandem: #MF and #XM (CR0.EM
 // turns x87 instructions into #NM and SSE ones into #UD, which are tested),
 // #SS, #NP and #TS (flat segments), #DF and #MC.
+#include "leak_check.h"
 #include "lib/string.h"
 #include "tandem.h"
 #include "utest.h"
@@ -22,13 +25,14 @@ enum vector {
     VEC_GP = 13, VEC_PF = 14, VEC_AC = 17,
 };
 
-static int s_child = -1;                // exc_child's module index
+static int s_child = -1;                // exc_child's module handle
+static struct sysinfo s_base;           // the counters before anything started
 
 // The parent's own sibling thread, which must count through every test.
 static uint8_t s_counter_stack[COUNTER_STACK] ALIGNED(16);
 static volatile unsigned s_count;
 static volatile bool s_stop;
-static int s_counter;
+static int s_counter;                   // its handle
 
 static int
 count(void *arg)
@@ -67,24 +71,51 @@ struct outcome {
     int code;                           // sys_wait's result
 };
 
+// Starts exc_child with an endpoint it receives on as its handle 1, and
+// keeps only a CAP_SEND duplicate: should the child die before it answers,
+// the call fails with -EPIPE instead of waiting for ever.  Returns the
+// process handle, or 0 after reporting; *endpoint: the send handle.
+static int
+start_child(int *endpoint, const char *file, int line)
+{
+    if (!utest_check_int(UT_GT, s_child, 0, "exc_child's module handle", "0", file, line))
+        return 0;
+    int ep = sys_endpoint_create();
+    if (!utest_check_int(UT_GT, ep, 0, "sys_endpoint_create()", "0", file, line))
+        return 0;
+    int proc = sys_spawn(s_child, &ep, 1);
+    *endpoint = sys_cap_dup(ep, CAP_SEND, 0);
+    sys_cap_close(ep);                  // the child's copy stays: closing is not revoking
+    if (!utest_check_int(UT_GT, proc, 0, "sys_spawn(exc_child)", "0", file, line)) {
+        sys_cap_close(*endpoint);
+        return 0;
+    }
+    return proc;
+}
+
 // Starts exc_child, asks it for class `name` with `arg`, waits for its end.
 static bool
 run_child(const char *name, unsigned arg, struct outcome *o, const char *file, int line)
 {
     memset(o, 0, sizeof *o);
-    if (!utest_check_int(UT_GE, s_child, 0, "exc_child's module index", "0", file, line))
-        return false;
-    int pid = sys_spawn((unsigned)s_child);
-    if (!utest_check_int(UT_GT, pid, 0, "sys_spawn(exc_child)", "0", file, line))
+    int ep;
+    int proc = start_child(&ep, file, line);
+    if (proc <= 0)
         return false;
     size_t len = strlen(name);
     memcpy(o->note, name, len);
-    struct ipc_buf buf = { o->note, len, sizeof o->note - 1 };
-    struct ipc_words reply = { 0, 0 };
-    o->call = sys_ipc_call(pid, arg, 0, &buf, &reply);
+    struct ipc_buf buf = { o->note, len, sizeof o->note - 1, 0 };
+    struct ipc_words reply = { 0, 0, 0 };
+    o->call = sys_ipc_call(ep, arg, 0, &buf, &reply);
     o->failures = reply.w0;
     o->note[o->call == 0 ? buf.len : 0] = '\0';
-    o->code = sys_wait(pid);
+    o->code = sys_wait(proc, WAIT_TICKS);
+    if (o->code == -ETIMEDOUT) {
+        sys_kill(proc);
+        sys_wait(proc, WAIT_FOREVER);
+    }
+    sys_cap_close(ep);
+    sys_cap_close(proc);
     return true;
 }
 
@@ -108,6 +139,7 @@ UTEST(start)
 {
     s_child = module_find("exc_child");
     UASSERT_GT(s_child, 0);
+    UASSERT_TRUE(counts_settled(&s_base, WAIT_TICKS));
     s_stop = false;
     s_counter = thread_spawn(count, NULL, s_counter_stack, sizeof s_counter_stack);
     UEXPECT_GT(s_counter, 0);
@@ -227,10 +259,15 @@ UTEST(parent_counter_ran_throughout)
         sys_sleep(1);
     UEXPECT_UNE(s_count, before);
     s_stop = true;
-    unsigned t0 = sys_time();
-    while (sys_ipc_reply(s_counter, 0, 0, NULL) != -ESRCH && sys_time() - t0 < WAIT_TICKS)
-        sys_sleep(1);
-    UEXPECT_EQ(sys_ipc_reply(s_counter, 0, 0, NULL), -ESRCH);
+    UEXPECT_EQ(sys_wait(s_counter, WAIT_TICKS), 0);
+    UEXPECT_EQ(sys_cap_close(s_counter), 0);
+}
+
+// Every child, its threads and the handles that named them are gone: the
+// counters are back where they were before the first.
+UTEST(nothing_left_behind)
+{
+    EXPECT_COUNTS_BACK(&s_base, WAIT_TICKS);
 }
 
 int

@@ -5,6 +5,7 @@
 // previous entry did allocate.  `emptied` is counted by the reset itself
 // when it gives something back, so it grows only if the reset happened
 // (`resets` counts kernel entries, and would grow without one).
+#include "ipc_echo.h"
 #include "tandem.h"
 #include "utest.h"
 
@@ -89,23 +90,24 @@ UTEST(empty_after_a_handled_exception)
 
 UTEST(ipc_payload_bounces_through_the_arena)
 {
-    int echo = module_find("ipc_echo");
-    UASSERT_GE(echo, 0);
-    int pid = sys_spawn(echo);
-    UASSERT_GT(pid, 0);
+    int echo = -1;
+    int proc = echo_start(&echo, 0);
+    UASSERT_GT(proc, 0);
     static char data[IPC_BUF_MAX];
     for (unsigned i = 0; i < sizeof(data); i++)
         data[i] = (char)i;
-    struct ipc_buf buf = { data, sizeof(data), sizeof(data) };
+    struct ipc_buf buf = { data, sizeof(data), sizeof(data), 0 };
     struct ipc_words reply;
     struct kfast_stats before = stats();
-    UEXPECT_EQ(sys_ipc_call(pid, 1, 2, &buf, &reply), 0);
+    UEXPECT_EQ(sys_ipc_call(echo, 1, 2, &buf, &reply), 0);
     struct kfast_stats after = stats();
     UEXPECT_UEQ(after.in_use, 0);
     UEXPECT_UGE(after.peak, IPC_BUF_MAX);        // the bounce buffer was in our block
     UEXPECT_UGT(after.allocations, before.allocations);
-    UEXPECT_EQ(sys_ipc_call(pid, 0xDEAD, 0, NULL, &reply), 0);
-    UEXPECT_EQ(sys_wait(pid), 0);
+    UEXPECT_EQ(sys_ipc_call(echo, ECHO_QUIT, 0, NULL, &reply), 0);
+    UEXPECT_EQ(sys_wait(proc, 500), 0);
+    UEXPECT_EQ(sys_cap_close(proc), 0);
+    UEXPECT_EQ(sys_cap_close(echo), 0);
 }
 
 int

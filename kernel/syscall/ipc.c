@@ -1,14 +1,18 @@
-// Synchronous IPC: send, recv, call, reply.
+// Synchronous IPC on endpoints: send, receive, call, reply, and the
+// reply-and-receive a server loops on.
 //
 // A message is two words in registers plus an optional payload of up to
-// IPC_BUF_MAX bytes.  The sender first copies its payload into a bounce
-// buffer in its own scratch arena: its block stays put while it waits, so the
-// buffer lives exactly as long as the rendezvous needs it, and it dies at
-// the sender's next return to user mode with no free.  Whoever completes the
-// rendezvous moves the bytes into the receiver's address space: the
+// IPC_BUF_MAX bytes and an optional handle.  The sender first copies its
+// payload into a bounce buffer in its own scratch arena, and records the
+// handle it passes on (a struct cap_transfer) there too: its block stays put
+// while it waits, so both live exactly as long as the rendezvous needs them,
+// and they die at the sender's next return to user mode with no free.
+// Whoever completes the rendezvous moves the message into the receiver: the
 // receiver itself (copy_to_user) when it finds a queued sender, or the
 // sender (through the receiver's page tables) when the receiver was already
-// waiting.  Replies never block the replier.
+// waiting.  A call delivered gives the receiver a reply handle (kernel/cap/
+// table.c), the one right to answer it.  Replies never block the replier.
+#include "cap.h"
 #include "ipc.h"
 #include "kfast.h"
 #include "lib/string.h"
@@ -56,9 +60,12 @@ ipc_buf_read(uintptr_t uptr, struct ipc_buf *b)
     return copy_from_user(b, uptr, sizeof(*b));
 }
 
-// Sender side: the payload into a bounce buffer in the caller's arena.
+// Sender side: the payload into a bounce buffer in the caller's arena,
+// and the handle it passes on, if any, checked and recorded there.  ep is
+// the endpoint's handle (NULL for a reply, which needs no right to carry
+// a handle).
 static int
-ipc_take_payload(uintptr_t ubuf, struct ipc_state *st)
+ipc_take_message(uintptr_t ubuf, const struct cap *ep, struct ipc_state *st)
 {
     struct ipc_buf b;
     int err = ipc_buf_read(ubuf, &b);
@@ -68,6 +75,17 @@ ipc_take_payload(uintptr_t ubuf, struct ipc_state *st)
         return -EMSGSIZE;
     st->len = b.len;
     st->payload = NULL;
+    st->grant = NULL;
+    if (b.handle != 0) {
+        struct cap *c;
+        if ((err = cap_lookup(g_current->proc, b.handle, 0, CAP_GRANT, &c)) != 0)
+            return err;
+        if (ep && !(ep->rights & CAP_GRANT))
+            return -EPERM;
+        if (!(st->grant = kfastmalloc(sizeof(*st->grant))))
+            return -ENOMEM;
+        cap_transfer_record(st->grant, c);
+    }
     if (b.len == 0)
         return 0;
     void *bounce = kfastmalloc(b.len);
@@ -78,11 +96,11 @@ ipc_take_payload(uintptr_t ubuf, struct ipc_state *st)
     return err;
 }
 
-// Receiver side: where the payload and its length go.  Both the data
-// buffer and the struct ipc_buf (whose len receives the length) are checked
-// writable now, before any sender can be told its message arrived: another
-// thread may fill them while this one sleeps, and a receive must not take a
-// message it cannot store.
+// Receiver side: where the payload, its length and the handle received go.
+// The data buffer and the struct ipc_buf are both checked writable now,
+// before any sender can be told its message arrived: another thread may
+// unmap them while this one sleeps, and a receive must not take a message
+// it cannot store.
 static int
 ipc_take_buffer(uintptr_t ubuf, struct ipc_state *st)
 {
@@ -93,9 +111,9 @@ ipc_take_buffer(uintptr_t ubuf, struct ipc_state *st)
     if (ubuf && (err = user_buffer_check(ubuf, sizeof(b), true)) != 0)
         return err;
     st->ubuf = (uintptr_t)b.data;
-    st->cap = b.cap < IPC_BUF_MAX ? b.cap : IPC_BUF_MAX;
-    st->ubuf_len = ubuf ? ubuf + offsetof(struct ipc_buf, len) : 0;
-    return st->cap ? user_buffer_check(st->ubuf, st->cap, true) : 0;
+    st->size = b.size < IPC_BUF_MAX ? b.size : IPC_BUF_MAX;
+    st->ubuf_meta = ubuf;
+    return st->size ? user_buffer_check(st->ubuf, st->size, true) : 0;
 }
 
 // Checks that n bytes at u are writable in t's address space.
@@ -113,48 +131,64 @@ receiver_write(struct thread *t, bool is_current, uintptr_t u, const void *src, 
     return is_current ? copy_to_user(u, src, n) : copy_to_space(t->proc->as, u, src, n);
 }
 
-// Moves sender's message into receiver (which must accept it): the payload
-// and its length together, both checked before either is written, so the
-// receiver gets all of it or none of it.
+// Whether a failed delivery is the sender's alone (its message is too big,
+// or the handle it passes was closed meanwhile): then the receiver goes on
+// waiting.  Any other failure lies with the receiver, and both hear it.
+static bool
+ipc_sender_fault(int err)
+{
+    return err == -EMSGSIZE || err == -EBADF;
+}
+
+// Moves sender's message into receiver (which must accept it): payload,
+// length and handle together, all checked before any is written, so the
+// receiver gets all of it or none of it.  badge: of the sender's handle.
 static int
-ipc_deliver(struct thread *sender, struct thread *receiver, bool receiver_is_current)
+ipc_deliver(struct thread *sender, struct thread *receiver, bool receiver_is_current,
+            uint32_t badge)
 {
     struct ipc_state *s = &sender->ipc, *r = &receiver->ipc;
-    if (s->len > r->cap)
+    struct process *rp = receiver->proc;
+    if (s->len > r->size)
         return -EMSGSIZE;
+    if (s->grant && !cap_transfer_valid(s->grant))
+        return -EBADF;
+    if (cap_table_room(rp) < (s->grant ? 1u : 0u) + (s->call ? 1u : 0u))
+        return -EMFILE;
     int err = receiver_writable(receiver, receiver_is_current, r->ubuf, s->len);
-    if (!err && r->ubuf_len)
-        err = receiver_writable(receiver, receiver_is_current, r->ubuf_len, sizeof(s->len));
+    if (!err && r->ubuf_meta)
+        err = receiver_writable(receiver, receiver_is_current, r->ubuf_meta,
+                                sizeof(struct ipc_buf));
     if (!err)
         err = receiver_write(receiver, receiver_is_current, r->ubuf, s->payload, s->len);
-    if (!err && r->ubuf_len)
-        err = receiver_write(receiver, receiver_is_current, r->ubuf_len, &s->len, sizeof(s->len));
-    if (err)
+    int32_t handle = s->grant ? cap_copy(rp, s->grant->src) : 0;
+    if (!err && r->ubuf_meta)
+        err = receiver_write(receiver, receiver_is_current,
+                             r->ubuf_meta + offsetof(struct ipc_buf, len), &s->len,
+                             sizeof(s->len));
+    if (!err && r->ubuf_meta)
+        err = receiver_write(receiver, receiver_is_current,
+                             r->ubuf_meta + offsetof(struct ipc_buf, handle), &handle,
+                             sizeof(handle));
+    if (err) {
+        struct cap *c;
+        if (handle > 0 && cap_lookup(rp, handle, 0, 0, &c) == 0)
+            cap_close(c);               // undone: the receiver gets nothing
         return err;
+    }
+    r->reply_handle = s->call ? cap_install_reply(rp, sender) : 0;
     r->w0 = s->w0;
     r->w1 = s->w1;
     r->len = s->len;
-    r->from = sender->tid;
+    r->badge = badge;
     r->result = 0;
-    return 0;
-}
-
-// The peer thread of a send or call, checked.
-static int
-ipc_peer(uint32_t tid, struct thread **out)
-{
-    struct thread *t = thread_find(tid);
-    if (!t || !t->proc)
-        return -ESRCH;
-    if (t == g_current)
-        return -EDEADLK;
-    *out = t;
     return 0;
 }
 
 // Blocks in phase until a peer completes the rendezvous and sets the phase
 // back to idle (a call goes from sending to awaiting-reply without waking),
-// or the thread is killed, or the peer dies.  Returns the peer's result.
+// or the thread is killed, or its wait is ended (ipc_wake).  Returns the
+// result the peer set.
 static int32_t
 ipc_wait(enum ipc_phase phase, const char *reason)
 {
@@ -163,8 +197,12 @@ ipc_wait(enum ipc_phase phase, const char *reason)
     st->result = -EINTR;
     while (st->phase != IPC_IDLE) {
         if (!thread_block(reason)) {
-            if (st->phase == IPC_SENDING)
+            if (st->phase == IPC_SENDING || st->phase == IPC_RECEIVING)
                 list_remove(&st->link);
+            if (st->reply_cap) {            // a reply now would find nobody
+                st->reply_cap->caller = NULL;
+                st->reply_cap = NULL;
+            }
             st->phase = IPC_IDLE;
             return -EINTR;
         }
@@ -172,55 +210,54 @@ ipc_wait(enum ipc_phase phase, const char *reason)
     return st->result;
 }
 
-// Ends a peer's wait with result.
+// Puts the received words into ebx and esi and, for a receive, the reply
+// handle into edi (ipc_deliver wrote the payload, its length and the
+// handle received).  A call's edi is the caller's, untouched.
 static void
-ipc_finish(struct thread *t, int32_t result)
+ipc_return_message(struct trap_frame *f, bool receive)
 {
-    t->ipc.result = result;
-    t->ipc.phase = IPC_IDLE;
-    thread_wake(t);
+    struct ipc_state *st = &g_current->ipc;
+    f->ebx = st->w0;
+    f->esi = st->w1;
+    if (receive)
+        f->edi = (uint32_t)st->reply_handle;
 }
 
 // The send half of send and call.
 static int32_t
 ipc_send_common(struct trap_frame *f, bool call)
 {
-    struct thread *self = g_current, *dest;
+    struct thread *self = g_current;
     struct ipc_state *st = &self->ipc;
-    int err = ipc_peer(f->ebx, &dest);
+    struct cap *via;
+    int err = cap_lookup(self->proc, (int32_t)f->ebx, CAP_TYPE_ENDPOINT, CAP_SEND, &via);
     if (err)
         return err;
+    struct endpoint *ep = (struct endpoint *)via->obj;
+    if (ep->receive_holders == 0)
+        return -EPIPE;
     st->w0 = f->ecx;
     st->w1 = f->edx;
     st->call = call;
-    if ((err = ipc_take_payload(f->esi, st)) != 0)
+    if ((err = ipc_take_message(f->esi, via, st)) != 0)
         return err;
     if (call && (err = ipc_take_buffer(f->esi, st)) != 0)
         return err;
-    st->peer = dest->tid;
-    struct ipc_state *d = &dest->ipc;
-    if (d->phase == IPC_RECEIVING && (d->peer == IPC_ANY || d->peer == self->tid)) {
-        if ((err = ipc_deliver(self, dest, false)) != 0) {
-            if (err != -EMSGSIZE)
-                ipc_finish(dest, err);  // its memory changed under it: both are told
+    if (!list_empty(&ep->receivers)) {
+        struct thread *dest = list_entry(ep->receivers.next, struct thread, ipc.link);
+        if ((err = ipc_deliver(self, dest, false, via->badge)) != 0) {
+            if (!ipc_sender_fault(err))
+                ipc_wake(dest, err);    // its memory or table changed under it: both are told
             return err;
         }
-        ipc_finish(dest, 0);
+        ipc_wake(dest, 0);
         return call ? ipc_wait(IPC_AWAITING_REPLY, "ipc: waiting for the reply") : 0;
     }
-    list_push_back(&d->senders, &st->link);
-    return ipc_wait(IPC_SENDING, call ? "ipc: calling, waiting for the receiver"
-                                      : "ipc: sending, waiting for the receiver");
-}
-
-// Puts the received words into ebx and esi (ipc_deliver wrote the payload
-// and its length).
-static void
-ipc_return_message(struct trap_frame *f)
-{
-    struct ipc_state *st = &g_current->ipc;
-    f->ebx = st->w0;
-    f->esi = st->w1;
+    st->ep = ep;
+    st->via = via;
+    list_push_back(&ep->senders, &st->link);
+    return ipc_wait(IPC_SENDING, call ? "ipc: calling, waiting for a receiver"
+                                      : "ipc: sending, waiting for a receiver");
 }
 
 int32_t
@@ -234,97 +271,121 @@ sys_ipc_call(struct trap_frame *f)
 {
     int32_t r = ipc_send_common(f, true);
     if (r == 0)
-        ipc_return_message(f);
+        ipc_return_message(f, false);
     return r;
+}
+
+// Receives on the endpoint handle h into the buffer at ubuf; the badge.
+static int32_t
+ipc_receive(struct trap_frame *f, int32_t h, uintptr_t ubuf)
+{
+    struct thread *self = g_current;
+    struct ipc_state *st = &self->ipc;
+    struct cap *via;
+    int err = cap_lookup(self->proc, h, CAP_TYPE_ENDPOINT, CAP_RECV, &via);
+    if (err)
+        return err;
+    struct endpoint *ep = (struct endpoint *)via->obj;
+    if ((err = ipc_take_buffer(ubuf, st)) != 0)
+        return err;
+    // A sender already waiting?  Take the first whose message can be delivered.
+    for (struct list_node *n = ep->senders.next, *next; n != &ep->senders; n = next) {
+        next = n->next;
+        struct thread *s = list_entry(n, struct thread, ipc.link);
+        err = ipc_deliver(s, self, true, s->ipc.via->badge);
+        if (ipc_sender_fault(err)) {
+            ipc_wake(s, err);           // the sender hears it; we try the next
+            continue;
+        }
+        if (err)
+            return err;                 // ours: the sender stays queued
+        if (s->ipc.call) {
+            list_remove(&s->ipc.link);  // still blocked, now on our reply
+            s->ipc.phase = IPC_AWAITING_REPLY;
+            s->ipc.ep = NULL;
+            s->ipc.via = NULL;
+        } else {
+            ipc_wake(s, 0);
+        }
+        ipc_return_message(f, true);
+        return (int32_t)st->badge;
+    }
+    st->ep = ep;
+    st->via = via;
+    list_push_back(&ep->receivers, &st->link);
+    if ((err = ipc_wait(IPC_RECEIVING, "ipc: waiting for a sender")) != 0)
+        return err;
+    ipc_return_message(f, true);
+    return (int32_t)st->badge;
 }
 
 int32_t
 sys_ipc_recv(struct trap_frame *f)
 {
+    return ipc_receive(f, (int32_t)f->ebx, f->esi);
+}
+
+// Answers the call that reply handle h stands for, with words w0, w1 and
+// the message at ubuf.
+static int32_t
+ipc_answer(int32_t h, uint32_t w0, uint32_t w1, uintptr_t ubuf)
+{
     struct thread *self = g_current;
+    struct cap *reply;
+    int err = cap_lookup(self->proc, h, CAP_TYPE_REPLY, 0, &reply);
+    if (err)
+        return err;
+    struct thread *caller = reply->caller;
+    if (!caller) {                      // the caller died: nothing to answer
+        cap_close(reply);
+        return -EPIPE;
+    }
     struct ipc_state *st = &self->ipc;
-    uint32_t from = f->ebx;
-    uintptr_t ubuf = f->esi;
-    int err;
-    if (from != IPC_ANY) {
-        struct thread *peer;
-        if ((err = ipc_peer(from, &peer)) != 0)
-            return err;
-    }
-    if ((err = ipc_take_buffer(ubuf, st)) != 0)
+    st->w0 = w0;
+    st->w1 = w1;
+    st->call = false;
+    if ((err = ipc_take_message(ubuf, NULL, st)) != 0)
         return err;
-    // A sender already waiting?  Take the first that matches and fits.
-    for (struct list_node *n = st->senders.next, *next; n != &st->senders; n = next) {
-        next = n->next;
-        struct thread *s = list_entry(n, struct thread, ipc.link);
-        if (from != IPC_ANY && s->tid != from)
-            continue;
-        list_remove(&s->ipc.link);
-        err = ipc_deliver(s, self, true);
-        if (err == -EMSGSIZE) {
-            ipc_finish(s, -EMSGSIZE);   // too big for us: the sender hears it
-            continue;
-        }
-        if (err) {
-            list_insert_before(next, &s->ipc.link);
-            return err;
-        }
-        if (s->ipc.call)
-            s->ipc.phase = IPC_AWAITING_REPLY;      // still blocked, now on our reply
-        else
-            ipc_finish(s, 0);
-        ipc_return_message(f);
-        return (int32_t)s->tid;
-    }
-    st->peer = from;
-    if ((err = ipc_wait(IPC_RECEIVING, "ipc: waiting for a sender")) != 0)
-        return err;
-    ipc_return_message(f);
-    return (int32_t)st->from;
+    err = ipc_deliver(self, caller, false, 0);
+    if (ipc_sender_fault(err))
+        return err;                     // ours to mend: the call stays open
+    reply->caller = NULL;               // answered (or told why not): no -EPIPE on close
+    caller->ipc.reply_cap = NULL;
+    cap_close(reply);
+    ipc_wake(caller, err);
+    return err;
 }
 
 int32_t
 sys_ipc_reply(struct trap_frame *f)
 {
-    struct thread *self = g_current;
-    struct thread *caller = thread_find(f->ebx);
-    if (!caller || !caller->proc)
-        return -ESRCH;
-    if (caller->ipc.phase != IPC_AWAITING_REPLY || caller->ipc.peer != self->tid)
-        return -EPERM;
-    struct ipc_state *st = &self->ipc;
-    st->w0 = f->ecx;
-    st->w1 = f->edx;
-    int err = ipc_take_payload(f->esi, st);
-    if (err)
-        return err;
-    if ((err = ipc_deliver(self, caller, false)) != 0) {
-        if (err != -EMSGSIZE)
-            ipc_finish(caller, err);    // its memory changed under it: both are told
-        return err;
-    }
-    ipc_finish(caller, 0);
-    return 0;
+    return ipc_answer((int32_t)f->ebx, f->ecx, f->edx, f->esi);
 }
 
-// The thread-exit hook: a dying thread's waiting peers get -ESRCH.
+int32_t
+sys_ipc_reply_recv(struct trap_frame *f)
+{
+    if (f->ebx != 0) {
+        int32_t err = ipc_answer((int32_t)f->ebx, f->ecx, f->edx, f->esi);
+        if (err != 0 && err != -EPIPE)
+            return err;
+    }
+    return ipc_receive(f, (int32_t)f->edi, f->esi);
+}
+
+// The thread-exit hook: a dying thread leaves its endpoint's queue, and a
+// reply owed to it will find nobody.
 static void
 ipc_thread_exit(struct thread *t)
 {
     struct ipc_state *st = &t->ipc;
-    if (st->phase == IPC_SENDING)
+    if (st->phase == IPC_SENDING || st->phase == IPC_RECEIVING)
         list_remove(&st->link);
-    st->phase = IPC_IDLE;
-    struct list_node *n;
-    while ((n = list_pop_front(&st->senders)) != NULL)
-        ipc_finish(list_entry(n, struct thread, ipc.link), -ESRCH);
-    // Whoever waits on t specifically - its reply, or a message from it - is told.
-    struct thread *w;
-    thread_for_each(w) {
-        if (w->ipc.peer == t->tid &&
-            (w->ipc.phase == IPC_AWAITING_REPLY || w->ipc.phase == IPC_RECEIVING))
-            ipc_finish(w, -ESRCH);
+    if (st->reply_cap) {
+        st->reply_cap->caller = NULL;
+        st->reply_cap = NULL;
     }
+    st->phase = IPC_IDLE;
 }
 
 static struct thread_exit_hook s_exit_hook = { .fn = ipc_thread_exit };

@@ -1,5 +1,6 @@
 // Console output and figures: debug_write, kfast_stats, sysinfo.
 #include "boot.h"
+#include "cap.h"
 #include "console.h"
 #include "cpu.h"
 #include "kfast.h"
@@ -81,5 +82,7 @@ sys_sysinfo(struct trap_frame *f)
     si.heap_frames = hs.heap_size / PAGE_SIZE;
     si.umip = g_cpu.umip;
     si.syscall_gates = syscall_gates();
+    si.handles = cap_handles_open();
+    si.objects = kobject_count();
     return copy_to_user(f->ebx, &si, sizeof(si));
 }

@@ -1,4 +1,5 @@
 // Threads and time: exit, thread_create, thread_exit, yield, sleep, gettid, time.
+#include "cap.h"
 #include "mm/paging.h"
 #include "process.h"
 #include "syscall.h"
@@ -25,8 +26,21 @@ sys_thread_create(struct trap_frame *f)
         return -EFAULT;
     if (p->live_threads >= THREADS_PER_PROCESS || thread_count() >= THREADS_MAX)
         return -EAGAIN;
+    if (cap_table_room(p) == 0)
+        return -EMFILE;
+    // Interrupts are off: the new thread cannot run, or end, before its
+    // record and handle exist.
     struct thread *t = uthread_create(p, p->name, entry, stack_top, arg);
-    return t ? (int32_t)t->tid : -ENOMEM;
+    if (!t)
+        return -ENOMEM;
+    struct thread_record *r = thread_record_create(t);
+    if (!r) {
+        t->killed = true;               // dies before its first instruction
+        return -ENOMEM;
+    }
+    int32_t h = cap_install(p, &r->obj, CAP_WAIT, 0, NULL);
+    thread_record_put(r);               // the handle holds it now
+    return h;
 }
 
 int32_t

@@ -1,6 +1,6 @@
 // System call dispatch: the number in eax picks a handler from the table.
 // Handlers read their arguments from the trap frame (ebx, ecx, edx, esi,
-// edi) and return the result for eax; IPC handlers also set ebx and esi.
+// edi) and return the result for eax; IPC handlers also set ebx, esi and edi.
 #include <stddef.h>
 #include "syscall.h"
 #include "thread.h"
@@ -24,9 +24,16 @@ static syscall_fn const s_table[SYS_COUNT] = {
     [SYS_KFAST_STATS] = sys_kfast_stats,
     [SYS_SPAWN] = sys_spawn,
     [SYS_WAIT] = sys_wait,
-    [SYS_MODULE_NAME] = sys_module_name,
+    [SYS_CAP_INFO] = sys_cap_info,
     [SYS_SYSINFO] = sys_sysinfo,
     [SYS_CMDLINE] = sys_cmdline,
+    [SYS_ENDPOINT_CREATE] = sys_endpoint_create,
+    [SYS_CAP_DUP] = sys_cap_dup,
+    [SYS_CAP_CLOSE] = sys_cap_close,
+    [SYS_CAP_REVOKE] = sys_cap_revoke,
+    [SYS_KILL] = sys_kill,
+    [SYS_IPC_REPLY_RECV] = sys_ipc_reply_recv,
+    [SYS_CAP_LIST] = sys_cap_list,
 };
 
 void

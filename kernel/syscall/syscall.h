@@ -22,12 +22,20 @@ int32_t sys_sysinfo(struct trap_frame *f);
 // sys_process.c
 int32_t sys_spawn(struct trap_frame *f);
 int32_t sys_wait(struct trap_frame *f);
-int32_t sys_module_name(struct trap_frame *f);
+int32_t sys_kill(struct trap_frame *f);
 int32_t sys_cmdline(struct trap_frame *f);
+// sys_cap.c
+int32_t sys_cap_info(struct trap_frame *f);
+int32_t sys_cap_dup(struct trap_frame *f);
+int32_t sys_cap_close(struct trap_frame *f);
+int32_t sys_cap_revoke(struct trap_frame *f);
+int32_t sys_cap_list(struct trap_frame *f);
+int32_t sys_endpoint_create(struct trap_frame *f);
 // ipc.c
 int32_t sys_ipc_send(struct trap_frame *f);
 int32_t sys_ipc_recv(struct trap_frame *f);
 int32_t sys_ipc_call(struct trap_frame *f);
 int32_t sys_ipc_reply(struct trap_frame *f);
+int32_t sys_ipc_reply_recv(struct trap_frame *f);
 
 #endif

@@ -1,8 +1,11 @@
-// Processes: loading a program from a boot module, exit, wait.
+// Processes: loading a program from a boot module, exit, kill, wait.
 //
-// A process ends when its last thread exits; its address space is freed
-// when the reaper has freed the last thread's block, and only then does
-// wait() return, so a parent that waited sees every counter settled.
+// A process ends when its last thread exits; its address space and its
+// handles are freed when the reaper has freed the last thread's block, and
+// only then does wait() return, so a parent that waited sees every counter
+// settled.  The struct itself is a kernel object (include/kobject.h): it
+// holds one reference on itself while it runs, each handle to it one more,
+// and it is freed when the last goes.
 #include "boot.h"
 #include "cpu.h"
 #include "kmalloc.h"
@@ -20,6 +23,13 @@
 
 static struct list_node s_processes = LIST_INIT(s_processes);
 static uint32_t s_process_count;
+static void (*s_end_hook)(struct process *p);
+
+void
+process_set_end_hook(void (*fn)(struct process *p))
+{
+    s_end_hook = fn;
+}
 
 uint32_t
 process_count(void)
@@ -27,25 +37,19 @@ process_count(void)
     return s_process_count;
 }
 
-struct process *
-process_find(uint32_t pid)
+void
+process_put(struct process *p)
 {
-    list_for_each(n, &s_processes) {
-        struct process *p = list_entry(n, struct process, all_link);
-        if (p->pid == pid)
-            return p;
+    uint32_t flags = irq_save();
+    KASSERT(p->obj.refs > 0);
+    if (--p->obj.refs == 0) {
+        list_remove(&p->all_link);
+        s_process_count--;
+        if (p->parent)
+            p->parent->children--;
+        kfree(p);
     }
-    return NULL;
-}
-
-static void
-process_free(struct process *p)
-{
-    list_remove(&p->all_link);
-    s_process_count--;
-    if (p->parent)
-        p->parent->children--;
-    kfree(p);
+    irq_restore(flags);
 }
 
 // -EAGAIN if one more process of parent's (NULL: the kernel's, which only
@@ -120,7 +124,8 @@ map_stack(struct addrspace *as)
 }
 
 struct process *
-process_spawn(unsigned index, struct process *parent, int *err)
+process_spawn(unsigned index, struct process *parent, process_setup_fn setup, void *arg,
+              int *err)
 {
     if (index >= g_boot.module_count) {
         *err = -ENOENT;
@@ -147,6 +152,7 @@ process_spawn(unsigned index, struct process *parent, int *err)
         goto out;
     }
     *err = -ENOMEM;
+    KASSERT(s_end_hook);                // the capability layer installs it at boot
     p = kzalloc(sizeof(*p));
     if (!p)
         goto out;
@@ -158,13 +164,19 @@ process_spawn(unsigned index, struct process *parent, int *err)
             goto fail;
     if (map_stack(p->as) != 0)
         goto fail;
+    *err = 0;
     strlcpy(p->name, m->name, sizeof(p->name));
+    kobject_init(&p->obj, CAP_TYPE_PROCESS);    // the reference it holds while it runs
     p->parent = parent;
-    p->has_waiter = parent == NULL;     // the kernel waits for what it starts
     waitq_init(&p->exit_wait);
-    struct thread *t = uthread_create(p, m->name, img->entry, USER_STACK_TOP, 0);
-    if (!t)
+    if ((*err = setup(p, arg)) != 0)
         goto fail;
+    struct thread *t = uthread_create(p, m->name, img->entry, USER_STACK_TOP, 0);
+    if (!t) {
+        *err = -ENOMEM;
+        s_end_hook(p);                  // undoes setup: closes the handles it gave
+        goto fail;
+    }
     thread_user_frame(t)->ebx = syscall_gates();     // the ABI's word for the runtime
     p->pid = t->tid;
     uint32_t flags = irq_save();
@@ -185,16 +197,23 @@ out:
     return p;
 }
 
+// The exit code (0-255, so wait() can tell it from an error), unless exit() or the last thread chose it already.
+static void
+process_set_exit_code(struct process *p, int code)
+{
+    if (!p->exit_code_set) {
+        p->exit_code = code & 0xFF;
+        p->exit_code_set = true;
+    }
+}
+
 void
 process_thread_exited(struct process *p, int code)
 {
-    code &= 0xFF;           // exit codes are 0-255, so wait() can tell them from errors
     p->live_threads--;
     p->unreaped_threads++;
-    if (p->live_threads == 0 && !p->exit_code_set) {       // the last thread decides
-        p->exit_code = code;
-        p->exit_code_set = true;
-    }
+    if (p->live_threads == 0)
+        process_set_exit_code(p, code);     // the last thread decides
 }
 
 // The last thread's block is free: free the address space, tell the waiter.
@@ -209,60 +228,66 @@ process_thread_reaped(struct process *p)
     as_destroy(p->as);
     p->as = NULL;
     p->exited = true;
-    // Children outlive their parent as orphans that nobody will wait for:
-    // those already finished go now, the others when they finish.
-    for (struct list_node *n = s_processes.next, *next; n != &s_processes; n = next) {
-        next = n->next;
+    s_end_hook(p);              // its handles close (which may free other processes)
+    // Children outlive their parent; nobody counts them any more.
+    list_for_each(n, &s_processes) {
         struct process *c = list_entry(n, struct process, all_link);
         if (c->parent == p) {
-            c->parent = NULL;           // p is going: nobody counts c any more
+            c->parent = NULL;
             p->children--;
-            if (c->exited && !c->has_waiter)
-                process_free(c);
         }
     }
     waitq_wake_all(&p->exit_wait);
-    if (!p->parent && !p->has_waiter)
-        process_free(p);
+    process_put(p);             // the reference it held while it ran
 }
 
 int
-process_wait(struct process *p)
+process_wait(struct process *p, uint32_t ticks)
 {
+    if (p == g_current->proc)
+        return -EDEADLK;
     uint32_t flags = irq_save();
-    p->has_waiter = true;
-    while (!p->exited) {
-        // A killed waiter (its process is ending) gives up at once, so the
-        // kill is not held up by a child that may never end.  The child is
-        // then nobody's to collect: it is freed when it ends after its
-        // parent, or with its parent's reaping (process_thread_reaped).
-        if (g_current->killed || !waitq_wait(&p->exit_wait, "wait: process still running")) {
-            p->has_waiter = false;
-            irq_restore(flags);
-            return -EINTR;
+    kobject_get(&p->obj);       // a handle closed meanwhile must not free it
+    int err = waitq_wait_for(&p->exit_wait, &p->exited, ticks, "wait: process still running");
+    int code = p->exit_code;
+    irq_restore(flags);
+    process_put(p);
+    return err ? err : code;
+}
+
+// Marks every thread of p but `except` killed and wakes it: each dies at
+// its next exit to user mode or wake-up.
+static void
+process_kill_threads(struct process *p, struct thread *except)
+{
+    struct thread *t;
+    thread_for_each(t) {
+        if (t->proc == p && t != except && t->state != THREAD_DEAD) {
+            t->killed = true;
+            thread_wake(t);
         }
     }
-    int code = p->exit_code;
-    process_free(p);
+}
+
+void
+process_kill(struct process *p)
+{
+    if (p == g_current->proc)
+        process_exit(EXIT_KILLED);
+    uint32_t flags = irq_save();
+    if (p->live_threads > 0) {
+        process_set_exit_code(p, EXIT_KILLED);
+        process_kill_threads(p, NULL);
+    }
     irq_restore(flags);
-    return code;
 }
 
 void
 process_exit(int code)
 {
     cli();
-    struct thread *self = g_current, *t;
-    struct process *p = self->proc;
-    if (!p->exit_code_set) {
-        p->exit_code = code & 0xFF;
-        p->exit_code_set = true;
-    }
-    thread_for_each(t) {
-        if (t->proc == p && t != self && t->state != THREAD_DEAD) {
-            t->killed = true;
-            thread_wake(t);
-        }
-    }
+    struct thread *self = g_current;
+    process_set_exit_code(self->proc, code);
+    process_kill_threads(self->proc, self);
     thread_exit(code);
 }

@@ -14,11 +14,14 @@
 #include "thread.h"
 #include "timer.h"
 #include "trap.h"
+#include "uapi/errno.h"
+#include "uapi/syscall.h"
 #include "x86.h"
 
 uint32_t g_need_resched;
 static struct list_node s_runq = LIST_INIT(s_runq);
 static struct list_node s_sleepers = LIST_INIT(s_sleepers);
+static struct list_node s_timed = LIST_INIT(s_timed);       // in waitq_wait_for with a limit
 static struct thread *s_idle;
 
 static void
@@ -113,6 +116,29 @@ waitq_wait(struct waitq *q, const char *reason)
     return thread_block(reason);
 }
 
+int
+waitq_wait_for(struct waitq *q, const bool *done, uint32_t ticks, const char *reason)
+{
+    struct thread *self = g_current;
+    uint32_t deadline = timer_ticks() + ticks;
+    while (!*done) {
+        if (self->killed)
+            return -EINTR;
+        if (ticks != WAIT_FOREVER && (int32_t)(timer_ticks() - deadline) >= 0)
+            return -ETIMEDOUT;
+        // On q (run_link) and, with a limit, on the timed list (timer_link):
+        // whichever comes first wakes it, and it leaves both.
+        if (ticks != WAIT_FOREVER) {
+            self->wake_tick = deadline;
+            list_push_back(&s_timed, &self->timer_link);
+        }
+        waitq_wait(q, reason);
+        if (list_linked(&self->timer_link))
+            list_remove(&self->timer_link);
+    }
+    return 0;
+}
+
 void
 waitq_wake_all(struct waitq *q)
 {
@@ -132,6 +158,11 @@ sched_tick(void)
         struct thread *t = list_entry(n, struct thread, run_link);
         if ((int32_t)(now - t->wake_tick) >= 0)
             thread_wake(t);
+    }
+    list_for_each(n, &s_timed) {
+        struct thread *t = list_entry(n, struct thread, timer_link);
+        if ((int32_t)(now - t->wake_tick) >= 0)
+            thread_wake(t);         // it takes itself off s_timed
     }
     if (!list_empty(&s_runq))
         g_need_resched = 1;

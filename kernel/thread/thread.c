@@ -17,6 +17,7 @@
 #include "process.h"
 #include "thread.h"
 #include "trap.h"
+#include "uapi/errno.h"
 #include "x86.h"
 
 static void (*s_user_start)(void);
@@ -36,6 +37,7 @@ static struct list_node s_exit_hooks = LIST_INIT(s_exit_hooks);
 static struct list_node s_zombies = LIST_INIT(s_zombies);
 static struct thread *s_reaper;
 static struct waitq s_reaped;       // woken after each reaping pass
+static uint32_t s_record_count;
 
 void
 thread_init_boot(void)
@@ -47,7 +49,7 @@ thread_init_boot(void)
     t->block = g_boot_block;
     t->static_block = true;
     list_init(&t->run_link);
-    list_init(&t->ipc.senders);
+    list_init(&t->timer_link);
     list_init(&t->ipc.link);
     list_push_back(&g_all_threads, &t->all_link);
     s_thread_count = 1;
@@ -79,7 +81,7 @@ thread_alloc(const char *name, void (*start)(void), uint32_t reserve_top)
     strlcpy(t->name, name, sizeof(t->name));
     t->state = THREAD_RUNNABLE;
     list_init(&t->run_link);
-    list_init(&t->ipc.senders);
+    list_init(&t->timer_link);
     list_init(&t->ipc.link);
 
     uint32_t *sp = (uint32_t *)(t->block + KSTACK_SIZE - reserve_top);
@@ -210,9 +212,62 @@ thread_reap(struct thread *t)
         kfast_spill_free_all(&t->arena);
     block_free(t->block);
     struct process *p = t->proc;
+    struct thread_record *r = t->record;
+    if (r) {
+        r->thread = NULL;
+        r->exit_code = t->exit_code & 0xFF;
+        r->ended = true;
+        waitq_wake_all(&r->wait);
+        thread_record_put(r);
+    }
     kfree(t);
     if (p)
         process_thread_reaped(p);
+}
+
+struct thread_record *
+thread_record_create(struct thread *t)
+{
+    struct thread_record *r = kzalloc(sizeof(*r));
+    if (!r)
+        return NULL;
+    kobject_init(&r->obj, CAP_TYPE_THREAD);
+    r->obj.refs = 2;                    // the thread's and the caller's
+    r->thread = t;
+    r->tid = t->tid;
+    strlcpy(r->name, t->name, sizeof(r->name));
+    waitq_init(&r->wait);
+    t->record = r;
+    s_record_count++;
+    return r;
+}
+
+void
+thread_record_put(struct thread_record *r)
+{
+    KASSERT(r->obj.refs > 0);
+    if (--r->obj.refs > 0)
+        return;
+    s_record_count--;
+    kfree(r);
+}
+
+uint32_t
+thread_record_count(void)
+{
+    return s_record_count;
+}
+
+int
+thread_record_wait(struct thread_record *r, uint32_t ticks)
+{
+    if (r->thread == g_current)
+        return -EDEADLK;
+    kobject_get(&r->obj);               // a handle closed meanwhile must not free it
+    int err = waitq_wait_for(&r->wait, &r->ended, ticks, "wait: thread still running");
+    int code = r->exit_code;
+    thread_record_put(r);
+    return err ? err : code;
 }
 
 static void

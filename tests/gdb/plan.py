@@ -46,4 +46,25 @@ SCENARIOS = {
         "kfast_suite_trap_collision_caught",
         "kfast_suite_trap_collision_matches_report",
     ]),
+    # `tandem caps` against the kernel's handle tables: user/gdb_caps_demo.c,
+    # booted alone as the first process, makes an endpoint, a badged
+    # duplicate, a server thread and a child that calls it (see the
+    # program); the kernel is stopped in its system calls as the tables
+    # change.
+    "caps": ("", [
+        "caps_constants_match_headers",
+        "caps_before_the_first_process",
+        "caps_first_process_table",
+        "caps_derived_across_processes",
+        "caps_queued_sender",
+        "caps_caller_gone_process_ended",
+        "caps_process_argument",
+        "caps_counts_disagree",
+    ]),
+}
+
+# Scenarios that boot their own programs (the first is the first process)
+# instead of init followed by every program.
+MODULES = {
+    "caps": ["gdb_caps_demo"],
 }

@@ -4,7 +4,9 @@
     python3 tests/gdb/run_gdb_tests.py [--build DIR] [--timeout SECONDS] [SCENARIO...]
 
 For each scenario of tests/gdb/plan.py: boots the kernel in QEMU stopped at
-its first instruction (-S) with the GDB stub on a free local port, and runs
+its first instruction (-S) with the GDB stub on a free local port - with
+every user program as a module, init first, or the scenario's own programs
+(plan.MODULES) - and runs
     gdb -batch -nx -x tools/gdb/tandem.py -x tests/gdb/scenarios.py
 against it - the helpers loaded through their one loader file, as a user
 loads them.  The kernel and the user programs are copied first, so a
@@ -26,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "gdb"))
-from plan import SCENARIOS  # noqa: E402
+from plan import MODULES, SCENARIOS  # noqa: E402
 from debug import free_port, wait_for_port  # noqa: E402  (the launcher's own helpers)
 
 QEMU = os.environ.get("QEMU", "qemu-system-i386")
@@ -34,7 +36,8 @@ GDB = os.environ.get("GDB", "gdb")
 
 
 def snapshot(build, into):
-    """Copies the kernel and the user programs; returns (elf, user bin dir, modules)."""
+    """Copies the kernel and the user programs; returns (elf, user bin dir,
+    the programs in module order)."""
     # The test kernel: the kfast scenario boots its suites (test=kfast).
     elf = os.path.join(into, "tandem-test.elf")
     shutil.copy2(os.path.join(build, "tandem-test.elf"), elf)
@@ -44,8 +47,17 @@ def snapshot(build, into):
     names = sorted(os.listdir(dst))
     # init is module 0 (the Makefile's order for the ISO).
     order = [n for n in names if n == "init"] + [n for n in names if n != "init"]
-    modules = ",".join("%s %s" % (os.path.join(dst, n), n) for n in order)
-    return elf, dst, modules
+    return elf, dst, order
+
+
+def module_list(scenario, user_bin, programs):
+    """QEMU's -initrd for a scenario: its own programs (plan.MODULES), or
+    every program with init first."""
+    names = MODULES.get(scenario, programs)
+    for n in names:
+        if not os.path.exists(os.path.join(user_bin, n)):
+            raise OSError("no program %s in %s" % (n, user_bin))
+    return ",".join("%s %s" % (os.path.join(user_bin, n), n) for n in names)
 
 
 def stop(proc):
@@ -131,17 +143,21 @@ def main():
     n = failed = 0
     with tempfile.TemporaryDirectory(prefix="tandem-gdb-") as tmp:
         try:
-            elf, user_bin, modules = snapshot(args.build, tmp)
+            elf, user_bin, programs = snapshot(args.build, tmp)
         except OSError as e:
             elf = None
             missing = "build output missing (%s): run make all" % e
         for s in args.scenarios:
+            results, why = {}, None if elf else missing
             if elf:
+                try:
+                    modules = module_list(s, user_bin, programs)
+                except OSError as e:
+                    why = "build output missing (%s): run make all" % e
+            if why is None:
                 print("# scenario %s: kernel command line %r" % (s, SCENARIOS[s][0]))
                 sys.stdout.flush()
                 results, why = run_scenario(s, elf, user_bin, modules, log_dir, args.timeout)
-            else:
-                results, why = {}, missing
             for test in SCENARIOS[s][1]:
                 n += 1
                 if test in results:

@@ -298,7 +298,7 @@ def test(fn):
 ctx = {}
 
 ALL_COMMANDS = ["tandem", "tandem threads", "tandem block", "tandem arena", "tandem check",
-                "tandem catch"]
+                "tandem caps", "tandem catch"]
 
 
 @test
@@ -918,6 +918,396 @@ def kfast_suite_trap_collision_matches_report():
     if not seen:
         raise Skip("no collision was caught")
     finish_report(seen)
+
+
+# -- `tandem caps` against user/gdb_caps_demo.c ----------------------------------
+#
+# The expected rows are built from the kernel's tables read with GDB
+# expressions, the handle numbers from the kernel's own cap_handle(), the
+# free slots from cap_table_room() and the total from cap_handles_open(),
+# called from GDB; type names and right letters from include/uapi/syscall.h.
+
+RIGHT_LETTERS = {"SEND": "S", "RECV": "R", "GRANT": "G", "WAIT": "W", "KILL": "K",
+                 "SPAWN": "P", "USE": "U"}
+
+
+def uapi_defines(prefix):
+    """{NAME: value} of include/uapi/syscall.h's #define PREFIXNAME."""
+    text = open(os.path.join(ROOT, "include/uapi/syscall.h")).read()
+    out = {}
+    pattern = r"^#define\s+%s(\w+)\s+\(?(\w+)(?:\s*<<\s*(\d+))?\)?" % prefix
+    for m in re.finditer(pattern, text, re.M):
+        v = int(m.group(2).rstrip("uU"), 0)
+        out[m.group(1)] = v << int(m.group(3)) if m.group(3) else v
+    return out
+
+
+def cap_type_names():
+    return {v: n.lower() for n, v in uapi_defines("CAP_TYPE_").items()}
+
+
+def cap_rights_text(rights):
+    bits = {v: n for n, v in uapi_defines("CAP_").items() if n in RIGHT_LETTERS}
+    return "".join(RIGHT_LETTERS[bits[1 << b]] if rights & (1 << b) else "-"
+                   for b in range(len(bits)))
+
+
+def kstring(expr):
+    return gdb.parse_and_eval(expr).string().split("\0", 1)[0]
+
+
+def list_addresses(head_expr, container, member):
+    """Addresses of the containers on a list, walked with expressions."""
+    head = val("&(%s)" % head_expr)
+    link = val("&((%s *)0)->%s" % (container, member))
+    out, node = [], val("(%s).next" % head_expr)
+    while node != head and len(out) < 1000:
+        out.append(node - link)
+        node = val("((struct list_node *)%d)->next" % node)
+    return out
+
+
+def kernel_processes():
+    return list_addresses("s_processes", "struct process", "all_link")
+
+
+def P(p, member):
+    return val("((struct process *)%d)->%s" % (p, member))
+
+
+def process_label(p):
+    return "%d (%s)" % (P(p, "pid"), kstring("((struct process *)%d)->name" % p))
+
+
+def process_state(p):
+    if P(p, "exited") or not P(p, "caps"):
+        code = "exit code %d" % P(p, "exit_code") if P(p, "exit_code_set") else "no exit code"
+        return "ended, " + code
+    return "running" if P(p, "live_threads") else "ending"
+
+
+def queue_tids(head_expr):
+    tids = [T(t, "tid") for t in list_addresses(head_expr, "struct thread", "ipc.link")]
+    return " ".join(str(t) for t in tids) if tids else "none"
+
+
+def slot_expr(c):
+    return "((struct cap *)%d)" % c
+
+
+def handle_name(c, table):
+    """The FROM column for a parent slot c, seen from table."""
+    h = kcall("cap_handle(%s)" % slot_expr(c))
+    owner_table = val("%s->table" % slot_expr(c))
+    if owner_table == table:
+        return "%d" % h
+    return "%d:%d" % (val("%s->table->owner->pid" % slot_expr(c)), h)
+
+
+def object_text(c, kind):
+    o = val("%s->obj" % slot_expr(c))
+    if kind == "endpoint":
+        ep = "((struct endpoint *)%d)" % o
+        return "endpoint %d: receive holders %d, senders %s, receivers %s" % (
+            val(ep + "->serial"), val(ep + "->receive_holders"), queue_tids(ep + "->senders"),
+            queue_tids(ep + "->receivers"))
+    if kind == "process":
+        return "process %s, %s" % (process_label(o), process_state(o))
+    if kind == "thread":
+        r = "((struct thread_record *)%d)" % o
+        text = "thread %d (%s)" % (val(r + "->tid"), kstring(r + "->name"))
+        if val(r + "->ended"):
+            return text + ", ended, exit code %d" % val(r + "->exit_code")
+        if not val(r + "->thread"):
+            return text + ", reaped"
+        state = str(gdb.parse_and_eval(r + "->thread->state"))
+        return text + ", " + state.replace("THREAD_", "").lower()
+    if kind == "module":
+        i = val("((struct module_object *)%d)->index" % o)
+        return "module %d: %s" % (i, kstring("g_boot.modules[%d].name" % i))
+    if kind in ("irq", "ioport", "memory"):
+        d = "((struct device_object *)%d)" % o
+        name, base, size = kstring(d + "->name"), val(d + "->base"), val(d + "->size")
+        if kind == "irq":
+            return "irq %d: %s" % (base, name)
+        if kind == "ioport":
+            return "ports %#x-%#x: %s" % (base, base + size - 1, name)
+        return "memory %08x-%08x: %s" % (base, base + size - 1, name)
+    if kind == "reply":
+        caller = val("%s->caller" % slot_expr(c))
+        if not caller:
+            return "reply: caller gone"
+        return "reply to thread %d (%s)" % (T(caller, "tid"),
+                                            kstring("((struct thread *)%d)->name" % caller))
+    raise Fail("slot %08x names an object of unknown type %r" % (c, kind))
+
+
+def kernel_tables():
+    """{pid: (summary line, [row tuples])} as the kernel's tables say, and
+    the handles open in all of them (cap_handles_open())."""
+    names = cap_type_names()
+    slots = val("sizeof(((struct cap_table *)0)->slots) / sizeof(struct cap)")
+    out = {}
+    for p in kernel_processes():
+        table = P(p, "caps")
+        if not table:
+            line = "Process %s: %s; no handle table" % (process_label(p), process_state(p))
+            out[P(p, "pid")] = (line, [])
+            continue
+        rows = []
+        for i in range(slots):
+            c = val("&((struct cap_table *)%d)->slots[%d]" % (table, i))
+            obj = val("%s->obj" % slot_expr(c))
+            if not obj:
+                continue
+            kind = names.get(val("%s->obj->type" % slot_expr(c)), "?")
+            badge = val("%s->badge" % slot_expr(c))
+            parent = val("%s->parent" % slot_expr(c))
+            rows.append((kcall("cap_handle(%s)" % slot_expr(c)), i, kind,
+                         cap_rights_text(val("%s->rights" % slot_expr(c))),
+                         "%d" % badge if badge else "-",
+                         handle_name(parent, table) if parent else "-", obj, object_text(c, kind)))
+        opened = val("((struct cap_table *)%d)->open" % table)
+        free = kcall("cap_table_room((struct process *)%d)" % p)
+        line = "Process %s: %d handle%s open, %d slot%s free (of %d)" % (
+            process_label(p), opened, "" if opened == 1 else "s", free, "" if free == 1 else "s",
+            slots)
+        if slots - opened - free:
+            line += ", %d retired" % (slots - opened - free)
+        out[P(p, "pid")] = (line, rows)
+    return out, kcall("cap_handles_open()")
+
+
+CAP_ROW = re.compile(r"^\s+(\d+)\s+(\d+) (\S+)\s+(\S+)\s+(\S+) (\S+)\s+([0-9a-f]{8}) (.*)$")
+
+
+def caps_sections(out):
+    """{pid: (summary line, [row tuples])} from `tandem caps` output."""
+    got, pid = {}, None
+    for line in out.splitlines():
+        m = re.match(r"^Process (\d+) \(", line)
+        if m:
+            pid = int(m.group(1))
+            got[pid] = (line, [])
+            continue
+        m = CAP_ROW.match(line)
+        if m and pid is not None:
+            got[pid][1].append((int(m.group(1)), int(m.group(2)), m.group(3), m.group(4),
+                                m.group(5), m.group(6), int(m.group(7), 16), m.group(8)))
+    return got
+
+
+def caps_match_kernel():
+    """Runs `tandem caps` and compares every process, summary and row with
+    the kernel; returns the parsed output."""
+    out = run("tandem caps")
+    want, total = kernel_tables()
+    got = caps_sections(out)
+    expect_eq(sorted(got), sorted(want), "pids listed")
+    for pid in want:
+        expect_eq(got[pid][0], want[pid][0], "process %d: summary" % pid)
+        g, w = got[pid][1], want[pid][1]
+        expect_eq([r[0] for r in g], [r[0] for r in w], "process %d: handles" % pid)
+        for gr, wr in zip(g, w):
+            for k, what in enumerate(("handle", "slot", "type", "rights", "badge", "from", "object",
+                                      "what")):
+                expect_eq(gr[k], wr[k], "process %d handle %d: %s" % (pid, wr[0], what))
+    ended = sum(1 for line, _ in want.values() if line.endswith("no handle table"))
+    line = "tandem caps: %d process%s (%d ended), %d handle%s open" % (
+        len(want), "" if len(want) == 1 else "es", ended, total, "" if total == 1 else "s")
+    expect(re.search("^%s$" % re.escape(line), out, re.M), "no %r in:\n%s" % (line, out))
+    return got
+
+
+def demo_variable(name):
+    """A handle the program holds (user/gdb_caps_demo.c's static), read in
+    its address space: the CPU is in one of its threads at every stop."""
+    expect(kstring("g_current->proc->name") == "gdb_caps_demo", "not in gdb_caps_demo")
+    return u32(user_symbol("gdb_caps_demo", name))
+
+
+def threads_of(pid):
+    return [T(t, "tid") for t in kernel_threads() if T(t, "proc") and T(t, "proc->pid") == pid]
+
+
+def process_at(pid):
+    return next(p for p in kernel_processes() if P(p, "pid") == pid)
+
+
+def demo_rows(got, pid):
+    """{handle: row} of one process's table in the helpers' output."""
+    expect(pid in got, "process %d is not listed" % pid)
+    return {r[0]: r for r in got[pid][1]}
+
+
+def rows_of_type(got, pid, kind):
+    return [r for r in got[pid][1] if r[2] == kind]
+
+
+@test
+def caps_constants_match_headers():
+    import tandem_gdb.kernel as k
+    cap_h = open(os.path.join(ROOT, "include/cap.h")).read()
+    m = re.search(r"#define\s+CAP_INDEX_BITS\s+(\d+)", cap_h)
+    expect(m, "no #define CAP_INDEX_BITS in include/cap.h")
+    expect_eq(k.CAP_INDEX_BITS, int(m.group(1)), "CAP_INDEX_BITS")
+    expect_eq(k.CAP_TYPE_NAMES, cap_type_names(), "CAP_TYPE_* names")
+    rights = uapi_defines("CAP_")
+    for name, letter in RIGHT_LETTERS.items():
+        expect_eq(1 << k.CAP_RIGHT_LETTERS.index(letter), rights[name], "CAP_%s's letter" % name)
+    expect_eq((1 << len(k.CAP_RIGHT_LETTERS)) - 1, rights["RIGHTS_ALL"], "CAP_RIGHTS_ALL")
+
+
+@test
+def caps_before_the_first_process():
+    expect(reg("eip") == 0xFFF0, "QEMU did not stop at the reset vector")
+    out = run("tandem caps")
+    expect("not running yet" in out and "paging is off" in out, "at the reset vector:\n" + out)
+    run("break sched_init")
+    go()
+    delete_breakpoints()
+    expect_eq(kernel_processes(), [], "processes on s_processes before the scheduler")
+    out = run("tandem caps")
+    expect("tandem caps: no processes yet" in out, "before the first process:\n" + out)
+    run("help tandem caps")
+    expect("tandem caps [PID]" in run("help tandem"), "`help tandem` does not list tandem caps")
+    expect(len(run("help tandem caps")) > 400, "no help text for tandem caps")
+
+
+@test
+def caps_first_process_table():
+    # The main thread spawns the child once the server waits on the endpoint.
+    run("break sys_spawn")
+    go()
+    delete_breakpoints()
+    pid = ctx["demo"] = val("g_current->proc->pid")
+    ep, badged = ctx["ep"], ctx["badged"] = demo_variable("s_ep"), demo_variable("s_badged")
+    server = [t for t in threads_of(pid) if t != pid]
+    expect(len(server) == 1, "threads of process %d besides its first: %r" % (pid, server))
+    ctx["server"] = server[0]
+    got = caps_match_kernel()
+    rows = demo_rows(got, pid)
+    expect(ep in rows and badged in rows,
+           "the program's handles %d and %d are not listed" % (ep, badged))
+    expect_eq(rows[ep][2:6], ("endpoint", "SRG----", "-", "-"),
+              "the endpoint's type, rights, badge, parent")
+    expect_eq(rows[badged][2:6], ("endpoint", "S-G----", "42", "%d" % ep),
+              "the duplicate's type, rights, badge, parent")
+    expect_eq(rows[badged][6], rows[ep][6], "both handles' object")
+    expect(ep != rows[ep][1] + 1,
+           "handle %d of slot %d: the table was not aged" % (ep, rows[ep][1]))
+    expect(rows[ep][7].endswith("receivers %d" % ctx["server"]),
+           "the server is not shown queued as a receiver: " + rows[ep][7])
+    thread = rows_of_type(got, pid, "thread")
+    expect(len(thread) == 1 and thread[0][7].startswith("thread %d " % ctx["server"]),
+           "the thread handle: %r" % thread)
+    expect(all(rows_of_type(got, pid, kind) for kind in ("module", "irq", "ioport", "memory")),
+           "the first process lacks its boot objects:\n" + "\n".join(map(str, got[pid][1])))
+
+
+@test
+def caps_derived_across_processes():
+    # The server answers the child's first call, which passed the child's handle 1.
+    run("break sys_ipc_reply")
+    go()
+    delete_breakpoints()
+    pid = ctx["demo"]
+    others = [P(p, "pid") for p in kernel_processes() if P(p, "pid") != pid]
+    expect_eq(len(others), 1, "processes besides the first")
+    child = ctx["child"] = others[0]
+    got = caps_match_kernel()
+    # (The main thread may not be back from sys_spawn yet: s_child may be unset.)
+    proc = rows_of_type(got, pid, "process")
+    expect(len(proc) == 1 and proc[0][7].startswith("process %d " % child),
+           "the handles to processes: %r" % proc)
+    expect_eq([r[:6] for r in demo_rows(got, child).values()],
+              [(1, 0, "endpoint", "S-G----", "42", "%d:%d" % (pid, ctx["badged"]))],
+              "the child's table")
+    passed = [r for r in rows_of_type(got, pid, "endpoint") if r[5] == "%d:1" % child]
+    expect_eq(len(passed), 1, "handles derived from the child's handle 1")
+    reply = rows_of_type(got, pid, "reply")
+    expect_eq(len(reply), 1, "reply handles")
+    caller = val("((struct process *)%d)->caps->slots[%d].caller" % (process_at(pid), reply[0][1]))
+    expect_eq(threads_of(child), [T(caller, "tid")], "the child's threads: the caller")
+    expect_eq(reply[0][7], "reply to thread %d (gdb_caps_demo)" % T(caller, "tid"), "the reply")
+
+
+@test
+def caps_queued_sender():
+    # The server sleeps after the first answer: the child's second call queues.
+    run("break sys_ipc_recv")
+    go()
+    delete_breakpoints()
+    expect_eq(val("g_current->tid"), ctx["server"], "the receiving thread")
+    child_thread = threads_of(ctx["child"])
+    expect_eq(len(child_thread), 1, "the child's threads")
+    got = caps_match_kernel()
+    ep = demo_rows(got, ctx["demo"])[ctx["ep"]]
+    expect(ep[7].endswith("senders %d, receivers none" % child_thread[0]),
+           "the child is not shown queued as a sender: " + ep[7])
+
+
+@test
+def caps_caller_gone_process_ended():
+    # The server killed the child and waited for it before answering it.
+    run("break sys_ipc_reply")
+    go()
+    delete_breakpoints()
+    pid, child = ctx["demo"], ctx["child"]
+    expect_eq(P(process_at(child), "caps"), 0, "the child's table (freed)")
+    got = caps_match_kernel()
+    expect_eq(got[child][0],
+              "Process %d (gdb_caps_demo): ended, exit code 137; no handle table" % child,
+              "the killed child")
+    rows = demo_rows(got, pid)
+    expect_eq([r[7] for r in rows_of_type(got, pid, "reply")], ["reply: caller gone"], "the reply")
+    handle = demo_variable("s_child")
+    want = "process %d (gdb_caps_demo), ended, exit code 137" % child
+    expect(handle in rows and rows[handle][7] == want,
+           "the child's handle %d: %r" % (handle, rows.get(handle)))
+    # Closing the child's handle 1 moved what came from it up to its parent.
+    passed = [r for r in rows_of_type(got, pid, "endpoint")
+              if r[4] == "42" and r[0] != ctx["badged"]]
+    expect_eq([r[5] for r in passed], ["%d" % ctx["badged"]], "the passed handle's parent now")
+
+
+@test
+def caps_process_argument():
+    full = caps_sections(run("tandem caps"))
+    pid = ctx["demo"]
+    addr = next(p for p in kernel_processes() if P(p, "pid") == pid)
+    for arg in ("%d" % pid, "(struct process *)%d" % addr, "g_current->proc->pid"):
+        out = run("tandem caps %s" % arg)
+        expect_eq(caps_sections(out), {pid: full[pid]}, "`tandem caps %s`" % arg)
+        expect("tandem caps:" not in out, "a total line for one process:\n" + out)
+    out = run("tandem caps %d" % ctx["child"])
+    expect_eq(caps_sections(out), {ctx["child"]: full[ctx["child"]]}, "the ended child alone")
+    out = run("tandem caps gdb_caps_demo", allow_error=True)
+    expect("2 processes are named gdb_caps_demo: give a pid" in out,
+           "an ambiguous name gave:\n" + out)
+    out = run("tandem caps 99999", allow_error=True)
+    expect("no process with pid 99999" in out, "an unknown pid gave:\n" + out)
+
+
+@test
+def caps_counts_disagree():
+    # Counters that disagree with the slots (as inside cap_alloc, between the
+    # count and the slot being filled) are reported, not trusted.
+    table = P(process_at(ctx["demo"]), "caps")
+    opened, total = val("((struct cap_table *)%d)->open" % table), val("s_handles_open")
+    gdb.execute("set var ((struct cap_table *)%d)->open = %d" % (table, opened + 1), to_string=True)
+    gdb.execute("set var s_handles_open = %d" % (total + 1), to_string=True)
+    try:
+        out = run("tandem caps")
+    finally:
+        gdb.execute("set var ((struct cap_table *)%d)->open = %d" % (table, opened), to_string=True)
+        gdb.execute("set var s_handles_open = %d" % total, to_string=True)
+    line = "Process %d (gdb_caps_demo): %d handles open" % (ctx["demo"], opened)
+    expect(line in out and "; the table counts %d open (caught mid-update)" % (opened + 1) in out,
+           "the table's count not questioned:\n" + out)
+    expect("%d handles open; the kernel counts %d (s_handles_open)" % (total, total + 1) in out,
+           "the kernel's count not questioned:\n" + out)
+    caps_match_kernel()
 
 
 # ---------------------------------------------------------------------------

@@ -3,11 +3,11 @@
 ;   long syscall_int80(long n, long a1, long a2, long a3, long a4, long a5)
 ;   long syscall_sysenter(long n, long a1, long a2, long a3, long a4, long a5)
 ;
-; and their IPC forms, which also store the two words the kernel returns in
-; ebx and esi at out[0] and out[1] (struct ipc_words in tandem.h):
+; and their IPC forms, which also store what the kernel returns in ebx, esi
+; and edi at out[0], out[1] and out[2] (struct ipc_words in tandem.h):
 ;
-;   long syscall_int80_ipc(long n, long a1, ..., long a5, unsigned out[2])
-;   long syscall_sysenter_ipc(long n, long a1, ..., long a5, unsigned out[2])
+;   long syscall_int80_ipc(long n, long a1, ..., long a5, unsigned out[3])
+;   long syscall_sysenter_ipc(long n, long a1, ..., long a5, unsigned out[3])
 ;
 ; ebx, esi, edi and ebp are callee-saved in cdecl but carry arguments (or
 ; results) here, so each stub saves them first.
@@ -58,6 +58,7 @@
     mov ecx, ARG(6)
     mov [ecx], ebx
     mov [ecx + 4], esi
+    mov [ecx + 8], edi
 %endmacro
 
 section .text

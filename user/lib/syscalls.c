@@ -68,14 +68,20 @@ syscall_raw(long n, long a1, long a2, long a3, long a4, long a5)
     return syscall_sysenter(n, a1, a2, a3, a4, a5);
 }
 
-// As syscall_raw, for the calls that also return two words.
+// As syscall_raw, for the calls that also return words in ebx, esi, edi.
 static long
-syscall_ipc(long n, long a1, long a2, long a3, long a4, struct ipc_words *out)
+syscall_ipc(long n, long a1, long a2, long a3, long a4, long a5, struct ipc_words *out)
 {
+    struct ipc_words words = { 0, 0, 0 };
+    long r;
     __atomic_add_fetch(&s_count, 1, __ATOMIC_RELAXED);
     if (syscall_mode_get() == SYSCALL_INT80)
-        return syscall_int80_ipc(n, a1, a2, a3, a4, 0, out);
-    return syscall_sysenter_ipc(n, a1, a2, a3, a4, 0, out);
+        r = syscall_int80_ipc(n, a1, a2, a3, a4, a5, &words);
+    else
+        r = syscall_sysenter_ipc(n, a1, a2, a3, a4, a5, &words);
+    if (out)
+        *out = words;
+    return r;
 }
 
 // The wrappers' shorthand: system call n with k arguments.
@@ -84,6 +90,8 @@ syscall_ipc(long n, long a1, long a2, long a3, long a4, struct ipc_words *out)
 #define SYSCALL2(n, a, b)       syscall_raw(n, (long)(a), (long)(b), 0, 0, 0)
 #define SYSCALL3(n, a, b, c)    syscall_raw(n, (long)(a), (long)(b), (long)(c), 0, 0)
 #define SYSCALL4(n, a, b, c, d) syscall_raw(n, (long)(a), (long)(b), (long)(c), (long)(d), 0)
+#define SYSCALL5(n, a, b, c, d, e) \
+    syscall_raw(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e))
 
 void
 sys_exit(int code)
@@ -150,35 +158,70 @@ sys_debug_write(const void *buf, size_t len)
 }
 
 int
-sys_ipc_send(int dest, unsigned w0, unsigned w1, struct ipc_buf *buf)
+sys_ipc_send(int endpoint, unsigned w0, unsigned w1, struct ipc_buf *buf)
 {
-    return SYSCALL4(SYS_IPC_SEND, dest, w0, w1, buf);
+    return SYSCALL4(SYS_IPC_SEND, endpoint, w0, w1, buf);
 }
 
 int
-sys_ipc_recv(int from, struct ipc_words *msg, struct ipc_buf *buf)
+sys_ipc_recv(int endpoint, struct ipc_words *msg, struct ipc_buf *buf)
 {
-    struct ipc_words words = { 0, 0 };
-    long r = syscall_ipc(SYS_IPC_RECV, from, 0, 0, (long)buf, &words);
-    if (msg)
-        *msg = words;
-    return r;
+    return syscall_ipc(SYS_IPC_RECV, endpoint, 0, 0, (long)buf, 0, msg);
 }
 
 int
-sys_ipc_call(int dest, unsigned w0, unsigned w1, struct ipc_buf *buf, struct ipc_words *reply)
+sys_ipc_call(int endpoint, unsigned w0, unsigned w1, struct ipc_buf *buf, struct ipc_words *reply)
 {
-    struct ipc_words words = { 0, 0 };
-    long r = syscall_ipc(SYS_IPC_CALL, dest, w0, w1, (long)buf, &words);
-    if (reply)
-        *reply = words;
-    return r;
+    return syscall_ipc(SYS_IPC_CALL, endpoint, w0, w1, (long)buf, 0, reply);
 }
 
 int
-sys_ipc_reply(int caller, unsigned w0, unsigned w1, struct ipc_buf *buf)
+sys_ipc_reply(int reply, unsigned w0, unsigned w1, struct ipc_buf *buf)
 {
-    return SYSCALL4(SYS_IPC_REPLY, caller, w0, w1, buf);
+    return SYSCALL4(SYS_IPC_REPLY, reply, w0, w1, buf);
+}
+
+int
+sys_ipc_reply_recv(int reply, unsigned w0, unsigned w1, struct ipc_buf *buf, int endpoint,
+                   struct ipc_words *msg)
+{
+    return syscall_ipc(SYS_IPC_REPLY_RECV, reply, w0, w1, (long)buf, endpoint, msg);
+}
+
+int
+sys_cap_info(int handle, struct cap_info *out)
+{
+    return SYSCALL2(SYS_CAP_INFO, handle, out);
+}
+
+int
+sys_cap_dup(int handle, unsigned rights, unsigned badge)
+{
+    return SYSCALL3(SYS_CAP_DUP, handle, rights, badge);
+}
+
+int
+sys_cap_close(int handle)
+{
+    return SYSCALL1(SYS_CAP_CLOSE, handle);
+}
+
+int
+sys_cap_revoke(int handle)
+{
+    return SYSCALL1(SYS_CAP_REVOKE, handle);
+}
+
+int
+sys_cap_list(int *handles, unsigned max)
+{
+    return SYSCALL2(SYS_CAP_LIST, handles, max);
+}
+
+int
+sys_endpoint_create(void)
+{
+    return SYSCALL0(SYS_ENDPOINT_CREATE);
 }
 
 int
@@ -188,21 +231,21 @@ sys_kfast_stats(struct kfast_stats *out)
 }
 
 int
-sys_spawn(unsigned index)
+sys_spawn(int module, const int *handles, unsigned count)
 {
-    return SYSCALL1(SYS_SPAWN, index);
+    return SYSCALL3(SYS_SPAWN, module, handles, count);
 }
 
 int
-sys_wait(int pid)
+sys_wait(int handle, unsigned ticks)
 {
-    return SYSCALL1(SYS_WAIT, pid);
+    return SYSCALL2(SYS_WAIT, handle, ticks);
 }
 
 int
-sys_module_name(unsigned index, char *buf, size_t cap)
+sys_kill(int process)
 {
-    return SYSCALL3(SYS_MODULE_NAME, index, buf, cap);
+    return SYSCALL1(SYS_KILL, process);
 }
 
 int
@@ -217,23 +260,18 @@ sys_cmdline(char *buf, size_t cap)
     return SYSCALL2(SYS_CMDLINE, buf, cap);
 }
 
-// Longest module name module_find can match.
-#define MODULE_NAME_MAX 64
-
 int
 module_find(const char *name)
 {
-    struct sysinfo info;
-    int r = sys_sysinfo(&info);
-    if (r < 0)
-        return r;
-    size_t want = strlen(name);
-    for (unsigned i = 0; i < info.module_count; i++) {
-        char got[MODULE_NAME_MAX];
-        int len = sys_module_name(i, got, sizeof got);
-        // Only the returned length counts: the copy need not end in a NUL.
-        if (len >= 0 && (size_t)len == want && memcmp(got, name, want) == 0)
-            return (int)i;
+    int handles[CAPS_PER_PROCESS];
+    int n = sys_cap_list(handles, CAPS_PER_PROCESS);
+    if (n < 0)
+        return n;
+    for (int i = 0; i < n && i < CAPS_PER_PROCESS; i++) {
+        struct cap_info info;
+        if (sys_cap_info(handles[i], &info) == 0 && info.type == CAP_TYPE_MODULE &&
+            strncmp(info.name, name, sizeof info.name) == 0)
+            return handles[i];
     }
     return -ENOENT;
 }
@@ -250,22 +288,11 @@ sysinfo_settled(struct sysinfo *out, unsigned ticks)
         if (sys_sysinfo(&next) != 0)
             return false;
         if (next.threads == out->threads && next.processes == out->processes &&
-            next.heap_live_blocks == out->heap_live_blocks)
+            next.heap_live_blocks == out->heap_live_blocks && next.handles == out->handles &&
+            next.objects == out->objects)
             return true;
         *out = next;
         if (sys_time() - start > ticks)
             return false;
     }
-}
-
-bool
-wait_gone(int tid, unsigned ticks)
-{
-    unsigned start = sys_time();
-    while (sys_ipc_reply(tid, 0, 0, NULL) != -ESRCH) {
-        if (sys_time() - start > ticks)
-            return false;
-        sys_sleep(1);
-    }
-    return true;
 }

@@ -17,11 +17,13 @@
 #include "uapi/errno.h"
 #include "uapi/syscall.h"
 
-// The two words of an IPC message as they arrive (ipc_recv, ipc_call).
-// Layout known to user/lib/syscall.asm: w0 at offset 0, w1 at 4.
+// What an IPC message brings besides its payload (ipc_recv, ipc_call):
+// its two words and, for a call received, the reply handle.  Layout known
+// to user/lib/syscall.asm: w0 at offset 0, w1 at 4, reply at 8.
 struct ipc_words {
     unsigned w0;
     unsigned w1;
+    int reply;                  // ipc_recv of a call: the handle to answer it with (else 0)
 };
 
 // ---- Entering the kernel ----------------------------------------------------
@@ -58,16 +60,11 @@ unsigned syscall_count(void);
 
 // ---- Processes and threads --------------------------------------------------
 
-// Whether thread tid is gone within `ticks` (polling each tick): ipc_reply
-// says -EPERM to a live thread that is not calling us and -ESRCH to no
-// thread, without waiting.
-bool wait_gone(int tid, unsigned ticks);
-
 // Ends the whole process with code.
 NORETURN void sys_exit(int code);
 
 // Starts a thread with eip = entry, esp = stack_top, eax = arg and every
-// other register 0.  Returns its tid.  Raw: entry does not follow any C
+// other register 0.  Returns a handle to it (CAP_WAIT: sys_wait).  Raw: entry does not follow any C
 // calling convention; see thread_spawn.
 int sys_thread_create(uintptr_t entry, uintptr_t stack_top, uintptr_t arg);
 
@@ -78,7 +75,7 @@ NORETURN void sys_thread_exit(int code);
 #define THREAD_STACK_MIN    256
 
 // Runs fn(arg) in a new thread on stack[0, size); fn's return value is the
-// thread's exit code.  Returns the tid, -EINVAL if fn or stack is NULL or
+// thread's exit code.  Returns its handle, -EINVAL if fn or stack is NULL or
 // size < THREAD_STACK_MIN, or what SYS_THREAD_CREATE returned.  The stack
 // must stay untouched until the thread has ended.
 int thread_spawn(int (*fn)(void *), void *arg, void *stack, size_t size);
@@ -88,38 +85,59 @@ int sys_sleep(unsigned ticks);
 int sys_gettid(void);
 unsigned sys_time(void);
 
-// Starts boot module index as a new process; returns its pid.
-int sys_spawn(unsigned index);
+// Starts the module a handle names as a new process, passing it copies of
+// handles[0, count) (its handles 1 .. count); returns a process handle.
+int sys_spawn(int module, const int *handles, unsigned count);
 
-// Waits for process pid to end; returns its exit code.
-int sys_wait(int pid);
+// Waits at most ticks (WAIT_FOREVER: no limit) for the process or thread a
+// handle names to end; returns its exit code or -ETIMEDOUT.
+int sys_wait(int handle, unsigned ticks);
 
-// Copies module index's name into buf[0, cap); returns its length.
-int sys_module_name(unsigned index, char *buf, size_t cap);
+// Ends the process a handle names (CAP_KILL).
+int sys_kill(int process);
 
-// Returns the index of the module called name, or -ENOENT.
+// Returns a handle to the boot module called name that this process holds,
+// or -ENOENT.
 int module_find(const char *name);
 
 // Copies the kernel command line into buf[0, cap) with its NUL; returns its
 // length, -ENAMETOOLONG if it does not fit, -EFAULT for a bad buffer.
 int sys_cmdline(char *buf, size_t cap);
 
+// ---- Capabilities -----------------------------------------------------------
+
+int sys_cap_info(int handle, struct cap_info *out);
+int sys_cap_dup(int handle, unsigned rights, unsigned badge);
+int sys_cap_close(int handle);
+int sys_cap_revoke(int handle);
+// Stores at most max of this process's open handles, lowest first; returns
+// how many are open.
+int sys_cap_list(int *handles, unsigned max);
+int sys_endpoint_create(void);
+
 // ---- IPC ----------------------------------------------------------------------
-// buf may be NULL: no payload.  In ipc_recv and ipc_call, buf->data
-// receives at most buf->cap bytes and buf->len is set to the count received.
+// buf may be NULL: no payload, no handle.  In ipc_recv and ipc_call,
+// buf->data receives at most buf->size bytes, buf->len is set to the count
+// received and buf->handle to the handle received (0: none).
 
-int sys_ipc_send(int dest, unsigned w0, unsigned w1, struct ipc_buf *buf);
+int sys_ipc_send(int endpoint, unsigned w0, unsigned w1, struct ipc_buf *buf);
 
-// Waits for a message from `from` (or IPC_ANY); returns the sender's tid.
-int sys_ipc_recv(int from, struct ipc_words *msg, struct ipc_buf *buf);
+// Waits for a message on endpoint; returns the badge of the handle the
+// sender used.  msg->reply is the reply handle if the message is a call.
+int sys_ipc_recv(int endpoint, struct ipc_words *msg, struct ipc_buf *buf);
 
-// Sends buf->len bytes of buf to dest and waits for its reply, which
+// Sends buf->len bytes of buf on endpoint and waits for the reply, which
 // overwrites buf->data; the reply's words go to *reply.  Returns 0.
-int sys_ipc_call(int dest, unsigned w0, unsigned w1, struct ipc_buf *buf,
+int sys_ipc_call(int endpoint, unsigned w0, unsigned w1, struct ipc_buf *buf,
                  struct ipc_words *reply);
 
-// Answers caller, which must be waiting in ipc_call on this thread.
-int sys_ipc_reply(int caller, unsigned w0, unsigned w1, struct ipc_buf *buf);
+// Answers the call reply stands for, and closes reply.
+int sys_ipc_reply(int reply, unsigned w0, unsigned w1, struct ipc_buf *buf);
+
+// Answers the call reply stands for (none if 0), then waits for the next
+// message on endpoint, as ipc_recv; buf serves both.
+int sys_ipc_reply_recv(int reply, unsigned w0, unsigned w1, struct ipc_buf *buf,
+                       int endpoint, struct ipc_words *msg);
 
 // ---- Figures and console ----------------------------------------------------
 
@@ -128,9 +146,10 @@ int sys_sysinfo(struct sysinfo *out);
 
 // The kernel's counters once they have stopped changing: an ended thread
 // counts until the reaper has freed it, and a process until its waiter is
-// told, neither of which the caller can wait for directly.  Reads until two
-// reads a tick apart agree on threads, processes and live heap blocks, for
-// at most `ticks`.  Returns whether they settled (*out: the last reading).
+// told, neither of which the caller can wait for directly (nor for the
+// handles such a one held).  Reads until two reads a tick apart agree on
+// threads, processes, live heap blocks, handles and objects, for at most
+// `ticks`.  Returns whether they settled (*out: the last reading).
 bool sysinfo_settled(struct sysinfo *out, unsigned ticks);
 
 // Writes buf[0, len) to the console; returns len.

@@ -7,6 +7,7 @@ import gdb
 
 from . import arena as arena_mod
 from . import blockmap
+from . import caps as caps_mod
 from . import catch
 from . import check as check_mod
 from . import kernel as k
@@ -29,13 +30,14 @@ def guarded(fn):
 
 
 class Tandem(gdb.Command):
-    """Inspect Tandem's threads, kernel-stack blocks and scratch arenas.
+    """Inspect Tandem's threads, kernel-stack blocks, scratch arenas and handle tables.
 
 Usage: tandem               where the CPU is, in one line
        tandem threads       every thread: state, block, esp, arena, low-water, canary
        tandem block [TID]   the map of one block (default: the running thread's)
        tandem arena [TID]   arena figures and live allocations (debug builds)
        tandem check         canaries, block invariants, heap red zones; a verdict
+       tandem caps [PID]    handle tables: every process's, or one process's
        tandem catch collision|spill [--continue]
                             break on a collision report or a spill, drawing the block
 
@@ -186,6 +188,39 @@ violation is printed, then one line: `tandem check: OK...` or
         check_mod.run()
 
 
+class Caps(gdb.Command):
+    """Show processes' handle tables: each open handle and what it names.
+
+Usage: tandem caps [PID]
+
+PID is a process id, a process name or an expression (a pid, or a struct
+process pointer); without it, every process on s_processes, then the
+handles open in all of them (and the kernel's own count if it differs).
+Each process has a summary line (handles open, slots free, retired slots)
+and a row per open slot:
+  HANDLE  the number user space holds: (generation << CAP_INDEX_BITS) | (slot + 1)
+  SLOT    its index in the table
+  TYPE    endpoint, process, thread, module, irq, ioport, memory or reply
+  RIGHTS  one letter per right, `-` where missing: S send, R receive, G grant,
+          W wait, K kill, P spawn, U use
+  BADGE   `-` for none
+  FROM    the handle it was derived from (dup, spawn, message): HANDLE in
+          the same process, PID:HANDLE in another; `-` for a root
+  OBJECT  the kernel object's address (handles to one object share it)
+  WHAT    the object: an endpoint's serial (SYS_CAP_INFO's base), its receive
+          holders and the tids queued as senders and receivers; a process's pid, name and state; a thread's
+          tid, name and state; a module's index and name; a device's line,
+          ports or memory and name; a reply handle's caller, or `caller gone`
+A process that has ended (its table freed) is listed with its exit code."""
+
+    def __init__(self):
+        super().__init__("tandem caps", gdb.COMMAND_DATA)
+
+    @guarded
+    def invoke(self, arg, from_tty):
+        caps_mod.run(arg)
+
+
 class ThreadFunction(gdb.Function):
     """$tandem_thread(TID): the struct thread * of thread TID.
 
@@ -231,6 +266,7 @@ def register():
     Block()
     Arena()
     Check()
+    Caps()
     catch.CatchPrefix()
     catch.CatchCollision()
     catch.CatchSpill()

@@ -28,6 +28,13 @@ HEAP_RZ_MIN = 8
 HEAP_GRAIN = 8
 # x86
 CR0_PG = 1 << 31
+# include/cap.h
+CAP_INDEX_BITS = 8
+# include/uapi/syscall.h: CAP_TYPE_* by value, and a letter for each right
+# CAP_* in bit order (SEND RECV GRANT WAIT KILL SPAWN USE).
+CAP_TYPE_NAMES = {1: "endpoint", 2: "process", 3: "thread", 4: "module", 5: "irq",
+                  6: "ioport", 7: "memory", 8: "reply"}
+CAP_RIGHT_LETTERS = "SRGWKPU"
 
 # Most threads a list walk believes before it calls the list damaged.
 MAX_THREADS = 4096
