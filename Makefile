@@ -385,6 +385,8 @@ help:
 	@echo "                    its parts: host allocators, the guest kernel, the report, README, the"
 	@echo "                    host binaries, the peer allocators' packages"
 	@echo "  make linkgraph    the kernel's link graph by layer; fails on an upward edge or a cycle"
+	@echo "  make format       lay out every C file as .clang-format says (clang-format, in place)"
+	@echo "  make check-format change nothing; TAP: which C files make format would change"
 	@echo "  make fuzz         libFuzzer targets for FUZZ_TIME s, then the syscall fuzzer (SEED, CALLS, FUZZ_BOOT)"
 	@echo "  make deps         install the missing Debian packages (apt-get)"
 	@echo "  make gui-deps     install QEMU's window (qemu-system-gui), which make run GUI=1 needs"

@@ -241,7 +241,10 @@ struct ipc_buf {
     int handle;                 // in: a handle to pass on (0: none); needs CAP_GRANT on it and
                                 //   on the endpoint (a reply needs it only on the handle).
                                 //   The receiver gets a copy derived from it.
-                                // out: the handle received with the message (0: none)
+                                // out: the handle received with the message (0: none).
+                                //   A receiver with no struct ipc_buf cannot be told a
+                                //   handle: a message passing one gets -EMSGSIZE, as one
+                                //   too big for it would
 };
 
 // SYS_SYSINFO: what user programs (init, the tests, the fuzzer) may see.

@@ -47,7 +47,7 @@ SCENARIOS = {
         "kfast_suite_trap_collision_caught",
         "kfast_suite_trap_collision_matches_report",
     ]),
-    # `tandem caps` against the kernel's handle tables: user/gdb_caps_demo,
+    # `tandem caps` against the kernel's handle tables: user/gdb_caps_demo.c,
     # booted alone as the first process, makes an endpoint, a badged
     # duplicate, a server thread and a child that calls it (see the
     # program); the kernel is stopped in its system calls as the tables

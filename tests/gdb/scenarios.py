@@ -920,7 +920,7 @@ def kfast_suite_trap_collision_matches_report():
     finish_report(seen)
 
 
-# -- `tandem caps` against user/gdb_caps_demo ----------------------------------
+# -- `tandem caps` against user/gdb_caps_demo.c ----------------------------------
 #
 # The expected rows are built from the kernel's tables read with GDB
 # expressions, the handle numbers from the kernel's own cap_handle(), the
