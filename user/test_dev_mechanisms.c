@@ -56,69 +56,6 @@ static bool s_screen_mapped;
 
 static uint8_t s_stacks[2][THREAD_STACK] ALIGNED(16);
 
-// ---- Helpers: dev_child -----------------------------------------------------------
-
-struct child {
-    int proc;
-    int ep;                     // CAP_SEND only: the child holds the one CAP_RECV
-};
-
-// Starts dev_child with an argument string (NULL: none) and, unless 0, a
-// device handle as its handle 2.
-static int
-child_start(struct child *c, const char *args, int device)
-{
-    int module = module_find("dev_child");
-    if (module < 0)
-        return module;
-    int ep = sys_endpoint_create();
-    if (ep < 0)
-        return ep;
-    int send = sys_cap_dup(ep, CAP_SEND, 0);
-    const int handles[2] = { ep, device };
-    int proc = send < 0 ? send : sys_spawn_args(module, handles, device ? 2 : 1, args);
-    sys_cap_close(ep);
-    if (proc < 0) {
-        if (send > 0)
-            sys_cap_close(send);
-        return proc;
-    }
-    c->proc = proc;
-    c->ep = send;
-    return 0;
-}
-
-// Waits for the child's end (killing it if it outlives WAIT_TICKS) and
-// closes what refers to it; returns its exit code, or -ETIMEDOUT.
-static int
-child_finish(struct child *c)
-{
-    int code = sys_wait(c->proc, WAIT_TICKS);
-    if (code == -ETIMEDOUT) {
-        sys_kill(c->proc);
-        sys_wait(c->proc, WAIT_TICKS);
-    }
-    sys_cap_close(c->proc);
-    sys_cap_close(c->ep);
-    return code;
-}
-
-// Runs one action to the end: starts the child, calls it with param
-// (*reply: the answer's words; w0 = the call's error if it failed) and
-// returns its exit code.
-static int
-child_run(const char *args, int device, unsigned param, struct ipc_words *reply)
-{
-    struct child c;
-    int err = child_start(&c, args, device);
-    if (err)
-        return err;
-    int r = sys_ipc_call(c.ep, 0, param, NULL, reply);
-    if (r != 0)
-        reply->w0 = (unsigned)r;
-    return child_finish(&c);
-}
-
 // ---- Helpers: receiving with a time limit -------------------------------------------
 // A receive waits for ever, so a probe thread sends PROBE on the endpoint
 // after the time limit (or as soon as told to stop); a probe received first
@@ -409,7 +346,7 @@ UTEST(ports_revoked_fault_at_once)
 {
     int mine = sys_cap_dup(s_com1, CAP_USE | CAP_GRANT, 0);
     UASSERT_GT(mine, 0);
-    struct child c;
+    struct child c = { 0, 0 };
     UASSERT_EQ(child_start(&c, "inb-loop", mine), 0);
     struct ipc_words reply;
     UEXPECT_EQ(sys_ipc_call(c.ep, 0, COM1_SCRATCH, NULL, &reply), 0);
@@ -786,7 +723,7 @@ UTEST(thread_list_shows_the_caller_and_others)
     UASSERT_GT(ep, 0);
     int waiter = thread_spawn(wait_on, (void *)(uintptr_t)ep, s_stacks[1], THREAD_STACK);
     UASSERT_GT(waiter, 0);
-    struct child c;
+    struct child c = { 0, 0 };
     UASSERT_EQ(child_start(&c, "echo", 0), 0);
     struct cap_info child_info, waiter_info;
     UASSERT_EQ(sys_cap_info(c.proc, &child_info), 0);
@@ -881,7 +818,7 @@ UTEST(thread_list_counts_and_refusals)
 static int
 echo_args(const char *args, char *out, unsigned size, int *len)
 {
-    struct child c;
+    struct child c = { 0, 0 };
     int err = child_start(&c, args, 0);
     if (err) {
         *len = err;

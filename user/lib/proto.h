@@ -3,14 +3,16 @@
  * server (console), as message words on their endpoints.  Every request is
  * a call (sys_ipc_call); the reply's w0 is the result: >= 0, or a -errno.
  *
- * Who holds what (init hands it out, docs/design.md, "User space"):
- *   drv_uart  com1 ports, IRQ 4, its endpoint (receive)
- *   drv_kbd   ps2-data and ps2-control ports, IRQ 1, its endpoint (receive)
- *   drv_vga   vga-text memory, vga-crtc ports, its endpoint (receive)
- *   console   the kernel log, a send handle to each driver, its endpoint
- *   shell     a badged send handle to the console, the modules it may run,
- *             the log (dmesg), and the process handles of what it may kill
- *             (and a badged send handle to init's endpoint, below)
+ * Who holds what (init hands it out, docs/design.md, "User space"),
+ * numbered in this order from 1:
+ *   drv_uart  its endpoint (receive), com1 ports, IRQ 4
+ *   drv_kbd   its endpoint (receive), ps2-data and ps2-control ports, IRQ 1
+ *   drv_vga   its endpoint (receive), vga-text memory, vga-crtc ports
+ *   console   the kernel log, a send handle to drv_uart, drv_kbd and drv_vga,
+ *             its endpoint (send and receive)
+ *   shell     a badged send handle to the console, a badged send handle to
+ *             init's endpoint (below), the log (dmesg), the modules it may
+ *             run, and the process handles of what it may kill
  * init keeps a receive handle to every driver's endpoint, so a driver that
  * dies and is restarted finds the calls queued for it still waiting. */
 #ifndef TANDEM_USER_PROTO_H
