@@ -67,12 +67,16 @@ on_interrupt(struct chardev *dev)
 static struct answer
 on_read(struct chardev *dev, int reply, unsigned wants)
 {
-    if (dev->reader)
-        return error(reply, -EBUSY);
     if (wants == 0)
         return error(reply, -EINVAL);
     if (wants > IPC_BUF_MAX)
         wants = IPC_BUF_MAX;
+    // One reader at a time, and the newest wins: a reader whose console
+    // died and was restarted must not be locked out by the dead one's read.
+    if (dev->reader) {
+        sys_ipc_reply(dev->reader, (unsigned)-EBUSY, 0, NULL);
+        dev->reader = 0;
+    }
     if (dev->head != dev->tail)
         return read_answer(dev, reply, wants);
     dev->reader = reply;        // answered by the interrupt that brings input

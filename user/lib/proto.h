@@ -22,7 +22,8 @@
 
 #define DEV_READ            1   // w1 = most bytes wanted: the reply comes when at least one
                                 //   byte has arrived; its payload holds them, w0 = how many.
-                                //   One read at a time per driver: another gets -EBUSY
+                                //   One read at a time per driver: a newer read takes over,
+                                //   and the older one is answered -EBUSY
 #define DEV_WRITE           2   // payload = bytes to send or show -> w0 = bytes taken
                                 //   (drv_kbd: -ENOSYS)
 #define VGA_CLEAR           3   // drv_vga: blank screen, cursor home -> 0
