@@ -273,6 +273,7 @@ struct sysinfo {
 // if the ring has overwritten text the reader had not read, adds how many
 // bytes to lost and skips to the oldest text it still has.
 #define LOG_RING_SIZE       (64u * 1024)
+#define LOG_READ_MAX        1024            // bytes one SYS_LOG_READ copies at most
 struct log_read {
     unsigned pos;               // in/out: the reader's position (start at 0)
     unsigned lost;              // out, added to: bytes overwritten before they were read
