@@ -24,7 +24,11 @@ struct gdt_pointer {
 
 static struct gdt_entry s_gdt[GDT_ENTRIES];
 struct tss_io g_tss_io;
-static const uint8_t *s_io_loaded;      // the map in g_tss_io (NULL: none allowed)
+// Whose map g_tss_io.iomap holds.  Switching to a process without ports
+// only moves iomap_base past the limit, so switching back to the one with
+// ports costs no copy; stale: that map has changed (or its process may be
+// gone and another have its address) - copy it next time.
+static const uint8_t *s_io_loaded;
 static bool s_io_stale = true;
 
 // iomap_base past the segment's limit: no bitmap, every port is #GP in ring 3.
@@ -55,16 +59,16 @@ gdt_set_tss(int index, void *tss, uint32_t size)
 void
 tss_io_load(const uint8_t *map)
 {
-    if (map == s_io_loaded && !s_io_stale)
+    if (!map) {
+        g_tss.iomap_base = IOMAP_NONE;  // the map stays, unused, for its owner's return
         return;
-    if (map) {
-        memcpy(g_tss_io.iomap, map, IOMAP_BYTES);
-        g_tss.iomap_base = offsetof(struct tss_io, iomap);
-    } else {
-        g_tss.iomap_base = IOMAP_NONE;
     }
-    s_io_loaded = map;
-    s_io_stale = false;
+    if (map != s_io_loaded || s_io_stale) {
+        memcpy(g_tss_io.iomap, map, IOMAP_BYTES);
+        s_io_loaded = map;
+        s_io_stale = false;
+    }
+    g_tss.iomap_base = offsetof(struct tss_io, iomap);
 }
 
 void

@@ -241,7 +241,10 @@ struct ipc_buf {
     int handle;                 // in: a handle to pass on (0: none); needs CAP_GRANT on it and
                                 //   on the endpoint (a reply needs it only on the handle).
                                 //   The receiver gets a copy derived from it.
-                                // out: the handle received with the message (0: none)
+                                // out: the handle received with the message (0: none).
+                                //   A receiver with no struct ipc_buf cannot be told a
+                                //   handle: a message passing one gets -EMSGSIZE, as one
+                                //   too big for it would
 };
 
 // SYS_SYSINFO: what user programs (init, the tests, the fuzzer) may see.
@@ -270,10 +273,13 @@ struct sysinfo {
 // if the ring has overwritten text the reader had not read, adds how many
 // bytes to lost and skips to the oldest text it still has.
 #define LOG_RING_SIZE       (64u * 1024)
+#define LOG_READ_MAX        1024            // bytes one SYS_LOG_READ copies at most
 struct log_read {
     unsigned pos;               // in/out: the reader's position (start at 0)
     unsigned lost;              // out, added to: bytes overwritten before they were read
-    unsigned dropped;           // out: bytes the kernel could not log at all, since boot
+    unsigned dropped;           // out: bytes the ring has overwritten since boot (the head
+                                //   less LOG_RING_SIZE), read by someone or not: the
+                                //   kernel never refuses to log, it overwrites
 };
 
 // SYS_THREAD_LIST: what `ps` and `top` show of each thread.

@@ -14,8 +14,6 @@
 #include "uapi/syscall.h"
 #include "x86.h"
 
-#define LOG_READ_MAX    4096        // bytes one SYS_LOG_READ copies at most
-
 int32_t
 sys_notify_bind(struct trap_frame *f)
 {
@@ -71,6 +69,11 @@ sys_log_read(struct trap_frame *f)
     if ((err = user_buffer_check(ucursor, sizeof(cur), true)) != 0 ||
         (size && (err = user_buffer_check(ubuf, size, true)) != 0))
         return err;
+    // The bounce holds what there is to read, at most size: a strict arena
+    // (kfast=strict) refuses big blocks, and a reader in step reads little.
+    uint32_t behind = log_head() - cur.pos;
+    if (size > behind)
+        size = behind;
     char *text = size ? kfastmalloc(size) : NULL;
     if (size && !text)
         return -ENOMEM;

@@ -179,7 +179,7 @@ def bt_switched_out_thread_from_saved_context():
 
 @test
 def bt_interrupt_handler():
-    # Still in the timer's tick hook: the frames above trap_dispatch, the
+    # Still in the timer's handler: the frames above trap_dispatch, the
     # IRQ's frame, then what it interrupted.
     f, eip, user = ctx["irq_frame"]
     got = bt_lines(run("tandem bt"))

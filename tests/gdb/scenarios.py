@@ -300,15 +300,12 @@ def spill_listed_in_arena():
 
 @test
 def interrupt_handler_trap_frame_found():
-    # The frame is trap_dispatch's argument, read at its first instruction;
-    # then on to the tick hook, inside the same interrupt.
-    run("break *trap_dispatch if ((struct trap_frame *)*(unsigned *)($esp + 4))->vector == 32")
+    # The timer's handler, at its first instruction: its argument, the trap
+    # frame, is at esp + 4 (nm's address: it is file-static).
+    run("break *%#x" % nm_address("timer_irq"))
     go()
     delete_breakpoints()
     f = u32(reg("esp") + 4)
-    # nm's address: the ELF also holds timer.c's weak stand-in of the same name.
-    run("tbreak *%#x" % nm_address("sched_tick"))
-    go()
     eip = val("((struct trap_frame *)%d)->eip" % f)
     user = val("((struct trap_frame *)%d)->cs" % f) & 3 == 3
     out = run("tandem")
@@ -740,19 +737,20 @@ def object_text(c, kind):
         if kind == "ioport":
             return "ports %#x-%#x: %s" % (base, base + size - 1, name)
         return "memory %08x-%08x: %s" % (base, base + size - 1, name)
-    if kind == "log":
-        taken = val("((struct log_object *)%d)->console_taken_by" % o)
-        console = "with the kernel"
-        if taken:
-            owner = val("%s->table->owner->pid" % slot_expr(taken))
-            console = "taken by %d:%d" % (owner, kcall("cap_handle(%s)" % slot_expr(taken)))
-        return "kernel log: %d B logged; console %s" % (val("s_head"), console)
     if kind == "reply":
         caller = val("%s->caller" % slot_expr(c))
         if not caller:
             return "reply: caller gone"
         return "reply to thread %d (%s)" % (T(caller, "tid"),
                                             kstring("((struct thread *)%d)->name" % caller))
+    if kind == "log":
+        log = "((struct log_object *)%d)" % o
+        shown = ("taken by a user-space console" if val(log + "->console_taken_by")
+                 else "the kernel's")
+        ep = val(log + "->src.ep")
+        bound = "notifies endpoint %d" % val("((struct endpoint *)%d)->serial" % ep) if ep \
+            else "not bound"
+        return "kernel log: console %s, %s" % (shown, bound)
     raise Fail("slot %08x names an object of unknown type %r" % (c, kind))
 
 

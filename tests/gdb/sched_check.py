@@ -52,19 +52,20 @@ def sched_lists_match_kernel():
             expect(line in out, "no %r in:\n%s" % (line, out))
 
 
-def blocked_on_a_queue():
-    """A blocked thread whose run_link is on a wait queue: (thread, node)."""
+def queued_thread():
+    """A thread whose run_link is on a list (a wait queue, the run queue,
+    the sleepers, the zombies): (thread, node)."""
     for t in kernel_threads():
         node = val("&((struct thread *)%d)->run_link" % t)
-        if T(t, "state") == 1 and val("((struct list_node *)%d)->next" % node) != node:
+        if val("((struct list_node *)%d)->next" % node) != node and t != val("g_current"):
             return t, node
     return None, None
 
 
 @test
 def sched_finds_a_broken_link():
-    t, node = blocked_on_a_queue()
-    expect(t, "no thread waits on a queue at this stop")
+    t, node = queued_thread()
+    expect(t, "no thread is on any list at this stop")
     prev = val("((struct list_node *)%d)->prev" % node)      # what points to it
     gdb.execute("set var ((struct list_node *)%d)->prev = %d" % (node, node), to_string=True)
     try:

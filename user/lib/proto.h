@@ -3,13 +3,16 @@
  * server (console), as message words on their endpoints.  Every request is
  * a call (sys_ipc_call); the reply's w0 is the result: >= 0, or a -errno.
  *
- * Who holds what (init hands it out, docs/design.md, "User space"):
- *   drv_uart  com1 ports, IRQ 4, its endpoint (receive)
- *   drv_kbd   ps2-data and ps2-control ports, IRQ 1, its endpoint (receive)
- *   drv_vga   vga-text memory, vga-crtc ports, its endpoint (receive)
- *   console   the kernel log, a send handle to each driver, its endpoint
- *   shell     a badged send handle to the console, the modules it may run,
- *             the log (dmesg), and the process handles of what it may kill
+ * Who holds what (init hands it out, docs/design.md, "User space"),
+ * numbered in this order from 1:
+ *   drv_uart  its endpoint (receive), com1 ports, IRQ 4
+ *   drv_kbd   its endpoint (receive), ps2-data and ps2-control ports, IRQ 1
+ *   drv_vga   its endpoint (receive), vga-text memory, vga-crtc ports
+ *   console   the kernel log, a send handle to drv_uart, drv_kbd and drv_vga,
+ *             its endpoint (send and receive)
+ *   shell     a badged send handle to the console, a badged send handle to
+ *             init's endpoint (below), the log (dmesg), the modules it may
+ *             run, and the process handles of what it may kill
  * init keeps a receive handle to every driver's endpoint, so a driver that
  * dies and is restarted finds the calls queued for it still waiting. */
 #ifndef TANDEM_USER_PROTO_H
@@ -19,7 +22,8 @@
 
 #define DEV_READ            1   // w1 = most bytes wanted: the reply comes when at least one
                                 //   byte has arrived; its payload holds them, w0 = how many.
-                                //   One read at a time per driver: another gets -EBUSY
+                                //   One read at a time per driver: a newer read takes over,
+                                //   and the older one is answered -EBUSY
 #define DEV_WRITE           2   // payload = bytes to send or show -> w0 = bytes taken
                                 //   (drv_kbd: -ENOSYS)
 #define VGA_CLEAR           3   // drv_vga: blank screen, cursor home -> 0
@@ -47,5 +51,14 @@
 #define CON_CLEAR           20  // clears the screens -> 0
 
 #define CON_LINE_MAX        256 // the longest line CON_READLINE returns
+
+// ---- init, for the shell -------------------------------------------------------
+
+#define INIT_SYSTEM_PROCESS 32  // w1 = k: the reply passes a process handle (CAP_WAIT | CAP_KILL)
+                                //   to the k-th system program the shell may kill, as it runs
+                                //   now (init restarts them), w0 = 0; -ESRCH if that one is not
+                                //   running, -ENOENT past the last
+#define SHELL_EXIT_HALT     72  // the shell's exit code for `halt`: init ends every process it
+                                //   started and returns, and the system is idle
 
 #endif

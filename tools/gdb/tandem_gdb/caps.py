@@ -230,13 +230,13 @@ def describe_device(obj, kind):
 
 
 def describe_log(obj):
-    """The kernel log object (kernel/cap/boot_objects.c: s_log): how much has
-    been logged, and who has the console."""
-    head = int(k.symbol_value("s_head")) & 0xFFFFFFFF
-    taken = int(deref(obj, "struct log_object")["console_taken_by"])
-    # PID:HANDLE of the slot that took it (no table is "this one").
-    return "kernel log: %d B logged; console %s" % (
-        head, "taken by %s" % where_slot(taken, -1) if taken else "with the kernel")
+    """The kernel log object: who shows it, and where it notifies."""
+    log = deref(obj, "struct log_object")
+    shown = "taken by a user-space console" if int(log["console_taken_by"]) else "the kernel's"
+    ep = int(log["src"]["ep"])
+    bound = ("notifies endpoint %d" % int(deref(ep, "struct endpoint")["serial"]) if ep
+             else "not bound")
+    return "kernel log: console %s, %s" % (shown, bound)
 
 
 def describe(slot):
@@ -256,11 +256,11 @@ def describe(slot):
             return kind, describe_module(slot.obj)
         if kind in ("irq", "ioport", "memory"):
             return kind, describe_device(slot.obj, kind)
+        if kind == "log":
+            return kind, describe_log(slot.obj)
         if kind == "reply":
             return kind, ("reply to thread %s" % thread_text(slot.caller) if slot.caller
                           else "reply: caller gone")
-        if kind == "log":
-            return kind, describe_log(slot.obj)
     except gdb.MemoryError as e:
         return kind, "unreadable: %s" % e
     return kind, "unknown object type"

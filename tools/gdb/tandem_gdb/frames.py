@@ -198,14 +198,14 @@ def _caller(space, pc, ebp, esp, exact):
     caller_ebp = ebp
     if exact and start is not None:
         try:
-            head = space.read(start, 3)
             here = space.read(pc, 1)[0]
         except gdb.MemoryError:
-            head, here = b"", 0
-        prologue = head[:1] == b"\x55" and head[1:3] in (b"\x89\xe5", b"\x8b\xec")
+            here = 0
+        frame_set = _frame_set_at(space, start)     # where ebp = esp is done, or None
+        prologue = frame_set is not None
         if pc == start or here in (0xC3, 0xC2):
             slot = esp                              # nothing pushed yet, or all popped
-        elif prologue and pc == start + 1:
+        elif prologue and pc <= frame_set:
             slot = esp + 4                          # ebp pushed, not yet moved
         elif not prologue:
             slot = _scan_for_return(space, esp)     # a frameless (assembly) function
@@ -226,6 +226,26 @@ def _caller(space, pc, ebp, esp, exact):
     except gdb.MemoryError:
         return None
     return ret, caller_ebp, slot
+
+
+PROLOGUE_BYTES = 24
+
+
+def _frame_set_at(space, start):
+    """Where a function that starts with `push ebp` has done `mov ebp, esp`
+    (the address after that instruction), or None for a function that makes
+    no frame.  gcc may schedule other instructions in between (`push ebp;
+    xor ecx, ecx; mov ebp, esp`), none of which push."""
+    try:
+        code = space.read(start, PROLOGUE_BYTES)
+    except gdb.MemoryError:
+        return None
+    if code[:1] != b"\x55":
+        return None
+    for i in range(1, len(code) - 1):
+        if code[i:i + 2] in (b"\x89\xe5", b"\x8b\xec"):
+            return start + i + 2
+    return None
 
 
 def _scan_for_return(space, esp):
