@@ -95,15 +95,15 @@ def return_value():
     gives eax.  (`finish` was seen to stop early under a loaded host.)"""
     ret = u32(reg("esp"))
     start = reg("eip")
-    run("tbreak *%#x" % ret)
-    go()
-    # QEMU's stub was seen to report the breakpoint just left once more,
-    # without the CPU having moved: resume again from there.
-    for _ in range(3):
+    # Off the breakpoint's instruction by a single step first: resuming from
+    # a breakpoint with `continue` was seen to report the same stop again,
+    # the CPU not having moved.
+    for _ in range(5):
         if reg("eip") != start:
             break
-        note("stopped again at %08x without moving: continuing" % start)
-        go()
+        run("stepi")
+    run("tbreak *%#x" % ret)
+    go()
     if reg("eip") != ret:
         raise Fail("stopped at %08x, not at the return address %08x" % (reg("eip"), ret))
     return reg("eax")

@@ -389,9 +389,10 @@ def check_ok_on_healthy_kernel():
 def check_finds_heap_redzone_damage():
     if not debug_build():
         raise Skip("release builds have no heap red zones")
-    # The control block of the running thread is a kzalloc'd heap object: the
-    # byte just past it is the start of its back red zone.
-    obj = val("g_current")
+    # A thread's control block is a kzalloc'd heap object (the boot thread's
+    # is static: not that one; the timer may have stopped it): the byte just
+    # past it is the start of its back red zone.
+    obj = next(t for t in kernel_threads() if not T(t, "static_block"))
     addr = obj + val("sizeof(struct thread)")
     old = val("*(unsigned char *)%d" % addr)
     expect_eq(old, 0xFD, "red zone byte before the test")

@@ -52,26 +52,35 @@ def sched_lists_match_kernel():
             expect(line in out, "no %r in:\n%s" % (line, out))
 
 
-def queued_thread():
-    """A thread whose run_link is on a list (a wait queue, the run queue,
-    the sleepers, the zombies): (thread, node)."""
-    for t in kernel_threads():
-        node = val("&((struct thread *)%d)->run_link" % t)
-        if val("((struct list_node *)%d)->next" % node) != node and t != val("g_current"):
-            return t, node
-    return None, None
+def queue_first(node):
+    """Links node at the front of s_runq by hand; returns what to put back."""
+    head = val("&s_runq")
+    first = val("s_runq.next")
+    saved = [(n, f, val("((struct list_node *)%d)->%s" % (n, f)))
+             for n, f in ((head, "next"), (first, "prev"), (node, "prev"), (node, "next"))]
+    for n, f, v in ((node, "next", first), (node, "prev", head), (first, "prev", node),
+                    (head, "next", node)):
+        gdb.execute("set var ((struct list_node *)%d)->%s = %d" % (n, f, v), to_string=True)
+    return saved
+
+
+def put_back(saved):
+    for n, f, v in reversed(saved):
+        gdb.execute("set var ((struct list_node *)%d)->%s = %d" % (n, f, v), to_string=True)
 
 
 @test
 def sched_finds_a_broken_link():
-    t, node = queued_thread()
-    expect(t, "no thread is on any list at this stop")
-    prev = val("((struct list_node *)%d)->prev" % node)      # what points to it
-    gdb.execute("set var ((struct list_node *)%d)->prev = %d" % (node, node), to_string=True)
+    # The idle thread put on the run queue by hand (so that the list has a
+    # node at any stop), its prev pointed at itself.
+    node = val("&((struct thread *)%d)->run_link" % val("s_idle"))
+    saved = queue_first(node)
     try:
+        prev = val("((struct list_node *)%d)->prev" % node)
+        gdb.execute("set var ((struct list_node *)%d)->prev = %d" % (node, node), to_string=True)
         out = run("tandem sched")
     finally:
-        gdb.execute("set var ((struct list_node *)%d)->prev = %d" % (node, prev), to_string=True)
+        put_back(saved)
     want = "node %08x's prev is %08x, but %08x points to it" % (node, node, prev)
     expect(want in out and re.search(r"^tandem sched: \d+ VIOLATIONS? ", out, re.M),
            "a broken prev not reported (%r):\n%s" % (want, out))
@@ -93,60 +102,26 @@ def sched_finds_a_lost_wakeup():
     expect("tandem sched: OK" in run("tandem sched"), "not OK after the repair")
 
 
-def queue_first(node):
-    """Links node at the front of s_runq by hand; returns what to put back."""
-    head = val("&s_runq")
-    first = val("s_runq.next")
-    saved = [(n, f, val("((struct list_node *)%d)->%s" % (n, f)))
-             for n, f in ((head, "next"), (first, "prev"), (node, "prev"), (node, "next"))]
-    for n, f, v in ((node, "next", first), (node, "prev", head), (first, "prev", node),
-                    (head, "next", node)):
-        gdb.execute("set var ((struct list_node *)%d)->%s = %d" % (n, f, v), to_string=True)
-    return saved
-
-
-def put_back(saved):
-    for n, f, v in reversed(saved):
-        gdb.execute("set var ((struct list_node *)%d)->%s = %d" % (n, f, v), to_string=True)
-
-
 @test
 def sched_finds_a_blocked_thread_queued():
-    # A blocked thread on the run queue, made by hand whichever way this
-    # stop allows: a queued thread marked blocked, or a thread blocked on no
-    # list (the reaper, waiting for the dead) put at the queue's front.
-    runq = list_addresses("s_runq", "struct thread", "run_link")
-    lonely = [x for x in kernel_threads() if T(x, "state") == 1 and
-              val("((struct thread *)%d)->run_link.next" % x) ==
-              val("&((struct thread *)%d)->run_link" % x)]
-    expect(runq or lonely, "nothing queued and no thread blocked on no list at this stop")
-    if runq:
-        t, shown = runq[0], runq
-        gdb.execute("set var ((struct thread *)%d)->state = THREAD_BLOCKED" % t, to_string=True)
-        try:
-            out = run("tandem sched")
-        finally:
-            gdb.execute("set var ((struct thread *)%d)->state = THREAD_RUNNABLE" % t,
-                        to_string=True)
-    else:
-        t, shown = lonely[0], lonely[:1]
-        saved = queue_first(val("&((struct thread *)%d)->run_link" % t))
-        try:
-            out = run("tandem sched")
-        finally:
-            put_back(saved)
-    want = "run queue (s_runq): thread %s is blocked, not runnable" % who(t)
-    expect(want in out, "no %r in:\n%s" % (want, out))
-    line = ", ".join(who(x) for x in shown)
-    expect(re.search(r"^Run queue \(s_runq\): %s$" % re.escape(line), out, re.M),
-           "the run queue is not shown as %r:\n%s" % (line, out))
+    # The idle thread, marked blocked and put at the front of the run queue
+    # by hand: queued in the wrong state, and the idle thread queued (it
+    # never is).  It exists at any stop after sched_init.
     idle = val("s_idle")
+    runq = list_addresses("s_runq", "struct thread", "run_link")
+    state = str(gdb.parse_and_eval("((struct thread *)%d)->state" % idle))
     saved = queue_first(val("&((struct thread *)%d)->run_link" % idle))
+    gdb.execute("set var ((struct thread *)%d)->state = THREAD_BLOCKED" % idle, to_string=True)
     try:
         out = run("tandem sched")
     finally:
+        gdb.execute("set var ((struct thread *)%d)->state = %s" % (idle, state), to_string=True)
         put_back(saved)
-    expect("run queue (s_runq): the idle thread is queued" in out,
-           "the idle thread queued not reported:\n" + out)
+    for want in ("run queue (s_runq): thread %s is blocked, not runnable" % who(idle),
+                 "run queue (s_runq): the idle thread is queued"):
+        expect(want in out, "no %r in:\n%s" % (want, out))
+    line = ", ".join(who(x) for x in [idle] + runq)
+    expect(re.search(r"^Run queue \(s_runq\): %s$" % re.escape(line), out, re.M),
+           "the run queue is not shown as %r:\n%s" % (line, out))
     expect_eq(list_addresses("s_runq", "struct thread", "run_link"), runq, "the run queue put back")
     expect("tandem sched: OK" in run("tandem sched"), "not OK after the repair")
