@@ -5,10 +5,14 @@
 #include <stdint.h>
 
 void timer_init(void);
-// Runs at every tick, in the interrupt, after the count moves (the
-// scheduler installs its tick: the timer knows nothing above it).
-typedef void (*timer_tick_hook_t)(void);
-void timer_set_tick_hook(timer_tick_hook_t hook);
+// What runs at every tick, in the interrupt, after the count moves, in the
+// order added (the scheduler's tick, the log's notification: the timer
+// knows nothing above it).  Added once, at init.
+struct timer_tick_hook {
+    void (*fn)(void);
+    struct timer_tick_hook *next;
+};
+void timer_add_tick_hook(struct timer_tick_hook *hook);
 // Timer interrupts since boot.
 uint32_t timer_ticks(void);
 

@@ -95,7 +95,10 @@ typedef void (*irq_handler_t)(struct trap_frame *f);
 void pic_init(void);
 void pic_eoi(unsigned irq);
 void pic_unmask(unsigned irq);
+void pic_mask(unsigned irq);
+// Installs handler for irq and unmasks it; unregistering masks it first.
 void irq_register(unsigned irq, irq_handler_t handler);
+void irq_unregister(unsigned irq);
 // Runs the handler of the IRQ a trap frame's vector names, then the EOI.
 void irq_dispatch(struct trap_frame *f);
 // In-service and mask registers, IRQ n at bit n (slave in the high byte).

@@ -102,7 +102,8 @@ run_module(unsigned index)
         return 0;
     }
     int err;
-    struct process *p = process_spawn(index, NULL, cap_setup_first, NULL, &err);
+    struct spawn_request req = { index, NULL, cap_setup_first, NULL, NULL };
+    struct process *p = process_spawn(&req, &err);
     if (!p) {
         kprintf("could not start module %u (%s): error %d\n", index, g_boot.modules[index].name, err);
         return err;

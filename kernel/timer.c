@@ -1,4 +1,5 @@
 // 8253/8254 programmable interval timer, channel 0, as the system tick.
+#include <stddef.h>
 #include "config.h"
 #include "timer.h"
 #include "trap.h"
@@ -12,12 +13,18 @@
 #define PIT_INPUT_HZ    1193182
 
 static volatile uint32_t s_ticks;
-static timer_tick_hook_t s_tick_hook;
+static struct timer_tick_hook *s_hooks;
 
 void
-timer_set_tick_hook(timer_tick_hook_t hook)
+timer_add_tick_hook(struct timer_tick_hook *hook)
 {
-    s_tick_hook = hook;
+    uint32_t flags = irq_save();
+    struct timer_tick_hook **at = &s_hooks;
+    while (*at)
+        at = &(*at)->next;
+    hook->next = NULL;
+    *at = hook;
+    irq_restore(flags);
 }
 
 static void
@@ -25,8 +32,8 @@ timer_irq(struct trap_frame *f)
 {
     (void)f;
     s_ticks++;
-    if (s_tick_hook)
-        s_tick_hook();
+    for (struct timer_tick_hook *h = s_hooks; h; h = h->next)
+        h->fn();
 }
 
 void

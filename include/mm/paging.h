@@ -31,9 +31,16 @@
 #define PDE_LARGE       0x080u              // 4 MiB page (CR4.PSE)
 #define PTE_ADDR_MASK   0xFFFFF000u
 
+#define PTE_PWT         0x008u
+#define PTE_PCD         0x010u
+#define PTE_DEVICE      0x200u              // software bit: the frame is device memory, not ours
+
 // Flags for vm_map and vm_query.
 #define VM_WRITE        PTE_WRITABLE
 #define VM_USER         PTE_USER
+// Device memory: uncached, and never freed as a frame (as_destroy, the
+// unmapper and the frame allocator leave it alone).
+#define VM_DEVICE       (PTE_PCD | PTE_PWT | PTE_DEVICE)
 
 struct addrspace {
     uint32_t *pd;               // the page directory, through the direct map
@@ -57,7 +64,8 @@ extern uint32_t *g_block_ptes;
 // memory is short.
 struct addrspace *as_create(void);
 // Frees the page directory, the user page tables and every frame mapped in
-// the user half (an address space owns the frames mapped into it).
+// the user half (an address space owns the frames mapped into it, device
+// memory excepted).
 void as_destroy(struct addrspace *as);
 void as_activate(struct addrspace *as);
 struct addrspace *as_current(void);

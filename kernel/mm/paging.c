@@ -116,7 +116,7 @@ as_destroy(struct addrspace *as)
             continue;
         uint32_t *pt = P2V(as->pd[i] & PTE_ADDR_MASK);
         for (uint32_t j = 0; j < 1024; j++)
-            if (pt[j] & PTE_PRESENT)
+            if ((pt[j] & (PTE_PRESENT | PTE_DEVICE)) == PTE_PRESENT)
                 frame_free(pt[j] & PTE_ADDR_MASK);
         frame_free(as->pd[i] & PTE_ADDR_MASK);
     }
@@ -175,7 +175,7 @@ vm_map(struct addrspace *as, uintptr_t va, uintptr_t pa, uint32_t flags)
         return -ENOMEM;
     if (*pte & PTE_PRESENT)
         return -EINVAL;
-    *pte = pa | PTE_PRESENT | (flags & (VM_WRITE | VM_USER));
+    *pte = pa | PTE_PRESENT | (flags & (VM_WRITE | VM_USER | VM_DEVICE));
     // A new mapping needs no flush: the TLB caches no not-present entries.
     return 0;
 }
