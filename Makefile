@@ -170,10 +170,23 @@ $(BUILD)/user/%.o: %.asm $(STAMP)
 	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
 # Keep every object: make would otherwise delete some as intermediates.
 .SECONDARY:
-$(BUILD)/user/bin/%: $(BUILD)/user/user/%.o $(USER_RUNTIME) user/user.ld
+# The drivers (user/drv_*.c) also link their shared code in user/drv/ (the
+# decoders the host tests test, and the character devices' server loop).
+DRV_RUNTIME := $(patsubst %.c,$(BUILD)/user/%.o,$(wildcard user/drv/*.c))
+$(BUILD)/user/bin/drv_%: $(BUILD)/user/user/drv_%.o $(USER_RUNTIME) $(DRV_RUNTIME) user/user.ld
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
-	$(Q)$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(USER_RUNTIME)
+	$(Q)$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(USER_RUNTIME) $(DRV_RUNTIME)
+# A program may have parts of its own: user/NAME/*.c, linked into NAME only.
+user_parts = $(patsubst %.c,$(BUILD)/user/%.o,$(wildcard user/$(1)/*.c))
+$(BUILD)/user/bin/%: $(BUILD)/user/user/%.o $$(call user_parts,$$*) $(USER_RUNTIME) user/user.ld
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(call user_parts,$*) $(USER_RUNTIME)
+# Named as targets (their recipe is the pattern rule's), so that make counts
+# them among the files that ought to exist when it picks a link rule: else an
+# object whose .d file is not there yet can make it pick the rule without it.
+$(DRV_RUNTIME) $(foreach p,$(USER_PROGRAMS),$(call user_parts,$(p))):
 
 # ---- ISO ------------------------------------------------------------------
 # build/tandem.iso boots the system (menu entry 0, entry 1 runs the tests
@@ -216,7 +229,7 @@ $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $$(shell cat tests/fuzz/$$*.srcs 2>/de
 	$(Q)clang $(FUZZ_CFLAGS) $< $(shell cat tests/fuzz/$*.srcs) -o $@
 
 # ---- Targets ----------------------------------------------------------------
-.PHONY: all iso run test check host-tests fuzz deps clean help linkgraph
+.PHONY: all iso run test check host-tests fuzz deps gui-deps clean help linkgraph
 
 # `make` alone: the kernel, the user programs and both ISOs.
 all: $(KERNELS:%=$(BUILD)/%.elf) $(MODULES) $(BUILD)/tandem.iso $(BUILD)/tandem-test.iso
@@ -227,10 +240,17 @@ QEMU_FLAGS := -m $(QEMU_MEM) -no-reboot -device isa-debug-exit,iobase=0xf4,iosiz
 QEMU_RUN   := $(QEMU) $(QEMU_FLAGS) -cdrom $(BUILD)/tandem.iso -serial mon:stdio $(if $(filter 1,$(GUI)),,-display none)
 QEMU_TEST  := $(QEMU) $(QEMU_FLAGS) -cdrom $(BUILD)/tandem-test.iso -serial stdio -display none
 
-run: deps
+# The system comes up to the shell's prompt on this terminal (COM1 on stdio;
+# Ctrl-C goes to the guest, Ctrl-A X quits); with GUI=1 the VGA window shows
+# the same console and its keyboard types into it too.
+run: deps $(if $(filter 1,$(GUI)),gui-deps)
 	@$(MAKE) --no-print-directory $(BUILD)/tandem.iso
 	@echo "Booting Tandem; quit with Ctrl-A X."
 	$(QEMU_RUN)
+
+# QEMU's windows (GTK, SDL) are a package of their own.
+gui-deps:
+	$(call apt_install,gui-deps,qemu-system-gui)
 
 # Everything: the kernel's suites in QEMU (through GRUB), the host tests and
 # a short fuzz run.  The runner prints each suite and ends with "N passed, N failed".
@@ -250,12 +270,18 @@ MATRIX_release-kstack4096  := RELEASE=1 KSTACK_SIZE=4096
 MATRIX_release-kstack16384 := RELEASE=1 KSTACK_SIZE=16384
 MATRIX_kfast-strict        := KSTACK_SIZE=8192 KFAST_STRICT=1
 MATRIX_MEM := 16M 2G
+# And the default build on several CPUs (job kernel-smpN), QEMU running one
+# thread per CPU: the application processors are started and idle
+# (docs/design.md, "Bring-up"); every suite must pass with them there, and
+# the smp suite checks that every CPU QEMU was given came online.
+MATRIX_SMP := 2 4
 QEMU_TEST_ISO = $(QEMU) -m $(2) -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
                 -cdrom $(1) -serial stdio -display none
 
 TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
 	$(foreach b,$(MATRIX),--job "kernel-$(b):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/$(b)/tandem-test.iso,$(QEMU_MEM))") \
 	$(foreach m,$(MATRIX_MEM),--job "kernel-mem$(m):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/tandem-test.iso,$(m))") \
+	$(foreach n,$(MATRIX_SMP),--job "kernel-smp$(n):ktap-qemu:$(TEST_TIMEOUT):$(call QEMU_TEST_ISO,$(BUILD)/tandem-test.iso,$(QEMU_MEM)) -smp $(n) -accel tcg,thread=multi") \
 	--job "linkgraph:tap:60:$(PYTHON) tools/linkgraph.py --tap --root $(BUILD)/kernel @$(BUILD)/kernel.objs" \
 	--job "cpu-models:tap:300:$(PYTHON) tests/boot/cpu_models.py $(BUILD)/tandem-test.elf $(QEMU)" \
 	$(foreach t,$(HOST_TESTS),--job "host-$(t):tap:120:env CMOCKA_MESSAGE_OUTPUT=TAP $(BUILD)/host/$(t)_test") \
@@ -266,11 +292,13 @@ TEST_JOBS = --job "kernel:ktap-qemu:$(TEST_TIMEOUT):$(QEMU_TEST)" \
 # that delivers interrupts between any two instructions, where QEMU's TCG
 # waits for the end of a translated block: with its default CPU, with SEP
 # (sysenter) hidden from CPUID, and the release build (whose inline
-# kfastmalloc has a two-instruction window no QEMU run ever hit).  Bochs'
+# kfastmalloc has a two-instruction window no QEMU run ever hit), and with
+# two CPUs (a second implementation of INIT-SIPI-SIPI).  Bochs'
 # own log is build/test/NAME.bochsout.txt.
-BOCHS_JOBS := bochs bochs-nosep bochs-release
+BOCHS_JOBS := bochs bochs-nosep bochs-release bochs-smp2
 BOCHS_TEST = tests/bochs/run.sh $(if $(filter %-release,$(1)),$(BUILD)/release,$(BUILD))/tandem-test.iso \
-             $(BUILD)/test/$(1).bochsout.txt $(if $(filter %-nosep,$(1)),sep=0,sep=1)
+             $(BUILD)/test/$(1).bochsout.txt $(if $(filter %-nosep,$(1)),sep=0,sep=1) \
+             $(if $(filter %-smp2,$(1)),cpus=2)
 
 # Strict arenas (KFAST_STRICT=1, the word kfast=strict): the kfast-strict
 # build of MATRIX (8192-byte blocks) booted through GRUB, and the 16384-byte
@@ -351,7 +379,8 @@ help:
 	@echo "Tandem make targets:"
 	@echo "  make              (make all) build/tandem.elf, build/tandem-test.elf (with the self-tests),"
 	@echo "                    the user programs and both ISOs"
-	@echo "  make run          install what is missing, build, boot the ISO in QEMU (Ctrl-A X quits)"
+	@echo "  make run          install what is missing, build, boot the ISO in QEMU to the shell's prompt"
+	@echo "                    on this terminal (Ctrl-A X quits; GUI=1: the VGA window too)"
 	@echo "  make test         install what is missing, build, run every test; ends with 'N passed, N failed'"
 	@echo "  make check        make test without the package check"
 	@echo "  make iso          build/tandem.iso and build/tandem-test.iso"
@@ -364,8 +393,11 @@ help:
 	@echo "                    its parts: host allocators, the guest kernel, the report, README, the"
 	@echo "                    host binaries, the peer allocators' packages"
 	@echo "  make linkgraph    the kernel's link graph by layer; fails on an upward edge or a cycle"
+	@echo "  make format       lay out every C file as .clang-format says (clang-format, in place)"
+	@echo "  make check-format change nothing; TAP: which C files make format would change"
 	@echo "  make fuzz         libFuzzer targets for FUZZ_TIME s, then the syscall fuzzer (SEED, CALLS, FUZZ_BOOT)"
 	@echo "  make deps         install the missing Debian packages (apt-get)"
+	@echo "  make gui-deps     install QEMU's window (qemu-system-gui), which make run GUI=1 needs"
 	@echo "  make clean        remove build/"
 	@echo "  make help         this list"
 	@echo "Settings (now):"

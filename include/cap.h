@@ -31,7 +31,10 @@ struct cap {
     struct kobject *obj;        // NULL: the slot is free
     uint32_t rights;            // CAP_*
     uint32_t badge;             // reply slots: unused
-    struct thread *caller;      // reply slots: the caller it answers (NULL: the caller died)
+    union {
+        struct thread *caller;  // reply slots: the caller it answers (NULL: the caller died)
+        uintptr_t mapped_at;    // memory slots: where SYS_MEM_MAP mapped it (0: nowhere)
+    };
     uint32_t gen;               // bumped at every close
     struct cap_table *table;    // the table it is in
     struct cap *parent;         // derived from (NULL: a root)
@@ -53,7 +56,16 @@ struct endpoint {
     struct list_node senders;   // threads blocked in send or call (ipc.link)
     struct list_node receivers; // threads blocked in receive (ipc.link)
     uint32_t receive_holders;   // open handles with CAP_RECV: at 0, sends get -EPIPE
+    uint32_t notify_pending;    // badges of the sources that fired since the last receive
     uint32_t serial;            // SYS_CAP_INFO's base: no two endpoints share it
+};
+
+// An event source that can be bound to an endpoint (SYS_NOTIFY_BIND): an
+// IRQ line, the kernel log.
+struct notify_source {
+    struct endpoint *ep;        // bound to (holding a reference), or NULL
+    uint32_t badge;
+    struct cap *bound_by;       // the slot that bound it: closing it unbinds
 };
 
 // A handle on its way to another table (SYS_SPAWN, a message): the slot,
@@ -130,6 +142,12 @@ void endpoint_slot_closing(struct endpoint *ep, struct cap *c);
 // Ends thread t's IPC wait with result.
 void ipc_wake(struct thread *t, int32_t result);
 
+// What IPC does when a source fires: ORs badge into ep's pending
+// notifications and hands them to a waiting receiver (kernel/syscall/ipc.c
+// installs it).  Runs in interrupts too.
+void endpoint_set_notify_hook(void (*fn)(struct endpoint *ep, uint32_t badge));
+void notify_fire(struct notify_source *src);
+
 // ---- Boot objects (kernel/cap/boot_objects.c) --------------------------------
 
 // Describes a static object (a module or a device) for SYS_CAP_INFO.
@@ -137,5 +155,24 @@ struct cap_info;
 bool boot_object_info(const struct kobject *o, struct cap_info *out);
 // The boot module a CAP_TYPE_MODULE object stands for.
 unsigned boot_module_index(const struct kobject *o);
+// Binds the source of o (an IRQ line or the log) to ep with badge, or with
+// ep NULL unbinds it; by is the slot asking.  -EBUSY if another slot bound it.
+int boot_object_bind(struct kobject *o, struct cap *by, struct endpoint *ep, uint32_t badge);
+// SYS_IRQ_ACK: unmasks the line of IRQ object o if it waits for that.
+void boot_object_irq_ack(struct kobject *o);
+// SYS_MEM_MAP's range, and SYS_CONSOLE_TAKE's record, for object o.
+void boot_object_range(const struct kobject *o, uint32_t *base, uint32_t *size);
+void boot_object_take_console(struct kobject *o, struct cap *by);
+// Installs the log's tick (its notifications).  At init.
+void boot_objects_init(void);
+// Slot c, naming boot object o, is closing: what it bound or took ends.
+void boot_object_slot_closing(struct kobject *o, struct cap *c);
+// Device memory (kernel/cap/memory.c): maps memory slot c's range at
+// vaddr in its process (SYS_MEM_MAP), and takes it away again (when c closes).
+int cap_memory_map(struct cap *c, uintptr_t vaddr);
+void cap_memory_unmap(struct cap *c);
+// Recomputes p's I/O bitmap from its open I/O port handles with CAP_USE
+// (kernel/cap/ioport.c); reloads it at once if p is running.
+void cap_ioports_changed(struct process *p);
 
 #endif

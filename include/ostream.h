@@ -15,11 +15,14 @@ struct ostream {
     const char *name;
 };
 
-// The console's devices, and a tee that writes to both of its streams.
+// The console's devices, the kernel log, and a tee that writes to both of
+// its streams.
 struct ostream *ostream_serial(void);
 struct ostream *ostream_vga(void);
+struct ostream *ostream_log(void);
 struct ostream *ostream_tee(struct ostream *a, struct ostream *b);
-// What the console is: serial and VGA together.  NULL if the arena is out
+// What the console is: the log, with serial and VGA unless a user-space
+// console has taken them (console_release_devices).  NULL if the arena is out
 // of room and memory (callers then fall back to console_write).
 struct ostream *ostream_console(void);
 

@@ -10,14 +10,23 @@
 // the spawn (setup having undone its own work).
 typedef int (*process_setup_fn)(struct process *p, void *arg);
 
-// Starts a process from boot module index (0 is init); parent may be NULL.
-// Returns the new process, holding the reference it keeps while it runs
-// (the caller takes its own with kobject_get), or NULL with *err set to
-// -ENOENT (no such module), -EAGAIN (a process or thread limit of
+// What to start: boot module `module`, as a child of parent (NULL: the
+// kernel's), with setup run on it before its first thread exists, and
+// args (a NUL-terminated kernel copy, or NULL) on the top of its stack.
+struct spawn_request {
+    unsigned module;
+    struct process *parent;
+    process_setup_fn setup;
+    void *setup_arg;
+    const char *args;
+};
+
+// Starts a process; returns it, holding the reference it keeps while it
+// runs (the caller takes its own with kobject_get), or NULL with *err set
+// to -ENOENT (no such module), -EAGAIN (a process or thread limit of
 // uapi/syscall.h), -ENOEXEC (not a valid program; the reason is printed),
 // -ENOMEM, or setup's error.
-struct process *process_spawn(unsigned index, struct process *parent, process_setup_fn setup,
-                              void *arg, int *err);
+struct process *process_spawn(const struct spawn_request *req, int *err);
 // Drops a reference; the last frees p (only an ended process has none left).
 void process_put(struct process *p);
 // Waits at most ticks (WAIT_FOREVER: no limit) for p to end and be cleaned

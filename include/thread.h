@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "compiler.h"
+#include "gdt.h"
 #include "kfast.h"
 #include "kobject.h"
 #include "lib/list.h"
@@ -85,6 +86,7 @@ struct thread {
     struct list_node timer_link;    // on the timed waits while in one
     struct thread_record *record;   // named by a thread handle, or NULL
     uint32_t kernel_entries;    // entries from ring 3
+    uint32_t ticks_run;         // timer ticks that found it running (its CPU share)
     void (*entry)(void *);      // kernel threads: what to run
     void *arg;
     struct list_node run_link;  // run queue or a wait queue
@@ -101,6 +103,8 @@ struct process {
     struct process *parent;
     uint32_t children;          // its processes not yet freed (CHILDREN_PER_PROCESS)
     struct cap_table *caps;     // its handles (kernel/cap/table.c)
+    bool has_ports;             // iomap allows a port: load it when a thread of it runs
+    uint8_t iomap[IOMAP_BYTES]; // the ports its I/O port handles allow (kernel/cap/ioport.c)
     uint32_t live_threads;      // not yet exited
     uint32_t unreaped_threads;  // exited, block not yet freed
     bool exited;                // every thread gone, the address space and handles freed

@@ -68,6 +68,8 @@ trap_frame_seal_user(struct trap_frame *f)
 // the double-fault task takes its own.  user: ring 3 may raise the vector
 // with int.
 void idt_init(void);
+// Loads the one IDT on the CPU that calls it (every CPU shares it).
+void idt_load(void);
 void idt_set_gate(unsigned vector, uint32_t handler, bool user);
 void idt_set_task_gate(unsigned vector, uint16_t tss_selector);
 
@@ -95,7 +97,10 @@ typedef void (*irq_handler_t)(struct trap_frame *f);
 void pic_init(void);
 void pic_eoi(unsigned irq);
 void pic_unmask(unsigned irq);
+void pic_mask(unsigned irq);
+// Installs handler for irq and unmasks it; unregistering masks it first.
 void irq_register(unsigned irq, irq_handler_t handler);
+void irq_unregister(unsigned irq);
 // Runs the handler of the IRQ a trap frame's vector names, then the EOI.
 void irq_dispatch(struct trap_frame *f);
 // In-service and mask registers, IRQ n at bit n (slave in the high byte).

@@ -19,6 +19,7 @@
 #include "lib/string.h"
 #include "sysinfo.h"
 #include "qemu.h"
+#include "smp.h"
 #include "timer.h"
 #include "trap.h"
 #include "x86.h"
@@ -57,6 +58,7 @@ boot_summary(void)
     kprintf("  cpu: %s family %u model %u stepping %u; system calls: int 0x80%s; umip %s\n",
             g_cpu.vendor, g_cpu.family, g_cpu.model, g_cpu.stepping,
             g_cpu.sep ? " and sysenter" : " only (no sysenter)", g_cpu.umip ? "on" : "off");
+    smp_summary();
     kprintf("  memory: %llu KiB usable in %u regions (lower %u KiB, upper %u KiB)\n",
             usable >> 10, g_boot.region_count, g_boot.mem_lower_kb, g_boot.mem_upper_kb);
     for (unsigned i = 0; i < g_boot.region_count; i++) {
@@ -102,7 +104,8 @@ run_module(unsigned index)
         return 0;
     }
     int err;
-    struct process *p = process_spawn(index, NULL, cap_setup_first, NULL, &err);
+    struct spawn_request req = { index, NULL, cap_setup_first, NULL, NULL };
+    struct process *p = process_spawn(&req, &err);
     if (!p) {
         kprintf("could not start module %u (%s): error %d\n", index, g_boot.modules[index].name, err);
         return err;
@@ -207,6 +210,9 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     pic_init();
     timer_init();
     sysenter_init();
+    // The other CPUs, started to idle (they run no threads yet): after the
+    // PIT, which times their start, and before interrupts are on.
+    smp_init();
     sched_init();
     ipc_init();
     cap_init();

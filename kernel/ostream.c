@@ -1,6 +1,8 @@
-// Output streams over the console devices, made by factories in the arena.
+// Output streams over the console devices and the kernel log, made by
+// factories in the arena.
 #include "console.h"
 #include "kfast.h"
+#include "log.h"
 #include "ostream.h"
 #include "x86.h"
 
@@ -22,6 +24,14 @@ vga_stream_write(struct ostream *self, const char *buf, size_t len)
 {
     (void)self;
     vga_write(buf, len);
+    return len;
+}
+
+static size_t
+log_stream_write(struct ostream *self, const char *buf, size_t len)
+{
+    (void)self;
+    log_write(buf, len);
     return len;
 }
 
@@ -60,6 +70,12 @@ ostream_vga(void)
 }
 
 struct ostream *
+ostream_log(void)
+{
+    return ostream_make(log_stream_write, "log");
+}
+
+struct ostream *
 ostream_tee(struct ostream *a, struct ostream *b)
 {
     if (!a || !b)
@@ -77,5 +93,7 @@ ostream_tee(struct ostream *a, struct ostream *b)
 struct ostream *
 ostream_console(void)
 {
-    return ostream_tee(ostream_serial(), ostream_vga());
+    if (console_devices_released())
+        return ostream_log();
+    return ostream_tee(ostream_log(), ostream_tee(ostream_serial(), ostream_vga()));
 }

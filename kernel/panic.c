@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include "boot.h"
 #include "config.h"
+#include "console.h"
 #include "kprintf.h"
 #include "lib/format.h"
 #include "ksyms.h"
@@ -89,6 +90,7 @@ panic_begin(const char *fmt, va_list ap)
         halt_forever();
     }
     s_panicking = true;
+    console_release_devices(false);     // a panic is told on the devices, whoever had them
     kprintf("\nPANIC: ");
     kvprintf(fmt, ap);
     kprintf("\n");

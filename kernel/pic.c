@@ -82,10 +82,24 @@ pic_end_abandoned(void)
 }
 
 void
+pic_mask(unsigned irq)
+{
+    uint16_t port = irq < 8 ? PIC1_DATA : PIC2_DATA;
+    outb(port, inb(port) | (1 << (irq & 7)));
+}
+
+void
 irq_register(unsigned irq, irq_handler_t handler)
 {
     s_handlers[irq] = handler;
     pic_unmask(irq);
+}
+
+void
+irq_unregister(unsigned irq)
+{
+    pic_mask(irq);
+    s_handlers[irq] = NULL;
 }
 
 // A spurious IRQ 7/15 is one whose in-service bit is clear: it gets no EOI

@@ -27,3 +27,10 @@ bench-readme:
 #            fails with a line saying so when booted with `test` or `bench`
 TEST_JOBS  += --job "no-tests:tap:200:$(PYTHON) tests/checks/no_tests.py $(BUILD) $(QEMU)"
 CHECK_DEPS += $(BUILD)/tandem.elf $(BUILD)/tandem-test.elf
+
+#   shell-session  a session typed on the serial line of a normal boot: the
+#            shell's commands, line editing, Ctrl-C, garbage and long lines,
+#            killed drivers and console started again, halt
+#            (tests/checks/shell_session.py)
+TEST_JOBS  += --job "shell-session:tap:300:$(PYTHON) tests/checks/shell_session.py $(BUILD) $(QEMU)"
+CHECK_DEPS += $(BUILD)/tandem.iso

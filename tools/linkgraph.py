@@ -15,7 +15,7 @@ the layers below it, never of one above:
   lib      lib/: the freestanding C library (format, string, setjmp), shared
            with the user programs and the host tests.
   core     the machine and the kernel's plumbing, none of which allocates:
-           console, serial, VGA, kprintf, panic, symbols, the CPU feature
+           console, the log ring, serial, VGA, kprintf, panic, symbols, the CPU feature
            table and the entry stack (TSS.esp0, IA32_SYSENTER_ESP), GDT/TSS,
            IDT, PIC, PIT, the extable, the Multiboot reader, QEMU exit, the
            stack-protector and UBSan runtimes; boot/cpu.asm and
@@ -24,6 +24,10 @@ the layers below it, never of one above:
            kfast arena; and kernel/ostream.c, the console's output streams,
            whose factories make them in the arena (so they sit on mm, not
            beside the console in core).
+  smp      kernel/smp/: bring-up - the firmware's tables of CPUs (ACPI's
+           MADT, the MP tables), the local APIC, the application
+           processors' trampoline and start; it maps tables and stacks, so
+           it sits on mm.
   thread   kernel/thread/: threads, the scheduler, the context switch,
            processes, ELF loading, collision reports, the double-fault task.
   cap      kernel/cap/: handle tables, kernel objects' lifetime, endpoints,
@@ -49,8 +53,9 @@ what calls them into being is the compiler, not the code.
 
 Each layer here is one subsystem.  A lower layer that must tell a higher
 one something takes a hook (a function pointer the higher layer installs
-at its init): the timer's tick hook, the thread-exit hooks, the arena's
-canary hook, the thread layer's user-start hook.
+at its init): the timer's tick hooks, the thread-exit hooks, the arena's
+canary hook, the thread layer's user-start hook, the process-end hook, the
+endpoints' notify hook.
 
 The tool prints the layers and the layer-to-layer graph (--files: every
 file-to-file edge with the symbols behind it), then every edge that goes
@@ -72,12 +77,13 @@ import sys
 LAYERS = [
     ("lib", ["lib/*"]),
     ("core", ["boot/cpu", "boot/cpu_check",
-              "kernel/console", "kernel/serial", "kernel/vga", "kernel/kprintf",
+              "kernel/console", "kernel/log", "kernel/serial", "kernel/vga", "kernel/kprintf",
               "kernel/panic", "kernel/ksyms", "kernel/cpu",
               "kernel/gdt", "kernel/idt", "kernel/pic", "kernel/timer",
               "kernel/extable", "kernel/multiboot", "kernel/qemu",
               "kernel/stack_protector", "kernel/ubsan"]),
     ("mm", ["kernel/mm/*", "kernel/ostream"]),
+    ("smp", ["kernel/smp/*"]),
     ("thread", ["kernel/thread/*"]),
     ("cap", ["kernel/cap/*"]),
     ("syscall", ["kernel/syscall/*"]),

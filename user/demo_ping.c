@@ -1,13 +1,14 @@
-// The client half of the IPC demo.  init gives it demo_pong's module handle
-// (its handle 1); it creates an endpoint, starts pong serving it and keeps
-// only a badged send right, so pong knows its calls come from ping.  After
+// The client half of the IPC demo.  It finds demo_pong's module among the
+// handles it was given (the shell's `run` passes its modules on; booted as
+// the first process, it holds every module); it creates an endpoint,
+// starts pong serving it and keeps only a badged send right, so pong knows
+// its calls come from ping.  After
 // ROUNDS round trips it tells pong to quit, waits for it and prints its own
 // figures below pong's.
 #include "lib/format.h"
 #include "lib/string.h"
 #include "tandem.h"
 
-#define PONG_MODULE 1               // handle 1: given by init
 #define ROUNDS      300
 #define PONG_QUIT   0xFFFFFFFFu     // also in user/demo_pong.c
 #define PING_BADGE  0x9106u         // also in user/demo_pong.c
@@ -35,10 +36,13 @@ print_figures(void)
 static int
 start_pong(int *calls)
 {
+    int module = module_find("demo_pong");
+    if (module < 0)
+        return module;
     int ep = sys_endpoint_create();
     if (ep < 0)
         return ep;
-    int pong = sys_spawn(PONG_MODULE, &ep, 1);
+    int pong = sys_spawn(module, &ep, 1);
     *calls = sys_cap_dup(ep, CAP_SEND, PING_BADGE);
     // From here on pong holds the one receive right: if it dies, calls
     // fail with -EPIPE instead of waiting for ever.

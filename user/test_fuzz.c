@@ -1975,6 +1975,31 @@ fuzz_thread_create(struct fuzzer *f, uint32_t a[5])
     pool_add(f, d, o, -1, true, true);
 }
 
+// SYS_SPAWN's argument string: none, a short one, one of exactly
+// SPAWN_ARGS_MAX bytes without its NUL (-ENAMETOOLONG), or a pointer the
+// kernel must refuse (-EFAULT).  The strings go at the start of scratch:
+// the handle list a spawn reads lies in its second half.
+static uint32_t
+spawn_args_pick(struct fuzzer *f, uint32_t *bad)
+{
+    char *text = (char *)f->scratch;
+    switch (rnd(f) % 6) {
+    case 0:
+        memcpy(text, "fuzz args", 10);
+        return (uint32_t)(uintptr_t)text;
+    case 1:
+        memset(text, 'x', SPAWN_ARGS_MAX);
+        text[SPAWN_ARGS_MAX] = '\0';
+        *bad |= B(S_ENAMETOOLONG);
+        return (uint32_t)(uintptr_t)text;
+    case 2:
+        *bad |= B(S_EFAULT);
+        return one_in(f, 2) ? 0xC0000000u : 0x00001000u;
+    default:
+        return 0;
+    }
+}
+
 // A fault_child given random handles, or a spawn that fails: a module
 // handle of the wrong kind or without CAP_SPAWN, a handle in the list that
 // is not one or lacks CAP_GRANT, a list that cannot be read, too many.
@@ -2017,6 +2042,7 @@ fuzz_spawn(struct fuzzer *f, uint32_t a[5])
     a[0] = (uint32_t)m.d.value;
     a[1] = list.addr;
     a[2] = count;
+    a[3] = spawn_args_pick(f, &bad);
     long r = enter(f, SYS_SPAWN, a, NULL);
     record(f, SYS_SPAWN, a, r,
            expect_unless(bad, MAY_NOROOM(((struct expect){ B(S_OK) | B(S_EAGAIN), ANY_OK,

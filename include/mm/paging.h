@@ -6,6 +6,8 @@
  *                          with the kernel image at 0xC0100000
  *   0xF0000000-0xF3FFFFFF  kernel heap, mapped page by page as it grows
  *   0xF4000000-0xFBFFFFFF  kernel-stack blocks, each mapped twice (kernel/mm/block.c)
+ *   0xFC000000-0xFC3FFFFF  the physical window: firmware tables above the direct
+ *                          map and device registers (phys_map)
  *
  * The kernel half is the same in every address space: its page directory
  * entries are copied when an address space is made, and every kernel page
@@ -24,16 +26,27 @@
 #define HEAP_LIMIT      0xF4000000u
 #define BLOCK_BASE      0xF4000000u
 #define BLOCK_LIMIT     0xFC000000u
+#define PHYS_WINDOW_BASE  0xFC000000u
+#define PHYS_WINDOW_LIMIT 0xFC400000u       // one page table
 
 #define PTE_PRESENT     0x001u
 #define PTE_WRITABLE    0x002u
 #define PTE_USER        0x004u
+#define PTE_PWT         0x008u              // write-through
+#define PTE_PCD         0x010u              // cache disabled
 #define PDE_LARGE       0x080u              // 4 MiB page (CR4.PSE)
 #define PTE_ADDR_MASK   0xFFFFF000u
+
+#define PTE_PWT         0x008u
+#define PTE_PCD         0x010u
+#define PTE_DEVICE      0x200u              // software bit: the frame is device memory, not ours
 
 // Flags for vm_map and vm_query.
 #define VM_WRITE        PTE_WRITABLE
 #define VM_USER         PTE_USER
+// Device memory: uncached, and never freed as a frame (as_destroy, the
+// unmapper and the frame allocator leave it alone).
+#define VM_DEVICE       (PTE_PCD | PTE_PWT | PTE_DEVICE)
 
 struct addrspace {
     uint32_t *pd;               // the page directory, through the direct map
@@ -57,7 +70,8 @@ extern uint32_t *g_block_ptes;
 // memory is short.
 struct addrspace *as_create(void);
 // Frees the page directory, the user page tables and every frame mapped in
-// the user half (an address space owns the frames mapped into it).
+// the user half (an address space owns the frames mapped into it, device
+// memory excepted).
 void as_destroy(struct addrspace *as);
 void as_activate(struct addrspace *as);
 struct addrspace *as_current(void);
@@ -70,5 +84,18 @@ int vm_map(struct addrspace *as, uintptr_t va, uintptr_t pa, uint32_t flags);
 uintptr_t vm_unmap(struct addrspace *as, uintptr_t va);
 // True if va is mapped; then *pa (the byte's physical address) and *flags.
 bool vm_query(struct addrspace *as, uintptr_t va, uintptr_t *pa, uint32_t *flags);
+
+// A kernel address for the len bytes of physical memory at pa: through the
+// direct map when they lie in it, else through the physical window
+// (PHYS_WINDOW_BASE), read-only, or writable and uncached with
+// PHYS_MAP_DEVICE (device registers always take the window).  A window
+// mapping stays for good, and a range that one already covers reuses it;
+// NULL if the range wraps past 4 GiB or the window is full.  For boot-time
+// users (firmware tables, the APICs): it takes no lock.
+#define PHYS_MAP_DEVICE 1u
+void *phys_map(uint32_t pa, uint32_t len, unsigned flags);
+// Where the direct map ends: physical memory below this has a kernel
+// address P2V(pa).
+uint32_t paging_direct_map_end(void);
 
 #endif

@@ -11,6 +11,7 @@
 #define EAGAIN      11      // resource temporarily exhausted (a process or thread limit)
 #define ENOMEM      12      // the kernel is out of memory
 #define EFAULT      14      // a pointer argument is not valid user memory
+#define EBUSY       16      // already done through this handle (a mapping, a binding)
 #define EINVAL      22      // an argument is out of range
 #define EMFILE      24      // the handle table is full (CAPS_PER_PROCESS)
 #define EPIPE       32      // the other side is gone: an endpoint with no receiver left, a call

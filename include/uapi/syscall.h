@@ -15,7 +15,8 @@
  * Which entries work depends on the CPU: int 0x80 always; sysenter only where
  * the CPU has it (an i686 may not: the kernel then leaves it off, and
  * sysenter is #UD in ring 3, which ends the thread).  A process's first
- * thread starts with ebx = the gates it may use (SYSCALL_GATE_*), as
+ * thread starts with ebx = the gates it may use (SYSCALL_GATE_*) and ecx =
+ * its argument string (SYS_SPAWN; 0: none), as
  * Linux's auxiliary vector tells its vDSO; the runtime (user/lib) picks
  * sysenter when offered.  SYS_SYSINFO reports the same word.
  */
@@ -63,10 +64,12 @@
 #define SYS_IPC_REPLY       12  // (reply, w0, w1, struct ipc_buf *): answers the call the reply
                                 //   handle stands for -> 0 (see "Replies" below)
 #define SYS_KFAST_STATS     13  // (struct kfast_stats *): the calling thread's arena figures -> 0
-#define SYS_SPAWN           14  // (module, const int *handles, count): CAP_SPAWN on the module;
+#define SYS_SPAWN           14  // (module, const int *handles, count, args): CAP_SPAWN on the module;
                                 //   starts it as a new process whose table holds copies of the
                                 //   count handles (each needs CAP_GRANT; count <= SPAWN_HANDLES_MAX,
-                                //   -EINVAL past it)
+                                //   -EINVAL past it); args: a string (NULL: none) of fewer than
+                                //   SPAWN_ARGS_MAX bytes (-ENAMETOOLONG), which the child finds on
+                                //   its stack, its address in ecx at the start
                                 //   -> a process handle (CAP_WAIT | CAP_KILL | CAP_GRANT)
                                 //   (-EAGAIN past CHILDREN_PER_PROCESS, PROCESSES_MAX or THREADS_MAX)
 #define SYS_WAIT            15  // (process or thread, ticks): CAP_WAIT; waits at most ticks
@@ -97,7 +100,25 @@
                                 //   which is ignored
 #define SYS_CAP_LIST        25  // (int *handles, max): the caller's open handles, in slot order
                                 //   (handle & 0xFF) -> how many are open (only max are stored)
-#define SYS_COUNT           26
+#define SYS_NOTIFY_BIND     26  // (source, endpoint, badge): CAP_USE on the source (an IRQ line or
+                                //   the kernel log), CAP_SEND on the endpoint; from now on the
+                                //   source's events arrive there as notifications (see below);
+                                //   endpoint 0 unbinds -> 0.  Closing the handle that bound
+                                //   it unbinds it too
+#define SYS_IRQ_ACK         27  // (irq): CAP_USE; the line, masked since its last notification,
+                                //   may interrupt again -> 0
+#define SYS_MEM_MAP         28  // (memory, vaddr): CAP_USE; maps the device memory at vaddr (page
+                                //   aligned, in user space, not mapped yet), writable and
+                                //   uncached -> 0 (-EBUSY if this handle has it mapped already).
+                                //   Closing the handle unmaps it
+#define SYS_LOG_READ        29  // (log, struct log_read *, buf, size): CAP_USE; copies the kernel
+                                //   log from position pos on -> the bytes copied (see below)
+#define SYS_CONSOLE_TAKE    30  // (log): CAP_USE; the kernel stops writing its console (serial and
+                                //   VGA) and only logs, until this handle closes -> 0.  Panics
+                                //   and test-mode output still go to the devices
+#define SYS_THREAD_LIST     31  // (struct thread_info *, max): figures of every thread, in tid
+                                //   order -> how many threads there are (only max are stored)
+#define SYS_COUNT           32
 
 // Timer ticks per second: the rate the kernel programs the PIT to
 // (kernel/timer.c) and the unit of SYS_TIME and SYS_SLEEP.  10 ms a tick.
@@ -143,9 +164,11 @@
 #define CAP_TYPE_IOPORT     6
 #define CAP_TYPE_MEMORY     7
 #define CAP_TYPE_REPLY      8   // a one-shot right to answer one call
+#define CAP_TYPE_LOG        9   // the kernel log: read it, be notified of it, take the console
 
 #define CAPS_PER_PROCESS    128     // open handles per process; past it -EMFILE
 #define SPAWN_HANDLES_MAX   32      // handles one SYS_SPAWN passes
+#define SPAWN_ARGS_MAX      256     // bytes of SYS_SPAWN's argument string, its NUL included
 #define BADGE_MAX           0x7FFFFFFFu     // badges are returned in eax, so never negative
 #define WAIT_FOREVER        0xFFFFFFFFu     // SYS_WAIT's "no time limit"
 #define WAIT_TICKS_MAX      0x7FFFFFFFu     // SYS_WAIT's longest limit; above it (but
@@ -187,6 +210,18 @@ struct cap_info {
 // later send or call get -EPIPE.  A thread blocked on an endpoint through a
 // handle that is closed or revoked meanwhile returns -EBADF at once.
 //
+// Notifications.  An event source (an IRQ line, the kernel log) bound to an
+// endpoint (SYS_NOTIFY_BIND) does not wait for a receiver: its badge is
+// ORed into the endpoint's pending notifications, and the next receive -
+// before any waiting sender - returns them as one message: w0 =
+// IPC_NOTIFICATION, w1 = 0, no payload (len 0), no handle, no reply handle,
+// and the badge = the OR of the badges of every source that fired since.
+// Only the badge can be trusted: a client can send IPC_NOTIFICATION too.
+// An IRQ line is masked from its interrupt until SYS_IRQ_ACK, so a driver
+// sees one notification per interrupt it has not yet handled.  The log
+// notifies when new text arrives (at most once a timer tick).
+#define IPC_NOTIFICATION    0x4E4F5446u     // "NOTF"
+//
 // An optional IPC payload.  The sender's len bytes of data are copied to the
 // receiver's data (at most its size; more is -EMSGSIZE for the sender); on
 // return the receiver's len holds the bytes received.
@@ -206,7 +241,10 @@ struct ipc_buf {
     int handle;                 // in: a handle to pass on (0: none); needs CAP_GRANT on it and
                                 //   on the endpoint (a reply needs it only on the handle).
                                 //   The receiver gets a copy derived from it.
-                                // out: the handle received with the message (0: none)
+                                // out: the handle received with the message (0: none).
+                                //   A receiver with no struct ipc_buf cannot be told a
+                                //   handle: a message passing one gets -EMSGSIZE, as one
+                                //   too big for it would
 };
 
 // SYS_SYSINFO: what user programs (init, the tests, the fuzzer) may see.
@@ -227,6 +265,44 @@ struct sysinfo {
     unsigned objects;           // kernel objects alive that handles name: endpoints, processes,
                                 //   thread records (boot modules and devices, which never
                                 //   go, are not counted)
+};
+
+// SYS_LOG_READ: the kernel keeps its log in a ring of LOG_RING_SIZE bytes
+// and counts every byte ever written.  pos is where the reader is, in that
+// count; the kernel copies from there, moves pos past what it copied and,
+// if the ring has overwritten text the reader had not read, adds how many
+// bytes to lost and skips to the oldest text it still has.
+#define LOG_RING_SIZE       (64u * 1024)
+#define LOG_READ_MAX        1024            // bytes one SYS_LOG_READ copies at most
+struct log_read {
+    unsigned pos;               // in/out: the reader's position (start at 0)
+    unsigned lost;              // out, added to: bytes overwritten before they were read
+    unsigned dropped;           // out: bytes the ring has overwritten since boot (the head
+                                //   less LOG_RING_SIZE), read by someone or not: the
+                                //   kernel never refuses to log, it overwrites
+};
+
+// SYS_THREAD_LIST: what `ps` and `top` show of each thread.
+#define THREAD_STATE_RUNNABLE   0
+#define THREAD_STATE_BLOCKED    1
+#define THREAD_STATE_DEAD       2
+struct thread_info {
+    unsigned tid;
+    unsigned pid;               // its process's id (0: a kernel thread)
+    unsigned state;             // THREAD_STATE_*
+    char name[16];
+    char process[16];           // its process's name ("" for a kernel thread)
+    unsigned block_size;        // KSTACK_SIZE
+    unsigned stack_in_use;      // bytes of the block the stack uses now (at the last switch)
+    unsigned stack_peak;        // most the stack has used (block size - low water)
+    unsigned arena_in_use;      // arena bytes in use (0 in a thread now in ring 3)
+    unsigned arena_peak;
+    unsigned stack_low_water;   // fewest untouched bytes ever left between arena and stack
+    unsigned spills;
+    unsigned resets;
+    unsigned collisions;
+    unsigned ticks;             // timer ticks it was running when one struck (its CPU share)
+    unsigned kernel_entries;
 };
 
 // SYS_KFAST_STATS: the calling thread's scratch arena (see include/kfast.h).

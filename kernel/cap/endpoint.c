@@ -7,6 +7,7 @@
 #include "uapi/errno.h"
 
 static uint32_t s_endpoint_count;
+static void (*s_notify_hook)(struct endpoint *ep, uint32_t badge);
 static uint32_t s_endpoint_serial;
 
 struct endpoint *
@@ -83,4 +84,17 @@ endpoint_slot_closing(struct endpoint *ep, struct cap *c)
 {
     wake_waiters(&ep->senders, c, -EBADF);
     wake_waiters(&ep->receivers, c, -EBADF);
+}
+
+void
+endpoint_set_notify_hook(void (*fn)(struct endpoint *ep, uint32_t badge))
+{
+    s_notify_hook = fn;
+}
+
+void
+notify_fire(struct notify_source *src)
+{
+    if (src->ep && s_notify_hook)
+        s_notify_hook(src->ep, src->badge);
 }

@@ -55,4 +55,5 @@ void
 cap_init(void)
 {
     process_set_end_hook(cap_table_destroy);
+    boot_objects_init();
 }

@@ -99,11 +99,13 @@ cap_install(struct process *p, struct kobject *obj, uint32_t rights, uint32_t ba
     c->obj = obj;
     c->rights = rights;
     c->badge = badge;
-    c->caller = NULL;
+    c->caller = NULL;               // and mapped_at, its union twin
     if (obj != &s_reply_object)
         kobject_get(obj);
     if (obj->type == CAP_TYPE_ENDPOINT && (rights & CAP_RECV))
         endpoint_receiver_opened((struct endpoint *)obj);
+    if (obj->type == CAP_TYPE_IOPORT)
+        cap_ioports_changed(p);
     return cap_handle(c);
 }
 
@@ -153,6 +155,10 @@ cap_close(struct cap *c)
         endpoint_slot_closing(ep, c);
         if (c->rights & CAP_RECV)
             endpoint_receiver_closed(ep);
+    } else if (o->type == CAP_TYPE_MEMORY) {
+        cap_memory_unmap(c);
+    } else if (o->type == CAP_TYPE_IRQ || o->type == CAP_TYPE_LOG) {
+        boot_object_slot_closing(o, c);
     }
     c->obj = NULL;
     c->rights = c->badge = 0;
@@ -164,6 +170,8 @@ cap_close(struct cap *c)
         list_push_back(&c->table->free, &c->sibling);
         c->table->free_count++;
     }
+    if (o->type == CAP_TYPE_IOPORT)
+        cap_ioports_changed(c->table->owner);
     if (o != &s_reply_object)
         kobject_put(o);
 }

@@ -13,6 +13,7 @@
 // waiting.  A call delivered gives the receiver a reply handle (kernel/cap/
 // table.c), the one right to answer it.  Replies never block the replier.
 #include "cap.h"
+#include "compiler.h"
 #include "ipc.h"
 #include "kfast.h"
 #include "lib/string.h"
@@ -26,27 +27,69 @@
 #include "uapi/syscall.h"
 #include "x86.h"
 
-// Writes n bytes into another address space's user memory, page by page
-// through the direct map.  The range was checked by its owner
-// (user_buffer_check) and again just before (ipc_deliver).
+// A range of a receiver's user memory, resolved to where it lies in the
+// direct map: at most two pieces, as IPC_BUF_MAX and a struct ipc_buf each
+// fit in two pages.  Resolving checks every page (user, writable) once;
+// writing then costs a memcpy, and a delivery can check everything it will
+// write before it writes anything.
+struct user_span {
+    uint8_t *piece[2];
+    uint32_t first;             // bytes in piece[0]; the rest are in piece[1]
+};
+
 static int
-copy_to_space(struct addrspace *as, uintptr_t udst, const void *src, uint32_t n)
+span_page(struct addrspace *as, uintptr_t u, uint8_t **out)
+{
+    uintptr_t pa;
+    uint32_t flags;
+    if (!vm_query(as, u, &pa, &flags) || !(flags & VM_USER) || !(flags & VM_WRITE))
+        return -EFAULT;
+    *out = P2V(pa);
+    return 0;
+}
+
+static int
+span_resolve(struct addrspace *as, uintptr_t u, uint32_t n, struct user_span *sp)
+{
+    _Static_assert(IPC_BUF_MAX <= PAGE_SIZE, "a payload spans at most two pages");
+    if (n == 0)
+        return 0;
+    if (!user_range_ok(u, n))
+        return -EFAULT;
+    uint32_t in_page = PAGE_SIZE - (u & (PAGE_SIZE - 1));
+    sp->first = n < in_page ? n : in_page;
+    int err = span_page(as, u, &sp->piece[0]);
+    if (!err && sp->first < n)
+        err = span_page(as, u + sp->first, &sp->piece[1]);
+    return err;
+}
+
+// Writes n bytes at offset off of a resolved span.
+static void
+span_write(const struct user_span *sp, uint32_t off, const void *src, uint32_t n)
 {
     const uint8_t *s = src;
-    while (n > 0) {
-        uintptr_t pa;
-        uint32_t flags;
-        if (!vm_query(as, udst, &pa, &flags) || !(flags & VM_USER) || !(flags & VM_WRITE))
-            return -EFAULT;
-        uint32_t chunk = PAGE_SIZE - (udst & (PAGE_SIZE - 1));
-        if (chunk > n)
-            chunk = n;
-        memcpy(P2V(pa), s, chunk);
-        s += chunk;
-        udst += chunk;
-        n -= chunk;
+    if (off < sp->first) {
+        uint32_t here = sp->first - off < n ? sp->first - off : n;
+        memcpy(sp->piece[0] + off, s, here);
+        s += here;
+        off += here;
+        n -= here;
     }
-    return 0;
+    if (n)
+        memcpy(sp->piece[1] + (off - sp->first), s, n);
+}
+
+// The same for one word, the common case (a length, a handle): a store.
+static void
+span_write32(const struct user_span *sp, uint32_t off, uint32_t v)
+{
+    // Packed: the receiver's struct may sit at any address.
+    struct unaligned { uint32_t v; } PACKED;
+    if (off + sizeof(v) <= sp->first)
+        ((struct unaligned *)(sp->piece[0] + off))->v = v;
+    else
+        span_write(sp, off, &v, sizeof(v));
 }
 
 // Reads the caller's struct ipc_buf (optional: 0 means none).
@@ -54,7 +97,7 @@ static int
 ipc_buf_read(uintptr_t uptr, struct ipc_buf *b)
 {
     if (uptr == 0) {
-        memset(b, 0, sizeof(*b));
+        *b = (struct ipc_buf){ 0 };
         return 0;
     }
     return copy_from_user(b, uptr, sizeof(*b));
@@ -116,21 +159,6 @@ ipc_take_buffer(uintptr_t ubuf, struct ipc_state *st)
     return st->size ? user_buffer_check(st->ubuf, st->size, true) : 0;
 }
 
-// Checks that n bytes at u are writable in t's address space.
-static int
-receiver_writable(struct thread *t, bool is_current, uintptr_t u, uint32_t n)
-{
-    return is_current ? user_buffer_check(u, n, true)
-                      : user_buffer_check_in(t->proc->as, u, n, true);
-}
-
-// Writes n bytes at u in t's address space.
-static int
-receiver_write(struct thread *t, bool is_current, uintptr_t u, const void *src, uint32_t n)
-{
-    return is_current ? copy_to_user(u, src, n) : copy_to_space(t->proc->as, u, src, n);
-}
-
 // Whether a failed delivery is the sender's alone (its message is too big,
 // or the handle it passes was closed meanwhile): then the receiver goes on
 // waiting.  Any other failure lies with the receiver, and both hear it.
@@ -144,37 +172,30 @@ ipc_sender_fault(int err)
 // length and handle together, all checked before any is written, so the
 // receiver gets all of it or none of it.  badge: of the sender's handle.
 static int
-ipc_deliver(struct thread *sender, struct thread *receiver, bool receiver_is_current,
-            uint32_t badge)
+ipc_deliver_state(const struct ipc_state *s, struct thread *sender, struct thread *receiver,
+                  uint32_t badge)
 {
-    struct ipc_state *s = &sender->ipc, *r = &receiver->ipc;
+    struct ipc_state *r = &receiver->ipc;
     struct process *rp = receiver->proc;
-    if (s->len > r->size)
-        return -EMSGSIZE;
+    if (s->len > r->size || (s->grant && !r->ubuf_meta))
+        return -EMSGSIZE;               // no room for the bytes, or nowhere to say the handle
     if (s->grant && !cap_transfer_valid(s->grant))
         return -EBADF;
     if (cap_table_room(rp) < (s->grant ? 1u : 0u) + (s->call ? 1u : 0u))
         return -EMFILE;
-    int err = receiver_writable(receiver, receiver_is_current, r->ubuf, s->len);
+    // Where everything goes, checked before anything is written.  The
+    // receiver's own stack pages were grown when it named its buffer.
+    struct user_span data, meta;
+    int err = span_resolve(rp->as, r->ubuf, s->len, &data);
     if (!err && r->ubuf_meta)
-        err = receiver_writable(receiver, receiver_is_current, r->ubuf_meta,
-                                sizeof(struct ipc_buf));
-    if (!err)
-        err = receiver_write(receiver, receiver_is_current, r->ubuf, s->payload, s->len);
-    int32_t handle = s->grant ? cap_copy(rp, s->grant->src) : 0;
-    if (!err && r->ubuf_meta)
-        err = receiver_write(receiver, receiver_is_current,
-                             r->ubuf_meta + offsetof(struct ipc_buf, len), &s->len,
-                             sizeof(s->len));
-    if (!err && r->ubuf_meta)
-        err = receiver_write(receiver, receiver_is_current,
-                             r->ubuf_meta + offsetof(struct ipc_buf, handle), &handle,
-                             sizeof(handle));
-    if (err) {
-        struct cap *c;
-        if (handle > 0 && cap_lookup(rp, handle, 0, 0, &c) == 0)
-            cap_close(c);               // undone: the receiver gets nothing
+        err = span_resolve(rp->as, r->ubuf_meta, sizeof(struct ipc_buf), &meta);
+    if (err)
         return err;
+    span_write(&data, 0, s->payload, s->len);
+    if (r->ubuf_meta) {
+        int32_t handle = s->grant ? cap_copy(rp, s->grant->src) : 0;
+        span_write32(&meta, offsetof(struct ipc_buf, len), s->len);
+        span_write32(&meta, offsetof(struct ipc_buf, handle), (uint32_t)handle);
     }
     r->reply_handle = s->call ? cap_install_reply(rp, sender) : 0;
     r->w0 = s->w0;
@@ -183,6 +204,41 @@ ipc_deliver(struct thread *sender, struct thread *receiver, bool receiver_is_cur
     r->badge = badge;
     r->result = 0;
     return 0;
+}
+
+// A thread's message (its ipc state) into receiver.
+static int
+ipc_deliver(struct thread *sender, struct thread *receiver, uint32_t badge)
+{
+    return ipc_deliver_state(&sender->ipc, sender, receiver, badge);
+}
+
+// The pending notifications of ep, as one message, into receiver; they
+// stay pending if it cannot take them.
+static int
+ipc_deliver_notification(struct endpoint *ep, struct thread *receiver)
+{
+    static const struct ipc_state notification = { .w0 = IPC_NOTIFICATION };
+    int err = ipc_deliver_state(&notification, NULL, receiver, ep->notify_pending);
+    if (!err)
+        ep->notify_pending = 0;
+    return err;
+}
+
+// The notify hook (kernel/cap/): a source bound to ep fired.  A waiting
+// receiver takes the notifications at once; one whose buffer went bad
+// hears -EFAULT, and the next is tried.
+static void
+endpoint_notify(struct endpoint *ep, uint32_t badge)
+{
+    ep->notify_pending |= badge;
+    while (!list_empty(&ep->receivers)) {
+        struct thread *t = list_entry(ep->receivers.next, struct thread, ipc.link);
+        int err = ipc_deliver_notification(ep, t);
+        ipc_wake(t, err);
+        if (!err)
+            return;
+    }
 }
 
 // Blocks in phase until a peer completes the rendezvous and sets the phase
@@ -245,7 +301,7 @@ ipc_send_common(struct trap_frame *f, bool call)
         return err;
     if (!list_empty(&ep->receivers)) {
         struct thread *dest = list_entry(ep->receivers.next, struct thread, ipc.link);
-        if ((err = ipc_deliver(self, dest, false, via->badge)) != 0) {
+        if ((err = ipc_deliver(self, dest, via->badge)) != 0) {
             if (!ipc_sender_fault(err))
                 ipc_wake(dest, err);    // its memory or table changed under it: both are told
             return err;
@@ -288,11 +344,18 @@ ipc_receive(struct trap_frame *f, int32_t h, uintptr_t ubuf)
     struct endpoint *ep = (struct endpoint *)via->obj;
     if ((err = ipc_take_buffer(ubuf, st)) != 0)
         return err;
+    // Notifications first: an interrupt must not wait behind clients.
+    if (ep->notify_pending) {
+        if ((err = ipc_deliver_notification(ep, self)) != 0)
+            return err;
+        ipc_return_message(f, true);
+        return (int32_t)st->badge;
+    }
     // A sender already waiting?  Take the first whose message can be delivered.
     for (struct list_node *n = ep->senders.next, *next; n != &ep->senders; n = next) {
         next = n->next;
         struct thread *s = list_entry(n, struct thread, ipc.link);
-        err = ipc_deliver(s, self, true, s->ipc.via->badge);
+        err = ipc_deliver(s, self, s->ipc.via->badge);
         if (ipc_sender_fault(err)) {
             ipc_wake(s, err);           // the sender hears it; we try the next
             continue;
@@ -346,7 +409,7 @@ ipc_answer(int32_t h, uint32_t w0, uint32_t w1, uintptr_t ubuf)
     st->call = false;
     if ((err = ipc_take_message(ubuf, NULL, st)) != 0)
         return err;
-    err = ipc_deliver(self, caller, false, 0);
+    err = ipc_deliver(self, caller, 0);
     if (ipc_sender_fault(err))
         return err;                     // ours to mend: the call stays open
     reply->caller = NULL;               // answered (or told why not): no -EPIPE on close
@@ -394,4 +457,5 @@ void
 ipc_init(void)
 {
     thread_exit_hook_add(&s_exit_hook);
+    endpoint_set_notify_hook(endpoint_notify);
 }

@@ -52,10 +52,20 @@ sys_spawn(struct trap_frame *f)
     if ((err = spawn_transfers(f->ecx, f->edx, &transfers)) != 0)
         return err;
     args.handles = transfers;
+    char *text = NULL;
+    if (f->esi) {
+        if (!(text = kfastmalloc(SPAWN_ARGS_MAX)))
+            return -ENOMEM;
+        int32_t len = strncpy_from_user(text, f->esi, SPAWN_ARGS_MAX);
+        if (len < 0)
+            return len;                 // -EFAULT, or -ENAMETOOLONG past SPAWN_ARGS_MAX - 1
+    }
     if (cap_table_room(self) == 0)
         return -EMFILE;                 // checked first: the child's handle cannot fail
-    struct process *p = process_spawn(boot_module_index(module->obj), self, cap_setup_child,
-                                      &args, &err);
+    struct spawn_request req = {
+        boot_module_index(module->obj), self, cap_setup_child, &args, text,
+    };
+    struct process *p = process_spawn(&req, &err);
     if (!p)
         return err;
     return cap_install(self, &p->obj, CAP_WAIT | CAP_KILL | CAP_GRANT, 0, NULL);

@@ -34,6 +34,12 @@ static syscall_fn const s_table[SYS_COUNT] = {
     [SYS_KILL] = sys_kill,
     [SYS_IPC_REPLY_RECV] = sys_ipc_reply_recv,
     [SYS_CAP_LIST] = sys_cap_list,
+    [SYS_NOTIFY_BIND] = sys_notify_bind,
+    [SYS_IRQ_ACK] = sys_irq_ack,
+    [SYS_MEM_MAP] = sys_mem_map,
+    [SYS_LOG_READ] = sys_log_read,
+    [SYS_CONSOLE_TAKE] = sys_console_take,
+    [SYS_THREAD_LIST] = sys_thread_list,
 };
 
 void

@@ -31,6 +31,13 @@ int32_t sys_cap_close(struct trap_frame *f);
 int32_t sys_cap_revoke(struct trap_frame *f);
 int32_t sys_cap_list(struct trap_frame *f);
 int32_t sys_endpoint_create(struct trap_frame *f);
+// sys_device.c
+int32_t sys_notify_bind(struct trap_frame *f);
+int32_t sys_irq_ack(struct trap_frame *f);
+int32_t sys_mem_map(struct trap_frame *f);
+int32_t sys_log_read(struct trap_frame *f);
+int32_t sys_console_take(struct trap_frame *f);
+int32_t sys_thread_list(struct trap_frame *f);
 // ipc.c
 int32_t sys_ipc_send(struct trap_frame *f);
 int32_t sys_ipc_recv(struct trap_frame *f);

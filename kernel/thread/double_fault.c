@@ -33,7 +33,7 @@ double_fault_init(void)
     s_df_tss.cr3 = g_kernel_space.pd_phys;
     s_df_tss.eflags = EFLAGS_KERNEL;    // the task starts as every entry does
     s_df_tss.iomap_base = sizeof(s_df_tss);
-    gdt_set_tss(GDT_DF_TSS, &s_df_tss);
+    gdt_set_tss(GDT_DF_TSS, &s_df_tss, sizeof(s_df_tss));
     idt_set_task_gate(VEC_DF, DF_TSS_SEL);
 }
 

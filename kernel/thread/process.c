@@ -123,10 +123,27 @@ map_stack(struct addrspace *as)
     return 0;
 }
 
-struct process *
-process_spawn(unsigned index, struct process *parent, process_setup_fn setup, void *arg,
-              int *err)
+// Puts args (with its NUL) at the top of p's stack, 16-byte aligned;
+// returns where, which is also the first thread's stack top.  The top page
+// is mapped (map_stack) and SPAWN_ARGS_MAX is far below a page.
+static uint32_t
+push_args(struct process *p, const char *args)
 {
+    uint32_t len = strlen(args) + 1;
+    uint32_t at = ALIGN_DOWN(USER_STACK_TOP - len, 16);
+    uintptr_t pa;
+    uint32_t flags;
+    bool mapped = vm_query(p->as, at, &pa, &flags);
+    KASSERT(mapped && len <= SPAWN_ARGS_MAX);
+    memcpy(P2V(pa), args, len);
+    return at;
+}
+
+struct process *
+process_spawn(const struct spawn_request *req, int *err)
+{
+    unsigned index = req->module;
+    struct process *parent = req->parent;
     if (index >= g_boot.module_count) {
         *err = -ENOENT;
         return NULL;
@@ -169,15 +186,17 @@ process_spawn(unsigned index, struct process *parent, process_setup_fn setup, vo
     kobject_init(&p->obj, CAP_TYPE_PROCESS);    // the reference it holds while it runs
     p->parent = parent;
     waitq_init(&p->exit_wait);
-    if ((*err = setup(p, arg)) != 0)
+    if ((*err = req->setup(p, req->setup_arg)) != 0)
         goto fail;
-    struct thread *t = uthread_create(p, m->name, img->entry, USER_STACK_TOP, 0);
+    uint32_t args_at = req->args ? push_args(p, req->args) : 0;
+    struct thread *t = uthread_create(p, m->name, img->entry, args_at ? args_at : USER_STACK_TOP, 0);
     if (!t) {
         *err = -ENOMEM;
         s_end_hook(p);                  // undoes setup: closes the handles it gave
         goto fail;
     }
-    thread_user_frame(t)->ebx = syscall_gates();     // the ABI's word for the runtime
+    thread_user_frame(t)->ebx = syscall_gates();     // the ABI's words for the runtime
+    thread_user_frame(t)->ecx = args_at;
     p->pid = t->tid;
     uint32_t flags = irq_save();
     list_push_back(&s_processes, &p->all_link);

@@ -32,8 +32,10 @@ switch_to(struct thread *prev, struct thread *next)
     entry_stack_set(top);
     // Kernel threads run in whichever address space is loaded: the kernel
     // half is the same in all of them.
-    if (next->proc)
+    if (next->proc) {
         as_activate(next->proc->as);
+        tss_io_load(next->proc->has_ports ? next->proc->iomap : NULL);
+    }
     g_current = next;
     switch_context(&prev->saved_esp, next->saved_esp);
 }
@@ -153,6 +155,7 @@ void
 sched_tick(void)
 {
     uint32_t now = timer_ticks();
+    g_current->ticks_run++;
     for (struct list_node *n = s_sleepers.next, *next; n != &s_sleepers; n = next) {
         next = n->next;
         struct thread *t = list_entry(n, struct thread, run_link);
@@ -194,6 +197,7 @@ sched_init(void)
     list_remove(&s_idle->run_link);
     irq_restore(flags);
     entry_stack_set((uint32_t)g_current->block + KSTACK_SIZE);
-    timer_set_tick_hook(sched_tick);
+    static struct timer_tick_hook tick = { .fn = sched_tick };
+    timer_add_tick_hook(&tick);
     reaper_init();
 }

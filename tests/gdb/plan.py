@@ -6,9 +6,10 @@ that runs inside GDB (scenarios.py)."""
 
 # name -> (kernel command line, tests in the order they run)
 SCENARIOS = {
-    # A normal boot (init starts demo_ping and demo_pong), stopped at one
-    # point after another as the system comes up.
-    "boot": ("", [
+    # A normal boot in which init starts the IPC demo instead of the system
+    # (demo_ping, which starts demo_pong), stopped at one point after
+    # another as it comes up.
+    "boot": ("run=demo_ping", [
         "constants_match_headers",
         "reset_vector_says_not_started",
         "kmain_before_threads_says_so",
@@ -33,7 +34,7 @@ SCENARIOS = {
     ]),
     # A collision made from GDB: the running user thread's canary is broken
     # by hand, the exit-to-user check reports it and the kernel panics.
-    "collision": ("", [
+    "collision": ("run=demo_ping", [
         "collision_catch_stops_with_map",
         "collision_figures_match_report",
     ]),

@@ -603,8 +603,9 @@ def spill_listed_in_arena():
 
 @test
 def interrupt_handler_trap_frame_found():
-    # nm's address: the ELF also holds timer.c's weak stand-in of the same name.
-    run("break *%#x" % nm_address("sched_tick"))
+    # The timer's handler, at its first instruction: its argument, the trap
+    # frame, is at esp + 4 (nm's address: it is file-static).
+    run("break *%#x" % nm_address("timer_irq"))
     go()
     delete_breakpoints()
     f = u32(reg("esp") + 4)
@@ -1066,6 +1067,14 @@ def object_text(c, kind):
             return "reply: caller gone"
         return "reply to thread %d (%s)" % (T(caller, "tid"),
                                             kstring("((struct thread *)%d)->name" % caller))
+    if kind == "log":
+        log = "((struct log_object *)%d)" % o
+        shown = ("taken by a user-space console" if val(log + "->console_taken_by")
+                 else "the kernel's")
+        ep = val(log + "->src.ep")
+        bound = "notifies endpoint %d" % val("((struct endpoint *)%d)->serial" % ep) if ep \
+            else "not bound"
+        return "kernel log: console %s, %s" % (shown, bound)
     raise Fail("slot %08x names an object of unknown type %r" % (c, kind))
 
 

@@ -2,22 +2,24 @@
 ; every thread made by thread_spawn (thread_trampoline).
 
 extern main
-extern syscall_gates_init
+extern runtime_init
 extern sys_exit
 extern sys_thread_exit
 
 section .text.entry
 
 ; The kernel enters here with esp at the top of the initial stack, ebx =
-; the system-call gates this CPU offers (include/uapi/syscall.h) and every
-; other register 0.  main's return value is the process's exit code.
+; the system-call gates this CPU offers (include/uapi/syscall.h), ecx = the
+; argument string SYS_SPAWN put on the stack (0: none) and every other
+; register 0.  main's return value is the process's exit code.
 global _start
 _start:
     xor ebp, ebp                ; ends every frame-pointer walk
     and esp, -16                ; gcc assumes a 16-byte aligned call
-    sub esp, 12
+    sub esp, 8
+    push ecx
     push ebx
-    call syscall_gates_init
+    call runtime_init
     add esp, 16
     call main
     push eax

@@ -18,6 +18,22 @@ struct thread_start {
 
 void thread_trampoline(void);
 
+static const char *s_args = "";
+
+void
+runtime_init(unsigned gates, const char *args)
+{
+    syscall_gates_init(gates);
+    if (args)
+        s_args = args;
+}
+
+const char *
+program_args(void)
+{
+    return s_args;
+}
+
 void
 syscall_gates_init(unsigned gates)
 {
@@ -233,7 +249,13 @@ sys_kfast_stats(struct kfast_stats *out)
 int
 sys_spawn(int module, const int *handles, unsigned count)
 {
-    return SYSCALL3(SYS_SPAWN, module, handles, count);
+    return sys_spawn_args(module, handles, count, NULL);
+}
+
+int
+sys_spawn_args(int module, const int *handles, unsigned count, const char *args)
+{
+    return SYSCALL4(SYS_SPAWN, module, handles, count, args);
 }
 
 int
@@ -261,7 +283,7 @@ sys_cmdline(char *buf, size_t cap)
 }
 
 int
-module_find(const char *name)
+cap_find(unsigned type, const char *name)
 {
     int handles[CAPS_PER_PROCESS];
     int n = sys_cap_list(handles, CAPS_PER_PROCESS);
@@ -269,11 +291,17 @@ module_find(const char *name)
         return n;
     for (int i = 0; i < n && i < CAPS_PER_PROCESS; i++) {
         struct cap_info info;
-        if (sys_cap_info(handles[i], &info) == 0 && info.type == CAP_TYPE_MODULE &&
+        if (sys_cap_info(handles[i], &info) == 0 && info.type == type &&
             strncmp(info.name, name, sizeof info.name) == 0)
             return handles[i];
     }
     return -ENOENT;
+}
+
+int
+module_find(const char *name)
+{
+    return cap_find(CAP_TYPE_MODULE, name);
 }
 
 bool

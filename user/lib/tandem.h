@@ -49,8 +49,12 @@ enum syscall_mode syscall_mode_get(void);
 // CPU has it), and the one a program starts with: sysenter when offered.
 bool syscall_mode_available(enum syscall_mode mode);
 enum syscall_mode syscall_mode_default(void);
-// Called by _start with the SYSCALL_GATE_* word the kernel passed in ebx.
+// Called by _start with the SYSCALL_GATE_* word the kernel passed in ebx
+// and the argument string in ecx (runtime_init does both).
 void syscall_gates_init(unsigned gates);
+void runtime_init(unsigned gates, const char *args);
+// The string the parent passed to sys_spawn_args ("" if none).
+const char *program_args(void);
 
 // System call n with raw arguments, through the current mode; counted.
 long syscall_raw(long n, long a1, long a2, long a3, long a4, long a5);
@@ -88,6 +92,9 @@ unsigned sys_time(void);
 // Starts the module a handle names as a new process, passing it copies of
 // handles[0, count) (its handles 1 .. count); returns a process handle.
 int sys_spawn(int module, const int *handles, unsigned count);
+// The same, with an argument string (SPAWN_ARGS_MAX, NUL included) the
+// child reads with program_args().
+int sys_spawn_args(int module, const int *handles, unsigned count, const char *args);
 
 // Waits at most ticks (WAIT_FOREVER: no limit) for the process or thread a
 // handle names to end; returns its exit code or -ETIMEDOUT.
@@ -96,8 +103,10 @@ int sys_wait(int handle, unsigned ticks);
 // Ends the process a handle names (CAP_KILL).
 int sys_kill(int process);
 
-// Returns a handle to the boot module called name that this process holds,
-// or -ENOENT.
+// Returns the first handle (in slot order) this process holds to an
+// object of type (CAP_TYPE_*) called name (struct cap_info's name), or
+// -ENOENT; module_find is cap_find(CAP_TYPE_MODULE, name).
+int cap_find(unsigned type, const char *name);
 int module_find(const char *name);
 
 // Copies the kernel command line into buf[0, cap) with its NUL; returns its

@@ -261,6 +261,16 @@ def describe_device(obj, kind):
     return "memory %08x-%08x: %s" % (base, base + size - 1, name)
 
 
+def describe_log(obj):
+    """The kernel log object: who shows it, and where it notifies."""
+    log = deref(obj, "struct log_object")
+    shown = "taken by a user-space console" if int(log["console_taken_by"]) else "the kernel's"
+    ep = int(log["src"]["ep"])
+    bound = ("notifies endpoint %d" % int(deref(ep, "struct endpoint")["serial"]) if ep
+             else "not bound")
+    return "kernel log: console %s, %s" % (shown, bound)
+
+
 def describe(slot):
     """What the object of an open slot is, in a few words."""
     try:
@@ -278,6 +288,8 @@ def describe(slot):
             return kind, describe_module(slot.obj)
         if kind in ("irq", "ioport", "memory"):
             return kind, describe_device(slot.obj, kind)
+        if kind == "log":
+            return kind, describe_log(slot.obj)
         if kind == "reply":
             return kind, ("reply to thread %s" % thread_text(slot.caller) if slot.caller
                           else "reply: caller gone")

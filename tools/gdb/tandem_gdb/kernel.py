@@ -33,7 +33,7 @@ CAP_INDEX_BITS = 8
 # include/uapi/syscall.h: CAP_TYPE_* by value, and a letter for each right
 # CAP_* in bit order (SEND RECV GRANT WAIT KILL SPAWN USE).
 CAP_TYPE_NAMES = {1: "endpoint", 2: "process", 3: "thread", 4: "module", 5: "irq",
-                  6: "ioport", 7: "memory", 8: "reply"}
+                  6: "ioport", 7: "memory", 8: "reply", 9: "log"}
 CAP_RIGHT_LETTERS = "SRGWKPU"
 
 # Most threads a list walk believes before it calls the list damaged.
@@ -620,7 +620,7 @@ class View:
 
     def interrupted(self):
         """(eip, esp) of the task the double fault interrupted (saved in g_tss)."""
-        tss = symbol_value("g_tss")
+        tss = symbol_value("g_tss_io")["tss"]
         return int(tss["eip"]), int(tss["esp"])
 
     def esp_of(self, t):
