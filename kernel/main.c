@@ -156,7 +156,7 @@ run_tests(void)
     bool all = g_boot.test_suite[0] == '\0';
     unsigned user_tests = all ? user_test_count() : 0;
     const char *skip = all ? user_tests_missing() : NULL;
-    bool ok = ktest_run(g_boot.test_suite, user_tests ? user_tests + 1 : skip ? 1 : 0);
+    bool ok = ktest_run(g_boot.test_suite, user_tests ? user_tests + 2 : skip ? 1 : 0);
     if (user_tests) {
         ktest_baseline_take();
         sysinfo_set_kernel_suites(g_ktest_top_level_results);
@@ -164,6 +164,7 @@ run_tests(void)
         g_ktest_top_level_results += user_tests;
         ok &= code == 0;
         ok &= ktest_leak_suite("user_leaks");
+        ok &= ktest_stack_suite("user_stacks");
     } else if (skip) {
         kprintf("ok %u user_tests # SKIP %s\n", ++g_ktest_top_level_results, skip);
     }

@@ -277,6 +277,15 @@ def T(t, member):
     return val("((struct thread *)%d)->%s" % (t, member))
 
 
+def spill_bytes_of(arena):
+    """kfast_spill_in_use: the chunks older than the newest (spill_older),
+    and the newest up to the inline bump's chunk_top."""
+    if not val("(unsigned)%s.spill" % arena):
+        return 0
+    return val("%s.spill_older" % arena) + val("%s.chunk_top" % arena) - \
+        val("(unsigned)%s.spill->data" % arena)
+
+
 def kernel_top(t):
     # kfast_arena_top: the running arena's top lives in g_kfast.
     if val("g_kfast.arena") == val("&((struct thread *)%d)->arena" % t):
@@ -440,7 +449,8 @@ def kfastmalloc_threads_match_kernel():
             expect_eq(row["esp"], T(t, "saved_esp"), what + " saved esp")
             expect_eq(row["low_water"], lows[t], what + " low-water (kernel's kfast_low_water)")
         expect_eq(row["gap"], row["esp"] + view_off(t) - (top + 4), what + " gap")
-        peak = max(T(t, "arena.peak"), top - T(t, "arena.base") + T(t, "arena.spill_bytes"))
+        peak = max(T(t, "arena.peak"), T(t, "arena.peak_top") - T(t, "arena.base"),
+                   top - T(t, "arena.base") + spill_bytes_of("((struct thread *)%d)->arena" % t))
         expect_eq(row["peak"], peak, what + " peak")
         expect_eq(row["canary"], "ok" if u32(top) == CANARY else "BROKEN:%08x" % u32(top), what + " canary")
         want_proc = "kernel" if not T(t, "proc") else "%d %s" % (
@@ -494,15 +504,31 @@ def kfastmalloc_new_allocation_listed():
         expect(not got, "allocations listed by a release build, which records none:\n" + out)
         expect("recorded only in debug builds" in out, "no word that release keeps no records:\n" + out)
     expect_eq(int(field(out, r"top\s+([0-9a-f]{8})", "top"), 16), val("g_kfast.top"), "top")
-    expect_eq(int(field(out, r"allocations (\d+) made", "allocations")), val("g_kfast.allocations"),
-              "allocations")
+    # The count in g_kfast is the block's; spills are counted apart.
+    expect_eq(int(field(out, r"allocations (\d+) made", "allocations")),
+              val("g_kfast.allocations + g_kfast.arena->spills"), "allocations")
     expect_eq(int(field(out, r"in block\s+(\d+) B", "in block")),
               val("g_kfast.top - g_kfast.arena->base"), "bytes in the block")
+
+
+def keep_no_pages():
+    """A reset keeps the claimed pages, so in a release build a user
+    thread's later entries allocate inline and never reach kfast_alloc_slow;
+    with each user arena's keep at its base, the next reset gives them back
+    and every entry after it claims its page again, out of line."""
+    for t in kernel_threads():
+        if not T(t, "proc"):
+            continue
+        a = "((struct thread *)%d)->arena" % t
+        gdb.execute("set var %s.keep = %s.base" % (a, a), to_string=True)
+        if val("%s.reset_limit" % a):                  # 0 while spill chunks exist
+            gdb.execute("set var %s.reset_limit = %s.base" % (a, a), to_string=True)
 
 
 @test
 def spill_catch_reports_request():
     size = val("sizeof(g_boot_block)") - 64        # never fits below esp - reserve
+    keep_no_pages()
     run("break *kfast_alloc_slow if g_current->proc != 0 && *(unsigned *)($esp + 4) > 16")
     go()
     delete_breakpoints()
@@ -547,7 +573,8 @@ def spill_listed_in_arena():
     out = run("tandem arena")
     chunk = val("g_kfast.arena->spill")
     expect(chunk != 0, "the kernel has no spill chunk")
-    used = val("g_kfast.arena->spill->used")
+    # The newest chunk's fill is the inline bump's pointer.
+    used = val("g_kfast.arena->chunk_top") - val("(unsigned)g_kfast.arena->spill->data")
     data = val("(unsigned)g_kfast.arena->spill->data")
     expect(data <= p and p + ctx["spill_size"] <= data + val("g_kfast.arena->spill->size"),
            "object %08x is not in spill chunk %08x" % (p, chunk))
@@ -556,7 +583,7 @@ def spill_listed_in_arena():
     while c:
         chunks += 1
         c = val("((struct kfast_chunk *)%d)->older" % c)
-    line = "in spill   %d B in %d chunk" % (val("g_kfast.arena->spill_bytes"), chunks)
+    line = "in spill   %d B in %d chunk" % (spill_bytes_of("(*g_kfast.arena)"), chunks)
     expect(line in out, "no %r in:\n%s" % (line, out))
     got = [r for r in records(out) if r[4].startswith("in spill chunk %08x" % chunk)]
     if debug_build():
@@ -570,7 +597,7 @@ def spill_listed_in_arena():
     else:
         expect(not got, "allocations listed by a release build, which records none:\n" + out)
     row = thread_rows(run("tandem threads"))[val("g_current->tid")]
-    expect_eq(row["spill"], "%d/%dB" % (chunks, val("g_kfast.arena->spill_bytes")), "SPILL column")
+    expect_eq(row["spill"], "%d/%dB" % (chunks, spill_bytes_of("(*g_kfast.arena)")), "SPILL column")
     expect("tandem check: OK" in run("tandem check"), "check is not OK after a spill")
 
 

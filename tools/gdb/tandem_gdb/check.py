@@ -81,13 +81,19 @@ def check_thread(t, view, f):
         chunks = []
     used = 0
     for c in chunks:
-        if c.used > c.size:
+        if not 0 <= c.used <= c.size:
             f.bad("%s: spill chunk %08x uses %d of %d bytes" % (who, c.addr, c.used, c.size))
         used += c.used
     if chunks and used != t.spill_bytes:
         f.bad("%s: spill chunks hold %d B but spill_bytes says %d" % (who, used, t.spill_bytes))
     if not chunks and t.spill_bytes:
         f.bad("%s: spill_bytes is %d with no spill chunk" % (who, t.spill_bytes))
+    if t.chunk_top is not None and chunks:
+        # The inline bump's end is the newest chunk's.
+        chunk_end = int(t.value["arena"]["chunk_end"])
+        if chunk_end != chunks[0].data + chunks[0].size:
+            f.bad("%s: chunk_end %08x is not the end %08x of the newest spill chunk %08x" % (
+                who, chunk_end, chunks[0].data + chunks[0].size, chunks[0].addr))
     # Debug builds: the records tile [base, top) exactly.
     if k.debug_build():
         records, problem = arena_mod.block_records(t)
