@@ -52,6 +52,8 @@ GUEST_ROWS = [
      [("null syscall round trip", "int 0x80"), ("null syscall round trip", "sysenter")]),
     ("IPC call/reply round trip between two processes",
      [("IPC call/reply round trip (two processes)", "sysenter")]),
+    ("IRQ 4 (COM1 loopback) to the driver thread blocked in its receive",
+     [("IRQ to driver (notification received)", "irq4 (COM1 loopback)")]),
 ]
 
 # Host columns: (heading, benchmark); the best (lowest) of each is bold.
