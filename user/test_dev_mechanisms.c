@@ -211,7 +211,7 @@ UTEST(devices_given)
     expect_device(s_log, CAP_TYPE_LOG, ANY_BASE, LOG_RING_SIZE);  // base: the log's head
     UEXPECT_GT(cap_find(CAP_TYPE_IRQ, "irq1-keyboard"), 0);
     UEXPECT_GT(cap_find(CAP_TYPE_IOPORT, "vga-crtc"), 0);
-    UEXPECT_TRUE(counts_settled(&s_base, SETTLE_TICKS));
+    UEXPECT_TRUE(sysinfo_settled(&s_base, SETTLE_TICKS));
 }
 
 // ---- I/O ports ----------------------------------------------------------------------------
@@ -776,7 +776,7 @@ UTEST(spawn_args_refusals)
 {
     static char too_long[SPAWN_ARGS_MAX + 1];
     struct sysinfo before;
-    UASSERT_TRUE(counts_settled(&before, SETTLE_TICKS));
+    UASSERT_TRUE(sysinfo_settled(&before, SETTLE_TICKS));
     int module = module_find("dev_child");
     UASSERT_GT(module, 0);
     memset(too_long, 'x', SPAWN_ARGS_MAX);
