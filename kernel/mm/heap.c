@@ -79,8 +79,8 @@
  *           free that reaches cached blocks at the top, flushes at most
  *           every cached block: HEAP_CACHE_BLOCKS (32) frees through the
  *           lists, each O(1) as above, plus the operation's own cost, plus
- *           walks of the top run (at most 2 * 32 + 1 blocks) before each
- *           class it flushes.
+ *           walks of the top run (at most 2 * 32 + 1 blocks each), one
+ *           more than the classes it flushes there.
  * Debug builds add fills and red-zone checks proportional to the block's
  * size (the red zone's slack is bounded by MIN_BLOCK); a cached block's
  * bytes are checked when it leaves the cache.  heap_check walks everything
@@ -559,10 +559,12 @@ static struct heap_block *
 take(struct heap *h, size_t need)
 {
 	struct heap_block *b = find_fit(h, need);
-	struct heap_block *tail = tail_free(h);
 
-	if (!b && tail && bsize(tail) >= need)
-		b = tail;
+	if (!b) {
+		struct heap_block *tail = tail_free(h);
+		if (tail && bsize(tail) >= need)
+			b = tail;
+	}
 	if (!b && flush_all(h))
 		b = find_fit(h, need);
 	if (!b)
@@ -784,10 +786,12 @@ checked_block(struct heap *h, const void *ptr, uintptr_t caller)
 }
 
 // Gives free memory at the top back, after any operation that freed a
-// block through the lists or cached one the fast free would not: first
-// flushes the classes of cached blocks that keep free memory from joining
-// the top (see the top of this file), then gives back the top block.
-static void settle(struct heap *h);
+// block through the lists: first flushes the classes of cached blocks that
+// keep free memory from joining the top (see the top of this file), then
+// gives back the top block.  freed: the free block a free just made, whose
+// run alone can be newly pinned, or NULL to look at the whole top run.  A
+// heap that never gives memory back has nothing to settle.
+static void settle(struct heap *h, struct heap_block *freed);
 
 // Takes back an in-use block that has passed checked_block, through the
 // free lists.
@@ -798,8 +802,7 @@ free_block(struct heap *h, struct heap_block *b)
 #if TANDEM_DEBUG
 	__builtin_memset(user_of(b), HEAP_FILL_FREED, bsize(b) - HDR);
 #endif
-	release(h, b);
-	settle(h);
+	settle(h, release(h, b));
 }
 
 // Moves the newest n blocks of class j (all, if it holds fewer) to the
@@ -875,18 +878,36 @@ top_pinned(const struct heap *h)
 	return false;
 }
 
-// While a free block of the top run lies below a cached one, flushes the
-// class of the highest cached block (just below the top free block or the
-// end marker), which merges it into the top.  A flush may free blocks of
-// that class lower down too, so the walk starts again; each round empties
-// a class, so this ends within one flush of every class.
+// Flushes the classes of the top run's cached blocks that lie above a free
+// block of it (see the top of this file), so that the free block can join
+// the top.  One walk down the run finds them all; a flush may free blocks
+// of those classes lower down, which may pin again, so it walks again
+// until nothing is pinned.  Each walk but the last empties a class, so
+// this ends within one flush of every class.
 static void
 unpin_top(struct heap *h)
 {
-	while (top_pinned(h)) {
-		struct heap_block *m = top_marker(h), *top = m->prev_phys;
-		struct heap_block *high = is_free(top) ? top->prev_phys : top;       // cached
-		flush_class(h, bsize(high) / GRAIN, 0);
+	enum { WORDS = (HEAP_CACHE_SLOTS + 31) / 32 };
+
+	for (;;) {
+		uint32_t seen[WORDS] = { 0 }, pin[WORDS] = { 0 };
+		bool any = false;
+		for (struct heap_block *b = top_marker(h)->prev_phys; b && !in_use(b); b = b->prev_phys) {
+			size_t j = bsize(b) / GRAIN;
+			if (is_cached(b)) {
+				seen[j / 32] |= 1u << (j % 32);
+			} else {
+				for (unsigned w = 0; w < WORDS; w++) {
+					pin[w] |= seen[w];
+					any |= seen[w] != 0;
+				}
+			}
+		}
+		if (!any)
+			return;
+		for (unsigned w = 0; w < WORDS; w++)
+			for (uint32_t m = pin[w]; m; m &= m - 1)
+				flush_class(h, w * 32 + ffs32(m), 0);
 	}
 }
 
@@ -903,17 +924,33 @@ flush_below_top(struct heap *h)
 	}
 }
 
-static void
-settle(struct heap *h)
+// Whether free block b lies below cached blocks of the top run: the
+// blocks above it up to the end marker are all free or cached, some cached.
+static bool
+below_cached_top(const struct heap *h, const struct heap_block *b)
 {
-	if (!h->nregions)
+	const struct heap_block *x = next_phys(b);
+	bool cached = false;
+
+	for (; bsize(x) != 0 && !in_use(x); x = next_phys(x))
+		cached |= is_cached(x);
+	return cached && x == top_marker(h);
+}
+
+static void
+settle(struct heap *h, struct heap_block *freed)
+{
+	if (!h->shrink || !h->nregions)
 		return;
-	unpin_top(h);
+	if (!freed || below_cached_top(h, freed))
+		unpin_top(h);
 	struct heap_block *top = top_marker(h)->prev_phys;
-	if (!h->shrink || !is_free(top) || bsize(top) < h->shrink_keep + h->shrink_unit)
+	if (!is_free(top) || bsize(top) < h->shrink_keep + h->shrink_unit)
 		return;
-	// About to give back: the cached blocks just below go too.
+	// About to give back: the cached blocks just below go too (and any
+	// their classes leave pinned lower down).
 	flush_below_top(h);
+	unpin_top(h);
 	give_back(h, top_marker(h)->prev_phys);
 }
 
@@ -934,16 +971,19 @@ give_up_one(struct heap *h, uintptr_t caller)
 // Whether in-use block b goes into the cache, by the rules of the fast
 // free (heap_cache_push), which takes a subset of these: a cached size,
 // and no free block below it with only cached ones between (it merges
-// instead).  Brings b's HEAP_BLOCK_FREE_BELOW up to date on the way.
+// instead).  HEAP_BLOCK_FREE_BELOW clear says so at once; set, it may be
+// stale, so the blocks below are looked at and the flag brought up to date.
 static bool
 cacheable(struct heap_block *b)
 {
-	if (free_at_or_below(b->prev_phys)) {
-		b->size |= FREE_BELOW;
+	if (bsize(b) / GRAIN > CACHE_TOP)
 		return false;
-	}
+	if (!(b->size & FREE_BELOW))
+		return true;
+	if (free_at_or_below(b->prev_phys))
+		return false;
 	b->size &= ~FREE_BELOW;
-	return bsize(b) / GRAIN <= CACHE_TOP;
+	return true;
 }
 
 // Takes back an in-use block that has passed checked_block: into its cache
@@ -964,7 +1004,7 @@ put_back(struct heap *h, struct heap_block *b, uintptr_t caller)
 			flush_class(h, j, caller);
 		else
 			give_up_one(h, caller);
-		settle(h);
+		settle(h, NULL);
 		if (!cacheable(b)) {            // a flush freed a neighbour
 			free_block(h, b);
 			return;
@@ -1107,7 +1147,7 @@ heap_realloc(struct heap *h, void *ptr, size_t size, uintptr_t caller)
 	}
 	trim(h, b, bs);
 	if (is_free(next_phys(b)))
-		settle(h);
+		settle(h, next_phys(b));
 	h->stats.in_use += bsize(b) - cur;      // modular: right whether it grew or shrank
 	if (h->stats.in_use > h->stats.peak_in_use)
 		h->stats.peak_in_use = h->stats.in_use;
@@ -1135,7 +1175,7 @@ void
 heap_flush_cache(struct heap *h)
 {
 	flush_all(h);
-	settle(h);
+	settle(h, NULL);
 }
 
 size_t
@@ -1307,12 +1347,13 @@ check_cache(struct check *c)
 	return listed;
 }
 
-// No cached block of the top run lies above a free one of it.  Only when
-// the walk found every header sound: the run is walked by prev_phys.
+// With give-back on, no cached block of the top run lies above a free one
+// of it.  Only when the walk found every header sound: the run is walked
+// by prev_phys.
 static void
 check_top_run(struct check *c)
 {
-	if (c->problems == 0 && c->h->nregions && top_pinned(c->h))
+	if (c->problems == 0 && c->h->shrink && c->h->nregions && top_pinned(c->h))
 		problem(c, HEAP_BAD_CACHE, NULL, 0, 0);
 }
 
