@@ -40,23 +40,29 @@
  *   for more than one block.
  *   Memory: a request the free lists cannot serve flushes every class
  *   before it asks grow for more, so the cache never makes the heap grow.
- *   Giving back: only the top can go back, so no cached block may keep
- *   free memory from reaching it.  The top run is the last region's blocks
- *   above its last one in use (each free or cached).  In it, no free block
- *   lies below a cached one: the cached blocks there sit just below the
- *   top free block and hold back their own bytes, no more, and only until
- *   the heap next gives memory back, which flushes them first.  Merging:
- *   no block is cached with a free block below it and only cached blocks
- *   between; it merges instead, as without a cache, and no run of cached
- *   blocks ever has a free block below it that a later free could join to
- *   the top.  The fast free reads that from its own header
- *   (HEAP_BLOCK_FREE_BELOW, which every free through the lists sets on the
- *   cached blocks above it and the block after them; a stale one only
- *   sends a free the slow way, which clears it).  Every free through the
- *   lists (a flush too) walks the top run and flushes the classes of
- *   cached blocks that a free block below them would reach the top
- *   through.
- *
+ *   Merging: a block with a free block below it (just below, or below
+ *   cached blocks only) is not cached but merges, as without a cache.  The
+ *   fast free reads that from its own header: HEAP_BLOCK_FREE_BELOW, which
+ *   every free through the lists sets on the cached blocks just above it
+ *   and the block after them; set when it no longer holds, it only sends a
+ *   free the slow way, which clears it.
+ *   Giving back (heaps with a shrink callback): only the top can go back,
+ *   so no cached block may keep free memory from reaching it.  The top run
+ *   is the last region's blocks above its last one in use (each free or
+ *   cached); in it no free block lies below a cached one.  Cached blocks
+ *   there sit just below the top free block and hold back their own bytes,
+ *   no more, and only until the heap next gives memory back: then they are
+ *   flushed first and go back too.  The merging rule keeps a free from
+ *   caching a block above a free one; a free through the lists that leaves
+ *   a free block below cached ones of the top run (unpin_top) flushes
+ *   their classes.
+ *   Red zones (debug builds): a block is checked when freed, as any, then
+ *   filled with HEAP_FILL_FREED past the cache's link and marked
+ *   MAGIC_CACHED, keeping its owner and size for a report; its bytes and
+ *   front red zone are checked again when it leaves the cache (a request,
+ *   a flush) and by heap_check, and a request paints its red zones and
+ *   owner anew.  Debug builds never take the fast paths.
+
  * Worst-case cost, independent of how many blocks exist:
  *   alloc   O(1) bitmap search + one look at the head of its own class
  *           + at most two grow calls (the second only if grow broke
@@ -74,13 +80,16 @@
  *   cache   a hit or a free into a class with room: O(1), no loop.  A free
  *           into a class at its bound: one class flush, at most
  *           HEAP_CACHE_DEPTH frees; into a full cache: a look at every
- *           class and at most one free.  The bound
- *           of every operation: an alloc that finds no free block, or a
- *           free that reaches cached blocks at the top, flushes at most
- *           every cached block: HEAP_CACHE_BLOCKS (32) frees through the
- *           lists, each O(1) as above, plus the operation's own cost, plus
- *           walks of the top run (at most 2 * 32 + 1 blocks each), one
- *           more than the classes it flushes there.
+ *           class and at most one free.  The bound of every operation: an
+ *           alloc that finds no free block, or a free that gives back or
+ *           reaches cached blocks at the top, flushes at most every cached
+ *           block: HEAP_CACHE_BLOCKS (32) frees through the lists, each
+ *           O(1) as above, plus the operation's own cost, plus walks of the
+ *           top run (at most 2 * 32 + 1 blocks each), one more than the
+ *           classes it flushes there.  Measured (make bench-guest, release):
+ *           a flush of a full class 3.0k instructions, an allocation that
+ *           empties the full cache 11.8k, against 455 for a free that merges
+ *           both ways.
  * Debug builds add fills and red-zone checks proportional to the block's
  * size (the red zone's slack is bounded by MIN_BLOCK); a cached block's
  * bytes are checked when it leaves the cache.  heap_check walks everything
