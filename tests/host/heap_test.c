@@ -1287,6 +1287,18 @@ test_cache_unpins_top(void **state)
 	assert_int_equal(stats_of(&f->h).cached_blocks, 0);
 	assert_int_equal(stats_of(&f->h).heap_size, UNIT);
 	check_clean(&f->h);
+	// The same reached from above: a free that joins the top to a run of a
+	// free block with a cached one above it.
+	y = heap_alloc(&f->h, 50000, CALLER_A);
+	z = heap_alloc(&f->h, 100, CALLER_A);
+	void *w = heap_alloc(&f->h, 100, CALLER_A);
+	heap_free(&f->h, z, CALLER_B);          // between live y and w: cached
+	heap_free(&f->h, y, CALLER_B);          // free below cached z, w live above
+	assert_int_equal(stats_of(&f->h).cached_blocks, 1);
+	heap_free(&f->h, w, CALLER_B);          // the top reaches z and y: z must go
+	assert_int_equal(stats_of(&f->h).cached_blocks, 0);
+	assert_int_equal(stats_of(&f->h).heap_size, UNIT);
+	check_clean(&f->h);
 	// Cached blocks of several classes just below a top that goes back.
 	void *q[6];
 	for (size_t i = 0; i < 6; i++)
