@@ -108,9 +108,9 @@ heap_cache_pop(struct heap *h, size_t size)
 // takes what heap_free would put in the cache (heap.c's cacheable), as
 // far as heap_free checks it without a loop: a pointer in the first
 // region's window, aligned, whose block is in use, of a cached size, with
-// no free block below it but through blocks in use (else it merges; see
-// heap.c), into a class with room in a cache with room, with a successor
-// that links back to it.
+// no free block below it, just below or below cached blocks only (else it
+// merges; see heap.c), into a class with room in a cache with room, with
+// a successor that links back to it.
 static FORCE_INLINE bool
 heap_cache_push(struct heap *h, void *ptr)
 {
@@ -124,8 +124,8 @@ heap_cache_push(struct heap *h, void *ptr)
 		return false;
 	if (unlikely(heap_block_at((uintptr_t)b + j * HEAP_ALIGN)->prev_phys != b))
 		return false;
-	// Taking the room first and giving it back if there was none lets the
-	// compiler test the flags of a decrement in memory.
+	// Taking the room first and giving it back if there was none saves a
+	// compare and keeps fewer values live on the common path.
 	struct heap_cache_class *c = &h->cache[j];
 	if (unlikely(--c->room < 0)) {
 		c->room++;
