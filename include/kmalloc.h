@@ -32,7 +32,10 @@ size_t kheap_check(void);
 // frame allocator).
 void kheap_flush_cache(void);
 
-#if TANDEM_DEBUG || defined(HOST_TEST)
+// Hosted builds (the host tests and benchmarks, whatever HOST_TEST says)
+// bring kmalloc and kfree of their own; only the freestanding kernel has
+// the heap they stand in front of.
+#if TANDEM_DEBUG || __STDC_HOSTED__
 void *kmalloc(size_t size);
 void kfree(void *ptr);
 #else
