@@ -126,6 +126,79 @@ bench_heap(void)
     bench_print("allocate 512 B", "kmalloc + kfree", n, OPS);
 }
 
+// The heap's worst cases (kernel/mm/heap.c states the bound): a free into
+// a full cache class, which flushes the class first; an allocation that
+// no free block fits until the whole cache (HEAP_CACHE_BLOCKS blocks) is
+// emptied into the free lists; and the free lists' own worst free, which
+// merges with both neighbours.  Each flushed block merges with free
+// neighbours on both sides, the most a flush does.
+enum { WORST_GUARD = 1000, WORST_BIG = 30000 };
+static void *s_worst_c[HEAP_CACHE_BLOCKS + 1], *s_worst_g[HEAP_CACHE_BLOCKS + 2];
+
+// [g0][c0][g1][c1] ... [gn-1][cn-1][gn]: blocks c of the cache's sizes
+// between guards; the last guard stays live on top.
+static void
+worst_layout(unsigned n, unsigned per_class)
+{
+    kheap_flush_cache();
+    for (unsigned i = 0; i < n; i++) {
+        s_worst_g[i] = kmalloc(WORST_GUARD);
+        s_worst_c[i] = kmalloc(8 + 8 * (i / per_class));
+    }
+    s_worst_g[n] = kmalloc(WORST_GUARD);
+}
+
+static void
+worst_teardown(unsigned n)
+{
+    kfree(s_worst_g[n]);
+    kheap_flush_cache();
+    (void)n;
+}
+
+static void
+worst_class_flush_setup(void)
+{
+    worst_layout(HEAP_CACHE_DEPTH + 1, HEAP_CACHE_DEPTH + 1);
+    for (unsigned i = 0; i < HEAP_CACHE_DEPTH; i++)
+        kfree(s_worst_c[i]);
+    for (unsigned i = 0; i < HEAP_CACHE_DEPTH; i++)
+        kfree(s_worst_g[i]);
+}
+
+static void
+worst_cache_setup(void)
+{
+    worst_layout(HEAP_CACHE_BLOCKS, HEAP_CACHE_DEPTH);
+    for (unsigned i = 0; i < HEAP_CACHE_BLOCKS; i++)
+        kfree(s_worst_c[i]);
+    for (unsigned i = 0; i < HEAP_CACHE_BLOCKS; i++)
+        kfree(s_worst_g[i]);
+}
+
+static void
+bench_heap_worst(void)
+{
+    uint32_t n;
+    void *big = NULL;
+    struct heap_stats before, after;
+
+    MEASURE(n, 1, worst_class_flush_setup(), kfree(s_worst_c[HEAP_CACHE_DEPTH]),
+            kfree(s_worst_g[HEAP_CACHE_DEPTH]); worst_teardown(HEAP_CACHE_DEPTH + 1));
+    bench_print("heap worst case: free flushing a class (8 blocks)", "kfree", n, 1);
+    bool grew = false;
+    MEASURE(n, 1, worst_cache_setup(); kheap_stats(&before), big = kmalloc(WORST_BIG),
+            kheap_stats(&after); grew |= !big || after.heap_size != before.heap_size ||
+            after.cached_blocks != 0; kfree(big); worst_teardown(HEAP_CACHE_BLOCKS));
+    bench_print("heap worst case: allocation emptying the cache (32 blocks)", "kmalloc", n, 1);
+    if (grew)
+        kprintf("BENCH-NOTE\theap worst case: the allocation grew the heap or kept a block cached\n");
+    MEASURE(n, 1, s_worst_g[0] = kmalloc(WORST_GUARD); s_worst_g[1] = kmalloc(WORST_GUARD);
+            s_worst_g[2] = kmalloc(WORST_GUARD); s_worst_g[3] = kmalloc(WORST_GUARD);
+            kfree(s_worst_g[0]); kfree(s_worst_g[2]), kfree(s_worst_g[1]), kfree(s_worst_g[3]));
+    bench_print("heap worst case: free merging both neighbours", "kfree", n, 1);
+}
+
 // The arena's usual alternative: objects on the stack.  Sixteen alloca'd
 // and touched objects, less the same function touching a fixed local.
 static NOINLINE void
@@ -248,6 +321,7 @@ bench_kernel_run(void)
         thread_join(t->tid);
     flags = irq_save();
     bench_heap();
+    bench_heap_worst();
     bench_heap_trace();
     bench_stack();
     irq_restore(flags);

@@ -47,6 +47,11 @@ GUEST_ROWS = [
      [("exit-path reset, nothing allocated", "kfast reset")]),
     ("random persistent `kmalloc`/`kfree` trace: mean / worst op",
      [("random trace, mean per op", "kmalloc"), ("random trace, worst op", "kmalloc")]),
+    ("heap worst cases: a free flushing a cache class (8 blocks) / an allocation emptying "
+     "the cache (32 blocks) / a free merging both neighbours",
+     [("heap worst case: free flushing a class (8 blocks)", "kfree"),
+      ("heap worst case: allocation emptying the cache (32 blocks)", "kmalloc"),
+      ("heap worst case: free merging both neighbours", "kfree")]),
     ("context switch", [("context switch (yield pair / 2)", "sched")]),
     ("null system call round trip, `int 0x80` / `sysenter`",
      [("null syscall round trip", "int 0x80"), ("null syscall round trip", "sysenter")]),
@@ -67,7 +72,7 @@ HOST_ORDER = ["kfast (inline)", "obstack", "APR pool", "mimalloc", "jemalloc",
               "glibc malloc", "Tandem heap", "talloc pool", "floor (ideal bump)"]
 HOST_HIDDEN = {"kfast (call)"}
 HOST_UNITS = {"ns/entry", "ns/op"}
-HOST_LABELS = {"Tandem heap": "Tandem heap (TLSF)",
+HOST_LABELS = {"Tandem heap": "Tandem heap (TLSF + cache)",
                "floor (ideal bump)": "floor: ideal bump, no checks (no allocator)"}
 # Rows shown for reference, never the best of a column.
 HOST_REFERENCE = {"floor (ideal bump)"}

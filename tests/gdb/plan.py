@@ -28,6 +28,7 @@ SCENARIOS = {
         "interrupt_handler_trap_frame_found",
         "check_ok_on_healthy_kernel",
         "check_finds_heap_redzone_damage",
+        "check_follows_the_heap_cache",
         "check_finds_broken_canary",
         "convenience_functions",
         "ascii_drawing",

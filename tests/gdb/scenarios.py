@@ -316,9 +316,10 @@ def constants_match_headers():
     kfast_h = open(os.path.join(ROOT, "include/kfast.h")).read()
     heap_c = open(os.path.join(ROOT, "kernel/mm/heap.c")).read()
     heap_h = open(os.path.join(ROOT, "include/mm/heap.h")).read()
+    heap_fast_h = open(os.path.join(ROOT, "include/mm/heap_fast.h")).read()
 
     def define(text, name):
-        m = re.search(r"#define\s+%s\s+\(?([0-9A-Fa-fx]+)u?(?:\s*<<\s*(\d+))?" % name, text)
+        m = re.search(r"#define\s+%s\s+(?:\(\(size_t\))?\(?([0-9A-Fa-fx]+)u?(?:\s*<<\s*(\d+))?" % name, text)
         if not m:
             raise Fail("no #define %s" % name)
         v = int(m.group(1).rstrip("u"), 0)
@@ -330,9 +331,17 @@ def constants_match_headers():
                              ("KFAST_MAX_ALLOC", kfast_h, k.KFAST_MAX_ALLOC),
                              ("MAGIC_LIVE", heap_c, k.HEAP_MAGIC_LIVE),
                              ("MAGIC_FREE", heap_c, k.HEAP_MAGIC_FREE),
+                             ("MAGIC_CACHED", heap_c, k.HEAP_MAGIC_CACHED),
                              ("MAGIC_END", heap_c, k.HEAP_MAGIC_END),
-                             ("RZ_MIN", heap_c, k.HEAP_RZ_MIN),
-                             ("HEAP_FILL_REDZONE", heap_h, k.HEAP_REDZONE)):
+                             ("HEAP_RZ_MIN", heap_fast_h, k.HEAP_RZ_MIN),
+                             ("HEAP_BLOCK_FREE", heap_fast_h, k.HEAP_BLOCK_FREE),
+                             ("HEAP_BLOCK_CACHED", heap_fast_h, k.HEAP_BLOCK_CACHED),
+                             ("HEAP_BLOCK_FREE_BELOW", heap_fast_h, k.HEAP_BLOCK_FREE_BELOW),
+                             ("HEAP_FILL_REDZONE", heap_h, k.HEAP_REDZONE),
+                             ("HEAP_FILL_FREED", heap_h, k.HEAP_FREED),
+                             ("HEAP_CACHE_DEPTH", heap_h, k.HEAP_CACHE_DEPTH),
+                             ("HEAP_CACHE_CLASS_BYTES", heap_h, k.HEAP_CACHE_CLASS_BYTES),
+                             ("HEAP_CACHE_BLOCKS", heap_h, k.HEAP_CACHE_BLOCKS)):
         expect_eq(mine, define(text, name), name)
 
 
@@ -705,6 +714,35 @@ def check_finds_heap_redzone_damage():
         gdb.execute("set *(unsigned char *)%d = %d" % (addr, old), to_string=True)
     expect("object %08x" % obj in out and "red zone after the object written at %08x" % addr in out,
            "damage not reported:\n" + out)
+    expect("tandem check: 1 VIOLATION " in out, "verdict:\n" + out)
+    expect_eq(1, kernel, "violations (the kernel's kheap_check())")
+    expect("tandem check: OK" in run("tandem check"), "not OK after the repair")
+
+
+@test
+def check_follows_the_heap_cache():
+    # A small block freed goes to the heap's cache: tandem check counts it
+    # there, as the kernel does, and (debug builds) sees a write after its free.
+    p = kcall("heap_alloc(&g_kheap, 24, 0)")
+    expect(p != 0, "heap_alloc from GDB failed")
+    kcall("(heap_free(&g_kheap, (void *)%d, 0), 0)" % p)
+    out = run("tandem check")
+    expect("tandem check: OK" in out, "not OK with a cached block:\n" + out)
+    cached = int(field(out, r"(\d+) cached", "cached blocks"))
+    expect_eq(cached, val("%d - g_kheap.cache_room" % 32), "cached blocks (HEAP_CACHE_BLOCKS - cache_room)")
+    expect(cached >= 1, "the block freed is not in the cache:\n" + out)
+    if not debug_build():
+        return
+    addr = p + 8                            # past the cache's link: the freed fill
+    old = val("*(unsigned char *)%d" % addr)
+    expect_eq(old, 0xDD, "freed fill of the cached block")
+    gdb.execute("set *(unsigned char *)%d = 0" % addr, to_string=True)
+    try:
+        out = run("tandem check")
+        kernel = kcall("kheap_check()")
+    finally:
+        gdb.execute("set *(unsigned char *)%d = %d" % (addr, old), to_string=True)
+    expect("written after its free at %08x" % addr in out, "write after free not reported:\n" + out)
     expect("tandem check: 1 VIOLATION " in out, "verdict:\n" + out)
     expect_eq(1, kernel, "violations (the kernel's kheap_check())")
     expect("tandem check: OK" in run("tandem check"), "not OK after the repair")

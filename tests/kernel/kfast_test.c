@@ -503,7 +503,12 @@ KTEST(kfast, strict_refuses_instead_of_spilling)
 
 // Deeper in the stack, fewer pages can be claimed: at every depth the size
 // that just fits is placed and one more byte spills, until esp - reserve
-// falls below the first page's end and everything spills.
+// falls below the first page's end and everything spills.  The allocator
+// reads esp a few frames deeper than this function: where esp - reserve
+// lies that close above a page's end, whether the page can be claimed is
+// the allocator's call, so the size that just fits is not tried there.
+#define ALLOC_DEPTH 256     // bytes of stack between here and the allocator's esp, at most
+
 static void
 admit_at_depth(unsigned depth, unsigned *roomy, unsigned *full)
 {
@@ -513,7 +518,7 @@ admit_at_depth(unsigned depth, unsigned *roomy, unsigned *full)
     uint32_t esp = ESP_VIEW();
     uint32_t span = free_span(esp);
     kfast_mark_t m = kfast_mark();
-    if (span >= REC + 8) {
+    if (span >= REC + 8 && free_span(esp - ALLOC_DEPTH) == span) {
         uint8_t *fits = kfastmalloc(span - REC);
         KEXPECT_TRUE(in_my_block(fits));
         expect_admitted_safely(fits, span - REC, esp);
