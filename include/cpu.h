@@ -11,6 +11,7 @@ struct cpu_info {
     uint32_t family, model, stepping;
     bool sep;           // sysenter/sysexit work (CPUID says so, and it is no early Pentium Pro)
     bool umip;          // CR4.UMIP: on whenever the CPU has it (cpu_protect)
+    bool apic;          // a local APIC, and the MSRs to find it (bring-up: kernel/smp/smp.c)
 };
 
 extern struct cpu_info g_cpu;

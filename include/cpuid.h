@@ -12,6 +12,7 @@
 #define CPUID_1_EDX_PSE     (1u << 3)   // 4 MiB pages
 #define CPUID_1_EDX_TSC     (1u << 4)   // rdtsc
 #define CPUID_1_EDX_MSR     (1u << 5)   // rdmsr/wrmsr
+#define CPUID_1_EDX_APIC    (1u << 9)   // an on-chip local APIC, enabled
 #define CPUID_1_EDX_SEP     (1u << 11)  // sysenter/sysexit
 #define CPUID_1_EDX_CMOV    (1u << 15)  // cmov: what -march=i686 code uses
 // Leaf 7 subleaf 0, ECX.

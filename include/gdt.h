@@ -55,6 +55,12 @@ extern struct tss_io g_tss_io;
 
 // Installs the GDT, reloads every segment register and loads the TSS.
 void gdt_init(void);
+// Another CPU's own GDT and TSS (kernel/smp/smp.c): gdt becomes a copy of
+// the boot CPU's, whose segments every CPU shares, with GDT_TSS describing
+// tss (ring-0 stack esp0, no I/O bitmap); then both are loaded on the
+// calling CPU.  The double-fault task's descriptor is copied too: its TSS
+// is still the one of kernel/thread/double_fault.c.
+void gdt_load_cpu(uint64_t gdt[GDT_ENTRIES], struct tss *tss, uint32_t esp0);
 // Describes a TSS of size bytes in GDT entry index (the main one, the
 // double-fault task's).
 void gdt_set_tss(int index, void *tss, uint32_t size);

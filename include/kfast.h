@@ -18,7 +18,11 @@
  * task).  Objects go only into claimed pages; when no page can be claimed
  * (a 4 KiB block has none to spare, the boot thread's static block has one
  * view only, or the stack is deep) they spill.  The canary at the top is
- * the second layer, for writes that are not the stack's.
+ * the second layer, for writes that are not the stack's.  A reset keeps
+ * the claimed pages that end KFAST_KEEP_DEPTH below the block's top (no
+ * entry's stack was measured to go that deep) out of the stack view, so
+ * the next entry allocates in them inline; where esp comes near them, those
+ * without objects go back first (kfast_trim, include/mm/kfast_arena.h).
  * For the small, short-lived objects of one kernel entry: formatted
  * strings, objects made by factories, IPC bounce buffers.  There is no
  * free.  Everything allocated is released at once, in O(1):
@@ -31,9 +35,10 @@
  * Every pointer is KFAST_ALIGN (8) byte aligned.  An allocation goes into
  * the block only inside pages claimed while they ended at least
  * KFAST_RESERVE bytes below esp.  What does not fit
- * spills to heap chunks released at the same reset; in strict mode (build
- * option KFAST_STRICT=1 or the boot word `kfast=strict`) it returns NULL
- * instead.  Sizes so large that the arithmetic would wrap are refused.
+ * spills - to the per-CPU spill area, then to heap chunks - released at the
+ * same reset; in strict mode (build option KFAST_STRICT=1 or the boot word
+ * `kfast=strict`) it returns NULL instead.  Sizes so large that the
+ * arithmetic would wrap are refused.
  * Must not be used from the double-fault task.
  */
 #ifndef TANDEM_KFAST_H
@@ -52,6 +57,21 @@
 // scheduler and a console write, measured with the stack low-water mark at
 // about 600 bytes, doubled.
 #define KFAST_RESERVE   1024u
+// The deepest any kernel entry of a user thread was measured to write its
+// stack below the top of its block (800 bytes, in a debug build at every
+// block size; 632 in a release one), about doubled.  `make test`
+// measures it again in every kernel job (the user_stacks suite, from each
+// thread's low-water mark) and fails if a path went deeper.
+#define KFAST_STACK_WORST 1536u
+// A reset keeps the arena's claimed pages (out of the stack view) across
+// kernel entries as long as they end this far below the block's top: the
+// worst stack plus the reserve, in whole pages.  The first allocation of the
+// next entry then stays on the inline path instead of claiming again.
+#define KFAST_KEEP_DEPTH ALIGN_UP(KFAST_STACK_WORST + KFAST_RESERVE, 4096u)
+// The spill area: one per CPU, in the kernel image, lent to the first arena
+// that spills and returned when that arena is emptied, so that the common
+// spill costs no heap call and holds no heap memory between entries.
+#define KFAST_SPILL_AREA (64u * 1024u)
 #define KFAST_CANARY    0xC011DE5Au     // "collide": the word at the arena top
 #define KFAST_PAINT     0xA5u           // fills a new block: untouched bytes read 0xA5
 #define KFAST_POISON    0x6Bu           // debug: what a reset or release gives back
@@ -76,7 +96,7 @@ typedef struct {
 } kfast_mark_t;
 
 // Per-thread arena state, kept in the thread control block.  While the
-// thread runs, its top and allocation count live in g_kfast instead.
+// thread runs, its top, guard and count live in g_kfast instead.
 struct kfast_arena {
     uintptr_t base;             // first arena byte (the block's start, in the arena view)
     uintptr_t end;              // the block's end (base + KSTACK_SIZE)
@@ -84,16 +104,29 @@ struct kfast_arena {
     bool guarded;               // claimed pages leave the stack view (the trap)
     uintptr_t top;              // saved top while not running
     uintptr_t guard;            // saved end of the claimed pages while not running
-    uint32_t allocations;       // saved count while not running
-    uint32_t peak;              // most bytes in use at once, in the block and spilled
-    uint32_t peak_block;        // most bytes of the block in use at once
-    uint32_t spills, refusals, collisions;
+    uint32_t allocations;       // saved count of objects placed in the block, while not running
+    uintptr_t keep;             // a reset leaves at most this much claimed (KFAST_KEEP_DEPTH)
+    uintptr_t reset_limit;      // keep, or 0 while spill chunks exist: the reset's one test
+    uintptr_t peak_top;         // highest top so far (the block's peak, an address)
+    uint32_t peak;              // most bytes in use at once, block and spilled, noted while
+                                //   spill chunks existed (otherwise peak_top says it)
+    uint32_t refusals, collisions;
     uint32_t resets;            // kernel threads' quiescent resets (user threads: see kfast_stats)
-    uint32_t emptied;           // resets that had something to give back (kfast_reset_slow)
+    uint32_t emptied;           // resets that had something to give back
+    uint32_t trimmed;           // times kept pages went back because esp came near them
     uintptr_t empty_top;        // base, or 0 while spill chunks exist (so that top != empty_top)
     struct kfast_chunk *spill;  // newest spill chunk (a chain to older ones)
-    uint32_t spill_bytes;       // bytes handed out from spill chunks now
+    uint32_t spill_older;       // bytes handed out from the chunks older than the newest
+    // What the inline spill path touches, side by side: on the host, with
+    // spills apart from them, the count's increment cost a third of an
+    // entry's time in the transient benchmark.
+    uintptr_t chunk_top;        // the newest chunk's next free byte (its fill: the inline bump)
+    uintptr_t chunk_end;        // the newest chunk's end (chunk_top when there is none)
+    uint32_t spills;            // allocations served from spill chunks
     bool strict;                // refuse instead of spilling
+    bool may_trim;              // no interrupt nests in this thread's kernel code (a user
+                                //   thread's runs with interrupts off), so a trim cannot
+                                //   cut under an interrupted inline allocation (kfast_trim)
 };
 
 // The running thread's arena "registers": swapped by the context switch so
@@ -101,48 +134,96 @@ struct kfast_arena {
 struct kfast_cpu {
     uintptr_t top;              // next free byte; the canary sits at [top, top + 4)
     uintptr_t guard;            // end of the claimed pages: the stack view has none below
-    uint32_t allocations;
+    uint32_t allocations;       // objects placed in the block (spills are counted apart)
     struct kfast_arena *arena;  // the running thread's state
     uintptr_t empty_top;        // arena->empty_top: top when there is nothing to release
 };
 extern struct kfast_cpu g_kfast;
 
 void *kfast_alloc_slow(size_t size, uintptr_t caller);
+void *kfast_zalloc_slow(size_t size, uintptr_t caller);
 
 #if TANDEM_DEBUG || defined(HOST_TEST)
 // Debug builds record each allocation's size and caller (for GDB's
 // `tandem arena`), so every allocation is a call: its return address is
 // the caller's.
 void *kfastmalloc(size_t size);
+// kfastmalloc, zeroed.
+void *kfastzalloc(size_t size);
 #else
+// Clears n bytes at p (8-aligned): word stores, unrolled for a small
+// constant n (gcc's own expansion would test the alignment and loop).
+static FORCE_INLINE void
+kfast_zero(void *p, size_t n)
+{
+    if (__builtin_constant_p(n) && n <= 256) {
+        uint32_t *w = p;
+#pragma GCC unroll 64
+        for (size_t i = 0; i < n / 4; i++)
+            w[i] = 0;
+        for (size_t i = n & ~(size_t)3; i < n; i++)
+            ((uint8_t *)p)[i] = 0;
+    } else {
+        __builtin_memset(p, 0, n);
+    }
+}
+
 // The fast path: a handful of instructions for a constant size.  It needs
 // no esp: the claimed pages are gone from the stack view, so no stack is there.
 // The object and the canary after it must end inside them (end is 8-aligned
 // and guard page-aligned, so end < guard leaves room for the canary).
 // Sizes above KSTACK_SIZE never fit, and excluding them first keeps the
-// sum from wrapping.
+// sum from wrapping.  What the claimed pages cannot take goes to the spill
+// chunk this entry already uses, with a bump of its own; the first spill of
+// an entry, a claim, a new chunk and a refusal are the out-of-line path's.
+static FORCE_INLINE void *
+kfast_alloc_inline(size_t size, bool zero)
+{
+    if (unlikely(size > KSTACK_SIZE))
+        return zero ? kfast_zalloc_slow(size, 0) : kfast_alloc_slow(size, 0);
+    uint32_t n = (uint32_t)ALIGN_UP(size, KFAST_ALIGN);
+    uintptr_t top = g_kfast.top;
+    uintptr_t end = top + n;
+    if (likely(end < g_kfast.guard)) {
+        // Top moves first, the canary follows with the next store: an
+        // interrupt between the two finds that store pending and knows it
+        // (kfast_canary_store_pending); the barrier keeps gcc from swapping them.
+        g_kfast.top = end;
+        __asm__ volatile("" ::: "memory");
+        *(volatile uint32_t *)end = KFAST_CANARY;
+        g_kfast.allocations++;
+        if (zero)
+            kfast_zero((void *)top, size);
+        return (void *)top;
+    }
+    // An interrupt between the load and the store of chunk_top releases
+    // whatever it spilled before it returns, so the store stays right.
+    struct kfast_arena *a = g_kfast.arena;
+    uintptr_t p = a->chunk_top;
+    if (likely(a->chunk_end - p > n)) {
+        a->chunk_top = p + n;
+        a->spills++;
+        if (zero)
+            kfast_zero((void *)p, size);
+        return (void *)p;
+    }
+    return zero ? kfast_zalloc_slow(size, 0) : kfast_alloc_slow(size, 0);
+}
+
 static FORCE_INLINE void *
 kfastmalloc(size_t size)
 {
-    if (unlikely(size > KSTACK_SIZE))
-        return kfast_alloc_slow(size, 0);
-    uintptr_t top = g_kfast.top;
-    uintptr_t end = top + ALIGN_UP(size, KFAST_ALIGN);
-    if (unlikely(end >= g_kfast.guard))
-        return kfast_alloc_slow(size, 0);
-    // Top moves first, the canary follows with the next store: an
-    // interrupt between the two finds that store pending and knows it
-    // (kfast_canary_store_pending); the barrier keeps gcc from swapping them.
-    g_kfast.top = end;
-    __asm__ volatile("" ::: "memory");
-    *(volatile uint32_t *)end = KFAST_CANARY;
-    g_kfast.allocations++;
-    return (void *)top;
+    return kfast_alloc_inline(size, false);
+}
+
+// kfastmalloc, zeroed: the same paths, then the bytes asked for cleared.
+static FORCE_INLINE void *
+kfastzalloc(size_t size)
+{
+    return kfast_alloc_inline(size, true);
 }
 #endif
 
-// kfastmalloc, zeroed.
-void *kfastzalloc(size_t size);
 kfast_mark_t kfast_mark(void);
 // Releases everything allocated since mark; marks must be released in
 // reverse order (a mark above the current top panics with both values).

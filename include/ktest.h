@@ -82,5 +82,8 @@ void ktest_baseline_take(void);
 bool ktest_baseline_check(void);
 // Prints a one-test suite that passes if the counters are back at the baseline.
 bool ktest_leak_suite(const char *name);
+// Prints a one-test suite that passes if no user thread's kernel stack went
+// deeper than KFAST_STACK_WORST (the measure the arena keeps pages by).
+bool ktest_stack_suite(const char *name);
 
 #endif

@@ -143,6 +143,17 @@ struct thread *thread_find(uint32_t tid);
 void thread_join(uint32_t tid);
 uint32_t thread_count(void);
 uint32_t process_count(void);
+// How deep a user thread's kernel stack went (from its block's paint):
+// what KFAST_STACK_WORST is checked against after the tests.
+struct stack_depth {
+    uint32_t bytes;             // below the top of the block
+    uint32_t tid;
+    char name[THREAD_NAME_MAX];
+};
+// Notes t's depth as it is reaped (user threads only).
+void thread_note_stack_depth(struct thread *t);
+// The deepest of every user thread reaped so far and of those alive.
+void thread_deepest_user_stack(struct stack_depth *out);
 // Walks every thread (for reports and the GDB helpers' tests).
 #define thread_for_each(t) \
     for (struct list_node *n_ = g_all_threads.next; n_ != &g_all_threads && ((t) = list_entry(n_, struct thread, all_link)); n_ = n_->next)

@@ -2,6 +2,7 @@
 #ifndef TANDEM_TIMER_H
 #define TANDEM_TIMER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 void timer_init(void);
@@ -30,5 +31,21 @@ struct pit_watch {
 };
 void pit_watch_start(struct pit_watch *w);
 uint32_t pit_watch_poll(struct pit_watch *w);
+
+// The PIT's channel 0 read as a microsecond clock that needs no interrupt
+// (bring-up times INIT-SIPI-SIPI with it: kernel/smp/smp.c).  Poll it at
+// least once per tick period (10 ms); a slower poll only makes it run slow.
+// still counts the polls in a row that saw no count go by.
+struct pit_clock {
+    uint16_t last;
+    uint32_t counts;            // input clock periods (1.193182 MHz) since the start
+    uint32_t still;
+};
+void pit_clock_start(struct pit_clock *c);
+// Microseconds since pit_clock_start (slow by 0.07%, never fast).
+uint32_t pit_clock_us(struct pit_clock *c);
+// Polls in a row that see no count go by before a wait on the clock gives
+// up: the PIT is not counting, and no wait can be timed.
+#define PIT_STILL_POLLS 1000000u
 
 #endif

@@ -68,6 +68,8 @@ trap_frame_seal_user(struct trap_frame *f)
 // the double-fault task takes its own.  user: ring 3 may raise the vector
 // with int.
 void idt_init(void);
+// Loads the one IDT on the CPU that calls it (every CPU shares it).
+void idt_load(void);
 void idt_set_gate(unsigned vector, uint32_t handler, bool user);
 void idt_set_task_gate(unsigned vector, uint16_t tss_selector);
 

@@ -87,9 +87,10 @@ bench_kfast(void)
     bench_print("release giving a page back", "kfast", n, 1);
 }
 
-// Reset with k live objects: no work per object.  Each page the arena
-// claimed is given back to the stack view (a page-table write), so the
-// figures also say how many pages k objects took.
+// Reset with k live objects: no work per object, nor per page: the pages
+// the objects claimed stay claimed for the next entry (all of them here:
+// they end KFAST_KEEP_DEPTH below the top of the 128 KiB block).  The
+// setup's allocations after the first run land in them inline.
 static void
 bench_reset(void)
 {
@@ -103,7 +104,9 @@ bench_reset(void)
         const char *label = k == 1 ? "reset, 1 object" : k == 100 ? "reset, 100 objects"
                                                                   : "reset, 10000 objects";
         bench_print(label, "kfast reset", n, 1);
-        kprintf("BENCH-NOTE\t%s: %u pages claimed\n", label, (k * 8 + 4 + PAGE_SIZE - 1) / PAGE_SIZE);
+        kprintf("BENCH-NOTE\t%s: %u pages claimed, %u still claimed after the reset\n", label,
+                (k * 8 + 4 + PAGE_SIZE - 1) / PAGE_SIZE,
+                (uint32_t)(g_kfast.guard - g_kfast.arena->base) / PAGE_SIZE);
         if (st.spills)
             kprintf("BENCH-NOTE\t%s: %u spills (block too small for %u objects)\n", label,
                     st.spills, k);
@@ -121,6 +124,79 @@ bench_heap(void)
     bench_print("allocate 64 B", "kmalloc + kfree", n, OPS);
     MEASURE(n, OPS, , REPEAT16(p = kmalloc(512); KEEP(p); kfree(p);), );
     bench_print("allocate 512 B", "kmalloc + kfree", n, OPS);
+}
+
+// The heap's worst cases (kernel/mm/heap.c states the bound): a free into
+// a full cache class, which flushes the class first; an allocation that
+// no free block fits until the whole cache (HEAP_CACHE_BLOCKS blocks) is
+// emptied into the free lists; and the free lists' own worst free, which
+// merges with both neighbours.  Each flushed block merges with free
+// neighbours on both sides, the most a flush does.
+enum { WORST_GUARD = 1000, WORST_BIG = 30000 };
+static void *s_worst_c[HEAP_CACHE_BLOCKS + 1], *s_worst_g[HEAP_CACHE_BLOCKS + 2];
+
+// [g0][c0][g1][c1] ... [gn-1][cn-1][gn]: blocks c of the cache's sizes
+// between guards; the last guard stays live on top.
+static void
+worst_layout(unsigned n, unsigned per_class)
+{
+    kheap_flush_cache();
+    for (unsigned i = 0; i < n; i++) {
+        s_worst_g[i] = kmalloc(WORST_GUARD);
+        s_worst_c[i] = kmalloc(8 + 8 * (i / per_class));
+    }
+    s_worst_g[n] = kmalloc(WORST_GUARD);
+}
+
+static void
+worst_teardown(unsigned n)
+{
+    kfree(s_worst_g[n]);
+    kheap_flush_cache();
+    (void)n;
+}
+
+static void
+worst_class_flush_setup(void)
+{
+    worst_layout(HEAP_CACHE_DEPTH + 1, HEAP_CACHE_DEPTH + 1);
+    for (unsigned i = 0; i < HEAP_CACHE_DEPTH; i++)
+        kfree(s_worst_c[i]);
+    for (unsigned i = 0; i < HEAP_CACHE_DEPTH; i++)
+        kfree(s_worst_g[i]);
+}
+
+static void
+worst_cache_setup(void)
+{
+    worst_layout(HEAP_CACHE_BLOCKS, HEAP_CACHE_DEPTH);
+    for (unsigned i = 0; i < HEAP_CACHE_BLOCKS; i++)
+        kfree(s_worst_c[i]);
+    for (unsigned i = 0; i < HEAP_CACHE_BLOCKS; i++)
+        kfree(s_worst_g[i]);
+}
+
+static void
+bench_heap_worst(void)
+{
+    uint32_t n;
+    void *big = NULL;
+    struct heap_stats before, after;
+
+    MEASURE(n, 1, worst_class_flush_setup(), kfree(s_worst_c[HEAP_CACHE_DEPTH]),
+            kfree(s_worst_g[HEAP_CACHE_DEPTH]); worst_teardown(HEAP_CACHE_DEPTH + 1));
+    bench_print("heap worst case: free flushing a class (8 blocks)", "kfree", n, 1);
+    bool grew = false;
+    MEASURE(n, 1, worst_cache_setup(); kheap_stats(&before), big = kmalloc(WORST_BIG),
+            kheap_stats(&after); grew |= !big || after.heap_size != before.heap_size ||
+            after.cached_blocks != 0; kfree(big); worst_teardown(HEAP_CACHE_BLOCKS));
+    bench_print("heap worst case: allocation emptying the cache (32 blocks)", "kmalloc", n, 1);
+    if (grew)
+        kprintf("BENCH-NOTE\theap worst case: the allocation grew the heap or kept a block cached\n");
+    MEASURE(n, 1, s_worst_g[0] = kmalloc(WORST_GUARD); s_worst_g[1] = kmalloc(WORST_GUARD);
+            s_worst_g[2] = kmalloc(WORST_GUARD); s_worst_g[3] = kmalloc(WORST_GUARD);
+            kfree(s_worst_g[0]); kfree(s_worst_g[2]), kfree(s_worst_g[1]), kfree(s_worst_g[3]));
+    bench_print("heap worst case: free merging both neighbours", "kfree", n, 1);
 }
 
 // The arena's usual alternative: objects on the stack.  Sixteen alloca'd
@@ -245,6 +321,7 @@ bench_kernel_run(void)
         thread_join(t->tid);
     flags = irq_save();
     bench_heap();
+    bench_heap_worst();
     bench_heap_trace();
     bench_stack();
     irq_restore(flags);

@@ -22,6 +22,8 @@ struct gdt_pointer {
 #define ACC_TSS32     0x09      // available 32-bit TSS
 #define FLAG_4K_32BIT 0xC0      // granularity 4 KiB, 32-bit operands
 
+_Static_assert(sizeof(struct gdt_entry) == sizeof(uint64_t), "a descriptor is 8 bytes");
+
 static struct gdt_entry s_gdt[GDT_ENTRIES];
 struct tss_io g_tss_io;
 // Whose map g_tss_io.iomap holds.  Switching to a process without ports
@@ -93,6 +95,28 @@ gdt_init(void)
     gdt_set_tss(GDT_TSS, &g_tss_io, sizeof(g_tss_io));
 
     struct gdt_pointer p = { sizeof(s_gdt) - 1, (uint32_t)s_gdt };
+    gdt_flush(&p, KERNEL_CS, KERNEL_DS);
+    __asm__ volatile("ltr %w0" :: "r"(TSS_SEL));
+}
+
+void
+gdt_load_cpu(uint64_t gdt[GDT_ENTRIES], struct tss *tss, uint32_t esp0)
+{
+    memcpy(gdt, s_gdt, sizeof(s_gdt));
+    memset(tss, 0, sizeof(*tss));
+    tss->ss0 = KERNEL_DS;
+    tss->esp0 = esp0;
+    tss->iomap_base = sizeof(*tss);
+    struct gdt_entry *entries = (struct gdt_entry *)gdt;
+    uint32_t base = (uint32_t)tss;
+    entries[GDT_TSS] = (struct gdt_entry){
+        .limit_lo = sizeof(*tss) - 1,
+        .base_lo = base & 0xFFFF,
+        .base_mid = (base >> 16) & 0xFF,
+        .access = ACC_PRESENT | ACC_TSS32,
+        .base_hi = (base >> 24) & 0xFF,
+    };
+    struct gdt_pointer p = { sizeof(s_gdt) - 1, (uint32_t)gdt };
     gdt_flush(&p, KERNEL_CS, KERNEL_DS);
     __asm__ volatile("ltr %w0" :: "r"(TSS_SEL));
 }

@@ -40,8 +40,14 @@ idt_set_task_gate(unsigned vector, uint16_t tss_selector)
 }
 
 void
-idt_init(void)
+idt_load(void)
 {
     struct idt_pointer p = { sizeof(s_idt) - 1, (uint32_t)s_idt };
     __asm__ volatile("lidt %0" :: "m"(p));
+}
+
+void
+idt_init(void)
+{
+    idt_load();
 }

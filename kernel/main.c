@@ -19,6 +19,7 @@
 #include "lib/string.h"
 #include "sysinfo.h"
 #include "qemu.h"
+#include "smp.h"
 #include "timer.h"
 #include "trap.h"
 #include "x86.h"
@@ -57,6 +58,7 @@ boot_summary(void)
     kprintf("  cpu: %s family %u model %u stepping %u; system calls: int 0x80%s; umip %s\n",
             g_cpu.vendor, g_cpu.family, g_cpu.model, g_cpu.stepping,
             g_cpu.sep ? " and sysenter" : " only (no sysenter)", g_cpu.umip ? "on" : "off");
+    smp_summary();
     kprintf("  memory: %llu KiB usable in %u regions (lower %u KiB, upper %u KiB)\n",
             usable >> 10, g_boot.region_count, g_boot.mem_lower_kb, g_boot.mem_upper_kb);
     for (unsigned i = 0; i < g_boot.region_count; i++) {
@@ -154,7 +156,7 @@ run_tests(void)
     bool all = g_boot.test_suite[0] == '\0';
     unsigned user_tests = all ? user_test_count() : 0;
     const char *skip = all ? user_tests_missing() : NULL;
-    bool ok = ktest_run(g_boot.test_suite, user_tests ? user_tests + 1 : skip ? 1 : 0);
+    bool ok = ktest_run(g_boot.test_suite, user_tests ? user_tests + 2 : skip ? 1 : 0);
     if (user_tests) {
         ktest_baseline_take();
         sysinfo_set_kernel_suites(g_ktest_top_level_results);
@@ -162,6 +164,7 @@ run_tests(void)
         g_ktest_top_level_results += user_tests;
         ok &= code == 0;
         ok &= ktest_leak_suite("user_leaks");
+        ok &= ktest_stack_suite("user_stacks");
     } else if (skip) {
         kprintf("ok %u user_tests # SKIP %s\n", ++g_ktest_top_level_results, skip);
     }
@@ -207,6 +210,9 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     pic_init();
     timer_init();
     sysenter_init();
+    // The other CPUs, started to idle (they run no threads yet): after the
+    // PIT, which times their start, and before interrupts are on.
+    smp_init();
     sched_init();
     ipc_init();
     cap_init();

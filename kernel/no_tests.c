@@ -33,6 +33,13 @@ ktest_leak_suite(const char *name)
     return false;
 }
 
+bool
+ktest_stack_suite(const char *name)
+{
+    (void)name;
+    return false;
+}
+
 void bench_kernel_run(void);
 
 void

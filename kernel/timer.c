@@ -36,10 +36,12 @@ timer_irq(struct trap_frame *f)
         h->fn();
 }
 
+#define PIT_DIVISOR     (PIT_INPUT_HZ / TICK_HZ)
+
 void
 timer_init(void)
 {
-    uint32_t divisor = PIT_INPUT_HZ / TICK_HZ;
+    uint32_t divisor = PIT_DIVISOR;
     outb(PIT_COMMAND, PIT_MODE_RATE);
     outb(PIT_CHANNEL0, divisor & 0xFF);
     outb(PIT_CHANNEL0, (divisor >> 8) & 0xFF);
@@ -80,4 +82,30 @@ pit_watch_poll(struct pit_watch *w)
     w->still = now == w->last ? w->still + 1 : 0;
     w->last = now;
     return w->periods;
+}
+
+void
+pit_clock_start(struct pit_clock *c)
+{
+    c->last = pit_count();
+    c->counts = 0;
+    c->still = 0;
+}
+
+// Channel 0 counts down from PIT_DIVISOR to 1 and reloads: what passed
+// since the last poll is the drop, or the drop through a reload.  Polls
+// further apart than one period lose whole periods, so the clock can only
+// run slow: a wait on it is never shorter than asked.
+uint32_t
+pit_clock_us(struct pit_clock *c)
+{
+    uint16_t now = pit_count();
+    uint32_t passed = now <= c->last ? c->last - now : c->last + (PIT_DIVISOR - now);
+    c->still = passed ? 0 : c->still + 1;
+    c->last = now;
+    if (c->counts <= UINT32_MAX - passed)
+        c->counts += passed;
+    // 1194 counts a millisecond (really 1193.182: the clock runs 0.07% slow,
+    // never fast), without 64-bit division: whole milliseconds, then the rest.
+    return c->counts / 1194u * 1000u + c->counts % 1194u * 1000u / 1194u;
 }

@@ -49,6 +49,7 @@ BENCH_LIBS_kfast-call    := $(BENCH_TANDEM_OBJ)
 BENCH_FLAGS_tandem-heap  := -DBENCH_IMPL='"impl/heap.h"' -DHOST_TEST
 BENCH_LIBS_tandem-heap   := $(BENCH_TANDEM_OBJ)
 BENCH_FLAGS_glibc        := -DBENCH_IMPL='"impl/malloc.h"'
+BENCH_FLAGS_floor        := -DBENCH_IMPL='"impl/floor.h"'
 BENCH_FLAGS_obstack      := -DBENCH_IMPL='"impl/obstack.h"'
 BENCH_FLAGS_talloc       := -DBENCH_IMPL='"impl/talloc.h"'
 BENCH_LIBS_talloc        := -ltalloc
@@ -59,9 +60,10 @@ BENCH_LIBS_mimalloc      := -lmimalloc
 BENCH_FLAGS_jemalloc     := -DBENCH_IMPL='"impl/malloc.h"' -DBENCH_JEMALLOC=1
 BENCH_LIBS_jemalloc      := -ljemalloc
 
-# The Tandem ones and glibc's are always built; a peer only where its
-# headers are installed (bench-deps installs them; `make test` does not).
-BENCH_IMPLS := kfast-inline kfast-call tandem-heap glibc obstack \
+# The Tandem ones, glibc's and the floor (bench/impl/floor.h: the ideal
+# bump, no allocator) are always built; a peer only where its headers are
+# installed (bench-deps installs them; `make test` does not).
+BENCH_IMPLS := kfast-inline kfast-call floor tandem-heap glibc obstack \
                $(if $(wildcard /usr/include/talloc.h),talloc) \
                $(if $(wildcard /usr/include/apr-1.0/apr_pools.h),apr) \
                $(if $(wildcard /usr/include/mimalloc.h),mimalloc) \

@@ -24,6 +24,10 @@ the layers below it, never of one above:
            kfast arena; and kernel/ostream.c, the console's output streams,
            whose factories make them in the arena (so they sit on mm, not
            beside the console in core).
+  smp      kernel/smp/: bring-up - the firmware's tables of CPUs (ACPI's
+           MADT, the MP tables), the local APIC, the application
+           processors' trampoline and start; it maps tables and stacks, so
+           it sits on mm.
   thread   kernel/thread/: threads, the scheduler, the context switch,
            processes, ELF loading, collision reports, the double-fault task.
   cap      kernel/cap/: handle tables, kernel objects' lifetime, endpoints,
@@ -79,6 +83,7 @@ LAYERS = [
               "kernel/extable", "kernel/multiboot", "kernel/qemu",
               "kernel/stack_protector", "kernel/ubsan"]),
     ("mm", ["kernel/mm/*", "kernel/ostream"]),
+    ("smp", ["kernel/smp/*"]),
     ("thread", ["kernel/thread/*"]),
     ("cap", ["kernel/cap/*"]),
     ("syscall", ["kernel/syscall/*"]),

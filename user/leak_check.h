@@ -1,8 +1,7 @@
 /* Leak checks for the user tests: the kernel counters a leak would move -
  * threads, processes, the heap's live blocks, open handles and live
- * objects - read once they have settled, then compared with a baseline.
- * (user/lib's sysinfo_settled watches only the first three.)  Header-only,
- * static. */
+ * objects - read once they have settled (the runtime's sysinfo_settled),
+ * then compared with a baseline.  Header-only, static. */
 #ifndef TANDEM_USER_LEAK_CHECK_H
 #define TANDEM_USER_LEAK_CHECK_H
 
@@ -10,37 +9,6 @@
 #include "utest.h"
 
 #define LEAK_UNUSED_FN  __attribute__((unused))
-
-static LEAK_UNUSED_FN bool
-counts_equal(const struct sysinfo *a, const struct sysinfo *b)
-{
-    return a->threads == b->threads && a->processes == b->processes &&
-           a->heap_live_blocks == b->heap_live_blocks && a->handles == b->handles &&
-           a->objects == b->objects;
-}
-
-// A baseline: reads until two readings a tick apart agree on every
-// counter, for at most `ticks`.  Returns whether they did (*out: the last
-// reading).  An ended thread counts until the reaper frees it, a process
-// until its waiter is told: neither can be waited for directly.
-static LEAK_UNUSED_FN bool
-counts_settled(struct sysinfo *out, unsigned ticks)
-{
-    struct sysinfo next;
-    unsigned start = sys_time();
-    if (sys_sysinfo(out) != 0)
-        return false;
-    for (;;) {
-        sys_sleep(1);
-        if (sys_sysinfo(&next) != 0)
-            return false;
-        if (counts_equal(&next, out))
-            return true;
-        *out = next;
-        if (sys_time() - start > ticks)
-            return false;
-    }
-}
 
 // Waits at most `ticks` for every counter to be back at *base; returns
 // whether they came back (*now: the last reading).
@@ -51,7 +19,7 @@ counts_back(const struct sysinfo *base, struct sysinfo *now, unsigned ticks)
     for (;;) {
         if (sys_sysinfo(now) != 0)
             return false;
-        if (counts_equal(now, base))
+        if (sysinfo_counts_equal(now, base))
             return true;
         if (sys_time() - start > ticks)
             return false;

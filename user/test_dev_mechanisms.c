@@ -5,6 +5,7 @@
 // init gives this test (as every test_dev*) every device handle and the
 // log; the processes it starts (user/dev_child.c) get only what it passes.
 // The last test checks that every handle and object the others made is gone.
+#include "com1_loopback.h"
 #include "dev_child.h"
 #include "device.h"
 #include "leak_check.h"
@@ -18,23 +19,6 @@
 #define NOTIFY_TICKS    100             // an expected notification comes well within this
 #define QUIET_TICKS     5               // an interrupt would have been seen within this
 #define THREAD_STACK    4096
-
-#define COM1            0x3F8
-#define COM1_IER        (COM1 + 1)
-#define COM1_FCR        (COM1 + 2)
-#define COM1_LCR        (COM1 + 3)
-#define COM1_MCR        (COM1 + 4)
-#define COM1_LSR        (COM1 + 5)
-#define COM1_SCRATCH    (COM1 + 7)      // the range's last port; nobody else uses it
-#define IER_RX          0x01
-#define FCR_KERNEL      0xC7            // what kernel/serial.c set: FIFOs on, emptied
-#define FCR_ONE_BYTE    0x07            // FIFOs on, emptied, an interrupt per byte
-#define MCR_OUT2        0x08
-#define MCR_LOOP        0x10
-#define LSR_DATA_READY  0x01
-#define LSR_THR_EMPTY   0x20
-#define LSR_IDLE        0x40
-#define UART_POLLS      1000000
 
 #define VGA_TEXT        0xB8000u
 #define VGA_CELLS       (80 * 25)
@@ -169,72 +153,6 @@ late_report(void)
     s_late_count = 0;
 }
 
-// ---- Helpers: COM1 ---------------------------------------------------------------------
-
-struct uart_regs {
-    uint8_t ier, lcr, mcr;
-};
-
-static bool
-uart_wait(uint8_t bits)
-{
-    for (unsigned i = 0; i < UART_POLLS; i++)
-        if ((inb(COM1_LSR) & bits) == bits)
-            return true;
-    return false;
-}
-
-static void
-uart_drain(void)
-{
-    for (unsigned i = 0; i < 64 && (inb(COM1_LSR) & LSR_DATA_READY); i++)
-        inb(COM1);
-}
-
-// Loops COM1's output back to its input, with an interrupt per byte
-// received; returns false (changing nothing) if the kernel's last text
-// does not leave.  From here until loopback_leave nothing may be printed.
-static bool
-loopback_enter(struct uart_regs *saved)
-{
-    if (!uart_wait(LSR_IDLE))
-        return false;
-    *saved = (struct uart_regs){ inb(COM1_IER), inb(COM1_LCR), inb(COM1_MCR) };
-    outb(COM1_MCR, saved->mcr | MCR_LOOP | MCR_OUT2);
-    outb(COM1_FCR, FCR_ONE_BYTE);
-    uart_drain();
-    outb(COM1_IER, IER_RX);
-    return true;
-}
-
-static void
-loopback_leave(const struct uart_regs *saved)
-{
-    outb(COM1_IER, 0);
-    uart_wait(LSR_IDLE);
-    uart_drain();
-    outb(COM1_FCR, FCR_KERNEL);
-    outb(COM1_MCR, saved->mcr);
-    outb(COM1_LCR, saved->lcr);
-    outb(COM1_IER, saved->ier);
-}
-
-static void
-uart_send(char c)
-{
-    uart_wait(LSR_THR_EMPTY);
-    outb(COM1, (uint8_t)c);
-}
-
-// The byte received (the one just sent, looped back), or -1.
-static int
-uart_take(void)
-{
-    if (!uart_wait(LSR_DATA_READY))
-        return -1;
-    return inb(COM1);
-}
-
 // ---- Helpers: the screen -----------------------------------------------------------------
 
 // Whether the screen shows text (anywhere: lines are read as one run).
@@ -293,7 +211,7 @@ UTEST(devices_given)
     expect_device(s_log, CAP_TYPE_LOG, ANY_BASE, LOG_RING_SIZE);  // base: the log's head
     UEXPECT_GT(cap_find(CAP_TYPE_IRQ, "irq1-keyboard"), 0);
     UEXPECT_GT(cap_find(CAP_TYPE_IOPORT, "vga-crtc"), 0);
-    UEXPECT_TRUE(counts_settled(&s_base, SETTLE_TICKS));
+    UEXPECT_TRUE(sysinfo_settled(&s_base, SETTLE_TICKS));
 }
 
 // ---- I/O ports ----------------------------------------------------------------------------
@@ -500,7 +418,7 @@ expect_interrupt(int ep, unsigned badge, char byte)
     LATE_EQ(r.msg.reply, 0);
     LATE_EQ(r.len, 0);
     LATE_EQ(r.handle, 0);
-    LATE_EQ(uart_take(), byte);
+    LATE_EQ(com1_take(), byte);
 }
 
 // Expects no notification for the byte sent, which is taken all the same.
@@ -509,7 +427,7 @@ expect_silence(int ep, char byte)
 {
     struct received r;
     LATE_EQ(recv_within(ep, QUIET_TICKS, &r), -ETIMEDOUT);
-    LATE_EQ(uart_take(), byte);
+    LATE_EQ(com1_take(), byte);
 }
 
 // The checks in loopback; each byte sent comes back and raises IRQ 4.
@@ -517,10 +435,10 @@ static void
 loopback_checks(int ep, int other)
 {
     LATE_EQ(sys_notify_bind(s_irq4, ep, IRQ_BADGE), 0);
-    uart_send('A');
+    com1_send('A');
     expect_interrupt(ep, IRQ_BADGE, 'A');
     // Masked until the ack: the next byte's interrupt waits for it.
-    uart_send('B');
+    com1_send('B');
     struct received r;
     LATE_EQ(recv_within(ep, QUIET_TICKS, &r), -ETIMEDOUT);
     LATE_EQ(sys_irq_ack(s_irq4), 0);
@@ -529,16 +447,16 @@ loopback_checks(int ep, int other)
     LATE_EQ(sys_notify_bind(other, ep, OTHER_BADGE), -EBUSY);
     // Unbound: nothing arrives.
     LATE_EQ(sys_notify_bind(s_irq4, 0, 0), 0);
-    uart_send('C');
+    com1_send('C');
     expect_silence(ep, 'C');
     // Bound through another handle, which is then closed: nothing arrives.
     LATE_EQ(sys_notify_bind(other, ep, OTHER_BADGE), 0);
     flush(ep, other);
-    uart_send('D');
+    com1_send('D');
     expect_interrupt(ep, OTHER_BADGE, 'D');
     LATE_EQ(sys_irq_ack(other), 0);
     LATE_EQ(sys_cap_close(other), 0);
-    uart_send('E');
+    com1_send('E');
     expect_silence(ep, 'E');
     // And the line is free for the next binder.
     LATE_EQ(sys_notify_bind(s_irq4, ep, IRQ_BADGE), 0);
@@ -555,9 +473,9 @@ UTEST(irq_notifications_with_com1_in_loopback)
     UASSERT_GT(ep, 0);
     UASSERT_GT(other, 0);
     struct uart_regs saved = { 0, 0, 0 };
-    UASSERT_TRUE(loopback_enter(&saved));
+    UASSERT_TRUE(com1_loopback_enter(&saved));
     loopback_checks(ep, other);
-    loopback_leave(&saved);
+    com1_loopback_leave(&saved);
     late_report();
     sys_cap_close(other);           // open still if the close above failed
     UEXPECT_EQ(sys_cap_close(ep), 0);
@@ -858,7 +776,7 @@ UTEST(spawn_args_refusals)
 {
     static char too_long[SPAWN_ARGS_MAX + 1];
     struct sysinfo before;
-    UASSERT_TRUE(counts_settled(&before, SETTLE_TICKS));
+    UASSERT_TRUE(sysinfo_settled(&before, SETTLE_TICKS));
     int module = module_find("dev_child");
     UASSERT_GT(module, 0);
     memset(too_long, 'x', SPAWN_ARGS_MAX);

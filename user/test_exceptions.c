@@ -139,7 +139,7 @@ UTEST(start)
 {
     s_child = module_find("exc_child");
     UASSERT_GT(s_child, 0);
-    UASSERT_TRUE(counts_settled(&s_base, WAIT_TICKS));
+    UASSERT_TRUE(sysinfo_settled(&s_base, WAIT_TICKS));
     s_stop = false;
     s_counter = thread_spawn(count, NULL, s_counter_stack, sizeof s_counter_stack);
     UEXPECT_GT(s_counter, 0);

@@ -128,7 +128,7 @@ privileged_instruction(void *arg)
 
 UTEST(counters_start)
 {
-    UASSERT_TRUE(counts_settled(&s_base, WAIT_TICKS));
+    UASSERT_TRUE(sysinfo_settled(&s_base, WAIT_TICKS));
     s_stop = false;
     for (unsigned i = 0; i < COUNTERS; i++) {
         s_counters[i] = thread_spawn(count, (void *)(uintptr_t)i, s_counter_stacks[i],

@@ -34,7 +34,7 @@ UTEST(start)
 UTEST(exit_ends_a_thread_in_wait)
 {
     struct sysinfo base;
-    UASSERT_TRUE(counts_settled(&base, SETTLE_TICKS));
+    UASSERT_TRUE(sysinfo_settled(&base, SETTLE_TICKS));
     struct iso_link l;
     UASSERT_EQ(iso_start(&l, s_child, s_child, ISO_WAIT_KILL, NULL, 0), 0);
     // A time limit: waiting for ever could hang the whole run if it never ends.
@@ -254,7 +254,7 @@ UTEST(spawn_refused_past_children_per_process)
 {
     static struct iso_link links[CHILDREN_PER_PROCESS + 1];
     struct sysinfo base;
-    UASSERT_TRUE(counts_settled(&base, SETTLE_TICKS));
+    UASSERT_TRUE(sysinfo_settled(&base, SETTLE_TICKS));
     unsigned n = 0;
     int r = 0;
     while (n < ARRAY_SIZE(links) && (r = iso_start_held(&links[n], s_child)) == 0)
@@ -279,7 +279,7 @@ UTEST(spawn_refused_past_processes_max)
 {
     static struct iso_link links[PROCESSES_MAX / CHILDREN_PER_PROCESS + 2];
     struct sysinfo base, full;
-    UASSERT_TRUE(counts_settled(&base, SETTLE_TICKS));
+    UASSERT_TRUE(sysinfo_settled(&base, SETTLE_TICKS));
     unsigned k = 0, made = 0;
     int refusal = 0;
     do {
@@ -306,7 +306,7 @@ UTEST(thread_create_refused_past_threads_max)
 {
     static struct iso_link links[PROCESSES_MAX];
     struct sysinfo base, full;
-    UASSERT_TRUE(counts_settled(&base, SETTLE_TICKS));
+    UASSERT_TRUE(sysinfo_settled(&base, SETTLE_TICKS));
     unsigned k = 0, made = 0;
     int refusal = 0;
     do {
@@ -339,7 +339,7 @@ UTEST(heap_frames_return_after_a_spawn_bomb)
 {
     static struct iso_link links[PROCESSES_MAX];
     struct sysinfo base, full, now;
-    UASSERT_TRUE(counts_settled(&base, SETTLE_TICKS));
+    UASSERT_TRUE(sysinfo_settled(&base, SETTLE_TICKS));
     unsigned peak = base.heap_frames;
     static const unsigned cmds[] = { ISO_SPAWN_MAX, ISO_THREAD_MAX };
     for (unsigned c = 0; c < ARRAY_SIZE(cmds); c++) {
@@ -427,7 +427,7 @@ UTEST(no_shared_capability_no_way_through)
     static struct iso_names names;
     static struct iso_table mine_before, mine_after;
     struct sysinfo base;
-    UASSERT_TRUE(counts_settled(&base, SETTLE_TICKS));
+    UASSERT_TRUE(sysinfo_settled(&base, SETTLE_TICKS));
     struct iso_link victim, attacker;
     UASSERT_EQ(start_victim(&victim, &names), 0);
     utest_note("the victim: process %u, %u threads, %u handles", names.pid, names.tid_count,

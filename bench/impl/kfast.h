@@ -1,8 +1,10 @@
 /* Tandem's scratch arena (kernel/mm/kfast.c, release build: no records, no
  * poisoning) in the kernel's geometry: one KSTACK_SIZE block, the stack
- * BENCH_STACK_IN_USE bytes deep at its top, spill chunks from kmalloc (the
- * Tandem heap).  An entry's objects are dropped by kfast_reset(), the
- * exit path's inline reset.
+ * BENCH_STACK_IN_USE bytes deep at its top; what the block cannot take
+ * spills to the spill area (KFAST_SPILL_AREA bytes, lent to the arena until
+ * its reset), then to chunks from kmalloc (the Tandem heap).  An entry's
+ * objects are dropped by kfast_reset(), the exit path's inline reset, which
+ * keeps the claimed page for the next entry.
  *
  * "kfast (inline)": this file is compiled without HOST_TEST, so
  * kfastmalloc is the kernel's own release fast path from include/kfast.h,
@@ -88,8 +90,9 @@ impl_smoke(struct tap *t)
 	tap_result(t, ks.spills > 0 && ks.refusals == 0,
 	           "large entries spilled to the heap (%u spills, %u refusals)", ks.spills, ks.refusals);
 	heap_stats(bench_tandem_heap(), &hs);
-	tap_result(t, hs.live_blocks == 0 && heap_check(bench_tandem_heap(), NULL, NULL) == 0,
-	           "every spill chunk given back (%zu live blocks)", hs.live_blocks);
+	tap_result(t, hs.live_blocks == 0 && heap_check(bench_tandem_heap(), NULL, NULL) == 0 &&
+	           !kfast_spill_area_lent(),
+	           "every spill chunk and the spill area given back (%zu live blocks)", hs.live_blocks);
 	// What one 24-byte object does depends on KSTACK_SIZE (BENCH_FIRST_CLAIM):
 	// it lands at the block's base in a claimed page, or spills.
 	void *a = impl_entry_alloc(24);
@@ -106,10 +109,11 @@ impl_smoke(struct tap *t)
 		           (uintptr_t)b - s_arena.base >= KSTACK_SIZE && hs.live_blocks == 0,
 		           "a %u-byte block has no page to spare: objects spill, a reset frees the chunk "
 		           "(%zu live blocks)", KSTACK_SIZE, hs.live_blocks);
-	tap_result(t, claimed == s_arena.base + BENCH_FIRST_CLAIM * PAGE_SIZE && g_kfast.guard == s_arena.base,
-	           "the first allocation claims %u page(s) of the %u-byte block, the reset gives them "
-	           "back (guard %+ld, then %+ld)", BENCH_FIRST_CLAIM, KSTACK_SIZE,
-	           (long)(claimed - s_arena.base), (long)(g_kfast.guard - s_arena.base));
+	uintptr_t kept = claimed < s_arena.keep ? claimed : s_arena.keep;
+	tap_result(t, claimed == s_arena.base + BENCH_FIRST_CLAIM * PAGE_SIZE && g_kfast.guard == kept,
+	           "the first allocation claims %u page(s) of the %u-byte block, the reset keeps those "
+	           "up to KFAST_KEEP_DEPTH below its end (guard %+ld, then %+ld)", BENCH_FIRST_CLAIM,
+	           KSTACK_SIZE, (long)(claimed - s_arena.base), (long)(g_kfast.guard - s_arena.base));
 	tap_result(t, impl_entry_alloc(KFAST_MAX_ALLOC + 1) == NULL, "a request over KFAST_MAX_ALLOC is refused");
 	kfast_reset();
 }

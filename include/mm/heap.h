@@ -18,7 +18,14 @@
  * Release builds keep the structural checks that cost a few loads: the
  * pointer lies in a region and is aligned, its block is not already free,
  * and its size agrees with both physical neighbours.  Any failed check
- * calls the corrupt callback, which must not return. */
+ * calls the corrupt callback, which must not return.
+ *
+ * Small blocks (requests of 1..HEAP_CACHE_MAX bytes) pass through a cache
+ * in front of the free lists: one LIFO list per block size, each bounded
+ * (heap.c says how, and what that does to the worst case).  A cached
+ * block is free as far as any caller can tell: the counters leave it out,
+ * a second free or a realloc of it is a double free, and heap_check
+ * checks it.  heap_flush_cache empties the cache into the free lists. */
 #ifndef TANDEM_MM_HEAP_H
 #define TANDEM_MM_HEAP_H
 
@@ -48,6 +55,8 @@ enum heap_fault {
 	HEAP_REDZONE_AFTER,     // bytes past the requested size were written
 	HEAP_BAD_FREE_LIST,     // heap_check: lists, bitmaps or coalescing disagree with the blocks
 	HEAP_BAD_STATS,         // heap_check: counted bytes or blocks disagree with the walk
+	HEAP_WRITE_AFTER_FREE,  // debug builds: a cached block was written after its free
+	HEAP_BAD_CACHE,         // heap_check: a cache list or its count disagrees with the blocks
 };
 
 struct heap_report {
@@ -79,12 +88,31 @@ typedef void (*heap_report_fn)(void *arg, const struct heap_report *r);
 
 struct heap_stats {
 	size_t in_use;          // bytes of live blocks, headers and rounding included
-	size_t peak_in_use;     // highest in_use so far
+	size_t peak_in_use;     // highest in_use + cached_bytes so far: what the blocks needed at most
 	size_t live_blocks;
 	uint64_t allocs;        // blocks handed out (a realloc that moves counts one)
 	uint64_t frees;         // blocks taken back (a realloc that moves counts one)
 	uint64_t failures;      // requests that returned NULL
 	size_t heap_size;       // bytes obtained from grow
+	size_t cached_blocks;   // free blocks waiting in the cache (not in live_blocks)
+	size_t cached_bytes;    // their bytes (not in in_use)
+};
+
+// The cache: requests of 1..HEAP_CACHE_MAX bytes are served from it when
+// it holds a block of their size.  Class j holds blocks of j * HEAP_ALIGN
+// bytes; HEAP_CACHE_SLOTS covers the largest class of every build.  A
+// class holds at most HEAP_CACHE_CLASS_BYTES of blocks and never more than
+// HEAP_CACHE_DEPTH of them, at least one; all classes together hold at
+// most HEAP_CACHE_BLOCKS.
+#define HEAP_CACHE_MAX          512
+#define HEAP_CACHE_SLOTS        72
+#define HEAP_CACHE_DEPTH        8
+#define HEAP_CACHE_CLASS_BYTES  512
+#define HEAP_CACHE_BLOCKS       32
+
+struct heap_cache_class {
+	void *head;             // user pointer of the newest block; each links the next in its first word
+	int32_t room;           // how many more it may take before it is flushed
 };
 
 struct heap_block;
@@ -108,7 +136,18 @@ struct heap {
 	size_t shrink_keep;                             // free bytes kept at the top, at least
 	heap_corrupt_fn corrupt;
 	void *ctx;
+	// Counted as the free lists see it: a cached block is in use there, so
+	// in_use and live_blocks include the cache (heap_stats takes it out).
 	struct heap_stats stats;
+	struct heap_cache_class cache[HEAP_CACHE_SLOTS];
+	int32_t cache_room;                             // how many more all classes may take
+	uint32_t cache_victim;                          // the class a full cache last took a block from
+	uint64_t cache_pops;                            // blocks handed out from the cache
+	// The fast free's window: user pointers p with (p - cache_lo) / HEAP_ALIGN
+	// below cache_span lie in the first region, far enough from its end that
+	// the largest class's successor header is inside it too.
+	uintptr_t cache_lo;
+	uintptr_t cache_span;
 };
 
 // Prepares an empty heap; no memory is asked for until the first allocation.
@@ -150,8 +189,12 @@ void heap_free(struct heap *h, void *ptr, uintptr_t caller);
 // zone), the whole payload in release builds.
 size_t heap_usable_size(struct heap *h, const void *ptr, uintptr_t caller);
 
-// Copies the counters into *out.
+// Copies the counters into *out.  Bounded by the number of cache classes.
 void heap_stats(const struct heap *h, struct heap_stats *out);
+
+// Returns every cached block to the free lists (and gives memory back as
+// a free would).  The cost is one free per cached block.
+void heap_flush_cache(struct heap *h);
 
 // Walks every block, list and bitmap and returns the number of problems,
 // each passed to report (or, if report is NULL, the first to the corrupt

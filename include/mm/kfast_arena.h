@@ -72,24 +72,67 @@ kfast_canary_intact(const struct kfast_arena *a)
 // (kernel/thread/collision.c); with no hook, or if it returns, kfast panics.
 typedef void (*kfast_canary_hook_t)(void);
 void kfast_set_canary_hook(kfast_canary_hook_t hook);
-// Frees every spill chunk; the exit path's out-of-line part.
+// The broken canary found by a reset or release: the hook, then a panic.
+NORETURN void kfast_canary_broken(void);
+// Frees every spill chunk (a dead thread's, from the reaper: any arena).
 void kfast_spill_free_all(struct kfast_arena *a);
-// Empties the running arena: peak, poison (debug), top back to base,
-// canary, spill chunks freed.  O(1) in the number of objects.
-void kfast_reset_slow(void);
-// The exit-to-user reset.  An entry that allocated nothing leaves top at
-// base and no spill chunks (a spill sets empty_top to 0), so the common case
-// is one compare; anything else goes out of line.  Every exit to user mode
-// resets, so a user thread's reset count is derived (kfast_stats), not kept.
+// The rarer half of a reset: spill chunks to give back, or claimed pages
+// past a->keep.  old_top: the top the reset emptied (for the peak).
+void kfast_reset_rest(struct kfast_arena *a, uintptr_t old_top);
+void kfast_poison(uintptr_t from, uintptr_t to);
+
+// Empties the running arena: the canary checked, the peak noted, top back
+// to base with its canary.  Claimed pages up to a->keep stay claimed (out
+// of the stack view), so the next entry's first allocation stays inline;
+// pages past it go back to the stack view, and spill chunks are returned,
+// out of line (reset_limit is 0 while chunks exist).  O(1) in the number
+// of objects and of pages kept.  Interrupts must be off (the exit path's
+// and kfast_reset_quiescent's).
+//
+// The exit-to-user reset, too: an entry that allocated nothing leaves top
+// at base and no spill chunks (a spill sets empty_top to 0), so the common
+// case is one compare.  Every exit to user mode resets, so a user thread's
+// reset count is derived (kfast_stats), not kept.
 static inline void
 kfast_reset(void)
 {
-    if (unlikely(g_kfast.top != g_kfast.empty_top))
-        kfast_reset_slow();
+    uintptr_t top = g_kfast.top;
+    if (likely(top == g_kfast.empty_top))
+        return;
+    struct kfast_arena *a = g_kfast.arena;
+    // Giving memory back is a check point: the stack must not have reached
+    // the objects (a new canary at base would hide it).
+    if (unlikely(*(volatile uint32_t *)top != KFAST_CANARY))
+        kfast_canary_broken();
+    if (top > a->peak_top)
+        a->peak_top = top;
+    a->emptied++;
+    if (TANDEM_DEBUG)
+        kfast_poison(a->base, top);
+    g_kfast.top = a->base;
+    *(volatile uint32_t *)a->base = KFAST_CANARY;
+    if (unlikely(g_kfast.guard > a->reset_limit))
+        kfast_reset_rest(a, top);
 }
+
 // Fewest untouched (still painted) bytes between the arena's peak and the
 // deepest stack write so far.  O(block size): for reports and statistics.
 uint32_t kfast_low_water(const struct kfast_arena *a);
+// How far below the block's top the stack has written so far (from the
+// paint, like kfast_low_water): what KFAST_STACK_WORST is measured with.
+uint32_t kfast_stack_depth(const struct kfast_arena *a);
+// Bytes handed out from a's spill chunks now.
+uint32_t kfast_spill_in_use(const struct kfast_arena *a);
+// The spill area (KFAST_SPILL_AREA bytes in the kernel image), a chunk
+// lent to one arena at a time; whether an arena holds it now.
+const struct kfast_chunk *kfast_spill_area(void);
+bool kfast_spill_area_lent(void);
+// Gives back the claimed pages that hold no object and end less than
+// KFAST_RESERVE below sp (an arena-view address): an entry whose stack
+// went deeper than the pages kept from earlier entries allow.  Called with
+// the running arena where esp is at hand (kfast_mark, the out-of-line
+// allocation); interrupts off.
+void kfast_trim(struct kfast_arena *a, uintptr_t sp);
 // Bytes of the block in use by the arena now.
 static inline uint32_t
 kfast_in_block(const struct kfast_arena *a)

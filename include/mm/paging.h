@@ -6,6 +6,8 @@
  *                          with the kernel image at 0xC0100000
  *   0xF0000000-0xF3FFFFFF  kernel heap, mapped page by page as it grows
  *   0xF4000000-0xFBFFFFFF  kernel-stack blocks, each mapped twice (kernel/mm/block.c)
+ *   0xFC000000-0xFC3FFFFF  the physical window: firmware tables above the direct
+ *                          map and device registers (phys_map)
  *
  * The kernel half is the same in every address space: its page directory
  * entries are copied when an address space is made, and every kernel page
@@ -24,10 +26,14 @@
 #define HEAP_LIMIT      0xF4000000u
 #define BLOCK_BASE      0xF4000000u
 #define BLOCK_LIMIT     0xFC000000u
+#define PHYS_WINDOW_BASE  0xFC000000u
+#define PHYS_WINDOW_LIMIT 0xFC400000u       // one page table
 
 #define PTE_PRESENT     0x001u
 #define PTE_WRITABLE    0x002u
 #define PTE_USER        0x004u
+#define PTE_PWT         0x008u              // write-through
+#define PTE_PCD         0x010u              // cache disabled
 #define PDE_LARGE       0x080u              // 4 MiB page (CR4.PSE)
 #define PTE_ADDR_MASK   0xFFFFF000u
 
@@ -78,5 +84,18 @@ int vm_map(struct addrspace *as, uintptr_t va, uintptr_t pa, uint32_t flags);
 uintptr_t vm_unmap(struct addrspace *as, uintptr_t va);
 // True if va is mapped; then *pa (the byte's physical address) and *flags.
 bool vm_query(struct addrspace *as, uintptr_t va, uintptr_t *pa, uint32_t *flags);
+
+// A kernel address for the len bytes of physical memory at pa: through the
+// direct map when they lie in it, else through the physical window
+// (PHYS_WINDOW_BASE), read-only, or writable and uncached with
+// PHYS_MAP_DEVICE (device registers always take the window).  A window
+// mapping stays for good, and a range that one already covers reuses it;
+// NULL if the range wraps past 4 GiB or the window is full.  For boot-time
+// users (firmware tables, the APICs): it takes no lock.
+#define PHYS_MAP_DEVICE 1u
+void *phys_map(uint32_t pa, uint32_t len, unsigned flags);
+// Where the direct map ends: physical memory below this has a kernel
+// address P2V(pa).
+uint32_t paging_direct_map_end(void);
 
 #endif

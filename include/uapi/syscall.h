@@ -127,8 +127,9 @@
 // The main thread's stack: it starts at USER_STACK_TOP with USER_STACK_SIZE
 // mapped, and grows down on demand, a page at a time, to USER_STACK_TOP -
 // USER_STACK_MAX - for a ring-3 touch and for a system call's copy alike.
+// Only 16 KiB at first: 64 processes (PROCESSES_MAX) must fit in 16 MiB.
 #define USER_STACK_TOP      0xBFFF0000u
-#define USER_STACK_SIZE     (64u * 1024)
+#define USER_STACK_SIZE     (16u * 1024)
 #define USER_STACK_MAX      (1024u * 1024)
 
 #define SYSCALL_GATE_INT80      (1u << 0)

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "gdt.h"
 #include "mm/paging.h"
+#include "smp.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -92,4 +93,14 @@ asm_offsets(void)
     DEFINE(PTE_PRESENT, PTE_PRESENT);
     DEFINE(PTE_WRITABLE, PTE_WRITABLE);
     DEFINE(PDE_LARGE, PDE_LARGE);
+
+    // What an AP's trampoline reads (include/smp.h)
+    DEFINE(TP_BOOT_CR3, offsetof(struct trampoline_params, boot_cr3));
+    DEFINE(TP_KERNEL_CR3, offsetof(struct trampoline_params, kernel_cr3));
+    DEFINE(TP_CR0, offsetof(struct trampoline_params, cr0));
+    DEFINE(TP_CR4, offsetof(struct trampoline_params, cr4));
+    DEFINE(TP_ENTRY, offsetof(struct trampoline_params, entry));
+    DEFINE(TP_STACK, offsetof(struct trampoline_params, stack));
+    DEFINE(TP_CPU, offsetof(struct trampoline_params, cpu));
+    DEFINE(TP_SIZE, sizeof(struct trampoline_params));
 }

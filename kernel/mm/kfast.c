@@ -8,13 +8,21 @@
 // on exit (kernel/entry/trap.c), so when the interrupted code resumes, top, the
 // canary and the spill chain are exactly as it left them; anything the
 // handler allocated was above the interrupted code's top and is gone.  The
-// only read-modify-write of shared state on the fast path is the single
-// `incl` of the allocation count, which an interrupt cannot split.
+// only read-modify-writes of shared state on the fast path are single
+// `incl`s of a count, which an interrupt cannot split.
 //
 // Kernel threads never return to user mode, so nothing resets their arena
 // for them: they either allocate inside kfast_mark()/kfast_release() scopes
 // or call kfast_reset_quiescent() at the top of their loop (the reaper, the
 // self-test runner and the idle thread do).
+//
+// Pages kept across entries (docs/design.md, "The arena's rules"): a reset
+// leaves claimed the pages that end KFAST_KEEP_DEPTH below the block's top,
+// where no entry's stack was ever measured to go; they stay out of the stack
+// view, so a stack that went deeper anyway faults on them (the trap, as for
+// any claimed page).  Where esp is at hand - a mark, an out-of-line
+// allocation - pages within KFAST_RESERVE of it that hold no object go back
+// first (kfast_trim).
 #include "kmalloc.h"
 #include "lib/string.h"
 #include "mm/kfast_arena.h"
@@ -41,6 +49,29 @@ static void kfast_irq_restore(uint32_t f) { irq_restore(f); }
 
 #define RECORD_BYTES (TANDEM_DEBUG ? sizeof(struct kfast_record) : 0)
 
+// The spill area: one chunk in the kernel image, lent to one arena at a
+// time (one CPU: the running thread's, unless a thread blocked holding it),
+// so that an entry that spills usually costs no heap call and nothing of
+// the heap is held between entries.  A word after it catches an object
+// that ran past its end when the area comes back.
+static union {
+    struct kfast_chunk chunk;
+    uint8_t bytes[sizeof(struct kfast_chunk) + KFAST_SPILL_AREA + sizeof(uint32_t)];
+} s_area ALIGNED(8);
+static bool s_area_lent;
+
+const struct kfast_chunk *
+kfast_spill_area(void)
+{
+    return &s_area.chunk;
+}
+
+bool
+kfast_spill_area_lent(void)
+{
+    return s_area_lent;
+}
+
 static kfast_canary_hook_t s_canary_hook;
 
 void
@@ -54,14 +85,25 @@ kfast_set_canary_hook(kfast_canary_hook_t hook)
 // canary at the lower top would hide it).  The thread layer's hook reports
 // the collision (and may recover a test); without one, or if it returns,
 // this is a panic.
-static void
-kfast_check_before_release(void)
+NOINLINE void
+kfast_canary_broken(void)
 {
-    if (likely(*(volatile uint32_t *)g_kfast.top == KFAST_CANARY))
-        return;
     if (s_canary_hook)
         s_canary_hook();
     panic("kfast: the canary at top %#lx is broken", (unsigned long)g_kfast.top);
+}
+
+static void
+kfast_check_before_release(void)
+{
+    if (unlikely(*(volatile uint32_t *)g_kfast.top != KFAST_CANARY))
+        kfast_canary_broken();
+}
+
+void
+kfast_poison(uintptr_t from, uintptr_t to)
+{
+    memset((void *)from, KFAST_POISON, to - from);
 }
 
 void
@@ -81,11 +123,17 @@ kfast_arena_init(struct kfast_arena *a, void *base, uint32_t sp_offset, bool gua
                  uintptr_t paint_end, bool strict)
 {
     memset(a, 0, sizeof(*a));
-    a->base = a->top = a->empty_top = a->guard = (uintptr_t)base;
+    a->base = a->top = a->empty_top = a->guard = a->peak_top = (uintptr_t)base;
     a->end = a->base + KSTACK_SIZE;
     a->sp_offset = sp_offset;
     a->guarded = guarded;
     a->strict = strict;
+    // The pages a reset may leave claimed: none in a block too small to
+    // keep one past the worst stack and the reserve, or without a guard.
+    a->keep = a->base;
+    if (guarded && KSTACK_SIZE > KFAST_KEEP_DEPTH)
+        a->keep = a->end - KFAST_KEEP_DEPTH;
+    a->reset_limit = a->keep;
     memset(base, KFAST_PAINT, paint_end - (uintptr_t)base);
     *(uint32_t *)a->base = KFAST_CANARY;
 }
@@ -123,16 +171,82 @@ kfast_claim(struct kfast_arena *a, uintptr_t end, uintptr_t sp)
     return true;
 }
 
-// Records the use before it goes down (peaks are kept lazily: use only
-// falls at a release or a reset, so noting it there is exact).
-static void
-kfast_note_peak(struct kfast_arena *a)
+void
+kfast_trim(struct kfast_arena *a, uintptr_t sp)
 {
-    uint32_t in_block = (uint32_t)(g_kfast.top - a->base);
-    if (in_block > a->peak_block)
-        a->peak_block = in_block;
-    if (in_block + a->spill_bytes > a->peak)
-        a->peak = in_block + a->spill_bytes;
+    if (likely(g_kfast.guard + KFAST_RESERVE <= sp) || !a->may_trim)
+        return;
+    uint32_t flags = kfast_irq_save();
+    // Pages that hold objects stay claimed: those below top.  (The canary
+    // at top may then lie in a page the stack view has again; a stack that
+    // breaks it is caught at the next check.)
+    uintptr_t floor = ALIGN_UP(g_kfast.top, PAGE_SIZE);
+    uintptr_t want = sp >= a->base + KFAST_RESERVE ? ALIGN_DOWN(sp - KFAST_RESERVE, PAGE_SIZE)
+                                                   : a->base;
+    if (want < floor)
+        want = floor;
+    if (want < g_kfast.guard) {
+        kfast_set_guard(want);
+        a->trimmed++;
+    }
+    kfast_irq_restore(flags);
+}
+
+// The peak of use, block and spill together (the block's alone is peak_top):
+// noted lazily, before use goes down, and only while chunks exist - without
+// them the block's peak is the whole peak.
+static void
+kfast_note_peak(struct kfast_arena *a, uintptr_t top)
+{
+    if (top > a->peak_top)
+        a->peak_top = top;
+    if (a->spill) {
+        uint32_t total = (uint32_t)(top - a->base) + kfast_spill_in_use(a);
+        if (total > a->peak)
+            a->peak = total;
+    }
+}
+
+uint32_t
+kfast_spill_in_use(const struct kfast_arena *a)
+{
+    return a->spill ? a->spill_older + (uint32_t)(a->chunk_top - (uintptr_t)a->spill->data) : 0;
+}
+
+// A chunk for at least n bytes: the spill area if no arena holds it and n
+// fits, else one from the heap.
+static struct kfast_chunk *
+kfast_chunk_new(uint32_t n)
+{
+    struct kfast_chunk *c;
+    if (!s_area_lent && n <= KFAST_SPILL_AREA) {
+        s_area_lent = true;
+        c = &s_area.chunk;
+        c->size = KFAST_SPILL_AREA;
+        *(volatile uint32_t *)(c->data + KFAST_SPILL_AREA) = KFAST_CANARY;
+        return c;
+    }
+    uint32_t size = n > KFAST_SPILL_CHUNK ? n : KFAST_SPILL_CHUNK;
+    c = kmalloc(sizeof(*c) + size);
+    if (c)
+        c->size = size;
+    return c;
+}
+
+// Gives chunk c, of which used bytes were handed out, back.
+static void
+kfast_chunk_put(struct kfast_chunk *c, uint32_t used)
+{
+    if (c != &s_area.chunk) {
+        kfree(c);
+        return;
+    }
+    if (*(volatile uint32_t *)(c->data + KFAST_SPILL_AREA) != KFAST_CANARY)
+        panic("kfast: an object ran past the end of the spill area %p (%u bytes)",
+              (void *)c->data, KFAST_SPILL_AREA);
+    if (TANDEM_DEBUG)
+        memset(c->data, KFAST_POISON, used);
+    s_area_lent = false;
 }
 
 // Takes n bytes (n a multiple of 8) from the newest spill chunk, or a new one.
@@ -140,22 +254,28 @@ kfast_note_peak(struct kfast_arena *a)
 static NOINLINE void *
 kfast_spill(struct kfast_arena *a, uint32_t n)
 {
-    struct kfast_chunk *c = a->spill;
-    if (!c || c->size - c->used < n) {
-        uint32_t size = n > KFAST_SPILL_CHUNK ? n : KFAST_SPILL_CHUNK;
-        c = kmalloc(sizeof(*c) + size);
+    if (!a->spill || a->chunk_end - a->chunk_top < n) {
+        struct kfast_chunk *c = kfast_chunk_new(n);
         if (!c)
             return NULL;
+        // The newest chunk's fill lives in chunk_top; an older one's in used.
+        if (a->spill) {
+            a->spill->used = (uint32_t)(a->chunk_top - (uintptr_t)a->spill->data);
+            a->spill_older += a->spill->used;
+        }
         c->older = a->spill;
-        c->size = size;
         c->used = 0;
         a->spill = c;
+        a->chunk_top = (uintptr_t)c->data;
+        a->chunk_end = (uintptr_t)c->data + c->size;
+        a->reset_limit = 0;                         // the reset must look now,
+        a->empty_top = 0;                           // and the exit path too
+        if (a == g_kfast.arena)
+            g_kfast.empty_top = 0;
     }
-    void *p = c->data + c->used;
-    c->used += n;
-    a->spill_bytes += n;
+    void *p = (void *)a->chunk_top;
+    a->chunk_top += n;
     a->spills++;
-    a->empty_top = g_kfast.empty_top = 0;      // the exit path must look now
     return p;
 }
 
@@ -172,21 +292,33 @@ kfast_alloc_slow(size_t size, uintptr_t caller)
     uint32_t flags = kfast_irq_save();
     uintptr_t top = g_kfast.top, end = top + n, sp = kfast_sp() + a->sp_offset;
     uint8_t *p;
-    // In the block only inside claimed pages, which the guard protects:
-    // already claimed, or claimable now.  Memory the stack view still maps
-    // is never handed out, so no object lies where a stack can reach it
-    // unnoticed; what cannot be claimed (a 4 KiB block, the boot thread's
-    // static block, a deep stack) spills.  Zero bytes take nothing: top.
-    if (end < g_kfast.guard || n == 0 || kfast_claim(a, end, sp)) {
+    kfast_trim(a, sp);
+    // The order is the inline path's (include/kfast.h), so that both place
+    // an object alike: in the block under the guard; else in the newest
+    // spill chunk, if more than n bytes are left there; else in the block
+    // if pages can be claimed for it; else spilled.  In the block only
+    // inside claimed pages, which the guard protects: memory the stack view
+    // still maps is never handed out, so no object lies where a stack can
+    // reach it unnoticed; what cannot be claimed (a 4 KiB block, the boot
+    // thread's static block, a deep stack) spills.  Zero bytes take
+    // nothing: top.
+    bool in_block;
+    if (end < g_kfast.guard)
+        in_block = true;
+    else if (a->chunk_end - a->chunk_top > n)
+        in_block = false;
+    else
+        in_block = n == 0 || kfast_claim(a, end, sp);
+    if (in_block) {
         g_kfast.top = end;
         *(uint32_t *)end = KFAST_CANARY;
+        g_kfast.allocations++;
         p = (uint8_t *)top;
     } else if (a->strict || !(p = kfast_spill(a, n))) {
         a->refusals++;
         kfast_irq_restore(flags);
         return NULL;
     }
-    g_kfast.allocations++;
     kfast_irq_restore(flags);
 #if TANDEM_DEBUG
     struct kfast_record *r = (struct kfast_record *)p;
@@ -199,28 +331,38 @@ kfast_alloc_slow(size_t size, uintptr_t caller)
     return p;
 }
 
+void *
+kfast_zalloc_slow(size_t size, uintptr_t caller)
+{
+    void *p = kfast_alloc_slow(size, caller);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
 #if TANDEM_DEBUG || defined(HOST_TEST)
 NOINLINE void *
 kfastmalloc(size_t size)
 {
     return kfast_alloc_slow(size, CALLER_ADDR);
 }
-#endif
 
-void *
+NOINLINE void *
 kfastzalloc(size_t size)
 {
-    void *p = kfast_alloc_slow(size, CALLER_ADDR);
-    if (p)
-        memset(p, 0, size);
-    return p;
+    return kfast_zalloc_slow(size, CALLER_ADDR);
 }
+#endif
 
 kfast_mark_t
 kfast_mark(void)
 {
     struct kfast_arena *a = g_kfast.arena;
-    return (kfast_mark_t){ g_kfast.top, g_kfast.guard, a->spill, a->spill ? a->spill->used : 0 };
+    // A mark opens a nested entry's scope too (kernel/entry/trap.c): a
+    // point where the stack may be deep, so a check point for kept pages.
+    kfast_trim(a, kfast_sp() + a->sp_offset);
+    return (kfast_mark_t){ g_kfast.top, g_kfast.guard, a->spill,
+                           a->spill ? (uint32_t)(a->chunk_top - (uintptr_t)a->spill->data) : 0 };
 }
 
 // Frees spill chunks newer than keep and restores keep's fill level.
@@ -231,15 +373,21 @@ kfast_spill_release(struct kfast_arena *a, struct kfast_chunk *keep, uint32_t ke
         struct kfast_chunk *c = a->spill;
         if (!c)
             panic("kfast_release: spill chunk %p of the mark is not in the chain", (void *)keep);
-        a->spill_bytes -= c->used;
         a->spill = c->older;
-        kfree(c);
+        if (a->spill)
+            a->spill_older -= a->spill->used;
+        kfast_chunk_put(c, (uint32_t)(a->chunk_top - (uintptr_t)c->data));
+        if (a->spill)
+            a->chunk_top = (uintptr_t)a->spill->data + a->spill->used;
     }
     if (keep) {
-        a->spill_bytes -= keep->used - keep_used;
-        keep->used = keep_used;
+        a->chunk_top = (uintptr_t)keep->data + keep_used;
+        a->chunk_end = (uintptr_t)keep->data + keep->size;
     } else {
+        a->chunk_top = a->chunk_end = 0;
+        a->spill_older = 0;
         a->empty_top = a->base;
+        a->reset_limit = a->keep;
         if (a == g_kfast.arena)
             g_kfast.empty_top = a->base;
     }
@@ -251,25 +399,29 @@ kfast_release(kfast_mark_t mark)
     struct kfast_arena *a = g_kfast.arena;
     uint32_t flags = kfast_irq_save();
     if (mark.top < a->base || mark.top > g_kfast.top ||
-        (mark.spill && mark.spill == a->spill && mark.spill_used > mark.spill->used))
+        (mark.spill && mark.spill == a->spill &&
+         mark.spill_used > a->chunk_top - (uintptr_t)a->spill->data))
         panic("kfast_release: mark %#lx is outside the arena [%#lx, top %#lx]: "
               "released out of order or from another thread", (unsigned long)mark.top,
               (unsigned long)a->base, (unsigned long)g_kfast.top);
     // Only a scope that allocated moves top and rewrites the canary: an
     // interrupt that allocated nothing must not repair a canary the stack
     // broke before it arrived.
-    kfast_note_peak(a);
+    kfast_note_peak(a, g_kfast.top);
     if (mark.top != g_kfast.top) {
         kfast_check_before_release();
         if (TANDEM_DEBUG)
-            memset((void *)mark.top, KFAST_POISON, g_kfast.top - mark.top);
+            kfast_poison(mark.top, g_kfast.top);
         g_kfast.top = mark.top;
         *(uint32_t *)mark.top = KFAST_CANARY;
     }
     // Pages claimed inside the scope go back to the stack (an interrupt
-    // handler must not leave the interrupted code with less stack).
-    kfast_set_guard(mark.guard);
-    if (a->spill != mark.spill || (mark.spill && mark.spill->used != mark.spill_used))
+    // handler must not leave the interrupted code with less stack); pages
+    // a trim gave back inside it stay given back.
+    if (mark.guard < g_kfast.guard)
+        kfast_set_guard(mark.guard);
+    if (a->spill != mark.spill ||
+        (mark.spill && a->chunk_top - (uintptr_t)mark.spill->data != mark.spill_used))
         kfast_spill_release(a, mark.spill, mark.spill_used);
     kfast_irq_restore(flags);
 }
@@ -281,19 +433,14 @@ kfast_spill_free_all(struct kfast_arena *a)
 }
 
 void
-kfast_reset_slow(void)
+kfast_reset_rest(struct kfast_arena *a, uintptr_t old_top)
 {
-    struct kfast_arena *a = g_kfast.arena;
-    kfast_check_before_release();
-    kfast_note_peak(a);
-    a->emptied++;
-    if (TANDEM_DEBUG)
-        memset((void *)a->base, KFAST_POISON, g_kfast.top - a->base);
-    g_kfast.top = a->base;
-    *(uint32_t *)a->base = KFAST_CANARY;
-    kfast_set_guard(a->base);
-    if (unlikely(a->spill != NULL))
+    if (a->spill) {
+        kfast_note_peak(a, old_top);
         kfast_spill_free_all(a);
+    }
+    if (g_kfast.guard > a->keep)
+        kfast_set_guard(a->keep);
 }
 
 void
@@ -305,28 +452,40 @@ kfast_reset_quiescent(void)
     kfast_irq_restore(flags);
 }
 
+// Where the paint above the arena's furthest reach begins (past its canary).
+static uintptr_t
+kfast_paint_from(const struct kfast_arena *a)
+{
+    uintptr_t top = kfast_arena_top(a);
+    return (a->peak_top > top ? a->peak_top : top) + sizeof(uint32_t);
+}
+
 uint32_t
 kfast_low_water(const struct kfast_arena *a)
 {
-    uintptr_t top = kfast_arena_top(a);
-    uintptr_t from = a->base + a->peak_block;
-    if (from < top)
-        from = top;
-    from += sizeof(uint32_t);       // past the canary
     uint32_t n = 0;
-    for (const uint8_t *p = (const uint8_t *)from; (uintptr_t)p < a->end && *p == KFAST_PAINT; p++)
+    const uint8_t *p = (const uint8_t *)kfast_paint_from(a);
+    for (; (uintptr_t)p < a->end && *p == KFAST_PAINT; p++)
         n++;
     return n;
+}
+
+uint32_t
+kfast_stack_depth(const struct kfast_arena *a)
+{
+    return (uint32_t)(a->end - kfast_paint_from(a)) - kfast_low_water(a);
 }
 
 void
 kfast_arena_stats(const struct kfast_arena *a, struct kfast_stats *out)
 {
-    uint32_t in_block = kfast_in_block(a);
+    uint32_t in_block = kfast_in_block(a), peak_block = (uint32_t)(a->peak_top - a->base);
     out->block_size = KSTACK_SIZE;
-    out->in_use = in_block + a->spill_bytes;
-    out->peak = a->peak > out->in_use ? a->peak : out->in_use;
-    out->allocations = a == g_kfast.arena ? g_kfast.allocations : a->allocations;
+    out->in_use = in_block + kfast_spill_in_use(a);
+    out->peak = a->peak > peak_block ? a->peak : peak_block;
+    if (out->in_use > out->peak)
+        out->peak = out->in_use;
+    out->allocations = (a == g_kfast.arena ? g_kfast.allocations : a->allocations) + a->spills;
     out->spills = a->spills;
     out->refusals = a->refusals;
     out->resets = a->resets;

@@ -1,4 +1,6 @@
 // kmalloc and friends: kernel/mm/heap.c over the heap region of paging.h.
+// In release builds kmalloc and kfree are inline (kmalloc.h) and come here
+// only for what the heap's cache cannot do in a few instructions.
 #include "kmalloc.h"
 #include "kprintf.h"
 #include "ksyms.h"
@@ -9,7 +11,7 @@
 
 #define HEAP_GROW_MIN   (16u * 1024)    // grow in steps of at least this
 
-static struct heap s_heap;
+struct heap g_kheap;
 static uintptr_t s_heap_end = HEAP_BASE;    // first unmapped heap address
 
 // Maps fresh frames at the end of the heap region, so that every grow is
@@ -70,6 +72,8 @@ static const char *const s_fault_names[] = {
     [HEAP_REDZONE_AFTER] = "red zone after the block overwritten",
     [HEAP_BAD_FREE_LIST] = "free lists damaged",
     [HEAP_BAD_STATS] = "statistics disagree with the blocks",
+    [HEAP_WRITE_AFTER_FREE] = "block written after it was freed",
+    [HEAP_BAD_CACHE] = "cache lists damaged",
 };
 
 NORETURN static void
@@ -84,11 +88,11 @@ kheap_corrupt(void *ctx, const struct heap_report *r)
 void
 kheap_init(void)
 {
-    heap_init(&s_heap, kheap_grow, kheap_corrupt, NULL);
+    heap_init(&g_kheap, kheap_grow, kheap_corrupt, NULL);
     // Free pages at the top go back to the frame allocator, less one grow
     // step kept free, so that the top does not map and unmap on every
     // allocation and free that crosses a page.
-    heap_set_shrink(&s_heap, kheap_shrink, PAGE_SIZE, HEAP_GROW_MIN);
+    heap_set_shrink(&g_kheap, kheap_shrink, PAGE_SIZE, HEAP_GROW_MIN);
 }
 
 // The heap is not reentrant; an interrupt handler may allocate (an arena
@@ -101,22 +105,43 @@ kheap_init(void)
         r_;                                 \
     })
 
-void *kmalloc(size_t size) { return WITH_IRQS_OFF(heap_alloc(&s_heap, size, CALLER_ADDR)); }
-void *kzalloc(size_t size) { return WITH_IRQS_OFF(heap_zalloc(&s_heap, size, CALLER_ADDR)); }
-void *kcalloc(size_t n, size_t size) { return WITH_IRQS_OFF(heap_calloc(&s_heap, n, size, CALLER_ADDR)); }
-void *krealloc(void *p, size_t size) { return WITH_IRQS_OFF(heap_realloc(&s_heap, p, size, CALLER_ADDR)); }
+void *kzalloc(size_t size) { return WITH_IRQS_OFF(heap_zalloc(&g_kheap, size, CALLER_ADDR)); }
+void *kcalloc(size_t n, size_t size) { return WITH_IRQS_OFF(heap_calloc(&g_kheap, n, size, CALLER_ADDR)); }
+void *krealloc(void *p, size_t size) { return WITH_IRQS_OFF(heap_realloc(&g_kheap, p, size, CALLER_ADDR)); }
 
 void *
 kmalloc_aligned(size_t size, size_t align)
 {
-    return WITH_IRQS_OFF(heap_alloc_aligned(&s_heap, size, align, CALLER_ADDR));
+    return WITH_IRQS_OFF(heap_alloc_aligned(&g_kheap, size, align, CALLER_ADDR));
 }
+
+#if TANDEM_DEBUG
+void *kmalloc(size_t size) { return WITH_IRQS_OFF(heap_alloc(&g_kheap, size, CALLER_ADDR)); }
 
 void
 kfree(void *ptr)
 {
     uint32_t flags = irq_save();
-    heap_free(&s_heap, ptr, CALLER_ADDR);
+    heap_free(&g_kheap, ptr, CALLER_ADDR);
+    irq_restore(flags);
+}
+#else
+void *kmalloc_slow(size_t size) { return WITH_IRQS_OFF(heap_alloc(&g_kheap, size, CALLER_ADDR)); }
+
+void
+kfree_slow(void *ptr)
+{
+    uint32_t flags = irq_save();
+    heap_free(&g_kheap, ptr, CALLER_ADDR);
+    irq_restore(flags);
+}
+#endif
+
+void
+kheap_flush_cache(void)
+{
+    uint32_t flags = irq_save();
+    heap_flush_cache(&g_kheap);
     irq_restore(flags);
 }
 
@@ -124,7 +149,7 @@ void
 kheap_stats(struct heap_stats *out)
 {
     uint32_t flags = irq_save();
-    heap_stats(&s_heap, out);
+    heap_stats(&g_kheap, out);
     irq_restore(flags);
 }
 
@@ -139,5 +164,5 @@ kheap_print_problem(void *arg, const struct heap_report *r)
 size_t
 kheap_check(void)
 {
-    return WITH_IRQS_OFF(heap_check(&s_heap, kheap_print_problem, NULL));
+    return WITH_IRQS_OFF(heap_check(&g_kheap, kheap_print_problem, NULL));
 }

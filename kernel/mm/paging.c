@@ -24,6 +24,9 @@ static uint32_t s_kernel_pd[1024] ALIGNED(PAGE_SIZE);
 static uint32_t s_kernel_low_pt[1024] ALIGNED(PAGE_SIZE);   // phys 0-4 MiB
 struct addrspace g_kernel_space;
 static struct addrspace *s_current = &g_kernel_space;
+static uint32_t s_direct_end;           // the direct map covers [0, s_direct_end)
+static uint32_t *s_window_pt;           // the physical window's page table
+static uint32_t s_window_used;          // pages of it handed out
 
 extern char __text_start[], __rodata_end[], __kernel_end[];
 
@@ -47,8 +50,10 @@ paging_init(void)
         s_kernel_low_pt[i] = pa | PTE_PRESENT | (read_only ? 0 : PTE_WRITABLE);
     }
     s_kernel_pd[KERNEL_PDE_FIRST] = V2P(s_kernel_low_pt) | PTE_PRESENT | PTE_WRITABLE;
-    for (uint32_t pa = 4u << 20; pa < top; pa += 4u << 20)
+    uint32_t pa = 4u << 20;
+    for (; pa < top; pa += 4u << 20)
         s_kernel_pd[KERNEL_PDE_FIRST + (pa >> 22)] = pa | PDE_LARGE | PTE_PRESENT | PTE_WRITABLE;
+    s_direct_end = pa;
 
     g_kernel_space.pd = s_kernel_pd;
     g_kernel_space.pd_phys = V2P(s_kernel_pd);
@@ -86,6 +91,51 @@ paging_init_heap(void)
     for (uint32_t i = 0; i < tables; i++)
         s_kernel_pd[PD_INDEX(BLOCK_BASE) + i] = (run + i * PAGE_SIZE) | PTE_PRESENT | PTE_WRITABLE;
     g_block_ptes = P2V(run);
+    // The physical window's one table (phys_map): made now, with the other
+    // kernel tables, so every address space shares it.
+    uintptr_t window = table_alloc();
+    if (!window)
+        panic("paging_init_heap: no frame for the physical window's page table");
+    s_kernel_pd[PD_INDEX(PHYS_WINDOW_BASE)] = window | PTE_PRESENT | PTE_WRITABLE;
+    s_window_pt = P2V(window);
+}
+
+uint32_t
+paging_direct_map_end(void)
+{
+    return s_direct_end;
+}
+
+void *
+phys_map(uint32_t pa, uint32_t len, unsigned flags)
+{
+    if (len == 0 || len - 1 > UINT32_MAX - pa)
+        return NULL;
+    uint32_t last = pa + (len - 1);
+    if (!(flags & PHYS_MAP_DEVICE) && last < s_direct_end)
+        return P2V(pa);
+    uint32_t first_page = pa & PTE_ADDR_MASK;
+    uint32_t pages = (last >> 12) - (pa >> 12) + 1;
+    uint32_t bits = PTE_PRESENT | (flags & PHYS_MAP_DEVICE ? PTE_WRITABLE | PTE_PCD | PTE_PWT : 0);
+    uint32_t window_pages = (PHYS_WINDOW_LIMIT - PHYS_WINDOW_BASE) / PAGE_SIZE;
+    if (!s_window_pt || pages > window_pages)
+        return NULL;
+    // A run already mapped with the same bits serves again.
+    for (uint32_t i = 0; i + pages <= s_window_used; i++) {
+        uint32_t j = 0;
+        while (j < pages && s_window_pt[i + j] == ((first_page + j * PAGE_SIZE) | bits))
+            j++;
+        if (j == pages)
+            return (void *)(PHYS_WINDOW_BASE + i * PAGE_SIZE + (pa & (PAGE_SIZE - 1)));
+    }
+    if (pages > window_pages - s_window_used)
+        return NULL;
+    uint32_t first = s_window_used;
+    for (uint32_t j = 0; j < pages; j++)
+        s_window_pt[first + j] = (first_page + j * PAGE_SIZE) | bits;
+    s_window_used += pages;
+    // New entries only: nothing to flush (the TLB caches no not-present entries).
+    return (void *)(PHYS_WINDOW_BASE + first * PAGE_SIZE + (pa & (PAGE_SIZE - 1)));
 }
 
 uint32_t *g_block_ptes;

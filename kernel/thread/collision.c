@@ -31,7 +31,7 @@ collision_recovery_arm(jmp_buf *env)
 
 // The arena's canary hook: a broken canary found when memory is given back.
 static void
-kfast_canary_broken(void)
+kfast_canary_report(void)
 {
     kfast_collision(g_current, read_esp(), "a release");
 }
@@ -39,7 +39,7 @@ kfast_canary_broken(void)
 void
 collision_init(void)
 {
-    kfast_set_canary_hook(kfast_canary_broken);
+    kfast_set_canary_hook(kfast_canary_report);
 }
 
 // Where GDB's `tandem catch collision` stops: every detected collision,

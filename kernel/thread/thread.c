@@ -142,6 +142,10 @@ uthread_create(struct process *p, const char *name, uint32_t eip, uint32_t esp, 
     if (!t)
         return NULL;
     t->proc = p;
+    // Its kernel code runs with interrupts off, so nothing nests in it
+    // halfway through an inline allocation: kept pages may go back
+    // wherever esp comes near them (kernel/mm/kfast.c, kfast_trim).
+    t->arena.may_trim = true;
     struct trap_frame *f = thread_user_frame(t);
     memset(f, 0, sizeof(*f));
     f->gs = f->fs = f->es = f->ds = USER_DS;
@@ -206,6 +210,7 @@ thread_exit(int code)
 static void
 thread_reap(struct thread *t)
 {
+    thread_note_stack_depth(t);
     list_remove(&t->all_link);
     s_thread_count--;
     if (t->arena.spill)
@@ -308,6 +313,39 @@ reaper_init(void)
     s_reaper = kthread_create("reaper", reaper_main, NULL);
     if (!s_reaper)
         panic("reaper_init: no memory for the reaper thread");
+}
+
+// The deepest kernel stack of any user thread reaped so far.
+static struct stack_depth s_deepest_reaped;
+
+void
+thread_note_stack_depth(struct thread *t)
+{
+    if (!t->proc)
+        return;
+    uint32_t depth = kfast_stack_depth(&t->arena);
+    if (depth > s_deepest_reaped.bytes) {
+        s_deepest_reaped.bytes = depth;
+        s_deepest_reaped.tid = t->tid;
+        strlcpy(s_deepest_reaped.name, t->name, sizeof(s_deepest_reaped.name));
+    }
+}
+
+void
+thread_deepest_user_stack(struct stack_depth *out)
+{
+    uint32_t flags = irq_save();
+    *out = s_deepest_reaped;
+    struct thread *t;
+    thread_for_each(t) {
+        uint32_t depth = t->proc ? kfast_stack_depth(&t->arena) : 0;
+        if (depth > out->bytes) {
+            out->bytes = depth;
+            out->tid = t->tid;
+            strlcpy(out->name, t->name, sizeof(out->name));
+        }
+    }
+    irq_restore(flags);
 }
 
 void

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Boots the kernel on CPU models old and new and checks each either runs or
-says what it lacks (boot/cpu_check.c).  Prints TAP for tests/runner.py.
+says what it lacks (boot/cpu_check.c), and on machines with several CPUs or
+without a local APIC, whose boot summary must say how many CPUs came online
+(kernel/smp/smp.c).  Prints TAP for tests/runner.py.
 
     python3 tests/boot/cpu_models.py KERNEL_ELF [QEMU]
 
@@ -17,7 +19,7 @@ PASS, FAIL = 33, 35     # include/qemu.h: (0x10 << 1) | 1 and (0x11 << 1) | 1
 REFUSAL = "Tandem cannot run on this CPU; it lacks:"
 
 # (QEMU machine arguments, the features named as missing, or None: it runs;
-#  a text the boot summary must contain)
+#  a text the boot summary must contain, or a list of them)
 MODELS = [
     (["-M", "isapc"], ["CMOV", "TSC"], None),
     (["-cpu", "486"], ["CMOV", "TSC"], None),
@@ -26,6 +28,14 @@ MODELS = [
     (["-cpu", "pentium3,-sep"], None, "int 0x80 only (no sysenter)"),
     (["-cpu", "qemu32"], None, "int 0x80 and sysenter"),
     (["-cpu", "max"], None, "int 0x80 and sysenter"),
+    # No local APIC: the PIC serves one CPU, as before bring-up existed.
+    (["-cpu", "pentium3,-apic"], None, "cpus: 1 online (no local APIC"),
+    # An APIC but no I/O APIC and no ACPI: the MP tables give the one CPU.
+    (["-M", "isapc", "-cpu", "pentium3"], None,
+     ["cpus: 1 online", "from the MP configuration table"]),
+    # Several CPUs, each on its own host thread: all of them started.
+    (["-smp", "2", "-accel", "tcg,thread=multi"], None, "cpus: 2 online"),
+    (["-smp", "4", "-accel", "tcg,thread=multi"], None, "cpus: 4 online"),
 ]
 FEATURES = ["CPUID", "CMOV", "PSE", "TSC"]
 
@@ -51,8 +61,9 @@ def check(qemu, kernel, machine, missing, summary):
             return False, f"status {status}, expected {PASS} (pass); $ {cmd}"
         if refusal:
             return False, f"refused a CPU it can run on: {refusal}"
-        if summary and not any(summary in l for l in lines):
-            return False, f"boot summary lacks {summary!r}"
+        for text in [summary] if isinstance(summary, str) else summary or []:
+            if not any(text in l for l in lines):
+                return False, f"boot summary lacks {text!r}"
         return True, "runs"
     if status != FAIL:
         return False, f"status {status}, expected {FAIL} (refused); $ {cmd}"

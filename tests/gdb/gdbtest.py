@@ -277,6 +277,15 @@ def T(t, member):
     return val("((struct thread *)%d)->%s" % (t, member))
 
 
+def spill_bytes_of(arena):
+    """kfast_spill_in_use: the chunks older than the newest (spill_older),
+    and the newest up to the inline bump's chunk_top."""
+    if not val("(unsigned)%s.spill" % arena):
+        return 0
+    return val("%s.spill_older" % arena) + val("%s.chunk_top" % arena) - \
+        val("(unsigned)%s.spill->data" % arena)
+
+
 def kernel_top(t):
     # kfast_arena_top: the running arena's top lives in g_kfast.
     if val("g_kfast.arena") == val("&((struct thread *)%d)->arena" % t):

@@ -45,6 +45,7 @@ SCENARIOS = {
         "sched_finds_a_blocked_thread_queued",
         "check_ok_on_healthy_kernel",
         "check_finds_heap_redzone_damage",
+        "check_follows_the_heap_cache",
         "check_finds_broken_canary",
         "convenience_functions",
         "ascii_drawing",

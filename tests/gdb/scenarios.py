@@ -31,9 +31,10 @@ def constants_match_headers():
     kfast_h = open(os.path.join(ROOT, "include/kfast.h")).read()
     heap_c = open(os.path.join(ROOT, "kernel/mm/heap.c")).read()
     heap_h = open(os.path.join(ROOT, "include/mm/heap.h")).read()
+    heap_fast_h = open(os.path.join(ROOT, "include/mm/heap_fast.h")).read()
 
     def define(text, name):
-        m = re.search(r"#define\s+%s\s+\(?([0-9A-Fa-fx]+)u?(?:\s*<<\s*(\d+))?" % name, text)
+        m = re.search(r"#define\s+%s\s+(?:\(\(size_t\))?\(?([0-9A-Fa-fx]+)u?(?:\s*<<\s*(\d+))?" % name, text)
         if not m:
             raise Fail("no #define %s" % name)
         v = int(m.group(1).rstrip("u"), 0)
@@ -45,9 +46,17 @@ def constants_match_headers():
                              ("KFAST_MAX_ALLOC", kfast_h, k.KFAST_MAX_ALLOC),
                              ("MAGIC_LIVE", heap_c, k.HEAP_MAGIC_LIVE),
                              ("MAGIC_FREE", heap_c, k.HEAP_MAGIC_FREE),
+                             ("MAGIC_CACHED", heap_c, k.HEAP_MAGIC_CACHED),
                              ("MAGIC_END", heap_c, k.HEAP_MAGIC_END),
-                             ("RZ_MIN", heap_c, k.HEAP_RZ_MIN),
-                             ("HEAP_FILL_REDZONE", heap_h, k.HEAP_REDZONE)):
+                             ("HEAP_RZ_MIN", heap_fast_h, k.HEAP_RZ_MIN),
+                             ("HEAP_BLOCK_FREE", heap_fast_h, k.HEAP_BLOCK_FREE),
+                             ("HEAP_BLOCK_CACHED", heap_fast_h, k.HEAP_BLOCK_CACHED),
+                             ("HEAP_BLOCK_FREE_BELOW", heap_fast_h, k.HEAP_BLOCK_FREE_BELOW),
+                             ("HEAP_FILL_REDZONE", heap_h, k.HEAP_REDZONE),
+                             ("HEAP_FILL_FREED", heap_h, k.HEAP_FREED),
+                             ("HEAP_CACHE_DEPTH", heap_h, k.HEAP_CACHE_DEPTH),
+                             ("HEAP_CACHE_CLASS_BYTES", heap_h, k.HEAP_CACHE_CLASS_BYTES),
+                             ("HEAP_CACHE_BLOCKS", heap_h, k.HEAP_CACHE_BLOCKS)):
         expect_eq(mine, define(text, name), name)
 
 
@@ -164,7 +173,8 @@ def kfastmalloc_threads_match_kernel():
             expect_eq(row["esp"], T(t, "saved_esp"), what + " saved esp")
             expect_eq(row["low_water"], lows[t], what + " low-water (kernel's kfast_low_water)")
         expect_eq(row["gap"], row["esp"] + view_off(t) - (top + 4), what + " gap")
-        peak = max(T(t, "arena.peak"), top - T(t, "arena.base") + T(t, "arena.spill_bytes"))
+        peak = max(T(t, "arena.peak"), T(t, "arena.peak_top") - T(t, "arena.base"),
+                   top - T(t, "arena.base") + spill_bytes_of("((struct thread *)%d)->arena" % t))
         expect_eq(row["peak"], peak, what + " peak")
         expect_eq(row["canary"], "ok" if u32(top) == CANARY else "BROKEN:%08x" % u32(top), what + " canary")
         want_proc = "kernel" if not T(t, "proc") else "%d %s" % (
@@ -218,15 +228,31 @@ def kfastmalloc_new_allocation_listed():
         expect(not got, "allocations listed by a release build, which records none:\n" + out)
         expect("recorded only in debug builds" in out, "no word that release keeps no records:\n" + out)
     expect_eq(int(field(out, r"top\s+([0-9a-f]{8})", "top"), 16), val("g_kfast.top"), "top")
-    expect_eq(int(field(out, r"allocations (\d+) made", "allocations")), val("g_kfast.allocations"),
-              "allocations")
+    # The count in g_kfast is the block's; spills are counted apart.
+    expect_eq(int(field(out, r"allocations (\d+) made", "allocations")),
+              val("g_kfast.allocations + g_kfast.arena->spills"), "allocations")
     expect_eq(int(field(out, r"in block\s+(\d+) B", "in block")),
               val("g_kfast.top - g_kfast.arena->base"), "bytes in the block")
+
+
+def keep_no_pages():
+    """A reset keeps the claimed pages, so in a release build a user
+    thread's later entries allocate inline and never reach kfast_alloc_slow;
+    with each user arena's keep at its base, the next reset gives them back
+    and every entry after it claims its page again, out of line."""
+    for t in kernel_threads():
+        if not T(t, "proc"):
+            continue
+        a = "((struct thread *)%d)->arena" % t
+        gdb.execute("set var %s.keep = %s.base" % (a, a), to_string=True)
+        if val("%s.reset_limit" % a):                  # 0 while spill chunks exist
+            gdb.execute("set var %s.reset_limit = %s.base" % (a, a), to_string=True)
 
 
 @test
 def spill_catch_reports_request():
     size = val("sizeof(g_boot_block)") - 64        # never fits below esp - reserve
+    keep_no_pages()
     run("break *kfast_alloc_slow if g_current->proc != 0 && *(unsigned *)($esp + 4) > 16")
     go()
     delete_breakpoints()
@@ -271,7 +297,8 @@ def spill_listed_in_arena():
     out = run("tandem arena")
     chunk = val("g_kfast.arena->spill")
     expect(chunk != 0, "the kernel has no spill chunk")
-    used = val("g_kfast.arena->spill->used")
+    # The newest chunk's fill is the inline bump's pointer.
+    used = val("g_kfast.arena->chunk_top") - val("(unsigned)g_kfast.arena->spill->data")
     data = val("(unsigned)g_kfast.arena->spill->data")
     expect(data <= p and p + ctx["spill_size"] <= data + val("g_kfast.arena->spill->size"),
            "object %08x is not in spill chunk %08x" % (p, chunk))
@@ -280,7 +307,7 @@ def spill_listed_in_arena():
     while c:
         chunks += 1
         c = val("((struct kfast_chunk *)%d)->older" % c)
-    line = "in spill   %d B in %d chunk" % (val("g_kfast.arena->spill_bytes"), chunks)
+    line = "in spill   %d B in %d chunk" % (spill_bytes_of("(*g_kfast.arena)"), chunks)
     expect(line in out, "no %r in:\n%s" % (line, out))
     got = [r for r in records(out) if r[4].startswith("in spill chunk %08x" % chunk)]
     if debug_build():
@@ -294,7 +321,7 @@ def spill_listed_in_arena():
     else:
         expect(not got, "allocations listed by a release build, which records none:\n" + out)
     row = thread_rows(run("tandem threads"))[val("g_current->tid")]
-    expect_eq(row["spill"], "%d/%dB" % (chunks, val("g_kfast.arena->spill_bytes")), "SPILL column")
+    expect_eq(row["spill"], "%d/%dB" % (chunks, spill_bytes_of("(*g_kfast.arena)")), "SPILL column")
     expect("tandem check: OK" in run("tandem check"), "check is not OK after a spill")
 
 
@@ -404,6 +431,35 @@ def check_finds_heap_redzone_damage():
         gdb.execute("set *(unsigned char *)%d = %d" % (addr, old), to_string=True)
     expect("object %08x" % obj in out and "red zone after the object written at %08x" % addr in out,
            "damage not reported:\n" + out)
+    expect("tandem check: 1 VIOLATION " in out, "verdict:\n" + out)
+    expect_eq(1, kernel, "violations (the kernel's kheap_check())")
+    expect("tandem check: OK" in run("tandem check"), "not OK after the repair")
+
+
+@test
+def check_follows_the_heap_cache():
+    # A small block freed goes to the heap's cache: tandem check counts it
+    # there, as the kernel does, and (debug builds) sees a write after its free.
+    p = kcall("heap_alloc(&g_kheap, 24, 0)")
+    expect(p != 0, "heap_alloc from GDB failed")
+    kcall("(heap_free(&g_kheap, (void *)%d, 0), 0)" % p)
+    out = run("tandem check")
+    expect("tandem check: OK" in out, "not OK with a cached block:\n" + out)
+    cached = int(field(out, r"(\d+) cached", "cached blocks"))
+    expect_eq(cached, val("%d - g_kheap.cache_room" % 32), "cached blocks (HEAP_CACHE_BLOCKS - cache_room)")
+    expect(cached >= 1, "the block freed is not in the cache:\n" + out)
+    if not debug_build():
+        return
+    addr = p + 8                            # past the cache's link: the freed fill
+    old = val("*(unsigned char *)%d" % addr)
+    expect_eq(old, 0xDD, "freed fill of the cached block")
+    gdb.execute("set *(unsigned char *)%d = 0" % addr, to_string=True)
+    try:
+        out = run("tandem check")
+        kernel = kcall("kheap_check()")
+    finally:
+        gdb.execute("set *(unsigned char *)%d = %d" % (addr, old), to_string=True)
+    expect("written after its free at %08x" % addr in out, "write after free not reported:\n" + out)
     expect("tandem check: 1 VIOLATION " in out, "verdict:\n" + out)
     expect_eq(1, kernel, "violations (the kernel's kheap_check())")
     expect("tandem check: OK" in run("tandem check"), "not OK after the repair")

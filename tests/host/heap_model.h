@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sanitizer/asan_interface.h>
 #include "mm/heap.h"
+#include "mm/heap_fast.h"
 
 enum arena_mode {
 	ARENA_CONTIGUOUS,       // each grow continues where the last ended (the kernel's way)
@@ -38,7 +39,7 @@ static inline void
 arena_init(struct arena *a, size_t cap, size_t step, enum arena_mode mode)
 {
 	memset(a, 0, sizeof(*a));
-	a->mem = aligned_alloc(4096, cap);
+	a->mem = aligned_alloc(65536, cap);     // the largest alignment tested: twins place alike
 	a->shadow = calloc(cap / 8 + 1, 1);
 	if (!a->mem || !a->shadow)
 		abort();
@@ -147,6 +148,24 @@ all_bytes(const void *p, size_t n, uint8_t v)
 		if (b[i] != v)
 			return false;
 	return true;
+}
+
+// The block at the head of the cache class for blocks of `bytes`, or NULL:
+// the one the next request of that size gets.
+static inline void *
+cache_head(const struct heap *h, size_t bytes)
+{
+	size_t j = bytes / HEAP_ALIGN;
+
+	return j < HEAP_CACHE_SLOTS ? h->cache[j].head : NULL;
+}
+
+// Whether a request of size bytes is served from the class of blocks of
+// `bytes` (a block may be larger than its request's own size).
+static inline bool
+cache_serves(size_t size, size_t bytes)
+{
+	return size >= 1 && size <= HEAP_CACHE_MAX && HEAP_CACHE_CLASS(size) * HEAP_ALIGN == bytes;
 }
 
 // splitmix64: a small, well-mixed, seedable generator.

@@ -57,6 +57,28 @@ check_clean(struct heap *h)
 	assert_int_equal(heap_check(h, NULL, NULL), 0);
 }
 
+static bool g_any_bad_cache;
+static size_t g_found;
+static struct heap_report g_found_report;
+
+// A heap_check reporter that keeps the last problem.
+static void
+on_check(void *arg, const struct heap_report *r)
+{
+	(void)arg;
+	g_found++;
+	g_found_report = *r;
+}
+
+// A heap_check reporter that notes whether any problem was a cache one.
+static void
+on_check_any(void *arg, const struct heap_report *r)
+{
+	(void)arg;
+	if (r->what == HEAP_BAD_CACHE)
+		g_any_bad_cache = true;
+}
+
 static struct heap_stats
 stats_of(const struct heap *h)
 {
@@ -76,6 +98,8 @@ assert_stats_equal(const struct heap_stats *x, const struct heap_stats *y)
 	assert_int_equal(x->frees, y->frees);
 	assert_int_equal(x->failures, y->failures);
 	assert_int_equal(x->heap_size, y->heap_size);
+	assert_int_equal(x->cached_blocks, y->cached_blocks);
+	assert_int_equal(x->cached_bytes, y->cached_bytes);
 }
 
 /* ---- the random trace ---- */
@@ -94,6 +118,8 @@ struct model {
 	struct arena a;
 	struct live slot[NSLOT];
 	struct heap_stats want;
+	size_t peak_ceiling;    // nonzero: the last operation may have peaked inside, up to this
+	uint64_t recycled;      // frees whose block the next allocation of its size got back
 	uint64_t rng;
 	uint32_t next_id;
 	size_t max_align;
@@ -126,13 +152,27 @@ pick_align(struct model *m)
 }
 
 // Checks the heap's counters against the model's after every operation.
+// The cache's own counters are the heap's word (heap_check proves them
+// against the blocks); the peak counts cached blocks, as the free lists
+// do, so it follows in_use + cached_bytes.
 static void
 model_check_stats(struct model *m)
 {
 	struct heap_stats s = stats_of(&m->h);
 
 	m->want.heap_size = s.heap_size;
+	m->want.cached_blocks = s.cached_blocks;
+	m->want.cached_bytes = s.cached_bytes;
+	if (s.in_use + s.cached_bytes > m->want.peak_in_use)
+		m->want.peak_in_use = s.in_use + s.cached_bytes;
+	if (m->peak_ceiling) {
+		assert_in_range(s.peak_in_use, m->want.peak_in_use,
+		                m->peak_ceiling > m->want.peak_in_use ? m->peak_ceiling : m->want.peak_in_use);
+		m->want.peak_in_use = s.peak_in_use;
+		m->peak_ceiling = 0;
+	}
 	assert_stats_equal(&s, &m->want);
+	assert_true(s.cached_blocks <= HEAP_CACHE_BLOCKS);
 	assert_true(s.heap_size <= m->a.used);
 	if (m->a.mode == ARENA_CONTIGUOUS)
 		assert_int_equal(s.heap_size, m->a.used);
@@ -162,8 +202,6 @@ static void
 model_count_alloc(struct model *m, size_t bytes)
 {
 	m->want.in_use += bytes;
-	if (m->want.in_use > m->want.peak_in_use)
-		m->want.peak_in_use = m->want.in_use;
 	m->want.live_blocks++;
 	m->want.allocs++;
 }
@@ -232,10 +270,42 @@ op_free(struct model *m, struct live *l)
 	model_check_stats(m);
 }
 
+// Frees l's block and at once asks for its size again: a block the free
+// left at the head of its cache class must come straight back.
+static void
+op_recycle(struct model *m, struct live *l)
+{
+	uint8_t *old = l->p;
+	size_t size = l->size, bytes = l->bytes;
+
+	op_free(m, l);
+	bool back = cache_head(&m->h, bytes) == old && cache_serves(size, bytes);
+	size_t before = m->want.in_use;
+	uint8_t *p = heap_alloc(&m->h, size, CALLER_A);
+	if (back) {
+		assert_ptr_equal(p, old);
+		m->recycled++;
+	}
+	if (!p) {
+		m->want.failures++;
+		model_check_stats(m);
+		return;
+	}
+#if TANDEM_DEBUG
+	assert_true(all_bytes(p, size, HEAP_FILL_NEW));
+#endif
+	bytes = stats_of(&m->h).in_use - before;
+	model_count_alloc(m, bytes);
+	model_place(m, l, p, size, HEAP_ALIGN, bytes);
+	model_check_stats(m);
+}
+
 static void
 op_realloc(struct model *m, struct live *l)
 {
 	size_t size = pick_size(&m->rng), before = m->want.in_use;
+	struct heap_stats s0 = stats_of(&m->h);
+	size_t held_before = s0.in_use + s0.cached_bytes;
 
 	if (rng_below(&m->rng, 4) == 0)         // near the old size: in-place paths
 		size = l->size + rng_below(&m->rng, 33) - (l->size < 16 ? l->size : 16);
@@ -258,15 +328,11 @@ op_realloc(struct model *m, struct live *l)
 	size_t bytes = after - before + l->bytes;
 	if (p != l->p) {
 		// Both blocks were live while the bytes moved.
-		m->want.in_use = before + bytes;
-		if (m->want.in_use > m->want.peak_in_use)
-			m->want.peak_in_use = m->want.in_use;
+		m->peak_ceiling = held_before + bytes;
 		m->want.allocs++;
 		m->want.frees++;
 	}
 	m->want.in_use = after;
-	if (after > m->want.peak_in_use)
-		m->want.peak_in_use = after;
 	shadow_release(&m->a, l->p, l->size);
 	model_place(m, l, p, size, HEAP_ALIGN, bytes);
 	model_check_stats(m);
@@ -298,10 +364,13 @@ model_run(struct model *m, size_t n, size_t every)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct live *l = &m->slot[rng_below(&m->rng, NSLOT)];
+		size_t r = rng_below(&m->rng, 8);
 		if (!l->p)
 			op_alloc(m, l);
-		else if (rng_below(&m->rng, 2) == 0)
+		else if (r < 3)
 			op_free(m, l);
+		else if (r < 4)
+			op_recycle(m, l);
 		else
 			op_realloc(m, l);
 		if (every && i % every == every - 1)
@@ -341,8 +410,10 @@ test_random_trace(void **state)
 	model_run(&m, n, 4096);
 	double t = now_seconds() - t0;
 	struct heap_stats s = stats_of(&m.h);
-	printf("# heap trace: %.0f ops/s, peak in use %zu, heap %zu bytes, %" PRIu64 " allocs, %" PRIu64 " failures\n",
-	       (double)n / t, s.peak_in_use, s.heap_size, s.allocs, s.failures);
+	printf("# heap trace: %.0f ops/s, peak in use %zu, heap %zu bytes, %" PRIu64 " allocs, %" PRIu64 " failures, "
+	       "%" PRIu64 " blocks back from the cache at once\n",
+	       (double)n / t, s.peak_in_use, s.heap_size, s.allocs, s.failures, m.recycled);
+	assert_true(m.recycled > 0);
 	model_free_all(&m);
 	arena_fini(&m.a);
 }
@@ -914,8 +985,488 @@ test_random_trace_give_back(void **state)
 	model_run(&m, 200000, 1000);
 	assert_true(m.a.shrinks > 0);
 	model_free_all(&m);
+	// Cached blocks hold back their own bytes at most; a flush returns them.
+	struct heap_stats s = stats_of(&m.h);
+	assert_true(s.heap_size <= UNIT + ALIGN_UP(s.cached_bytes, UNIT));
+	heap_flush_cache(&m.h);
 	assert_int_equal(stats_of(&m.h).heap_size, UNIT);
+	assert_int_equal(stats_of(&m.h).cached_blocks, 0);
 	arena_fini(&m.a);
+}
+
+/* ---- the cache ---- */
+
+#define HDR_OF(p)       ((struct heap_block *)((uint8_t *)(p) - HEAP_HDR))
+
+// Block bytes of a request of size bytes that the cache serves.
+static size_t
+class_bytes(size_t size)
+{
+	return HEAP_CACHE_CLASS(size) * HEAP_ALIGN;
+}
+
+// The smallest request of size's class.
+static size_t
+class_low(size_t size)
+{
+	while (size > 1 && HEAP_CACHE_CLASS(size - 1) == HEAP_CACHE_CLASS(size))
+		size--;
+	return size;
+}
+
+// How many blocks of that size one class holds (heap.c's class_depth).
+static size_t
+class_depth_of(size_t size)
+{
+	size_t n = HEAP_CACHE_CLASS_BYTES / class_bytes(size);
+
+	return n < 1 ? 1 : n > HEAP_CACHE_DEPTH ? HEAP_CACHE_DEPTH : n;
+}
+
+// A freed small block is the next one its size gets; meanwhile it is free
+// to every counter.
+static void
+test_cache_reuse(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_new(1 << 16, 4096, ARENA_CONTIGUOUS);
+	uint8_t *keep = heap_alloc(&f->h, 8, CALLER_A);
+	uint8_t *p = heap_alloc(&f->h, 40, CALLER_A);
+	uint8_t *guard = heap_alloc(&f->h, 8, CALLER_A);       // p is not just below the top
+	struct heap_stats s0 = stats_of(&f->h);
+
+	heap_free(&f->h, p, CALLER_B);
+	struct heap_stats s1 = stats_of(&f->h);
+	assert_int_equal(s1.live_blocks, s0.live_blocks - 1);
+	assert_int_equal(s1.in_use, s0.in_use - class_bytes(40));
+	assert_int_equal(s1.frees, s0.frees + 1);
+	assert_int_equal(s1.cached_blocks, 1);
+	assert_int_equal(s1.cached_bytes, class_bytes(40));
+	assert_int_equal(s1.peak_in_use, s0.peak_in_use);
+	check_clean(&f->h);
+	// Another size does not get it; any size of its class does.
+	uint8_t *q = heap_alloc(&f->h, 64, CALLER_A);
+	assert_ptr_not_equal(q, p);
+	assert_ptr_equal(heap_alloc(&f->h, class_low(40), CALLER_A), p);
+	struct heap_stats s2 = stats_of(&f->h);
+	assert_int_equal(s2.cached_blocks, 0);
+	assert_int_equal(s2.live_blocks, s0.live_blocks + 1);
+	assert_int_equal(s2.allocs, s0.allocs + 2);
+#if TANDEM_DEBUG
+	assert_int_equal(heap_usable_size(&f->h, p, CALLER_A), class_low(40));
+	assert_true(all_bytes(p, class_low(40), HEAP_FILL_NEW));
+#endif
+	// zalloc and calloc from the cache zero what the last owner wrote.
+	memset(p, 0xEE, class_low(40));
+	heap_free(&f->h, p, CALLER_B);
+	assert_ptr_equal(heap_zalloc(&f->h, 40, CALLER_A), p);
+	assert_true(all_bytes(p, 40, 0));
+	memset(p, 0xEE, 40);
+	heap_free(&f->h, p, CALLER_B);
+	assert_ptr_equal(heap_calloc(&f->h, 5, 8, CALLER_A), p);
+	assert_true(all_bytes(p, 40, 0));
+	// A request of 0 bytes takes a block of its own, not a cached one.
+	heap_free(&f->h, keep, CALLER_B);
+	void *z = heap_alloc(&f->h, 0, CALLER_A);
+	assert_ptr_not_equal(z, keep);
+	assert_ptr_equal(heap_alloc(&f->h, 8, CALLER_A), keep);
+	check_clean(&f->h);
+	heap_free(&f->h, z, CALLER_B);
+	heap_free(&f->h, p, CALLER_B);
+	heap_free(&f->h, q, CALLER_B);
+	heap_free(&f->h, keep, CALLER_B);
+	heap_free(&f->h, guard, CALLER_B);
+	fixture_free(f);
+}
+
+// A class holds its bound; the free past it flushes the class into the
+// free lists, where its blocks merge.
+static void
+test_cache_bound_flushes(void **state)
+{
+	(void)state;
+	const size_t sizes[] = { 1, 24, 100, 300, HEAP_CACHE_MAX };
+
+	for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
+		struct fixture *f = fixture_new(1 << 16, 4096, ARENA_CONTIGUOUS);     // blocks of exact size
+		size_t size = sizes[k], depth = class_depth_of(size);
+		void *p[HEAP_CACHE_DEPTH + 1], *guard[HEAP_CACHE_DEPTH + 1];
+		heap_free(&f->h, heap_alloc(&f->h, 60000, CALLER_A), CALLER_B);        // no grow below
+		// Each block between two live guards: none merges before the flush.
+		for (size_t i = 0; i <= depth; i++) {
+			p[i] = heap_alloc(&f->h, size, CALLER_A);
+			guard[i] = heap_alloc(&f->h, 2 * HEAP_CACHE_MAX, CALLER_A);   // not cached
+		}
+		struct heap_stats s0 = stats_of(&f->h);
+		for (size_t i = 0; i < depth; i++)
+			heap_free(&f->h, p[i], CALLER_B);
+		assert_int_equal(stats_of(&f->h).cached_blocks, depth);
+		assert_ptr_equal(cache_head(&f->h, class_bytes(size)), p[depth - 1]);
+		heap_free(&f->h, p[depth], CALLER_B);
+		struct heap_stats s1 = stats_of(&f->h);
+		assert_int_equal(s1.cached_blocks, 1);
+		assert_ptr_equal(cache_head(&f->h, class_bytes(size)), p[depth]);
+		assert_int_equal(s1.live_blocks, s0.live_blocks - depth - 1);
+		assert_int_equal(s1.frees, s0.frees + depth + 1);
+		check_clean(&f->h);
+		// The flushed blocks merge with their guards once those go; the
+		// cached one stays (this heap gives nothing back, so it pins
+		// nothing), and the request that needs it too empties the cache.
+		for (size_t i = 0; i <= depth; i++)
+			heap_free(&f->h, guard[i], CALLER_B);
+		assert_int_equal(stats_of(&f->h).cached_blocks, 1);
+		void *all = heap_alloc(&f->h, depth * (2 * HEAP_CACHE_MAX + class_bytes(size)), CALLER_A);
+		assert_non_null(all);
+		heap_free(&f->h, all, CALLER_B);
+		heap_flush_cache(&f->h);
+		assert_int_equal(stats_of(&f->h).cached_blocks, 0);
+		fixture_free(f);
+	}
+}
+
+// The cache as a whole holds HEAP_CACHE_BLOCKS.  Full, it takes a block
+// of a size it holds none of, for one block of another class (round
+// robin); a block of a size it holds goes to the free lists.
+static void
+test_cache_total_bound(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_new(1 << 20, 4096, ARENA_CONTIGUOUS);
+	enum { N = HEAP_CACHE_BLOCKS + 3 };
+	void *p[N], *guard[N];
+	size_t n = 0, last = 0;
+
+	// A full class of the smallest size, then up to 4 of each larger one;
+	// then one more of the second size (its class has room) and two of a
+	// size after all these: each between live guards.
+	assert_int_equal(class_depth_of(1), HEAP_CACHE_DEPTH);
+	heap_free(&f->h, heap_alloc(&f->h, 100000, CALLER_A), CALLER_B);       // no grow below
+	for (size_t size = 1; n < HEAP_CACHE_BLOCKS; size += HEAP_ALIGN) {
+		size_t take = size == 1 ? HEAP_CACHE_DEPTH : class_depth_of(size) < 4 ? class_depth_of(size) : 4;
+		for (size_t k = 0; k < take && n < HEAP_CACHE_BLOCKS; k++, n++) {
+			p[n] = heap_alloc(&f->h, size, CALLER_A);
+			guard[n] = heap_alloc(&f->h, 2 * HEAP_CACHE_MAX, CALLER_A);
+		}
+		last = size;
+	}
+	const size_t extra[] = { 1 + HEAP_ALIGN, last + HEAP_ALIGN, last + HEAP_ALIGN };
+	assert_true(class_depth_of(1 + HEAP_ALIGN) > 4);
+	for (size_t k = 0; k < 3; k++, n++) {
+		p[n] = heap_alloc(&f->h, extra[k], CALLER_A);
+		guard[n] = heap_alloc(&f->h, 2 * HEAP_CACHE_MAX, CALLER_A);
+	}
+	for (size_t i = 0; i < HEAP_CACHE_BLOCKS; i++)
+		heap_free(&f->h, p[i], CALLER_B);
+	assert_int_equal(stats_of(&f->h).cached_blocks, HEAP_CACHE_BLOCKS);
+	// A size it holds: not cached.
+	heap_free(&f->h, p[N - 3], CALLER_B);
+	assert_int_equal(stats_of(&f->h).cached_blocks, HEAP_CACHE_BLOCKS);
+	assert_ptr_not_equal(cache_head(&f->h, class_bytes(1 + HEAP_ALIGN)), p[N - 3]);
+	// A new size: cached, for one block of the first class that holds any.
+	heap_free(&f->h, p[N - 2], CALLER_B);
+	assert_int_equal(stats_of(&f->h).cached_blocks, HEAP_CACHE_BLOCKS);
+	assert_ptr_equal(cache_head(&f->h, class_bytes(last + HEAP_ALIGN)), p[N - 2]);
+	assert_ptr_equal(cache_head(&f->h, class_bytes(1)), p[HEAP_CACHE_DEPTH - 2]);
+	// Its class now holds one: the next of its size is not cached.
+	heap_free(&f->h, p[N - 1], CALLER_B);
+	assert_int_equal(stats_of(&f->h).cached_blocks, HEAP_CACHE_BLOCKS);
+	assert_ptr_equal(cache_head(&f->h, class_bytes(last + HEAP_ALIGN)), p[N - 2]);
+	check_clean(&f->h);
+	for (size_t i = 0; i < N; i++)
+		heap_free(&f->h, guard[i], CALLER_B);
+	fixture_free(f);
+}
+
+// The free fast path (heap_cache_push, kfree's inline part in release
+// builds) takes a block only when the slow path would cache it too: two
+// heaps run the same trace in lockstep, one whose fast window is shut
+// before every free, and must stay alike (the same offsets handed out, the
+// same counters, the same cache).  In debug builds every free is slow.
+static void
+test_cache_fast_free_agrees(void **state)
+{
+	(void)state;
+	static struct fixture *f[2];
+	static uint8_t *slot[2][256];
+	uint64_t rng = env_u64("HEAP_SEED", 99);
+	uint64_t fast = 0;
+
+	for (int k = 0; k < 2; k++) {
+		f[k] = fixture_shrinking(ARENA_CONTIGUOUS, 2 * UNIT);
+		memset(slot[k], 0, sizeof(slot[k]));
+	}
+	for (int i = 0; i < 200000; i++) {
+		size_t n = rng_below(&rng, 256), size = 1 + rng_below(&rng, rng_below(&rng, 8) ? 300 : 3000);
+		for (int k = 0; k < 2; k++) {
+			if (!slot[k][n]) {
+				slot[k][n] = heap_alloc(&f[k]->h, size, CALLER_A);
+				continue;
+			}
+			if (k == 1)
+				f[k]->h.cache_span = 0;
+#if !TANDEM_DEBUG
+			else if (heap_cache_push(&f[k]->h, slot[k][n]))
+				fast++, slot[k][n] = NULL;
+#endif
+			if (slot[k][n])
+				heap_free(&f[k]->h, slot[k][n], CALLER_B);
+			slot[k][n] = NULL;
+		}
+		uintptr_t off0 = slot[0][n] ? (uintptr_t)(slot[0][n] - f[0]->a.mem) : 0;
+		uintptr_t off1 = slot[1][n] ? (uintptr_t)(slot[1][n] - f[1]->a.mem) : 0;
+		assert_int_equal(off0, off1);
+		struct heap_stats s0 = stats_of(&f[0]->h), s1 = stats_of(&f[1]->h);
+		assert_stats_equal(&s0, &s1);
+	}
+	printf("# lockstep: %" PRIu64 " frees took the fast path\n", fast);
+#if !TANDEM_DEBUG
+	assert_true(fast > 10000);
+#endif
+	check_clean(&f[0]->h);
+	check_clean(&f[1]->h);
+	for (int k = 0; k < 2; k++) {
+		for (size_t n = 0; n < 256; n++)
+			heap_free(&f[k]->h, slot[k][n], CALLER_B);
+		fixture_free(f[k]);
+	}
+}
+
+// A cached block is free: a second free, a realloc or a size query of it
+// is misuse, reported with the owner, and changes nothing.
+static void
+test_cache_double_free(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_new(1 << 16, 4096, ARENA_CONTIGUOUS);
+	void *a = heap_alloc(&f->h, 40, CALLER_A);
+	void *b = heap_alloc(&f->h, 50, CALLER_A);
+	void *guard = heap_alloc(&f->h, 8, CALLER_A);
+
+	heap_free(&f->h, b, CALLER_B);
+	struct heap_stats s0 = stats_of(&f->h);
+	assert_int_equal(s0.cached_blocks, 1);
+	EXPECT_CORRUPT(heap_free(&f->h, b, CALLER_C));
+	assert_int_equal(g_report.what, HEAP_DOUBLE_FREE);
+	assert_ptr_equal(g_report.ptr, b);
+	assert_int_equal(g_report.caller, CALLER_C);
+#if TANDEM_DEBUG
+	assert_int_equal(g_report.size, 50);
+	assert_int_equal(g_report.owner, CALLER_A);
+#endif
+	EXPECT_CORRUPT(heap_realloc(&f->h, b, 10, CALLER_C));
+	assert_int_equal(g_report.what, HEAP_DOUBLE_FREE);
+	EXPECT_CORRUPT(heap_usable_size(&f->h, b, CALLER_C));
+	assert_int_equal(g_report.what, HEAP_DOUBLE_FREE);
+	struct heap_stats s1 = stats_of(&f->h);
+	assert_stats_equal(&s0, &s1);
+	check_clean(&f->h);
+	// Still cached, still the next of its size.
+	assert_ptr_equal(heap_alloc(&f->h, 50, CALLER_A), b);
+	heap_free(&f->h, a, CALLER_B);
+	heap_free(&f->h, b, CALLER_B);
+	heap_free(&f->h, guard, CALLER_B);
+	fixture_free(f);
+}
+
+// Only the top goes back, and a cached block must not keep free memory
+// below it from reaching the top: a free through the lists that leaves
+// cached blocks above a free one flushes them; and when the heap gives
+// memory back, the cached blocks just below the top go with it.
+static void
+test_cache_unpins_top(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_shrinking(ARENA_CONTIGUOUS, 0);
+	void *x = heap_alloc(&f->h, 100, CALLER_A);
+	void *y = heap_alloc(&f->h, 50000, CALLER_A);
+	void *z = heap_alloc(&f->h, 100, CALLER_A);
+
+	heap_free(&f->h, z, CALLER_B);          // on top of live y: cached
+	assert_int_equal(stats_of(&f->h).cached_blocks, 1);
+	heap_free(&f->h, y, CALLER_B);          // y below cached z: z must go
+	assert_int_equal(stats_of(&f->h).cached_blocks, 0);
+	assert_int_equal(stats_of(&f->h).heap_size, UNIT);
+	check_clean(&f->h);
+	// The same reached from above: a free that joins the top to a run of a
+	// free block with a cached one above it.
+	y = heap_alloc(&f->h, 50000, CALLER_A);
+	z = heap_alloc(&f->h, 100, CALLER_A);
+	void *w = heap_alloc(&f->h, 100, CALLER_A);
+	heap_free(&f->h, z, CALLER_B);          // between live y and w: cached
+	heap_free(&f->h, y, CALLER_B);          // free below cached z, w live above
+	assert_int_equal(stats_of(&f->h).cached_blocks, 1);
+	heap_free(&f->h, w, CALLER_B);          // the top reaches z and y: z must go
+	assert_int_equal(stats_of(&f->h).cached_blocks, 0);
+	assert_int_equal(stats_of(&f->h).heap_size, UNIT);
+	check_clean(&f->h);
+	// Cached blocks of several classes just below a top that goes back.
+	void *q[6];
+	for (size_t i = 0; i < 6; i++)
+		q[i] = heap_alloc(&f->h, 100 + 50 * i, CALLER_A);
+	void *big = heap_alloc(&f->h, 30000, CALLER_A);
+	for (size_t i = 0; i < 6; i++)
+		heap_free(&f->h, q[i], CALLER_B);
+	assert_int_equal(stats_of(&f->h).cached_blocks, 6);
+	heap_free(&f->h, big, CALLER_B);
+	assert_int_equal(stats_of(&f->h).cached_blocks, 0);
+	assert_int_equal(stats_of(&f->h).heap_size, UNIT);
+	check_clean(&f->h);
+	heap_free(&f->h, x, CALLER_B);
+	fixture_free(f);
+}
+
+// The other order: a block with a free block below it (right below, or
+// below cached blocks only) is not cached but merges, so the free block
+// can reach the top.  The fast free reads that from HEAP_BLOCK_FREE_BELOW
+// in its own header; a stale one costs a slow free, which clears it.
+static void
+test_cache_skips_block_after_free(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_shrinking(ARENA_CONTIGUOUS, 0);
+	void *x = heap_alloc(&f->h, 100, CALLER_A);
+	void *y = heap_alloc(&f->h, 50000, CALLER_A);
+	void *z = heap_alloc(&f->h, 100, CALLER_A);
+
+	heap_free(&f->h, y, CALLER_B);
+	assert_int_equal(f->a.shrinks, 0);
+	assert_true(HDR_OF(z)->size & HEAP_BLOCK_FREE_BELOW);
+	heap_free(&f->h, z, CALLER_B);          // free y below: merges
+	assert_int_equal(stats_of(&f->h).cached_blocks, 0);
+	assert_int_equal(stats_of(&f->h).heap_size, UNIT);
+	check_clean(&f->h);
+	// Below cached blocks only: the same.
+	void *p = heap_alloc(&f->h, 2000, CALLER_A);
+	void *q = heap_alloc(&f->h, 100, CALLER_A);
+	void *r = heap_alloc(&f->h, 100, CALLER_A);
+	void *s = heap_alloc(&f->h, 8000, CALLER_A);
+	heap_free(&f->h, q, CALLER_B);
+	assert_int_equal(stats_of(&f->h).cached_blocks, 1);
+	heap_free(&f->h, p, CALLER_B);          // below cached q: r learns of it
+	assert_true(HDR_OF(r)->size & HEAP_BLOCK_FREE_BELOW);
+	heap_free(&f->h, r, CALLER_B);
+	assert_int_equal(stats_of(&f->h).cached_blocks, 1);
+	check_clean(&f->h);
+	// Once q is in use again, r's mark is stale: the free caches r all the same.
+	assert_ptr_equal(heap_alloc(&f->h, 100, CALLER_A), q);
+	assert_ptr_equal(heap_alloc(&f->h, 100, CALLER_A), r);
+	assert_true(HDR_OF(r)->size & HEAP_BLOCK_FREE_BELOW);
+	heap_free(&f->h, r, CALLER_B);
+	assert_int_equal(stats_of(&f->h).cached_blocks, 1);
+	assert_ptr_equal(cache_head(&f->h, class_bytes(100)), r);
+	assert_false(HDR_OF(r)->size & HEAP_BLOCK_FREE_BELOW);
+	check_clean(&f->h);
+	heap_free(&f->h, s, CALLER_B);
+	heap_free(&f->h, q, CALLER_B);
+	heap_free(&f->h, x, CALLER_B);
+	fixture_free(f);
+}
+
+// Cached blocks never make the heap grow: a request nothing filed can
+// serve empties the cache into the lists first.
+static void
+test_cache_flush_before_grow(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_new(64 << 10, 4096, ARENA_CONTIGUOUS);
+	static void *p[8192];
+	void *a = heap_alloc(&f->h, 20000, CALLER_A);
+	size_t n = fill(f, p, ARRAY_SIZE(p), 40), k = class_depth_of(40);
+
+	assert_true(n > k + 1);
+	// Downwards, below a live block: all cached, all just after a.
+	for (size_t i = k; i-- > 0;)
+		heap_free(&f->h, p[i], CALLER_B);
+	heap_free(&f->h, a, CALLER_B);
+	struct heap_stats s = stats_of(&f->h);
+	assert_int_equal(s.cached_blocks, k);
+	// a's bytes and the cached blocks', as one: only if the cache empties.
+	size_t want = (uintptr_t)p[k] - (uintptr_t)a - HEAP_HDR - HEAP_RZ_MIN;
+	unsigned calls = f->a.calls;
+	void *all = heap_alloc(&f->h, want, CALLER_A);
+	assert_non_null(all);
+	assert_ptr_equal(all, a);
+	assert_int_equal(f->a.calls, calls);
+	assert_int_equal(stats_of(&f->h).cached_blocks, 0);
+	heap_free(&f->h, all, CALLER_B);
+	// A request that fails all the same changes no counter but failures.
+	for (size_t i = k; i-- > 0;)
+		p[i] = heap_alloc(&f->h, 40, CALLER_A);
+	for (size_t i = 0; i < k; i++)
+		heap_free(&f->h, p[i], CALLER_B);
+	struct heap_stats s0 = stats_of(&f->h);
+	assert_true(s0.cached_blocks > 0);
+	assert_null(heap_alloc(&f->h, 1 << 20, CALLER_A));
+	struct heap_stats s1 = stats_of(&f->h);
+	s0.failures++;
+	s0.cached_blocks = s1.cached_blocks;            // emptied into the lists
+	s0.cached_bytes = s1.cached_bytes;
+	assert_stats_equal(&s0, &s1);
+	for (size_t i = k; i < n; i++)
+		heap_free(&f->h, p[i], CALLER_B);
+	fixture_free(f);
+}
+
+// heap_flush_cache gives everything back, the cached blocks' own bytes too.
+static void
+test_cache_flush_gives_back(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_shrinking(ARENA_CONTIGUOUS, 0);
+	void *p[64];
+
+	for (size_t i = 0; i < 64; i++)
+		p[i] = heap_alloc(&f->h, 1 + i * 8, CALLER_A);
+	void *big = heap_alloc(&f->h, 20000, CALLER_A);
+	for (size_t i = 64; i-- > 0;)
+		heap_free(&f->h, p[i], CALLER_B);
+	assert_true(stats_of(&f->h).cached_blocks > 0);
+	heap_free(&f->h, big, CALLER_B);
+	heap_flush_cache(&f->h);
+	struct heap_stats s = stats_of(&f->h);
+	assert_int_equal(s.cached_blocks, 0);
+	assert_int_equal(s.heap_size, UNIT);
+	assert_int_equal(s.in_use, 0);
+	fixture_free(f);
+}
+
+// heap_check walks the cache: a listed block that lost its flag, a count
+// that disagrees with its list.
+static void
+test_cache_check_finds_damage(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_new(1 << 16, 4096, ARENA_CONTIGUOUS);
+	void *a = heap_alloc(&f->h, 40, CALLER_A);
+	void *b = heap_alloc(&f->h, 40, CALLER_A);
+	size_t j = HEAP_CACHE_CLASS(40);
+
+	heap_free(&f->h, a, CALLER_B);
+	check_clean(&f->h);
+	HDR_OF(a)->size &= ~HEAP_BLOCK_CACHED;
+	assert_true(heap_check(&f->h, on_check_any, NULL) > 0);
+	assert_true(g_any_bad_cache);
+	HDR_OF(a)->size |= HEAP_BLOCK_CACHED;
+	check_clean(&f->h);
+	f->h.cache[j].room--;
+	g_any_bad_cache = false;
+	assert_true(heap_check(&f->h, on_check_any, NULL) > 0);
+	assert_true(g_any_bad_cache);
+	f->h.cache[j].room++;
+	check_clean(&f->h);
+	// A block above a free one that does not say so.
+	void *big = heap_alloc(&f->h, 2 * HEAP_CACHE_MAX, CALLER_A);
+	void *after = heap_alloc(&f->h, 8, CALLER_A);
+	heap_free(&f->h, big, CALLER_B);
+	HDR_OF(after)->size &= ~HEAP_BLOCK_FREE_BELOW;
+	g_found = 0;
+	assert_int_equal(heap_check(&f->h, on_check, NULL), 1);
+	assert_int_equal(g_found_report.what, HEAP_BAD_HEADER);
+	HDR_OF(after)->size |= HEAP_BLOCK_FREE_BELOW;
+	check_clean(&f->h);
+	heap_free(&f->h, after, CALLER_B);
+	heap_free(&f->h, b, CALLER_B);
+	fixture_free(f);
 }
 
 /* ---- misuse ---- */
@@ -925,9 +1476,10 @@ test_double_free(void **state)
 {
 	(void)state;
 	struct fixture *f = fixture_new(1 << 16, 4096, ARENA_CONTIGUOUS);
-	void *a = heap_alloc(&f->h, 40, CALLER_A);
-	void *b = heap_alloc(&f->h, 50, CALLER_A);
-	void *c = heap_alloc(&f->h, 60, CALLER_A);
+	// Sizes the cache does not take: these blocks merge (test_cache_double_free has the rest).
+	void *a = heap_alloc(&f->h, HEAP_CACHE_MAX + 40, CALLER_A);
+	void *b = heap_alloc(&f->h, HEAP_CACHE_MAX + 50, CALLER_A);
+	void *c = heap_alloc(&f->h, HEAP_CACHE_MAX + 60, CALLER_A);
 
 	heap_free(&f->h, b, CALLER_B);
 	struct heap_stats s0 = stats_of(&f->h);
@@ -936,7 +1488,7 @@ test_double_free(void **state)
 	assert_ptr_equal(g_report.ptr, b);
 	assert_int_equal(g_report.caller, CALLER_C);
 #if TANDEM_DEBUG
-	assert_int_equal(g_report.size, 50);
+	assert_int_equal(g_report.size, HEAP_CACHE_MAX + 50);
 	assert_int_equal(g_report.owner, CALLER_A);
 #endif
 	struct heap_stats s1 = stats_of(&f->h);
@@ -986,16 +1538,6 @@ test_wild_free(void **state)
 }
 
 #if TANDEM_DEBUG
-static size_t g_found;
-static struct heap_report g_found_report;
-
-static void
-on_check(void *arg, const struct heap_report *r)
-{
-	(void)arg;
-	g_found++;
-	g_found_report = *r;
-}
 
 static void
 test_redzones(void **state)
@@ -1063,6 +1605,75 @@ test_fill_patterns(void **state)
 	fixture_free(f);
 }
 
+// A cached block must not be written: its bytes are checked when it
+// leaves the cache (a request, a flush) and by heap_check, and a report
+// leaves it where it was.
+static void
+test_cache_write_after_free(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_new(1 << 16, 4096, ARENA_CONTIGUOUS);
+	uint8_t *a = heap_alloc(&f->h, 40, CALLER_A);
+	uint8_t *guard = heap_alloc(&f->h, 8, CALLER_A);
+
+	heap_free(&f->h, a, CALLER_B);
+	assert_true(all_bytes(a + sizeof(void *), class_bytes(40) - HEAP_HDR - sizeof(void *),
+	                      HEAP_FILL_FREED));
+	const size_t at[] = { sizeof(void *), 39, class_bytes(40) - HEAP_HDR - 1 };
+	for (size_t i = 0; i < ARRAY_SIZE(at); i++) {
+		struct heap_stats s0 = stats_of(&f->h);
+		a[at[i]] ^= 1;
+		EXPECT_CORRUPT(heap_alloc(&f->h, 40, CALLER_C));
+		assert_int_equal(g_report.what, HEAP_WRITE_AFTER_FREE);
+		assert_ptr_equal(g_report.ptr, a);
+		assert_int_equal(g_report.size, 40);
+		assert_int_equal(g_report.owner, CALLER_A);
+		assert_int_equal(g_report.caller, CALLER_C);
+		EXPECT_CORRUPT(heap_flush_cache(&f->h));
+		assert_int_equal(g_report.what, HEAP_WRITE_AFTER_FREE);
+		g_found = 0;
+		assert_int_equal(heap_check(&f->h, on_check, NULL), 1);
+		assert_int_equal(g_found_report.what, HEAP_WRITE_AFTER_FREE);
+		struct heap_stats s1 = stats_of(&f->h);
+		assert_stats_equal(&s0, &s1);
+		a[at[i]] ^= 1;
+	}
+	a[-1] ^= 1;                             // the front red zone is watched too
+	EXPECT_CORRUPT(heap_alloc(&f->h, 40, CALLER_C));
+	assert_int_equal(g_report.what, HEAP_WRITE_AFTER_FREE);
+	a[-1] ^= 1;
+	check_clean(&f->h);
+	assert_ptr_equal(heap_alloc(&f->h, 40, CALLER_A), a);
+	heap_free(&f->h, a, CALLER_B);
+	heap_free(&f->h, guard, CALLER_B);
+	fixture_free(f);
+}
+
+// A block from the cache gets the red zones of its new request and its
+// new owner's name.
+static void
+test_cache_redzones_on_reuse(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_new(1 << 16, 4096, ARENA_CONTIGUOUS);
+	uint8_t *a = heap_alloc(&f->h, 40, CALLER_A);
+	size_t small = class_low(40);     // the same class
+
+	heap_free(&f->h, a, CALLER_B);
+	uint8_t *b = heap_alloc(&f->h, small, CALLER_C);
+	assert_ptr_equal(b, a);
+	assert_int_equal(b[small], HEAP_FILL_REDZONE);
+	assert_int_equal(b[-1], HEAP_FILL_REDZONE);
+	b[small] ^= 1;
+	EXPECT_CORRUPT(heap_free(&f->h, b, CALLER_B));
+	assert_int_equal(g_report.what, HEAP_REDZONE_AFTER);
+	assert_int_equal(g_report.size, small);
+	assert_int_equal(g_report.owner, CALLER_C);
+	b[small] ^= 1;
+	heap_free(&f->h, b, CALLER_B);
+	fixture_free(f);
+}
+
 // A header smashed past the red zone is caught by free and by heap_check.
 static void
 test_smashed_header(void **state)
@@ -1114,9 +1725,21 @@ main(void)
 		cmocka_unit_test(test_give_back_disjoint),
 		cmocka_unit_test(test_give_back_then_double_free),
 		cmocka_unit_test(test_random_trace_give_back),
+		cmocka_unit_test(test_cache_reuse),
+		cmocka_unit_test(test_cache_bound_flushes),
+		cmocka_unit_test(test_cache_total_bound),
+		cmocka_unit_test(test_cache_fast_free_agrees),
+		cmocka_unit_test(test_cache_double_free),
+		cmocka_unit_test(test_cache_unpins_top),
+		cmocka_unit_test(test_cache_skips_block_after_free),
+		cmocka_unit_test(test_cache_flush_before_grow),
+		cmocka_unit_test(test_cache_flush_gives_back),
+		cmocka_unit_test(test_cache_check_finds_damage),
 		cmocka_unit_test(test_double_free),
 		cmocka_unit_test(test_wild_free),
 #if TANDEM_DEBUG
+		cmocka_unit_test(test_cache_write_after_free),
+		cmocka_unit_test(test_cache_redzones_on_reuse),
 		cmocka_unit_test(test_redzones),
 		cmocka_unit_test(test_fill_patterns),
 		cmocka_unit_test(test_smashed_header),

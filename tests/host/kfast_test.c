@@ -171,6 +171,46 @@ assert_canary(void)
         assert_int_equal(g_kfast_host_guard, g_kfast.guard);
 }
 
+// The running arena's spill chunks (the spill area or heap chunks), those
+// of them from the heap, and what the newest holds.
+static unsigned
+chunks(void)
+{
+    unsigned n = 0;
+    for (const struct kfast_chunk *c = g_kfast.arena->spill; c; c = c->older)
+        n++;
+    return n;
+}
+
+static UNUSED unsigned
+heap_chunks(void)
+{
+    unsigned n = 0;
+    for (const struct kfast_chunk *c = g_kfast.arena->spill; c; c = c->older)
+        n += c != kfast_spill_area();
+    return n;
+}
+
+static uint32_t
+newest_used(void)
+{
+    const struct kfast_arena *a = g_kfast.arena;
+    return a->spill ? (uint32_t)(a->chunk_top - (uintptr_t)a->spill->data) : 0;
+}
+
+static uint32_t
+spill_bytes(void)
+{
+    return kfast_spill_in_use(g_kfast.arena);
+}
+
+// The guard a reset leaves: the claimed pages up to the arena's keep.
+static uintptr_t
+kept(uintptr_t guard)
+{
+    return guard < g_kfast.arena->keep ? guard : g_kfast.arena->keep;
+}
+
 static struct kfast_stats
 stats(void)
 {
@@ -216,6 +256,7 @@ teardown(void **state)
     kfast_reset();
     assert_null(s_arena.spill);
     assert_int_equal(s_heap.live, 0);
+    assert_false(kfast_spill_area_lent());
     free(s_block);
     s_block = NULL;
     return 0;
@@ -547,15 +588,19 @@ test_spill_keeps_data_and_reset_frees_every_chunk(void **state)
     assert_int_equal(s.spills, spilled);
     assert_int_equal(s.allocations, NOBJ);
     assert_int_equal(s.in_use, (top() - base()) + spill_bytes);
+    // The spill area first (the oldest chunk), then heap chunks; a request
+    // above KFAST_SPILL_CHUNK gets a chunk of its own size.
     assert_true(s_heap.live > 1);
-    // A request above KFAST_SPILL_CHUNK gets a chunk of its own size.
-    unsigned chunks = 0;
+    const struct kfast_chunk *oldest = NULL;
     for (const struct kfast_chunk *c = s_arena.spill; c; c = c->older) {
-        assert_true(c->used <= c->size);
+        assert_true(c == s_arena.spill ? newest_used() <= c->size : c->used <= c->size);
         assert_true(c->size >= KFAST_SPILL_CHUNK);
-        chunks++;
+        oldest = c;
     }
-    assert_int_equal(chunks, s_heap.live);
+    assert_ptr_equal(oldest, kfast_spill_area());
+    assert_int_equal(oldest->size, KFAST_SPILL_AREA);
+    assert_int_equal(heap_chunks(), s_heap.live);
+    assert_int_equal(chunks(), s_heap.live + 1);
 
     kfast_reset();
     assert_int_equal(top(), base());
@@ -563,6 +608,7 @@ test_spill_keeps_data_and_reset_frees_every_chunk(void **state)
     assert_null(s_arena.spill);
     assert_int_equal(s_heap.live, 0);
     assert_int_equal(s_heap.frees, s_heap.allocs);
+    assert_false(kfast_spill_area_lent());
     s = stats();
     assert_int_equal(s.in_use, 0);
     assert_int_equal(s.resets, 0);          // the exit path's resets are counted per thread
@@ -612,13 +658,18 @@ test_spill_without_memory_is_refused(void **state)
 {
     (void)state;
     set_depth((uint32_t)(end() - top()) - KFAST_RESERVE);
+    // The spill area needs no heap: take all of it first.
+    uint8_t *area = alloc_checked(KFAST_SPILL_AREA - REC);
+    assert_ptr_equal(area - REC, kfast_spill_area()->data);
+    assert_int_equal(s_heap.allocs, 0);
     s_heap.fail = true;
     assert_null(alloc_checked(16));
     assert_int_equal(stats().refusals, 1);
-    assert_int_equal(stats().spills, 0);
+    assert_int_equal(stats().spills, 1);
     s_heap.fail = false;
     assert_non_null(alloc_checked(16));
-    assert_int_equal(stats().spills, 1);
+    assert_int_equal(stats().spills, 2);
+    assert_int_equal(s_heap.allocs, 1);
     // Room left in the chunk serves the next spill without the heap.
     s_heap.fail = true;
     uint8_t *p = alloc_checked(16);
@@ -635,14 +686,13 @@ struct state {
     uintptr_t top;
     struct kfast_chunk *spill;
     uint32_t spill_used, spill_bytes;
-    unsigned heap_live;
+    unsigned chunks;
 };
 
 static struct state
 state_now(void)
 {
-    return (struct state){ top(), s_arena.spill, s_arena.spill ? s_arena.spill->used : 0,
-                           s_arena.spill_bytes, s_heap.live };
+    return (struct state){ top(), s_arena.spill, newest_used(), spill_bytes(), chunks() };
 }
 
 static void
@@ -653,7 +703,7 @@ assert_state(struct state want)
     assert_ptr_equal(now.spill, want.spill);
     assert_int_equal(now.spill_used, want.spill_used);
     assert_int_equal(now.spill_bytes, want.spill_bytes);
-    assert_int_equal(now.heap_live, want.heap_live);
+    assert_int_equal(now.chunks, want.chunks);
     assert_canary();
 }
 
@@ -692,7 +742,7 @@ test_nested_scopes_restore_top_and_spill(void **state)
     struct state s2 = state_now();
     kfast_mark_t m2 = kfast_mark();
     scope_fill(o3, 6, 300);
-    assert_true(s_heap.live > s0.heap_live);    // the scopes spilled
+    assert_true(spill_bytes() > s0.spill_bytes);  // the scopes spilled
 
     // In order: 2, 1, 0; what is older stays intact.
     kfast_release(m2);
@@ -744,10 +794,10 @@ test_scope_over_spill_only(void **state)
     struct state s = state_now();
     kfast_mark_t m = kfast_mark();
     assert_ptr_equal(m.spill, s_arena.spill);
-    assert_int_equal(m.spill_used, s_arena.spill->used);
+    assert_int_equal(m.spill_used, newest_used());
     for (unsigned i = 0; i < 50; i++)
         assert_false(in_block(alloc_checked(300)));
-    assert_true(s_heap.live > 1);
+    assert_true(spill_bytes() >= 50 * 300);
     kfast_release(m);
     assert_state(s);
     assert_true(intact(a, 100, 1));
@@ -831,10 +881,10 @@ test_release_of_a_mark_above_the_spill_level_panics(void **state)
     uint8_t *c = alloc_checked(64);
     fill(c, 64, 3);
     kfast_release(low);
-    assert_int_equal(s_arena.spill->used, (uint32_t)COST(64));
+    assert_int_equal(newest_used(), (uint32_t)COST(64));
     EXPECT_PANIC(kfast_release(high));
-    assert_int_equal(s_arena.spill->used, (uint32_t)COST(64));
-    assert_int_equal(s_arena.spill_bytes, (uint32_t)COST(64));
+    assert_int_equal(newest_used(), (uint32_t)COST(64));
+    assert_int_equal(spill_bytes(), (uint32_t)COST(64));
     assert_ptr_equal(alloc_checked(8), a + COST(64));
 }
 
@@ -849,17 +899,16 @@ reset_after(unsigned n)
     memset(&s_heap, 0, sizeof(s_heap));
     for (unsigned i = 0; i < n; i++)
         assert_non_null(alloc_checked(8));
-    unsigned chunks = 0;
-    for (const struct kfast_chunk *c = s_arena.spill; c; c = c->older)
-        chunks++;
+    unsigned chunks = heap_chunks();      // past the spill area
     assert_int_equal(chunks, s_heap.allocs);
     unsigned frees = s_heap.frees;
     kfast_reset_quiescent();
     assert_int_equal(top(), base());
     assert_canary();
     assert_null(s_arena.spill);
-    assert_int_equal(s_arena.spill_bytes, 0);
+    assert_int_equal(spill_bytes(), 0);
     assert_int_equal(s_heap.live, 0);
+    assert_false(kfast_spill_area_lent());
     assert_int_equal(s_heap.frees - frees, chunks);
     assert_true(chunks <= n * COST(8) / KFAST_SPILL_CHUNK + 1);
     struct kfast_stats s = stats();
@@ -890,14 +939,19 @@ test_reset_frees_chunks_when_top_is_at_base(void **state)
     for (unsigned i = 0; i < 3; i++)
         assert_false(in_block(alloc_checked(3000)));
     assert_int_equal(top(), base());
-    assert_int_equal(s_heap.live, 3);
+    assert_int_equal(spill_bytes(), 3 * COST(3000));
+    assert_true(kfast_spill_area_lent());
     kfast_reset();
-    assert_int_equal(s_heap.live, 0);
+    assert_int_equal(chunks(), 0);
+    assert_false(kfast_spill_area_lent());
     assert_canary();
     // A scope that spilled from the base, released: nothing left either.
     kfast_mark_t m = kfast_mark();
     alloc_checked(100);
+    assert_int_equal(chunks(), 1);
     kfast_release(m);
+    assert_int_equal(chunks(), 0);
+    assert_false(kfast_spill_area_lent());
     assert_int_equal(s_heap.live, 0);
     assert_canary();
 }
@@ -1050,9 +1104,24 @@ test_guarded_arena_claims_whole_pages(void **state)
     bool can_claim = g2 + KFAST_RESERVE <= g_kfast_host_sp;
     assert_int_equal(in_block(alloc_checked(PAGE + 8)), can_claim);
     assert_int_equal(g_kfast.guard, can_claim ? g2 : base());
+    // A reset keeps the claimed pages up to keep (KFAST_KEEP_DEPTH below
+    // the block's end), still out of the stack view; the next allocation
+    // lands in them with no claim.
     kfast_reset();
+    uintptr_t g_kept = kept(can_claim ? g2 : base());
+    assert_int_equal(g_kfast.guard, g_kept);
     alloc_checked(8);
-    assert_int_equal(g_kfast.guard, base() + PAGE);
+    uintptr_t g_now = g_kept > base() ? g_kept : base() + PAGE;
+    assert_int_equal(g_kfast.guard, g_now);
+    kfast_reset();
+    uintptr_t g_last = kept(g_now);
+    assert_int_equal(g_kfast.guard, g_last);
+    assert_int_equal(g_kfast_host_guard, g_last);
+    // Past keep, pages go back at the reset: with keep at the base, as a
+    // block too small to keep any has it.
+    s_arena.keep = s_arena.reset_limit = base();
+    alloc_checked(8);
+    assert_int_equal(g_kfast.guard, g_last);
     kfast_reset();
     assert_int_equal(g_kfast.guard, base());
     assert_int_equal(g_kfast_host_guard, base());
@@ -1106,10 +1175,10 @@ test_guarded_zero_size_claims_nothing(void **state)
     arena_new_mode(false, true);
     assert_non_null(alloc_checked(0));
     assert_int_equal(top(), base() + REC);
-    assert_int_equal(g_kfast.guard, REC && KSTACK_SIZE - DEPTH >= PAGE + KFAST_RESERVE
-                                    ? base() + PAGE : base());
+    uintptr_t g = REC && KSTACK_SIZE - DEPTH >= PAGE + KFAST_RESERVE ? base() + PAGE : base();
+    assert_int_equal(g_kfast.guard, g);
     kfast_reset();
-    assert_int_equal(g_kfast.guard, base());
+    assert_int_equal(g_kfast.guard, kept(g));
 }
 
 static void
@@ -1131,6 +1200,106 @@ test_sp_offset_converts_the_stack_view(void **state)
     assert_false(in_block(alloc_checked(span - REC + 1)));
 }
 
+/* ---- pages kept across entries ---- */
+
+// A reset keeps the claimed pages up to keep.  Where esp comes within
+// reserve of them - at a mark, at an out-of-line allocation - those that
+// hold no object go back to the stack view, if the arena may trim (a user
+// thread's, whose kernel code nothing nests in); pages with objects stay,
+// for the trap to guard.
+static void
+test_kept_pages_go_back_when_esp_comes_near(void **state)
+{
+    (void)state;
+    NEEDS_ROOM();
+    fill_block();
+    uintptr_t claimed = g_kfast.guard;
+    assert_true(claimed > base());
+    kfast_reset();
+    uintptr_t g = kept(claimed);
+    assert_true(g > base());
+    assert_int_equal(g_kfast.guard, g);
+    assert_int_equal(g_kfast_host_guard, g);
+
+    // esp reserve above the kept pages: nothing moves.
+    g_kfast_host_sp = g + KFAST_RESERVE;
+    kfast_mark_t m = kfast_mark();
+    assert_int_equal(g_kfast.guard, g);
+    kfast_release(m);
+    // Nearer, in an arena that may not trim (a kernel thread's): nothing.
+    g_kfast_host_sp = g + KFAST_RESERVE - 8;
+    m = kfast_mark();
+    assert_int_equal(g_kfast.guard, g);
+    kfast_release(m);
+    assert_int_equal(s_arena.trimmed, 0);
+
+    // The mark gives back every empty page within reserve of esp, and its
+    // release does not take them again.
+    s_arena.may_trim = true;
+    m = kfast_mark();
+    uintptr_t want = ALIGN_DOWN(g_kfast_host_sp - KFAST_RESERVE, (uintptr_t)PAGE);
+    assert_int_equal(g_kfast.guard, want);
+    assert_int_equal(g_kfast_host_guard, want);
+    assert_int_equal(m.guard, want);
+    assert_int_equal(s_arena.trimmed, 1);
+    kfast_release(m);
+    assert_int_equal(g_kfast.guard, want);
+    // Nothing kept is left near esp: the next allocation claims anew, or
+    // spills, by the usual rule.
+    void *p = alloc_checked(8);
+    assert_int_equal(in_block(p), want > base());
+    kfast_reset();
+    assert_canary();
+
+    // A scope opened before the trim, as the entry's own around a nested
+    // one: its release does not take the pages back either.
+    set_depth(DEPTH);
+    fill_block();
+    kfast_reset();
+    assert_int_equal(g_kfast.guard, g);
+    kfast_mark_t outer = kfast_mark();
+    assert_int_equal(outer.guard, g);
+    g_kfast_host_sp = g + KFAST_RESERVE - 8;
+    m = kfast_mark();
+    assert_int_equal(g_kfast.guard, want);
+    kfast_release(m);
+    set_depth(DEPTH);
+    kfast_release(outer);
+    assert_int_equal(g_kfast.guard, want);
+    assert_int_equal(g_kfast_host_guard, want);
+    assert_int_equal(s_arena.trimmed, 2);
+}
+
+static void
+test_kept_pages_with_objects_stay_claimed(void **state)
+{
+    (void)state;
+    NEEDS_ROOM();
+    fill_block();
+    kfast_reset();
+    uintptr_t g = g_kfast.guard;
+    assert_true(g > base());
+    s_arena.may_trim = true;
+    // Objects in the last kept page: it stays claimed however near esp is.
+    uint8_t *o = alloc_checked(g - base() - PAGE + 64);
+    fill(o, g - base() - PAGE + 64, 4);
+    g_kfast_host_sp = g + 64;
+    kfast_mark_t m = kfast_mark();
+    assert_int_equal(g_kfast.guard, g);
+    assert_int_equal(s_arena.trimmed, 0);
+    kfast_release(m);
+    // The out-of-line allocation is a check point too: with nothing in the
+    // pages, it gives them back, then spills what it cannot place.
+    kfast_reset();
+    assert_int_equal(g_kfast.guard, g);
+    uint8_t *p = alloc_checked(16);
+    assert_false(in_block(p));
+    uintptr_t want = g_kfast_host_sp >= base() + KFAST_RESERVE
+                     ? ALIGN_DOWN(g_kfast_host_sp - KFAST_RESERVE, (uintptr_t)PAGE) : base();
+    assert_int_equal(g_kfast.guard, want < g ? want : g);
+    assert_int_equal(s_arena.trimmed, 1);
+}
+
 /* ---- stats against a model, over a random trace ---- */
 
 struct model {
@@ -1138,6 +1307,8 @@ struct model {
     uint32_t peak;              // most bytes of the block in use
     uint32_t peak_total;        // most bytes in use, block and spill chunks
     uint32_t allocations, spills, refusals, resets, spill_bytes;
+    uint32_t chunk_room;        // bytes left in the newest spill chunk (0: no chunk)
+    bool area;                  // the spill area is in the chain
 };
 
 struct live_obj {
@@ -1188,18 +1359,23 @@ model_compare(const struct model *m)
     assert_int_equal(s.resets, m->resets);
     assert_int_equal(s.collisions, 0);
     assert_int_equal(s.stack_low_water, KSTACK_SIZE - m->peak - 4);
-    assert_int_equal(s_arena.spill_bytes, m->spill_bytes);
+    assert_int_equal(spill_bytes(), m->spill_bytes);
     assert_canary();
 }
 
-// True if the model admits an allocation ending at end into the block:
-// inside the claimed pages, or in pages it may claim now; a zero-byte one
-// takes top as it is (and claims nothing).
+// True if the model admits an allocation of c bytes into the block: inside
+// the claimed pages; else not while the newest spill chunk has more than c
+// bytes left (that is where it goes); else a zero-byte one takes top as it
+// is, and others go in pages it may claim now.
 static bool
-model_admits(struct model *m, bool guarded, uintptr_t end)
+model_admits(struct model *m, bool guarded, uintptr_t c)
 {
-    uintptr_t sp = g_kfast_host_sp;
-    if (end < m->guard || end == m->top)
+    uintptr_t sp = g_kfast_host_sp, end = m->top + c;
+    if (end < m->guard)
+        return true;
+    if (m->chunk_room > c)
+        return false;
+    if (c == 0)
         return true;
     uintptr_t g = ALIGN_UP(end + 4, (uintptr_t)PAGE);
     if (guarded && g <= sp && sp - g >= KFAST_RESERVE) {
@@ -1207,6 +1383,25 @@ model_admits(struct model *m, bool guarded, uintptr_t end)
         return true;
     }
     return false;
+}
+
+// A spill of c bytes: in the newest chunk if it has room, else in a new
+// one - the spill area if the chain does not hold it yet, else from the heap.
+static void
+model_spill(struct model *m, uint32_t c)
+{
+    if (m->area && m->chunk_room >= c) {
+        m->chunk_room -= c;
+        return;
+    }
+    uint32_t size;
+    if (!m->area && c <= KFAST_SPILL_AREA) {
+        m->area = true;
+        size = KFAST_SPILL_AREA;
+    } else {
+        size = c > KFAST_SPILL_CHUNK ? c : KFAST_SPILL_CHUNK;
+    }
+    m->chunk_room = size - c;
 }
 
 static void
@@ -1229,7 +1424,7 @@ model_trace(bool strict, bool guarded)
                 size = SIZE_MAX - rng_below(&rng, 16);
             bool zero = rng_below(&rng, 4) == 0;
             uintptr_t c = COST(size);
-            bool fits = size <= KFAST_MAX_ALLOC && model_admits(&m, guarded, m.top + c);
+            bool fits = size <= KFAST_MAX_ALLOC && model_admits(&m, guarded, c);
             uint8_t *p = zero ? kfastzalloc(size) : alloc_checked(size);
             if (size > KFAST_MAX_ALLOC || (!fits && strict)) {
                 assert_null(p);
@@ -1247,6 +1442,7 @@ model_trace(bool strict, bool guarded)
                 } else {
                     m.spills++;
                     m.spill_bytes += (uint32_t)c;
+                    model_spill(&m, (uint32_t)c);
                 }
                 m.allocations++;
                 uint32_t total = (uint32_t)(m.top - base()) + m.spill_bytes;
@@ -1280,8 +1476,10 @@ model_trace(bool strict, bool guarded)
             else
                 kfast_reset();              // the exit path's: counted per thread by its caller
             m.top = base();
-            m.guard = base();
+            m.guard = kept(m.guard);
             m.spill_bytes = 0;
+            m.chunk_room = 0;
+            m.area = false;
             m.resets += quiescent;
             nlive = 0;
             nmarks = 0;
@@ -1367,6 +1565,8 @@ main(void)
         T(test_guarded_zero_size_claims_nothing),
         T(test_unguarded_arena_spills_everything),
         T(test_sp_offset_converts_the_stack_view),
+        T(test_kept_pages_go_back_when_esp_comes_near),
+        T(test_kept_pages_with_objects_stay_claimed),
         T(test_stats_agree_with_a_model),
         T(test_stats_agree_with_a_model_strict),
         T(test_stats_agree_with_a_model_guarded),

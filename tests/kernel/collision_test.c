@@ -4,7 +4,9 @@
 // overrun must be caught - by the guard (the trap: claimed pages and the gap
 // under each block are missing from the stack view) or by
 // the canary - and none may pass unnoticed: after each trial the live arena
-// objects' checksums show whether the stack reached them.
+// objects' checksums show whether the stack reached them.  Half the trials
+// first use the arena and reset it, as an earlier kernel entry would, so
+// that they fill and dive into pages the reset kept claimed.
 #include "collision.h"
 #include "kfast.h"
 #include "kprintf.h"
@@ -23,7 +25,9 @@
 struct trial {
     uint32_t fill;              // arena bytes to allocate before recursing
     uint32_t depth;             // recursion levels
+    bool reset_first;           // start from pages an earlier "entry" claimed and a reset kept
     // results
+    bool kept;                  // the reset kept claimed pages (blocks with a page to spare)
     bool overran;               // the stack reached live arena objects
     bool caught;
     bool by_trap;               // caught by the guard (#PF -> #DF)
@@ -84,6 +88,15 @@ collider(void *arg)
         uint32_t n, sum;
     } obj[MAX_OBJECTS];
     unsigned count = 0;
+    if (t->reset_first) {
+        uintptr_t esp = read_esp() + g_current->arena.sp_offset;
+        uintptr_t limit = esp > g_current->arena.base + KFAST_RESERVE
+                          ? ALIGN_DOWN(esp - KFAST_RESERVE, PAGE_SIZE) : 0;
+        if (limit > g_kfast.top + 64)
+            kfastmalloc(limit - g_kfast.top - 64);
+        kfast_reset_quiescent();
+        t->kept = g_kfast.guard > g_current->arena.base;
+    }
     kfast_mark_t m = kfast_mark();
     uint32_t filled = 0, seed = t->fill * 2654435761u + t->depth;
     while (filled < t->fill && count < MAX_OBJECTS) {
@@ -129,12 +142,14 @@ KTEST(collision, campaign_every_overrun_is_caught)
 {
     struct trial trial;
     uint32_t seed = 20261127, overruns = 0, trap = 0, canary = 0, missed = 0, intact_after_trap = 0;
+    uint32_t kept_overruns = 0;
     for (unsigned i = 0; i < TRIALS; i++) {
         seed = seed * 1103515245u + 12345u;
         memset(&trial, 0, sizeof(trial));
         trial.fill = (seed >> 8) % (KSTACK_SIZE * 3 / 4);
         // Half the trials recurse to a random depth, half aim at the arena top.
         trial.depth = i % 2 ? 1 + (seed >> 20) % (KSTACK_SIZE / (4 * FRAME_WORDS)) : 0;
+        trial.reset_first = (i / 2) % 2;
         s_trial = &trial;
         struct thread *th = kthread_create("collider", collider, NULL);
         KASSERT_NOT_NULL(th);
@@ -144,11 +159,14 @@ KTEST(collision, campaign_every_overrun_is_caught)
         canary += trial.caught && !trial.by_trap;
         missed += trial.overran && !trial.caught;
         intact_after_trap += trial.by_trap && trial.claimed_intact;
+        kept_overruns += trial.kept && trial.overran;
         if (trial.overran && !trial.caught)
-            kprintf("  # MISSED: fill %u, depth %u\n", trial.fill, trial.depth);
+            kprintf("  # MISSED: fill %u, depth %u%s\n", trial.fill, trial.depth,
+                    trial.reset_first ? ", after a reset" : "");
     }
-    kprintf("  # campaign at KSTACK_SIZE %u: %u trials, %u overruns, %u caught by the trap, "
-            "%u by the canary, %u missed\n", KSTACK_SIZE, TRIALS, overruns, trap, canary, missed);
+    kprintf("  # campaign at KSTACK_SIZE %u: %u trials, %u overruns (%u after a reset that kept "
+            "pages), %u caught by the trap, %u by the canary, %u missed\n", KSTACK_SIZE, TRIALS,
+            overruns, kept_overruns, trap, canary, missed);
     KEXPECT_EQ(missed, 0);
     // The campaign really drives stacks into arenas (or, in a 4 KiB block,
     // whose objects all spill, off the bottom of the block).
@@ -156,8 +174,10 @@ KTEST(collision, campaign_every_overrun_is_caught)
     // The trap stops the stack before it writes into a claimed page: the
     // objects there survive it (those past the claimed pages may not).
     KEXPECT_EQ(intact_after_trap, trap);
-    if (KSTACK_SIZE > 4096)
+    if (KSTACK_SIZE > 4096) {
         KEXPECT_GT(trap, 0);            // blocks with a page to spare have the trap
+        KEXPECT_GT(kept_overruns, TRIALS / 8);
+    }
 }
 
 // An interrupt taken with esp just above the guard: the CPU cannot push its

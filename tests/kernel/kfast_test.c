@@ -99,6 +99,23 @@ overflows_since(struct kfast_stats before)
     return STRICT ? now.refusals - before.refusals : now.spills - before.spills;
 }
 
+// Spill chunks the running arena holds (the spill area or heap chunks),
+// and the bytes handed out from them.
+static unsigned
+chunks_held(void)
+{
+    unsigned n = 0;
+    for (const struct kfast_chunk *c = g_kfast.arena->spill; c; c = c->older)
+        n++;
+    return n;
+}
+
+static uint32_t
+spill_bytes(void)
+{
+    return kfast_spill_in_use(g_kfast.arena);
+}
+
 static size_t
 heap_live(void)
 {
@@ -282,10 +299,12 @@ span_body(void)
     KEXPECT_TRUE(overflowed(p));
     KEXPECT_UEQ(g_kfast.top, top);
     KEXPECT_UEQ(overflows_since(before), 2);
-    KEXPECT_UEQ(heap_live(), live + !STRICT);   // the spill chunk
+    KEXPECT_UEQ(chunks_held(), !STRICT);        // the spill chunk
+    KEXPECT_UEQ(spill_bytes(), STRICT ? 0 : COST(span - REC + 1));
     if (p)
         memset(p, 0x11, span - REC + 1);
     kfast_release(m);
+    KEXPECT_UEQ(chunks_held(), 0);
     KEXPECT_UEQ(heap_live(), live);
     KEXPECT_TRUE(canary_ok());
 }
@@ -429,8 +448,10 @@ spill_body(void)
     KEXPECT_UEQ(overflows_since(before), spilled);
     KEXPECT_UEQ(s.allocations, before.allocations + (STRICT ? placed : n));
     KEXPECT_UEQ(s.in_use, before.in_use + (STRICT ? placed : n) * COST(OBJ));
-    KEXPECT_EQ(heap_live() > live, !STRICT);
+    KEXPECT_EQ(spill_bytes() > 0, !STRICT);
+    KEXPECT_EQ(chunks_held() > 0, !STRICT);
     kfast_release(m);
+    KEXPECT_UEQ(chunks_held(), 0);
     KEXPECT_UEQ(heap_live(), live);
     KEXPECT_UEQ(g_kfast.top, m.top);
     KEXPECT_UEQ(my_stats().in_use, before.in_use);
@@ -482,7 +503,12 @@ KTEST(kfast, strict_refuses_instead_of_spilling)
 
 // Deeper in the stack, fewer pages can be claimed: at every depth the size
 // that just fits is placed and one more byte spills, until esp - reserve
-// falls below the first page's end and everything spills.
+// falls below the first page's end and everything spills.  The allocator
+// reads esp a few frames deeper than this function: where esp - reserve
+// lies that close above a page's end, whether the page can be claimed is
+// the allocator's call, so the size that just fits is not tried there.
+#define ALLOC_DEPTH 256     // bytes of stack between here and the allocator's esp, at most
+
 static void
 admit_at_depth(unsigned depth, unsigned *roomy, unsigned *full)
 {
@@ -492,7 +518,7 @@ admit_at_depth(unsigned depth, unsigned *roomy, unsigned *full)
     uint32_t esp = ESP_VIEW();
     uint32_t span = free_span(esp);
     kfast_mark_t m = kfast_mark();
-    if (span >= REC + 8) {
+    if (span >= REC + 8 && free_span(esp - ALLOC_DEPTH) == span) {
         uint8_t *fits = kfastmalloc(span - REC);
         KEXPECT_TRUE(in_my_block(fits));
         expect_admitted_safely(fits, span - REC, esp);
@@ -527,33 +553,33 @@ KTEST(kfast, admission_follows_esp)
 static void
 scopes_body(void)
 {
-    size_t live0 = heap_live();
     uint8_t *a = kfastmalloc(40);
     if (!KEXPECT_NOT_NULL(a))
         return;
     fill(a, 40, 1);
     kfast_mark_t m0 = kfast_mark();
     uintptr_t t0 = g_kfast.top, g0 = g_kfast.guard;
+    uint32_t s0 = spill_bytes();
     kfastmalloc(100);
     kfastmalloc(KSTACK_SIZE);               // spills
-    size_t live1 = heap_live();
+    uint32_t s1 = spill_bytes();
     kfast_mark_t m1 = kfast_mark();
     uintptr_t t1 = g_kfast.top;
     uint8_t *b = kfastmalloc(24);
     fill(b, 24, 2);
-    size_t live2 = heap_live();
+    uint32_t s2 = spill_bytes();
     kfast_mark_t m2 = kfast_mark();
     uintptr_t t2 = g_kfast.top;
     kfastmalloc(KSTACK_SIZE);
     kfastmalloc(8);
-    KEXPECT_EQ(heap_live() > live2, !STRICT);   // spilled, or refused
+    KEXPECT_EQ(spill_bytes() > s2, !STRICT);    // spilled, or refused
     kfast_release(m2);
     KEXPECT_UEQ(g_kfast.top, t2);
-    KEXPECT_UEQ(heap_live(), live2);
+    KEXPECT_UEQ(spill_bytes(), s2);
     KEXPECT_TRUE(intact(b, 24, 2));
     kfast_release(m1);
     KEXPECT_UEQ(g_kfast.top, t1);
-    KEXPECT_UEQ(heap_live(), live1);
+    KEXPECT_UEQ(spill_bytes(), s1);
     // Reopen, allocate, then release the outermost scope from inside.
     m1 = kfast_mark();
     kfastmalloc(KSTACK_SIZE);
@@ -563,7 +589,9 @@ scopes_body(void)
     kfast_release(m0);
     KEXPECT_UEQ(g_kfast.top, t0);
     KEXPECT_UEQ(g_kfast.guard, g0);
-    KEXPECT_UEQ(heap_live(), live0 + (!ROOMY && !STRICT));    // a spilled chunk holds a
+    KEXPECT_UEQ(spill_bytes(), s0);
+    KEXPECT_UEQ(s0, (!ROOMY && !STRICT) ? COST(40) : 0);   // a spilled chunk holds a
+    KEXPECT_UEQ(chunks_held(), !ROOMY && !STRICT);
     KEXPECT_TRUE(intact(a, 40, 1));
     KEXPECT_TRUE(canary_ok());
 }
@@ -835,8 +863,9 @@ struct claim {
     uintptr_t base, block;
     uint32_t sp_offset;
     bool guarded;
-    uintptr_t guard0, guard1, guard_in_scope, guard_after_release, guard_after_reset;
+    uintptr_t guard0, guard1, guard_in_scope, guard_after_release, guard_after_reset, keep;
     uintptr_t second_claim;     // the guard a second claim would set, 0 if esp forbids it
+    uintptr_t top_next, guard_next;     // after the next allocation
     bool hidden, shown_after_reset, arena_mapped, data_ok;
 };
 
@@ -875,9 +904,13 @@ claimer_main(void *arg)
     c->guard_after_release = g_kfast.guard;
     kfast_reset_quiescent();
     c->guard_after_reset = g_kfast.guard;
+    c->keep = a->keep;
     c->shown_after_reset = stack_view_mapped(a->base);
     // Exits holding a claimed page: the reaper must free the block whole.
+    // A kept page takes it without a claim.
     kfastmalloc(100);
+    c->top_next = g_kfast.top;
+    c->guard_next = g_kfast.guard;
 }
 
 KTEST(kfast, guarded_arena_claims_whole_pages)
@@ -910,8 +943,16 @@ KTEST(kfast, guarded_arena_claims_whole_pages)
         KEXPECT_UEQ(c.guard1, c.base);
         KEXPECT_FALSE(c.hidden);
     }
-    KEXPECT_UEQ(c.guard_after_reset, c.base);
-    KEXPECT_TRUE(c.shown_after_reset);
+    // The reset keeps the claimed pages up to keep (KFAST_KEEP_DEPTH below
+    // the block's top), still out of the stack view, and the next
+    // allocation lands in them with no claim.
+    KEXPECT_UEQ(c.keep, KSTACK_SIZE > KFAST_KEEP_DEPTH ? c.base + KSTACK_SIZE - KFAST_KEEP_DEPTH
+                                                       : c.base);
+    uintptr_t kept = c.guard_after_release < c.keep ? c.guard_after_release : c.keep;
+    KEXPECT_UEQ(c.guard_after_reset, kept);
+    KEXPECT_EQ(c.shown_after_reset, kept == c.base);
+    KEXPECT_UEQ(c.guard_next, ROOMY ? kept : c.base);
+    KEXPECT_UEQ(c.top_next, ROOMY ? c.base + COST(100) : c.base);
 }
 
 /* ---- collisions ---- */
@@ -1113,4 +1154,161 @@ KTEST(kfast, stack_dive_is_trapped_by_the_guard)
         KEXPECT_TRUE(s_col.objects_intact); // behind the guard, untouched
     KEXPECT_UEQ(heap_live(), live);
     KEXPECT_UEQ(frames_free(), frames);
+}
+
+/* ---- pages kept across entries, and a stack that goes deeper ---- */
+
+// A reset keeps the claimed pages up to keep.  An entry whose stack then
+// goes deeper than any measured one (KFAST_STACK_WORST) must never write
+// into them unnoticed: where esp is at hand (here, a mark at every level,
+// as a nested entry makes) the empty pages near it go back to the stack
+// view first; pages that hold objects, or a stack with no check point on
+// its way, meet the trap.
+struct deep {
+    bool marks, objects;        // the dive's check points; objects placed in the kept pages
+    uintptr_t base, keep, guard_kept, top;
+    bool hidden_before, shown_after, recovered, returned, objects_intact;
+    uint32_t lowest;            // deepest esp the dive saw (arena view)
+    uintptr_t guard_after;
+    uint32_t trimmed, collisions_before, collisions_after;
+};
+
+static struct deep s_deep;
+static jmp_buf s_deep_env;
+
+static NOINLINE uint32_t
+deep_dive(uintptr_t until, uint32_t depth)
+{
+    volatile uint8_t buf[48];
+    for (unsigned i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)(depth ^ i);
+    kfast_mark_t m = { 0 };
+    if (s_deep.marks)
+        m = kfast_mark();
+    uint32_t esp = ESP_VIEW();
+    if (esp < s_deep.lowest)
+        s_deep.lowest = esp;
+    if (esp > until && depth < 4000)
+        esp = deep_dive(until, depth + 1);
+    if (s_deep.marks)
+        kfast_release(m);
+    return esp + buf[depth % sizeof(buf)];
+}
+
+// Kept apart so that no caller variable lives across setjmp.
+static NOINLINE void
+deep_dive_guarded(uintptr_t until)
+{
+    collision_recovery_arm(&s_deep_env);
+    if (setjmp(s_deep_env) == 0) {
+        deep_dive(until, 0);
+        s_deep.returned = true;
+    } else {
+        s_deep.recovered = true;
+    }
+    collision_recovery_arm(NULL);
+}
+
+static void
+deep_main(void *arg)
+{
+    (void)arg;
+    struct deep *d = &s_deep;
+    struct kfast_arena *a = g_kfast.arena;
+    d->base = a->base;
+    d->keep = a->keep;
+    d->collisions_before = my_stats().collisions;
+    // An entry that used the arena: every page it may claim, then the reset.
+    uint32_t span = free_span(ESP_VIEW());
+    if (span > REC)
+        kfastmalloc(span - REC);
+    kfast_reset_quiescent();
+    d->guard_kept = g_kfast.guard;
+    d->hidden_before = !stack_view_mapped(a->base);
+    uint8_t *obj = NULL;
+    if (d->objects && (obj = kfastmalloc(PAGE_SIZE * 3 / 4)))
+        fill(obj, PAGE_SIZE * 3 / 4, 5);
+    d->top = g_kfast.top;
+    // The next entry, as a user thread's: interrupts off, so nothing nests
+    // halfway through an inline allocation and the pages may go back.
+    a->may_trim = true;
+    uint32_t trimmed = a->trimmed;
+    d->lowest = ESP_VIEW();
+    cli();
+    deep_dive_guarded(a->base + PAGE_SIZE / 2);
+    sti();
+    d->trimmed = a->trimmed - trimmed;
+    d->guard_after = g_kfast.guard;
+    d->shown_after = stack_view_mapped(a->base);
+    d->objects_intact = !obj || intact(obj, PAGE_SIZE * 3 / 4, 5);
+    d->collisions_after = my_stats().collisions;
+    thread_exit(0);
+}
+
+static void
+deep_run(bool marks, bool objects)
+{
+    memset(&s_deep, 0, sizeof(s_deep));
+    memset(&g_last_collision, 0, sizeof(g_last_collision));
+    s_deep.marks = marks;
+    s_deep.objects = objects;
+    size_t live = heap_live();
+    uint32_t frames = frames_free();
+    uint32_t tid = spawn("kfast-deep", deep_main, NULL);
+    KASSERT_NE(tid, 0);
+    thread_join(tid);
+    KEXPECT_UEQ(heap_live(), live);
+    KEXPECT_UEQ(frames_free(), frames);
+    const struct deep *d = &s_deep;
+    // The pages kept by the reset: all that were claimed, up to keep, out
+    // of the stack view (none in a 4 KiB block).
+    KEXPECT_UEQ(d->guard_kept, d->keep);
+    KEXPECT_EQ(d->hidden_before, d->keep > d->base);
+    KEXPECT_EQ(d->keep > d->base, ROOMY);
+    KEXPECT_TRUE(d->objects_intact);
+    KEXPECT_TRUE(d->recovered != d->returned);
+    if (d->keep == d->base) {
+        // Nothing kept: the dive, half a page above the block's bottom, is
+        // only a deep stack.
+        KEXPECT_TRUE(d->returned);
+        KEXPECT_UEQ(d->collisions_after, d->collisions_before);
+    } else if (d->returned) {
+        // Given back before the stack got there: no collision, and the
+        // stack view has the pages again, down to reserve below the dive.
+        KEXPECT_UEQ(d->collisions_after, d->collisions_before);
+        KEXPECT_GT(d->trimmed, 0);
+        KEXPECT_ULE(d->guard_after + KFAST_RESERVE, d->lowest);
+        KEXPECT_TRUE(d->shown_after);
+        KEXPECT_ULT(d->lowest, d->keep);        // the stack went where a kept page was
+    } else {
+        // Caught on the instruction: the trap, at the end of the pages
+        // still claimed (a trim never gives back a page with objects), the
+        // objects behind it untouched.
+        KEXPECT_UEQ(d->collisions_after, d->collisions_before + 1);
+        KEXPECT_TRUE(g_last_collision.by_trap);
+        KEXPECT_UGE(d->guard_after, ALIGN_UP(d->top, PAGE_SIZE));
+        uint32_t floor = (uint32_t)(d->guard_after - (d->base - g_last_collision.block));
+        KEXPECT_UGE(g_last_collision.esp + 128, floor);
+        KEXPECT_ULE(g_last_collision.esp, floor + 64);
+    }
+}
+
+KTEST(kfast, kept_pages_go_back_before_a_deep_stack_reaches_them)
+{
+    deep_run(true, false);
+    KEXPECT_TRUE(s_deep.returned);
+}
+
+KTEST(kfast, kept_pages_trap_a_deep_stack_with_no_check_point)
+{
+    deep_run(false, false);
+    KEXPECT_EQ(s_deep.recovered, ROOMY);
+}
+
+KTEST(kfast, kept_pages_with_objects_trap_a_deep_stack)
+{
+    deep_run(true, true);
+    KEXPECT_EQ(s_deep.recovered, ROOMY);
+    deep_run(false, true);
+    KEXPECT_EQ(s_deep.recovered, ROOMY);
 }

@@ -88,3 +88,61 @@ KTEST(heap, check_finds_no_damage)
 {
     KEXPECT_UEQ(kheap_check(), 0);
 }
+
+// The cache in front of the heap: a freed small block is the next one of
+// its size, and while it waits it is free to every counter (the leak
+// checks' baseline counts on that).
+KTEST(heap, cache_reuses_a_freed_block_and_counts_it_free)
+{
+    struct heap_stats s0, s1, s2;
+    kheap_flush_cache();
+    void *guard = kmalloc(24);
+    void *p = kmalloc(24);
+    void *q = kmalloc(24);          // p has a block in use on each side
+    KASSERT_NOT_NULL(p);
+    kheap_stats(&s0);
+    KEXPECT_UEQ(s0.cached_blocks, 0);
+    kfree(p);
+    kheap_stats(&s1);
+    KEXPECT_UEQ(s1.cached_blocks, 1);
+    KEXPECT_UEQ(s1.live_blocks, s0.live_blocks - 1);
+    KEXPECT_UEQ(s1.in_use, s0.in_use - s1.cached_bytes);
+    KEXPECT_UEQ(s1.frees, s0.frees + 1);
+    KEXPECT_UEQ(kheap_check(), 0);
+    void *again = kmalloc(17);      // another size of the same class
+    KEXPECT_PTR_EQ(again, p);
+    kheap_stats(&s2);
+    KEXPECT_UEQ(s2.cached_blocks, 0);
+    KEXPECT_UEQ(s2.live_blocks, s0.live_blocks);
+    KEXPECT_UEQ(s2.allocs, s0.allocs + 1);
+    kfree(again);
+    kfree(q);
+    kfree(guard);
+    kheap_flush_cache();
+    kheap_stats(&s2);
+    KEXPECT_UEQ(s2.cached_blocks, 0);
+    KEXPECT_UEQ(s2.live_blocks, s0.live_blocks - 3);
+    KEXPECT_UEQ(kheap_check(), 0);
+}
+
+// However many small blocks go, the cache keeps HEAP_CACHE_BLOCKS at most.
+KTEST(heap, cache_bound_holds_under_many_frees)
+{
+    enum { N = 3 * HEAP_CACHE_BLOCKS };
+    static void *p[N];
+    struct heap_stats s;
+    for (unsigned i = 0; i < N; i++)
+        p[i] = kmalloc(8 + (i % 6) * 8);
+    for (unsigned i = 0; i < N; i += 2)         // every other one: no two merge
+        kfree(p[i]);
+    kheap_stats(&s);
+    KEXPECT_ULE(s.cached_blocks, HEAP_CACHE_BLOCKS);
+    KEXPECT_UGE(s.cached_blocks, 1);
+    KEXPECT_UEQ(kheap_check(), 0);
+    for (unsigned i = 1; i < N; i += 2)
+        kfree(p[i]);
+    kheap_flush_cache();
+    kheap_stats(&s);
+    KEXPECT_UEQ(s.cached_blocks, 0);
+    KEXPECT_UEQ(kheap_check(), 0);
+}

@@ -3,6 +3,7 @@
 #include "kfast.h"
 #include "kprintf.h"
 #include "ktest.h"
+#include "thread.h"
 #include "lib/setjmp.h"
 #include "lib/string.h"
 #include "trap.h"
@@ -210,6 +211,22 @@ ktest_leak_suite(const char *name)
     kprintf("  %sok 1 counters_back_to_baseline\n%sok %u %s\n", s_failed ? "not " : "",
             s_failed ? "not " : "", g_ktest_top_level_results, name);
     return !s_failed;
+}
+
+bool
+ktest_stack_suite(const char *name)
+{
+    struct stack_depth d;
+    thread_deepest_user_stack(&d);
+    kprintf("  KTAP version 1\n  # Subtest: %s\n  1..1\n", name);
+    kprintf("  # deepest kernel stack of a user thread: %u bytes (thread %u, %s); "
+            "KFAST_STACK_WORST %u, pages kept below %u bytes from the top\n", d.bytes, d.tid,
+            d.name, KFAST_STACK_WORST, KFAST_KEEP_DEPTH);
+    bool ok = d.bytes <= KFAST_STACK_WORST;
+    g_ktest_top_level_results++;
+    kprintf("  %sok 1 deepest_user_stack_within_kfast_stack_worst\n%sok %u %s\n",
+            ok ? "" : "not ", ok ? "" : "not ", g_ktest_top_level_results, name);
+    return ok;
 }
 
 bool

@@ -31,3 +31,21 @@ KTEST(timer, no_ticks_with_interrupts_off)
     KEXPECT_UEQ(timer_ticks(), start);
     irq_restore(flags);
 }
+
+// The PIT read as a clock (pit_clock, which times INIT-SIPI-SIPI) never
+// runs fast: while it counts 100 ms, the tick interrupts count at least 9
+// of their 10 ms periods.  A clock that ran slow by more than 3x would
+// fail too.
+KTEST(timer, pit_clock_agrees_with_the_ticks)
+{
+    KASSERT_TRUE(read_eflags() & EFLAGS_IF);
+    struct pit_clock clock;
+    pit_clock_start(&clock);
+    uint32_t start = timer_ticks();
+    while (pit_clock_us(&clock) < 100000 && clock.still < PIT_STILL_POLLS)
+        cpu_relax();
+    uint32_t ticks = timer_ticks() - start;
+    KEXPECT_LT(clock.still, PIT_STILL_POLLS);
+    KEXPECT_GE(ticks, 9);
+    KEXPECT_LE(ticks, 30);
+}

@@ -305,6 +305,14 @@ module_find(const char *name)
 }
 
 bool
+sysinfo_counts_equal(const struct sysinfo *a, const struct sysinfo *b)
+{
+    return a->threads == b->threads && a->processes == b->processes &&
+           a->heap_live_blocks == b->heap_live_blocks && a->handles == b->handles &&
+           a->objects == b->objects;
+}
+
+bool
 sysinfo_settled(struct sysinfo *out, unsigned ticks)
 {
     struct sysinfo next;
@@ -315,9 +323,7 @@ sysinfo_settled(struct sysinfo *out, unsigned ticks)
         sys_sleep(1);
         if (sys_sysinfo(&next) != 0)
             return false;
-        if (next.threads == out->threads && next.processes == out->processes &&
-            next.heap_live_blocks == out->heap_live_blocks && next.handles == out->handles &&
-            next.objects == out->objects)
+        if (sysinfo_counts_equal(&next, out))
             return true;
         *out = next;
         if (sys_time() - start > ticks)

@@ -153,12 +153,16 @@ int sys_ipc_reply_recv(int reply, unsigned w0, unsigned w1, struct ipc_buf *buf,
 int sys_kfast_stats(struct kfast_stats *out);
 int sys_sysinfo(struct sysinfo *out);
 
+// Whether two readings agree on the counters a leak would move: threads,
+// processes, live heap blocks, open handles and live objects.
+bool sysinfo_counts_equal(const struct sysinfo *a, const struct sysinfo *b);
+
 // The kernel's counters once they have stopped changing: an ended thread
 // counts until the reaper has freed it, and a process until its waiter is
 // told, neither of which the caller can wait for directly (nor for the
-// handles such a one held).  Reads until two reads a tick apart agree on
-// threads, processes, live heap blocks, handles and objects, for at most
-// `ticks`.  Returns whether they settled (*out: the last reading).
+// handles such a one held).  Reads until two reads a tick apart agree
+// (sysinfo_counts_equal), for at most `ticks`.  Returns whether they
+// settled (*out: the last reading).
 bool sysinfo_settled(struct sysinfo *out, unsigned ticks);
 
 // Writes buf[0, len) to the console; returns len.

@@ -101,7 +101,10 @@ def show(t, view, write=gdb.write):
     write("  peak       %d B, of which %d B in the block (%.1f%%)\n" % (
         t.peak, t.peak_in_block, 100.0 * t.peak_in_block / size))
     if t.guard is not None:
-        write("  claimed    %d B (guard %08x)%s\n" % (t.claimed, t.guard, "" if t.guarded else
+        kept = ""
+        if t.guarded and t.keep is not None:
+            kept = "; a reset keeps them up to %08x" % t.keep
+        write("  claimed    %d B (guard %08x)%s\n" % (t.claimed, t.guard, kept if t.guarded else
                                                     "; this block claims no pages: it spills"))
     if esp is not None and t.contains(esp):
         if t.crossed(esp):

@@ -81,13 +81,19 @@ def check_thread(t, view, f):
         chunks = []
     used = 0
     for c in chunks:
-        if c.used > c.size:
+        if not 0 <= c.used <= c.size:
             f.bad("%s: spill chunk %08x uses %d of %d bytes" % (who, c.addr, c.used, c.size))
         used += c.used
     if chunks and used != t.spill_bytes:
         f.bad("%s: spill chunks hold %d B but spill_bytes says %d" % (who, used, t.spill_bytes))
     if not chunks and t.spill_bytes:
         f.bad("%s: spill_bytes is %d with no spill chunk" % (who, t.spill_bytes))
+    if t.chunk_top is not None and chunks:
+        # The inline bump's end is the newest chunk's.
+        chunk_end = int(t.value["arena"]["chunk_end"])
+        if chunk_end != chunks[0].data + chunks[0].size:
+            f.bad("%s: chunk_end %08x is not the end %08x of the newest spill chunk %08x" % (
+                who, chunk_end, chunks[0].data + chunks[0].size, chunks[0].addr))
     # Debug builds: the records tile [base, top) exactly.
     if k.debug_build():
         records, problem = arena_mod.block_records(t)
@@ -132,7 +138,8 @@ def heap_busy():
             if frame is None:
                 break
             name = frame.name() or ""
-            if name.startswith("heap_") or name in ("kmalloc", "kfree", "kzalloc", "krealloc"):
+            if name.startswith("heap_") or name in ("kmalloc", "kfree", "kzalloc", "krealloc",
+                                                     "kmalloc_slow", "kfree_slow"):
                 return name
             frame = frame.older()
     except gdb.error:
@@ -140,17 +147,78 @@ def heap_busy():
     return None
 
 
+def inline_heap_possible(lay):
+    """Release builds take blocks from the heap's cache and give them back inline,
+    anywhere kmalloc or kfree is called, with interrupts off: stopped with them
+    off, the CPU may be half way through one (the cache's lists and counts, not
+    the heap's other counters)."""
+    if lay.debug:
+        return False
+    try:
+        return not int(gdb.parse_and_eval("$eflags")) & (1 << 9)
+    except gdb.error:
+        return True
+
+
+def check_cache(f, heap, lay, regions, cached_seen, mid_update):
+    """Every class list against the blocks: each entry a cached block of its
+    class's size, each class's count within its bound and as its room says."""
+    say = f.notes.append if mid_update else f.bad
+    cache = heap["cache"]
+    slots = cache.type.range()[1] + 1
+    low = (lay.hdr + k.align_up(max(8, k.HEAP_RZ_MIN if lay.debug else 0), k.HEAP_GRAIN)) // k.HEAP_GRAIN
+    top = (512 + (k.HEAP_RZ_MIN if lay.debug else 0) + k.HEAP_GRAIN - 1) // k.HEAP_GRAIN + lay.hdr // k.HEAP_GRAIN
+
+    def depth(j):
+        if j < low or j > top:
+            return 0
+        return max(1, min(k.HEAP_CACHE_DEPTH, k.HEAP_CACHE_CLASS_BYTES // (j * k.HEAP_GRAIN)))
+
+    def in_region(p):
+        return any(int(regions[i]["start"]) + lay.hdr <= p < int(regions[i]["end"]) - lay.hdr
+                   for i in range(int(heap["nregions"])))
+
+    listed = set()
+    for j in range(slots):
+        room = int(cache[j]["room"])
+        head = int(cache[j]["head"])
+        n, p = 0, head
+        while p:
+            if n >= depth(j) or not in_region(p) or p % k.HEAP_GRAIN:
+                say("heap cache class %d (%d B blocks): entry %08x is not one of its blocks" % (
+                    j, j * k.HEAP_GRAIN, p))
+                break
+            size = k.u32(p - lay.hdr + lay.off["size"])
+            if not size & k.HEAP_BLOCK_CACHED or size & ~(k.HEAP_GRAIN - 1) != j * k.HEAP_GRAIN:
+                say("heap cache class %d: block %08x is listed but its header says size %#x" % (
+                    j, p - lay.hdr, size))
+            listed.add(p - lay.hdr)
+            n += 1
+            p = k.u32(p)
+        if room < 0 or n != depth(j) - room:
+            say("heap cache class %d: %d blocks listed, but room %d of %d" % (j, n, room, depth(j)))
+    if len(listed) != k.HEAP_CACHE_BLOCKS - int(heap["cache_room"]):
+        say("heap cache: %d blocks listed, but cache_room says %d" % (
+            len(listed), k.HEAP_CACHE_BLOCKS - int(heap["cache_room"])))
+    for addr in sorted(cached_seen - listed):
+        say("heap block %08x is marked cached but no class lists it" % addr)
+
+
 def check_heap(f):
-    """Walks every region of s_heap; returns the blocks, live blocks and red zones checked."""
-    heap = k.symbol_value("s_heap")
+    """Walks every region of g_kheap; returns the blocks, live and cached blocks and red zones checked."""
+    heap = k.symbol_value("g_kheap")
     lay = HeapLayout()
     nregions = int(heap["nregions"])
     regions = heap["regions"]
     if nregions > regions.type.range()[1] + 1:
         f.bad("heap: nregions is %d, more than the %d slots" % (nregions, regions.type.range()[1] + 1))
-        return 0, 0, 0
-    blocks = live = live_bytes = 0
+        return 0, 0, 0, 0
+    blocks = live = live_bytes = cached = cached_bytes = 0
     redzones = 0
+    cached_seen = set()
+    top_run = []                # the last region's blocks from its last one in use: (address, kind)
+    busy = heap_busy()
+    mid_update = bool(busy) or inline_heap_possible(lay)
 
     def field(data, off, name):
         o = off + lay.off[name]
@@ -168,7 +236,9 @@ def check_heap(f):
             f.notes.append("heap region %d [%08x, %08x) cannot be read: skipped" % (i, start, end))
             continue
         off, prev = 0, 0
+        free_below = False      # a free block below, with only cached ones between
         marker = end - lay.hdr - start
+        top_run = []
         while True:
             addr = start + off
             if off > marker:
@@ -176,10 +246,13 @@ def check_heap(f):
                 break
             raw = field(data, off, "size")
             bsize = raw & ~(k.HEAP_GRAIN - 1)
-            free = raw & 1
+            free = raw & k.HEAP_BLOCK_FREE
+            in_cache = raw & k.HEAP_BLOCK_CACHED
             if field(data, off, "prev_phys") != prev:
                 f.bad("heap block %08x: prev_phys %08x, expected %08x" % (
                     addr, field(data, off, "prev_phys"), prev))
+            if free_below and not raw & k.HEAP_BLOCK_FREE_BELOW and not mid_update:
+                f.bad("heap block %08x: a free block lies below it, but its header does not say so" % addr)
             if off == marker:
                 if bsize != 0 or (lay.debug and field(data, off, "magic") != k.HEAP_MAGIC_END):
                     f.bad("heap region %d: end marker at %08x is damaged" % (i, addr))
@@ -189,13 +262,31 @@ def check_heap(f):
                     addr, raw, i, end))
                 break
             blocks += 1
+            kind = "free" if free else "cached" if in_cache else "live"
             if lay.debug:
                 magic = field(data, off, "magic")
-                want = k.HEAP_MAGIC_FREE if free else k.HEAP_MAGIC_LIVE
-                if magic != want:
+                want = {"free": k.HEAP_MAGIC_FREE, "cached": k.HEAP_MAGIC_CACHED,
+                        "live": k.HEAP_MAGIC_LIVE}[kind]
+                if magic != want and not (kind != "free" and mid_update):
                     f.bad("heap block %08x: magic %08x, expected %08x (%s block)" % (
-                        addr, magic, want, "free" if free else "live"))
-            if not free:
+                        addr, magic, want, kind))
+            if kind == "live":
+                top_run = []
+            else:
+                top_run.append((addr, kind))
+            if in_cache and not free:
+                cached += 1
+                cached_bytes += bsize
+                cached_seen.add(addr)
+                if lay.debug and not mid_update:
+                    user = off + lay.hdr
+                    freed = next((j for j in range(user + 4, off + bsize) if data[j] != k.HEAP_FREED), None)
+                    if freed is not None:
+                        f.bad("heap block %08x (freed, waiting in the cache; allocated by %s): written "
+                              "after its free at %08x (byte %02x, expected %02x)" % (
+                                  addr, k.describe_pc(field(data, off, "owner")), start + freed,
+                                  data[freed], k.HEAP_FREED))
+            elif not free:
                 live += 1
                 live_bytes += bsize
                 if lay.debug:
@@ -216,17 +307,34 @@ def check_heap(f):
                                       "%s the object written at %08x (byte %02x, expected %02x)" % (
                                           addr, user, req, k.describe_pc(owner), side,
                                           start + bad, data[bad], k.HEAP_REDZONE))
+            free_below = bool(free) or (bool(in_cache) and free_below)
             prev = addr
             off += bsize
+    # No cached block of the last region's top run may lie above a free one:
+    # it would keep that free memory from reaching the top and going back.
+    seen_free = False
+    for addr, kind in top_run:
+        if kind == "free":
+            seen_free = True
+        elif seen_free and not mid_update:
+            f.bad("heap block %08x: cached above a free block at the top: it pins memory the heap "
+                  "could give back" % addr)
+            break
     stats = heap["stats"]
-    busy = heap_busy()
     if busy:
         f.notes.append("the CPU is inside %s: the heap may be mid-update, its counters were not compared" % busy)
     else:
-        if int(stats["live_blocks"]) != live:
-            f.bad("heap: %d live blocks found, stats.live_blocks says %d" % (live, int(stats["live_blocks"])))
-        if int(stats["in_use"]) != live_bytes:
-            f.bad("heap: %d B in live blocks, stats.in_use says %d" % (live_bytes, int(stats["in_use"])))
+        # The counters see cached blocks as in use, as the free lists do.
+        if int(stats["live_blocks"]) != live + cached:
+            f.bad("heap: %d live and %d cached blocks found, stats.live_blocks says %d" % (
+                live, cached, int(stats["live_blocks"])))
+        if int(stats["in_use"]) != live_bytes + cached_bytes:
+            f.bad("heap: %d B in live and cached blocks, stats.in_use says %d" % (
+                live_bytes + cached_bytes, int(stats["in_use"])))
+        if mid_update:
+            f.notes.append("interrupts are off: an inline kmalloc or kfree may be half way through, so "
+                           "the heap's cache is checked but not held to it")
+        check_cache(f, heap, lay, regions, cached_seen, mid_update)
     # Free lists: each head is a free block, and the bitmaps agree with the heads.
     fl_map = int(heap["fl_map"])
     free = heap["free"]
@@ -241,7 +349,7 @@ def check_heap(f):
                     fl, sl, head, (sl_map >> sl) & 1))
         if bool(sl_map) != bool(fl_map & (1 << fl)):
             f.bad("heap: sl_map[%d] is %08x but fl_map bit %d is %d" % (fl, sl_map, fl, (fl_map >> fl) & 1))
-    return blocks, live, redzones
+    return blocks, live, cached, redzones
 
 
 def run(write=gdb.write):
@@ -250,9 +358,9 @@ def run(write=gdb.write):
     check_threads(view, f)
     heap_text = ""
     try:
-        blocks, live, redzones = check_heap(f)
-        heap_text = "%d heap blocks (%d live%s)" % (
-            blocks, live, ", %d red zones" % redzones if redzones else "")
+        blocks, live, cached, redzones = check_heap(f)
+        heap_text = "%d heap blocks (%d live, %d cached%s)" % (
+            blocks, live, cached, ", %d red zones" % redzones if redzones else "")
     except (k.NotReady, gdb.error) as e:
         f.notes.append("heap not checked: %s" % e)
         heap_text = "heap not checked"

@@ -19,13 +19,21 @@ KFAST_PAINT = 0xA5
 KFAST_POISON = 0x6B
 KFAST_ALIGN = 8
 KFAST_MAX_ALLOC = 1 << 24
-# kernel/mm/heap.c and include/mm/heap.h
+# kernel/mm/heap.c, include/mm/heap.h and include/mm/heap_fast.h
 HEAP_MAGIC_LIVE = 0xA110CA7E
 HEAP_MAGIC_FREE = 0xF4EEF4EE
+HEAP_MAGIC_CACHED = 0xCAC4EDB1
 HEAP_MAGIC_END = 0xE4DE4DE4
 HEAP_REDZONE = 0xFD
+HEAP_FREED = 0xDD
 HEAP_RZ_MIN = 8
 HEAP_GRAIN = 8
+HEAP_BLOCK_FREE = 1
+HEAP_BLOCK_CACHED = 2
+HEAP_BLOCK_FREE_BELOW = 4
+HEAP_CACHE_DEPTH = 8
+HEAP_CACHE_CLASS_BYTES = 512
+HEAP_CACHE_BLOCKS = 32
 # x86
 CR0_PG = 1 << 31
 # include/cap.h
@@ -449,22 +457,43 @@ class Thread:
         self.view_off = (self.base - self.block) & 0xFFFFFFFF
         self.guarded = bool(int(a["guarded"])) if has_field(atype, "guarded") else False
         self.peak_field = int(a["peak"])          # block and spill chunks together
-        # The block's own peak (what the low-water count starts above); older
-        # kernels kept only one peak, of the block.
-        self.peak_block = int(a["peak_block"]) if has_field(atype, "peak_block") else self.peak_field
+        # The block's own peak (what the low-water count starts above): an
+        # address (peak_top), in bytes (peak_block) in older kernels, which
+        # before that kept only one peak, of the block.
+        if has_field(atype, "peak_top"):
+            self.peak_block = int(a["peak_top"]) - int(a["base"])
+        elif has_field(atype, "peak_block"):
+            self.peak_block = int(a["peak_block"])
+        else:
+            self.peak_block = self.peak_field
         self.spills = int(a["spills"])
         self.refusals = int(a["refusals"])
         self.resets_field = int(a["resets"])
         self.collisions = int(a["collisions"])
         self.spill_head = int(a["spill"])
-        self.spill_bytes = int(a["spill_bytes"])
+        # The newest chunk's fill lives in chunk_top (the inline bump), the
+        # older ones' in used and their sum in spill_older; older kernels
+        # kept every chunk's used and the sum in spill_bytes.
+        self.chunk_top = int(a["chunk_top"]) if has_field(atype, "chunk_top") else None
+        if self.chunk_top is None:
+            self.spill_bytes = int(a["spill_bytes"])
+        elif self.spill_head:
+            newest = self.spill_head + offset_of(lookup_type("struct kfast_chunk"), "data")
+            self.spill_bytes = int(a["spill_older"]) + self.chunk_top - newest
+        else:
+            self.spill_bytes = 0
+        self.keep = int(a["keep"]) if has_field(atype, "keep") else None
         self.strict = bool(int(a["strict"]))
         kfast = symbol_value("g_kfast")
         # kfast_arena_top: the running arena's registers live in g_kfast.
         self.arena_live = int(kfast["arena"]) == self.arena_addr
         src = kfast if self.arena_live else a
         self.top = int(src["top"])
+        # kfast_arena_stats: the count in g_kfast is of the block's objects
+        # alone where spills are counted apart (kernels with chunk_top).
         self.allocations = int(src["allocations"])
+        if self.chunk_top is not None:
+            self.allocations += self.spills
         self.guard = int(src["guard"]) if has_field(atype, "guard") else None
         self.size = kstack_size()
         self._bytes = None
@@ -541,7 +570,7 @@ class Thread:
     def peak(self):
         """kfast_arena_stats: the peak (block and spill chunks) is kept
         lazily, so the live use counts too."""
-        return max(self.peak_field, self.in_block + self.spill_bytes)
+        return max(self.peak_field, self.peak_block, self.in_block + self.spill_bytes)
 
     @property
     def peak_in_block(self):
@@ -599,6 +628,8 @@ class Thread:
                 raise Damaged("spill chain of thread %d loops at %08x" % (self.tid, addr))
             seen.add(addr)
             c = Chunk(addr)
+            if not out and self.chunk_top is not None:
+                c.used = self.chunk_top - c.data     # the newest: its fill is the bump
             out.append(c)
             addr = c.older
         return out

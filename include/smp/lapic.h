@@ -1,0 +1,70 @@
+/* The local APIC in xAPIC mode (Intel SDM vol. 3A, chapter 10 "Advanced
+ * Programmable Interrupt Controller") and the I/O APIC's identification
+ * registers: what bring-up needs (kernel/smp/lapic.c).  Every CPU sees its
+ * own local APIC at the same physical address, so one mapping serves all. */
+#ifndef TANDEM_SMP_LAPIC_H
+#define TANDEM_SMP_LAPIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MSR_APIC_BASE       0x1B
+#define APIC_BASE_BSP       (1u << 8)       // this CPU is the boot processor
+#define APIC_BASE_ENABLE    (1u << 11)      // the global enable
+#define APIC_BASE_ADDR_MASK 0xFFFFF000u
+
+// Register offsets.
+#define LAPIC_ID            0x020           // bits 31:24
+#define LAPIC_VERSION       0x030           // version in 7:0, the highest LVT entry in 23:16
+#define LAPIC_TPR           0x080
+#define LAPIC_SVR           0x0F0
+#define LAPIC_ESR           0x280
+#define LAPIC_ICR_LO        0x300
+#define LAPIC_ICR_HI        0x310           // destination in 31:24
+#define LAPIC_LVT_TIMER     0x320
+#define LAPIC_LVT_THERMAL   0x330
+#define LAPIC_LVT_PERF      0x340
+#define LAPIC_LVT_LINT0     0x350
+#define LAPIC_LVT_LINT1     0x360
+#define LAPIC_LVT_ERROR     0x370
+
+#define LAPIC_SVR_ENABLE    (1u << 8)       // the software enable
+#define LAPIC_SPURIOUS_VEC  0xFF
+#define LVT_MASKED          (1u << 16)
+#define LVT_NMI             (4u << 8)
+#define LVT_EXTINT          (7u << 8)
+#define ICR_INIT            (5u << 8)
+#define ICR_STARTUP         (6u << 8)
+#define ICR_PENDING         (1u << 12)      // delivery status: send pending
+#define ICR_ASSERT          (1u << 14)
+#define ESR_SEND_ERRORS     0x25u           // send checksum, send accept, send illegal vector
+#define LAPIC_INTEGRATED    0x10            // versions below: the 82489DX discrete APIC
+
+// Maps the local APIC's registers (uncached); false if the window is full.
+bool lapic_map(uint32_t phys);
+uint32_t lapic_read(uint32_t reg);
+void lapic_write(uint32_t reg, uint32_t value);
+// The calling CPU's APIC id and its APIC's version.
+uint8_t lapic_id(void);
+uint8_t lapic_version(void);
+// The boot CPU: if the firmware left its APIC software-disabled, enables
+// it in virtual-wire mode (LINT0 takes the 8259's interrupts, LINT1 NMIs),
+// so that it can send IPIs and the PIC still gets through.  Left alone
+// otherwise.
+void lapic_boot_cpu_setup(void);
+// An application processor that idles: APIC enabled, every local interrupt
+// masked, the task priority at its highest, so that only INIT, NMI, SMI and
+// SIPI reach it.
+void lapic_quiet(void);
+// Sends the IPI icr (ICR's low word) to the APIC id dest and waits until it
+// has left (delivery status idle, at most 100 ms); false if it did not, or
+// the APIC reports a send error, with the reason in why.
+bool lapic_send_ipi(uint8_t dest, uint32_t icr, char *why, size_t why_len);
+
+// An I/O APIC's version register (version in 7:0, the highest redirection
+// entry in 23:16), read through a mapping of its registers at phys; false
+// if they cannot be mapped.
+bool ioapic_version(uint32_t phys, uint32_t *version);
+
+#endif

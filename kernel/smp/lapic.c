@@ -1,0 +1,117 @@
+// The local APIC as bring-up uses it: its registers, IPIs, the idle state
+// of the application processors (include/smp/lapic.h).
+#include "lib/format.h"
+#include "mm/paging.h"
+#include "smp/lapic.h"
+#include "timer.h"
+#include "x86.h"
+
+#define IPI_TIMEOUT_US      100000u
+#define IOAPIC_REGSEL       0x00
+#define IOAPIC_WINDOW       0x10
+#define IOAPIC_REG_VERSION  0x01
+
+static volatile uint32_t *s_lapic;
+
+bool
+lapic_map(uint32_t phys)
+{
+    s_lapic = phys_map(phys, PAGE_SIZE, PHYS_MAP_DEVICE);
+    return s_lapic != NULL;
+}
+
+uint32_t
+lapic_read(uint32_t reg)
+{
+    return s_lapic[reg / 4];
+}
+
+void
+lapic_write(uint32_t reg, uint32_t value)
+{
+    s_lapic[reg / 4] = value;
+}
+
+uint8_t
+lapic_id(void)
+{
+    return (uint8_t)(lapic_read(LAPIC_ID) >> 24);
+}
+
+uint8_t
+lapic_version(void)
+{
+    return (uint8_t)lapic_read(LAPIC_VERSION);
+}
+
+static unsigned
+lapic_max_lvt(void)
+{
+    return (lapic_read(LAPIC_VERSION) >> 16) & 0xFF;
+}
+
+void
+lapic_boot_cpu_setup(void)
+{
+    if (lapic_read(LAPIC_SVR) & LAPIC_SVR_ENABLE)
+        return;
+    // LVT masks cannot be cleared while the APIC is software-disabled:
+    // enable it first.
+    lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VEC);
+    lapic_write(LAPIC_LVT_LINT0, LVT_EXTINT);
+    lapic_write(LAPIC_LVT_LINT1, LVT_NMI);
+}
+
+void
+lapic_quiet(void)
+{
+    lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VEC);
+    lapic_write(LAPIC_TPR, 0xF0);
+    unsigned max_lvt = lapic_max_lvt();
+    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+    lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
+    lapic_write(LAPIC_LVT_LINT1, LVT_MASKED);
+    lapic_write(LAPIC_LVT_ERROR, LVT_MASKED);
+    if (max_lvt >= 4)
+        lapic_write(LAPIC_LVT_PERF, LVT_MASKED);
+    if (max_lvt >= 5)
+        lapic_write(LAPIC_LVT_THERMAL, LVT_MASKED);
+    lapic_write(LAPIC_ESR, 0);
+}
+
+bool
+lapic_send_ipi(uint8_t dest, uint32_t icr, char *why, size_t why_len)
+{
+    lapic_write(LAPIC_ESR, 0);
+    lapic_write(LAPIC_ICR_HI, (uint32_t)dest << 24);
+    lapic_write(LAPIC_ICR_LO, icr);
+    struct pit_clock clock;
+    pit_clock_start(&clock);
+    while (lapic_read(LAPIC_ICR_LO) & ICR_PENDING) {
+        if (pit_clock_us(&clock) > IPI_TIMEOUT_US || clock.still > PIT_STILL_POLLS) {
+            ksnprintf(why, why_len, "its IPI %#x was still pending after %u ms", icr,
+                      IPI_TIMEOUT_US / 1000);
+            return false;
+        }
+        cpu_relax();
+    }
+    // A write latches the errors since the last one into the ESR.
+    lapic_write(LAPIC_ESR, 0);
+    uint32_t esr = lapic_read(LAPIC_ESR);
+    if (esr & ESR_SEND_ERRORS) {
+        ksnprintf(why, why_len, "the local APIC reports error %#x (ESR) sending IPI %#x", esr, icr);
+        return false;
+    }
+    return true;
+}
+
+bool
+ioapic_version(uint32_t phys, uint32_t *version)
+{
+    volatile uint32_t *io = phys_map(phys, IOAPIC_WINDOW + 4, PHYS_MAP_DEVICE);
+    if (!io)
+        return false;
+    io[IOAPIC_REGSEL / 4] = IOAPIC_REG_VERSION;
+    *version = io[IOAPIC_WINDOW / 4];
+    return true;
+}
