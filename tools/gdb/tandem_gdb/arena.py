@@ -107,7 +107,7 @@ def show(t, view, write=gdb.write):
         write("  claimed    %d B (guard %08x)%s\n" % (t.claimed, t.guard, kept if t.guarded else
                                                     "; this block claims no pages: it spills"))
     if esp is not None and t.contains(esp):
-        if t.crossed(esp):
+        if t.crossed(view.stack_reach(t, esp)):
             write("  room       none: esp %08x (%s) is past the guard or over the canary\n" % (esp, how))
         else:
             write("  room       %d B more in the block with esp %08x (%s)\n" % (t.room(esp), esp, how))

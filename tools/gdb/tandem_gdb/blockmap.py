@@ -64,9 +64,10 @@ class Region:
         return self.hi - self.lo
 
 
-def regions(t, esp, in_user_mode, live_allocs=None):
+def regions(t, esp, in_user_mode, live_allocs=None, reach=None):
     """The pieces of t's block from the top down (offsets), and the names of
-    the offsets between them.  esp is a stack-view address or None."""
+    the offsets between them.  esp is a stack-view address or None; reach
+    the lowest address the stack reached (View.stack_reach), if lower."""
     size = t.size
     top = t.top - t.base
     can = top + 4
@@ -87,6 +88,7 @@ def regions(t, esp, in_user_mode, live_allocs=None):
 
     sp = esp - t.block if esp is not None else None
     esp_ok = sp is not None and 0 <= sp <= size
+    low = min(sp, reach - t.block) if esp_ok and reach is not None else sp
     guard = t.claimed if t.claimed else None
     marks = {
         "peak_end": max(can, min(t.low_water_from() - t.base, tf)),
@@ -118,17 +120,19 @@ def regions(t, esp, in_user_mode, live_allocs=None):
                 pieces.append(Region(0, top, arena_text))
         return finish(pieces), names
 
-    crossed = esp_ok and guard is not None and sp < guard < tf
+    crossed = esp_ok and guard is not None and low < guard < tf
     gap_hi = tf
     if esp_ok:
         if crossed:
             # The stack reached the claimed pages: the guard's fault.
             pieces.append(Region(guard, tf, "kernel stack in use"))
-            pieces.append(Region(sp, guard, "STACK IN THE CLAIMED PAGES"))
+            pieces.append(Region(low, guard, "STACK IN THE CLAIMED PAGES"))
             name(guard, "guard: claimed pages end")
+            if low < sp:
+                name(low, "faulting access (cr2)")
         elif sp < tf:
             pieces.append(Region(sp, tf, "kernel stack in use"))
-        gap_hi = min(sp, tf)
+        gap_hi = min(low if crossed else sp, tf)
         name(sp, "esp")
     elif in_user_mode:
         name(tf, "esp0: kernel stack empty (user mode)")
@@ -195,7 +199,8 @@ def draw(t, view, esp=None, esp_how=None, out=None):
             allocs = len(arena_mod.block_records(t)[0])
         except k.Damaged:
             allocs = None
-    pieces, names = regions(t, esp, in_user, allocs)
+    reach = view.stack_reach(t, esp)
+    pieces, names = regions(t, esp, in_user, allocs, reach)
     size = t.size
     two = t.view_off != 0
 
@@ -239,10 +244,10 @@ def draw(t, view, esp=None, esp_how=None, out=None):
         last = i == len(pieces) - 1
         boundary(p.lo, g["bl"] if last else g["ml"], g["br"] if last else g["mr"])
     write("\n")
-    summary(t, view, esp, in_user, write)
+    summary(t, view, esp, reach, in_user, write)
 
 
-def summary(t, view, esp, in_user, write):
+def summary(t, view, esp, reach, in_user, write):
     size = t.size
     lw = t.low_water()
     write("  arena top %08x: %d B in the block (%s), peak %d B in the block (%s)\n" % (
@@ -257,10 +262,11 @@ def summary(t, view, esp, in_user, write):
         if gap < 0:
             write("  no free gap: esp is %d B below the canary's end (arena top + 4): the stack "
                   "is over the arena; nothing can be placed\n" % -gap)
-        elif t.claimed and sp < t.guard:
-            write("  esp is %d B inside the claimed pages (guard %08x, arena view): the stack "
+        elif t.claimed and t.stack_to_arena(reach) < t.guard:
+            write("  %s is %d B inside the claimed pages (guard %08x, arena view): the stack "
                   "crossed the guard; %d B lie between esp and the canary's end\n" % (
-                      t.guard - sp, t.guard, gap))
+                      "esp" if reach == esp else "the faulting access (cr2)",
+                      t.guard - t.stack_to_arena(reach), t.guard, gap))
         else:
             write("  free gap esp - (arena top + 4): %d B; kfastmalloc can place %d B more in the "
                   "block, then it spills\n" % (gap, t.room(esp)))

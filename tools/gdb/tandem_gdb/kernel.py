@@ -683,6 +683,29 @@ class View:
             return None, "dead"
         return t.saved_esp, "saved"
 
+    def fault_address(self, t):
+        """In the double-fault task: the address the interrupted thread's
+        faulting access aimed at (cr2), when it lies in t's stack view.  A
+        push or call at the guard faults with esp still on the guard, so
+        only cr2 shows that the stack crossed it."""
+        if not (self.df_task and same(t, self.current)):
+            return None
+        try:
+            cr2 = int(gdb.parse_and_eval("$cr2")) & 0xFFFFFFFF
+        except gdb.error:
+            return None
+        return cr2 if t.contains(cr2) else None
+
+    def stack_reach(self, t, esp):
+        """Where t's stack crossed into the claimed pages: esp if it did,
+        else the faulting access that did (fault_address), else esp."""
+        fault = self.fault_address(t)
+        if esp is None or fault is None or not t.claimed:
+            return esp
+        if t.stack_to_arena(esp) < t.guard or t.stack_to_arena(fault) >= t.guard:
+            return esp
+        return fault
+
     def running(self, t):
         return same(t, self.on_cpu) or (self.df_task and same(t, self.current))
 
