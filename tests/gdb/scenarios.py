@@ -421,16 +421,23 @@ def check_finds_heap_redzone_damage():
     # past it is the start of its back red zone.
     obj = next(t for t in kernel_threads() if not T(t, "static_block"))
     addr = obj + val("sizeof(struct thread)")
+    check_finds_heap_byte(addr, 0xFD, "red zone byte",
+                          ["object %08x" % obj, "red zone after the object written at %08x" % addr])
+
+
+def check_finds_heap_byte(addr, fill, what, reports):
+    """Zeroes the heap byte at addr (it must hold fill), and expects tandem
+    check to print every one of reports and find one violation, as the
+    kernel's kheap_check() does; then puts it back and expects OK."""
     old = val("*(unsigned char *)%d" % addr)
-    expect_eq(old, 0xFD, "red zone byte before the test")
+    expect_eq(old, fill, what + " before the test")
     gdb.execute("set *(unsigned char *)%d = 0" % addr, to_string=True)
     try:
         out = run("tandem check")
         kernel = kcall("kheap_check()")
     finally:
         gdb.execute("set *(unsigned char *)%d = %d" % (addr, old), to_string=True)
-    expect("object %08x" % obj in out and "red zone after the object written at %08x" % addr in out,
-           "damage not reported:\n" + out)
+    expect(all(r in out for r in reports), "damage not reported:\n" + out)
     expect("tandem check: 1 VIOLATION " in out, "verdict:\n" + out)
     expect_eq(1, kernel, "violations (the kernel's kheap_check())")
     expect("tandem check: OK" in run("tandem check"), "not OK after the repair")
@@ -451,18 +458,8 @@ def check_follows_the_heap_cache():
     if not debug_build():
         return
     addr = p + 8                            # past the cache's link: the freed fill
-    old = val("*(unsigned char *)%d" % addr)
-    expect_eq(old, 0xDD, "freed fill of the cached block")
-    gdb.execute("set *(unsigned char *)%d = 0" % addr, to_string=True)
-    try:
-        out = run("tandem check")
-        kernel = kcall("kheap_check()")
-    finally:
-        gdb.execute("set *(unsigned char *)%d = %d" % (addr, old), to_string=True)
-    expect("written after its free at %08x" % addr in out, "write after free not reported:\n" + out)
-    expect("tandem check: 1 VIOLATION " in out, "verdict:\n" + out)
-    expect_eq(1, kernel, "violations (the kernel's kheap_check())")
-    expect("tandem check: OK" in run("tandem check"), "not OK after the repair")
+    check_finds_heap_byte(addr, 0xDD, "freed fill of the cached block",
+                          ["written after its free at %08x" % addr])
 
 
 @test

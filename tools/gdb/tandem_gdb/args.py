@@ -95,33 +95,56 @@ def _one_spec(arg, command, usage):
     return arg.strip()
 
 
+def _lookup(items, text, command, kind):
+    """The one of items (threads or processes) text names: its number
+    (kind.number: tid, pid), its name, or an expression for its address or
+    object.  Returns (item, number): item None with the number it gave when
+    no item has that number, for the caller to say why."""
+    number = _number(text)
+    if number is None:
+        named = [x for x in items if x.name == text]
+        if len(named) == 1:
+            return named[0], None
+        if len(named) > 1:
+            raise fail(command, "%d %s are named %s: give a %s (%s)" % (
+                len(named), kind.plural, text, kind.number,
+                ", ".join(str(getattr(x, kind.number)) for x in named)))
+        if kind.gone_named:
+            ended = kind.gone_named(text)
+            if ended and text.replace("_", "").replace("-", "").isalnum():
+                raise fail(command, "no %s named %s now: %s" % (kind.noun, text, "; ".join(ended)))
+        addr, number = _as_number_or_address(
+            _evaluate(text, command, "a %s, a %s name" % (kind.number, kind.noun)),
+            command, text, "struct " + kind.noun)
+        if addr is not None:
+            for x in items:
+                if x.addr == addr:
+                    return x, None
+            raise fail(command, "%08x is not a %s on %s" % (addr, kind.noun, kind.list_name))
+    for x in items:
+        if getattr(x, kind.number) == number:
+            return x, number
+    return None, number
+
+
+class _Kind:
+    """What _lookup looks for: its noun, the field that numbers it, the
+    kernel list it is on, and where ended ones are remembered by name."""
+
+    def __init__(self, noun, plural, number, list_name, gone_named=None):
+        self.noun, self.plural, self.number = noun, plural, number
+        self.list_name, self.gone_named = list_name, gone_named
+
+
 def thread_spec(view, arg, command, usage):
     """The thread arg names (a View's own object), or None when arg is empty."""
     text = _one_spec(arg, command, usage)
     if text is None:
         return None
-    threads = view.threads
-    tid = _number(text)
-    if tid is None:
-        named = [t for t in threads if t.name == text]
-        if len(named) == 1:
-            return named[0]
-        if len(named) > 1:
-            raise fail(command, "%d threads are named %s: give a tid (%s)" % (
-                len(named), text, ", ".join(str(t.tid) for t in named)))
-        ended = history.gone_named(text)
-        if ended and (text.replace("_", "").replace("-", "").isalnum()):
-            raise fail(command, "no thread named %s now: %s" % (text, "; ".join(ended)))
-        addr, tid = _as_number_or_address(_evaluate(text, command, "a tid, a thread name"),
-                                          command, text, "struct thread")
-        if addr is not None:
-            for t in threads:
-                if t.addr == addr:
-                    return t
-            raise fail(command, "%08x is not a thread on g_all_threads" % addr)
-    for t in threads:
-        if t.tid == tid:
-            return t
+    t, tid = _lookup(view.threads, text, command,
+                     _Kind("thread", "threads", "tid", "g_all_threads", history.gone_named))
+    if t is not None:
+        return t
     gone = history.gone(tid)
     if gone:
         raise fail(command, "no thread with tid %d now: %s" % (tid, gone))
@@ -133,24 +156,9 @@ def process_spec(processes, arg, command, usage):
     text = _one_spec(arg, command, usage)
     if text is None:
         return None
-    pid = _number(text)
-    if pid is None:
-        named = [p for p in processes if p.name == text]
-        if len(named) == 1:
-            return named[0]
-        if len(named) > 1:
-            raise fail(command, "%d processes are named %s: give a pid (%s)" % (
-                len(named), text, ", ".join(str(p.pid) for p in named)))
-        addr, pid = _as_number_or_address(_evaluate(text, command, "a pid, a process name"),
-                                          command, text, "struct process")
-        if addr is not None:
-            for p in processes:
-                if p.addr == addr:
-                    return p
-            raise fail(command, "%08x is not a process on s_processes" % addr)
-    for p in processes:
-        if p.pid == pid:
-            return p
+    p, pid = _lookup(processes, text, command, _Kind("process", "processes", "pid", "s_processes"))
+    if p is not None:
+        return p
     raise fail(command, "no process with pid %d (`tandem caps` lists them all)" % pid)
 
 
