@@ -199,7 +199,9 @@ define make_iso
 	$(Q)sed -e 's/@DEFAULT@/$(2)/' -e 's/@TIMEOUT@/$(3)/' \
 	    -e 's|@MODULES@|$(foreach m,$(MODULES),    module /boot/$(notdir $(m)) $(basename $(notdir $(m)))\n)|' \
 	    iso/grub.cfg.in > $(BUILD)/$(1)/boot/grub/grub.cfg
-	$(Q)grub-mkrescue -o $@ $(BUILD)/$(1) 2> $(BUILD)/$(1).log || { cat $(BUILD)/$(1).log; exit 1; }
+	$(Q)grub-mkrescue -o $@ $(BUILD)/$(1) 2> $(BUILD)/$(1).log || \
+	    { echo "  ISO    $@: grub-mkrescue failed; once more (xorriso was seen to crash as it shut down)"; \
+	      grub-mkrescue -o $@ $(BUILD)/$(1) 2> $(BUILD)/$(1).log; } || { cat $(BUILD)/$(1).log; exit 1; }
 endef
 
 $(BUILD)/tandem.iso: $(KERNELS:%=$(BUILD)/%.elf) $(MODULES) iso/grub.cfg.in $(BUILD)/modules.stamp
