@@ -79,6 +79,18 @@ struct trampoline_params {
     uint32_t cpu;                   // its index in g_smp.cpus
 };
 
+// The calling CPU's index in g_smp.cpus (an APIC read; 0 on one CPU).
+unsigned smp_cpu_index(void);
+// Whether the calling CPU runs threads, so that g_current and g_kfast are
+// its own: for now only the boot CPU does; an AP idles and serves
+// cross-CPU calls in interrupts, which must not touch the boot CPU's
+// thread's arena.  One load on a machine with one CPU.
+static inline bool
+smp_cpu_runs_threads(void)
+{
+    return g_smp.online <= 1 || smp_cpu_index() == 0;
+}
+
 // An AP's first C (kernel/smp/trampoline.asm calls it on its own stack).
 NORETURN void smp_ap_main(unsigned index);
 
