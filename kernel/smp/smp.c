@@ -12,6 +12,7 @@
 #include "smp.h"
 #include "smp/halt.h"
 #include "smp/lapic.h"
+#include "smp/tlb.h"
 #include "smp/xcall.h"
 #include "timer.h"
 #include "trap.h"
@@ -284,6 +285,7 @@ smp_init(void)
     if (g_smp.online > 1) {
         xcall_init();
         smp_halt_init();
+        tlb_init();
     }
 }
 
