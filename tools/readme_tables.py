@@ -59,6 +59,8 @@ GUEST_ROWS = [
      [("IPC call/reply round trip (two processes)", "sysenter")]),
     ("IRQ 4 (COM1 loopback) to the driver thread blocked in its receive",
      [("IRQ to driver (notification received)", "irq4 (COM1 loopback)")]),
+    ("cross-CPU call (`xcall`) to one idle CPU and back, both CPUs' instructions",
+     [("cross-CPU call round trip (to one idle CPU)", "xcall")]),
 ]
 
 # Host columns: (heading, benchmark); the best (lowest) of each is bold.
