@@ -10,15 +10,18 @@ from . import blockmap
 from . import caps as caps_mod
 from . import catch
 from . import check as check_mod
+from . import cpus as cpus_mod
 from . import kernel as k
 
 
 def guarded(fn):
-    """Runs a command body; a stop where the kernel cannot be read yet is
+    """Runs a command body, reading the kernel through the boot CPU whichever
+    vCPU is selected; a stop where the kernel cannot be read yet is
     reported as such, not as an error."""
     def invoke(self, arg, from_tty):
         try:
-            fn(self, arg, from_tty)
+            with cpus_mod.boot_cpu_view():
+                fn(self, arg, from_tty)
         except k.NotReady as e:
             gdb.write("tandem: %s\n" % e)
         except k.Damaged as e:
@@ -38,6 +41,7 @@ Usage: tandem               where the CPU is, in one line
        tandem arena [TID]   arena figures and live allocations (debug builds)
        tandem check         canaries, block invariants, heap red zones; a verdict
        tandem caps [PID]    handle tables: every process's, or one process's
+       tandem cpus          each CPU: APIC id, state, eip, thread, cross-CPU calls
        tandem catch collision|spill [--continue]
                             break on a collision report or a spill, drawing the block
 
@@ -221,6 +225,29 @@ A process that has ended (its table freed) is listed with its exit code."""
         caps_mod.run(arg)
 
 
+class Cpus(gdb.Command):
+    """List the CPUs: APIC id, state, where each is, its thread and its cross-CPU calls.
+
+Usage: tandem cpus
+
+Columns: CPU (index in g_smp.cpus; 0 is the boot CPU), APIC (its local APIC
+id), VCPU (QEMU's GDB thread for it: `thread N` selects it; `*` marks the
+selected one), STATE (found, starting, online, failed), EIP (the vCPU's,
+with its symbol), THREAD (the thread it runs; APs idle for now), ARENA (the
+running arena's registers, g_kfast: top and guard), MADE and SERVED
+(cross-CPU calls it made, and ran for others) and CALLS: a request in its
+mailbox not yet taken (the caller, the function, the CPUs that have not
+answered), and the call it waits on.  Before smp_init only the boot CPU is
+listed."""
+
+    def __init__(self):
+        super().__init__("tandem cpus", gdb.COMMAND_DATA)
+
+    @guarded
+    def invoke(self, arg, from_tty):
+        cpus_mod.show()
+
+
 class ThreadFunction(gdb.Function):
     """$tandem_thread(TID): the struct thread * of thread TID.
 
@@ -231,11 +258,12 @@ Example: p $tandem_thread(3)->name, p *$tandem_thread(1)."""
 
     def invoke(self, tid):
         try:
-            k.stage()
-            want = int(tid)
-            for t in k.all_threads():
-                if t.tid == want:
-                    return gdb.Value(t.addr).cast(k.thread_type().pointer())
+            with cpus_mod.boot_cpu_view():
+                k.stage()
+                want = int(tid)
+                for t in k.all_threads():
+                    if t.tid == want:
+                        return gdb.Value(t.addr).cast(k.thread_type().pointer())
         except k.NotReady as e:
             raise gdb.GdbError("$tandem_thread: %s" % e)
         raise gdb.GdbError("$tandem_thread: no thread with tid %d" % want)
@@ -252,11 +280,12 @@ not started (paging off)."""
 
     def invoke(self):
         ptr = k.thread_type().pointer()
-        try:
-            k.stage()
-        except k.NotReady:
-            return gdb.Value(0).cast(ptr)
-        return gdb.Value(k.current_address()).cast(ptr)
+        with cpus_mod.boot_cpu_view():
+            try:
+                k.stage()
+            except k.NotReady:
+                return gdb.Value(0).cast(ptr)
+            return gdb.Value(k.current_address()).cast(ptr)
 
 
 def register():
@@ -267,6 +296,7 @@ def register():
     Arena()
     Check()
     Caps()
+    Cpus()
     catch.CatchPrefix()
     catch.CatchCollision()
     catch.CatchSpill()
