@@ -5,7 +5,8 @@
  * application processor with INIT-SIPI-SIPI into the trampoline
  * (kernel/smp/trampoline.asm), which enters protected mode and paging and
  * runs smp_ap_main on the CPU's own stack, GDT and TSS.  There an AP masks
- * every local interrupt at its APIC and halts: it runs no thread yet.  On a
+ * every local interrupt at its APIC and idles, taking only cross-CPU calls
+ * (include/smp/xcall.h) and NMIs: it runs no thread yet.  On a
  * machine without a local APIC nothing is touched and the 8259 PIC serves
  * the one CPU as before. */
 #ifndef TANDEM_SMP_H

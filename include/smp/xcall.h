@@ -10,7 +10,9 @@
  * no asynchronous form: a caller that went on would reach its next return
  * to user mode, whose reset frees the request while a target may still read
  * it.  A debug build checks it: an arena reset while one of its requests is
- * outstanding panics (kfast_reset, include/mm/kfast_arena.h).
+ * outstanding panics (kfast_reset, include/mm/kfast_arena.h).  Where no
+ * arena is at hand (an AP runs no thread yet; a strict arena refuses) the
+ * request lives on the caller's stack, which the wait keeps as long.
  *
  * A waiting caller serves the calls addressed to it, so two CPUs that call
  * each other at once both finish; a target that does not answer within
@@ -38,7 +40,8 @@ struct xcall_request {
     cpumask_t targets;              // the other CPUs it was posted to
     volatile cpumask_t pending;     // those of them that have not acknowledged
     unsigned initiator;             // the calling CPU's index
-    struct kfast_arena *arena;      // the arena it lives in (calls_pending counts it)
+    struct kfast_arena *arena;      // the arena it lives in (calls_pending counts it);
+                                    //   NULL: on the caller's stack (no arena at hand)
     uint32_t flags;                 // the caller's EFLAGS, back when the call is done
 };
 
@@ -57,9 +60,10 @@ cpumask_t xcall_online(void);
 // if it is named, here - and returns when all have.  CPUs that are not
 // online are left out.
 void xcall(cpumask_t targets, xcall_fn fn, void *arg);
-// xcall's two halves: post (the request in the arena, the mailboxes, the
-// IPIs; interrupts off until the wait) and wait (until every target has
-// answered).  Only xcall and the test of the misuse check call them apart.
+// xcall's two halves, for the test of the misuse check only: post (the
+// request in the running arena - it panics if the arena refuses - the
+// mailboxes, the IPIs; interrupts off until the wait) and wait (until every
+// target has answered; the caller's interrupt flag back).
 struct xcall_request *xcall_post(cpumask_t targets, xcall_fn fn, void *arg);
 void xcall_wait(struct xcall_request *r);
 // The IPI's handler (the entry layer calls it for XCALL_VECTOR).

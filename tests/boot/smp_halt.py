@@ -20,28 +20,17 @@ that every other CPU stopped.  A boot that hangs fails.
 """
 
 import re
-import subprocess
 import sys
+
+from boot_words import boot
 
 FAIL = 35       # include/qemu.h: (0x11 << 1) | 1
 STOPPED = re.compile(r"  on cpu (\d+); (\d+) of the (\d+) other CPUs stopped$")
 
 
-def boot(qemu, elf, suite, cpus, timeout=60):
-    cmd = [qemu, "-m", "128M", "-no-reboot", "-display", "none", "-serial", "stdio",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-kernel", elf,
-           "-append", f"test={suite}", "-smp", str(cpus), "-accel", "tcg,thread=multi"]
-    shown = " ".join(f"'{c}'" if " " in c else c for c in cmd)
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout)
-        return p.returncode, p.stdout.splitlines(), shown
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-        return None, out.splitlines(), shown
-
-
 def check(qemu, elf, suite, cpus, run):
-    status, lines, cmd = boot(qemu, elf, suite, cpus)
+    status, lines, cmd = boot(qemu, elf, f"test={suite}",
+                              extra=["-smp", str(cpus), "-accel", "tcg,thread=multi"])
     panics = [l for l in lines if l.startswith("PANIC")]
     stopped = [m for l in lines if (m := STOPPED.match(l))]
     problems = []

@@ -124,6 +124,19 @@ KTEST(smp, calls_from_every_cpu_to_every_other)
     expect_each_ran(ALL_AT_ONCE_ROUNDS);
 }
 
+// Runs fn(arg) in a kernel thread of its own, whose block has two views
+// (the boot thread's has one, and spills everything), and waits for it.
+static bool
+in_a_kernel_thread(const char *name, void (*fn)(void *), void *arg)
+{
+    uint32_t flags = irq_save();
+    struct thread *t = kthread_create(name, fn, arg);
+    irq_restore(flags);
+    if (t)
+        thread_join(t->tid);
+    return t != NULL;
+}
+
 struct in_arena {
     struct roll roll;
     uintptr_t request, base, end;
@@ -153,11 +166,7 @@ KTEST(smp, the_request_lives_in_the_callers_arena)
 {
     static struct in_arena p;
     memset(&p, 0, sizeof(p));
-    uint32_t flags = irq_save();
-    struct thread *t = kthread_create("xcall-arena", call_from_a_thread, &p);
-    irq_restore(flags);
-    KASSERT_NOT_NULL(t);
-    thread_join(t->tid);
+    KASSERT_TRUE(in_a_kernel_thread("xcall-arena", call_from_a_thread, &p));
     KEXPECT_UEQ(p.roll.ran, xcall_online());
     if (KSTACK_SIZE > PAGE_SIZE) {
         KEXPECT_UGE(p.request, p.base);
@@ -212,11 +221,7 @@ KTEST(smp, a_reset_under_an_outstanding_call_is_caught)
     }
     static struct misuse m;
     memset(&m, 0, sizeof(m));
-    uint32_t flags = irq_save();
-    struct thread *t = kthread_create("xcall-misuse", reset_under_a_call, &m);
-    irq_restore(flags);
-    KASSERT_NOT_NULL(t);
-    thread_join(t->tid);
+    KASSERT_TRUE(in_a_kernel_thread("xcall-misuse", reset_under_a_call, &m));
     KEXPECT_TRUE(m.panicked);
     KEXPECT_EQ(strncmp(m.message, "kfast_reset: 1 cross-CPU call", 29), 0);
 }
