@@ -66,6 +66,10 @@ void xcall(cpumask_t targets, xcall_fn fn, void *arg);
 // target has answered; the caller's interrupt flag back).
 struct xcall_request *xcall_post(cpumask_t targets, xcall_fn fn, void *arg);
 void xcall_wait(struct xcall_request *r);
+// Serves a call waiting in this CPU's mailbox, if there is one: for a loop
+// that spins with interrupts off (on a lock), which must not hold up a
+// caller that waits on this CPU - its IPI stays pending until then.
+void xcall_poll(void);
 // The IPI's handler (the entry layer calls it for XCALL_VECTOR).
 void xcall_interrupt(void);
 // Measures the TSC against the PIT for the wait's bound; smp_init calls it

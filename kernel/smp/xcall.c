@@ -55,6 +55,12 @@ serve(unsigned me)
 }
 
 void
+xcall_poll(void)
+{
+    serve(smp_cpu_index());
+}
+
+void
 xcall_interrupt(void)
 {
     lapic_eoi();
