@@ -14,17 +14,59 @@ which become rows of build/bench/guest.tsv (benchmark, implementation,
 unit, value).  Each value is already the best of several runs; one boot
 gives the same numbers every time.
 
+A second boot, of the system itself (tandem.elf with init, the drivers,
+the console and the shell; without GRUB, whose menu crawls under
+-icount), times a key's round
+trip through the drivers, the console and the shell: the shell's
+`keytime` command, with keys typed on the serial line.  Its figure is the
+best of several keys, each stamped by the drivers as it arrives and as its
+echo leaves (user/shell/keytime.c), so the host's timing does not enter it.
+
 usage: bench/guest.py BUILD_DIR OUT.tsv
 """
 import os
+import re
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "checks"))
+from shell_session import PROMPT, Session  # noqa: E402  (typing on the serial line)
+
+KEYS = 7
+SYSTEM = ("init", "drv_uart", "drv_kbd", "drv_vga", "console", "shell")
+ICOUNT = ["-icount", "shift=0,align=off"]
+
+
+def key_round_trip(build):
+    """The keytime row: (benchmark, implementation, unit, value), or exits."""
+    modules = ",".join(f"{build}/user/bin/{m} {m}" for m in SYSTEM)
+    cmd = ["qemu-system-i386", "-m", "128M", *ICOUNT, "-no-reboot", "-display", "none",
+           "-serial", "stdio", "-kernel", f"{build}/tandem.elf", "-initrd", modules]
+    print("key round trip:", " ".join(cmd))
+    s = Session(cmd)
+    try:
+        best = None
+        if s.expect(re.escape(PROMPT)):
+            s.send(b"keytime %d\r" % KEYS)
+            for i in range(KEYS):
+                if not s.expect(rb"key> "):
+                    break
+                s.send(b"abcdefghij"[i:i + 1])
+            best = s.expect(rb"keytime: best (\d+) TSC ticks of %d timed" % KEYS)
+    finally:
+        s.close()
+    if not best:
+        sys.stderr.write(s.out[-3000:].decode(errors="replace"))
+        sys.exit("key round trip: keytime did not answer")
+    return ("key round trip (uart -> console -> shell -> uart)", "drv_uart + console + shell",
+            "instructions", best.group(1).decode())
 
 
 def main():
     build, out = sys.argv[1], sys.argv[2]
     modules = ",".join(f"{build}/user/bin/{m} {m}" for m in ("bench", "ipc_echo"))
-    cmd = ["qemu-system-i386", "-m", "256M", "-smp", "2", "-icount", "shift=0,align=off",
+    cmd = ["qemu-system-i386", "-m", "256M", "-smp", "2", *ICOUNT,
            "-kernel", f"{build}/tandem-test.elf", "-append", "bench", "-initrd", modules,
            "-serial", "stdio", "-display", "none", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
@@ -42,6 +84,7 @@ def main():
     if run.returncode != 33 or not rows:
         sys.stderr.write(run.stdout[-3000:])
         sys.exit(f"guest benchmarks failed (QEMU status {run.returncode})")
+    rows.append(key_round_trip(build))
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
         f.write("benchmark\timplementation\tunit\tvalue\n")

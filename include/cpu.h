@@ -11,6 +11,7 @@ struct cpu_info {
     uint32_t family, model, stepping;
     bool sep;           // sysenter/sysexit work (CPUID says so, and it is no early Pentium Pro)
     bool umip;          // CR4.UMIP: on whenever the CPU has it (cpu_protect)
+    bool smep;          // CR4.SMEP: likewise
     bool apic;          // a local APIC, and the MSRs to find it (bring-up: kernel/smp/smp.c)
 };
 
@@ -18,9 +19,12 @@ extern struct cpu_info g_cpu;
 
 // Fills g_cpu from CPUID; call once, early.
 void cpu_identify(void);
-// Turns on the protections the CPU has (now UMIP: sgdt, sidt, sldt, smsw
-// and str fault in ring 3, which then cannot learn where the GDT, IDT and
-// TSS are; nothing in Tandem needs them outside ring 0).
+// Turns on the protections the CPU has: UMIP (sgdt, sidt, sldt, smsw and
+// str fault in ring 3, which then cannot learn where the GDT, IDT and TSS
+// are; nothing in Tandem needs them outside ring 0) and SMEP (the kernel
+// faults on fetching an instruction from a user page, so a corrupted
+// function pointer cannot send it into code ring 3 wrote).  Every CPU
+// loads the boot CPU's CR4 (kernel/smp/trampoline.asm), so one call does.
 void cpu_protect(void);
 
 // Makes top the stack every entry from ring 3 lands on: TSS.esp0, and

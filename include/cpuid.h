@@ -17,6 +17,7 @@
 #define CPUID_1_EDX_CMOV    (1u << 15)  // cmov: what -march=i686 code uses
 // Leaf 7 subleaf 0, ECX.
 #define CPUID_7_ECX_UMIP    (1u << 2)   // sgdt, sidt, sldt, smsw, str: #GP in ring 3
+#define CPUID_7_EBX_SMEP    (1u << 7)   // supervisor-mode execution prevention
 
 // What the kernel and user programs cannot run without: they are compiled
 // for i686 (cmov), the boot code maps the kernel with 4 MiB pages and reads

@@ -13,8 +13,10 @@ struct extable_entry {
     uint32_t fixup_eip;
 };
 
-// Inside an asm statement: records that a fault at label `from` resumes at `to`.
-#define EXTABLE_ENTRY(from, to) \
+// Inside an asm statement: records that a fault at label `from` resumes at
+// `to`.  Either may be a macro for an address (expanded first).
+#define EXTABLE_ENTRY(from, to) EXTABLE_ENTRY_(from, to)
+#define EXTABLE_ENTRY_(from, to) \
     ".pushsection .extable, \"a\"\n\t.balign 4\n\t.long " #from ", " #to "\n\t.popsection\n\t"
 
 // The fixup address for a fault at eip, or 0 if there is none.

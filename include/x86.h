@@ -42,6 +42,7 @@
 
 #define CR4_PSE     (1u << 4)       // 4 MiB pages
 #define CR4_UMIP    (1u << 11)      // sgdt, sidt, sldt, smsw, str: #GP outside ring 0
+#define CR4_SMEP    (1u << 20)      // ring 0 cannot execute user pages: #PF
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }

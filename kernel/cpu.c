@@ -34,15 +34,22 @@ cpu_identify(void)
     g_cpu.sep = (r.edx & CPUID_1_EDX_SEP) && (r.edx & CPUID_1_EDX_MSR) && !early_p6;
     g_cpu.apic = (r.edx & CPUID_1_EDX_APIC) && (r.edx & CPUID_1_EDX_MSR);
 
-    if (max_leaf >= 7)
-        g_cpu.umip = (cpuid(7, 0).ecx & CPUID_7_ECX_UMIP) != 0;
+    if (max_leaf >= 7) {
+        r = cpuid(7, 0);
+        g_cpu.umip = (r.ecx & CPUID_7_ECX_UMIP) != 0;
+        g_cpu.smep = (r.ebx & CPUID_7_EBX_SMEP) != 0;
+    }
 }
 
 void
 cpu_protect(void)
 {
+    uint32_t cr4 = read_cr4();
     if (g_cpu.umip)
-        write_cr4(read_cr4() | CR4_UMIP);
+        cr4 |= CR4_UMIP;
+    if (g_cpu.smep)
+        cr4 |= CR4_SMEP;
+    write_cr4(cr4);
 }
 
 void

@@ -55,9 +55,10 @@ boot_summary(void)
                 "are all user programs see; the boot words were read from the whole line\n",
                 g_boot.cmdline_length >= BOOT_CMDLINE_SCAN ? "at least " : "",
                 g_boot.cmdline_length, (unsigned)sizeof(g_boot.cmdline) - 1);
-    kprintf("  cpu: %s family %u model %u stepping %u; system calls: int 0x80%s; umip %s\n",
-            g_cpu.vendor, g_cpu.family, g_cpu.model, g_cpu.stepping,
-            g_cpu.sep ? " and sysenter" : " only (no sysenter)", g_cpu.umip ? "on" : "off");
+    kprintf("  cpu: %s family %u model %u stepping %u; system calls: int 0x80%s; umip %s; "
+            "smep %s\n", g_cpu.vendor, g_cpu.family, g_cpu.model, g_cpu.stepping,
+            g_cpu.sep ? " and sysenter" : " only (no sysenter)", g_cpu.umip ? "on" : "off",
+            g_cpu.smep ? "on" : "off");
     smp_summary();
     kprintf("  memory: %llu KiB usable in %u regions (lower %u KiB, upper %u KiB)\n",
             usable >> 10, g_boot.region_count, g_boot.mem_lower_kb, g_boot.mem_upper_kb);

@@ -59,6 +59,9 @@ GUEST_ROWS = [
      [("IPC call/reply round trip (two processes)", "sysenter")]),
     ("IRQ 4 (COM1 loopback) to the driver thread blocked in its receive",
      [("IRQ to driver (notification received)", "irq4 (COM1 loopback)")]),
+    ("a key's round trip: drv_uart -> console -> shell (raw read) -> console -> drv_uart, "
+     "port to port (`keytime`)",
+     [("key round trip (uart -> console -> shell -> uart)", "drv_uart + console + shell")]),
     ("cross-CPU call (`xcall`) to one idle CPU and back, both CPUs' instructions",
      [("cross-CPU call round trip (to one idle CPU)", "xcall")]),
 ]

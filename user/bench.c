@@ -18,14 +18,6 @@
 #define IRQ_WAIT_TICKS 100          // a notification comes well within this
 #define THREAD_STACK 4096
 
-static inline uint32_t
-tsc32(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
-    return lo;
-}
-
 static uint32_t s_empty;
 
 #define MEASURE(result, body)                                   \

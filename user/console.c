@@ -28,7 +28,8 @@
 #define BADGE_LOG       0x40000001u
 #define BADGE_UART_IN   0x40000002u
 #define BADGE_KBD_IN    0x40000004u
-#define CON_INPUT       0x494E5054u     // "INPT": an input helper's bytes (w1 = count)
+#define CON_INPUT       0x494E5054u     // "INPT": an input helper's bytes (w1 = the
+                                        //   driver's stamp of their arrival)
 
 #define INPUT_CHUNK     64              // bytes one DEV_READ asks for
 _Static_assert(INPUT_CHUNK <= IPC_BUF_MAX, "one read fits one message");
@@ -67,6 +68,8 @@ static int s_reader;            // the reply handle of the CON_READLINE waiting 
 static unsigned s_reader_max;   // the longest line it takes
 static struct queued_line s_queue[LINES_QUEUED];
 static unsigned s_queue_head, s_queue_count;
+static int s_key_reader;        // the reply handle of the CON_READ_KEY waiting (0: none)
+static unsigned s_key_max;      // the most bytes it takes
 static bool s_key_pressed;      // input since the last CON_POLL_KEY or CON_READLINE
 static bool s_polling;          // the client polls for a key: the next input is not a line
 static int s_foreground;        // the process Ctrl-C kills (0: none)
@@ -77,10 +80,12 @@ static unsigned s_prompt_len;
 
 // Sends text to one output driver, in messages of at most IPC_BUF_MAX
 // bytes; what a driver does not take (it died, or refuses) is dropped.
-static void
+// Returns the driver's stamp of when the first byte went (proto.h), or 0.
+static uint32_t
 dev_write(int driver, const char *text, unsigned n)
 {
     static char chunk[IPC_BUF_MAX];
+    uint32_t stamp = 0;
     while (n > 0) {
         unsigned len = n < sizeof chunk ? n : sizeof chunk;
         memcpy(chunk, text, len);
@@ -88,19 +93,23 @@ dev_write(int driver, const char *text, unsigned n)
         struct ipc_words reply;
         if (sys_ipc_call(driver, DEV_WRITE, 0, &buf, &reply) < 0 ||
             (int)reply.w0 <= 0)
-            return;
+            return stamp;
+        if (!stamp)
+            stamp = reply.w1;
         unsigned taken = reply.w0 < len ? reply.w0 : len;
         text += taken;
         n -= taken;
     }
+    return stamp;
 }
 
-// Shows text on both outputs.
-static void
+// Shows text on both outputs; returns the serial driver's stamp (dev_write).
+static uint32_t
 show(const char *text, unsigned n)
 {
-    dev_write(UART, text, n);
+    uint32_t stamp = dev_write(UART, text, n);
     dev_write(VGA, text, n);
+    return stamp;
 }
 
 static void
@@ -164,10 +173,10 @@ flush_echo(void)
 // ---- Lines and readers ------------------------------------------------------
 
 static void
-answer(int reply, int w0, const char *text, unsigned len)
+answer(int reply, int w0, uint32_t stamp, const char *text, unsigned len)
 {
     struct ipc_buf buf = { (void *)text, len, 0, 0 };
-    if (sys_ipc_reply(reply, (unsigned)w0, 0, &buf) < 0)
+    if (sys_ipc_reply(reply, (unsigned)w0, stamp, &buf) < 0)
         sys_cap_close(reply);       // its caller gets -EPIPE; the console goes on
 }
 
@@ -179,7 +188,7 @@ answer_reader(int result, const char *text)
     s_reader = 0;
     if (result >= 0 && (unsigned)result > s_reader_max)
         result = -EMSGSIZE;
-    answer(reply, result, text, result > 0 ? (unsigned)result : 0);
+    answer(reply, result, 0, text, result > 0 ? (unsigned)result : 0);
 }
 
 // A line finished (or refused): to the reader, or queued for the next.
@@ -215,12 +224,22 @@ cancel(void)
         answer_reader(-EINTR, NULL);
 }
 
-// Bytes from an input driver.
+// Bytes from an input driver, which reached it at `stamp`.
 static void
-take_input(const uint8_t *bytes, unsigned n)
+take_input(const uint8_t *bytes, unsigned n, uint32_t stamp)
 {
     if (n == 0)
         return;
+    if (s_key_reader) {
+        // Raw: the reader takes them as they came, unechoed; what it has
+        // no room for goes on to the line editor, typed ahead.
+        unsigned k = n < s_key_max ? n : s_key_max;
+        answer(s_key_reader, (int)k, stamp, (const char *)bytes, k);
+        s_key_reader = 0;
+        bytes += k;
+        if ((n -= k) == 0)
+            return;
+    }
     s_key_pressed = true;
     if (s_polling && !s_reader) {
         // The key a poller waits for: not part of any line.  What comes
@@ -258,7 +277,7 @@ read_line(int reply, unsigned max)
     s_polling = false;
     s_key_pressed = false;
     if (s_reader)                   // one reader at a time: the newest one
-        answer(s_reader, -EBUSY, NULL, 0);
+        answer(s_reader, -EBUSY, 0, NULL, 0);
     s_reader = reply;
     s_reader_max = max < CON_LINE_MAX ? max : CON_LINE_MAX;
     if (s_queue_count) {
@@ -267,6 +286,21 @@ read_line(int reply, unsigned max)
         s_queue_count--;
         answer_reader(q->result, q->text);
     }
+}
+
+// CON_READ_KEY: the next input goes to this reply raw (take_input).
+static void
+read_key(int reply, unsigned max)
+{
+    if (s_key_reader)               // one at a time: the newest one
+        answer(s_key_reader, -EBUSY, 0, NULL, 0);
+    s_key_reader = 0;
+    if (max == 0) {
+        answer(reply, -EINVAL, 0, NULL, 0);
+        return;
+    }
+    s_key_reader = reply;
+    s_key_max = max < IPC_BUF_MAX ? max : IPC_BUF_MAX;
 }
 
 // CON_SET_FOREGROUND: returns 0 or a -errno.
@@ -306,17 +340,22 @@ serve(const struct ipc_words *msg, const struct ipc_buf *buf, const char *data)
 {
     int handle = buf->handle;
     int result;
+    uint32_t stamp = 0;
     switch (msg->w0) {
     case CON_WRITE:
         show_log();                 // what a program printed before it ended goes first
-        show(data, buf->len);
+        stamp = show(data, buf->len);
         note_output(data, buf->len);
         result = (int)buf->len;
         break;
     case CON_READLINE:
+    case CON_READ_KEY:
         if (handle)
             sys_cap_close(handle);
-        read_line(msg->reply, msg->w1);
+        if (msg->w0 == CON_READLINE)
+            read_line(msg->reply, msg->w1);
+        else
+            read_key(msg->reply, msg->w1);
         return;
     case CON_POLL_KEY:
         s_polling = true;
@@ -336,7 +375,7 @@ serve(const struct ipc_words *msg, const struct ipc_buf *buf, const char *data)
     }
     if (handle)
         sys_cap_close(handle);
-    answer(msg->reply, result, NULL, 0);
+    answer(msg->reply, result, stamp, NULL, 0);
 }
 
 // ---- Start ------------------------------------------------------------------
@@ -367,7 +406,7 @@ input_main(void *arg)
         unsigned n = reply.w0 < buf.len ? reply.w0 : buf.len;
         struct ipc_buf out = { bytes, n, 0, 0 };
         if (n > 0)
-            sys_ipc_send(in->forward, CON_INPUT, n, &out);
+            sys_ipc_send(in->forward, CON_INPUT, reply.w1, &out);
     }
 }
 
@@ -432,7 +471,7 @@ main(void)
         if (badge == (int)BADGE_LOG && msg.w0 == IPC_NOTIFICATION)
             show_log();
         else if (is_input(badge, &msg))
-            take_input((const uint8_t *)data, buf.len);
+            take_input((const uint8_t *)data, buf.len, msg.w1);
         else if (msg.reply)
             serve(&msg, &buf, data);
         else if (buf.handle)        // a plain send from a client: nothing to answer

@@ -102,8 +102,9 @@ send_byte(uint8_t byte, unsigned *room)
 static int
 write_bytes(struct chardev *dev, const uint8_t *bytes, unsigned len)
 {
-    (void)dev;
     unsigned room = 0, taken = 0;
+    if (len > 0)
+        dev->output_stamp = tsc32();
     for (; taken < len; taken++) {
         if (bytes[taken] == '\n' && !send_byte('\r', &room))
             break;

@@ -59,6 +59,7 @@ static const struct command s_commands[] = {
     { "run", cmd_run, "MODULE [ARGS] [&]: run a module; & in the background" },
     { "kill", cmd_kill, "PID: end a process this shell started or may kill" },
     { "uptime", cmd_uptime, "time since boot" },
+    { "keytime", cmd_keytime, "[N]: N keys echoed through drivers, console and shell, each timed" },
     { "echo", cmd_echo, "[WORDS]: print them" },
     { "clear", cmd_clear, "clear the screen" },
     { "halt", cmd_halt, "end the system" },

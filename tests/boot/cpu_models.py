@@ -26,8 +26,9 @@ MODELS = [
     (["-cpu", "pentium"], ["CMOV"], None),
     (["-cpu", "pentium2"], None, "int 0x80 and sysenter"),
     (["-cpu", "pentium3,-sep"], None, "int 0x80 only (no sysenter)"),
-    (["-cpu", "qemu32"], None, "int 0x80 and sysenter"),
-    (["-cpu", "max"], None, "int 0x80 and sysenter"),
+    (["-cpu", "qemu32"], None, ["int 0x80 and sysenter", "umip off; smep off"]),
+    # UMIP and SMEP on, and the boot suite's SMEP probe faults.
+    (["-cpu", "max"], None, ["int 0x80 and sysenter", "umip on; smep on"]),
     # No local APIC: the PIC serves one CPU, as before bring-up existed.
     (["-cpu", "pentium3,-apic"], None, "cpus: 1 online (no local APIC"),
     # An APIC but no I/O APIC and no ACPI: the MP tables give the one CPU.

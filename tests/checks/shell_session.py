@@ -9,7 +9,8 @@ that commands run and answer, that line editing, history and Ctrl-C work,
 that a line longer than the console's buffer, control characters and
 binary garbage each get one error and leave the shell working (a 10 KiB
 line among them), that keys pressed on the PS/2 keyboard (QEMU's monitor
-`sendkey`) reach the shell through drv_kbd, that a killed driver and a
+`sendkey`) reach the shell through drv_kbd, that keytime echoes keys raw
+and times them, that a killed driver and a
 killed console are started again by init with the shell still there, that
 top ends at a key, and that halt leaves the system idle.  Prints the exact QEMU command; the whole serial output is kept in
 BUILD_DIR/test/shell-session.log.
@@ -139,6 +140,17 @@ def main():
         s.send(garbage)
         check("binary garbage leaves the shell working",
               s.command(b"\x03echo still here", echoed(b"still here")))
+        s.send(b"keytime 2\r")
+        typed = s.expect(rb"key> ")
+        s.send(b"k")
+        serial = typed and s.expect(rb"k (\d+)\r?\n")
+        s.expect(rb"key> ")
+        s.sendkeys(monitor, ["x"])
+        ps2 = s.expect(rb"x (\d+)\r?\n")
+        best = s.expect(rb"keytime: best (\d+) TSC ticks of 2 timed")
+        check("keytime echoes a serial and a PS/2 key raw, each with its round trip",
+              serial and ps2 and best and int(serial.group(1)) > 0 and int(ps2.group(1)) > 0 and
+              int(best.group(1)) == min(int(serial.group(1)), int(ps2.group(1))))
         check("an unknown command gets one error",
               s.command(b"frobnicate", rb"unknown command 'frobnicate'"))
 

@@ -41,8 +41,10 @@ def snapshot(build, into):
     # The test kernel: the kfast scenario boots its suites (test=kfast).
     elf = os.path.join(into, "tandem-test.elf")
     shutil.copy2(os.path.join(build, "tandem-test.elf"), elf)
+    # The programs in a user bin directory beside the kernel, as in the build: the helpers find the
+    # programs there without being told (set tandem-user-bin).
     src = os.path.join(build, "user", "bin")
-    dst = os.path.join(into, "bin")
+    dst = os.path.join(into, "user", "bin")
     shutil.copytree(src, dst)
     names = sorted(os.listdir(dst))
     # init is module 0 (the Makefile's order for the ISO).
@@ -86,7 +88,8 @@ def run_scenario(name, elf, user_bin, modules, log_dir, timeout):
                "-x", os.path.join(ROOT, "tools", "gdb", "tandem.py"),
                "-x", os.path.join(HERE, "scenarios.py")]
     env = dict(os.environ, TANDEM_GDB_SCENARIO=name, TANDEM_GDB_ELF=elf,
-               TANDEM_GDB_USER_BIN=user_bin, LC_ALL="C.UTF-8", LANG="C.UTF-8")
+               TANDEM_GDB_USER_BIN=user_bin, TANDEM_GDB_SERIAL=serial,
+               LC_ALL="C.UTF-8", LANG="C.UTF-8")
     with open(os.path.join(log_dir, "%s.commands" % name), "w") as f:
         f.write(" ".join("'%s'" % a if " " in a else a for a in qemu_cmd) + "\n")
         f.write(" ".join("'%s'" % a if " " in a else a for a in gdb_cmd) + "\n")

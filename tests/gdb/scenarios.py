@@ -21,294 +21,9 @@ import traceback
 import gdb
 
 sys.dont_write_bytecode = True     # no __pycache__ in the source tree
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-from plan import SCENARIOS  # noqa: E402
-
-SCENARIO = os.environ["TANDEM_GDB_SCENARIO"]
-ELF = os.environ["TANDEM_GDB_ELF"]
-USER_BIN = os.environ["TANDEM_GDB_USER_BIN"]
-CANARY = 0xC011DE5A
-RESERVE = 1024
-
-
-def debug_build():
-    """Debug builds record each arena allocation (size, caller) and keep heap
-    red zones; release builds (RELEASE=1) have neither, and their inline
-    fast path hands kfast_alloc_slow no caller."""
-    import tandem_gdb.kernel as k
-    return k.debug_build()
-
-
-def slot(size):
-    """Bytes an allocation of size takes: its record (debug builds), 8-aligned."""
-    import tandem_gdb.kernel as k
-    return (size + k.record_size() + 7) & ~7
-
-
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def emit(line):
-    sys.stdout.write("@@TAP %s\n" % line)
-    sys.stdout.flush()
-
-
-def note(text):
-    sys.stdout.write("# %s\n" % text)
-    sys.stdout.flush()
-
-
-# ---------------------------------------------------------------------------
-# Talking to GDB
-
-def run(cmd, allow_error=False):
-    """Runs a command as typed; any error from the helpers fails the test."""
-    try:
-        out = gdb.execute(cmd, to_string=True)
-    except gdb.error as e:
-        if allow_error:
-            return "ERROR: %s" % e
-        raise Fail("`%s` failed: %s" % (cmd, e))
-    for bad in ("Python Exception", "Traceback", "Error occurred in Python"):
-        if bad in out:
-            raise Fail("`%s` printed a Python error:\n%s" % (cmd, out))
-    return out
-
-
-def go(cmd="continue"):
-    """Resumes; returns what was printed until the next stop."""
-    out = run(cmd)
-    if not gdb.selected_inferior().threads():
-        raise Fail("the target ended during `%s`:\n%s" % (cmd, out[-2000:]))
-    return out
-
-
-def val(expr):
-    return int(gdb.parse_and_eval(expr)) & 0xFFFFFFFF
-
-
-def reg(name):
-    return val("$" + name)
-
-
-def return_value():
-    """At a function's first instruction: runs to its return address and
-    gives eax.  (`finish` was seen to stop early under a loaded host.)"""
-    ret = u32(reg("esp"))
-    run("tbreak *%#x" % ret)
-    go()
-    if reg("eip") != ret:
-        raise Fail("stopped at %08x, not at the return address %08x" % (reg("eip"), ret))
-    return reg("eax")
-
-
-def u32(addr):
-    return int.from_bytes(bytes(gdb.selected_inferior().read_memory(addr, 4)), "little")
-
-
-def kcall(expr):
-    """Calls a kernel function from GDB with interrupts masked meanwhile."""
-    flags = reg("eflags")
-    gdb.execute("set $eflags = %d" % (flags & ~0x200), to_string=True)
-    try:
-        return val(expr)
-    finally:
-        gdb.execute("set $eflags = %d" % flags, to_string=True)
-
-
-def delete_breakpoints():
-    gdb.execute("delete", to_string=True)
-
-
-def expect(cond, text):
-    if not cond:
-        raise Fail(text)
-
-
-def expect_eq(got, want, what):
-    if got != want:
-        fmt = (lambda v: "%#x" % v) if isinstance(got, int) and isinstance(want, int) else repr
-        raise Fail("%s: the helpers say %s, independently %s" % (what, fmt(got), fmt(want)))
-
-
-_nm = None
-
-
-def nm_text():
-    """The ELF's text symbols, by address, from nm."""
-    global _nm
-    if _nm is None:
-        out = subprocess.run(["nm", "-n", ELF], capture_output=True, text=True, check=True).stdout
-        _nm = [(int(a, 16), n) for a, t, n in (l.split()[:3] for l in out.splitlines() if len(l.split()) >= 3)
-               if t in "Tt"]
-    return _nm
-
-
-def nm_address(name):
-    for a, n in nm_text():
-        if n == name:
-            return a
-    raise Fail("nm finds no %s" % name)
-
-
-def nm_symbol(addr):
-    """The text symbol holding addr, from the ELF's own symbol table."""
-    best = None
-    for a, n in nm_text():
-        if a <= addr:
-            best = n
-        else:
-            break
-    return best
-
-
-def user_symbol(program, name):
-    out = subprocess.run(["nm", os.path.join(USER_BIN, program)], capture_output=True,
-                         text=True, check=True).stdout
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[2] == name:
-            return int(parts[0], 16)
-    raise Fail("%s has no symbol %s" % (program, name))
-
-
-# ---------------------------------------------------------------------------
-# Reading the helpers' output
-
-THREAD_ROW = re.compile(
-    r"^([* ])\s*(\d+) (\S+)\s+(\S+)\s+(kernel|\d+ \S+)\s+([0-9a-f]{8})-([0-9a-f]{8}) "
-    r"(user|dead|[0-9a-f]{8} (?:live|saved))\s+([0-9a-f]{8})\s+(-|-?\d+)\s+(\d+)\s+(\d+) (\S+)\s+(\S+)$")
-
-
-def thread_rows(out):
-    rows = {}
-    for line in out.splitlines():
-        m = THREAD_ROW.match(line)
-        if m:
-            esp = m.group(8)
-            rows[int(m.group(2))] = {
-                "cpu": m.group(1) == "*", "name": m.group(3), "state": m.group(4),
-                "process": m.group(5), "block": int(m.group(6), 16), "end": int(m.group(7), 16),
-                "esp": None if esp in ("user", "dead") else int(esp.split()[0], 16),
-                "esp_how": esp.split()[-1], "top": int(m.group(9), 16),
-                "gap": None if m.group(10) == "-" else int(m.group(10)),
-                "peak": int(m.group(11)), "low_water": int(m.group(12)),
-                "spill": m.group(13), "canary": m.group(14)}
-    if not rows:
-        raise Fail("no thread rows in:\n" + out)
-    return rows
-
-
-BOUNDARY = re.compile(r"^\s+([0-9a-f]{8})(?: ([0-9a-f]{8}))? [┌├└+][─-]+[┐┤┘+] ?(.*)$")
-PIECE = re.compile(r"^\s+[│|] (.+?)\s+[│|]\s+(\d+) B\s+([\d.]+)%$")
-
-
-def block_map(out):
-    """(boundaries {label: stack-view address, label@arena: arena-view
-    address}, [(label, bytes)], text)."""
-    bounds, pieces = {}, []
-    for line in out.splitlines():
-        m = BOUNDARY.match(line)
-        if m:
-            stack = int(m.group(1), 16)
-            arena = int(m.group(2), 16) if m.group(2) else stack
-            for label in m.group(3).split(", "):
-                if label:
-                    label = label.split(" (")[0].split(":")[0]
-                    bounds[label] = stack
-                    bounds[label + "@arena"] = arena
-            continue
-        m = PIECE.match(line)
-        if m:
-            pieces.append((m.group(1), int(m.group(2))))
-    if not pieces:
-        raise Fail("no block map in:\n" + out)
-    return bounds, pieces, out
-
-
-def check_map_sums(pieces, size):
-    total = sum(n for _, n in pieces)
-    expect_eq(total, size, "sum of the block map's pieces")
-
-
-def records(out):
-    """[(object, size, slot, caller text, group title)] from `tandem arena`."""
-    got, group = [], None
-    for line in out.splitlines():
-        s = line.strip()
-        if s.startswith("in the block") or s.startswith("in spill chunk"):
-            group = s
-        m = re.match(r"^\s+(\d+)\s+([0-9a-f]{8})\s+(\d+)\s+(\d+)\s+(.*)$", line)
-        if m and group:
-            got.append((int(m.group(2), 16), int(m.group(3)), int(m.group(4)), m.group(5), group))
-    return got
-
-
-def field(out, pattern, what):
-    m = re.search(pattern, out, re.M)
-    if not m:
-        raise Fail("no %s in:\n%s" % (what, out))
-    return m.group(1)
-
-
-# ---------------------------------------------------------------------------
-# Independent views of the kernel
-
-def kernel_threads():
-    """Every thread, walked from g_all_threads with GDB expressions alone."""
-    head = val("&g_all_threads")
-    link = val("&((struct thread *)0)->all_link")
-    out, node = [], val("g_all_threads.next")
-    while node != head and len(out) < 1000:
-        t = node - link
-        out.append(t)
-        node = val("((struct list_node *)%d)->next" % node)
-    return out
-
-
-def T(t, member):
-    return val("((struct thread *)%d)->%s" % (t, member))
-
-
-def spill_bytes_of(arena):
-    """kfast_spill_in_use: the chunks older than the newest (spill_older),
-    and the newest up to the inline bump's chunk_top."""
-    if not val("(unsigned)%s.spill" % arena):
-        return 0
-    return val("%s.spill_older" % arena) + val("%s.chunk_top" % arena) - \
-        val("(unsigned)%s.spill->data" % arena)
-
-
-def kernel_top(t):
-    # kfast_arena_top: the running arena's top lives in g_kfast.
-    if val("g_kfast.arena") == val("&((struct thread *)%d)->arena" % t):
-        return val("g_kfast.top")
-    return T(t, "arena.top")
-
-
-# ---------------------------------------------------------------------------
-# Tests
-
-TESTS = {}
-
-
-def test(fn):
-    TESTS[fn.__name__] = fn
-    return fn
-
-
-ctx = {}
-
-ALL_COMMANDS = ["tandem", "tandem threads", "tandem block", "tandem arena", "tandem check",
-                "tandem caps", "tandem catch"]
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gdbtest import *  # noqa: E402,F401,F403  (the shared helpers)
+from gdbtest import TESTS, SCENARIO  # noqa: E402
 
 @test
 def constants_match_headers():
@@ -631,6 +346,7 @@ def interrupt_handler_trap_frame_found():
     check_map_sums(pieces, val("sizeof(g_boot_block)"))
     run("tandem arena")
     expect("tandem check: OK" in run("tandem check"), "check is not OK in the handler")
+    ctx["irq_frame"] = (f, eip, user)
 
 
 @test
@@ -700,20 +416,28 @@ def check_ok_on_healthy_kernel():
 def check_finds_heap_redzone_damage():
     if not debug_build():
         raise Skip("release builds have no heap red zones")
-    # The control block of the running thread is a kzalloc'd heap object: the
-    # byte just past it is the start of its back red zone.
-    obj = val("g_current")
+    # A thread's control block is a kzalloc'd heap object (the boot thread's
+    # is static: not that one; the timer may have stopped it): the byte just
+    # past it is the start of its back red zone.
+    obj = next(t for t in kernel_threads() if not T(t, "static_block"))
     addr = obj + val("sizeof(struct thread)")
+    check_finds_heap_byte(addr, 0xFD, "red zone byte",
+                          ["object %08x" % obj, "red zone after the object written at %08x" % addr])
+
+
+def check_finds_heap_byte(addr, fill, what, reports):
+    """Zeroes the heap byte at addr (it must hold fill), and expects tandem
+    check to print every one of reports and find one violation, as the
+    kernel's kheap_check() does; then puts it back and expects OK."""
     old = val("*(unsigned char *)%d" % addr)
-    expect_eq(old, 0xFD, "red zone byte before the test")
+    expect_eq(old, fill, what + " before the test")
     gdb.execute("set *(unsigned char *)%d = 0" % addr, to_string=True)
     try:
         out = run("tandem check")
         kernel = kcall("kheap_check()")
     finally:
         gdb.execute("set *(unsigned char *)%d = %d" % (addr, old), to_string=True)
-    expect("object %08x" % obj in out and "red zone after the object written at %08x" % addr in out,
-           "damage not reported:\n" + out)
+    expect(all(r in out for r in reports), "damage not reported:\n" + out)
     expect("tandem check: 1 VIOLATION " in out, "verdict:\n" + out)
     expect_eq(1, kernel, "violations (the kernel's kheap_check())")
     expect("tandem check: OK" in run("tandem check"), "not OK after the repair")
@@ -734,18 +458,8 @@ def check_follows_the_heap_cache():
     if not debug_build():
         return
     addr = p + 8                            # past the cache's link: the freed fill
-    old = val("*(unsigned char *)%d" % addr)
-    expect_eq(old, 0xDD, "freed fill of the cached block")
-    gdb.execute("set *(unsigned char *)%d = 0" % addr, to_string=True)
-    try:
-        out = run("tandem check")
-        kernel = kcall("kheap_check()")
-    finally:
-        gdb.execute("set *(unsigned char *)%d = %d" % (addr, old), to_string=True)
-    expect("written after its free at %08x" % addr in out, "write after free not reported:\n" + out)
-    expect("tandem check: 1 VIOLATION " in out, "verdict:\n" + out)
-    expect_eq(1, kernel, "violations (the kernel's kheap_check())")
-    expect("tandem check: OK" in run("tandem check"), "not OK after the repair")
+    check_finds_heap_byte(addr, 0xDD, "freed fill of the cached block",
+                          ["written after its free at %08x" % addr])
 
 
 @test
@@ -958,6 +672,8 @@ def kfast_collision_caught(by_trap):
     for cmd in ALL_COMMANDS:
         run(cmd)
     ctx["seen"] = seen
+    if by_trap:
+        ctx["trap_catch_output"] = out
 
 
 @test
@@ -997,15 +713,6 @@ RIGHT_LETTERS = {"SEND": "S", "RECV": "R", "GRANT": "G", "WAIT": "W", "KILL": "K
                  "SPAWN": "P", "USE": "U"}
 
 
-def uapi_defines(prefix):
-    """{NAME: value} of include/uapi/syscall.h's #define PREFIXNAME."""
-    text = open(os.path.join(ROOT, "include/uapi/syscall.h")).read()
-    out = {}
-    pattern = r"^#define\s+%s(\w+)\s+\(?(\w+)(?:\s*<<\s*(\d+))?\)?" % prefix
-    for m in re.finditer(pattern, text, re.M):
-        v = int(m.group(2).rstrip("uU"), 0)
-        out[m.group(1)] = v << int(m.group(3)) if m.group(3) else v
-    return out
 
 
 def cap_type_names():
@@ -1018,27 +725,12 @@ def cap_rights_text(rights):
                    for b in range(len(bits)))
 
 
-def kstring(expr):
-    return gdb.parse_and_eval(expr).string().split("\0", 1)[0]
 
 
-def list_addresses(head_expr, container, member):
-    """Addresses of the containers on a list, walked with expressions."""
-    head = val("&(%s)" % head_expr)
-    link = val("&((%s *)0)->%s" % (container, member))
-    out, node = [], val("(%s).next" % head_expr)
-    while node != head and len(out) < 1000:
-        out.append(node - link)
-        node = val("((struct list_node *)%d)->next" % node)
-    return out
 
 
-def kernel_processes():
-    return list_addresses("s_processes", "struct process", "all_link")
 
 
-def P(p, member):
-    return val("((struct process *)%d)->%s" % (p, member))
 
 
 def process_label(p):
@@ -1384,93 +1076,18 @@ def caps_counts_disagree():
     caps_match_kernel()
 
 
-# ---------------------------------------------------------------------------
-# CPUs (scenario smp, four of them): `tandem cpus`, and every command the
-# same whichever vCPU is selected.
-
-CPU_ROW = re.compile(r"^([* ])\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)")
-
-
-def cpu_rows(out):
-    """{cpu: (selected, apic, vcpu, state, line)} from `tandem cpus`."""
-    rows = {}
-    for line in out.splitlines():
-        m = CPU_ROW.match(line)
-        if m:
-            rows[int(m.group(2))] = (m.group(1) == "*", int(m.group(3)), m.group(4),
-                                     m.group(5), line)
-    return rows
-
-
-def call_text(request, what):
-    """How `tandem cpus` must show a request, from the kernel's fields."""
-    req = "((struct xcall_request *)%#x)" % request
-    fn = gdb.execute("info symbol %#x" % val(req + "->fn"), to_string=True).split()[0]
-    pending = val(req + "->pending")
-    cpus = ",".join(str(i) for i in range(32) if pending >> i & 1) or "none"
-    return "%s from cpu %d: %s, waiting on cpus %s" % (what, val(req + "->initiator"), fn, cpus)
-
-
-@test
-def cpus_while_an_ap_serves_a_call():
-    # calls_from_every_cpu_to_every_other: an AP runs a call while the boot
-    # CPU waits (on its own calls to every AP, or on AP i's call_the_others).
-    run("break count_for_caller if g_xcall_cpus[0].waiting != 0 && $_thread != 1")
-    go()
-    delete_breakpoints()
-    me = gdb.selected_thread().num
-    count = val("g_smp.count")
-    expect(count == 4, "g_smp.count is %d on -smp 4" % count)
-    out = run("tandem cpus")
-    rows = cpu_rows(out)
-    expect_eq(sorted(rows), list(range(count)), "the CPUs `tandem cpus` lists")
-    for i, (selected, apic, vcpu, state, line) in rows.items():
-        expect_eq(apic, val("g_smp.cpus[%d].apic_id" % i), "cpu %d's APIC id" % i)
-        expect_eq(state, "online", "cpu %d's state" % i)
-        expect_eq(vcpu, str(apic + 1), "cpu %d's vCPU (QEMU numbers them by APIC id)" % i)
-        expect_eq(selected, apic + 1 == me, "cpu %d marked selected" % i)
-        made, served = (int(x) for x in re.findall(r"\s(\d+)\s+(\d+)\s{2}", line)[-1])
-        expect_eq(made, val("g_xcall_cpus[%d].made" % i), "cpu %d's calls made" % i)
-        expect_eq(served, val("g_xcall_cpus[%d].served" % i), "cpu %d's calls served" % i)
-        for field, what in (("inbox", "mailbox: call"), ("waiting", "waits on its call")):
-            request = val("g_xcall_cpus[%d].%s" % (i, field))
-            if request:
-                want = call_text(request, what)
-                expect(want in line, "cpu %d's row lacks `%s`:\n%s" % (i, want, line))
-        if apic + 1 == me:
-            expect("count_for_caller" in line, "the stopped AP's eip is elsewhere:\n" + line)
-    boot = rows[0][4]
-    expect(" 1 kmain " in boot, "cpu 0 does not run thread 1 (kmain):\n" + boot)
-    expect("top %08x guard %08x" % (val("g_kfast.top"), val("g_kfast.guard")) in boot,
-           "cpu 0's arena registers are not g_kfast's:\n" + boot)
-    expect("waits on its call from cpu 0: " in boot, "cpu 0's wait is not shown:\n" + boot)
-    ctx["cpus_stop_thread"] = me
-
-
-@test
-def every_command_reads_the_same_from_every_vcpu():
-    if "cpus_stop_thread" not in ctx:
-        raise Skip("no stop in a call (cpus_while_an_ap_serves_a_call failed)")
-    commands = ["tandem", "tandem threads", "tandem block 1", "tandem check", "tandem cpus",
-                "p $tandem_current()", "p $tandem_thread(1)"]
-    run("thread 1")
-    want = {cmd: run(cmd) for cmd in commands}
-    for th in sorted(gdb.selected_inferior().threads(), key=lambda t: t.num)[1:]:
-        run("thread %d" % th.num)
-        for cmd in commands:
-            got = run(cmd)
-            want_cmd = want[cmd]
-            if cmd == "tandem cpus":
-                # Only the mark of the selected vCPU moves.
-                got, want_cmd = (re.sub(r"(?m)^[* ]", " ", x) for x in (got, want_cmd))
-            elif cmd.startswith("p "):
-                # And GDB's value history numbers.
-                got, want_cmd = (re.sub(r"^\$\d+ = ", "", x) for x in (got, want_cmd))
-            expect(got == want_cmd, "`%s` with vCPU thread %d selected said:\n%s\n"
-                   "with thread 1:\n%s" % (cmd, th.num, got, want_cmd))
-            expect_eq(gdb.selected_thread().num, th.num, "the vCPU selected after `%s`" % cmd)
-        expect("not running" not in run("tandem"), "`tandem` on vCPU %d" % th.num)
-    run("thread %d" % ctx["cpus_stop_thread"])
+# The tests of the second round of helpers, one module a subject; importing
+# them registers their tests.
+import arguments  # noqa: E402,F401
+import backtrace  # noqa: E402,F401
+import canary_watch  # noqa: E402,F401
+import collision_maps  # noqa: E402,F401
+import kernel_log  # noqa: E402,F401
+import panic_catch  # noqa: E402,F401
+import running_thread  # noqa: E402,F401
+import sched_check  # noqa: E402,F401
+import smp_cpus  # noqa: E402,F401
+import user_symbols  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------------------

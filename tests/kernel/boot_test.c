@@ -1,9 +1,15 @@
-// The state kmain starts from: higher-half mapping, zeroed .bss, descriptors.
+// The state kmain starts from: higher-half mapping, zeroed .bss, descriptors,
+// the CPU's protections.
 #include "config.h"
+#include "cpu.h"
+#include "extable.h"
 #include "gdt.h"
 #include "ktest.h"
+#include "lib/string.h"
+#include "mm/frame.h"
 #include "mm/paging.h"
 #include "thread.h"
+#include "trap.h"
 #include "x86.h"
 
 extern char __text_start[], __bss_start[], __bss_end[], __kernel_end[];
@@ -79,4 +85,55 @@ KTEST(boot, segments_and_tss_loaded)
     KEXPECT_EQ(ds, KERNEL_DS);
     KEXPECT_EQ(tr, TSS_SEL);
     KEXPECT_EQ(g_tss.ss0, KERNEL_DS);
+}
+
+// The protections cpu_protect turned on are on, and SMEP does what it is
+// for: the kernel calling into a user page faults instead of running it.
+// The page holds `mov $1, %eax; ret`; without SMEP the call runs it and
+// returns 1 (which shows the probe itself works), with SMEP the fetch
+// faults and the fixup returns SMEP_FAULTED.  The page goes in a fresh
+// address space, with interrupts off so no switch can take it away.
+#define SMEP_PROBE_VA   0x00800000  // any user address: the extable entry names it
+#define SMEP_FAULTED    0xFA17
+
+static NOINLINE uint32_t
+call_user_page(void)
+{
+    uint32_t result;
+    __asm__ volatile("call *%[va]\n\t"
+                     "jmp 2f\n"
+                     "1:\n\t"
+                     "addl $4, %%esp\n\t"       // the call's return address
+                     "movl %[faulted], %%eax\n"
+                     "2:\n\t" EXTABLE_ENTRY(SMEP_PROBE_VA, 1b)
+                     : "=a"(result)
+                     : [va] "r"(SMEP_PROBE_VA), [faulted] "i"(SMEP_FAULTED)
+                     : "ecx", "edx", "memory", "cc");
+    return result;
+}
+
+KTEST(boot, smep_keeps_the_kernel_out_of_user_code)
+{
+    static const uint8_t code[] = { 0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3 };   // mov $1, %eax; ret
+    KEXPECT_EQ(!!(read_cr4() & CR4_UMIP), g_cpu.umip);
+    KEXPECT_EQ(!!(read_cr4() & CR4_SMEP), g_cpu.smep);
+    struct addrspace *as = as_create();
+    uintptr_t frame = frame_alloc();
+    KASSERT_NOT_NULL(as);
+    KASSERT_NE(frame, 0);
+    memcpy(P2V(frame), code, sizeof code);
+    KASSERT_EQ(vm_map(as, SMEP_PROBE_VA, frame, VM_USER), 0);   // as_destroy frees it
+    uint32_t flags = read_eflags();
+    cli();
+    struct addrspace *was = as_current();
+    as_activate(as);
+    trap_expect(VEC_PF);
+    uint32_t result = call_user_page();
+    unsigned faults = trap_expect_end();
+    as_activate(was);
+    if (flags & EFLAGS_IF)
+        sti();
+    as_destroy(as);
+    KEXPECT_EQ(result, g_cpu.smep ? SMEP_FAULTED : 1);
+    KEXPECT_EQ(faults, g_cpu.smep ? 1 : 0);
 }

@@ -20,7 +20,11 @@ if _here not in sys.path:
     sys.path.insert(0, _here)
 
 if "tandem_gdb" in sys.modules:
-    # A reload: drop the old modules so that every command is defined anew.
+    # A reload: the old package takes back its own breakpoints and event
+    # handlers, then its modules go, so that every command is defined anew.
+    _old = getattr(sys.modules["tandem_gdb"], "unregister", None)
+    if _old is not None:
+        _old()
     for _name in [n for n in sys.modules if n == "tandem_gdb" or n.startswith("tandem_gdb.")]:
         del sys.modules[_name]
 

@@ -7,11 +7,12 @@
 struct answer {
     int reply;
     int result;                 // w0: bytes, or a -errno
+    uint32_t stamp;             // w1: a time stamp (chardev.h), or 0
     unsigned len;               // payload bytes in s_data
     bool read;                  // a DEV_READ's: its bytes leave the ring once sent
 };
 
-static const struct answer NONE = { 0, 0, 0, false };
+static const struct answer NONE = { 0, 0, 0, 0, false };
 
 // A call's payload on arrival, the answer's on departure.
 static uint8_t s_data[IPC_BUF_MAX];
@@ -21,6 +22,8 @@ chardev_input(struct chardev *dev, uint8_t byte)
 {
     if (dev->head - dev->tail == CHARDEV_RING)
         return;                 // full: the newest byte goes
+    if (dev->head == dev->tail)
+        dev->input_stamp = tsc32();
     dev->ring[dev->head++ % CHARDEV_RING] = byte;
 }
 
@@ -33,7 +36,7 @@ chardev_bind(struct chardev *dev)
 static struct answer
 error(int reply, int err)
 {
-    return (struct answer){ reply, err, 0, false };
+    return (struct answer){ reply, err, 0, 0, false };
 }
 
 // A DEV_READ's answer: up to `wants` waiting bytes, copied out but left in
@@ -47,7 +50,8 @@ read_answer(struct chardev *dev, int reply, unsigned wants)
         n = wants;
     for (unsigned i = 0; i < n; i++)
         s_data[i] = dev->ring[(dev->tail + i) % CHARDEV_RING];
-    return (struct answer){ reply, (int)n, n, true };
+    // Bytes left behind arrived no earlier: their stamp stays a bound.
+    return (struct answer){ reply, (int)n, dev->input_stamp, n, true };
 }
 
 // The IRQ fired: read the device, let the line interrupt again, and
@@ -90,8 +94,12 @@ on_call(struct chardev *dev, const struct ipc_words *msg, unsigned len)
     switch (msg->w0) {
     case DEV_READ:
         return on_read(dev, msg->reply, msg->w1);
-    case DEV_WRITE:
-        return error(msg->reply, dev->write(dev, s_data, len));
+    case DEV_WRITE: {
+        dev->output_stamp = 0;
+        struct answer a = error(msg->reply, dev->write(dev, s_data, len));
+        a.stamp = dev->output_stamp;
+        return a;
+    }
     default:
         return error(msg->reply, -ENOSYS);
     }
@@ -112,7 +120,7 @@ chardev_serve(struct chardev *dev, const char *name)
     for (;;) {
         struct ipc_buf buf = { s_data, a.len, sizeof s_data, 0 };
         struct ipc_words msg;
-        int badge = sys_ipc_reply_recv(a.reply, (unsigned)a.result, 0, &buf, dev->endpoint,
+        int badge = sys_ipc_reply_recv(a.reply, (unsigned)a.result, a.stamp, &buf, dev->endpoint,
                                        &msg);
         if (badge < 0 && a.reply) {
             // The answer could not go (the caller's buffer is too small):

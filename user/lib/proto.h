@@ -2,6 +2,9 @@
  * drivers (drv_uart, drv_kbd), the screen driver (drv_vga) and the console
  * server (console), as message words on their endpoints.  Every request is
  * a call (sys_ipc_call); the reply's w0 is the result: >= 0, or a -errno.
+ * Where a reply's w1 is a "stamp" it is the time-stamp counter's low 32
+ * bits (tsc32()) at a moment in the bytes' way through the system, so that
+ * a program can time the path its input and output took.
  *
  * Who holds what (init hands it out, docs/design.md, "User space"),
  * numbered in this order from 1:
@@ -23,9 +26,11 @@
 #define DEV_READ            1   // w1 = most bytes wanted: the reply comes when at least one
                                 //   byte has arrived; its payload holds them, w0 = how many.
                                 //   One read at a time per driver: a newer read takes over,
-                                //   and the older one is answered -EBUSY
+                                //   and the older one is answered -EBUSY.  Stamp: when the
+                                //   first of those bytes reached the driver
 #define DEV_WRITE           2   // payload = bytes to send or show -> w0 = bytes taken
-                                //   (drv_kbd: -ENOSYS)
+                                //   (drv_kbd: -ENOSYS).  drv_uart's stamp: when it began
+                                //   sending them
 #define VGA_CLEAR           3   // drv_vga: blank screen, cursor home -> 0
 
 // drv_vga understands in DEV_WRITE: printable ASCII, \n, \r, \b (moves left),
@@ -39,7 +44,8 @@
 
 // ---- The console server ------------------------------------------------------
 
-#define CON_WRITE           16  // payload = text -> w0 = bytes taken; shown on serial and VGA
+#define CON_WRITE           16  // payload = text -> w0 = bytes taken; shown on serial and VGA;
+                                //   stamp: drv_uart's, when the serial line began sending it
 #define CON_READLINE        17  // w1 = most bytes wanted: the reply comes when a line is
                                 //   complete (Enter), payload = the line without its newline,
                                 //   w0 = its length; -EINTR if Ctrl-C ended it; a line longer
@@ -49,6 +55,11 @@
 #define CON_SET_FOREGROUND  19  // buf.handle = a process handle with CAP_KILL, or no handle:
                                 //   Ctrl-C kills that process (none: Ctrl-C only ends the line)
 #define CON_CLEAR           20  // clears the screens -> 0
+#define CON_READ_KEY        21  // w1 = most bytes wanted: the reply comes with the next input,
+                                //   raw (no echo, no editing, Ctrl-C is a byte): payload = the
+                                //   bytes that arrived together (one key, an arrow's escape
+                                //   sequence whole), w0 = how many; stamp: when they reached
+                                //   their driver.  Input beyond w1 goes on to the line editor
 
 #define CON_LINE_MAX        256 // the longest line CON_READLINE returns
 

@@ -177,4 +177,15 @@ int vprintf(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
 // Writes s and a newline; returns 0 or a -errno.
 int puts(const char *s);
 
+// The time-stamp counter's low 32 bits: ring 3 may read it (CR4.TSD is
+// clear).  Under QEMU's -icount shift=0 it counts guest instructions, which
+// is how the benchmarks and the drivers' latency stamps (proto.h) are read.
+static inline uint32_t
+tsc32(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
+    return lo;
+}
+
 #endif

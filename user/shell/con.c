@@ -8,10 +8,11 @@
 #define RETRIES         3
 #define RETRY_TICKS     20
 
-// One call; returns the answer's w0 (a result or a -errno).
+// One call; returns the answer's w0 (a result or a -errno); *received
+// gets the payload's length and *stamp the answer's w1, where asked.
 static int
-call(unsigned w0, unsigned w1, void *data, unsigned len, unsigned size, int handle,
-     unsigned *received)
+call_stamped(unsigned w0, unsigned w1, void *data, unsigned len, unsigned size, int handle,
+             unsigned *received, uint32_t *stamp)
 {
     for (int attempt = 0;; attempt++) {
         struct ipc_buf buf = { data, len, size, handle };
@@ -22,12 +23,21 @@ call(unsigned w0, unsigned w1, void *data, unsigned len, unsigned size, int hand
                 sys_cap_close(buf.handle);  // the console passes none back
             if (received)
                 *received = buf.len;
+            if (stamp)
+                *stamp = reply.w1;
             return (int)reply.w0;
         }
         if (r != -EPIPE || attempt == RETRIES)
             return r;
         sys_sleep(RETRY_TICKS);
     }
+}
+
+static int
+call(unsigned w0, unsigned w1, void *data, unsigned len, unsigned size, int handle,
+     unsigned *received)
+{
+    return call_stamped(w0, w1, data, len, size, handle, received, NULL);
 }
 
 int
@@ -78,6 +88,24 @@ con_readline(char *line, unsigned size)
     unsigned len = (unsigned)r < got ? (unsigned)r : got;
     line[len] = '\0';
     return (int)len;
+}
+
+int
+con_read_key(char *bytes, unsigned size, uint32_t *stamp)
+{
+    unsigned got = 0;
+    int r = call_stamped(CON_READ_KEY, size, bytes, 0, size, 0, &got, stamp);
+    return r < 0 ? r : ((unsigned)r < got ? r : (int)got);
+}
+
+int
+con_write_stamped(const char *text, unsigned n, uint32_t *stamp)
+{
+    if (n > IPC_BUF_MAX)
+        return -EMSGSIZE;
+    static char piece[IPC_BUF_MAX];         // the call's buffer takes the answer
+    memcpy(piece, text, n);
+    return call_stamped(CON_WRITE, 0, piece, n, 0, 0, NULL, stamp);
 }
 
 bool

@@ -24,6 +24,12 @@ int con_printf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 // Reads a line into line[0, size) with its NUL; returns its length,
 // -EINTR (Ctrl-C), -EMSGSIZE (longer than size - 1) or another -errno.
 int con_readline(char *line, unsigned size);
+// Waits for the next input, raw (CON_READ_KEY): its bytes into bytes[0,
+// size) (no NUL), *stamp when they reached their driver; returns how many.
+int con_read_key(char *bytes, unsigned size, uint32_t *stamp);
+// Writes text (at most IPC_BUF_MAX bytes) in one call; *stamp is when the
+// serial line began sending it (0: not known).
+int con_write_stamped(const char *text, unsigned n, uint32_t *stamp);
 // Whether a key was pressed since the last call (or line read).
 bool con_key_pressed(void);
 // Ctrl-C kills process from now on (0: nothing); the console keeps a copy.
@@ -50,6 +56,10 @@ void cmd_mem(int argc, char **argv);
 void cmd_arena(int argc, char **argv);
 void cmd_dmesg(int argc, char **argv);
 void cmd_top(int argc, char **argv);
+
+// ---- A key's round trip (keytime.c) ---------------------------------------------
+
+void cmd_keytime(int argc, char **argv);
 
 // Parses a decimal number; false if s is not one (or too big).
 bool parse_unsigned(const char *s, unsigned *out);

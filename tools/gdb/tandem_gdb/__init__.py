@@ -6,51 +6,92 @@ Loaded by tools/gdb/tandem.py; see tools/gdb/README.md."""
 import gdb
 
 from . import arena as arena_mod
+from . import args
 from . import blockmap
+from . import bt as bt_mod
 from . import caps as caps_mod
 from . import catch
 from . import check as check_mod
 from . import cpus as cpus_mod
+from . import history
 from . import kernel as k
+from . import log as log_mod
+from . import sched as sched_mod
+from . import usersyms
+from . import uspace
+from . import watch as watch_mod
+
+
+def one_line(e):
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def guarded(fn):
     """Runs a command body, reading the kernel through the boot CPU whichever
-    vCPU is selected; a stop where the kernel cannot be read yet is
-    reported as such, not as an error."""
+    vCPU is selected (tools/gdb/tandem_gdb/cpus.py), so that no Python
+    exception reaches the user: a stop where the kernel cannot be read yet
+    is said as such, anything else is one line - an error in the kernel's
+    data, or in the helpers."""
     def invoke(self, arg, from_tty):
+        name = self.name
         try:
             with cpus_mod.boot_cpu_view():
                 fn(self, arg, from_tty)
+        except gdb.GdbError:
+            raise
         except k.NotReady as e:
             gdb.write("tandem: %s\n" % e)
         except k.Damaged as e:
-            raise gdb.GdbError("tandem: kernel data damaged: %s" % e)
+            raise gdb.GdbError("%s: kernel data damaged: %s" % (name, one_line(e)))
         except gdb.MemoryError as e:
-            raise gdb.GdbError("tandem: cannot read kernel memory: %s" % e)
+            raise gdb.GdbError("%s: cannot read kernel memory: %s" % (name, one_line(e)))
+        except gdb.error as e:
+            raise gdb.GdbError("%s: %s" % (name, one_line(e)))
+        except KeyboardInterrupt:
+            raise gdb.GdbError("%s: interrupted" % name)
+        except Exception as e:
+            raise gdb.GdbError("%s: internal error in the helpers (tools/gdb/tandem_gdb): %s: %s"
+                               % (name, type(e).__name__, one_line(e)))
     invoke.__doc__ = fn.__doc__
     return invoke
 
 
-class Tandem(gdb.Command):
+class Named(gdb.Command):
+    """A tandem command that knows its own name (for its errors)."""
+
+    def __init__(self, name, category=gdb.COMMAND_DATA, prefix=False):
+        super().__init__(name, category, prefix=prefix)
+        self.name = name
+
+
+class Tandem(Named):
     """Inspect Tandem's threads, kernel-stack blocks, scratch arenas and handle tables.
 
 Usage: tandem               where the CPU is, in one line
        tandem threads       every thread: state, block, esp, arena, low-water, canary
        tandem block [TID]   the map of one block (default: the running thread's)
        tandem arena [TID]   arena figures and live allocations (debug builds)
+       tandem bt [TID]      backtrace across the rings: kernel frames, the trap
+                            frame, the user program's frames with its own symbols
        tandem check         canaries, block invariants, heap red zones; a verdict
+       tandem sched         the run queue, sleepers, wait queues: walked and checked
        tandem caps [PID]    handle tables: every process's, or one process's
        tandem cpus          each CPU: APIC id, state, eip, thread, cross-CPU calls
-       tandem catch collision|spill [--continue]
-                            break on a collision report or a spill, drawing the block
+       tandem log [LINES]   the kernel's log ring
+       tandem catch collision|spill|panic [--continue]
+                            break on a collision report, a spill or a panic
+       tandem watch canary [TID]
+                            a hardware watchpoint that stops at a stray write
+                            over the arena's canary
 
 TID is a thread id, a thread name or an expression (a tid, or a struct
-thread pointer such as $tandem_current()).  Functions: $tandem_thread(TID)
-and $tandem_current() return a struct thread *."""
+thread pointer such as $tandem_current()); ids and names complete on Tab.
+Functions: $tandem_thread(TID) and $tandem_current() return a struct thread *.
+Settings: tandem-ascii, tandem-user-symbols, tandem-user-bin (`help set tandem-...`)."""
 
     def __init__(self):
-        super().__init__("tandem", gdb.COMMAND_DATA, prefix=True)
+        super().__init__("tandem", prefix=True)
 
     @guarded
     def invoke(self, arg, from_tty):
@@ -61,7 +102,7 @@ and $tandem_current() return a struct thread *."""
                                                 view.where()))
 
 
-class Threads(gdb.Command):
+class Threads(Named):
     """List every thread with its block and arena figures.
 
 Usage: tandem threads
@@ -76,10 +117,11 @@ counts them), SPILL (spill chunks and bytes) and CANARY (ok, or BROKEN with
 the word found).  Blocked threads' wait reasons follow the table."""
 
     def __init__(self):
-        super().__init__("tandem threads", gdb.COMMAND_DATA)
+        super().__init__("tandem threads")
 
     @guarded
     def invoke(self, arg, from_tty):
+        args.no_words(arg, self.name)
         view = k.View()
         header = ("  %4s %-15s %-9s %-14s %-17s %-14s %-8s %6s %6s %9s %-9s %s\n" % (
             "TID", "NAME", "STATE", "PROCESS", "BLOCK", "ESP", "ARENA-TOP", "GAP", "PEAK",
@@ -113,18 +155,26 @@ the word found).  Blocked threads' wait reasons follow the table."""
             k.KFAST_RESERVE, view.where()))
 
 
-def thread_arg(view, arg):
+def thread_arg(view, arg, command, usage):
     """The thread named by arg, or the one on the CPU."""
-    if arg.strip():
-        return k.find_thread(arg)
+    t = args.thread_spec(view, arg, command, usage)
+    if t is not None:
+        return t
     t = view.on_cpu or view.current
     if t is None:
-        raise gdb.GdbError("tandem: no thread is on the CPU (esp %08x is in no block); give a TID"
-                           % view.cpu.esp)
+        raise gdb.GdbError("%s: no thread is on the CPU (esp %08x is in no block); give a TID"
+                           % (command, view.cpu.esp))
     return t
 
 
-class Block(gdb.Command):
+class ThreadCommand(Named):
+    """A command whose argument is a thread: ids and names complete on Tab."""
+
+    def complete(self, text, word):
+        return args.complete_threads(text, word)
+
+
+class Block(ThreadCommand):
     """Draw the map of one thread's kernel-stack block with live values.
 
 Usage: tandem block [TID]
@@ -135,19 +185,21 @@ down to esp, the reserve below esp that kfastmalloc never hands out, the
 free bytes (split where the deepest stack write so far and the arena's peak
 lie), the canary and the arena.  Each piece has its addresses, its size in
 bytes and its share of the block; the lines below give the low-water mark,
-the free gap, spill chunks and the trap frames on the stack."""
+the free gap, spill chunks and the trap frames on the stack.  The running
+thread's map uses the live esp (none in user mode: its kernel stack is
+empty), the thread the double-fault task interrupted the esp in the TSS,
+any other thread its saved esp."""
 
     def __init__(self):
-        super().__init__("tandem block", gdb.COMMAND_DATA)
+        super().__init__("tandem block")
 
     @guarded
     def invoke(self, arg, from_tty):
         view = k.View()
-        t = thread_arg(view, arg)
-        blockmap.draw(t, view)
+        blockmap.draw(thread_arg(view, arg, self.name, "tandem block [TID]"), view)
 
 
-class Arena(gdb.Command):
+class Arena(ThreadCommand):
     """Show one thread's scratch-arena figures and its live allocations.
 
 Usage: tandem arena [TID]
@@ -160,16 +212,44 @@ in each spill chunk - with its address, size, slot and the code address the
 kernel recorded for it, as a symbol and source line."""
 
     def __init__(self):
-        super().__init__("tandem arena", gdb.COMMAND_DATA)
+        super().__init__("tandem arena")
 
     @guarded
     def invoke(self, arg, from_tty):
         view = k.View()
-        t = thread_arg(view, arg)
-        arena_mod.show(t, view)
+        arena_mod.show(thread_arg(view, arg, self.name, "tandem arena [TID]"), view)
 
 
-class Check(gdb.Command):
+class Bt(ThreadCommand):
+    """Backtrace of a thread across the rings: kernel, trap frame, user program.
+
+Usage: tandem bt [TID]
+
+Kernel frames first, from where the thread is: the CPU's registers when it
+runs, its switch_context frame when it is switched out, the TSS when the
+double-fault task interrupted it.  At each entry into the kernel the trap
+frame is named - a system call with its number and handler (and whether it
+came by int 0x80 or sysenter), an IRQ, an exception with its error code -
+and the walk goes on into the code it interrupted: more kernel frames, or
+the user program's, named with that program's own symbols (read from its
+file in `tandem-user-bin`, with source lines when its symbols are the ones
+loaded) whichever process is on the CPU.
+
+Without TID, the thread on the CPU; in the double-fault task, the task's
+own frames and then those of the thread it interrupted.  Frames are found
+by their frame pointers; where the CPU stopped before a function set up
+its frame (its first instruction, an assembly stub) the return address is
+found from the instruction bytes or by scanning the stack."""
+
+    def __init__(self):
+        super().__init__("tandem bt")
+
+    @guarded
+    def invoke(self, arg, from_tty):
+        bt_mod.run(arg)
+
+
+class Check(Named):
     """Verify canaries, block invariants and the heap; print a verdict.
 
 Usage: tandem check
@@ -185,14 +265,60 @@ violation is printed, then one line: `tandem check: OK...` or
 `tandem check: N VIOLATIONS...`."""
 
     def __init__(self):
-        super().__init__("tandem check", gdb.COMMAND_DATA)
+        super().__init__("tandem check")
 
     @guarded
     def invoke(self, arg, from_tty):
+        args.no_words(arg, self.name)
         check_mod.run()
 
 
-class Caps(gdb.Command):
+class Sched(Named):
+    """Walk and check the scheduler's lists; account for every thread.
+
+Usage: tandem sched
+
+Prints the running and idle threads, the run queue (s_runq), the sleepers
+(s_sleepers) with the tick each wakes at, the timed waits (s_timed), every
+wait queue a blocked thread is on (named by its variable or its object: a
+process's exit_wait, a thread record's wait), the threads queued on
+endpoints and the zombies (s_zombies).  Every list is checked as it is
+walked: both links of every node (node->next->prev == node), that it comes
+back to its head, that each thread on it is in the state the list means.
+Then every thread must be where its state says: a runnable thread running,
+queued or the idle thread (else a wake-up was lost), a dead one a zombie.
+Violations are printed, then one line: `tandem sched: OK...` or
+`tandem sched: N VIOLATIONS...`."""
+
+    def __init__(self):
+        super().__init__("tandem sched")
+
+    @guarded
+    def invoke(self, arg, from_tty):
+        sched_mod.run(arg)
+
+
+class Log(Named):
+    """Print the kernel's log ring buffer.
+
+Usage: tandem log [LINES]
+
+Everything the kernel's console prints also goes to the log ring (kernel/
+log.c, LOG_RING_SIZE bytes): this prints what it holds, oldest first, or
+its last LINES lines.  The first line says how many bytes were logged since
+boot and how many the ring has overwritten.  It works from the moment
+paging is on, whether or not a serial console is attached, and after user
+space has taken the devices."""
+
+    def __init__(self):
+        super().__init__("tandem log")
+
+    @guarded
+    def invoke(self, arg, from_tty):
+        log_mod.run(arg)
+
+
+class Caps(Named):
     """Show processes' handle tables: each open handle and what it names.
 
 Usage: tandem caps [PID]
@@ -218,14 +344,17 @@ and a row per open slot:
 A process that has ended (its table freed) is listed with its exit code."""
 
     def __init__(self):
-        super().__init__("tandem caps", gdb.COMMAND_DATA)
+        super().__init__("tandem caps")
+
+    def complete(self, text, word):
+        return args.complete_processes(text, word)
 
     @guarded
     def invoke(self, arg, from_tty):
         caps_mod.run(arg)
 
 
-class Cpus(gdb.Command):
+class Cpus(Named):
     """List the CPUs: APIC id, state, where each is, its thread and its cross-CPU calls.
 
 Usage: tandem cpus
@@ -241,11 +370,47 @@ answered), and the call it waits on.  Before smp_init only the boot CPU is
 listed."""
 
     def __init__(self):
-        super().__init__("tandem cpus", gdb.COMMAND_DATA)
+        super().__init__("tandem cpus")
 
     @guarded
     def invoke(self, arg, from_tty):
+        args.no_words(arg, self.name)
         cpus_mod.show()
+
+
+class WatchPrefix(Named):
+    """Watchpoints on the arena's guard rails.
+
+Usage: tandem watch canary [TID]"""
+
+    def __init__(self):
+        super().__init__("tandem watch", gdb.COMMAND_BREAKPOINTS, prefix=True)
+
+    @guarded
+    def invoke(self, arg, from_tty):
+        raise gdb.GdbError("tandem watch: %s (usage: tandem watch canary [TID])" % (
+            "unknown watch `%s`" % arg.strip() if arg.strip() else "watch what?"))
+
+
+class WatchCanary(ThreadCommand):
+    """Stop the machine at the write that breaks a thread's arena canary.
+
+Usage: tandem watch canary [TID]
+
+A hardware watchpoint on the canary word at the arena top of TID (without
+it, the thread on the CPU), which follows the top as the arena grows and
+shrinks.  The kernel's own canary stores are let through; any other write
+to the word stops at once - the stray write itself, not the check that
+would notice the damage later (a context switch, the exit path, a release)
+- and prints the old and new word and the instruction that wrote it.  It
+deletes itself when the thread ends; `delete N` removes it too."""
+
+    def __init__(self):
+        super().__init__("tandem watch canary", gdb.COMMAND_BREAKPOINTS)
+
+    @guarded
+    def invoke(self, arg, from_tty):
+        watch_mod.run(arg)
 
 
 class ThreadFunction(gdb.Function):
@@ -264,8 +429,15 @@ Example: p $tandem_thread(3)->name, p *$tandem_thread(1)."""
                 for t in k.all_threads():
                     if t.tid == want:
                         return gdb.Value(t.addr).cast(k.thread_type().pointer())
+                gone = history.gone(want)
+        except gdb.GdbError:
+            raise
         except k.NotReady as e:
             raise gdb.GdbError("$tandem_thread: %s" % e)
+        except Exception as e:
+            raise gdb.GdbError("$tandem_thread: %s" % one_line(e))
+        if gone:
+            raise gdb.GdbError("$tandem_thread: no thread with tid %d now: %s" % (want, gone))
         raise gdb.GdbError("$tandem_thread: no thread with tid %d" % want)
 
 
@@ -279,26 +451,47 @@ not started (paging off)."""
         super().__init__("tandem_current")
 
     def invoke(self):
-        ptr = k.thread_type().pointer()
+        try:
+            ptr = k.thread_type().pointer()
+        except k.NotReady as e:
+            raise gdb.GdbError("$tandem_current: %s" % e)
         with cpus_mod.boot_cpu_view():
             try:
                 k.stage()
             except k.NotReady:
                 return gdb.Value(0).cast(ptr)
+            except Exception as e:
+                raise gdb.GdbError("$tandem_current: %s" % one_line(e))
             return gdb.Value(k.current_address()).cast(ptr)
 
 
 def register():
     blockmap.AsciiParameter()
+    uspace.UserBinParameter()
     Tandem()
     Threads()
     Block()
     Arena()
+    Bt()
     Check()
+    Sched()
+    Log()
     Caps()
     Cpus()
     catch.CatchPrefix()
     catch.CatchCollision()
     catch.CatchSpill()
+    catch.CatchPanic()
+    WatchPrefix()
+    WatchCanary()
     ThreadFunction()
     CurrentFunction()
+    history.register()
+    usersyms.register()
+
+
+def unregister():
+    """What a reload must undo first: breakpoints and event handlers the
+    helpers keep to themselves."""
+    history.unregister()
+    usersyms.unregister()

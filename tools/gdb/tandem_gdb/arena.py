@@ -107,7 +107,10 @@ def show(t, view, write=gdb.write):
         write("  claimed    %d B (guard %08x)%s\n" % (t.claimed, t.guard, kept if t.guarded else
                                                     "; this block claims no pages: it spills"))
     if esp is not None and t.contains(esp):
-        write("  room       %d B more in the block with esp %08x (%s)\n" % (t.room(esp), esp, how))
+        if t.crossed(view.stack_reach(t, esp)):
+            write("  room       none: esp %08x (%s) is past the guard or over the canary\n" % (esp, how))
+        else:
+            write("  room       %d B more in the block with esp %08x (%s)\n" % (t.room(esp), esp, how))
     write("  allocations %d made; spills %d; refusals %d; resets %d; collisions %d\n" % (
         t.allocations, t.spills, t.refusals, t.resets(), t.collisions))
     write("  stack low-water %d B; canary %s\n" % (

@@ -64,9 +64,10 @@ class Region:
         return self.hi - self.lo
 
 
-def regions(t, esp, in_user_mode, live_allocs=None):
+def regions(t, esp, in_user_mode, live_allocs=None, reach=None):
     """The pieces of t's block from the top down (offsets), and the names of
-    the offsets between them.  esp is a stack-view address or None."""
+    the offsets between them.  esp is a stack-view address or None; reach
+    the lowest address the stack reached (View.stack_reach), if lower."""
     size = t.size
     top = t.top - t.base
     can = top + 4
@@ -87,6 +88,7 @@ def regions(t, esp, in_user_mode, live_allocs=None):
 
     sp = esp - t.block if esp is not None else None
     esp_ok = sp is not None and 0 <= sp <= size
+    low = min(sp, reach - t.block) if esp_ok and reach is not None else sp
     guard = t.claimed if t.claimed else None
     marks = {
         "peak_end": max(can, min(t.low_water_from() - t.base, tf)),
@@ -94,29 +96,48 @@ def regions(t, esp, in_user_mode, live_allocs=None):
     }
     arena_text = arena_label(live_allocs)
     if esp_ok and sp < can:
-        # The stack is below the arena top: a collision.
-        pieces.append(Region(can, tf, "kernel stack in use"))
-        pieces.append(Region(sp, can, "COLLISION: stack over the canary/arena"))
-        if sp > 0:
-            pieces.append(Region(0, sp, arena_text))
-        name(top, "arena top")
-        name(sp, "esp")
+        # The stack is over the canary, or deeper over the arena's objects.
+        # Every cut is named, the guard's too when the stack passed it.
+        hi = tf
+        if guard is not None and can < guard < tf:
+            pieces.append(Region(guard, tf, "kernel stack in use"))
+            pieces.append(Region(can, guard, "STACK IN THE CLAIMED PAGES"))
+            name(guard, "guard: claimed pages end")
+            hi = guard
+        else:
+            pieces.append(Region(can, hi, "kernel stack in use"))
+        name(can, "canary's end")
+        pieces.append(Region(max(sp, top), can, "COLLISION: stack over the canary"))
+        if sp < top:
+            pieces.append(Region(sp, top, "COLLISION: stack over arena objects"))
+            name(top, "arena top")
+            name(sp, "esp")
+            if sp > 0:
+                pieces.append(Region(0, sp, arena_text))
+        else:
+            name(sp, "esp" if sp != top else "esp, arena top")
+            if top > 0:
+                pieces.append(Region(0, top, arena_text))
         return finish(pieces), names
 
+    crossed = esp_ok and guard is not None and low < guard < tf
     gap_hi = tf
     if esp_ok:
-        if guard is not None and sp < guard < tf:
+        if crossed:
             # The stack reached the claimed pages: the guard's fault.
             pieces.append(Region(guard, tf, "kernel stack in use"))
-            pieces.append(Region(sp, guard, "STACK IN THE CLAIMED PAGES"))
+            pieces.append(Region(low, guard, "STACK IN THE CLAIMED PAGES"))
             name(guard, "guard: claimed pages end")
+            if low < sp:
+                name(low, "faulting access (cr2)")
         elif sp < tf:
             pieces.append(Region(sp, tf, "kernel stack in use"))
-        gap_hi = min(sp, tf)
+        gap_hi = min(low if crossed else sp, tf)
         name(sp, "esp")
     elif in_user_mode:
         name(tf, "esp0: kernel stack empty (user mode)")
-    reserve = sp - k.KFAST_RESERVE if esp_ok else None
+    # Past the guard, "esp - reserve" would cut claimed pages for nothing.
+    reserve = sp - k.KFAST_RESERVE if esp_ok and not crossed else None
     cuts = {can, gap_hi}
     for off, label in ((reserve, "esp - reserve"),
                        (guard, "guard: claimed pages end (below: gone from the stack view)"),
@@ -178,7 +199,8 @@ def draw(t, view, esp=None, esp_how=None, out=None):
             allocs = len(arena_mod.block_records(t)[0])
         except k.Damaged:
             allocs = None
-    pieces, names = regions(t, esp, in_user, allocs)
+    reach = view.stack_reach(t, esp)
+    pieces, names = regions(t, esp, in_user, allocs, reach)
     size = t.size
     two = t.view_off != 0
 
@@ -205,24 +227,27 @@ def draw(t, view, esp=None, esp_how=None, out=None):
     if two:
         write("  %-8s %-8s\n" % ("stack", "arena"))
 
+    # Wide enough for every label: a label is never cut.
+    width = max([BOX_WIDTH] + [len(p.label) + 2 for p in pieces])
+
     def boundary(off, left, right):
         label = ", ".join(names.get(off, []))
         addr = ("%08x %08x" % (t.block + off, t.base + off)) if two else "%08x" % (t.block + off)
-        write("  %s %s%s%s %s\n" % (addr, left, g["h"] * BOX_WIDTH, right, label))
+        write("  %s %s%s%s %s\n" % (addr, left, g["h"] * width, right, label))
 
     boundary(size, g["tl"], g["tr"])
     for i, p in enumerate(pieces):
-        write(" %s%s %-*s %s %6d B %s\n" % (pad, g["v"], BOX_WIDTH - 2, p.label[:BOX_WIDTH - 2],
-                                           g["v"], p.size, pct(p.size, size)))
+        write(" %s%s %-*s %s %6d B %s\n" % (pad, g["v"], width - 2, p.label, g["v"], p.size,
+                                           pct(p.size, size)))
         for _ in range(min(4, int(8 * p.size / size))):
-            write(" %s%s%s%s\n" % (pad, g["v"], " " * BOX_WIDTH, g["v"]))
+            write(" %s%s%s%s\n" % (pad, g["v"], " " * width, g["v"]))
         last = i == len(pieces) - 1
         boundary(p.lo, g["bl"] if last else g["ml"], g["br"] if last else g["mr"])
     write("\n")
-    summary(t, view, esp, in_user, write)
+    summary(t, view, esp, reach, in_user, write)
 
 
-def summary(t, view, esp, in_user, write):
+def summary(t, view, esp, reach, in_user, write):
     size = t.size
     lw = t.low_water()
     write("  arena top %08x: %d B in the block (%s), peak %d B in the block (%s)\n" % (
@@ -232,9 +257,19 @@ def summary(t, view, esp, in_user, write):
         write("  claimed by the arena: %d B up to %08x (arena view); the stack view has no pages there\n" % (
             t.claimed, t.guard))
     if esp is not None and t.contains(esp):
-        gap = t.stack_to_arena(esp) - (t.top + 4)
-        write("  free gap esp - (arena top + 4): %d B; kfastmalloc can place %d B more in the block, "
-              "then it spills\n" % (gap, t.room(esp)))
+        sp = t.stack_to_arena(esp)
+        gap = sp - (t.top + 4)
+        if gap < 0:
+            write("  no free gap: esp is %d B below the canary's end (arena top + 4): the stack "
+                  "is over the arena; nothing can be placed\n" % -gap)
+        elif t.claimed and t.stack_to_arena(reach) < t.guard:
+            write("  %s is %d B inside the claimed pages (guard %08x, arena view): the stack "
+                  "crossed the guard; %d B lie between esp and the canary's end\n" % (
+                      "esp" if reach == esp else "the faulting access (cr2)",
+                      t.guard - t.stack_to_arena(reach), t.guard, gap))
+        else:
+            write("  free gap esp - (arena top + 4): %d B; kfastmalloc can place %d B more in the "
+                  "block, then it spills\n" % (gap, t.room(esp)))
     write("  stack low-water: %d B (%s) never touched, deepest write at %08x\n" % (
         lw, pct(lw, size).strip(), t.deepest_write()))
     chunks = t.chunks()

@@ -10,6 +10,7 @@ one piece and its fields taken by name from the kernel's types.
 
 import gdb
 
+from . import args
 from . import kernel as k
 
 # Most processes a list walk believes before it calls the list damaged.
@@ -98,39 +99,6 @@ def all_processes():
     head = k.symbol_address("s_processes")
     link = k.offset_of(process_type(), "all_link")
     return [Process(node - link) for node in k.list_nodes(head, MAX_PROCESSES)]
-
-
-def find_process(spec, processes):
-    """The process named by spec: a pid, a name, or an expression (a pid, or
-    a struct process pointer)."""
-    text = spec.strip()
-    try:
-        pid = int(text, 0)
-    except ValueError:
-        pid = None
-    if pid is None:
-        named = [p for p in processes if p.name == text]
-        if len(named) == 1:
-            return named[0]
-        if len(named) > 1:
-            raise gdb.GdbError("%d processes are named %s: give a pid (%s)" % (
-                len(named), text, ", ".join(str(p.pid) for p in named)))
-        try:
-            v = gdb.parse_and_eval(text)
-        except gdb.error as e:
-            raise gdb.GdbError("`%s` is neither a pid, a process name nor an expression: %s" %
-                               (text, e))
-        if v.type.strip_typedefs().code == gdb.TYPE_CODE_PTR:
-            addr = int(v)
-            for p in processes:
-                if p.addr == addr:
-                    return p
-            raise gdb.GdbError("%08x is not a process on s_processes" % addr)
-        pid = int(v)
-    for p in processes:
-        if p.pid == pid:
-            return p
-    raise gdb.GdbError("no process with pid %d (`tandem caps` lists them all)" % pid)
 
 
 # ---------------------------------------------------------------------------
@@ -337,8 +305,9 @@ def show_process(p, write=gdb.write):
 def run(arg, write=gdb.write):
     k.stage()
     processes = all_processes()
-    if arg.strip():
-        show_process(find_process(arg, processes), write)
+    p = args.process_spec(processes, arg, "tandem caps", "tandem caps [PID]")
+    if p is not None:
+        show_process(p, write)
         return
     if not processes:
         write("tandem caps: no processes yet (the first starts after the kernel's own work)\n")

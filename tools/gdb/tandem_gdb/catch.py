@@ -3,6 +3,7 @@ that print the block map of the thread concerned when they are hit."""
 
 import gdb
 
+from . import args
 from . import blockmap
 from . import kernel as k
 
@@ -59,6 +60,10 @@ class CatchBreakpoint(gdb.Breakpoint):
             say("tandem catch %s: %s\n" % (self.kind, e))
         except gdb.MemoryError as e:
             say("tandem catch %s: cannot read the thread: %s\n" % (self.kind, e))
+        except gdb.error as e:
+            say("tandem catch %s: %s\n" % (self.kind, e))
+        except Exception as e:      # a bug in the helpers: one line, and still stop
+            say("tandem catch %s: internal error: %s: %s\n" % (self.kind, type(e).__name__, e))
         return self.stops
 
 
@@ -87,9 +92,17 @@ class CollisionCatch(CatchBreakpoint):
         say("\ntandem catch collision: thread %d (%s) %s, caught by \"%s\"\n" % (
             t.tid, t.name, "ran into its arena's claimed pages" if by_trap else "broke its canary", where))
         if eip is not None:
-            say("  at eip %s\n" % k.describe_pc(eip))
-        say("  canary at %08x reads %s (expected %08x); esp %08x; low-water %d B\n\n" % (
-            t.top, " ".join("%02x" % b for b in raw), k.KFAST_CANARY, esp, t.low_water()))
+            # The guard's eip is the faulting instruction; a canary check's
+            # is the return address of the call that reported it.
+            say("  at eip %s%s\n" % (k.describe_pc(eip, exact=bool(by_trap)),
+                                     "" if by_trap else ", after the call that reported it"))
+        # The kernel takes its low-water figure inside collision_report, whose
+        # own calls write deeper into the paint than this stop at its first
+        # instruction: g_last_collision.low_water can only be lower.
+        say("  canary at %08x reads %s (expected %08x); esp %08x; low-water %d B\n"
+            "  (low-water as of this stop; the report takes it after its own calls have used "
+            "more stack, so g_last_collision's figure may be lower)\n\n" % (
+                t.top, " ".join("%02x" % b for b in raw), k.KFAST_CANARY, esp, t.low_water()))
         blockmap.draw(t, view, esp=esp, esp_how="as the detector saw it")
 
 
@@ -146,6 +159,9 @@ def resolvable(spec):
 
 
 def create(kind, stop=True):
+    if kind == "panic":
+        from . import panic
+        return panic.create(stop)
     if kind == "collision":
         for function in COLLISION_SITES:
             if gdb.lookup_global_symbol(function) is not None and resolvable(function):
@@ -162,24 +178,26 @@ class CatchPrefix(gdb.Command):
 
 Usage: tandem catch collision [--continue]
        tandem catch spill [--continue]
+       tandem catch panic [--continue]
        tandem catch            (lists them)
 
 `collision` breaks at collision_report, where every detected collision is
 reported;
 `spill` at kfast_spill, where an allocation that does not fit goes to the
-heap.  Each prints the thread's block map as it was when hit, then stops;
-with --continue it prints and lets the kernel run on.  Remove one with
-`delete N` like any breakpoint."""
+heap; `panic` at vpanic, through which every panic goes.  The first two
+print the thread's block map as it was when hit, `panic` the message and
+the thread's backtrace; then they stop, or with --continue print and let
+the kernel run on.  Remove one with `delete N` like any breakpoint."""
 
     def __init__(self):
         super().__init__("tandem catch", gdb.COMMAND_BREAKPOINTS, prefix=True)
 
     def invoke(self, arg, from_tty):
         if arg.strip():
-            raise gdb.GdbError("tandem catch: unknown event `%s` (collision or spill)" % arg.strip())
+            raise gdb.GdbError("tandem catch: unknown event `%s` (collision, spill or panic)" % arg.strip())
         found = [b for b in gdb.breakpoints() if isinstance(b, CatchBreakpoint)]
         if not found:
-            gdb.write("No tandem catchpoints.  tandem catch collision | spill [--continue]\n")
+            gdb.write("No tandem catchpoints.  tandem catch collision | spill | panic [--continue]\n")
         for b in found:
             gdb.write("%d  tandem catch %s%s at %s, hit %d time%s%s\n" % (
                 b.number, b.kind, "" if b.stops else " --continue", b.location, b.hits,
@@ -194,9 +212,10 @@ def make_subcommand(kind, doc):
             super().__init__("tandem catch " + kind, gdb.COMMAND_BREAKPOINTS)
 
         def invoke(self, arg, from_tty):
-            words = arg.split()
-            if any(w not in ("--continue", "-c") for w in words):
-                raise gdb.GdbError("usage: tandem catch %s [--continue]" % kind)
+            words = args.flags(arg, "tandem catch " + kind, ("--continue", "-c"),
+                               "tandem catch %s [--continue]" % kind)
+            if len(words) > 1:
+                raise gdb.GdbError("tandem catch %s: --continue once is enough" % kind)
             stop = not words
             bp = create(kind, stop)
             gdb.write("Catchpoint %d: tandem catch %s at %s%s\n" % (
@@ -224,3 +243,13 @@ A breakpoint on kfast_spill (inlined into kfast_alloc_slow), reached when an
 allocation does not fit below esp - reserve and the arena is not strict.
 When hit it prints the request, why it did not fit and the block map of the
 running thread.  --continue prints without stopping.""")
+
+CatchPanic = make_subcommand("panic", """Break when the kernel panics, with the reason.
+
+Usage: tandem catch panic [--continue]
+
+A breakpoint on vpanic, through which every panic goes (panic(), failed
+assertions, traps the kernel cannot handle).  When hit it prints the
+message as the kernel is about to print it, the code that called panic,
+the thread and its backtrace across the rings (as `tandem bt`), before the
+kernel prints anything or stops.  --continue prints without stopping.""")

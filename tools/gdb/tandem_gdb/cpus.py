@@ -63,7 +63,7 @@ def request_text(addr):
     """A request in a mailbox or waited on: caller, function, CPUs left."""
     req = gdb.Value(addr).cast(k.lookup_type("struct xcall_request").pointer()).dereference()
     return "from cpu %d: %s, waiting on cpus %s" % (
-        int(req["initiator"]), k.describe_pc(int(req["fn"])).split(" (")[0],
+        int(req["initiator"]), k.describe_pc(int(req["fn"]), exact=True).split(" (")[0],
         cpu_mask_text(int(req["pending"])))
 
 
@@ -109,7 +109,7 @@ def show():
         eip_text = "-"
         if th is not None:
             eip, _ = vcpu_registers(th)
-            eip_text = "%08x %s" % (eip, k.describe_pc(eip).split(" (")[0])
+            eip_text = "%08x %s" % (eip, k.describe_pc(eip, exact=True).split(" (")[0])
         x = calls[i]
         pending = []
         if int(x["inbox"]):

@@ -157,9 +157,25 @@ def offset_of(t, name):
     raise NotReady("`%s` has no field `%s`: the helpers and the kernel disagree" % (t, name))
 
 
+def kernel_objfile():
+    """The kernel's objfile (the program GDB was given), or None."""
+    prog = gdb.current_progspace().filename if gdb.current_progspace() else None
+    for o in gdb.objfiles():
+        if prog and o.filename == prog:
+            return o
+    return None
+
+
 def symbol_value(name):
-    """The value of a kernel variable (global or file-static)."""
-    sym = gdb.lookup_global_symbol(name)
+    """The value of a kernel variable (global or file-static): looked up in
+    the kernel's own objfile first, so that a user program's symbols, loaded
+    beside it, cannot answer for the kernel."""
+    sym = None
+    o = kernel_objfile()
+    if o is not None:
+        sym = o.lookup_global_symbol(name) or o.lookup_static_symbol(name)
+    if sym is None:
+        sym = gdb.lookup_global_symbol(name)
     if sym is None:
         sym = gdb.lookup_static_symbol(name)
     if sym is None:
@@ -201,45 +217,49 @@ def record_size():
     return lookup_type("struct kfast_record").sizeof if debug_build() else 0
 
 
-def describe_pc(pc):
-    """'function+0x1c (file.c:42)' for a code address, or its hex."""
-    text = "%08x" % pc
+def _symbol_start(at):
+    """(name, start) of the function holding code address at, or None: the
+    ELF symbol, else (a cold part, a local label) the debug information's
+    outermost function - not an inlined callee, whose name would hide the
+    function the code is in."""
     try:
-        out = gdb.execute("info symbol 0x%x" % pc, to_string=True).strip()
-        if pc and out.startswith("No symbol"):
-            # A return address just past a function whose last instruction
-            # is a call that does not return: the call is in the function.
-            before = gdb.execute("info symbol 0x%x" % (pc - 1), to_string=True).strip()
-            m = re.match(r"(\S+)(?: \+ (\d+))? in section", before)
-            if m:
-                out = "%s + %d in section .text" % (m.group(1), int(m.group(2) or 0) + 1)
+        out = gdb.execute("info symbol 0x%x" % at, to_string=True).strip()
     except gdb.error:
         out = ""
-    if not out or out.startswith("No symbol"):
-        # No minimal symbol (a cold part, a local label): the debug info's function.
-        try:
-            block = gdb.block_for_pc(pc)
-            while block is not None and block.function is None:
-                block = block.superblock
-            while block is not None and block.superblock is not None and \
-                    block.superblock.function is not None:
-                block = block.superblock       # the outermost, not an inlined callee
-            if block is not None and block.function is not None:
-                out = "%s + %d in section .text" % (block.function.name, pc - block.start)
-        except RuntimeError:
-            pass
-    if out and not out.startswith("No symbol"):
-        name = out.split(" in section")[0]
-        name = name.replace(" + ", "+0x", 1) if " + " in name else name
-        if "+0x" in name:
-            base, off = name.split("+0x", 1)
-            try:
-                name = "%s+%#x" % (base, int(off, 10))
-            except ValueError:
-                pass
-        text = name
-    # A return address: its call is the line before it.
-    sal = gdb.find_pc_line(pc - 1 if pc else pc)
+    m = re.match(r"(\S+)(?: \+ (\d+))? in section", out)
+    if m:
+        return m.group(1), at - int(m.group(2) or 0)
+    try:
+        block = gdb.block_for_pc(at)
+        while block is not None and block.function is None:
+            block = block.superblock
+        while block is not None and block.superblock is not None and \
+                block.superblock.function is not None:
+            block = block.superblock
+        if block is not None and block.function is not None:
+            return block.function.name, block.start
+    except RuntimeError:
+        pass
+    return None
+
+
+def describe_pc(pc, exact=False):
+    """'function+0x1c (file.c:42)' for a code address, or its hex.
+
+    A return address (exact False: what the kernel records as a caller, a
+    frame's return address) is named by the call before it, pc - 1: a call
+    that never returns may be a function's last instruction, and its return
+    address then lies past the function, or in the next one.  An exact pc
+    (a faulting instruction, where the CPU stopped) is named as it is."""
+    if not pc:
+        return "%08x" % pc
+    at = pc if exact else pc - 1
+    text = "%08x" % pc
+    found = _symbol_start(at)
+    if found is not None:
+        name, start = found
+        text = name if pc == start else "%s+%#x" % (name, pc - start)
+    sal = gdb.find_pc_line(at)
     if sal.symtab is not None and sal.line:
         text += " (%s:%d)" % (sal.symtab.filename, sal.line)
     return text
@@ -287,16 +307,23 @@ class Cpu:
         return self.cs & 3
 
 
-def stage(cpu=None):
-    """Raises NotReady unless threads can be read; returns the Cpu.
-
-    Tandem can be inspected once paging is on and thread_init_boot has set
-    g_current; before that the messages say what is missing."""
+def stage_memory(cpu=None):
+    """Raises NotReady unless the kernel's variables can be read (paging is
+    on); returns the Cpu."""
     cpu = cpu or Cpu()
     if not cpu.paging:
         raise NotReady("the kernel is not running yet: paging is off (cr0 %08x, eip %08x; "
                        "firmware, GRUB or the Multiboot entry code). Try `break kmain` and "
                        "`continue`." % (cpu.cr0, cpu.eip))
+    return cpu
+
+
+def stage(cpu=None):
+    """Raises NotReady unless threads can be read; returns the Cpu.
+
+    Tandem can be inspected once paging is on and thread_init_boot has set
+    g_current; before that the messages say what is missing."""
+    cpu = stage_memory(cpu)
     try:
         current = int(symbol_value("g_current"))
     except gdb.MemoryError:
@@ -581,6 +608,12 @@ class Thread:
             limit = max(self.guard, (sp - KFAST_RESERVE) & ~0xFFF)
         return max(0, limit - 4 - self.top)
 
+    def crossed(self, esp):
+        """Whether the stack at esp has crossed into the claimed pages or
+        over the canary: there is no room to speak of then."""
+        sp = self.stack_to_arena(esp)
+        return sp < self.top + 4 or (self.claimed > 0 and sp < self.guard)
+
     def resets(self):
         """kfast_stats: a user thread's resets are its completed kernel entries."""
         if self.user and self.kernel_entries is not None:
@@ -624,29 +657,57 @@ class View:
             self.on_cpu = next((t for t in self.threads if t.contains(self.cpu.esp)), None)
             self.df_task = self.on_cpu is None and in_symbol(self.cpu.esp, "s_df_stack")
         self.mid_switch = (not self.cpu.user_mode and self.on_cpu is not None and
-                           self.current is not None and self.on_cpu is not self.current)
+                           self.current is not None and not same(self.on_cpu, self.current))
+
+    def thread(self, t):
+        """This view's own object for t (threads are told apart by address:
+        a Thread read again is another Python object for the same thread)."""
+        return next((x for x in self.threads if same(x, t)), t)
 
     def interrupted(self):
-        """(eip, esp) of the task the double fault interrupted (saved in g_tss)."""
-        tss = symbol_value("g_tss_io")["tss"]
-        return int(tss["eip"]), int(tss["esp"])
+        """(eip, esp) of the task the double fault interrupted (saved in the TSS)."""
+        regs = interrupted_registers()
+        return regs["eip"], regs["esp"]
 
     def esp_of(self, t):
         """(esp, how): the live esp for the thread on the CPU in the kernel,
         None in user mode (its kernel stack is empty), the interrupted esp
         in the double-fault task, else its saved esp."""
-        if t is self.on_cpu:
+        if same(t, self.on_cpu):
             if self.cpu.user_mode:
                 return None, "user"
             return self.cpu.esp, "live"
-        if self.df_task and t is self.current:
+        if self.df_task and same(t, self.current):
             return self.interrupted()[1], "tss"
         if t.state == "dead" and not t.saved_esp:
             return None, "dead"
         return t.saved_esp, "saved"
 
+    def fault_address(self, t):
+        """In the double-fault task: the address the interrupted thread's
+        faulting access aimed at (cr2), when it lies in t's stack view.  A
+        push or call at the guard faults with esp still on the guard, so
+        only cr2 shows that the stack crossed it."""
+        if not (self.df_task and same(t, self.current)):
+            return None
+        try:
+            cr2 = int(gdb.parse_and_eval("$cr2")) & 0xFFFFFFFF
+        except gdb.error:
+            return None
+        return cr2 if t.contains(cr2) else None
+
+    def stack_reach(self, t, esp):
+        """Where t's stack crossed into the claimed pages: esp if it did,
+        else the faulting access that did (fault_address), else esp."""
+        fault = self.fault_address(t)
+        if esp is None or fault is None or not t.claimed:
+            return esp
+        if t.stack_to_arena(esp) < t.guard or t.stack_to_arena(fault) >= t.guard:
+            return esp
+        return fault
+
     def running(self, t):
-        return t is self.on_cpu or (self.df_task and t is self.current)
+        return same(t, self.on_cpu) or (self.df_task and same(t, self.current))
 
     def where(self):
         """One line: where the CPU is."""
@@ -674,6 +735,27 @@ class View:
         if not scheduler_started():
             text += "; the scheduler has not started (before sched_init: only the boot thread)"
         return text
+
+
+def same(a, b):
+    """Whether two Thread objects (or None) are the same kernel thread."""
+    return a is not None and b is not None and a.addr == b.addr
+
+
+def tss():
+    """The CPU's TSS: g_tss (a macro for g_tss_io.tss on kernels with I/O
+    bitmaps, which the debug information cannot name), or the variable."""
+    try:
+        return symbol_value("g_tss_io")["tss"]
+    except NotReady:
+        return symbol_value("g_tss")
+
+
+def interrupted_registers():
+    """The registers the double-fault task switch saved in the TSS: those of
+    the task it interrupted."""
+    t = tss()
+    return {name: int(t[name]) & 0xFFFFFFFF for name in ("eip", "esp", "ebp", "eflags", "cs")}
 
 
 def in_symbol(addr, name):
