@@ -317,6 +317,10 @@ TEST_JOBS += --job "kernel-kstack16384-kfast-strict:ktap-qemu:$(TEST_TIMEOUT):$(
 # keeps, and a boot without modules (tests/boot/boot_words.py).
 TEST_JOBS += --job "boot-words:tap:300:$(PYTHON) tests/boot/boot_words.py $(BUILD) $(BUILD)/kstack4096 $(QEMU)"
 
+# A panic on several CPUs: the halt_* suites, booted one at a time on 2 and 4
+# CPUs, must stop every CPU and report once (tests/boot/smp_halt.py).
+TEST_JOBS += --job "smp-halt:tap:300:$(PYTHON) tests/boot/smp_halt.py $(BUILD)/tandem-test.elf $(QEMU)"
+
 # Each matrix build is its own make in its own directory (FORCE: that make
 # decides what is out of date).
 $(MATRIX:%=$(BUILD)/%/tandem-test.iso): $(BUILD)/%/tandem-test.iso: FORCE

@@ -4,7 +4,8 @@
 Boots a release test kernel (tandem-test.elf: only it has the benchmarks)
 built for benchmarking with the boot word `bench`
 under `qemu-system-i386 -icount shift=0,align=off`, where rdtsc advances
-by one per guest instruction, so the figures are deterministic.  The kernel
+by one per guest instruction, so the figures are deterministic.  Two CPUs:
+the second only idles, but for the cross-CPU call's round trip.  The kernel
 (kernel/bench.c) and the user program `bench` (user/bench.c) print lines
 
     BENCH <tab> benchmark <tab> implementation <tab> unit <tab> value
@@ -65,7 +66,7 @@ def key_round_trip(build):
 def main():
     build, out = sys.argv[1], sys.argv[2]
     modules = ",".join(f"{build}/user/bin/{m} {m}" for m in ("bench", "ipc_echo"))
-    cmd = ["qemu-system-i386", "-m", "256M", *ICOUNT,
+    cmd = ["qemu-system-i386", "-m", "256M", "-smp", "2", *ICOUNT,
            "-kernel", f"{build}/tandem-test.elf", "-append", "bench", "-initrd", modules,
            "-serial", "stdio", "-display", "none", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]

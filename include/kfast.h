@@ -127,6 +127,9 @@ struct kfast_arena {
     bool may_trim;              // no interrupt nests in this thread's kernel code (a user
                                 //   thread's runs with interrupts off), so a trim cannot
                                 //   cut under an interrupted inline allocation (kfast_trim)
+    uint32_t calls_pending;     // cross-CPU calls whose request is in this arena and not
+                                //   yet answered by every target: a reset now would free
+                                //   it under them (include/smp/xcall.h; checked in debug)
 };
 
 // The running thread's arena "registers": swapped by the context switch so

@@ -4,6 +4,8 @@
  *
  * Tests register themselves in the .ktests.<suite> linker section; the
  * command line word `test` runs every suite, `test=SUITE` one of them.
+ * Suites named halt_* end the boot on purpose (a panic): `test` leaves
+ * them out, only `test=halt_...` runs one (tests/boot/smp_halt.py).
  * KEXPECT_* report a failure and let the test go on; KASSERT_* end the
  * test at once (and only the test). */
 #ifndef TANDEM_KTEST_H

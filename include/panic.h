@@ -27,6 +27,15 @@ extern char g_panic_message[160];
 // with the failure status).  No register dump: nothing is broken.
 NORETURN void boot_stop(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
+// What the panic path needs from the other CPUs, installed by the smp
+// layer once there are some (kernel/smp/halt.c): the calling CPU's index,
+// and to stop every other CPU (returns how many stopped, *asked of how many).
+struct panic_smp {
+    unsigned (*cpu)(void);
+    unsigned (*halt_others)(unsigned *asked);
+};
+void panic_set_smp(const struct panic_smp *smp);
+
 // Checks an invariant that must hold whatever the input; panics naming it.
 #define KASSERT(cond) \
     do { if (unlikely(!(cond))) panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); } while (0)

@@ -5,7 +5,8 @@
  * application processor with INIT-SIPI-SIPI into the trampoline
  * (kernel/smp/trampoline.asm), which enters protected mode and paging and
  * runs smp_ap_main on the CPU's own stack, GDT and TSS.  There an AP masks
- * every local interrupt at its APIC and halts: it runs no thread yet.  On a
+ * every local interrupt at its APIC and idles, taking only cross-CPU calls
+ * (include/smp/xcall.h) and NMIs: it runs no thread yet.  On a
  * machine without a local APIC nothing is touched and the 8259 PIC serves
  * the one CPU as before. */
 #ifndef TANDEM_SMP_H
@@ -78,6 +79,18 @@ struct trampoline_params {
     uint32_t stack;                 // the AP's stack top
     uint32_t cpu;                   // its index in g_smp.cpus
 };
+
+// The calling CPU's index in g_smp.cpus (an APIC read; 0 on one CPU).
+unsigned smp_cpu_index(void);
+// Whether the calling CPU runs threads, so that g_current and g_kfast are
+// its own: for now only the boot CPU does; an AP idles and serves
+// cross-CPU calls in interrupts, which must not touch the boot CPU's
+// thread's arena.  One load on a machine with one CPU.
+static inline bool
+smp_cpu_runs_threads(void)
+{
+    return g_smp.online <= 1 || smp_cpu_index() == 0;
+}
 
 // An AP's first C (kernel/smp/trampoline.asm calls it on its own stack).
 NORETURN void smp_ap_main(unsigned index);

@@ -13,6 +13,8 @@
 #include "kmalloc.h"
 #include "kprintf.h"
 #include "mm/kfast_arena.h"
+#include "smp.h"
+#include "smp/xcall.h"
 #include "config.h"
 #include "thread.h"
 #include "x86.h"
@@ -292,6 +294,31 @@ bench_reset_share(void)
     bench_print("exit-path reset, nothing allocated", "kfast reset", n, 1);
 }
 
+static void
+xcall_nothing(void *arg)
+{
+    (void)arg;
+}
+
+// A call to one idle AP and back: the request's inline allocation, the
+// mailbox, the IPI, the AP's interrupt entry, the call and its
+// acknowledgement, and the caller's wait.  Under -icount the instruction
+// counter is the machine's, so both CPUs' instructions count; QEMU's pause
+// hands the caller's turn to the AP, so the wait is one pass of its loop
+// (bench/guest.py boots two CPUs).  In the arena thread: the request is
+// placed as any thread's would be.
+static void
+bench_xcall(void)
+{
+    if (g_smp.online < 2) {
+        kprintf("BENCH-NOTE	one CPU online: no cross-CPU call to measure\n");
+        return;
+    }
+    uint32_t n;
+    MEASURE(n, 1, , xcall(1u << 1, xcall_nothing, NULL), kfast_reset());
+    bench_print("cross-CPU call round trip (to one idle CPU)", "xcall", n, 1);
+}
+
 // The arena measurements run in a kernel thread: its block is mapped twice,
 // so its arena claims pages as every thread's does (kmain's static block
 // cannot, and spills everything).
@@ -303,6 +330,7 @@ bench_arena_thread(void *arg)
     bench_kfast();
     bench_reset();
     bench_reset_share();
+    bench_xcall();
     irq_restore(flags);
 }
 

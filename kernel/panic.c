@@ -11,8 +11,11 @@
 #include "trap.h"             // pic_end_abandoned
 #include "x86.h"
 
-static bool s_panicking;
+// The CPU reporting a panic, as its index + 1 (0: none): the first to
+// panic reports, a second one halts silently (the first stops it).
+static uint32_t s_panic_owner;
 static jmp_buf *s_recovery;
+static const struct panic_smp *s_smp;
 char g_panic_message[160];
 
 void
@@ -62,6 +65,12 @@ halt_forever(void)
         hlt();
 }
 
+void
+panic_set_smp(const struct panic_smp *smp)
+{
+    s_smp = smp;
+}
+
 // A test expected this panic: hand control back to it.
 static void
 panic_recover(void)
@@ -69,7 +78,7 @@ panic_recover(void)
     if (s_recovery) {
         jmp_buf *env = s_recovery;
         s_recovery = NULL;
-        s_panicking = false;
+        __atomic_store_n(&s_panic_owner, 0, __ATOMIC_RELEASE);
         pic_end_abandoned();        // a panic inside an interrupt, before its EOI
         longjmp(*env, 1);
     }
@@ -85,15 +94,25 @@ panic_begin(const char *fmt, va_list ap)
         kvsnprintf(g_panic_message, sizeof(g_panic_message), fmt, copy);
         va_end(copy);
     }
-    if (s_panicking) {          // a panic while reporting one: stop at once
-        kprintf("PANIC (nested)\n");
-        halt_forever();
+    uint32_t me = s_smp ? s_smp->cpu() + 1 : 1, owner = 0;
+    if (!__atomic_compare_exchange_n(&s_panic_owner, &owner, me, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        if (owner == me) {      // a panic while reporting one: stop at once
+            kprintf("PANIC (nested)\n");
+            halt_forever();
+        }
+        for (;;)                // another CPU reports its panic, and stops this one
+            hlt();
     }
-    s_panicking = true;
+    // The others stop before the report, so that none writes into it; a
+    // panic a test expects leaves them running.
+    unsigned asked = 0, halted = s_smp && !s_recovery ? s_smp->halt_others(&asked) : 0;
     console_release_devices(false);     // a panic is told on the devices, whoever had them
     kprintf("\nPANIC: ");
     kvprintf(fmt, ap);
     kprintf("\n");
+    if (s_smp && !s_recovery)
+        kprintf("  on cpu %u; %u of the %u other CPUs stopped\n", me - 1, halted, asked);
 }
 
 void

@@ -62,6 +62,8 @@ GUEST_ROWS = [
     ("a key's round trip: drv_uart -> console -> shell (raw read) -> console -> drv_uart, "
      "port to port (`keytime`)",
      [("key round trip (uart -> console -> shell -> uart)", "drv_uart + console + shell")]),
+    ("cross-CPU call (`xcall`) to one idle CPU and back, both CPUs' instructions",
+     [("cross-CPU call round trip (to one idle CPU)", "xcall")]),
 ]
 
 # Host columns: (heading, benchmark); the best (lowest) of each is bold.

@@ -81,6 +81,9 @@ void kfast_spill_free_all(struct kfast_arena *a);
 void kfast_reset_rest(struct kfast_arena *a, uintptr_t old_top);
 void kfast_poison(uintptr_t from, uintptr_t to);
 
+// A reset found a cross-CPU call's request still in use in a (panics).
+NORETURN void kfast_reset_under_call(const struct kfast_arena *a);
+
 // Empties the running arena: the canary checked, the peak noted, top back
 // to base with its canary.  Claimed pages up to a->keep stay claimed (out
 // of the stack view), so the next entry's first allocation stays inline;
@@ -100,6 +103,8 @@ kfast_reset(void)
     if (likely(top == g_kfast.empty_top))
         return;
     struct kfast_arena *a = g_kfast.arena;
+    if (TANDEM_DEBUG && unlikely(a->calls_pending))
+        kfast_reset_under_call(a);
     // Giving memory back is a check point: the stack must not have reached
     // the objects (a new canary at base would hide it).
     if (unlikely(*(volatile uint32_t *)top != KFAST_CANARY))

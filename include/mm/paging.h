@@ -82,6 +82,9 @@ struct addrspace *as_current(void);
 int vm_map(struct addrspace *as, uintptr_t va, uintptr_t pa, uint32_t flags);
 // Removes the mapping of va and returns the frame it mapped (0 if none).
 uintptr_t vm_unmap(struct addrspace *as, uintptr_t va);
+// Installs what vm_unmap calls for a kernel page instead of its own
+// invlpg, to flush it on every CPU (the smp layer's TLB shootdown).
+void paging_set_shootdown(void (*shootdown)(uintptr_t va, uint32_t pages));
 // True if va is mapped; then *pa (the byte's physical address) and *flags.
 bool vm_query(struct addrspace *as, uintptr_t va, uintptr_t *pa, uint32_t *flags);
 

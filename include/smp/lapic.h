@@ -18,6 +18,7 @@
 #define LAPIC_ID            0x020           // bits 31:24
 #define LAPIC_VERSION       0x030           // version in 7:0, the highest LVT entry in 23:16
 #define LAPIC_TPR           0x080
+#define LAPIC_EOI           0x0B0
 #define LAPIC_SVR           0x0F0
 #define LAPIC_ESR           0x280
 #define LAPIC_ICR_LO        0x300
@@ -34,6 +35,8 @@
 #define LVT_MASKED          (1u << 16)
 #define LVT_NMI             (4u << 8)
 #define LVT_EXTINT          (7u << 8)
+#define ICR_FIXED           (0u << 8)
+#define ICR_NMI             (4u << 8)
 #define ICR_INIT            (5u << 8)
 #define ICR_STARTUP         (6u << 8)
 #define ICR_PENDING         (1u << 12)      // delivery status: send pending
@@ -57,6 +60,19 @@ void lapic_boot_cpu_setup(void);
 // masked, the task priority at its highest, so that only INIT, NMI, SMI and
 // SIPI reach it.
 void lapic_quiet(void);
+// An AP that idles taking cross-CPU calls: the task priority lowered to let
+// priority class 15 in (XCALL_VECTOR and the spurious vector), nothing else.
+void lapic_accept_calls(void);
+// Ends the interrupt in service (fixed-delivery IPIs need it).
+void lapic_eoi(void);
+// Sends the fixed IPI vector, or an NMI (icr ICR_NMI, vector 0), to the
+// APIC id dest and waits for the APIC to take it, without a clock (any CPU
+// may send, and the PIT is not for sharing); false if it stayed pending.
+bool lapic_send_fast(uint8_t dest, uint32_t icr);
+static inline bool lapic_send_fixed(uint8_t dest, uint8_t vector)
+{
+    return lapic_send_fast(dest, ICR_FIXED | vector);
+}
 // Sends the IPI icr (ICR's low word) to the APIC id dest and waits until it
 // has left (delivery status idle, at most 100 ms); false if it did not, or
 // the APIC reports a send error, with the reason in why.

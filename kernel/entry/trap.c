@@ -11,6 +11,10 @@
 #include "ksyms.h"
 #include "panic.h"
 #include "process.h"
+#include "smp.h"
+#include "smp/halt.h"
+#include "smp/lapic.h"
+#include "smp/xcall.h"
 #include "thread.h"
 #include "trap.h"
 #include "uaccess.h"
@@ -37,6 +41,10 @@ trap_vector_name(uint32_t vector)
         return "IRQ";
     if (vector == VEC_SYSCALL)
         return "syscall";
+    if (vector == XCALL_VECTOR)
+        return "cross-CPU call";
+    if (vector == LAPIC_SPURIOUS_VEC)
+        return "spurious (local APIC)";
     return "unknown vector";
 }
 
@@ -142,6 +150,12 @@ trap_handle(struct trap_frame *f)
 {
     if (f->vector >= VEC_IRQ0 && f->vector < VEC_IRQ0 + 16)
         irq_dispatch(f);
+    else if (f->vector == XCALL_VECTOR)
+        xcall_interrupt();
+    else if (f->vector == LAPIC_SPURIOUS_VEC)
+        ;                       // no EOI: the APIC delivered nothing
+    else if (f->vector == VEC_NMI && smp_halt_requested())
+        smp_halt_here();        // another CPU panicked
     else if (f->vector < 32 && trap_from_user(f))
         user_exception(f);
     else if (f->vector < 32)
@@ -203,6 +217,12 @@ trap_dispatch(struct trap_frame *f)
     // nothing else runs between the mark, the handler and the release, and
     // the fast path's only read-modify-write is a single `incl`.  Its one
     // window - top moved, the canary's store not yet done - is recognised.
+    // An AP runs no thread (yet): g_current and g_kfast are the boot CPU's,
+    // whose arena it must neither check nor mark while that CPU uses it.
+    if (unlikely(!smp_cpu_runs_threads())) {
+        trap_handle(f);
+        return;
+    }
     check_interrupted_arena(f);
     kfast_mark_t scope = kfast_mark();
     trap_handle(f);
@@ -221,5 +241,7 @@ entry_init(void)
     idt_set_gate(VEC_BP, g_trap_stubs[VEC_BP], true);
     idt_set_gate(VEC_OF, g_trap_stubs[VEC_OF], true);
     idt_set_gate(VEC_SYSCALL, g_syscall_stub, true);
+    idt_set_gate(XCALL_VECTOR, g_xcall_stub, false);
+    idt_set_gate(LAPIC_SPURIOUS_VEC, g_spurious_stub, false);
     thread_set_user_start(uthread_start);
 }

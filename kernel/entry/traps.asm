@@ -42,6 +42,8 @@ trap_stub_%1:
 %endrep
 
 STUB_NOERR 128                    ; int 0x80: system call
+STUB_NOERR 240                    ; a cross-CPU call's IPI (XCALL_VECTOR)
+STUB_NOERR 255                    ; the local APIC's spurious interrupt
 
 trap_common:
     ESTABLISH_KERNEL_EFLAGS
@@ -79,3 +81,9 @@ g_trap_stubs:
 global g_syscall_stub
 g_syscall_stub:
     dd trap_stub_128
+
+global g_xcall_stub, g_spurious_stub
+g_xcall_stub:
+    dd trap_stub_240
+g_spurious_stub:
+    dd trap_stub_255

@@ -113,3 +113,10 @@ block_show_to_stack(uintptr_t arena_from, uintptr_t arena_to)
         g_block_ptes[(va - BLOCK_ARENA_OFFSET - BLOCK_BASE) >> 12] = pte;
     }
 }
+
+void
+block_tlb_arrive(const uint8_t *stack_view)
+{
+    for (uint32_t i = 0; i < PAGES; i++)
+        invlpg((uintptr_t)stack_view + i * PAGE_SIZE);
+}

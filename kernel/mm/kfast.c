@@ -443,6 +443,17 @@ kfast_reset_rest(struct kfast_arena *a, uintptr_t old_top)
         kfast_set_guard(a->keep);
 }
 
+// The one way to lose a cross-CPU call's request before its targets have
+// read it: a caller that did not wait.
+NORETURN void
+kfast_reset_under_call(const struct kfast_arena *a)
+{
+    panic("kfast_reset: %u cross-CPU call(s) whose request is in this arena [%#lx, top %#lx] "
+          "are not answered yet: a call must wait for its targets (an asynchronous one must "
+          "not keep its request in the arena)", a->calls_pending, (unsigned long)a->base,
+          (unsigned long)g_kfast.top);
+}
+
 void
 kfast_reset_quiescent(void)
 {

@@ -27,6 +27,7 @@ static struct addrspace *s_current = &g_kernel_space;
 static uint32_t s_direct_end;           // the direct map covers [0, s_direct_end)
 static uint32_t *s_window_pt;           // the physical window's page table
 static uint32_t s_window_used;          // pages of it handed out
+static void (*s_shootdown)(uintptr_t va, uint32_t pages);  // other CPUs' TLBs (smp layer)
 
 extern char __text_start[], __rodata_end[], __kernel_end[];
 
@@ -238,10 +239,19 @@ vm_unmap(struct addrspace *as, uintptr_t va)
         return 0;
     uintptr_t pa = *pte & PTE_ADDR_MASK;
     *pte = 0;
-    // Kernel-half tables are shared, so the current TLB may hold it either way.
-    if (as == s_current || va >= KERNEL_VMA)
+    // Kernel-half tables are shared, so the current TLB may hold it either
+    // way - and, for a kernel page, every other CPU's.
+    if (va >= KERNEL_VMA && s_shootdown)
+        s_shootdown(va, 1);
+    else if (as == s_current || va >= KERNEL_VMA)
         invlpg(va);
     return pa;
+}
+
+void
+paging_set_shootdown(void (*shootdown)(uintptr_t va, uint32_t pages))
+{
+    s_shootdown = shootdown;
 }
 
 bool

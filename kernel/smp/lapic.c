@@ -7,6 +7,8 @@
 #include "x86.h"
 
 #define IPI_TIMEOUT_US      100000u
+#define IPI_SEND_POLLS      1000000u    // an xAPIC takes an IPI in a few hundred ns
+#define TPR_CLASS_15_ONLY   0xE0u
 #define IOAPIC_REGSEL       0x00
 #define IOAPIC_WINDOW       0x10
 #define IOAPIC_REG_VERSION  0x01
@@ -77,6 +79,31 @@ lapic_quiet(void)
     if (max_lvt >= 5)
         lapic_write(LAPIC_LVT_THERMAL, LVT_MASKED);
     lapic_write(LAPIC_ESR, 0);
+}
+
+void
+lapic_accept_calls(void)
+{
+    lapic_write(LAPIC_TPR, TPR_CLASS_15_ONLY);
+}
+
+void
+lapic_eoi(void)
+{
+    lapic_write(LAPIC_EOI, 0);
+}
+
+bool
+lapic_send_fast(uint8_t dest, uint32_t icr)
+{
+    lapic_write(LAPIC_ICR_HI, (uint32_t)dest << 24);
+    lapic_write(LAPIC_ICR_LO, icr);
+    for (uint32_t i = 0; i < IPI_SEND_POLLS; i++) {
+        if (!(lapic_read(LAPIC_ICR_LO) & ICR_PENDING))
+            return true;
+        cpu_relax();
+    }
+    return false;
 }
 
 bool

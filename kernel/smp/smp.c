@@ -10,7 +10,10 @@
 #include "mm/frame.h"
 #include "mm/paging.h"
 #include "smp.h"
+#include "smp/halt.h"
 #include "smp/lapic.h"
+#include "smp/tlb.h"
+#include "smp/xcall.h"
 #include "timer.h"
 #include "trap.h"
 #include "x86.h"
@@ -21,6 +24,7 @@
 #define LOW_MEMORY_END  0xA0000u        // SIPI vectors reach pages 0x01-0x9F of base memory
 
 struct smp g_smp;
+static uint8_t s_index_of_apic[256];    // g_smp.cpus' index of each online CPU's APIC id
 // The start the boot CPU is waiting for: that AP's index + 1, 0 for none.
 // The AP takes it (kernel/smp/trampoline.asm, smp_ap_entry).
 volatile uint32_t smp_ap_ticket;
@@ -84,11 +88,20 @@ smp_ap_main(unsigned index)
     idt_load();
     lapic_quiet();
     c->seen_apic_id = lapic_id();
+    s_index_of_apic[c->seen_apic_id] = (uint8_t)index;
+    lapic_accept_calls();
     __atomic_store_n(&c->state, CPU_ONLINE, __ATOMIC_RELEASE);
-    for (;;) {
-        cli();
-        hlt();
-    }
+    // Idle, taking cross-CPU calls (include/smp/xcall.h) and NMIs.  sti
+    // holds interrupts off for one more instruction: none is lost between
+    // the two.
+    for (;;)
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+unsigned
+smp_cpu_index(void)
+{
+    return g_smp.online > 1 ? s_index_of_apic[lapic_id()] : 0;
 }
 
 // Polls clock until it reads at least until_us - or, with stop_online,
@@ -269,6 +282,11 @@ smp_init(void)
         return;
     }
     start_aps();
+    if (g_smp.online > 1) {
+        xcall_init();
+        smp_halt_init();
+        tlb_init();
+    }
 }
 
 bool

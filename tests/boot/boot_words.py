@@ -32,10 +32,12 @@ PASS, FAIL = 33, 35     # include/qemu.h: (0x10 << 1) | 1 and (0x11 << 1) | 1
 SKIP_REASON = "no boot modules: boot the ISO, or pass the user programs with -initrd"
 
 
-def boot(qemu, elf, append, modules=(), timeout=60):
+def boot(qemu, elf, append, modules=(), timeout=60, extra=()):
+    """(QEMU's status or None if it hung, the serial lines, the command);
+    extra: more QEMU options (tests/boot/smp_halt.py's CPUs)."""
     cmd = [qemu, "-m", "128M", "-no-reboot", "-display", "none", "-serial", "stdio",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-kernel", elf,
-           "-append", append]
+           "-append", append] + list(extra)
     if modules:
         cmd += ["-initrd", ",".join(modules)]
     shown = " ".join(f"'{c}'" if " " in c else c for c in cmd)

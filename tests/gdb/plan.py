@@ -89,6 +89,17 @@ SCENARIOS = {
         "caps_process_argument",
         "caps_counts_disagree",
     ]),
+    # Four CPUs (QEMU_ARGS): the smp suite's cross-CPU calls, stopped in a
+    # call an AP serves while the boot CPU waits on it.
+    "smp": ("test=smp", [
+        "cpus_while_an_ap_serves_a_call",
+        "every_command_reads_the_same_from_every_vcpu",
+    ]),
+}
+
+# QEMU options a scenario adds.
+QEMU_ARGS = {
+    "smp": ["-smp", "4"],
 }
 
 # Scenarios that boot their own programs (the first is the first process)

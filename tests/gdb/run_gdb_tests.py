@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "gdb"))
-from plan import MODULES, SCENARIOS  # noqa: E402
+from plan import MODULES, QEMU_ARGS, SCENARIOS  # noqa: E402
 from debug import free_port, wait_for_port  # noqa: E402  (the launcher's own helpers)
 
 QEMU = os.environ.get("QEMU", "qemu-system-i386")
@@ -82,7 +82,7 @@ def run_scenario(name, elf, user_bin, modules, log_dir, timeout):
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
                 "-serial", "file:%s" % serial, "-monitor", "none",
                 "-kernel", elf, "-append", cmdline, "-initrd", modules,
-                "-S", "-gdb", "tcp:127.0.0.1:%d" % port]
+                "-S", "-gdb", "tcp:127.0.0.1:%d" % port] + QEMU_ARGS.get(name, [])
     gdb_cmd = [GDB, "-batch", "-nx", "-ex", "set pagination off", "-ex", "set confirm off",
                "-ex", "file %s" % elf, "-ex", "target remote 127.0.0.1:%d" % port,
                "-x", os.path.join(ROOT, "tools", "gdb", "tandem.py"),

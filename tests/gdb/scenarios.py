@@ -1086,6 +1086,7 @@ import kernel_log  # noqa: E402,F401
 import panic_catch  # noqa: E402,F401
 import running_thread  # noqa: E402,F401
 import sched_check  # noqa: E402,F401
+import smp_cpus  # noqa: E402,F401
 import user_symbols  # noqa: E402,F401
 
 

@@ -1,41 +1,14 @@
 // Page mappings: map, use, unmap, fault; address spaces without leaks.
-#include "extable.h"
 #include "kmalloc.h"
 #include "ktest.h"
 #include "mm/frame.h"
 #include "mm/paging.h"
+#include "probe.h"
 #include "trap.h"
 #include "uapi/errno.h"
 #include "x86.h"
 
 #define TEST_VA (HEAP_LIMIT - PAGE_SIZE)    // the heap never grows this far in tests
-
-// Reads *p; returns true if it faulted (the extable turns the fault into a
-// jump to the fixup, which sets the flag).
-static bool
-read_faults(volatile uint32_t *p, uint32_t *value)
-{
-    uint32_t faulted = 0, v = 0;
-    __asm__ volatile("1: movl (%[p]), %[v]\n\t"
-                     "jmp 3f\n\t"
-                     "2: movl $1, %[f]\n\t"
-                     "3:\n\t" EXTABLE_ENTRY(1b, 2b)
-                     : [v] "+r"(v), [f] "+r"(faulted) : [p] "r"(p) : "memory");
-    *value = v;
-    return faulted;
-}
-
-static bool
-write_faults(volatile uint32_t *p, uint32_t value)
-{
-    uint32_t faulted = 0;
-    __asm__ volatile("1: movl %[v], (%[p])\n\t"
-                     "jmp 3f\n\t"
-                     "2: movl $1, %[f]\n\t"
-                     "3:\n\t" EXTABLE_ENTRY(1b, 2b)
-                     : [f] "+r"(faulted) : [p] "r"(p), [v] "r"(value) : "memory");
-    return faulted;
-}
 
 KTEST(paging, map_access_unmap_fault)
 {

@@ -12,6 +12,7 @@ from . import bt as bt_mod
 from . import caps as caps_mod
 from . import catch
 from . import check as check_mod
+from . import cpus as cpus_mod
 from . import history
 from . import kernel as k
 from . import log as log_mod
@@ -27,13 +28,16 @@ def one_line(e):
 
 
 def guarded(fn):
-    """Runs a command body so that no Python exception reaches the user:
-    a stop where the kernel cannot be read yet is said as such, anything
-    else is one line - an error in the kernel's data, or in the helpers."""
+    """Runs a command body, reading the kernel through the boot CPU whichever
+    vCPU is selected (tools/gdb/tandem_gdb/cpus.py), so that no Python
+    exception reaches the user: a stop where the kernel cannot be read yet
+    is said as such, anything else is one line - an error in the kernel's
+    data, or in the helpers."""
     def invoke(self, arg, from_tty):
         name = self.name
         try:
-            fn(self, arg, from_tty)
+            with cpus_mod.boot_cpu_view():
+                fn(self, arg, from_tty)
         except gdb.GdbError:
             raise
         except k.NotReady as e:
@@ -73,6 +77,7 @@ Usage: tandem               where the CPU is, in one line
        tandem check         canaries, block invariants, heap red zones; a verdict
        tandem sched         the run queue, sleepers, wait queues: walked and checked
        tandem caps [PID]    handle tables: every process's, or one process's
+       tandem cpus          each CPU: APIC id, state, eip, thread, cross-CPU calls
        tandem log [LINES]   the kernel's log ring
        tandem catch collision|spill|panic [--continue]
                             break on a collision report, a spill or a panic
@@ -349,6 +354,30 @@ A process that has ended (its table freed) is listed with its exit code."""
         caps_mod.run(arg)
 
 
+class Cpus(Named):
+    """List the CPUs: APIC id, state, where each is, its thread and its cross-CPU calls.
+
+Usage: tandem cpus
+
+Columns: CPU (index in g_smp.cpus; 0 is the boot CPU), APIC (its local APIC
+id), VCPU (QEMU's GDB thread for it: `thread N` selects it; `*` marks the
+selected one), STATE (found, starting, online, failed), EIP (the vCPU's,
+with its symbol), THREAD (the thread it runs; APs idle for now), ARENA (the
+running arena's registers, g_kfast: top and guard), MADE and SERVED
+(cross-CPU calls it made, and ran for others) and CALLS: a request in its
+mailbox not yet taken (the caller, the function, the CPUs that have not
+answered), and the call it waits on.  Before smp_init only the boot CPU is
+listed."""
+
+    def __init__(self):
+        super().__init__("tandem cpus")
+
+    @guarded
+    def invoke(self, arg, from_tty):
+        args.no_words(arg, self.name)
+        cpus_mod.show()
+
+
 class WatchPrefix(Named):
     """Watchpoints on the arena's guard rails.
 
@@ -394,12 +423,13 @@ Example: p $tandem_thread(3)->name, p *$tandem_thread(1)."""
 
     def invoke(self, tid):
         try:
-            k.stage()
-            want = int(tid)
-            for t in k.all_threads():
-                if t.tid == want:
-                    return gdb.Value(t.addr).cast(k.thread_type().pointer())
-            gone = history.gone(want)
+            with cpus_mod.boot_cpu_view():
+                k.stage()
+                want = int(tid)
+                for t in k.all_threads():
+                    if t.tid == want:
+                        return gdb.Value(t.addr).cast(k.thread_type().pointer())
+                gone = history.gone(want)
         except gdb.GdbError:
             raise
         except k.NotReady as e:
@@ -425,13 +455,14 @@ not started (paging off)."""
             ptr = k.thread_type().pointer()
         except k.NotReady as e:
             raise gdb.GdbError("$tandem_current: %s" % e)
-        try:
-            k.stage()
-        except k.NotReady:
-            return gdb.Value(0).cast(ptr)
-        except Exception as e:
-            raise gdb.GdbError("$tandem_current: %s" % one_line(e))
-        return gdb.Value(k.current_address()).cast(ptr)
+        with cpus_mod.boot_cpu_view():
+            try:
+                k.stage()
+            except k.NotReady:
+                return gdb.Value(0).cast(ptr)
+            except Exception as e:
+                raise gdb.GdbError("$tandem_current: %s" % one_line(e))
+            return gdb.Value(k.current_address()).cast(ptr)
 
 
 def register():
@@ -446,6 +477,7 @@ def register():
     Sched()
     Log()
     Caps()
+    Cpus()
     catch.CatchPrefix()
     catch.CatchCollision()
     catch.CatchSpill()
