@@ -189,7 +189,7 @@ kfast_alloc_inline(size_t size, bool zero)
         // interrupt between the two finds that store pending and knows it
         // (kfast_canary_store_pending); the barrier keeps gcc from swapping them.
         g_kfast.top = end;
-        __asm__ volatile("" ::: "memory");
+        __asm__ volatile("" : : : "memory");
         *(volatile uint32_t *)end = KFAST_CANARY;
         g_kfast.allocations++;
         if (zero)

@@ -3069,7 +3069,7 @@ main(void)
 {
     __asm__ volatile("mov %0, %%esp\n"
                      "call *%1\n"
-                     :: "r"(s_peer_stack + sizeof s_peer_stack), "r"(peer_main) : "memory");
+                     : : "r"(s_peer_stack + sizeof s_peer_stack), "r"(peer_main) : "memory");
     __builtin_unreachable();
 }
 
