@@ -570,6 +570,8 @@ void fuzz_raw_exit(void);
 void fuzz_doomed_sysenter(void);
 volatile unsigned s_doomed_survivors;
 
+// Hand layout: clang-format 14 takes STR() between the strings for a call.
+// clang-format off
 __asm__(
     "    .text\n"
     "fuzz_raw_exit:\n"
@@ -586,6 +588,7 @@ __asm__(
     "    xor %ebx, %ebx\n"
     "    int $0x80\n"
     "    ud2\n");
+// clang-format on
 
 // ---- Entry state ----------------------------------------------------------------
 // Besides eax and the arguments, ring 3 controls on kernel entry its EFLAGS
@@ -672,6 +675,8 @@ void fuzz_doomed_tf(void);
 void fuzz_doomed_segment(void);
 volatile unsigned s_tf_survivors;
 
+// Hand layout: clang-format 14 takes STR() between the strings for a call.
+// clang-format off
 __asm__(
     "    .text\n"
     "fuzz_state_call:\n"
@@ -790,6 +795,7 @@ __asm__(
     "    xor %ebx, %ebx\n"
     "    int $0x80\n"
     "    ud2\n");
+// clang-format on
 
 static uint8_t s_doomed_stack[64] ALIGNED(16);
 
