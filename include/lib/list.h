@@ -10,7 +10,7 @@ struct list_node {
 };
 
 #define LIST_INIT(name) { &(name), &(name) }
-#define list_entry(node, type, member) ((type *)((char *)(node) - offsetof(type, member)))
+#define list_entry(node, type, member) ((type *)(((char *)(node)) - offsetof(type, member)))
 
 static inline void list_init(struct list_node *head) { head->prev = head->next = head; }
 static inline bool list_empty(const struct list_node *head) { return head->next == head; }
