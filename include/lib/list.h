@@ -13,7 +13,9 @@ struct list_node {
 #define list_entry(node, type, member) ((type *)(((char *)(node)) - offsetof(type, member)))
 
 static inline void list_init(struct list_node *head) { head->prev = head->next = head; }
+
 static inline bool list_empty(const struct list_node *head) { return head->next == head; }
+
 // True if node is on some list (list_remove leaves it pointing at itself).
 static inline bool list_linked(const struct list_node *node) { return node->next != node; }
 
