@@ -319,6 +319,8 @@ static volatile bool s_go;              // the fuzz threads start
 
 // A table the kernel may read but not write; each entry decodes as a
 // struct ipc_buf whose pointers fail or are NULL and which passes no handle.
+// One entry a line (clang-format 14 would pack them into columns).
+// clang-format off
 static const struct ipc_buf s_ro_bufs[] = {
     { NULL, 0, 0, 0 },
     { (void *)KERNEL_BASE, 16, 16, 0 },
@@ -327,6 +329,7 @@ static const struct ipc_buf s_ro_bufs[] = {
     { (void *)UNMAPPED, 4, 0, 0 },
     { NULL, 0, 0xFFFFFFFFu, 0 },
 };
+// clang-format on
 
 // ---- The table lock ----------------------------------------------------------------
 // A probe - a number the thread does not hold, checked closed - must fail
