@@ -9,7 +9,11 @@ struct list_node {
     struct list_node *prev, *next;
 };
 
+// A macro that is a braced initializer, laid out by hand: clang-format 14
+// would give it the lines of a block.
+// clang-format off
 #define LIST_INIT(name) { &(name), &(name) }
+// clang-format on
 #define list_entry(node, type, member) ((type *)(((char *)(node)) - offsetof(type, member)))
 
 static inline void list_init(struct list_node *head) { head->prev = head->next = head; }
