@@ -28,7 +28,7 @@ struct line {
 static inline void
 out8(uint16_t port, uint8_t v)
 {
-    __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port));
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
 static inline uint8_t

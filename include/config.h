@@ -25,11 +25,11 @@
 // so that 10,000 live objects fit in one; it is built with
 // KSTACK_BENCH_ONLY=1 and refuses test mode.
 #if KSTACK_SIZE != 4096 && KSTACK_SIZE != 8192 && KSTACK_SIZE != 16384 && !TANDEM_BENCH_ONLY
-#error "KSTACK_SIZE must be 4096, 8192 or 16384, the sizes the tests run with (KSTACK_BENCH_ONLY=1 allows other powers of two for a kernel that only runs the benchmarks)"
+#error KSTACK_SIZE must be 4096, 8192 or 16384, the sizes the tests run with (KSTACK_BENCH_ONLY=1 allows other powers of two for a kernel that only runs the benchmarks)
 #endif
 
 // The kernel half maps physical memory at KERNEL_VMA + phys (see kernel/mm).
 #define P2V(pa)         ((void *)((uintptr_t)(pa) + KERNEL_VMA))
-#define V2P(va)         ((uintptr_t)(va) - KERNEL_VMA)
+#define V2P(va)         (((uintptr_t)(va)) - KERNEL_VMA)
 
 #endif

@@ -66,6 +66,7 @@ void gdt_load_cpu(uint64_t gdt[GDT_ENTRIES], struct tss *tss, uint32_t esp0);
 void gdt_set_tss(int index, void *tss, uint32_t size);
 // Points the ring-0 stack used on entry from ring 3 at esp0.
 static inline void tss_set_esp0(uint32_t esp0) { g_tss.esp0 = esp0; }
+
 // Makes map (IOMAP_BYTES bytes) the ports ring 3 may use, or with NULL
 // none.  Copies only when map is not the one copied last; after
 // tss_io_forget (the map changed, or its owner went), the next load copies

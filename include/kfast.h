@@ -82,7 +82,7 @@
 // A 4 KiB block has no page the arena can claim: a strict arena there would
 // refuse every allocation (debug_write's text, IPC payloads).
 #if KFAST_STRICT && KSTACK_SIZE <= 4096
-#error "KFAST_STRICT=1 needs KSTACK_SIZE of 8192 or more: a 4096-byte block has no page the arena can claim, so a strict arena would refuse every allocation"
+#error KFAST_STRICT=1 needs KSTACK_SIZE of 8192 or more: a 4096-byte block has no page the arena can claim, so a strict arena would refuse every allocation
 #endif
 
 struct kfast_chunk;
@@ -192,7 +192,7 @@ kfast_alloc_inline(size_t size, bool zero)
         // interrupt between the two finds that store pending and knows it
         // (kfast_canary_store_pending); the barrier keeps gcc from swapping them.
         g_kfast.top = end;
-        __asm__ volatile("" ::: "memory");
+        __asm__ volatile("" : : : "memory");
         *(volatile uint32_t *)end = KFAST_CANARY;
         g_kfast.allocations++;
         if (zero)

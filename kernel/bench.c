@@ -26,12 +26,12 @@ static inline uint32_t
 tsc32(void)
 {
     uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
     return lo;
 }
 
 // Keeps p alive without costing an instruction.
-#define KEEP(p) __asm__ volatile("" :: "r"(p) : "memory")
+#define KEEP(p) __asm__ volatile("" : : "r"(p) : "memory")
 #define REPEAT16(x) x x x x x x x x x x x x x x x x
 
 static uint32_t s_empty;        // instructions of an empty measurement

@@ -96,7 +96,7 @@ gdt_init(void)
 
     struct gdt_pointer p = { sizeof(s_gdt) - 1, (uint32_t)s_gdt };
     gdt_flush(&p, KERNEL_CS, KERNEL_DS);
-    __asm__ volatile("ltr %w0" :: "r"(TSS_SEL));
+    __asm__ volatile("ltr %w0" : : "r"(TSS_SEL));
 }
 
 void
@@ -118,5 +118,5 @@ gdt_load_cpu(uint64_t gdt[GDT_ENTRIES], struct tss *tss, uint32_t esp0)
     };
     struct gdt_pointer p = { sizeof(s_gdt) - 1, (uint32_t)gdt };
     gdt_flush(&p, KERNEL_CS, KERNEL_DS);
-    __asm__ volatile("ltr %w0" :: "r"(TSS_SEL));
+    __asm__ volatile("ltr %w0" : : "r"(TSS_SEL));
 }

@@ -43,7 +43,7 @@ void
 idt_load(void)
 {
     struct idt_pointer p = { sizeof(s_idt) - 1, (uint32_t)s_idt };
-    __asm__ volatile("lidt %0" :: "m"(p));
+    __asm__ volatile("lidt %0" : : "m"(p));
 }
 
 void

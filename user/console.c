@@ -28,8 +28,8 @@
 #define BADGE_LOG       0x40000001u
 #define BADGE_UART_IN   0x40000002u
 #define BADGE_KBD_IN    0x40000004u
-#define CON_INPUT       0x494E5054u     // "INPT": an input helper's bytes (w1 = the
-                                        //   driver's stamp of their arrival)
+// "INPT": an input helper's bytes (w1 = the driver's stamp of their arrival).
+#define CON_INPUT       0x494E5054u
 
 #define INPUT_CHUNK     64              // bytes one DEV_READ asks for
 _Static_assert(INPUT_CHUNK <= IPC_BUF_MAX, "one read fits one message");

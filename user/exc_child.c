@@ -70,7 +70,7 @@ raise_divide(void)
     __asm__ volatile("xor %%edx, %%edx\n\t"
                      "xor %%ecx, %%ecx\n\t"
                      "mov $1, %%eax\n\t"
-                     "div %%ecx" ::: "eax", "ecx", "edx");
+                     "div %%ecx" : : : "eax", "ecx", "edx");
 }
 
 // INT_MIN / -1 does not fit in 32 bits: #DE as well.
@@ -80,7 +80,7 @@ raise_divide_overflow(void)
     __asm__ volatile("mov $0x80000000, %%eax\n\t"
                      "cdq\n\t"
                      "mov $-1, %%ecx\n\t"
-                     "idiv %%ecx" ::: "eax", "ecx", "edx");
+                     "idiv %%ecx" : : : "eax", "ecx", "edx");
 }
 
 // EFLAGS.TF: a single-step trap after the instruction that follows popf.
@@ -91,7 +91,7 @@ raise_debug(void)
                      "orl %0, (%%esp)\n\t"
                      "popf\n\t"
                      "nop\n\t"
-                     "nop" :: "i"(EFLAGS_TF) : "memory", "cc");
+                     "nop" : : "i"(EFLAGS_TF) : "memory", "cc");
 }
 
 static void
@@ -106,7 +106,7 @@ raise_overflow(void)
 {
     __asm__ volatile("mov $0x7FFFFFFF, %%eax\n\t"
                      "add $1, %%eax\n\t"
-                     "into" ::: "eax", "cc");
+                     "into" : : : "eax", "cc");
 }
 
 // bound: 100 is outside [0, 10].
@@ -115,7 +115,7 @@ raise_bound(void)
 {
     static const int32_t bounds[2] = { 0, 10 };
     __asm__ volatile("mov $100, %%eax\n\t"
-                     "bound %%eax, (%0)" :: "r"(bounds) : "eax", "memory");
+                     "bound %%eax, (%0)" : : "r"(bounds) : "eax", "memory");
 }
 
 static void
@@ -128,14 +128,14 @@ raise_invalid_opcode(void)
 static void
 raise_sse(void)
 {
-    __asm__ volatile("xorps %%xmm0, %%xmm0" ::: "memory");
+    __asm__ volatile("xorps %%xmm0, %%xmm0" : : : "memory");
 }
 
 // CR0.EM: an x87 instruction is #NM (device not available), not #MF.
 static void
 raise_x87(void)
 {
-    __asm__ volatile("fld1" ::: "memory");
+    __asm__ volatile("fld1" : : : "memory");
 }
 
 static void
@@ -155,7 +155,7 @@ static void
 raise_gp_in(void)
 {
     __asm__ volatile("mov $0x3F8, %%dx\n\t"
-                     "inb %%dx, %%al" ::: "eax", "edx");
+                     "inb %%dx, %%al" : : : "eax", "edx");
 }
 
 static void
@@ -163,7 +163,7 @@ raise_gp_out(void)
 {
     __asm__ volatile("mov $0xF4, %%dx\n\t"
                      "xor %%eax, %%eax\n\t"
-                     "outb %%al, %%dx" ::: "eax", "edx");
+                     "outb %%al, %%dx" : : : "eax", "edx");
 }
 
 // A selector far past the end of the GDT.
@@ -171,7 +171,7 @@ static void
 raise_gp_selector(void)
 {
     __asm__ volatile("mov $0xFFF8, %%eax\n\t"
-                     "mov %%eax, %%ds" ::: "eax", "memory");
+                     "mov %%eax, %%ds" : : : "eax", "memory");
 }
 
 // Vector 0x30 has no DPL 3 gate (only 3, 4 and 0x80 do).
@@ -184,45 +184,45 @@ raise_gp_int(void)
 static void
 raise_pf_read_unmapped(void)
 {
-    __asm__ volatile("mov (%0), %%eax" :: "r"(UNMAPPED) : "eax", "memory");
+    __asm__ volatile("mov (%0), %%eax" : : "r"(UNMAPPED) : "eax", "memory");
 }
 
 static void
 raise_pf_write_unmapped(void)
 {
-    __asm__ volatile("movl $1, (%0)" :: "r"(UNMAPPED) : "memory");
+    __asm__ volatile("movl $1, (%0)" : : "r"(UNMAPPED) : "memory");
 }
 
 // The program's own text is mapped read-only.
 static void
 raise_pf_write_text(void)
 {
-    __asm__ volatile("movl $1, (%0)" :: "r"(raise_pf_write_text) : "memory");
+    __asm__ volatile("movl $1, (%0)" : : "r"(raise_pf_write_text) : "memory");
 }
 
 static void
 raise_pf_read_kernel(void)
 {
-    __asm__ volatile("mov (%0), %%eax" :: "r"(KERNEL_BASE) : "eax", "memory");
+    __asm__ volatile("mov (%0), %%eax" : : "r"(KERNEL_BASE) : "eax", "memory");
 }
 
 static void
 raise_pf_write_kernel(void)
 {
-    __asm__ volatile("movl $1, (%0)" :: "r"(KERNEL_TEXT) : "memory");
+    __asm__ volatile("movl $1, (%0)" : : "r"(KERNEL_TEXT) : "memory");
 }
 
 static void
 raise_pf_exec_unmapped(void)
 {
-    __asm__ volatile("call *%0" :: "r"(UNMAPPED) : "memory");
+    __asm__ volatile("call *%0" : : "r"(UNMAPPED) : "memory");
 }
 
 // The kernel's text is present but supervisor-only.
 static void
 raise_pf_exec_kernel(void)
 {
-    __asm__ volatile("call *%0" :: "r"(KERNEL_TEXT) : "memory");
+    __asm__ volatile("call *%0" : : "r"(KERNEL_TEXT) : "memory");
 }
 
 // A push just below the lowest address the stack may grow to.
@@ -232,7 +232,7 @@ raise_pf_stack_limit(void)
     __asm__ volatile("mov %%esp, %%ecx\n\t"
                      "mov %0, %%esp\n\t"
                      "push $0\n\t"
-                     "mov %%ecx, %%esp" :: "i"(STACK_LIMIT) : "ecx", "memory");
+                     "mov %%ecx, %%esp" : : "i"(STACK_LIMIT) : "ecx", "memory");
 }
 
 // CR0.AM and EFLAGS.AC in ring 3: a misaligned load is #AC.  The flag is
@@ -248,7 +248,7 @@ raise_alignment(void)
                      "pushf\n\t"
                      "andl %2, (%%esp)\n\t"
                      "popf"
-                     :: "r"(words), "i"(EFLAGS_AC), "i"(~EFLAGS_AC) : "eax", "memory", "cc");
+                     : : "r"(words), "i"(EFLAGS_AC), "i"(~EFLAGS_AC) : "eax", "memory", "cc");
 }
 
 // The descriptor-table reads UMIP forbids in ring 3 (#GP when CR4.UMIP is on).
@@ -256,32 +256,32 @@ static void
 raise_umip_sgdt(void)
 {
     static uint8_t gdtr[6];
-    __asm__ volatile("sgdt (%0)" :: "r"(gdtr) : "memory");
+    __asm__ volatile("sgdt (%0)" : : "r"(gdtr) : "memory");
 }
 
 static void
 raise_umip_sidt(void)
 {
     static uint8_t idtr[6];
-    __asm__ volatile("sidt (%0)" :: "r"(idtr) : "memory");
+    __asm__ volatile("sidt (%0)" : : "r"(idtr) : "memory");
 }
 
 static void
 raise_umip_sldt(void)
 {
-    __asm__ volatile("sldt %%eax" ::: "eax");
+    __asm__ volatile("sldt %%eax" : : : "eax");
 }
 
 static void
 raise_umip_smsw(void)
 {
-    __asm__ volatile("smsw %%eax" ::: "eax");
+    __asm__ volatile("smsw %%eax" : : : "eax");
 }
 
 static void
 raise_umip_str(void)
 {
-    __asm__ volatile("str %%eax" ::: "eax");
+    __asm__ volatile("str %%eax" : : : "eax");
 }
 
 static int s_exit_code;

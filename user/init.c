@@ -221,6 +221,8 @@ struct program {
     int report;                         // its watcher's badged handle to init's endpoint
 };
 
+// One program a line (clang-format 14 would pack them into columns).
+// clang-format off
 static struct program s_programs[PROGRAMS] = {
     [UART] = { .name = "drv_uart" },
     [KBD] = { .name = "drv_kbd" },
@@ -228,6 +230,7 @@ static struct program s_programs[PROGRAMS] = {
     [CONSOLE] = { .name = "console" },
     [SHELL] = { .name = "shell" },
 };
+// clang-format on
 static int s_endpoints[CONSOLE + 1];    // the drivers' and the console's
 static int s_init_endpoint;             // watchers and the shell call init here
 static uint8_t s_watcher_stacks[PROGRAMS][WATCHER_STACK] ALIGNED(16);

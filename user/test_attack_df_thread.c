@@ -25,6 +25,8 @@ volatile uint32_t df_regs[9];
 volatile bool df_done;
 void df_thread_entry(void);
 
+// Hand layout: clang-format 14 takes STR() between the strings for a call.
+// clang-format off
 __asm__(
     "    .text\n"
     "df_thread_entry:\n"
@@ -44,6 +46,7 @@ __asm__(
     "    xor %ebx, %ebx\n"
     "    int $0x80\n"
     "    ud2\n");
+// clang-format on
 
 static uint8_t s_stack[2048] ALIGNED(16);
 

@@ -34,6 +34,7 @@ run(const char *name)
 }
 
 UTEST(nt_before_int80)      { run("nt_int80"); }
+
 UTEST(nt_before_sysenter)   { SKIP_WITHOUT_SYSENTER(); run("nt_sysenter"); }
 
 int

@@ -32,6 +32,7 @@ run(const char *name)
 }
 
 UTEST(tf_before_int80_kills_the_thread)     { run("tf_int80"); }
+
 UTEST(tf_before_sysenter_kills_the_thread)  { SKIP_WITHOUT_SYSENTER(); run("tf_sysenter"); }
 
 int

@@ -297,12 +297,18 @@ UTEST(mem_map_shows_the_screen)
 UTEST(mem_map_refuses_bad_addresses)
 {
     static const uintptr_t bad[] = {
-        SCREEN_AT + 16 * PAGE + 4,          // not page aligned
-        0, PAGE,                            // below user space
-        0xC0000000u, 0xFFFFF000u,           // the kernel's
-        SCREEN_AT,                          // mapped already, by s_vga
-        0x00400000u,                        // mapped already: this program
-        STACK_WINDOW, STACK_WINDOW + 64 * PAGE, USER_STACK_TOP - PAGE,   // the stack's to grow
+        // Not page aligned.
+        SCREEN_AT + 16 * PAGE + 4,
+        // Below user space.
+        0, PAGE,
+        // The kernel's.
+        0xC0000000u, 0xFFFFF000u,
+        // Mapped already, by s_vga.
+        SCREEN_AT,
+        // Mapped already: this program.
+        0x00400000u,
+        // The stack's to grow.
+        STACK_WINDOW, STACK_WINDOW + 64 * PAGE, USER_STACK_TOP - PAGE,
     };
     int h = sys_cap_dup(s_vga, CAP_USE, 0);
     UASSERT_GT(h, 0);

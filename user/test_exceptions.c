@@ -145,6 +145,9 @@ UTEST(start)
     UEXPECT_GT(s_counter, 0);
 }
 
+// One test a line, a table of exception and vector (clang-format would give
+// each its four lines).
+// clang-format off
 UTEST(divide_error)                 { CHECK_CLASS("divide", VEC_DE); }
 UTEST(divide_overflow)              { CHECK_CLASS("divide_overflow", VEC_DE); }
 UTEST(debug_single_step)            { CHECK_CLASS("debug", VEC_DB); }
@@ -168,6 +171,7 @@ UTEST(pf_write_kernel)              { CHECK_CLASS("pf_write_kernel", VEC_PF); }
 UTEST(pf_exec_unmapped)             { CHECK_CLASS("pf_exec_unmapped", VEC_PF); }
 UTEST(pf_exec_kernel)               { CHECK_CLASS("pf_exec_kernel", VEC_PF); }
 UTEST(pf_below_the_stack_limit)     { CHECK_CLASS("pf_stack_limit", VEC_PF); }
+// clang-format on
 
 // CR0.AM is set, so EFLAGS.AC makes a misaligned access #AC in ring 3 -
 // on hardware and under KVM.  QEMU's TCG ignores alignment checks: there

@@ -112,7 +112,7 @@ divide_by_zero(void *arg)
     (void)arg;
     __asm__ volatile("xor %%edx, %%edx\n\t"
                      "xor %%ecx, %%ecx\n\t"
-                     "div %%ecx" ::: "eax", "ecx", "edx");
+                     "div %%ecx" : : : "eax", "ecx", "edx");
     s_survived = true;
     return 0;
 }

@@ -319,6 +319,8 @@ static volatile bool s_go;              // the fuzz threads start
 
 // A table the kernel may read but not write; each entry decodes as a
 // struct ipc_buf whose pointers fail or are NULL and which passes no handle.
+// One entry a line (clang-format 14 would pack them into columns).
+// clang-format off
 static const struct ipc_buf s_ro_bufs[] = {
     { NULL, 0, 0, 0 },
     { (void *)KERNEL_BASE, 16, 16, 0 },
@@ -327,6 +329,7 @@ static const struct ipc_buf s_ro_bufs[] = {
     { (void *)UNMAPPED, 4, 0, 0 },
     { NULL, 0, 0xFFFFFFFFu, 0 },
 };
+// clang-format on
 
 // ---- The table lock ----------------------------------------------------------------
 // A probe - a number the thread does not hold, checked closed - must fail
@@ -570,6 +573,8 @@ void fuzz_raw_exit(void);
 void fuzz_doomed_sysenter(void);
 volatile unsigned s_doomed_survivors;
 
+// Hand layout: clang-format 14 takes STR() between the strings for a call.
+// clang-format off
 __asm__(
     "    .text\n"
     "fuzz_raw_exit:\n"
@@ -586,6 +591,7 @@ __asm__(
     "    xor %ebx, %ebx\n"
     "    int $0x80\n"
     "    ud2\n");
+// clang-format on
 
 // ---- Entry state ----------------------------------------------------------------
 // Besides eax and the arguments, ring 3 controls on kernel entry its EFLAGS
@@ -672,6 +678,8 @@ void fuzz_doomed_tf(void);
 void fuzz_doomed_segment(void);
 volatile unsigned s_tf_survivors;
 
+// Hand layout: clang-format 14 takes STR() between the strings for a call.
+// clang-format off
 __asm__(
     "    .text\n"
     "fuzz_state_call:\n"
@@ -790,6 +798,7 @@ __asm__(
     "    xor %ebx, %ebx\n"
     "    int $0x80\n"
     "    ud2\n");
+// clang-format on
 
 static uint8_t s_doomed_stack[64] ALIGNED(16);
 
@@ -3069,7 +3078,7 @@ main(void)
 {
     __asm__ volatile("mov %0, %%esp\n"
                      "call *%1\n"
-                     :: "r"(s_peer_stack + sizeof s_peer_stack), "r"(peer_main) : "memory");
+                     : : "r"(s_peer_stack + sizeof s_peer_stack), "r"(peer_main) : "memory");
     __builtin_unreachable();
 }
 

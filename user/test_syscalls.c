@@ -118,6 +118,8 @@ void raw_thread_entry(void);
 void probe_int80(uint32_t out[7]);
 void probe_sysenter(uint32_t out[7]);
 
+// Hand layout: clang-format 14 takes STR() between the strings for a call.
+// clang-format off
 __asm__(
     "    .text\n"
     // A SYS_THREAD_CREATE entry that records its registers and exits,
@@ -189,6 +191,7 @@ __asm__(
     "    pop %ebx\n"
     "    pop %ebp\n"
     "    ret\n");
+// clang-format on
 
 // ---- Process start and the entry paths -----------------------------------------
 

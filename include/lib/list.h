@@ -9,11 +9,17 @@ struct list_node {
     struct list_node *prev, *next;
 };
 
+// A macro that is a braced initializer, laid out by hand: clang-format 14
+// would give it the lines of a block.
+// clang-format off
 #define LIST_INIT(name) { &(name), &(name) }
-#define list_entry(node, type, member) ((type *)((char *)(node) - offsetof(type, member)))
+// clang-format on
+#define list_entry(node, type, member) ((type *)(((char *)(node)) - offsetof(type, member)))
 
 static inline void list_init(struct list_node *head) { head->prev = head->next = head; }
+
 static inline bool list_empty(const struct list_node *head) { return head->next == head; }
+
 // True if node is on some list (list_remove leaves it pointing at itself).
 static inline bool list_linked(const struct list_node *node) { return node->next != node; }
 

@@ -33,6 +33,7 @@ void block_free(uint8_t *stack_view);
 
 // The arena view of a block.
 static inline uint8_t *block_arena_view(uint8_t *stack_view) { return stack_view + BLOCK_ARENA_OFFSET; }
+
 // Removes the stack view's pages for arena-view [from, to) (claimed by the
 // arena), or puts them back (given back).  Page-aligned addresses.
 void block_hide_from_stack(uintptr_t arena_from, uintptr_t arena_to);

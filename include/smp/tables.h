@@ -94,13 +94,17 @@ bool mp_read(const struct phys_reader *r, struct machine_tables *t);
 
 // Helpers the parsers share (kernel/smp/tables.c).
 uint8_t tables_checksum(const uint8_t *p, uint32_t len);
+
 static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
 static inline uint32_t
 rd32(const uint8_t *p)
 {
     return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
+
 static inline uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
 // Records an enabled CPU (counting duplicates and those past SMP_MAX_CPUS),
 // an I/O APIC and an override.
 void tables_add_cpu(struct machine_tables *t, uint8_t apic_id);

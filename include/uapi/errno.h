@@ -2,6 +2,9 @@
 #ifndef TANDEM_UAPI_ERRNO_H
 #define TANDEM_UAPI_ERRNO_H
 
+// Laid out by hand, as include/uapi/syscall.h's tables are: EPIPE's comment
+// runs on.
+// clang-format off
 #define EPERM        1      // the handle lacks the right the call needs
 #define ENOENT       2      // no such module
 #define ESRCH        3      // no such thread or process (kernel-internal lookups)
@@ -21,5 +24,6 @@
 #define ENOSYS      38      // no such system call
 #define EMSGSIZE    90      // an IPC buffer is larger than IPC_BUF_MAX
 #define ETIMEDOUT  110      // SYS_WAIT's time ran out first
+// clang-format on
 
 #endif

@@ -41,6 +41,10 @@
 // Nothing else is ambient: SYS_ENDPOINT_CREATE makes new endpoints, and every
 // other handle arrives from a parent, in a message, or from a call's result.
 
+// These tables keep their hand layout: an entry's comment runs on over
+// comment-only lines, which clang-format 14 would join to the #define with
+// backslashes.
+// clang-format off
 #define SYS_EXIT            1   // (code): ends the whole process with code & 0xFF; does not return
 #define SYS_THREAD_CREATE   2   // (entry, stack_top, arg): new thread in this process
                                 //   -> a thread handle (CAP_WAIT)
@@ -175,6 +179,7 @@
 #define WAIT_TICKS_MAX      0x7FFFFFFFu     // SYS_WAIT's longest limit; above it (but
                                             //   WAIT_FOREVER) -EINVAL
 #define EXIT_KILLED         137             // SYS_KILL's exit code (128 + 9, as a shell shows it)
+// clang-format on
 
 // SYS_CAP_INFO.
 struct cap_info {

@@ -43,7 +43,10 @@ static struct module_object s_modules[BOOT_MAX_MODULES];
 
 // What a PC has for user-space drivers.  The kernel keeps IRQ 0 (the PIT,
 // its scheduler's clock) and IRQ 2 (the slave PIC's cascade) for itself.
+// A braced-initializer macro: see include/lib/list.h.
+// clang-format off
 #define IRQ(line, what)        { { CAP_TYPE_IRQ, 1 }, what, line, 1, { NULL, 0, NULL }, false }
+// clang-format on
 static struct device_object s_devices[] = {
     IRQ(1, "irq1-keyboard"),
     IRQ(3, "irq3-com2"),

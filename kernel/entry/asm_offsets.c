@@ -47,7 +47,7 @@ _Static_assert(sizeof(struct trap_frame) == 76, "struct trap_frame is 19 pushed 
 // A line `->NAME VALUE` in the assembly output (the value unsigned, in
 // decimal: NASM does its arithmetic in 64 bits).
 #define DEFINE(name, value) \
-    __asm__ volatile("\n.ascii \"->" #name " %c0\"" :: "n"((unsigned long long)(uint32_t)(value)))
+    __asm__ volatile("\n.ascii \"->" #name " %c0\"" : : "n"((unsigned long long)(uint32_t)(value)))
 #define FRAME(name, member) DEFINE(name, offsetof(struct trap_frame, member))
 
 void asm_offsets(void);

@@ -37,13 +37,19 @@ static bool s_default_strict = KFAST_STRICT;
 #ifdef HOST_TEST
 uintptr_t g_kfast_host_sp;      // the host tests' stand-in for esp
 uintptr_t g_kfast_host_guard;   // where the host's "stack view" would end
+
 static uintptr_t kfast_sp(void) { return g_kfast_host_sp; }
+
 void kfast_guard_move(struct kfast_arena *a, uintptr_t from, uintptr_t to) { (void)a; (void)from; g_kfast_host_guard = to; }
+
 static uint32_t kfast_irq_save(void) { return 0; }
+
 static void kfast_irq_restore(uint32_t f) { (void)f; }
 #else
 static uintptr_t kfast_sp(void) { return read_esp(); }
+
 static uint32_t kfast_irq_save(void) { return irq_save(); }
+
 static void kfast_irq_restore(uint32_t f) { irq_restore(f); }
 #endif
 

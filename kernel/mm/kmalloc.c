@@ -106,7 +106,9 @@ kheap_init(void)
     })
 
 void *kzalloc(size_t size) { return WITH_IRQS_OFF(heap_zalloc(&g_kheap, size, CALLER_ADDR)); }
+
 void *kcalloc(size_t n, size_t size) { return WITH_IRQS_OFF(heap_calloc(&g_kheap, n, size, CALLER_ADDR)); }
+
 void *krealloc(void *p, size_t size) { return WITH_IRQS_OFF(heap_realloc(&g_kheap, p, size, CALLER_ADDR)); }
 
 void *

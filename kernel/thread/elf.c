@@ -47,10 +47,12 @@
 #define PF_W            2
 
 // Messages that name a segment, one per segment number, so that *why stays
-// a static string.
+// a static string.  A braced-initializer macro: see include/lib/list.h.
+// clang-format off
 #define PER_SEGMENT(text) {                                                   \
     "segment 0 " text, "segment 1 " text, "segment 2 " text, "segment 3 " text, \
     "segment 4 " text, "segment 5 " text, "segment 6 " text, "segment 7 " text }
+// clang-format on
 
 _Static_assert(ELF_MAX_SEGMENTS == 8, "PER_SEGMENT and the messages name 8 segments");
 

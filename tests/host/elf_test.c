@@ -66,7 +66,7 @@ static void
 good_image(void)
 {
     memset(s_file, 0, sizeof s_file);
-    memcpy(s_file, "\x7f" "ELF", 4);
+    memcpy(s_file, "\177ELF", 4);
     s_file[4] = 1;                  // ELFCLASS32
     s_file[5] = 1;                  // ELFDATA2LSB
     s_file[6] = 1;                  // EV_CURRENT

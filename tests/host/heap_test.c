@@ -996,7 +996,7 @@ test_random_trace_give_back(void **state)
 
 /* ---- the cache ---- */
 
-#define HDR_OF(p)       ((struct heap_block *)((uint8_t *)(p) - HEAP_HDR))
+#define HDR_OF(p)       ((struct heap_block *)(((uint8_t *)(p)) - HEAP_HDR))
 
 // Block bytes of a request of size bytes that the cache serves.
 static size_t

@@ -118,13 +118,13 @@ test_ctrl(void **state)
     (void)state;
     assert_string_equal(FEED(CTRL, KEY_C, BRK(KEY_C), BRK(CTRL)), "\x03");
     assert_string_equal(FEED(CTRL, KEY_U, BRK(CTRL), KEY_U), "\x15u");
-    assert_string_equal(FEED(E0, CTRL, KEY_A, E0, BRK(CTRL), KEY_A), "\x01" "a");
+    assert_string_equal(FEED(E0, CTRL, KEY_A, E0, BRK(CTRL), KEY_A), "\001a");
     // Caps lock or shift do not change a control character.
     assert_string_equal(FEED(CAPS, BRK(CAPS), CTRL, LSHIFT, KEY_C, BRK(LSHIFT), BRK(CTRL)),
                         "\x03");
     assert_string_equal(FEED(CAPS, BRK(CAPS)), "");
     // Releasing the right ctrl leaves the left one held.
-    assert_string_equal(FEED(CTRL, E0, CTRL, E0, BRK(CTRL), KEY_C, BRK(CTRL), KEY_C), "\x03" "c");
+    assert_string_equal(FEED(CTRL, E0, CTRL, E0, BRK(CTRL), KEY_C, BRK(CTRL), KEY_C), "\003c");
 }
 
 // The arrows are E0-prefixed; their release is too.

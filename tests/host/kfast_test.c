@@ -104,7 +104,9 @@ static uint8_t *s_block;
 static struct kfast_arena s_arena;
 
 static uintptr_t base(void) { return (uintptr_t)s_block; }
+
 static uintptr_t end(void) { return base() + KSTACK_SIZE; }
+
 static uintptr_t top(void) { return g_kfast.top; }
 
 // Puts the simulated esp depth bytes below the block's end.

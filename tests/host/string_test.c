@@ -159,9 +159,11 @@ test_memcmp(void **state)
         { "abd", "abc", 3 },
         { "xbc", "abc", 3 },
         { "abc", "abd", 2 },
-        { "\x80", "\x01", 1 },          // bytes compare unsigned
+        // Bytes compare unsigned.
+        { "\x80", "\x01", 1 },
         { "\x01", "\xff", 1 },
-        { "a\0b", "a\0c", 3 },          // NUL is just a byte here
+        // NUL is just a byte here.
+        { "a\0b", "a\0c", 3 },
     };
 
     (void)state;
@@ -204,7 +206,8 @@ test_strcmp(void **state)
         { "abd", "abc" },
         { "abc", "abcd" },
         { "abcd", "abc" },
-        { "\x80", "a" },                // unsigned: 0x80 sorts after 'a'
+        // Unsigned: 0x80 sorts after 'a', 0xff after it.
+        { "\x80", "a" },
         { "a", "\xff" },
     };
 
@@ -297,11 +300,13 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        // The mem* functions.
         cmocka_unit_test(test_memcpy),
         cmocka_unit_test(test_memmove_overlap),
         cmocka_unit_test(test_memmove_examples),
         cmocka_unit_test(test_memset),
         cmocka_unit_test(test_memcmp),
+        // The str* functions.
         cmocka_unit_test(test_strlen_strnlen),
         cmocka_unit_test(test_strcmp),
         cmocka_unit_test(test_strncmp),

@@ -198,7 +198,7 @@ irq_collider(void *arg)
         // frame's third word would go there.  Nothing but an interrupt
         // leaves the hlt.
         uint32_t esp = (uint32_t)g_current->block + 8;
-        __asm__ volatile("mov %0, %%esp; sti; 1: hlt; jmp 1b" :: "r"(esp) : "memory");
+        __asm__ volatile("mov %0, %%esp; sti; 1: hlt; jmp 1b" : : "r"(esp) : "memory");
     }
     collision_recovery_arm(NULL);
     s_irq_in_service = pic_in_service();

@@ -27,6 +27,8 @@
 
 // The US layout, by make code: unshifted, and with Shift held.  0: no
 // character (modifiers, function keys, the keys handled by name above).
+// One keyboard row a line (clang-format 14 would pack them into columns).
+// clang-format off
 static const char s_plain[KEYS] = {
     [0x02] = '1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '-', '=',
     [0x10] = 'q', 'w', 'e', 'r', 't', 'y', 'u', 'i', 'o', 'p', '[', ']',
@@ -44,6 +46,7 @@ static const char s_shifted[KEYS] = {
     [0x37] = '*', [0x39] = ' ',
     [0x47] = '7', '8', '9', '-', '4', '5', '6', '+', '1', '2', '3', '0', '.',
 };
+// clang-format on
 
 void
 kbd_decoder_init(struct kbd_decoder *k)

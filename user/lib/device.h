@@ -27,7 +27,7 @@ inb(uint16_t port)
 static inline void
 outb(uint16_t port, uint8_t v)
 {
-    __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port));
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
 #endif

@@ -95,7 +95,7 @@ static inline uint32_t
 flags_now(void)
 {
     uint32_t f;
-    __asm__ volatile("pushfl; popl %0" : "=r"(f) :: "memory");
+    __asm__ volatile("pushfl; popl %0" : "=r"(f) : : "memory");
     return f;
 }
 

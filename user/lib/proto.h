@@ -23,6 +23,8 @@
 
 // ---- Character drivers (drv_uart, drv_kbd) and the screen (drv_vga) ---------
 
+// Laid out by hand, as include/uapi/syscall.h's tables are (for the same reason).
+// clang-format off
 #define DEV_READ            1   // w1 = most bytes wanted: the reply comes when at least one
                                 //   byte has arrived; its payload holds them, w0 = how many.
                                 //   One read at a time per driver: a newer read takes over,
@@ -71,5 +73,6 @@
                                 //   running, -ENOENT past the last
 #define SHELL_EXIT_HALT     72  // the shell's exit code for `halt`: init ends every process it
                                 //   started and returns, and the system is idle
+// clang-format on
 
 #endif

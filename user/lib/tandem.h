@@ -184,7 +184,7 @@ static inline uint32_t
 tsc32(void)
 {
     uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
     return lo;
 }
 
