@@ -51,6 +51,8 @@
 struct addrspace {
     uint32_t *pd;               // the page directory, through the direct map
     uintptr_t pd_phys;          // what goes in CR3
+    uint32_t unmaps;            // pages vm_unmap has taken out: while it stays, every page
+                                //   found mapped before still is, with the same frame and rights
 };
 
 extern struct addrspace g_kernel_space;

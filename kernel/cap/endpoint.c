@@ -41,7 +41,7 @@ endpoint_count(void)
 }
 
 void
-ipc_wake(struct thread *t, int32_t result)
+ipc_wait_end(struct thread *t, int32_t result)
 {
     if (t->ipc.phase == IPC_SENDING || t->ipc.phase == IPC_RECEIVING)
         list_remove(&t->ipc.link);
@@ -49,6 +49,12 @@ ipc_wake(struct thread *t, int32_t result)
     t->ipc.via = NULL;
     t->ipc.result = result;
     t->ipc.phase = IPC_IDLE;
+}
+
+void
+ipc_wake(struct thread *t, int32_t result)
+{
+    ipc_wait_end(t, result);
     thread_wake(t);
 }
 

@@ -56,22 +56,6 @@ cap_handle(const struct cap *c)
     return (int32_t)((c->gen << CAP_INDEX_BITS) | (index + 1));
 }
 
-int
-cap_lookup(struct process *p, int32_t h, uint32_t type, uint32_t rights, struct cap **out)
-{
-    uint32_t u = (uint32_t)h;
-    uint32_t index = (u & ((1u << CAP_INDEX_BITS) - 1)) - 1;    // 0 wraps: refused below
-    if (h <= 0 || index >= CAPS_PER_PROCESS || !p->caps)
-        return -EBADF;
-    struct cap *c = &p->caps->slots[index];
-    if (!c->obj || c->gen != u >> CAP_INDEX_BITS || (type && c->obj->type != type))
-        return -EBADF;
-    if ((c->rights & rights) != rights)
-        return -EPERM;
-    *out = c;
-    return 0;
-}
-
 // Takes a free slot of p and links it under parent.
 static struct cap *
 cap_alloc(struct process *p, struct cap *parent)

@@ -238,6 +238,7 @@ vm_unmap(struct addrspace *as, uintptr_t va)
         return 0;
     uintptr_t pa = *pte & PTE_ADDR_MASK;
     *pte = 0;
+    as->unmaps++;
     // Kernel-half tables are shared, so the current TLB may hold it either way.
     if (as == s_current || va >= KERNEL_VMA)
         invlpg(va);

@@ -15,6 +15,7 @@
 #include "cap.h"
 #include "compiler.h"
 #include "ipc.h"
+#include "ipc_internal.h"
 #include "kfast.h"
 #include "lib/string.h"
 #include "mm/paging.h"
@@ -26,16 +27,6 @@
 #include "uapi/errno.h"
 #include "uapi/syscall.h"
 #include "x86.h"
-
-// A range of a receiver's user memory, resolved to where it lies in the
-// direct map: at most two pieces, as IPC_BUF_MAX and a struct ipc_buf each
-// fit in two pages.  Resolving checks every page (user, writable) once;
-// writing then costs a memcpy, and a delivery can check everything it will
-// write before it writes anything.
-struct user_span {
-    uint8_t *piece[2];
-    uint32_t first;             // bytes in piece[0]; the rest are in piece[1]
-};
 
 static int
 span_page(struct addrspace *as, uintptr_t u, uint8_t **out)
@@ -92,8 +83,7 @@ span_write32(const struct user_span *sp, uint32_t off, uint32_t v)
         span_write(sp, off, &v, sizeof(v));
 }
 
-// Reads the caller's struct ipc_buf (optional: 0 means none).
-static int
+int
 ipc_buf_read(uintptr_t uptr, struct ipc_buf *b)
 {
     if (uptr == 0) {
@@ -139,24 +129,35 @@ ipc_take_message(uintptr_t ubuf, const struct cap *ep, struct ipc_state *st)
     return err;
 }
 
-// Receiver side: where the payload, its length and the handle received go.
-// The data buffer and the struct ipc_buf are both checked writable now,
-// before any sender can be told its message arrived: another thread may
-// unmap them while this one sleeps, and a receive must not take a message
-// it cannot store.
+int
+ipc_take_read_buffer(uintptr_t ubuf, const struct ipc_buf *b, struct ipc_state *st)
+{
+    struct addrspace *as = g_current->proc->as;
+    struct ipc_checked *c = &st->checked;
+    uintptr_t data = (uintptr_t)b->data;
+    uint32_t size = b->size < IPC_BUF_MAX ? b->size : IPC_BUF_MAX;
+    if (ubuf != c->meta || data != c->data || size != c->size || as->unmaps != c->unmaps) {
+        int err;
+        if (ubuf && ((err = user_buffer_check(ubuf, sizeof(*b), true)) != 0 ||
+                     (err = span_resolve(as, ubuf, sizeof(*b), &c->meta_span)) != 0))
+            return err;
+        if (size && (err = user_buffer_check(data, size, true)) != 0)
+            return err;
+        *c = (struct ipc_checked){ ubuf, data, size, as->unmaps, c->meta_span };
+    }
+    st->ubuf = data;
+    st->size = size;
+    st->ubuf_meta = ubuf;
+    return 0;
+}
+
+// Receiver side: ipc_take_read_buffer of the struct ipc_buf at ubuf.
 static int
 ipc_take_buffer(uintptr_t ubuf, struct ipc_state *st)
 {
     struct ipc_buf b;
     int err = ipc_buf_read(ubuf, &b);
-    if (err)
-        return err;
-    if (ubuf && (err = user_buffer_check(ubuf, sizeof(b), true)) != 0)
-        return err;
-    st->ubuf = (uintptr_t)b.data;
-    st->size = b.size < IPC_BUF_MAX ? b.size : IPC_BUF_MAX;
-    st->ubuf_meta = ubuf;
-    return st->size ? user_buffer_check(st->ubuf, st->size, true) : 0;
+    return err ? err : ipc_take_read_buffer(ubuf, &b, st);
 }
 
 // Whether a failed delivery is the sender's alone (its message is too big,
@@ -168,10 +169,7 @@ ipc_sender_fault(int err)
     return err == -EMSGSIZE || err == -EBADF;
 }
 
-// Moves sender's message into receiver (which must accept it): payload,
-// length and handle together, all checked before any is written, so the
-// receiver gets all of it or none of it.  badge: of the sender's handle.
-static int
+int
 ipc_deliver_state(const struct ipc_state *s, struct thread *sender, struct thread *receiver,
                   uint32_t badge)
 {
@@ -185,13 +183,16 @@ ipc_deliver_state(const struct ipc_state *s, struct thread *sender, struct threa
         return -EMFILE;
     // Where everything goes, checked before anything is written.  The
     // receiver's own stack pages were grown when it named its buffer.
-    struct user_span data, meta;
-    int err = span_resolve(rp->as, r->ubuf, s->len, &data);
-    if (!err && r->ubuf_meta)
+    // While nothing was unmapped since the receiver's check, its struct
+    // ipc_buf is where that check found it.
+    struct user_span data, meta = r->checked.meta_span;
+    int err = s->len ? span_resolve(rp->as, r->ubuf, s->len, &data) : 0;
+    if (!err && r->ubuf_meta && rp->as->unmaps != r->checked.unmaps)
         err = span_resolve(rp->as, r->ubuf_meta, sizeof(struct ipc_buf), &meta);
     if (err)
         return err;
-    span_write(&data, 0, s->payload, s->len);
+    if (s->len)
+        span_write(&data, 0, s->payload, s->len);
     if (r->ubuf_meta) {
         int32_t handle = s->grant ? cap_copy(rp, s->grant->src) : 0;
         span_write32(&meta, offsetof(struct ipc_buf, len), s->len);
@@ -241,18 +242,16 @@ endpoint_notify(struct endpoint *ep, uint32_t badge)
     }
 }
 
-// Blocks in phase until a peer completes the rendezvous and sets the phase
-// back to idle (a call goes from sending to awaiting-reply without waking),
-// or the thread is killed, or its wait is ended (ipc_wake).  Returns the
-// result the peer set.
-static int32_t
-ipc_wait(enum ipc_phase phase, const char *reason)
+int32_t
+ipc_wait(enum ipc_phase phase, const char *reason, struct thread *next)
 {
     struct ipc_state *st = &g_current->ipc;
     st->phase = phase;
     st->result = -EINTR;
     while (st->phase != IPC_IDLE) {
-        if (!thread_block(reason)) {
+        bool alive = next ? thread_block_run(next, reason) : thread_block(reason);
+        next = NULL;
+        if (!alive) {
             if (st->phase == IPC_SENDING || st->phase == IPC_RECEIVING)
                 list_remove(&st->link);
             if (st->reply_cap) {            // a reply now would find nobody
@@ -266,10 +265,7 @@ ipc_wait(enum ipc_phase phase, const char *reason)
     return st->result;
 }
 
-// Puts the received words into ebx and esi and, for a receive, the reply
-// handle into edi (ipc_deliver wrote the payload, its length and the
-// handle received).  A call's edi is the caller's, untouched.
-static void
+void
 ipc_return_message(struct trap_frame *f, bool receive)
 {
     struct ipc_state *st = &g_current->ipc;
@@ -307,13 +303,13 @@ ipc_send_common(struct trap_frame *f, bool call)
             return err;
         }
         ipc_wake(dest, 0);
-        return call ? ipc_wait(IPC_AWAITING_REPLY, "ipc: waiting for the reply") : 0;
+        return call ? ipc_wait(IPC_AWAITING_REPLY, IPC_REASON_REPLY, NULL) : 0;
     }
     st->ep = ep;
     st->via = via;
     list_push_back(&ep->senders, &st->link);
     return ipc_wait(IPC_SENDING, call ? "ipc: calling, waiting for a receiver"
-                                      : "ipc: sending, waiting for a receiver");
+                                      : "ipc: sending, waiting for a receiver", NULL);
 }
 
 int32_t
@@ -325,7 +321,10 @@ sys_ipc_send(struct trap_frame *f)
 int32_t
 sys_ipc_call(struct trap_frame *f)
 {
-    int32_t r = ipc_send_common(f, true);
+    int32_t r;
+    if (ipc_fast_call(f, &r))
+        return r;
+    r = ipc_send_common(f, true);
     if (r == 0)
         ipc_return_message(f, false);
     return r;
@@ -376,7 +375,7 @@ ipc_receive(struct trap_frame *f, int32_t h, uintptr_t ubuf)
     st->ep = ep;
     st->via = via;
     list_push_back(&ep->receivers, &st->link);
-    if ((err = ipc_wait(IPC_RECEIVING, "ipc: waiting for a sender")) != 0)
+    if ((err = ipc_wait(IPC_RECEIVING, IPC_REASON_RECEIVE, NULL)) != 0)
         return err;
     ipc_return_message(f, true);
     return (int32_t)st->badge;
@@ -386,6 +385,14 @@ int32_t
 sys_ipc_recv(struct trap_frame *f)
 {
     return ipc_receive(f, (int32_t)f->ebx, f->esi);
+}
+
+void
+ipc_reply_close(struct cap *reply)
+{
+    reply->caller->ipc.reply_cap = NULL;
+    reply->caller = NULL;               // answered (or told why not): no -EPIPE on close
+    cap_close(reply);
 }
 
 // Answers the call that reply handle h stands for, with words w0, w1 and
@@ -412,9 +419,7 @@ ipc_answer(int32_t h, uint32_t w0, uint32_t w1, uintptr_t ubuf)
     err = ipc_deliver(self, caller, 0);
     if (ipc_sender_fault(err))
         return err;                     // ours to mend: the call stays open
-    reply->caller = NULL;               // answered (or told why not): no -EPIPE on close
-    caller->ipc.reply_cap = NULL;
-    cap_close(reply);
+    ipc_reply_close(reply);
     ipc_wake(caller, err);
     return err;
 }
@@ -428,6 +433,9 @@ sys_ipc_reply(struct trap_frame *f)
 int32_t
 sys_ipc_reply_recv(struct trap_frame *f)
 {
+    int32_t r;
+    if (ipc_fast_reply_recv(f, &r))
+        return r;
     if (f->ebx != 0) {
         int32_t err = ipc_answer((int32_t)f->ebx, f->ecx, f->edx, f->esi);
         if (err != 0 && err != -EPIPE)

@@ -73,6 +73,20 @@ thread_block(const char *reason)
     return !t->killed;
 }
 
+bool
+thread_block_run(struct thread *next, const char *reason)
+{
+    struct thread *t = g_current;
+    KASSERT(next->state == THREAD_BLOCKED && !list_linked(&next->run_link) && next != t);
+    t->state = THREAD_BLOCKED;
+    t->wait_reason = reason;
+    next->state = THREAD_RUNNABLE;
+    kfast_check("a context switch");
+    switch_to(t, next);
+    t->wait_reason = NULL;
+    return !t->killed;
+}
+
 void
 thread_wake(struct thread *t)
 {
