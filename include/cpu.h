@@ -12,6 +12,7 @@ struct cpu_info {
     bool sep;           // sysenter/sysexit work (CPUID says so, and it is no early Pentium Pro)
     bool umip;          // CR4.UMIP: on whenever the CPU has it (cpu_protect)
     bool apic;          // a local APIC, and the MSRs to find it (bring-up: kernel/smp/smp.c)
+    bool pge;           // global pages: the kernel's mappings are made global (kmain)
 };
 
 extern struct cpu_info g_cpu;

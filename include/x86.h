@@ -41,6 +41,7 @@
 #define PF_FETCH    (1u << 4)       // an instruction fetch
 
 #define CR4_PSE     (1u << 4)       // 4 MiB pages
+#define CR4_PGE     (1u << 7)       // global pages: a CR3 load keeps their TLB entries
 #define CR4_UMIP    (1u << 11)      // sgdt, sidt, sldt, smsw, str: #GP outside ring 0
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
