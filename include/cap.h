@@ -120,6 +120,9 @@ int32_t cap_copy(struct process *p, struct cap *src);
 int32_t cap_install_reply(struct process *p, struct thread *caller);
 // Closes slot c: ends waits through it, drops its object's reference.
 void cap_close(struct cap *c);
+// Closes reply slot c once its call is answered (its caller already
+// cleared): cap_close's work without the cases that cannot arise.
+void cap_close_answered(struct cap *c);
 // Closes every slot derived from c, at any depth; returns how many.
 uint32_t cap_revoke(struct cap *c);
 // Records where handle c is now, for a transfer; validates one later.

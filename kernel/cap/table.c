@@ -99,16 +99,44 @@ cap_copy(struct process *p, struct cap *src)
     return cap_install(p, src->obj, src->rights, src->badge, src);
 }
 
+// A reply slot is a root with no rights, no badge and no reference (its
+// object is shared and static): taking one is only cap_alloc's work.
 int32_t
 cap_install_reply(struct process *p, struct thread *caller)
 {
-    int32_t h = cap_install(p, &s_reply_object, 0, 0, NULL);
-    if (h > 0) {
-        struct cap *c = &p->caps->slots[(h & ((1u << CAP_INDEX_BITS) - 1)) - 1];
-        c->caller = caller;
-        caller->ipc.reply_cap = c;
+    struct cap *c = cap_alloc(p, NULL);
+    if (!c)
+        return -EMFILE;
+    c->obj = &s_reply_object;
+    c->rights = c->badge = 0;
+    c->caller = caller;
+    caller->ipc.reply_cap = c;
+    return cap_handle(c);
+}
+
+// Empties slot c and gives it back to its table.
+static void
+cap_slot_free(struct cap *c)
+{
+    c->obj = NULL;
+    c->rights = c->badge = 0;
+    c->table->open--;
+    s_handles_open--;
+    // A slot whose generation would wrap is retired: a stale handle must
+    // never name a later object.
+    if (++c->gen < CAP_GEN_LIMIT) {
+        list_push_back(&c->table->free, &c->sibling);
+        c->table->free_count++;
     }
-    return h;
+}
+
+void
+cap_close_answered(struct cap *c)
+{
+    // Nothing derives from a reply slot (it has no GRANT, and cannot be
+    // duplicated), and nobody waits on it once answered.
+    KASSERT(c->obj == &s_reply_object && !c->caller && !c->parent && list_empty(&c->children));
+    cap_slot_free(c);
 }
 
 void
@@ -144,16 +172,7 @@ cap_close(struct cap *c)
     } else if (o->type == CAP_TYPE_IRQ || o->type == CAP_TYPE_LOG) {
         boot_object_slot_closing(o, c);
     }
-    c->obj = NULL;
-    c->rights = c->badge = 0;
-    c->table->open--;
-    s_handles_open--;
-    // A slot whose generation would wrap is retired: a stale handle must
-    // never name a later object.
-    if (++c->gen < CAP_GEN_LIMIT) {
-        list_push_back(&c->table->free, &c->sibling);
-        c->table->free_count++;
-    }
+    cap_slot_free(c);
     if (o->type == CAP_TYPE_IOPORT)
         cap_ioports_changed(c->table->owner);
     if (o != &s_reply_object)

@@ -392,7 +392,7 @@ ipc_reply_close(struct cap *reply)
 {
     reply->caller->ipc.reply_cap = NULL;
     reply->caller = NULL;               // answered (or told why not): no -EPIPE on close
-    cap_close(reply);
+    cap_close_answered(reply);
 }
 
 // Answers the call that reply handle h stands for, with words w0, w1 and

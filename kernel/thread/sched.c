@@ -24,7 +24,8 @@ static struct list_node s_sleepers = LIST_INIT(s_sleepers);
 static struct list_node s_timed = LIST_INIT(s_timed);       // in waitq_wait_for with a limit
 static struct thread *s_idle;
 
-static void
+// Inline in both its callers: it is most of a context switch.
+static FORCE_INLINE void
 switch_to(struct thread *prev, struct thread *next)
 {
     uint32_t top = (uint32_t)next->block + KSTACK_SIZE;
