@@ -169,7 +169,16 @@ void endpoint_slot_closing(struct endpoint *ep, struct cap *c);
 void ipc_wake(struct thread *t, int32_t result);
 // The same without the wake-up, for a caller that runs t at once
 // (thread_block_run).
-void ipc_wait_end(struct thread *t, int32_t result);
+static inline void
+ipc_wait_end(struct thread *t, int32_t result)
+{
+    if (t->ipc.phase == IPC_SENDING || t->ipc.phase == IPC_RECEIVING)
+        list_remove(&t->ipc.link);
+    t->ipc.ep = NULL;
+    t->ipc.via = NULL;
+    t->ipc.result = result;
+    t->ipc.phase = IPC_IDLE;
+}
 
 // What IPC does when a source fires: ORs badge into ep's pending
 // notifications and hands them to a waiting receiver (kernel/syscall/ipc.c

@@ -41,17 +41,6 @@ endpoint_count(void)
 }
 
 void
-ipc_wait_end(struct thread *t, int32_t result)
-{
-    if (t->ipc.phase == IPC_SENDING || t->ipc.phase == IPC_RECEIVING)
-        list_remove(&t->ipc.link);
-    t->ipc.ep = NULL;
-    t->ipc.via = NULL;
-    t->ipc.result = result;
-    t->ipc.phase = IPC_IDLE;
-}
-
-void
 ipc_wake(struct thread *t, int32_t result)
 {
     ipc_wait_end(t, result);

@@ -23,12 +23,6 @@ int ipc_buf_read(uintptr_t ubuf, struct ipc_buf *b);
 // message arrived: another thread may unmap them while this one sleeps, and
 // a receive must not take a message it cannot store.
 int ipc_take_read_buffer(uintptr_t ubuf, const struct ipc_buf *b, struct ipc_state *st);
-// Moves message s of sender into receiver, which waits for it: payload,
-// length and handle together, all checked before any is written, so the
-// receiver gets all of it or none of it (an error, and nothing changed).
-// badge: of the sender's handle.  The receiver's wait is not ended.
-int ipc_deliver_state(const struct ipc_state *s, struct thread *sender, struct thread *receiver,
-                      uint32_t badge);
 // Blocks in phase until a peer completes the rendezvous and sets the phase
 // back to idle (a call goes from sending to awaiting-reply without waking),
 // or the thread is killed, or its wait is ended (ipc_wake).  Returns the
@@ -42,11 +36,10 @@ void ipc_return_message(struct trap_frame *f, bool receive);
 // Closes a reply handle whose call was answered (or told why not).
 void ipc_reply_close(struct cap *reply);
 
-// The fast path: a call, or a reply-and-receive, of two words and nothing
-// else that finds its partner waiting.  True if it took the system call
-// (its result in *result); false, with nothing changed that a user could
-// see, if the general path must take it.
-bool ipc_fast_call(struct trap_frame *f, int32_t *result);
-bool ipc_fast_reply_recv(struct trap_frame *f, int32_t *result);
+// The general path of SYS_IPC_CALL and SYS_IPC_REPLY_RECV: their system
+// calls (kernel/syscall/ipc_fast.c) try the fast path first and hand it
+// everything else, with nothing changed that a user could see.
+int32_t ipc_call_general(struct trap_frame *f);
+int32_t ipc_reply_recv_general(struct trap_frame *f);
 
 #endif
