@@ -28,39 +28,33 @@ UTEST(start)
 }
 
 // SYS_SYSINFO entered with selector sel in ds and es and null in fs and gs,
-// through the gate syscall_mode_get() names; *after: ds, es, fs and gs as
-// the call left them.  Nothing between the loads and the pops may touch
+// through the instructions `entry`; ds, es, fs and gs are read back into
+// ds, es, fs and gs.  Nothing between the loads and the pops may touch
 // memory through ds or es: only the stack (ss) is used.
+#define SYSINFO_WITH_SELECTORS(entry)                                                      \
+    __asm__ volatile("push %%ds; push %%es; push %%fs; push %%gs\n\t"                       \
+                     "mov %w[sel], %%ds; mov %w[sel], %%es\n\t"                            \
+                     "mov %w[null], %%fs; mov %w[null], %%gs\n\t" entry                    \
+                     "mov %%ds, %[ds]; mov %%es, %[es]; mov %%fs, %[fs]; mov %%gs, %[gs]\n\t" \
+                     "pop %%gs; pop %%fs; pop %%es; pop %%ds"                              \
+                     : "=a"(r), [ds] "=r"(ds), [es] "=r"(es), [fs] "=r"(fs), [gs] "=r"(gs) \
+                     : "a"(SYS_SYSINFO), "b"(si), [sel] "r"((uint32_t)sel), [null] "r"(0u)  \
+                     : "memory", "cc")
+
+// That call through the gate syscall_mode_get() names; *after: the four
+// selectors as it left them.
 static int
 sysinfo_with_selectors(uint16_t sel, struct sysinfo *si, uint32_t after[4])
 {
     int r;
     uint32_t ds, es, fs, gs;
-    if (syscall_mode_get() == SYSCALL_INT80) {
-        __asm__ volatile("push %%ds; push %%es; push %%fs; push %%gs\n\t"
-                         "mov %w[sel], %%ds; mov %w[sel], %%es\n\t"
-                         "mov %w[null], %%fs; mov %w[null], %%gs\n\t"
-                         "int $0x80\n\t"
-                         "mov %%ds, %[ds]; mov %%es, %[es]; mov %%fs, %[fs]; mov %%gs, %[gs]\n\t"
-                         "pop %%gs; pop %%fs; pop %%es; pop %%ds"
-                         : "=a"(r), [ds] "=r"(ds), [es] "=r"(es), [fs] "=r"(fs), [gs] "=r"(gs)
-                         : "a"(SYS_SYSINFO), "b"(si), [sel] "r"((uint32_t)sel), [null] "r"(0u)
-                         : "memory", "cc");
-    } else {
-        // The sysenter stub's frame (include/uapi/syscall.h), on the stack.
-        __asm__ volatile("push %%ds; push %%es; push %%fs; push %%gs\n\t"
-                         "mov %w[sel], %%ds; mov %w[sel], %%es\n\t"
-                         "mov %w[null], %%fs; mov %w[null], %%gs\n\t"
-                         "push %%ebp; push %%edx; push %%ecx; push $1f\n\t"
-                         "mov %%esp, %%ebp\n\t"
-                         "sysenter\n"
-                         "1:\tpop %%ecx; pop %%edx; pop %%ebp\n\t"
-                         "mov %%ds, %[ds]; mov %%es, %[es]; mov %%fs, %[fs]; mov %%gs, %[gs]\n\t"
-                         "pop %%gs; pop %%fs; pop %%es; pop %%ds"
-                         : "=a"(r), [ds] "=r"(ds), [es] "=r"(es), [fs] "=r"(fs), [gs] "=r"(gs)
-                         : "a"(SYS_SYSINFO), "b"(si), [sel] "r"((uint32_t)sel), [null] "r"(0u)
-                         : "memory", "cc");
-    }
+    if (syscall_mode_get() == SYSCALL_INT80)
+        SYSINFO_WITH_SELECTORS("int $0x80\n\t");
+    else    // the sysenter stub's frame (include/uapi/syscall.h), on the stack
+        SYSINFO_WITH_SELECTORS("push %%ebp; push %%edx; push %%ecx; push $1f\n\t"
+                               "mov %%esp, %%ebp\n\t"
+                               "sysenter\n"
+                               "1:\tpop %%ecx; pop %%edx; pop %%ebp\n\t");
     after[0] = ds & 0xFFFF;
     after[1] = es & 0xFFFF;
     after[2] = fs & 0xFFFF;
