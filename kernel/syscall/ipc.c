@@ -83,13 +83,16 @@ ipc_take_read_buffer(uintptr_t ubuf, const struct ipc_buf *b, struct ipc_state *
     uintptr_t data = (uintptr_t)b->data;
     uint32_t size = b->size < IPC_BUF_MAX ? b->size : IPC_BUF_MAX;
     if (ubuf != c->meta || data != c->data || size != c->size || as->unmaps != c->unmaps) {
+        // Recorded only once everything passed: a half-made check must
+        // not stand for the buffers it did not finish with.
+        struct user_span meta = { { NULL, NULL }, 0 };
         int err;
         if (ubuf && ((err = user_buffer_check(ubuf, sizeof(*b), true)) != 0 ||
-                     (err = span_resolve(as, ubuf, sizeof(*b), &c->meta_span)) != 0))
+                     (err = span_resolve(as, ubuf, sizeof(*b), &meta)) != 0))
             return err;
         if (size && (err = user_buffer_check(data, size, true)) != 0)
             return err;
-        *c = (struct ipc_checked){ ubuf, data, size, as->unmaps, c->meta_span };
+        *c = (struct ipc_checked){ ubuf, data, size, as->unmaps, meta };
     }
     st->ubuf = data;
     st->size = size;
