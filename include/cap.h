@@ -86,11 +86,7 @@ int cap_table_create(struct process *p);
 // Closes every handle of p's table and frees it.
 void cap_table_destroy(struct process *p);
 // Free slots in p's table.
-static inline uint32_t
-cap_table_room(const struct process *p)
-{
-    return p->caps->free_count;
-}
+uint32_t cap_table_room(const struct process *p);
 // The handle naming slot c.
 int32_t cap_handle(const struct cap *c);
 // Looks up handle h of p: -EBADF unless it is open and names an object of

@@ -43,6 +43,12 @@ cap_table_destroy(struct process *p)
     kfree(t);
 }
 
+uint32_t
+cap_table_room(const struct process *p)
+{
+    return p->caps->free_count;
+}
+
 int32_t
 cap_handle(const struct cap *c)
 {

@@ -45,7 +45,7 @@ STUB_NOERR 128                    ; int 0x80: system call
 
 trap_common:
     ESTABLISH_KERNEL_EFLAGS
-    SAVE_TRAP_REGS
+    SAVE_TRAP_REGS common
     push esp                      ; struct trap_frame *
     extern trap_dispatch
     call trap_dispatch

@@ -230,7 +230,7 @@ sys_ipc_send(struct trap_frame *f)
 }
 
 int32_t
-ipc_call_general(struct trap_frame *f)
+sys_ipc_call_general(struct trap_frame *f)
 {
     int32_t r = ipc_send_common(f, true);
     if (r == 0)
@@ -338,8 +338,8 @@ sys_ipc_reply(struct trap_frame *f)
     return ipc_answer((int32_t)f->ebx, f->ecx, f->edx, f->esi);
 }
 
-int32_t
-ipc_reply_recv_general(struct trap_frame *f)
+NO_TAIL_CALLS int32_t
+sys_ipc_reply_recv_general(struct trap_frame *f)
 {
     if (f->ebx != 0) {
         int32_t err = ipc_answer((int32_t)f->ebx, f->ecx, f->edx, f->esi);

@@ -1,7 +1,7 @@
 // IPC's fast path: a call, and a server's reply-and-receive, whose message
 // is two words and nothing else, when the partner already waits for it.
 // SYS_IPC_CALL and SYS_IPC_REPLY_RECV start here and hand everything else
-// to the general path (ipc_call_general, ipc_reply_recv_general).
+// to the general path (sys_ipc_call_general, sys_ipc_reply_recv_general).
 //
 // The general path (kernel/syscall/ipc.c) reads and checks a struct
 // ipc_buf on each side, copies payloads through a bounce buffer, and wakes
@@ -70,13 +70,13 @@ sys_ipc_call(struct trap_frame *f)
     struct cap *via;
     if (f->esi != 0 ||
         cap_lookup(self->proc, (int32_t)f->ebx, CAP_TYPE_ENDPOINT, CAP_SEND, &via) != 0)
-        return ipc_call_general(f);
+        return sys_ipc_call_general(f);
     struct thread *dest = ipc_waiting_receiver((struct endpoint *)via->obj);
     if (!dest)
-        return ipc_call_general(f);
+        return sys_ipc_call_general(f);
     ipc_words_only(&self->ipc, f->ecx, f->edx, true);
     if (ipc_deliver_state(&self->ipc, self, dest, via->badge) != 0)
-        return ipc_call_general(f);
+        return sys_ipc_call_general(f);
     s_fast_messages++;
     ipc_wait_end(dest, 0);
     int32_t r = ipc_wait(IPC_AWAITING_REPLY, IPC_REASON_REPLY, dest);
@@ -94,21 +94,21 @@ sys_ipc_reply_recv(struct trap_frame *f)
     struct ipc_buf b;
     if (f->ebx == 0 || cap_lookup(self->proc, (int32_t)f->ebx, CAP_TYPE_REPLY, 0, &reply) != 0 ||
         cap_lookup(self->proc, (int32_t)f->edi, CAP_TYPE_ENDPOINT, CAP_RECV, &via) != 0)
-        return ipc_reply_recv_general(f);
+        return sys_ipc_reply_recv_general(f);
     struct thread *caller = reply->caller;
     struct endpoint *ep = (struct endpoint *)via->obj;
     // The receive must block (nothing pending) for the caller to run next.
     if (!caller || caller->state != THREAD_BLOCKED || ep->notify_pending ||
         !list_empty(&ep->senders))
-        return ipc_reply_recv_general(f);
+        return sys_ipc_reply_recv_general(f);
     if (ipc_buf_read(f->esi, &b) != 0 || b.len != 0 || b.handle != 0 ||
         ipc_take_read_buffer(f->esi, &b, st) != 0)
-        return ipc_reply_recv_general(f);
+        return sys_ipc_reply_recv_general(f);
     // The receive's buffer is now st's: the answer carries only words.
     struct ipc_state answer;
     ipc_words_only(&answer, f->ecx, f->edx, false);
     if (ipc_deliver_state(&answer, self, caller, 0) != 0)
-        return ipc_reply_recv_general(f);
+        return sys_ipc_reply_recv_general(f);
     s_fast_messages++;
     ipc_reply_close(reply);
     ipc_wait_end(caller, 0);

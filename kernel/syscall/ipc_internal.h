@@ -39,7 +39,7 @@ void ipc_reply_close(struct cap *reply);
 // The general path of SYS_IPC_CALL and SYS_IPC_REPLY_RECV: their system
 // calls (kernel/syscall/ipc_fast.c) try the fast path first and hand it
 // everything else, with nothing changed that a user could see.
-int32_t ipc_call_general(struct trap_frame *f);
-int32_t ipc_reply_recv_general(struct trap_frame *f);
+int32_t sys_ipc_call_general(struct trap_frame *f);
+int32_t sys_ipc_reply_recv_general(struct trap_frame *f);
 
 #endif
