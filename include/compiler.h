@@ -6,6 +6,10 @@
 #define unlikely(x)     __builtin_expect(!!(x), 0)
 #define NORETURN        __attribute__((noreturn))
 #define NOINLINE        __attribute__((noinline))
+// Every call in the function stays a call, none becomes a jump: a frame
+// that tail-calls has gone from the frame-pointer chain `tandem bt` walks,
+// while GDB, which knows the call's target, still shows it.
+#define NO_TAIL_CALLS   __attribute__((optimize("no-optimize-sibling-calls")))
 #define FORCE_INLINE    inline __attribute__((always_inline))
 #define PACKED          __attribute__((packed))
 #define ALIGNED(n)      __attribute__((aligned(n)))

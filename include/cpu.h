@@ -13,6 +13,7 @@ struct cpu_info {
     bool umip;          // CR4.UMIP: on whenever the CPU has it (cpu_protect)
     bool smep;          // CR4.SMEP: likewise
     bool apic;          // a local APIC, and the MSRs to find it (bring-up: kernel/smp/smp.c)
+    bool pge;           // global pages: the kernel's mappings are made global (kmain)
 };
 
 extern struct cpu_info g_cpu;

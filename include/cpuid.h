@@ -14,6 +14,7 @@
 #define CPUID_1_EDX_MSR     (1u << 5)   // rdmsr/wrmsr
 #define CPUID_1_EDX_APIC    (1u << 9)   // an on-chip local APIC, enabled
 #define CPUID_1_EDX_SEP     (1u << 11)  // sysenter/sysexit
+#define CPUID_1_EDX_PGE     (1u << 13)  // global pages (CR4.PGE)
 #define CPUID_1_EDX_CMOV    (1u << 15)  // cmov: what -march=i686 code uses
 // Leaf 7 subleaf 0, ECX.
 #define CPUID_7_ECX_UMIP    (1u << 2)   // sgdt, sidt, sldt, smsw, str: #GP in ring 3

@@ -38,6 +38,28 @@ enum ipc_phase {
     IPC_AWAITING_REPLY,         // in ipc_call, message delivered, waiting for the reply
 };
 
+// A range of a receiver's user memory, resolved to where it lies in the
+// direct map: at most two pieces, as IPC_BUF_MAX and a struct ipc_buf each
+// fit in two pages.  Resolving checks every page (user, writable) once;
+// writing then costs a memcpy, and a delivery can check everything it will
+// write before it writes anything (kernel/syscall/ipc.c).
+struct user_span {
+    uint8_t *piece[2];
+    uint32_t first;             // bytes in piece[0]; the rest are in piece[1]
+};
+
+// The buffers a thread's last receive or call checked, and its address
+// space's unmap count then: a server names the same ones every time, and
+// while nothing was unmapped they need no new check, and the struct
+// ipc_buf still lies where it was resolved.
+struct ipc_checked {
+    uintptr_t meta;             // the struct ipc_buf (0: none)
+    uintptr_t data;
+    uint32_t size;
+    uint32_t unmaps;            // struct addrspace's unmaps at the check
+    struct user_span meta_span; // where the struct ipc_buf lies
+};
+
 // IPC state of one thread (kernel/syscall/ipc.c, kernel/cap/endpoint.c).
 struct ipc_state {
     enum ipc_phase phase;
@@ -56,6 +78,7 @@ struct ipc_state {
     int32_t reply_handle;       // receiver of a call: the reply handle made for it
     struct cap *reply_cap;      // caller awaiting its reply: the server's reply slot
     bool call;                  // sender: an ipc_call (wants a reply)
+    struct ipc_checked checked;
 };
 
 // What a thread handle names (SYS_THREAD_CREATE): it outlives the thread,
@@ -174,6 +197,10 @@ void thread_yield(void);
 // Blocks the current thread until thread_wake; returns false if it was
 // killed meanwhile.
 bool thread_block(const char *reason);
+// The same, but runs next at once, past the run queue: IPC's direct switch
+// to the partner it has just handed a message.  next must be blocked on
+// nothing but its own wait (no wait queue), and becomes runnable.
+bool thread_block_run(struct thread *next, const char *reason);
 void thread_wake(struct thread *t);
 // Puts a newly made thread on the run queue.
 void thread_wake_new(struct thread *t);

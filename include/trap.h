@@ -3,9 +3,12 @@
 #define TANDEM_TRAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "compiler.h"
 #include "gdt.h"
+#include "uapi/errno.h"
+#include "uapi/syscall.h"
 #include "x86.h"
 
 #define VEC_DE      0   // divide error
@@ -87,10 +90,21 @@ void trap_report(const char *what, const struct trap_frame *f);
 // trap's handler into the code the trap interrupted).
 NORETURN void panic_trap(const struct trap_frame *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
-// The system-call table (kernel/syscall/syscall.c): runs the call the
-// frame's eax names and leaves the result in eax.  The entry layer calls
-// it, between the way in and exit_to_user.
-void syscall_dispatch(struct trap_frame *f);
+// The system-call table (kernel/syscall/syscall.c), indexed by the number
+// in eax: SYS_COUNT handlers, NULL where no call has that number.
+typedef int32_t (*syscall_fn)(struct trap_frame *f);
+extern syscall_fn const g_syscall_table[];
+
+// Runs the call the frame's eax names and leaves the result in eax.  The
+// entry layer calls it, between the way in and exit_to_user; inline, as
+// it is on every system call's path.
+static inline void
+syscall_dispatch(struct trap_frame *f)
+{
+    uint32_t n = f->eax;
+    syscall_fn fn = n < SYS_COUNT ? g_syscall_table[n] : NULL;
+    f->eax = fn ? (uint32_t)fn(f) : (uint32_t)-ENOSYS;
+}
 
 // Interrupt controller (8259A pair) and handlers for IRQs 0-15.
 typedef void (*irq_handler_t)(struct trap_frame *f);

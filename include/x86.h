@@ -41,6 +41,7 @@
 #define PF_FETCH    (1u << 4)       // an instruction fetch
 
 #define CR4_PSE     (1u << 4)       // 4 MiB pages
+#define CR4_PGE     (1u << 7)       // global pages: a CR3 load keeps their TLB entries
 #define CR4_UMIP    (1u << 11)      // sgdt, sidt, sldt, smsw, str: #GP outside ring 0
 #define CR4_SMEP    (1u << 20)      // ring 0 cannot execute user pages: #PF
 
@@ -77,6 +78,21 @@ static inline void write_cr3(uint32_t v) { __asm__ volatile("mov %0, %%cr3" : : 
 static inline void write_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
 
 static inline void invlpg(uintptr_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
+
+// Flushes this CPU's whole TLB, global pages too: a CR3 load keeps those
+// while CR4.PGE is on, and turning PGE off and on again drops them.
+static inline void
+tlb_flush_local(void)
+{
+    uint32_t cr4;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    if (cr4 & CR4_PGE) {
+        __asm__ volatile("mov %0, %%cr4" : : "r"(cr4 & ~CR4_PGE) : "memory");
+        __asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+    } else {
+        __asm__ volatile("mov %%cr3, %0\n\tmov %0, %%cr3" : "=r"(cr4) : : "memory");
+    }
+}
 
 static inline uint32_t read_esp(void) { uint32_t v; __asm__ volatile("mov %%esp, %0" : "=r"(v)); return v; }
 

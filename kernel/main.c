@@ -199,6 +199,8 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     paging_init();
     frame_init();
     paging_init_heap();
+    if (g_cpu.pge)
+        paging_global_kernel();
     kheap_init();
     idt_init();
     entry_init();

@@ -501,6 +501,49 @@ UTEST(threads_call_reply)
     }
 }
 
+// Sends "abc" on s_ep twice (waiting each time until it is taken).
+static int
+send_twice(void *arg)
+{
+    struct ipc_buf buf = { "abc", 3, 0, 0 };
+    (void)arg;
+    s_seen.result = sys_ipc_send(s_ep, 1, 0, &buf);
+    s_seen.second = sys_ipc_send(s_ep, 2, 0, &buf);
+    return 0;
+}
+
+// A receive's buffers, once checked, are not checked again while nothing
+// is unmapped (kernel/syscall/ipc.c, ipc_take_read_buffer); a check that
+// fails halfway must not stand for them: the next receive with the first
+// buffers gets its length written there, and the failed one's struct
+// ipc_buf is left alone.
+UTEST(a_failed_buffer_check_leaves_the_last_one_standing)
+{
+    FOR_EACH_SYSCALL_MODE() {
+        memset(&s_seen, 0, sizeof s_seen);
+        s_ep = sys_endpoint_create();
+        UASSERT_GT(s_ep, 0);
+        int thread = thread_spawn(send_twice, NULL, s_stacks[0], THREAD_STACK);
+        UASSERT_GT(thread, 0);
+        char data[8];
+        struct ipc_buf good = { data, 0xAAAA, sizeof data, 0 };
+        struct ipc_buf bad = { (void *)fill, 0xBBBB, sizeof data, 0 };     // read-only text
+        struct ipc_words msg;
+        UEXPECT_EQ(sys_ipc_recv(s_ep, &msg, &good), 0);
+        UEXPECT_UEQ(good.len, 3);
+        UEXPECT_EQ(sys_ipc_recv(s_ep, &msg, &bad), -EFAULT);
+        good.len = 0xAAAA;
+        UEXPECT_EQ(sys_ipc_recv(s_ep, &msg, &good), 0);
+        UEXPECT_UEQ(msg.w0, 2);
+        UEXPECT_UEQ(good.len, 3);
+        UEXPECT_UEQ(bad.len, 0xBBBB);
+        UEXPECT_EQ(finish(thread), 0);
+        UEXPECT_EQ(s_seen.result, 0);
+        UEXPECT_EQ(s_seen.second, 0);
+        UEXPECT_EQ(sys_cap_close(s_ep), 0);
+    }
+}
+
 // Receives one call on s_ep and replies to it twice.
 static int
 reply_twice(void *arg)

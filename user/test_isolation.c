@@ -1,5 +1,5 @@
 // Isolation holes an attacker found, each closed by the kernel: a killed
-// waiter, half-delivered IPC, system calls on the growing stack, a heap
+// waiter, null data selectors on entry, half-delivered IPC, system calls on the growing stack, a heap
 // that kept its frames, and no limit on processes or threads; and the
 // capability rule itself: two processes that share no capability cannot
 // reach each other through any handle number.  Helpers: user/iso_child.c,
@@ -25,6 +25,69 @@ UTEST(start)
     s_attacker = module_find("iso_attacker");
     UASSERT_GT(s_child, 0);
     UASSERT_GT(s_attacker, 0);
+}
+
+// SYS_SYSINFO entered with selector sel in ds and es and null in fs and gs,
+// through the instructions `entry`; ds, es, fs and gs are read back into
+// ds, es, fs and gs.  Nothing between the loads and the pops may touch
+// memory through ds or es: only the stack (ss) is used.
+#define SYSINFO_WITH_SELECTORS(entry)                                                      \
+    __asm__ volatile("push %%ds; push %%es; push %%fs; push %%gs\n\t"                       \
+                     "mov %w[sel], %%ds; mov %w[sel], %%es\n\t"                            \
+                     "mov %w[null], %%fs; mov %w[null], %%gs\n\t" entry                    \
+                     "mov %%ds, %[ds]; mov %%es, %[es]; mov %%fs, %[fs]; mov %%gs, %[gs]\n\t" \
+                     "pop %%gs; pop %%fs; pop %%es; pop %%ds"                              \
+                     : "=a"(r), [ds] "=r"(ds), [es] "=r"(es), [fs] "=r"(fs), [gs] "=r"(gs) \
+                     : "a"(SYS_SYSINFO), "b"(si), [sel] "r"((uint32_t)sel), [null] "r"(0u)  \
+                     : "memory", "cc")
+
+// That call through the gate syscall_mode_get() names; *after: the four
+// selectors as it left them.
+static int
+sysinfo_with_selectors(uint16_t sel, struct sysinfo *si, uint32_t after[4])
+{
+    int r;
+    uint32_t ds, es, fs, gs;
+    if (syscall_mode_get() == SYSCALL_INT80)
+        SYSINFO_WITH_SELECTORS("int $0x80\n\t");
+    else    // the sysenter stub's frame (include/uapi/syscall.h), on the stack
+        SYSINFO_WITH_SELECTORS("push %%ebp; push %%edx; push %%ecx; push $1f\n\t"
+                               "mov %%esp, %%ebp\n\t"
+                               "sysenter\n"
+                               "1:\tpop %%ecx; pop %%edx; pop %%ebp\n\t");
+    after[0] = ds & 0xFFFF;
+    after[1] = es & 0xFFFF;
+    after[2] = fs & 0xFFFF;
+    after[3] = gs & 0xFFFF;
+    return r;
+}
+
+// Ring 3 may leave the null selector in any data segment register.  The
+// entry reloads ds and es only when they are not the flat user selector
+// (kernel/entry/trap_frame.inc): left null, the kernel's first access
+// through ds would fault, and copy_to_user's rep movs through es would
+// fail.  Whatever the program left must come back as it was.  (QEMU's
+// TCG does not fault on a null ds or es; Bochs does, and make test runs
+// this under Bochs too.)
+UTEST(syscall_with_null_data_selectors)
+{
+    FOR_EACH_SYSCALL_MODE() {
+        uint32_t user_ds;
+        __asm__ volatile("mov %%ds, %0" : "=r"(user_ds));
+        user_ds &= 0xFFFF;
+        const uint16_t sels[2] = { 0, (uint16_t)user_ds };
+        for (unsigned i = 0; i < 2; i++) {
+            struct sysinfo si;
+            uint32_t after[4];
+            memset(&si, 0, sizeof si);
+            UEXPECT_EQ(sysinfo_with_selectors(sels[i], &si, after), 0);
+            UEXPECT_UEQ(si.test_mode, 1);               // the kernel wrote it through es
+            UEXPECT_UEQ(after[0], sels[i]);
+            UEXPECT_UEQ(after[1], sels[i]);
+            UEXPECT_UEQ(after[2], 0);
+            UEXPECT_UEQ(after[3], 0);
+        }
+    }
 }
 
 // A thread in SYS_WAIT on a child that will not end while a sibling calls

@@ -35,6 +35,7 @@
 #define PTE_PWT         0x008u              // write-through
 #define PTE_PCD         0x010u              // cache disabled
 #define PDE_LARGE       0x080u              // 4 MiB page (CR4.PSE)
+#define PTE_GLOBAL      0x100u              // kept in the TLB across CR3 loads (CR4.PGE)
 #define PTE_ADDR_MASK   0xFFFFF000u
 
 #define PTE_PWT         0x008u
@@ -51,6 +52,8 @@
 struct addrspace {
     uint32_t *pd;               // the page directory, through the direct map
     uintptr_t pd_phys;          // what goes in CR3
+    uint32_t unmaps;            // pages vm_unmap has taken out: while it stays, every page
+                                //   found mapped before still is, with the same frame and rights
 };
 
 extern struct addrspace g_kernel_space;
@@ -75,6 +78,14 @@ struct addrspace *as_create(void);
 void as_destroy(struct addrspace *as);
 void as_activate(struct addrspace *as);
 struct addrspace *as_current(void);
+
+// For a CPU with global pages (g_cpu.pge): marks every kernel mapping
+// global, now and from now on, and turns CR4.PGE on, so that switching
+// address spaces keeps the kernel's TLB entries.  The kernel half is the
+// same in every address space, and every change to it is flushed with
+// invlpg (vm_unmap, block_hide_from_stack), which flushes global entries
+// too.  After paging_init_heap.
+void paging_global_kernel(void);
 
 // Maps the page at va to the frame at pa.  User mappings (VM_USER) must lie
 // in user space, kernel mappings in the heap or block regions.  0, -EINVAL (unaligned,

@@ -271,6 +271,9 @@ struct sysinfo {
     unsigned objects;           // kernel objects alive that handles name: endpoints, processes,
                                 //   thread records (boot modules and devices, which never
                                 //   go, are not counted)
+    unsigned ipc_fast;          // IPC messages delivered by the fast path since boot (a call
+                                //   or reply of two words alone, its partner waiting: see
+                                //   docs/design.md, "IPC on endpoints")
 };
 
 // SYS_LOG_READ: the kernel keeps its log in a ring of LOG_RING_SIZE bytes

@@ -43,12 +43,7 @@ endpoint_count(void)
 void
 ipc_wake(struct thread *t, int32_t result)
 {
-    if (t->ipc.phase == IPC_SENDING || t->ipc.phase == IPC_RECEIVING)
-        list_remove(&t->ipc.link);
-    t->ipc.ep = NULL;
-    t->ipc.via = NULL;
-    t->ipc.result = result;
-    t->ipc.phase = IPC_IDLE;
+    ipc_wait_end(t, result);
     thread_wake(t);
 }
 

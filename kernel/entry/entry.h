@@ -17,8 +17,6 @@ NORETURN void enter_user(struct trap_frame *f);
 
 // trap.c: every trap stub's C half.
 void trap_dispatch(struct trap_frame *f);
-// A system call from ring 3 (int 0x80 or sysenter), through to exit_to_user.
-void syscall_entry(struct trap_frame *f);
 
 // sysenter.c: the C half of sysenter_entry.asm.
 void sysenter_dispatch(struct trap_frame *f);

@@ -1,6 +1,7 @@
 // The C half of the sysenter entry (kernel/entry/sysenter_entry.asm).
 #include "cpu.h"
 #include "entry.h"
+#include "exit.h"
 #include "gdt.h"
 #include "kprintf.h"
 #include "panic.h"

@@ -165,14 +165,6 @@ trap_handle(struct trap_frame *f)
                    trap_from_user(f) ? "user" : "kernel");
 }
 
-void
-syscall_entry(struct trap_frame *f)
-{
-    g_current->kernel_entries++;
-    syscall_dispatch(f);
-    exit_to_user(f);
-}
-
 // The canary check of a kernel-mode entry.  An interrupt may arrive between
 // the inline fast path's two stores (include/kfast.h), when top has moved
 // and the canary is the interrupted instruction: that is no collision.

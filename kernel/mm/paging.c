@@ -28,6 +28,7 @@ static uint32_t s_direct_end;           // the direct map covers [0, s_direct_en
 static uint32_t *s_window_pt;           // the physical window's page table
 static uint32_t s_window_used;          // pages of it handed out
 static void (*s_shootdown)(uintptr_t va, uint32_t pages);  // other CPUs' TLBs (smp layer)
+static uint32_t s_kernel_global;        // PTE_GLOBAL once kernel pages are global, else 0
 
 extern char __text_start[], __rodata_end[], __kernel_end[];
 
@@ -101,6 +102,26 @@ paging_init_heap(void)
     s_window_pt = P2V(window);
 }
 
+void
+paging_global_kernel(void)
+{
+    s_kernel_global = PTE_GLOBAL;
+    for (uint32_t i = KERNEL_PDE_FIRST; i < 1024; i++) {
+        uint32_t pde = s_kernel_pd[i];
+        if (!(pde & PTE_PRESENT))
+            continue;
+        if (pde & PDE_LARGE) {
+            s_kernel_pd[i] = pde | PTE_GLOBAL;
+            continue;
+        }
+        uint32_t *pt = P2V(pde & PTE_ADDR_MASK);
+        for (uint32_t j = 0; j < 1024; j++)
+            if (pt[j] & PTE_PRESENT)
+                pt[j] |= PTE_GLOBAL;
+    }
+    write_cr4(read_cr4() | CR4_PGE);        // (turning it on flushes the whole TLB)
+}
+
 uint32_t
 paging_direct_map_end(void)
 {
@@ -117,7 +138,8 @@ phys_map(uint32_t pa, uint32_t len, unsigned flags)
         return P2V(pa);
     uint32_t first_page = pa & PTE_ADDR_MASK;
     uint32_t pages = (last >> 12) - (pa >> 12) + 1;
-    uint32_t bits = PTE_PRESENT | (flags & PHYS_MAP_DEVICE ? PTE_WRITABLE | PTE_PCD | PTE_PWT : 0);
+    uint32_t bits = PTE_PRESENT | s_kernel_global |
+                    (flags & PHYS_MAP_DEVICE ? PTE_WRITABLE | PTE_PCD | PTE_PWT : 0);
     uint32_t window_pages = (PHYS_WINDOW_LIMIT - PHYS_WINDOW_BASE) / PAGE_SIZE;
     if (!s_window_pt || pages > window_pages)
         return NULL;
@@ -226,7 +248,8 @@ vm_map(struct addrspace *as, uintptr_t va, uintptr_t pa, uint32_t flags)
         return -ENOMEM;
     if (*pte & PTE_PRESENT)
         return -EINVAL;
-    *pte = pa | PTE_PRESENT | (flags & (VM_WRITE | VM_USER | VM_DEVICE));
+    *pte = pa | PTE_PRESENT | (flags & (VM_WRITE | VM_USER | VM_DEVICE)) |
+           (flags & VM_USER ? 0 : s_kernel_global);
     // A new mapping needs no flush: the TLB caches no not-present entries.
     return 0;
 }
@@ -239,6 +262,7 @@ vm_unmap(struct addrspace *as, uintptr_t va)
         return 0;
     uintptr_t pa = *pte & PTE_ADDR_MASK;
     *pte = 0;
+    as->unmaps++;
     // Kernel-half tables are shared, so the current TLB may hold it either
     // way - and, for a kernel page, every other CPU's.
     if (va >= KERNEL_VMA && s_shootdown)

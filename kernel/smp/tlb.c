@@ -14,7 +14,7 @@ flush_here(void *arg)
 {
     const struct tlb_range *r = arg;
     if (r->pages > TLB_FULL_FLUSH_PAGES) {
-        write_cr3(read_cr3());
+        tlb_flush_local();
         return;
     }
     for (uint32_t i = 0; i < r->pages; i++)

@@ -6,13 +6,14 @@
 
 uint32_t uaccess_copy(void *dst, const void *src, uint32_t n);
 int32_t uaccess_strncpy(char *dst, const char *src, uint32_t max);
-// The two instructions of uaccess_copy.asm that touch user memory.
-extern const char uaccess_copy_insn[], uaccess_strncpy_insn[];
+// The three instructions of uaccess_copy.asm that touch user memory.
+extern const char uaccess_copy_words_insn[], uaccess_copy_insn[], uaccess_strncpy_insn[];
 
 bool
 uaccess_stack_fault(uint32_t eip, uintptr_t addr, uint32_t error)
 {
-    if (eip != (uintptr_t)uaccess_copy_insn && eip != (uintptr_t)uaccess_strncpy_insn)
+    if (eip != (uintptr_t)uaccess_copy_words_insn && eip != (uintptr_t)uaccess_copy_insn &&
+        eip != (uintptr_t)uaccess_strncpy_insn)
         return false;
     return g_current->proc && process_grow_stack(g_current->proc, addr, error);
 }

@@ -24,7 +24,8 @@ static struct list_node s_sleepers = LIST_INIT(s_sleepers);
 static struct list_node s_timed = LIST_INIT(s_timed);       // in waitq_wait_for with a limit
 static struct thread *s_idle;
 
-static void
+// Inline in both its callers: it is most of a context switch.
+static FORCE_INLINE void
 switch_to(struct thread *prev, struct thread *next)
 {
     uint32_t top = (uint32_t)next->block + KSTACK_SIZE;
@@ -69,6 +70,20 @@ thread_block(const char *reason)
     t->state = THREAD_BLOCKED;
     t->wait_reason = reason;
     schedule();
+    t->wait_reason = NULL;
+    return !t->killed;
+}
+
+bool
+thread_block_run(struct thread *next, const char *reason)
+{
+    struct thread *t = g_current;
+    KASSERT(next->state == THREAD_BLOCKED && !list_linked(&next->run_link) && next != t);
+    t->state = THREAD_BLOCKED;
+    t->wait_reason = reason;
+    next->state = THREAD_RUNNABLE;
+    kfast_check("a context switch");
+    switch_to(t, next);
     t->wait_reason = NULL;
     return !t->killed;
 }
