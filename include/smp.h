@@ -34,8 +34,6 @@ struct cpu {
     volatile uint32_t seen_apic_id; // the id its own APIC gave, written by the CPU itself
     uint32_t start_us;              // an AP: from its INIT to when it was first seen online
     uintptr_t stack_base;           // an AP: its KSTACK_SIZE-byte stack (direct map)
-    uint64_t gdt[GDT_ENTRIES];      // an AP's own GDT and TSS (the boot CPU keeps kernel/gdt.c's)
-    struct tss tss;
     char why[SMP_WHY_MAX];          // CPU_FAILED: why
 };
 

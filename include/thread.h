@@ -10,6 +10,7 @@
 #include "kobject.h"
 #include "lib/list.h"
 #include "mm/kfast_arena.h"
+#include "percpu.h"
 
 struct trap_frame;
 struct addrspace;
@@ -114,8 +115,10 @@ struct process {
     struct list_node all_link;
 };
 
-extern struct thread *g_current;
-extern uint32_t g_need_resched;
+// The thread the running CPU runs, and whether a switch is due on it at the
+// next safe point: both per CPU (include/percpu.h).
+#define g_current THIS_CPU(current)
+#define g_need_resched THIS_CPU(need_resched)
 
 // The boot thread: kmain's thread, on g_boot_block (boot/multiboot.asm
 // starts on its top; kernel/thread/thread.c defines it).  Declared with its

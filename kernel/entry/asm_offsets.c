@@ -76,6 +76,7 @@ asm_offsets(void)
     DEFINE(KERNEL_DS, KERNEL_DS);
     DEFINE(USER_CS, USER_CS);
     DEFINE(USER_DS, USER_DS);
+    DEFINE(PERCPU_SEL, PERCPU_SEL);
 
     // Flags and control registers (include/x86.h)
     DEFINE(EFLAGS_KERNEL, EFLAGS_KERNEL);

@@ -11,11 +11,6 @@
 
 extern const uint8_t sysenter_entry[], sysenter_flags_clean[];
 
-// A single-step trap caught on the entry's first instructions, owed to the
-// user thread (see sysenter_catch_single_step).  Written and read with
-// interrupts off on this CPU, between one sysenter and its dispatch.
-static bool s_owed_single_step;
-
 // Without SEP the MSRs may not exist (a wrmsr would #GP): sysenter stays
 // off, and user programs, told so by syscall_gates, use int 0x80.
 void
@@ -40,16 +35,18 @@ sysenter_catch_single_step(struct trap_frame *f)
         f->eip > (uint32_t)sysenter_flags_clean || !(f->eflags & EFLAGS_TF))
         return false;
     f->eflags &= ~EFLAGS_TF;
-    s_owed_single_step = true;
+    // Owed until this CPU's sysenter_dispatch: written and read with
+    // interrupts off, between one sysenter and its dispatch, on one CPU.
+    THIS_CPU(owed_single_step) = true;
     return true;
 }
 
 void
 sysenter_dispatch(struct trap_frame *f)
 {
-    if (unlikely(s_owed_single_step)) {
+    if (unlikely(THIS_CPU(owed_single_step))) {
         f->eflags |= EFLAGS_TF;
-        s_owed_single_step = false;
+        THIS_CPU(owed_single_step) = false;
     }
     syscall_entry(f);
 }

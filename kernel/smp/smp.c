@@ -80,7 +80,7 @@ NORETURN void
 smp_ap_main(unsigned index)
 {
     struct cpu *c = &g_smp.cpus[index];
-    gdt_load_cpu(c->gdt, &c->tss, c->stack_base + KSTACK_SIZE);
+    gdt_load_cpu(index, c->stack_base + KSTACK_SIZE);
     idt_load();
     lapic_quiet();
     c->seen_apic_id = lapic_id();

@@ -29,11 +29,12 @@ double_fault_init(void)
     s_df_tss.eip = (uint32_t)double_fault_entry;
     s_df_tss.esp = (uint32_t)(s_df_stack + sizeof(s_df_stack));
     s_df_tss.cs = KERNEL_CS;
-    s_df_tss.ss = s_df_tss.ds = s_df_tss.es = s_df_tss.fs = s_df_tss.gs = KERNEL_DS;
+    s_df_tss.ss = s_df_tss.ds = s_df_tss.es = s_df_tss.gs = KERNEL_DS;
+    s_df_tss.fs = PERCPU_SEL;           // the CPU's own area, as on every entry
     s_df_tss.cr3 = g_kernel_space.pd_phys;
     s_df_tss.eflags = EFLAGS_KERNEL;    // the task starts as every entry does
     s_df_tss.iomap_base = sizeof(s_df_tss);
-    gdt_set_tss(GDT_DF_TSS, &s_df_tss, sizeof(s_df_tss));
+    gdt_set_tss(this_cpu()->gdt, GDT_DF_TSS, &s_df_tss, sizeof(s_df_tss));
     idt_set_task_gate(VEC_DF, DF_TSS_SEL);
 }
 
@@ -47,7 +48,8 @@ resume_at_recovery(uint32_t stack)
     g_tss.eflags = EFLAGS_KERNEL;
     g_tss.cs = KERNEL_CS;
     g_tss.ss = KERNEL_DS;
-    g_tss.ds = g_tss.es = g_tss.fs = g_tss.gs = KERNEL_DS;
+    g_tss.ds = g_tss.es = g_tss.gs = KERNEL_DS;
+    g_tss.fs = PERCPU_SEL;
     // The CPU does not save CR3 when it leaves a task; going back loads it.
     g_tss.cr3 = as_current()->pd_phys;
 }

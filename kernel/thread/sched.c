@@ -18,7 +18,6 @@
 #include "uapi/syscall.h"
 #include "x86.h"
 
-uint32_t g_need_resched;
 static struct list_node s_runq = LIST_INIT(s_runq);
 static struct list_node s_sleepers = LIST_INIT(s_sleepers);
 static struct list_node s_timed = LIST_INIT(s_timed);       // in waitq_wait_for with a limit
@@ -37,6 +36,7 @@ switch_to(struct thread *prev, struct thread *next)
         tss_io_load(next->proc->has_ports ? next->proc->iomap : NULL);
     }
     g_current = next;
+    THIS_CPU(dispatches)++;
     switch_context(&prev->saved_esp, next->saved_esp);
 }
 

@@ -28,7 +28,6 @@ static void (*s_user_start)(void);
 uint8_t g_boot_block[KSTACK_SIZE] ALIGNED(KSTACK_SIZE);
 
 struct list_node g_all_threads = LIST_INIT(g_all_threads);
-struct thread *g_current;
 static struct thread s_boot_thread;
 static uint32_t s_next_tid = 1;
 static uint32_t s_thread_count;

@@ -9,6 +9,7 @@
 #include "lib/format.h"
 #include "lib/string.h"
 #include "mm/paging.h"
+#include "percpu.h"
 #include "smp.h"
 #include "smp/lapic.h"
 #include "x86.h"
@@ -110,9 +111,10 @@ KTEST(smp, each_ap_has_its_own_stack_gdt_and_tss)
         if (c->state != CPU_ONLINE)
             continue;
         KEXPECT_UEQ(c->seen_apic_id, c->apic_id);
-        uint8_t tss_type = (uint8_t)(c->gdt[GDT_TSS] >> 40) & 0xF;
+        const struct percpu *p = &g_percpu[i];
+        uint8_t tss_type = (uint8_t)(p->gdt[GDT_TSS] >> 40) & 0xF;
         KEXPECT_UEQ(tss_type, 0xB);                         // 32-bit TSS, busy
-        KEXPECT_UEQ(c->tss.esp0, c->stack_base + KSTACK_SIZE);
+        KEXPECT_UEQ(p->tss_io.tss.esp0, c->stack_base + KSTACK_SIZE);
         KEXPECT_NE(c->stack_base, 0);
         KEXPECT_ULE(c->start_us, SMP_START_TIMEOUT_US);
         for (unsigned j = 1; j < i; j++)
@@ -121,9 +123,9 @@ KTEST(smp, each_ap_has_its_own_stack_gdt_and_tss)
         struct PACKED { uint16_t limit; uint32_t base; } boot_gdt;
         __asm__ volatile("sgdt %0" : "=m"(boot_gdt));
         const uint64_t *boot = (const uint64_t *)boot_gdt.base;
-        KEXPECT_NE(boot_gdt.base, (uint32_t)c->gdt);
+        KEXPECT_NE(boot_gdt.base, (uint32_t)p->gdt);
         for (unsigned k = 1; k < GDT_TSS; k++)
-            KEXPECT_UEQ(c->gdt[k], boot[k]);
+            KEXPECT_UEQ(p->gdt[k], boot[k]);
     }
 }
 
