@@ -20,6 +20,7 @@
 #include "sysinfo.h"
 #include "qemu.h"
 #include "smp.h"
+#include "spinlock.h"
 #include "timer.h"
 #include "trap.h"
 #include "x86.h"
@@ -177,6 +178,9 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     console_init();
     cpu_identify();
     gdt_init();
+    // The boot CPU is in the kernel from here on, as any CPU running a
+    // thread is: it holds the big kernel lock (include/spinlock.h).
+    bkl_lock();
     thread_init_boot();
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
         kprintf("Tandem: not started by a Multiboot boot loader: eax is %08x, expected %08x.\n"

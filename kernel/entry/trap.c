@@ -11,6 +11,7 @@
 #include "ksyms.h"
 #include "panic.h"
 #include "process.h"
+#include "spinlock.h"
 #include "thread.h"
 #include "trap.h"
 #include "uaccess.h"
@@ -154,6 +155,7 @@ trap_handle(struct trap_frame *f)
 void
 syscall_entry(struct trap_frame *f)
 {
+    bkl_lock();                 // exit_to_user drops it
     g_current->kernel_entries++;
     syscall_dispatch(f);
     exit_to_user(f);
@@ -182,6 +184,7 @@ trap_dispatch(struct trap_frame *f)
             syscall_entry(f);
             return;
         }
+        bkl_lock();             // exit_to_user drops it
         g_current->kernel_entries++;
 #if TANDEM_DEBUG
         // Debug builds note the trap being served at the bottom of the arena,
@@ -203,6 +206,14 @@ trap_dispatch(struct trap_frame *f)
     // nothing else runs between the mark, the handler and the release, and
     // the fast path's only read-modify-write is a single `incl`.  Its one
     // window - top moved, the canary's store not yet done - is recognised.
+    // The interrupted code may hold the big kernel lock (a kernel thread)
+    // or not (an idle thread halting, a test thread that dropped it): the
+    // handler holds it, and gives back only what it took.  If it switches
+    // away, whichever CPU switches back to this thread holds the lock then,
+    // so the release below is still the right one.
+    bool took_bkl = !bkl_held();
+    if (took_bkl)
+        bkl_lock();
     check_interrupted_arena(f);
     kfast_mark_t scope = kfast_mark();
     trap_handle(f);
@@ -210,6 +221,8 @@ trap_dispatch(struct trap_frame *f)
     // A kernel thread interrupted with interrupts on is at a safe point.
     if (g_need_resched && (f->eflags & EFLAGS_IF))
         schedule();
+    if (took_bkl)
+        bkl_unlock();
 }
 
 void

@@ -6,9 +6,12 @@
 #include "cpu.h"
 #include "kprintf.h"
 #include "lib/format.h"
+#include "kmalloc.h"
 #include "lib/string.h"
+#include "mm/kfast_arena.h"
 #include "mm/frame.h"
 #include "mm/paging.h"
+#include "percpu.h"
 #include "smp.h"
 #include "smp/lapic.h"
 #include "timer.h"
@@ -126,6 +129,9 @@ start_ap(unsigned index, uint32_t page, struct trampoline_params *tp)
         return true;
     }
     c->stack_base = (uintptr_t)P2V(stack);
+    // Its own spill area (kernel/mm/kfast.c), or, if the heap is short, the
+    // boot CPU's, shared.
+    g_percpu[index].kfast.spill_area = kfast_spill_area_make();
     tp->stack = c->stack_base + KSTACK_SIZE;
     tp->cpu = index;
     c->state = CPU_STARTING;
@@ -158,6 +164,8 @@ start_ap(unsigned index, uint32_t page, struct trampoline_params *tp)
         lapic_send_ipi(c->apic_id, ICR_INIT | ICR_ASSERT, ignored, sizeof(ignored));
         frame_free(stack);
         c->stack_base = 0;
+        kfree(g_percpu[index].kfast.spill_area);
+        g_percpu[index].kfast.spill_area = NULL;
         if (sent)
             cpu_fail(c, "no answer %u ms after its INIT-SIPI-SIPI", SMP_START_TIMEOUT_US / 1000);
         else

@@ -1,7 +1,8 @@
 // The scheduler: preemptive round robin over one run queue, driven by the
 // PIT, with an idle thread for when nothing is runnable.
 //
-// Everything here runs with interrupts off (one CPU: that is the lock).
+// Everything here runs with interrupts off and under the big kernel lock
+// (include/spinlock.h), which a switch hands from one thread to the next.
 // The tick handler only sets g_need_resched; the switch happens where it is
 // safe: on the way out to user mode (kernel/entry/exit.c), or when a
 // kernel thread was interrupted with interrupts on (kernel/entry/trap.c).
@@ -11,6 +12,7 @@
 #include "mm/paging.h"
 #include "panic.h"
 #include "process.h"
+#include "spinlock.h"
 #include "thread.h"
 #include "timer.h"
 #include "trap.h"
@@ -44,6 +46,7 @@ void
 schedule(void)
 {
     struct thread *prev = g_current;
+    bkl_assert_alone("a context switch");
     g_need_resched = 0;
     kfast_check("a context switch");    // prev is still the running thread
     if (prev->state == THREAD_RUNNABLE && prev != s_idle)
@@ -171,6 +174,8 @@ sched_tick(void)
         g_need_resched = 1;
 }
 
+// Holds the big kernel lock like every thread, except while it halts: an
+// interrupt that wakes it takes the lock for its handler.
 static void
 idle_main(void *arg)
 {
@@ -180,9 +185,13 @@ idle_main(void *arg)
         cli();
         if (!list_empty(&s_runq))
             schedule();
+        bkl_unlock();
         // sti takes effect after the next instruction, so no interrupt can
         // slip in between the check above and the hlt.
         __asm__ volatile("sti; hlt");
+        cli();
+        bkl_lock();
+        sti();
     }
 }
 
