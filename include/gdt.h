@@ -56,9 +56,10 @@ struct tss_io {
 // register and loads its TSS.
 void gdt_init(void);
 // Another CPU's GDT (kernel/smp/smp.c): a copy of the boot CPU's, whose
-// segments every CPU shares, with GDT_TSS and GDT_PERCPU describing the
-// calling CPU's own TSS and area (include/percpu.h), its ring-0 stack esp0
-// and no I/O bitmap; then loaded, with %fs, on the calling CPU.
+// segments every CPU shares (the double-fault task's too, for now), with
+// GDT_TSS and GDT_PERCPU describing the calling CPU's own TSS and area
+// (include/percpu.h), its ring-0 stack esp0 and no I/O bitmap; then loaded,
+// with %fs, on the calling CPU.
 void gdt_load_cpu(unsigned index, uint32_t esp0);
 // Describes a TSS of size bytes in entry index of gdt (the main one, the
 // double-fault task's).

@@ -29,6 +29,7 @@ struct percpu {
     struct kfast_cpu kfast;         // first: kfast.h's g_kfast is %fs:PERCPU_SEG_OFFSET
     struct percpu *self;            // this area's address, for a plain pointer to it
     unsigned index;                 // in g_smp.cpus
+    uint32_t lock_id;               // index + 1: what a lock this CPU holds records
     struct thread *current;         // the thread this CPU runs (g_current)
     uint32_t need_resched;          // a switch is due at the next safe point (g_need_resched)
     bool owed_single_step;          // kernel/entry/sysenter.c: a #DB owed to ring 3

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "compiler.h"
+#include "percpu.h"
 
 // Lock ranks, lowest taken first.
 enum lock_rank {
@@ -35,10 +36,38 @@ struct spinlock {
 #define SPIN_STUCK_SPINS (1u << 28)
 extern uint32_t g_spin_stuck_spins;
 
-void spin_lock(struct spinlock *l);
-void spin_unlock(struct spinlock *l);
 // Whether the calling CPU holds l.
-bool spin_held(const struct spinlock *l);
+static inline bool
+spin_held(const struct spinlock *l)
+{
+    return l->holder == THIS_CPU(lock_id);
+}
+
+// The out-of-line halves: debug builds always (the order checker), release
+// ones when the lock is taken.
+void spin_lock_slow(struct spinlock *l);
+void spin_unlock_checked(struct spinlock *l);
+
+// Inline in release builds: a free lock costs a compare-exchange, and its
+// release one store (x86 keeps stores in order, so the release needs no fence).
+static FORCE_INLINE void
+spin_lock(struct spinlock *l)
+{
+    uint32_t free_lock = 0;
+    if (TANDEM_DEBUG ||
+        !__atomic_compare_exchange_n(&l->holder, &free_lock, THIS_CPU(lock_id), false,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        spin_lock_slow(l);
+}
+
+static FORCE_INLINE void
+spin_unlock(struct spinlock *l)
+{
+    if (TANDEM_DEBUG)
+        spin_unlock_checked(l);
+    else
+        __atomic_store_n(&l->holder, 0, __ATOMIC_RELEASE);
+}
 
 // The big kernel lock: taken on every entry from ring 3 and by interrupts
 // that find their CPU without it, dropped on the way out (kernel/entry/);
@@ -52,12 +81,18 @@ static inline bool bkl_held(void) { return spin_held(&g_bkl); }
 // (bkl_assert_held), or holds it and no other lock (bkl_assert_alone: a
 // context switch must not carry an inner lock to another thread).
 NORETURN void bkl_missing(const char *what);
+void bkl_check_alone(const char *what);
 static inline void
 bkl_assert_held(const char *what)
 {
     if (TANDEM_DEBUG && !bkl_held())
         bkl_missing(what);
 }
-void bkl_assert_alone(const char *what);
+static inline void
+bkl_assert_alone(const char *what)
+{
+    if (TANDEM_DEBUG)
+        bkl_check_alone(what);
+}
 
 #endif

@@ -11,6 +11,7 @@ percpu_setup(unsigned index)
     struct percpu *p = &g_percpu[index];
     p->self = p;
     p->index = index;
+    p->lock_id = index + 1;
     p->io_stale = true;
     gdt_set_data(p->gdt, GDT_PERCPU, (uint32_t)p - PERCPU_SEG_OFFSET);
 }

@@ -9,12 +9,6 @@
 struct spinlock g_bkl = SPINLOCK_INIT("the big kernel lock", LOCK_RANK_BKL);
 uint32_t g_spin_stuck_spins = SPIN_STUCK_SPINS;
 
-bool
-spin_held(const struct spinlock *l)
-{
-    return l->holder == this_cpu_index() + 1;
-}
-
 // Debug builds: l may be taken now - not held by this CPU already, and of a
 // higher rank than every lock it holds.
 static void
@@ -46,11 +40,11 @@ spin_stuck(const struct spinlock *l, uint32_t holder, uint32_t rounds)
 }
 
 void
-spin_lock(struct spinlock *l)
+spin_lock_slow(struct spinlock *l)
 {
     if (TANDEM_DEBUG)
         lock_order_check(l);
-    uint32_t me = this_cpu_index() + 1, free_lock = 0;
+    uint32_t me = THIS_CPU(lock_id), free_lock = 0;
     uint32_t spins = 0, rounds = 0;
     while (!__atomic_compare_exchange_n(&l->holder, &free_lock, me, false, __ATOMIC_ACQUIRE,
                                         __ATOMIC_RELAXED)) {
@@ -70,23 +64,21 @@ spin_lock(struct spinlock *l)
 }
 
 void
-spin_unlock(struct spinlock *l)
+spin_unlock_checked(struct spinlock *l)
 {
-    if (TANDEM_DEBUG) {
-        struct percpu *p = this_cpu();
-        if (!spin_held(l))
-            panic("spinlock: cpu %u releases %s, held by cpu %d", p->index, l->name,
-                  (int)l->holder - 1);
-        // Usually the newest; any order of release keeps the order of taking.
-        unsigned i = p->held_count;
-        while (i > 0 && p->held[i - 1] != l)
-            i--;
-        if (i == 0)
-            panic("spinlock: cpu %u holds %s but did not record taking it", p->index, l->name);
-        for (; i < p->held_count; i++)
-            p->held[i - 1] = p->held[i];
-        p->held_count--;
-    }
+    struct percpu *p = this_cpu();
+    if (!spin_held(l))
+        panic("spinlock: cpu %u releases %s, held by cpu %d", p->index, l->name,
+              (int)l->holder - 1);
+    // Usually the newest; any order of release keeps the order of taking.
+    unsigned i = p->held_count;
+    while (i > 0 && p->held[i - 1] != l)
+        i--;
+    if (i == 0)
+        panic("spinlock: cpu %u holds %s but did not record taking it", p->index, l->name);
+    for (; i < p->held_count; i++)
+        p->held[i - 1] = p->held[i];
+    p->held_count--;
     __atomic_store_n(&l->holder, 0, __ATOMIC_RELEASE);
 }
 
@@ -98,11 +90,11 @@ bkl_missing(const char *what)
 }
 
 void
-bkl_assert_alone(const char *what)
+bkl_check_alone(const char *what)
 {
     bkl_assert_held(what);
     struct percpu *p = this_cpu();
-    if (TANDEM_DEBUG && p->held_count != 1)
+    if (p->held_count != 1)
         panic("%s on cpu %u holding %s besides the big kernel lock", what, p->index,
               p->held[p->held_count - 1]->name);
 }

@@ -153,6 +153,24 @@ KTEST(hardening, heap_red_zone_overwrite_is_reported_on_free)
 static struct spinlock s_outer = SPINLOCK_INIT("test outer", LOCK_RANK_TEST);
 static struct spinlock s_inner = SPINLOCK_INIT("test inner", LOCK_RANK_TEST + 1);
 
+// panics(fn) with interrupts off, as locks are taken; then puts back what
+// fn took or changed: the test locks free, the big kernel lock held, the
+// stuck report's threshold.
+static bool
+lock_panics(void (*fn)(void))
+{
+    uint32_t flags = irq_save();
+    bool caught = panics(fn);
+    if (spin_held(&s_inner))
+        spin_unlock(&s_inner);
+    s_inner.holder = 0;
+    g_spin_stuck_spins = SPIN_STUCK_SPINS;
+    if (!bkl_held())
+        bkl_lock();
+    irq_restore(flags);
+    return caught;
+}
+
 static NOINLINE void
 take_outer_inside_inner(void)
 {
@@ -162,11 +180,7 @@ take_outer_inside_inner(void)
 
 KTEST(hardening, lock_taken_out_of_order_names_both)
 {
-    uint32_t flags = irq_save();
-    bool caught = panics(take_outer_inside_inner);
-    spin_unlock(&s_inner);
-    irq_restore(flags);
-    KASSERT_TRUE(caught);
+    KASSERT_TRUE(lock_panics(take_outer_inside_inner));
     KEXPECT_TRUE(contains(g_panic_message, "takes test outer (rank 8) while holding test inner "
                                            "(rank 9)"));
     KEXPECT_UEQ(this_cpu()->held_count, 1);     // the big kernel lock, as before
@@ -181,11 +195,7 @@ take_inner_twice(void)
 
 KTEST(hardening, lock_taken_again_by_its_holder_is_reported)
 {
-    uint32_t flags = irq_save();
-    bool caught = panics(take_inner_twice);
-    spin_unlock(&s_inner);
-    irq_restore(flags);
-    KASSERT_TRUE(caught);
+    KASSERT_TRUE(lock_panics(take_inner_twice));
     KEXPECT_TRUE(contains(g_panic_message, "takes test inner, which it holds already"));
 }
 
@@ -200,12 +210,7 @@ spin_on_a_lock_cpu_5_holds(void)
 
 KTEST(hardening, stuck_spinlock_names_lock_holder_and_spinner)
 {
-    uint32_t flags = irq_save();
-    bool caught = panics(spin_on_a_lock_cpu_5_holds);
-    g_spin_stuck_spins = SPIN_STUCK_SPINS;
-    s_inner.holder = 0;
-    irq_restore(flags);
-    KASSERT_TRUE(caught);
+    KASSERT_TRUE(lock_panics(spin_on_a_lock_cpu_5_holds));
     char want[64];
     ksnprintf(want, sizeof(want), "cpu %u stuck on test inner, held by cpu 5", this_cpu_index());
     KEXPECT_TRUE(contains(g_panic_message, want));
@@ -220,13 +225,9 @@ allocate_without_the_bkl(void)
 
 KTEST(hardening, heap_without_the_big_kernel_lock_is_reported)
 {
-    uint32_t flags = irq_save();
     s_block = NULL;
-    bool caught = panics(allocate_without_the_bkl);
-    bkl_lock();
-    irq_restore(flags);
+    KASSERT_TRUE(lock_panics(allocate_without_the_bkl));
     KEXPECT_NULL(s_block);
-    KASSERT_TRUE(caught);
     KEXPECT_TRUE(contains(g_panic_message, "the heap without the big kernel lock"));
 }
 #endif
