@@ -21,6 +21,7 @@
 
 struct thread;
 struct spinlock;
+struct addrspace;
 
 // Locks a CPU may hold at once (the debug lock-order checker's stack).
 #define PERCPU_HELD_MAX 8
@@ -31,6 +32,10 @@ struct percpu {
     unsigned index;                 // in g_smp.cpus
     uint32_t lock_id;               // index + 1: what a lock this CPU holds records
     struct thread *current;         // the thread this CPU runs (g_current)
+    struct thread *idle;            // its idle thread (kernel/thread/sched.c)
+    uint32_t queued_here;           // threads pinned to it on the run queue
+    struct addrspace *as;           // the address space in its CR3 (kernel/mm/paging.c)
+    uint32_t tlb_gen;               // g_kernel_tlb_gen as of its last full TLB flush
     uint32_t need_resched;          // a switch is due at the next safe point (g_need_resched)
     bool owed_single_step;          // kernel/entry/sysenter.c: a #DB owed to ring 3
     uint32_t dispatches;            // threads this CPU switched to
@@ -43,6 +48,9 @@ struct percpu {
     const uint8_t *io_loaded;
     bool io_stale;
     uint64_t gdt[GDT_ENTRIES];      // this CPU's GDT: the shared segments, its TSS, its area
+    // Its double-fault task (kernel/thread/double_fault.c) and the top of its stack.
+    struct tss df_tss;
+    uintptr_t df_stack_top;
 };
 
 _Static_assert(offsetof(struct percpu, kfast) == 0, "g_kfast is at the area's start");
@@ -57,6 +65,18 @@ static inline unsigned this_cpu_index(void) { return THIS_CPU(index); }
 
 // The running CPU's TSS.
 #define g_tss (THIS_CPU(tss_io).tss)
+
+// The TLB rule while several CPUs run threads (docs/design.md, "Per-CPU
+// state and the lock"): whoever changes or removes a present page mapping
+// counts it in g_kernel_tlb_gen (tlb_changed), after flushing its own
+// entry; every CPU, when it takes the big kernel lock, flushes its whole
+// TLB if the count moved since it last did (tlb_catch_up).  No CPU touches
+// a kernel mapping, nor runs a thread whose stack view changed, without
+// the lock, so none uses a stale entry.  On one CPU nothing is counted.
+extern volatile uint32_t g_kernel_tlb_gen;
+extern bool g_tlb_shared;           // set once other CPUs run threads
+void tlb_changed(void);
+void tlb_catch_up(void);
 
 // Fills area index (self, index; its GDT is filled by gdt_init or
 // gdt_load_cpu) and points the GDT's PERCPU_SEL descriptor at it.

@@ -5,7 +5,8 @@
  * application processor with INIT-SIPI-SIPI into the trampoline
  * (kernel/smp/trampoline.asm), which enters protected mode and paging and
  * runs smp_ap_main on the CPU's own stack, GDT and TSS.  There an AP masks
- * every local interrupt at its APIC and halts: it runs no thread yet.  On a
+ * every local interrupt at its APIC and waits until the scheduler releases
+ * it to run threads (smp_release_aps).  On a
  * machine without a local APIC nothing is touched and the 8259 PIC serves
  * the one CPU as before. */
 #ifndef TANDEM_SMP_H
@@ -79,5 +80,13 @@ struct trampoline_params {
 
 // An AP's first C (kernel/smp/trampoline.asm calls it on its own stack).
 NORETURN void smp_ap_main(unsigned index);
+// Lets every online AP run start(its index), on its bring-up stack, with
+// interrupts off (kmain's ap_main: it ends as the AP's idle thread).
+void smp_release_aps(void (*start)(unsigned index));
+// The index of the (n modulo the number online)-th online CPU: for spreading
+// work over every CPU.
+unsigned smp_online_cpu(unsigned n);
+// Sends the reschedule IPI (VEC_RESCHEDULE, include/trap.h) to CPU cpu.
+void smp_send_reschedule(unsigned cpu);
 
 #endif

@@ -74,7 +74,14 @@ spin_unlock(struct spinlock *l)
 // held across context switches; the heap and everything threads share are
 // under it.  Idle threads drop it while they halt.
 extern struct spinlock g_bkl;
-static inline void bkl_lock(void) { spin_lock(&g_bkl); }
+// Taking it, a CPU catches up with the TLB changes others made (percpu.h).
+static FORCE_INLINE void
+bkl_lock(void)
+{
+    spin_lock(&g_bkl);
+    if (unlikely(THIS_CPU(tlb_gen) != g_kernel_tlb_gen))
+        tlb_catch_up();
+}
 static inline void bkl_unlock(void) { spin_unlock(&g_bkl); }
 static inline bool bkl_held(void) { return spin_held(&g_bkl); }
 // Debug builds: panics, naming what, unless the calling CPU holds the BKL

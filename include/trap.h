@@ -28,6 +28,11 @@
 #define VEC_XM      19  // SIMD floating-point
 #define VEC_IRQ0    32  // first PIC interrupt after remapping
 #define VEC_SYSCALL 0x80
+// The local APICs' vectors (include/smp/lapic.h): each AP's timer, the
+// reschedule IPI (no payload: the run queue says what to do), spurious.
+#define VEC_LAPIC_TIMER 0xF0
+#define VEC_RESCHEDULE  0xF1
+#define VEC_SPURIOUS    0xFF
 #define IRQ_TIMER   0
 
 // The stack as trap_common (kernel/entry/traps.asm) leaves it, lowest

@@ -25,6 +25,15 @@
 #include "trap.h"
 #include "x86.h"
 
+// What each AP runs once the scheduler is ready: the per-CPU half of the
+// boot CPU's setup, then threads.
+NORETURN static void
+ap_main(unsigned cpu)
+{
+    sysenter_init();
+    sched_ap_start(cpu);
+}
+
 NORETURN static void
 halt_forever(void)
 {
@@ -218,6 +227,8 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     // PIT, which times their start, and before interrupts are on.
     smp_init();
     sched_init();
+    smp_release_aps(ap_main);
+    sched_wait_for_aps();
     ipc_init();
     cap_init();
     boot_summary();

@@ -7,11 +7,14 @@
 #include "lib/format.h"
 #include "ksyms.h"
 #include "panic.h"
+#include "percpu.h"
 #include "qemu.h"
 #include "trap.h"             // pic_end_abandoned
 #include "x86.h"
 
-static bool s_panicking;
+// The CPU that panics (its index), or -1.
+static int s_panic_cpu = -1;
+static void (*s_stop_others)(void);
 static jmp_buf *s_recovery;
 char g_panic_message[160];
 
@@ -62,6 +65,26 @@ halt_forever(void)
         hlt();
 }
 
+void
+panic_set_stop_others(void (*stop)(void))
+{
+    s_stop_others = stop;
+}
+
+bool
+panic_in_progress(void)
+{
+    return __atomic_load_n(&s_panic_cpu, __ATOMIC_ACQUIRE) >= 0;
+}
+
+void
+panic_halt_this_cpu(void)
+{
+    cli();
+    for (;;)
+        hlt();
+}
+
 // A test expected this panic: hand control back to it.
 static void
 panic_recover(void)
@@ -69,7 +92,7 @@ panic_recover(void)
     if (s_recovery) {
         jmp_buf *env = s_recovery;
         s_recovery = NULL;
-        s_panicking = false;
+        __atomic_store_n(&s_panic_cpu, -1, __ATOMIC_RELEASE);
         pic_end_abandoned();        // a panic inside an interrupt, before its EOI
         longjmp(*env, 1);
     }
@@ -85,11 +108,16 @@ panic_begin(const char *fmt, va_list ap)
         kvsnprintf(g_panic_message, sizeof(g_panic_message), fmt, copy);
         va_end(copy);
     }
-    if (s_panicking) {          // a panic while reporting one: stop at once
-        kprintf("PANIC (nested)\n");
+    int none = -1, me = (int)this_cpu_index();
+    if (!__atomic_compare_exchange_n(&s_panic_cpu, &none, me, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        if (none != me)         // another CPU reports: this one only stops
+            panic_halt_this_cpu();
+        kprintf("PANIC (nested)\n");   // a panic while reporting one: stop at once
         halt_forever();
     }
-    s_panicking = true;
+    if (!s_recovery && s_stop_others)
+        s_stop_others();
     console_release_devices(false);     // a panic is told on the devices, whoever had them
     kprintf("\nPANIC: ");
     kvprintf(fmt, ap);

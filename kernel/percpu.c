@@ -2,8 +2,11 @@
 #include "gdt.h"
 #include "lib/string.h"
 #include "percpu.h"
+#include "x86.h"
 
 struct percpu g_percpu[SMP_MAX_CPUS] ALIGNED(64);
+volatile uint32_t g_kernel_tlb_gen;
+bool g_tlb_shared;
 
 void
 percpu_setup(unsigned index)
@@ -20,4 +23,23 @@ void
 percpu_load(void)
 {
     __asm__ volatile("mov %w0, %%fs" :: "r"(PERCPU_SEL) : "memory");
+}
+
+void
+tlb_changed(void)
+{
+    if (!g_tlb_shared)
+        return;
+    // The caller flushed its own entry: if its TLB was current before this
+    // change, it is after it too.
+    uint32_t gen = __atomic_fetch_add(&g_kernel_tlb_gen, 1, __ATOMIC_ACQ_REL);
+    if (THIS_CPU(tlb_gen) == gen)
+        THIS_CPU(tlb_gen) = gen + 1;
+}
+
+void
+tlb_catch_up(void)
+{
+    THIS_CPU(tlb_gen) = __atomic_load_n(&g_kernel_tlb_gen, __ATOMIC_ACQUIRE);
+    write_cr3(read_cr3());      // no global pages: this flushes every entry
 }

@@ -18,6 +18,7 @@
 #define LAPIC_ID            0x020           // bits 31:24
 #define LAPIC_VERSION       0x030           // version in 7:0, the highest LVT entry in 23:16
 #define LAPIC_TPR           0x080
+#define LAPIC_EOI           0x0B0
 #define LAPIC_SVR           0x0F0
 #define LAPIC_ESR           0x280
 #define LAPIC_ICR_LO        0x300
@@ -28,14 +29,21 @@
 #define LAPIC_LVT_LINT0     0x350
 #define LAPIC_LVT_LINT1     0x360
 #define LAPIC_LVT_ERROR     0x370
+#define LAPIC_TIMER_INITIAL 0x380
+#define LAPIC_TIMER_CURRENT 0x390
+#define LAPIC_TIMER_DIVIDE  0x3E0
 
 #define LAPIC_SVR_ENABLE    (1u << 8)       // the software enable
 #define LAPIC_SPURIOUS_VEC  0xFF
 #define LVT_MASKED          (1u << 16)
 #define LVT_NMI             (4u << 8)
 #define LVT_EXTINT          (7u << 8)
+#define LVT_TIMER_PERIODIC  (1u << 17)
+#define TIMER_DIVIDE_BY_16  0x3
 #define ICR_INIT            (5u << 8)
 #define ICR_STARTUP         (6u << 8)
+#define ICR_NMI             (4u << 8)
+#define ICR_ALL_BUT_SELF    (3u << 18)      // destination shorthand
 #define ICR_PENDING         (1u << 12)      // delivery status: send pending
 #define ICR_ASSERT          (1u << 14)
 #define ESR_SEND_ERRORS     0x25u           // send checksum, send accept, send illegal vector
@@ -61,6 +69,24 @@ void lapic_quiet(void);
 // has left (delivery status idle, at most 100 ms); false if it did not, or
 // the APIC reports a send error, with the reason in why.
 bool lapic_send_ipi(uint8_t dest, uint32_t icr, char *why, size_t why_len);
+
+// An application processor that runs threads: APIC enabled, task priority
+// 0 (every interrupt accepted), LINT0, LINT1 and the error entry masked (the
+// 8259's interrupts and NMIs go to the boot CPU).
+void lapic_accept_interrupts(void);
+// The timer's count (divided by 16) in one tick of 1/TICK_HZ s, measured
+// once against the PIT; 0 if the PIT stands still or the timer does not
+// count.  Every CPU's timer runs from the same bus clock.
+uint32_t lapic_timer_calibrate(void);
+// Starts the calling CPU's timer: vector, every count (of the divided clock).
+void lapic_timer_start(uint8_t vector, uint32_t count);
+// Ends the service of the interrupt the calling CPU's APIC delivered.
+void lapic_eoi(void);
+// Sends a fixed interrupt on vector to the CPU with APIC id dest, without
+// waiting for it to be accepted (the previous send is waited for, briefly).
+void lapic_send_fixed(uint8_t dest, uint8_t vector);
+// Sends an NMI to every CPU but the caller (panic: they stop).
+void lapic_send_nmi_to_others(void);
 
 // An I/O APIC's version register (version in 7:0, the highest redirection
 // entry in 23:16), read through a mapping of its registers at phys; false

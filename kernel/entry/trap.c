@@ -38,6 +38,12 @@ trap_vector_name(uint32_t vector)
         return "IRQ";
     if (vector == VEC_SYSCALL)
         return "syscall";
+    if (vector == VEC_LAPIC_TIMER)
+        return "local APIC timer";
+    if (vector == VEC_RESCHEDULE)
+        return "reschedule IPI";
+    if (vector == VEC_SPURIOUS)
+        return "spurious local APIC interrupt";
     return "unknown vector";
 }
 
@@ -143,6 +149,12 @@ trap_handle(struct trap_frame *f)
 {
     if (f->vector >= VEC_IRQ0 && f->vector < VEC_IRQ0 + 16)
         irq_dispatch(f);
+    else if (f->vector == VEC_LAPIC_TIMER)
+        sched_local_tick();                 // it sends the EOI first
+    else if (f->vector == VEC_RESCHEDULE)
+        sched_reschedule_ipi();
+    else if (f->vector == VEC_SPURIOUS)
+        ;                                   // no EOI for a spurious one (SDM vol. 3A, 10.9)
     else if (f->vector < 32 && trap_from_user(f))
         user_exception(f);
     else if (f->vector < 32)
@@ -179,6 +191,11 @@ check_interrupted_arena(const struct trap_frame *f)
 void
 trap_dispatch(struct trap_frame *f)
 {
+    // Before any lock: an NMI is how a panicking CPU stops this one, and
+    // that one may hold the big kernel lock.  Any other NMI is a trap the
+    // kernel does not handle, like the rest.
+    if (unlikely(f->vector == VEC_NMI) && panic_in_progress())
+        panic_halt_this_cpu();
     if (trap_from_user(f)) {
         if (f->vector == VEC_SYSCALL) {
             syscall_entry(f);
@@ -206,6 +223,16 @@ trap_dispatch(struct trap_frame *f)
     // nothing else runs between the mark, the handler and the release, and
     // the fast path's only read-modify-write is a single `incl`.  Its one
     // window - top moved, the canary's store not yet done - is recognised.
+    // A local APIC's own interrupts (an AP's timer, the reschedule IPI,
+    // spurious ones) touch only this CPU's state and take no lock: an idle
+    // CPU wakes, sees nothing for it and halts again while another holds
+    // the lock (its idle loop schedules by itself, with the lock).
+    if (f->vector >= VEC_LAPIC_TIMER) {
+        trap_handle(f);
+        if (g_need_resched && (f->eflags & EFLAGS_IF) && g_current != THIS_CPU(idle))
+            schedule_with_lock();
+        return;
+    }
     // The interrupted code may hold the big kernel lock (a kernel thread)
     // or not (an idle thread halting, a test thread that dropped it): the
     // handler holds it, and gives back only what it took.  If it switches
@@ -218,11 +245,11 @@ trap_dispatch(struct trap_frame *f)
     kfast_mark_t scope = kfast_mark();
     trap_handle(f);
     kfast_release(scope);
-    // A kernel thread interrupted with interrupts on is at a safe point.
-    if (g_need_resched && (f->eflags & EFLAGS_IF))
-        schedule();
     if (took_bkl)
         bkl_unlock();
+    // A kernel thread interrupted with interrupts on is at a safe point.
+    if (g_need_resched && (f->eflags & EFLAGS_IF))
+        schedule_with_lock();
 }
 
 void
@@ -234,5 +261,8 @@ entry_init(void)
     idt_set_gate(VEC_BP, g_trap_stubs[VEC_BP], true);
     idt_set_gate(VEC_OF, g_trap_stubs[VEC_OF], true);
     idt_set_gate(VEC_SYSCALL, g_syscall_stub, true);
+    idt_set_gate(VEC_LAPIC_TIMER, g_apic_stubs[0], false);
+    idt_set_gate(VEC_RESCHEDULE, g_apic_stubs[1], false);
+    idt_set_gate(VEC_SPURIOUS, g_apic_stubs[2], false);
     thread_set_user_start(uthread_start);
 }

@@ -43,6 +43,11 @@ trap_stub_%1:
 
 STUB_NOERR 128                    ; int 0x80: system call
 
+; The local APICs' own (include/trap.h): timer, reschedule IPI, spurious.
+STUB_NOERR 0xF0
+STUB_NOERR 0xF1
+STUB_NOERR 0xFF
+
 trap_common:
     ESTABLISH_KERNEL_EFLAGS
     SAVE_TRAP_REGS
@@ -79,3 +84,7 @@ g_trap_stubs:
 global g_syscall_stub
 g_syscall_stub:
     dd trap_stub_128
+
+global g_apic_stubs
+g_apic_stubs:
+    dd trap_stub_0xF0, trap_stub_0xF1, trap_stub_0xFF

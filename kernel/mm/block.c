@@ -13,6 +13,7 @@
 #include "mm/frame.h"
 #include "mm/paging.h"
 #include "panic.h"
+#include "percpu.h"
 #include "x86.h"
 
 #define SLOT_SIZE   (4u * KSTACK_SIZE)
@@ -100,6 +101,9 @@ block_hide_from_stack(uintptr_t arena_from, uintptr_t arena_to)
         g_block_ptes[(stack - BLOCK_BASE) >> 12] = 0;
         invlpg(stack);
     }
+    // Another CPU that ran this thread may keep the page in its TLB: it
+    // catches up before it can run the thread again (include/percpu.h).
+    tlb_changed();
 }
 
 void

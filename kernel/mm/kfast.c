@@ -28,6 +28,7 @@
 #include "mm/kfast_arena.h"
 #include "panic.h"
 #ifndef HOST_TEST
+#include "spinlock.h"
 #include "x86.h"
 #endif
 
@@ -43,10 +44,36 @@ static uintptr_t kfast_sp(void) { return g_kfast_host_sp; }
 void kfast_guard_move(struct kfast_arena *a, uintptr_t from, uintptr_t to) { (void)a; (void)from; g_kfast_host_guard = to; }
 static uint32_t kfast_irq_save(void) { return 0; }
 static void kfast_irq_restore(uint32_t f) { (void)f; }
+static void *kfast_heap_alloc(size_t n) { return kmalloc(n); }
+static void kfast_heap_free(void *p) { kfree(p); }
 #else
 static uintptr_t kfast_sp(void) { return read_esp(); }
 static uint32_t kfast_irq_save(void) { return irq_save(); }
 static void kfast_irq_restore(uint32_t f) { irq_restore(f); }
+// The arena takes no lock, but the heap is under the big kernel lock: a
+// thread that runs without it (the smp tests' hammers) takes it for the call.
+static void *
+kfast_heap_alloc(size_t n)
+{
+    bool took = !bkl_held();
+    if (took)
+        bkl_lock();
+    void *p = kmalloc(n);
+    if (took)
+        bkl_unlock();
+    return p;
+}
+
+static void
+kfast_heap_free(void *p)
+{
+    bool took = !bkl_held();
+    if (took)
+        bkl_lock();
+    kfree(p);
+    if (took)
+        bkl_unlock();
+}
 #endif
 
 #define RECORD_BYTES (TANDEM_DEBUG ? sizeof(struct kfast_record) : 0)
@@ -249,7 +276,7 @@ kfast_chunk_new(uint32_t n)
         return c;
     }
     uint32_t size = n > KFAST_SPILL_CHUNK ? n : KFAST_SPILL_CHUNK;
-    c = kmalloc(sizeof(*c) + size);
+    c = kfast_heap_alloc(sizeof(*c) + size);
     if (c)
         *c = (struct kfast_chunk){ .size = size };
     return c;
@@ -260,7 +287,7 @@ static void
 kfast_chunk_put(struct kfast_chunk *c, uint32_t used)
 {
     if (!c->area) {
-        kfree(c);
+        kfast_heap_free(c);
         return;
     }
     if (*(volatile uint32_t *)(c->data + KFAST_SPILL_AREA) != KFAST_CANARY)

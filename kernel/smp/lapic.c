@@ -4,6 +4,7 @@
 #include "mm/paging.h"
 #include "smp/lapic.h"
 #include "timer.h"
+#include "uapi/syscall.h"
 #include "x86.h"
 
 #define IPI_TIMEOUT_US      100000u
@@ -103,6 +104,77 @@ lapic_send_ipi(uint8_t dest, uint32_t icr, char *why, size_t why_len)
         return false;
     }
     return true;
+}
+
+void
+lapic_accept_interrupts(void)
+{
+    lapic_quiet();
+    lapic_write(LAPIC_TPR, 0);
+}
+
+// A calibration of one tick, at least, under the PIT's clock.
+#define CALIBRATE_US    (1000000u / TICK_HZ)
+
+uint32_t
+lapic_timer_calibrate(void)
+{
+    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+    lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
+    struct pit_clock clock;
+    pit_clock_start(&clock);
+    lapic_write(LAPIC_TIMER_INITIAL, UINT32_MAX);
+    uint32_t us;
+    while ((us = pit_clock_us(&clock)) < CALIBRATE_US) {
+        if (clock.still > PIT_STILL_POLLS)
+            return 0;
+        cpu_relax();
+    }
+    uint32_t counted = UINT32_MAX - lapic_read(LAPIC_TIMER_CURRENT);
+    lapic_write(LAPIC_TIMER_INITIAL, 0);
+    // counted * CALIBRATE_US / us without 64-bit arithmetic (the kernel has
+    // no libgcc): whole microseconds' worth, then the rest.
+    return counted / us * CALIBRATE_US + counted % us * CALIBRATE_US / us;
+}
+
+void
+lapic_timer_start(uint8_t vector, uint32_t count)
+{
+    lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
+    lapic_write(LAPIC_LVT_TIMER, vector | LVT_TIMER_PERIODIC);
+    lapic_write(LAPIC_TIMER_INITIAL, count);
+}
+
+void
+lapic_eoi(void)
+{
+    lapic_write(LAPIC_EOI, 0);
+}
+
+// Waits, at most a bounded while, for the previous IPI to leave: a new one
+// written over it while it is pending may be lost.
+static void
+lapic_wait_sent(void)
+{
+    for (uint32_t spins = 0; spins < PIT_STILL_POLLS && (lapic_read(LAPIC_ICR_LO) & ICR_PENDING);
+         spins++)
+        cpu_relax();
+}
+
+void
+lapic_send_fixed(uint8_t dest, uint8_t vector)
+{
+    lapic_wait_sent();
+    lapic_write(LAPIC_ICR_HI, (uint32_t)dest << 24);
+    lapic_write(LAPIC_ICR_LO, vector | ICR_ASSERT);
+}
+
+void
+lapic_send_nmi_to_others(void)
+{
+    lapic_wait_sent();
+    lapic_write(LAPIC_ICR_HI, 0);
+    lapic_write(LAPIC_ICR_LO, ICR_NMI | ICR_ASSERT | ICR_ALL_BUT_SELF);
 }
 
 bool

@@ -11,6 +11,7 @@
 #include "mm/kfast_arena.h"
 #include "mm/frame.h"
 #include "mm/paging.h"
+#include "panic.h"
 #include "percpu.h"
 #include "smp.h"
 #include "smp/lapic.h"
@@ -77,21 +78,57 @@ trampoline_page(void)
     return 0;
 }
 
+// What the APs run once the scheduler releases them (smp_release_aps).
+static void (*volatile s_ap_start)(unsigned index);
+
 // Runs on the AP, on its own stack, with the kernel's page directory and the
-// boot CPU's CR0 and CR4.
+// boot CPU's CR0 and CR4.  Online, it waits with every interrupt masked
+// until the scheduler has its idle thread ready.
 NORETURN void
 smp_ap_main(unsigned index)
 {
     struct cpu *c = &g_smp.cpus[index];
     gdt_load_cpu(index, c->stack_base + KSTACK_SIZE);
     idt_load();
+    THIS_CPU(as) = &g_kernel_space;
     lapic_quiet();
     c->seen_apic_id = lapic_id();
     __atomic_store_n(&c->state, CPU_ONLINE, __ATOMIC_RELEASE);
-    for (;;) {
-        cli();
-        hlt();
-    }
+    while (!s_ap_start)
+        cpu_relax();
+    s_ap_start(index);
+    panic("cpu %u: its start returned", index);
+}
+
+void
+smp_release_aps(void (*start)(unsigned index))
+{
+    s_ap_start = start;
+}
+
+unsigned
+smp_online_cpu(unsigned n)
+{
+    n %= g_smp.online;
+    for (unsigned i = 0; i < g_smp.count; i++)
+        if (g_smp.cpus[i].state == CPU_ONLINE && n-- == 0)
+            return i;
+    return 0;
+}
+
+void
+smp_send_reschedule(unsigned cpu)
+{
+    lapic_send_fixed(g_smp.cpus[cpu].apic_id, VEC_RESCHEDULE);
+}
+
+// The panic hook: every other CPU takes an NMI, which stops it
+// (kernel/entry/trap.c), whatever it holds and whether or not interrupts
+// are on.
+static void
+stop_others(void)
+{
+    lapic_send_nmi_to_others();
 }
 
 // Polls clock until it reads at least until_us - or, with stop_online,
@@ -210,6 +247,7 @@ start_aps(void)
         .entry = (uint32_t)smp_ap_entry,
     };
     lapic_boot_cpu_setup();
+    panic_set_stop_others(stop_others);
     bool settled = true;
     for (unsigned i = 1; i < g_smp.count; i++) {
         settled &= start_ap(i, page, tp);

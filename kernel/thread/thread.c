@@ -47,6 +47,7 @@ thread_init_boot(void)
     t->state = THREAD_RUNNABLE;
     t->block = g_boot_block;
     t->static_block = true;
+    t->pinned_to = 1;                   // kmain stays on the boot CPU, as kernel threads do
     list_init(&t->run_link);
     list_init(&t->timer_link);
     list_init(&t->ipc.link);
@@ -107,18 +108,32 @@ kthread_start(void)
     thread_exit(0);
 }
 
-struct thread *
-kthread_create(const char *name, void (*fn)(void *), void *arg)
+// pinned_to: a CPU's index + 1, or 0 for any.
+static struct thread *
+kthread_make(const char *name, void (*fn)(void *), void *arg, uint32_t pinned_to)
 {
     struct thread *t = thread_alloc(name, kthread_start, 0);
     if (!t)
         return NULL;
     t->entry = fn;
     t->arg = arg;
+    t->pinned_to = pinned_to;
     uint32_t flags = irq_save();
     thread_wake_new(t);
     irq_restore(flags);
     return t;
+}
+
+struct thread *
+kthread_create(const char *name, void (*fn)(void *), void *arg)
+{
+    return kthread_make(name, fn, arg, 1);
+}
+
+struct thread *
+kthread_create_on(unsigned cpu, const char *name, void (*fn)(void *), void *arg)
+{
+    return kthread_make(name, fn, arg, cpu + 1);
 }
 
 struct trap_frame *
