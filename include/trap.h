@@ -31,6 +31,17 @@
 #define VEC_XM      19  // SIMD floating-point
 #define VEC_IRQ0    32  // first PIC interrupt after remapping
 #define VEC_SYSCALL 0x80
+// The local APICs' vectors (include/smp/lapic.h), one per purpose.  A
+// vector's high nibble is its priority class; the task priority an AP's
+// idle thread keeps (0) lets every class in.  Each AP's timer and the
+// reschedule IPI (no payload: the run queue says what to do) are class 14;
+// the cross-CPU call (include/smp/xcall.h) is class 15, above every device
+// IRQ and the timer, since its caller spins until it is answered.
+// Spurious: the APIC's choice, low nibble all ones.
+#define VEC_LAPIC_TIMER 0xE0
+#define VEC_RESCHEDULE  0xE1
+#define VEC_XCALL       0xF0
+#define VEC_SPURIOUS    0xFF
 #define IRQ_TIMER   0
 
 // The stack as trap_common (kernel/entry/traps.asm) leaves it, lowest

@@ -20,9 +20,19 @@
 #include "sysinfo.h"
 #include "qemu.h"
 #include "smp.h"
+#include "spinlock.h"
 #include "timer.h"
 #include "trap.h"
 #include "x86.h"
+
+// What each AP runs once the scheduler is ready: the per-CPU half of the
+// boot CPU's setup, then threads.
+NORETURN static void
+ap_main(unsigned cpu)
+{
+    sysenter_init();
+    sched_ap_start(cpu);
+}
 
 NORETURN static void
 halt_forever(void)
@@ -178,6 +188,9 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     console_init();
     cpu_identify();
     gdt_init();
+    // The boot CPU is in the kernel from here on, as any CPU running a
+    // thread is: it holds the big kernel lock (include/spinlock.h).
+    bkl_lock();
     thread_init_boot();
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
         kprintf("Tandem: not started by a Multiboot boot loader: eax is %08x, expected %08x.\n"
@@ -217,6 +230,8 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     // PIT, which times their start, and before interrupts are on.
     smp_init();
     sched_init();
+    smp_release_aps(ap_main);
+    sched_wait_for_aps();
     ipc_init();
     cap_init();
     boot_summary();

@@ -4,7 +4,7 @@
  * The request - function, argument, the CPUs named, the ones that have not
  * answered yet - is allocated with kfastmalloc in the calling thread's
  * arena.  The caller posts it in each target's one-request mailbox, sends
- * each a fixed-vector IPI (XCALL_VECTOR) and spins, interrupts off, until
+ * each a fixed-vector IPI (VEC_XCALL, include/trap.h) and spins, interrupts off, until
  * every target has acknowledged; only then does it return, so the request
  * outlives every read of it and dies with the arena's next reset.  There is
  * no asynchronous form: a caller that went on would reach its next return
@@ -25,7 +25,6 @@
 
 #include <stdint.h>
 
-#define XCALL_VECTOR     0xF0       // priority class 15: above every device IRQ
 #define XCALL_TIMEOUT_MS 5000u      // a target that takes longer is reported stuck
 
 typedef void (*xcall_fn)(void *arg);
@@ -70,7 +69,7 @@ void xcall_wait(struct xcall_request *r);
 // that spins with interrupts off (on a lock), which must not hold up a
 // caller that waits on this CPU - its IPI stays pending until then.
 void xcall_poll(void);
-// The IPI's handler (the entry layer calls it for XCALL_VECTOR).
+// The IPI's handler (the entry layer calls it for VEC_XCALL).
 void xcall_interrupt(void);
 // Measures the TSC against the PIT for the wait's bound; smp_init calls it
 // once the APs are online.

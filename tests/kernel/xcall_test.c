@@ -14,6 +14,7 @@
 #include "mm/paging.h"
 #include "panic.h"
 #include "probe.h"
+#include "percpu.h"
 #include "smp.h"
 #include "smp/lapic.h"
 #include "smp/tlb.h"
@@ -43,7 +44,7 @@ static void
 record(void *arg)
 {
     struct roll *r = arg;
-    unsigned me = smp_cpu_index();
+    unsigned me = this_cpu_index();
     r->apic_id[me] = g_smp.lapic_phys ? lapic_id() : 0;
     __atomic_or_fetch(&r->ran, 1u << me, __ATOMIC_RELEASE);
 }
@@ -80,7 +81,7 @@ static void
 count_for_caller(void *arg)
 {
     unsigned caller = (unsigned)(uintptr_t)arg;
-    __atomic_add_fetch(&s_ran[caller][smp_cpu_index()], 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s_ran[caller][this_cpu_index()], 1, __ATOMIC_RELAXED);
 }
 
 // Runs on a CPU (as a call, or on the boot CPU directly): calls every
@@ -90,7 +91,7 @@ static void
 call_the_others(void *arg)
 {
     (void)arg;
-    unsigned me = smp_cpu_index();
+    unsigned me = this_cpu_index();
     xcall(xcall_online() & ~(1u << me), count_for_caller, (void *)(uintptr_t)me);
 }
 

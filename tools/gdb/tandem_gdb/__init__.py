@@ -465,7 +465,37 @@ not started (paging off)."""
             return gdb.Value(k.current_address()).cast(ptr)
 
 
+class CpuFunction(gdb.Function):
+    """$tandem_cpu(): the index (in g_percpu) of the CPU GDB has selected.
+
+QEMU's GDB stub shows each vCPU as a thread, in the order the firmware's
+tables list the CPUs, which is the kernel's order too: thread N is CPU N-1.
+The kernel reaches its per-CPU state through %fs (include/percpu.h), which
+GDB cannot follow, so the helpers define the kernel's per-CPU names as
+macros over it: g_current, g_kfast, g_need_resched, g_tss_io and g_tss mean
+the selected CPU's, in any expression."""
+
+    def __init__(self):
+        super().__init__("tandem_cpu")
+
+    def invoke(self):
+        t = gdb.selected_thread()
+        return gdb.Value(max(0, t.num - 1) if t is not None else 0)
+
+
+PER_CPU_NAMES = {
+    "g_current": "current",
+    "g_kfast": "kfast",
+    "g_need_resched": "need_resched",
+    "g_tss_io": "tss_io",
+    "g_tss": "tss_io.tss",
+}
+
+
 def register():
+    CpuFunction()
+    for name, field in PER_CPU_NAMES.items():
+        gdb.execute("macro define %s (g_percpu[$tandem_cpu()].%s)" % (name, field), to_string=True)
     blockmap.AsciiParameter()
     uspace.UserBinParameter()
     Tandem()
