@@ -229,7 +229,8 @@ void schedule(void);
 void schedule_with_lock(void);
 void thread_yield(void);
 // Blocks the current thread until thread_wake; returns false if it was
-// killed meanwhile.
+// killed meanwhile, or at once if it was killed already (by another CPU,
+// while it ran in ring 3).
 bool thread_block(const char *reason);
 // The same, but runs next at once, past the run queue: IPC's direct switch
 // to the partner it has just handed a message, on this CPU (under the big

@@ -154,6 +154,14 @@ bool
 thread_block(const char *reason)
 {
     struct thread *t = g_current;
+    // Killed while it ran in ring 3 on this CPU and another CPU did the
+    // killing: that wake-up came before this wait, so none will end it.
+    // It leaves the wait queue or sleepers' list it was put on.
+    if (unlikely(t->killed)) {
+        if (list_linked(&t->run_link))
+            list_remove(&t->run_link);
+        return false;
+    }
     t->state = THREAD_BLOCKED;
     t->wait_reason = reason;
     schedule();
@@ -167,8 +175,9 @@ thread_block_run(struct thread *next, const char *reason)
     struct thread *t = g_current;
     KASSERT(next->state == THREAD_BLOCKED && !list_linked(&next->run_link) && next != t);
     // A thread pinned to another CPU runs only there: it goes through the
-    // run queue and that CPU's reschedule IPI like any wake-up.
-    if (next->pinned_to && next->pinned_to != THIS_CPU(lock_id)) {
+    // run queue and that CPU's reschedule IPI like any wake-up.  A killed
+    // caller does not wait (thread_block).
+    if ((next->pinned_to && next->pinned_to != THIS_CPU(lock_id)) || t->killed) {
         thread_wake(next);
         return thread_block(reason);
     }
