@@ -362,8 +362,9 @@ Usage: tandem cpus
 Columns: CPU (index in g_smp.cpus; 0 is the boot CPU), APIC (its local APIC
 id), VCPU (QEMU's GDB thread for it: `thread N` selects it; `*` marks the
 selected one), STATE (found, starting, online, failed), EIP (the vCPU's,
-with its symbol), THREAD (the thread it runs; APs idle for now), ARENA (the
-running arena's registers, g_kfast: top and guard), MADE and SERVED
+with its symbol), THREAD (the thread it runs: its per-CPU area's current,
+the idle thread when it has nothing), ARENA (its running arena's registers,
+its g_kfast: top and guard), MADE and SERVED
 (cross-CPU calls it made, and ran for others) and CALLS: a request in its
 mailbox not yet taken (the caller, the function, the CPUs that have not
 answered), and the call it waits on.  Before smp_init only the boot CPU is
@@ -473,7 +474,9 @@ tables list the CPUs, which is the kernel's order too: thread N is CPU N-1.
 The kernel reaches its per-CPU state through %fs (include/percpu.h), which
 GDB cannot follow, so the helpers define the kernel's per-CPU names as
 macros over it: g_current, g_kfast, g_need_resched, g_tss_io and g_tss mean
-the selected CPU's, in any expression."""
+the selected CPU's, in any expression.  The `tandem` commands read the
+kernel through the boot CPU (tools/gdb/tandem_gdb/cpus.py): inside them it
+is 0."""
 
     def __init__(self):
         super().__init__("tandem_cpu")
