@@ -66,8 +66,6 @@ void gdt_load_cpu(unsigned index, uint32_t esp0);
 void gdt_set_tss(uint64_t *gdt, int index, void *tss, uint32_t size);
 // Describes a flat ring-0 data segment whose base is base (the per-CPU one).
 void gdt_set_data(uint64_t *gdt, int index, uint32_t base);
-// Points the running CPU's ring-0 stack used on entry from ring 3 at esp0.
-void tss_set_esp0(uint32_t esp0);
 // Makes map (IOMAP_BYTES bytes) the ports ring 3 may use on this CPU, or
 // with NULL none.  Copies only when map is not the one copied last; after
 // tss_io_forget (the map changed, or its owner went), the next load on

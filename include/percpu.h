@@ -65,6 +65,8 @@ static inline unsigned this_cpu_index(void) { return THIS_CPU(index); }
 
 // The running CPU's TSS.
 #define g_tss (THIS_CPU(tss_io).tss)
+// Points the running CPU's ring-0 stack used on entry from ring 3 at esp0.
+static inline void tss_set_esp0(uint32_t esp0) { g_tss.esp0 = esp0; }
 
 // The TLB rule while several CPUs run threads (docs/design.md, "Per-CPU
 // state and the lock"): whoever changes or removes a present page mapping

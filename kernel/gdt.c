@@ -57,12 +57,6 @@ gdt_set_data(uint64_t *gdt, int index, uint32_t base)
 }
 
 void
-tss_set_esp0(uint32_t esp0)
-{
-    g_tss.esp0 = esp0;
-}
-
-void
 tss_io_load(const uint8_t *map)
 {
     struct percpu *p = this_cpu();
