@@ -226,8 +226,9 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     pic_init();
     timer_init();
     sysenter_init();
-    // The other CPUs, started to idle (they run no threads yet): after the
-    // PIT, which times their start, and before interrupts are on.
+    // The other CPUs, started to wait for the scheduler (which releases
+    // them to their idle threads): after the PIT, which times their start,
+    // and before interrupts are on.
     smp_init();
     sched_init();
     smp_release_aps(ap_main);

@@ -60,9 +60,9 @@ uint8_t lapic_version(void);
 // so that it can send IPIs and the PIC still gets through.  Left alone
 // otherwise.
 void lapic_boot_cpu_setup(void);
-// An application processor that idles: APIC enabled, every local interrupt
-// masked, the task priority at its highest, so that only INIT, NMI, SMI and
-// SIPI reach it.
+// An application processor until the scheduler releases it: APIC enabled,
+// every local interrupt masked, the task priority at its highest, so that
+// only INIT, NMI, SMI and SIPI reach it.
 void lapic_quiet(void);
 // Ends the service of the interrupt the calling CPU's APIC delivered
 // (fixed-delivery interrupts need it).

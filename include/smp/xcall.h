@@ -11,8 +11,9 @@
  * to user mode, whose reset frees the request while a target may still read
  * it.  A debug build checks it: an arena reset while one of its requests is
  * outstanding panics (kfast_reset, include/mm/kfast_arena.h).  Where no
- * arena is at hand (an AP runs no thread yet; a strict arena refuses) the
- * request lives on the caller's stack, which the wait keeps as long.
+ * arena is at hand (an AP not yet released to the scheduler; a strict
+ * arena refuses) the request lives on the caller's stack, which the wait
+ * keeps as long.
  *
  * A waiting caller serves the calls addressed to it, so two CPUs that call
  * each other at once both finish; a target that does not answer within

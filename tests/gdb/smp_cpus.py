@@ -42,6 +42,7 @@ def cpus_while_an_ap_serves_a_call():
     count = val("g_smp.count")
     expect(count == 4, "g_smp.count is %d on -smp 4" % count)
     out = run("tandem cpus")
+    gdb.write(out)          # into the scenario's log, a sample for tools/gdb/README.md
     rows = cpu_rows(out)
     expect_eq(sorted(rows), list(range(count)), "the CPUs `tandem cpus` lists")
     for i, (selected, apic, vcpu, state, line) in rows.items():
