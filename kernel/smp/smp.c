@@ -95,7 +95,7 @@ smp_ap_main(unsigned index)
     // holds interrupts off for one more instruction: none is lost between
     // the two.
     for (;;)
-        __asm__ volatile("sti; hlt; cli" ::: "memory");
+        __asm__ volatile("sti; hlt; cli" : : : "memory");
 }
 
 unsigned
