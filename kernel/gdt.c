@@ -85,7 +85,7 @@ gdt_load(uint64_t *gdt)
 {
     struct gdt_pointer ptr = { GDT_ENTRIES * sizeof(uint64_t) - 1, (uint32_t)gdt };
     gdt_flush(&ptr, KERNEL_CS, KERNEL_DS);
-    __asm__ volatile("ltr %w0" :: "r"(TSS_SEL));
+    __asm__ volatile("ltr %w0" : : "r"(TSS_SEL));
     percpu_load();
 }
 

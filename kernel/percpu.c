@@ -22,7 +22,7 @@ percpu_setup(unsigned index)
 void
 percpu_load(void)
 {
-    __asm__ volatile("mov %w0, %%fs" :: "r"(PERCPU_SEL) : "memory");
+    __asm__ volatile("mov %w0, %%fs" : : "r"(PERCPU_SEL) : "memory");
 }
 
 void

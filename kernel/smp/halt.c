@@ -23,7 +23,7 @@ smp_halt_here(void)
 {
     __atomic_or_fetch(&s_halted, 1u << this_cpu_index(), __ATOMIC_RELEASE);
     for (;;)
-        __asm__ volatile("cli; hlt" ::: "memory");
+        __asm__ volatile("cli; hlt" : : : "memory");
 }
 
 static unsigned
