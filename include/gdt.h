@@ -13,17 +13,17 @@
 #define GDT_USER_CODE   3
 #define GDT_USER_DATA   4
 #define GDT_TSS         5
-#define GDT_DF_TSS      6       // double-fault task (its own stack)
-#define GDT_PERCPU      7       // this CPU's area (include/percpu.h): %fs in the kernel
+#define GDT_DF_TSS      6 // double-fault task (its own stack)
+#define GDT_PERCPU      7 // this CPU's area (include/percpu.h): %fs in the kernel
 #define GDT_ENTRIES     8
 
-#define KERNEL_CS   (GDT_KERNEL_CODE << 3)
-#define KERNEL_DS   (GDT_KERNEL_DATA << 3)
-#define USER_CS     ((GDT_USER_CODE << 3) | 3)
-#define USER_DS     ((GDT_USER_DATA << 3) | 3)
-#define TSS_SEL     (GDT_TSS << 3)
-#define DF_TSS_SEL  (GDT_DF_TSS << 3)
-#define PERCPU_SEL  (GDT_PERCPU << 3)
+#define KERNEL_CS  (GDT_KERNEL_CODE << 3)
+#define KERNEL_DS  (GDT_KERNEL_DATA << 3)
+#define USER_CS    ((GDT_USER_CODE << 3) | 3)
+#define USER_DS    ((GDT_USER_DATA << 3) | 3)
+#define TSS_SEL    (GDT_TSS << 3)
+#define DF_TSS_SEL (GDT_DF_TSS << 3)
+#define PERCPU_SEL (GDT_PERCPU << 3)
 
 // The 32-bit TSS (Intel SDM vol. 3A, 8.2.1).
 struct tss {
@@ -41,15 +41,15 @@ struct tss {
 
 // The I/O permission bitmap covers the first IOMAP_PORTS ports (every
 // legacy PC device lives there); a port above it is never allowed.
-#define IOMAP_PORTS     1024
-#define IOMAP_BYTES     (IOMAP_PORTS / 8)
+#define IOMAP_PORTS 1024
+#define IOMAP_BYTES (IOMAP_PORTS / 8)
 
 // The main TSS and its I/O permission bitmap, which must lie inside the
 // TSS segment (Intel SDM vol. 1, 19.5.2).
 struct tss_io {
     struct tss tss;
-    uint8_t iomap[IOMAP_BYTES];     // a clear bit allows its port
-    uint8_t iomap_end;              // 0xFF: the CPU may read a byte past the map
+    uint8_t iomap[IOMAP_BYTES]; // a clear bit allows its port
+    uint8_t iomap_end;          // 0xFF: the CPU may read a byte past the map
 } PACKED;
 
 // Builds the boot CPU's GDT (in its per-CPU area), reloads every segment

@@ -27,18 +27,18 @@ struct addrspace;
 #define PERCPU_HELD_MAX 8
 
 struct percpu {
-    struct kfast_cpu kfast;         // first: kfast.h's g_kfast is %fs:PERCPU_SEG_OFFSET
-    struct percpu *self;            // this area's address, for a plain pointer to it
-    unsigned index;                 // in g_smp.cpus
-    uint32_t lock_id;               // index + 1: what a lock this CPU holds records
-    struct thread *current;         // the thread this CPU runs (g_current)
-    struct thread *idle;            // its idle thread (kernel/thread/sched.c)
-    uint32_t queued_here;           // threads pinned to it on the run queue
-    struct addrspace *as;           // the address space in its CR3 (kernel/mm/paging.c)
-    uint32_t tlb_gen;               // g_kernel_tlb_gen as of its last full TLB flush
-    uint32_t need_resched;          // a switch is due at the next safe point (g_need_resched)
-    bool owed_single_step;          // kernel/entry/sysenter.c: a #DB owed to ring 3
-    uint32_t dispatches;            // threads this CPU switched to
+    struct kfast_cpu kfast; // first: kfast.h's g_kfast is %fs:PERCPU_SEG_OFFSET
+    struct percpu *self;    // this area's address, for a plain pointer to it
+    unsigned index;         // in g_smp.cpus
+    uint32_t lock_id;       // index + 1: what a lock this CPU holds records
+    struct thread *current; // the thread this CPU runs (g_current)
+    struct thread *idle;    // its idle thread (kernel/thread/sched.c)
+    uint32_t queued_here;   // threads pinned to it on the run queue
+    struct addrspace *as;   // the address space in its CR3 (kernel/mm/paging.c)
+    uint32_t tlb_gen;       // g_kernel_tlb_gen as of its last full TLB flush
+    uint32_t need_resched;  // a switch is due at the next safe point (g_need_resched)
+    bool owed_single_step;  // kernel/entry/sysenter.c: a #DB owed to ring 3
+    uint32_t dispatches;    // threads this CPU switched to
     // Debug builds: the locks this CPU holds, in the order taken (kernel/spinlock.c).
     const struct spinlock *held[PERCPU_HELD_MAX];
     unsigned held_count;
@@ -47,7 +47,7 @@ struct percpu {
     struct tss_io tss_io;
     const uint8_t *io_loaded;
     bool io_stale;
-    uint64_t gdt[GDT_ENTRIES];      // this CPU's GDT: the shared segments, its TSS, its area
+    uint64_t gdt[GDT_ENTRIES]; // this CPU's GDT: the shared segments, its TSS, its area
     // Its double-fault task (kernel/thread/double_fault.c) and the top of its stack.
     struct tss df_tss;
     uintptr_t df_stack_top;
@@ -60,13 +60,25 @@ extern struct percpu g_percpu[SMP_MAX_CPUS];
 // The running CPU's area, field by field, or whole.
 #define THIS_CPU(field) \
     PERCPU_AT(__typeof__(((struct percpu *)0)->field), offsetof(struct percpu, field))
-static inline struct percpu *this_cpu(void) { return THIS_CPU(self); }
-static inline unsigned this_cpu_index(void) { return THIS_CPU(index); }
+static inline struct percpu *
+this_cpu(void)
+{
+    return THIS_CPU(self);
+}
+static inline unsigned
+this_cpu_index(void)
+{
+    return THIS_CPU(index);
+}
 
 // The running CPU's TSS.
 #define g_tss (THIS_CPU(tss_io).tss)
 // Points the running CPU's ring-0 stack used on entry from ring 3 at esp0.
-static inline void tss_set_esp0(uint32_t esp0) { g_tss.esp0 = esp0; }
+static inline void
+tss_set_esp0(uint32_t esp0)
+{
+    g_tss.esp0 = esp0;
+}
 
 // The TLB rule while several CPUs run threads (docs/design.md, "Per-CPU
 // state and the lock"): whoever changes or removes a present page mapping
@@ -76,7 +88,7 @@ static inline void tss_set_esp0(uint32_t esp0) { g_tss.esp0 = esp0; }
 // a kernel mapping, nor runs a thread whose stack view changed, without
 // the lock, so none uses a stale entry.  On one CPU nothing is counted.
 extern volatile uint32_t g_kernel_tlb_gen;
-extern bool g_tlb_shared;           // set once other CPUs run threads
+extern bool g_tlb_shared; // set once other CPUs run threads
 void tlb_changed(void);
 void tlb_catch_up(void);
 

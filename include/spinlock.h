@@ -19,17 +19,20 @@
 
 // Lock ranks, lowest taken first.
 enum lock_rank {
-    LOCK_RANK_BKL = 1,          // the big kernel lock: first, or alone
-    LOCK_RANK_TEST = 8,         // the lock tests' own (tests/kernel/hardening_test.c)
+    LOCK_RANK_BKL = 1,  // the big kernel lock: first, or alone
+    LOCK_RANK_TEST = 8, // the lock tests' own (tests/kernel/hardening_test.c)
 };
 
 struct spinlock {
-    volatile uint32_t holder;   // the holding CPU's index + 1; 0: free
+    volatile uint32_t holder; // the holding CPU's index + 1; 0: free
     const char *name;
-    uint8_t rank;               // enum lock_rank
+    uint8_t rank; // enum lock_rank
 };
 
-#define SPINLOCK_INIT(lock_name, lock_rank) { 0, lock_name, lock_rank }
+#define SPINLOCK_INIT(lock_name, lock_rank) \
+    {                                       \
+        0, lock_name, lock_rank             \
+    }
 
 // Turns a CPU spins before it reports the lock's holder (a variable so that
 // a test can shorten it).
@@ -60,9 +63,8 @@ static FORCE_INLINE void
 spin_lock(struct spinlock *l)
 {
     uint32_t free_lock = 0;
-    if (TANDEM_DEBUG ||
-        !__atomic_compare_exchange_n(&l->holder, &free_lock, THIS_CPU(lock_id), false,
-                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+    if (TANDEM_DEBUG || !__atomic_compare_exchange_n(&l->holder, &free_lock, THIS_CPU(lock_id),
+                                                     false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         spin_lock_slow(l);
 }
 
@@ -88,8 +90,16 @@ bkl_lock(void)
     if (unlikely(THIS_CPU(tlb_gen) != g_kernel_tlb_gen))
         tlb_catch_up();
 }
-static inline void bkl_unlock(void) { spin_unlock(&g_bkl); }
-static inline bool bkl_held(void) { return spin_held(&g_bkl); }
+static inline void
+bkl_unlock(void)
+{
+    spin_unlock(&g_bkl);
+}
+static inline bool
+bkl_held(void)
+{
+    return spin_held(&g_bkl);
+}
 // Debug builds: panics, naming what, unless the calling CPU holds the BKL
 // (bkl_assert_held), or holds it and no other lock (bkl_assert_alone: a
 // context switch must not carry an inner lock to another thread).

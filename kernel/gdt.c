@@ -18,16 +18,16 @@ struct gdt_pointer {
 
 #define ACC_PRESENT   0x80
 #define ACC_DPL3      0x60
-#define ACC_SEGMENT   0x10      // code/data (not system)
-#define ACC_CODE      0x0A      // execute/read
-#define ACC_DATA      0x02      // read/write
-#define ACC_TSS32     0x09      // available 32-bit TSS
-#define FLAG_4K_32BIT 0xC0      // granularity 4 KiB, 32-bit operands
+#define ACC_SEGMENT   0x10 // code/data (not system)
+#define ACC_CODE      0x0A // execute/read
+#define ACC_DATA      0x02 // read/write
+#define ACC_TSS32     0x09 // available 32-bit TSS
+#define FLAG_4K_32BIT 0xC0 // granularity 4 KiB, 32-bit operands
 
 _Static_assert(sizeof(struct gdt_entry) == sizeof(uint64_t), "a descriptor is 8 bytes");
 
 // iomap_base past the segment's limit: no bitmap, every port is #GP in ring 3.
-#define IOMAP_NONE      sizeof(struct tss_io)
+#define IOMAP_NONE sizeof(struct tss_io)
 
 extern void gdt_flush(const struct gdt_pointer *p, uint32_t code_sel, uint32_t data_sel);
 
@@ -61,7 +61,7 @@ tss_io_load(const uint8_t *map)
 {
     struct percpu *p = this_cpu();
     if (!map) {
-        p->tss_io.tss.iomap_base = IOMAP_NONE;  // the map stays, unused, for its owner's return
+        p->tss_io.tss.iomap_base = IOMAP_NONE; // the map stays, unused, for its owner's return
         return;
     }
     if (map != p->io_loaded || p->io_stale) {
@@ -98,7 +98,7 @@ tss_setup(struct percpu *p, uint32_t esp0)
     p->tss_io.iomap_end = 0xFF;
     p->tss_io.tss.ss0 = KERNEL_DS;
     p->tss_io.tss.esp0 = esp0;
-    p->tss_io.tss.iomap_base = IOMAP_NONE;  // ring 3 gets no ports until a process holds some
+    p->tss_io.tss.iomap_base = IOMAP_NONE; // ring 3 gets no ports until a process holds some
     gdt_set_tss(p->gdt, GDT_TSS, &p->tss_io, sizeof(p->tss_io));
 }
 
@@ -110,8 +110,10 @@ gdt_init(void)
     gdt_set(gdt, 0, 0, 0, 0, 0);
     gdt_set(gdt, GDT_KERNEL_CODE, 0, 0xFFFFF, ACC_PRESENT | ACC_SEGMENT | ACC_CODE, FLAG_4K_32BIT);
     gdt_set_data(gdt, GDT_KERNEL_DATA, 0);
-    gdt_set(gdt, GDT_USER_CODE, 0, 0xFFFFF, ACC_PRESENT | ACC_DPL3 | ACC_SEGMENT | ACC_CODE, FLAG_4K_32BIT);
-    gdt_set(gdt, GDT_USER_DATA, 0, 0xFFFFF, ACC_PRESENT | ACC_DPL3 | ACC_SEGMENT | ACC_DATA, FLAG_4K_32BIT);
+    gdt_set(gdt, GDT_USER_CODE, 0, 0xFFFFF, ACC_PRESENT | ACC_DPL3 | ACC_SEGMENT | ACC_CODE,
+            FLAG_4K_32BIT);
+    gdt_set(gdt, GDT_USER_DATA, 0, 0xFFFFF, ACC_PRESENT | ACC_DPL3 | ACC_SEGMENT | ACC_DATA,
+            FLAG_4K_32BIT);
     percpu_setup(0);
     tss_setup(boot, 0);
     gdt_load(gdt);

@@ -41,5 +41,5 @@ void
 tlb_catch_up(void)
 {
     THIS_CPU(tlb_gen) = __atomic_load_n(&g_kernel_tlb_gen, __ATOMIC_ACQUIRE);
-    tlb_flush_local();          // global pages too: a CR3 load would keep those
+    tlb_flush_local(); // global pages too: a CR3 load would keep those
 }

@@ -25,9 +25,8 @@ lock_order_check(const struct spinlock *l)
     if (spin_held(l))
         panic("lock order: cpu %u takes %s, which it holds already", p->index, l->name);
     if (p->held_count && p->held[p->held_count - 1]->rank >= l->rank)
-        panic("lock order: cpu %u takes %s (rank %u) while holding %s (rank %u)", p->index,
-              l->name, l->rank, p->held[p->held_count - 1]->name,
-              p->held[p->held_count - 1]->rank);
+        panic("lock order: cpu %u takes %s (rank %u) while holding %s (rank %u)", p->index, l->name,
+              l->rank, p->held[p->held_count - 1]->name, p->held[p->held_count - 1]->rank);
     if (p->held_count == PERCPU_HELD_MAX)
         panic("lock order: cpu %u takes %s holding %u locks already", p->index, l->name,
               p->held_count);
@@ -43,7 +42,8 @@ spin_stuck(const struct spinlock *l, uint32_t holder, uint32_t rounds)
               (int)holder - 1, rounds, g_spin_stuck_spins);
     if (rounds == 1)
         kprintf("spinlock: cpu %u stuck on %s, held by cpu %d, after %u spins (still "
-                "waiting)\n", me, l->name, (int)holder - 1, g_spin_stuck_spins);
+                "waiting)\n",
+                me, l->name, (int)holder - 1, g_spin_stuck_spins);
 }
 
 void

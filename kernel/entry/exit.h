@@ -27,9 +27,9 @@ exit_to_user(struct trap_frame *f)
     if (unlikely(t->killed | g_need_resched))
         exit_to_user_slow();
     kfast_check("an exit to user mode");
-    kfast_reset();      // everything kfastmalloc'd during this kernel entry dies here
+    kfast_reset(); // everything kfastmalloc'd during this kernel entry dies here
     trap_frame_seal_user(f);
-    bkl_unlock();       // what is left is this CPU's: the frame and the iret or sysexit
+    bkl_unlock(); // what is left is this CPU's: the frame and the iret or sysexit
 }
 
 // A system call from ring 3 (int 0x80 or sysenter), through to
@@ -38,7 +38,7 @@ exit_to_user(struct trap_frame *f)
 static FORCE_INLINE void
 syscall_entry(struct trap_frame *f)
 {
-    bkl_lock();                 // exit_to_user drops it
+    bkl_lock(); // exit_to_user drops it
     g_current->kernel_entries++;
     syscall_dispatch(f);
     exit_to_user(f);

@@ -62,12 +62,12 @@ sysenter_bad_stack(struct trap_frame *f)
     // The stub came here before any lock: the report and the kill are made
     // under the big kernel lock, which syscall_entry then takes again.
     bkl_lock();
-    kprintf("thread %u (%s) killed: sysenter with an unusable stack pointer (ebp %08x)\n",
-            t->tid, t->name, f->user_esp);
+    kprintf("thread %u (%s) killed: sysenter with an unusable stack pointer (ebp %08x)\n", t->tid,
+            t->name, f->user_esp);
     t->killed = true;
     t->exit_code = 128 + VEC_GP;
     bkl_unlock();
-    f->eax = (uint32_t)-1;      // no system call: syscall_entry's exit path ends the thread
+    f->eax = (uint32_t)-1; // no system call: syscall_entry's exit path ends the thread
     sysenter_dispatch(f);
     panic("sysenter_bad_stack: killed thread %u came back", t->tid);
 }

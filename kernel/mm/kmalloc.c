@@ -10,10 +10,10 @@
 #include "spinlock.h"
 #include "x86.h"
 
-#define HEAP_GROW_MIN   (16u * 1024)    // grow in steps of at least this
+#define HEAP_GROW_MIN (16u * 1024) // grow in steps of at least this
 
 struct heap g_kheap;
-static uintptr_t s_heap_end = HEAP_BASE;    // first unmapped heap address
+static uintptr_t s_heap_end = HEAP_BASE; // first unmapped heap address
 
 // Maps fresh frames at the end of the heap region, so that every grow is
 // contiguous with the last.  All or nothing: on failure it unmaps what it
@@ -100,20 +100,32 @@ kheap_init(void)
 // is held: docs/design.md, "Per-CPU state and the lock").  It is not
 // reentrant, and an interrupt handler on the same CPU may allocate (an
 // arena spill), so every entry point holds interrupts off too.
-#define WITH_IRQS_OFF(expr)                 \
-    ({                                      \
-        bkl_assert_held("the heap");        \
-        uint32_t flags_ = irq_save();       \
-        __typeof__(expr) r_ = (expr);       \
-        irq_restore(flags_);                \
-        r_;                                 \
+#define WITH_IRQS_OFF(expr)           \
+    ({                                \
+        bkl_assert_held("the heap");  \
+        uint32_t flags_ = irq_save(); \
+        __typeof__(expr) r_ = (expr); \
+        irq_restore(flags_);          \
+        r_;                           \
     })
 
-void *kzalloc(size_t size) { return WITH_IRQS_OFF(heap_zalloc(&g_kheap, size, CALLER_ADDR)); }
+void *
+kzalloc(size_t size)
+{
+    return WITH_IRQS_OFF(heap_zalloc(&g_kheap, size, CALLER_ADDR));
+}
 
-void *kcalloc(size_t n, size_t size) { return WITH_IRQS_OFF(heap_calloc(&g_kheap, n, size, CALLER_ADDR)); }
+void *
+kcalloc(size_t n, size_t size)
+{
+    return WITH_IRQS_OFF(heap_calloc(&g_kheap, n, size, CALLER_ADDR));
+}
 
-void *krealloc(void *p, size_t size) { return WITH_IRQS_OFF(heap_realloc(&g_kheap, p, size, CALLER_ADDR)); }
+void *
+krealloc(void *p, size_t size)
+{
+    return WITH_IRQS_OFF(heap_realloc(&g_kheap, p, size, CALLER_ADDR));
+}
 
 void *
 kmalloc_aligned(size_t size, size_t align)
@@ -122,7 +134,11 @@ kmalloc_aligned(size_t size, size_t align)
 }
 
 #if TANDEM_DEBUG
-void *kmalloc(size_t size) { return WITH_IRQS_OFF(heap_alloc(&g_kheap, size, CALLER_ADDR)); }
+void *
+kmalloc(size_t size)
+{
+    return WITH_IRQS_OFF(heap_alloc(&g_kheap, size, CALLER_ADDR));
+}
 
 void
 kfree(void *ptr)
@@ -133,7 +149,11 @@ kfree(void *ptr)
     irq_restore(flags);
 }
 #else
-void *kmalloc_slow(size_t size) { return WITH_IRQS_OFF(heap_alloc(&g_kheap, size, CALLER_ADDR)); }
+void *
+kmalloc_slow(size_t size)
+{
+    return WITH_IRQS_OFF(heap_alloc(&g_kheap, size, CALLER_ADDR));
+}
 
 void
 kfree_slow(void *ptr)
@@ -165,8 +185,8 @@ static void
 kheap_print_problem(void *arg, const struct heap_report *r)
 {
     (void)arg;
-    kprintf("heap check: %s at %p (size %zu, allocated by <%s>)\n", s_fault_names[r->what],
-            r->ptr, r->size, sym_or_unknown(r->owner));
+    kprintf("heap check: %s at %p (size %zu, allocated by <%s>)\n", s_fault_names[r->what], r->ptr,
+            r->size, sym_or_unknown(r->owner));
 }
 
 size_t

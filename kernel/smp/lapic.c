@@ -8,11 +8,11 @@
 #include "uapi/syscall.h"
 #include "x86.h"
 
-#define IPI_TIMEOUT_US      100000u
-#define IPI_SEND_POLLS      1000000u    // an xAPIC takes an IPI in a few hundred ns
-#define IOAPIC_REGSEL       0x00
-#define IOAPIC_WINDOW       0x10
-#define IOAPIC_REG_VERSION  0x01
+#define IPI_TIMEOUT_US     100000u
+#define IPI_SEND_POLLS     1000000u // an xAPIC takes an IPI in a few hundred ns
+#define IOAPIC_REGSEL      0x00
+#define IOAPIC_WINDOW      0x10
+#define IOAPIC_REG_VERSION 0x01
 
 static volatile uint32_t *s_lapic;
 
@@ -135,7 +135,7 @@ lapic_accept_interrupts(void)
 }
 
 // A calibration of one tick, at least, under the PIT's clock.
-#define CALIBRATE_US    (1000000u / TICK_HZ)
+#define CALIBRATE_US (1000000u / TICK_HZ)
 
 uint32_t
 lapic_timer_calibrate(void)

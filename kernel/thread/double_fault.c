@@ -40,9 +40,9 @@ double_fault_init(void)
     df->esp = p->df_stack_top;
     df->cs = KERNEL_CS;
     df->ss = df->ds = df->es = df->gs = KERNEL_DS;
-    df->fs = PERCPU_SEL;                // the CPU's own area, as on every entry
+    df->fs = PERCPU_SEL; // the CPU's own area, as on every entry
     df->cr3 = g_kernel_space.pd_phys;
-    df->eflags = EFLAGS_KERNEL;         // the task starts as every entry does
+    df->eflags = EFLAGS_KERNEL; // the task starts as every entry does
     df->iomap_base = sizeof(*df);
     // Each CPU's GDT describes its own task, so the one IDT gate serves all.
     gdt_set_tss(p->gdt, GDT_DF_TSS, df, sizeof(*df));
@@ -73,13 +73,15 @@ double_fault_handler(void)
     uint32_t block = t ? (uint32_t)t->block : 0;
     // Within the block, or just under it: the stack ran into the guard.
     if (t && esp + 4096 > block && esp <= block + KSTACK_SIZE) {
-        uint32_t recovery_stack = collision_report(t, esp, eip, "the guard: a page fault in the stack view", true);
+        uint32_t recovery_stack =
+            collision_report(t, esp, eip, "the guard: a page fault in the stack view", true);
         if (recovery_stack) {
             resume_at_recovery(recovery_stack);
             return;
         }
         panic("stack/arena collision in thread %u (%s) at eip %08x: esp %08x, guard %08x, "
-              "arena top %08x", t->tid, t->name, eip, esp, (uint32_t)kfast_arena_guard(&t->arena),
+              "arena top %08x",
+              t->tid, t->name, eip, esp, (uint32_t)kfast_arena_guard(&t->arena),
               (uint32_t)kfast_arena_top(&t->arena));
     }
     panic("double fault at eip %08x, esp %08x (thread %u, block %08x-%08x)", eip, esp,

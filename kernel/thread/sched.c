@@ -29,8 +29,8 @@
 
 static struct list_node s_runq = LIST_INIT(s_runq);
 static struct list_node s_sleepers = LIST_INIT(s_sleepers);
-static struct list_node s_timed = LIST_INIT(s_timed);       // in waitq_wait_for with a limit
-static uint32_t s_lapic_tick;       // the APs' timer counts in one tick (0: no timer)
+static struct list_node s_timed = LIST_INIT(s_timed); // in waitq_wait_for with a limit
+static uint32_t s_lapic_tick; // the APs' timer counts in one tick (0: no timer)
 // Threads on s_runq that any CPU may take (each CPU counts those pinned to
 // it in its queued_here).  Read without the lock by idle CPUs as a hint of
 // whether taking it is worth it; written under it.
@@ -93,7 +93,7 @@ schedule(void)
     struct thread *prev = g_current;
     bkl_assert_alone("a context switch");
     g_need_resched = 0;
-    kfast_check("a context switch");    // prev is still the running thread
+    kfast_check("a context switch"); // prev is still the running thread
     if (prev->state == THREAD_RUNNABLE && prev != THIS_CPU(idle))
         runq_push(prev);
     struct thread *next = THIS_CPU(idle);
@@ -197,7 +197,7 @@ thread_wake(struct thread *t)
     if (t->state != THREAD_BLOCKED)
         return;
     if (list_linked(&t->run_link))
-        list_remove(&t->run_link);          // off its wait queue
+        list_remove(&t->run_link); // off its wait queue
     t->state = THREAD_RUNNABLE;
     runq_push(t);
     sched_kick(t);
@@ -285,7 +285,7 @@ sched_tick(void)
     list_for_each(n, &s_timed) {
         struct thread *t = list_entry(n, struct thread, timer_link);
         if ((int32_t)(now - t->wake_tick) >= 0)
-            thread_wake(t);         // it takes itself off s_timed
+            thread_wake(t); // it takes itself off s_timed
     }
     if (runnable_here())
         g_need_resched = 1;

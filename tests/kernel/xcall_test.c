@@ -24,7 +24,7 @@
 #include "x86.h"
 
 #define ALL_AT_ONCE_ROUNDS 100
-#define SHOOT_VA (HEAP_LIMIT - 2 * PAGE_SIZE)   // paging_test uses the last page
+#define SHOOT_VA           (HEAP_LIMIT - 2 * PAGE_SIZE) // paging_test uses the last page
 
 static bool
 another_cpu(void)
@@ -38,7 +38,7 @@ another_cpu(void)
 
 struct roll {
     volatile cpumask_t ran;
-    volatile uint32_t apic_id[SMP_MAX_CPUS];   // as each CPU's own APIC says
+    volatile uint32_t apic_id[SMP_MAX_CPUS]; // as each CPU's own APIC says
 };
 
 static void
@@ -104,8 +104,7 @@ expect_each_ran(uint32_t times)
         for (unsigned t = 0; t < g_smp.count; t++)
             if ((online >> c & 1) && (online >> t & 1) && c != t &&
                 !KEXPECT_UEQ(s_ran[c][t], times))
-                kprintf("  # cpu %u ran %u of cpu %u's calls, not %u\n", t, s_ran[c][t], c,
-                        times);
+                kprintf("  # cpu %u ran %u of cpu %u's calls, not %u\n", t, s_ran[c][t], c, times);
 }
 
 // Each CPU in turn calls every other; then all of them at once, many times
@@ -194,14 +193,14 @@ KTEST(smp, a_cpu_spinning_on_the_lock_answers_calls)
     struct thread *t = kthread_create_on(1, "lock_spinner", spin_for_the_lock, NULL);
     KASSERT_NOT_NULL(t);
     uint32_t tid = t->tid, flags = irq_save();
-    bkl_unlock();                       // for the spinner, which gives it back
+    bkl_unlock(); // for the spinner, which gives it back
     while (s_spin_stage != SPIN_GAVE_LOCK)
         cpu_relax();
     bkl_lock();
     s_spin_stage = SPIN_LOCK_TAKEN;
     xcall(1u << 1, record, &r);
     KEXPECT_UEQ(r.ran, 1u << 1);
-    KEXPECT_UEQ(s_spin_stage, SPIN_LOCK_TAKEN);     // it still waits for the lock
+    KEXPECT_UEQ(s_spin_stage, SPIN_LOCK_TAKEN); // it still waits for the lock
     irq_restore(flags);
     thread_join(tid);
     KEXPECT_UEQ(s_spin_stage, SPIN_GOT_LOCK);
@@ -328,8 +327,8 @@ KTEST(smp, an_unmapped_page_faults_on_every_cpu)
     invlpg(SHOOT_VA);
     *frame = 0x5EED0002;
     kprintf("  # control, the entry cleared with a local invlpg only: %u of %u other CPUs "
-            "still read the page through a stale TLB entry\n", others_read(0x5EED0002),
-            g_smp.online - 1);
+            "still read the page through a stale TLB entry\n",
+            others_read(0x5EED0002), g_smp.online - 1);
     *kernel_pte(SHOOT_VA) = pte;
     tlb_shootdown(SHOOT_VA, 1);
     *frame = 0x5EED0003;
