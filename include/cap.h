@@ -27,29 +27,29 @@
 struct process;
 struct thread;
 
-#define CAP_INDEX_BITS  8           // CAPS_PER_PROCESS + 1 slots fit
-#define CAP_GEN_LIMIT   (1u << (31 - CAP_INDEX_BITS))   // handles stay positive
+#define CAP_INDEX_BITS 8                             // CAPS_PER_PROCESS + 1 slots fit
+#define CAP_GEN_LIMIT  (1u << (31 - CAP_INDEX_BITS)) // handles stay positive
 
 struct cap {
-    struct kobject *obj;        // NULL: the slot is free
-    uint32_t rights;            // CAP_*
-    uint32_t badge;             // reply slots: unused
+    struct kobject *obj; // NULL: the slot is free
+    uint32_t rights;     // CAP_*
+    uint32_t badge;      // reply slots: unused
     union {
-        struct thread *caller;  // reply slots: the caller it answers (NULL: the caller died)
-        uintptr_t mapped_at;    // memory slots: where SYS_MEM_MAP mapped it (0: nowhere)
+        struct thread *caller; // reply slots: the caller it answers (NULL: the caller died)
+        uintptr_t mapped_at;   // memory slots: where SYS_MEM_MAP mapped it (0: nowhere)
     };
-    uint32_t gen;               // bumped at every close
-    struct cap_table *table;    // the table it is in
-    struct cap *parent;         // derived from (NULL: a root)
-    struct list_node children;  // slots derived from this one
-    struct list_node sibling;   // on parent->children; on the free list while free
+    uint32_t gen;              // bumped at every close
+    struct cap_table *table;   // the table it is in
+    struct cap *parent;        // derived from (NULL: a root)
+    struct list_node children; // slots derived from this one
+    struct list_node sibling;  // on parent->children; on the free list while free
 };
 
 struct cap_table {
     struct process *owner;
-    uint32_t open;              // slots in use
-    uint32_t free_count;        // slots on the free list (retired ones are on neither)
-    struct list_node free;      // free slots, lowest first after creation
+    uint32_t open;         // slots in use
+    uint32_t free_count;   // slots on the free list (retired ones are on neither)
+    struct list_node free; // free slots, lowest first after creation
     struct cap slots[CAPS_PER_PROCESS];
 };
 
@@ -66,9 +66,9 @@ struct endpoint {
 // An event source that can be bound to an endpoint (SYS_NOTIFY_BIND): an
 // IRQ line, the kernel log.
 struct notify_source {
-    struct endpoint *ep;        // bound to (holding a reference), or NULL
+    struct endpoint *ep; // bound to (holding a reference), or NULL
     uint32_t badge;
-    struct cap *bound_by;       // the slot that bound it: closing it unbinds
+    struct cap *bound_by; // the slot that bound it: closing it unbinds
 };
 
 // A handle on its way to another table (SYS_SPAWN, a message): the slot,
@@ -97,7 +97,7 @@ static inline int
 cap_lookup(struct process *p, int32_t h, uint32_t type, uint32_t rights, struct cap **out)
 {
     uint32_t u = (uint32_t)h;
-    uint32_t index = (u & ((1u << CAP_INDEX_BITS) - 1)) - 1;    // 0 wraps: refused below
+    uint32_t index = (u & ((1u << CAP_INDEX_BITS) - 1)) - 1; // 0 wraps: refused below
     if (h <= 0 || index >= CAPS_PER_PROCESS || !p->caps)
         return -EBADF;
     struct cap *c = &p->caps->slots[index];

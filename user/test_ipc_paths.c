@@ -16,15 +16,15 @@
 #include "tandem.h"
 #include "utest.h"
 
-#define THREAD_STACK    4096
-#define WAIT_TICKS      500
-#define SETTLE_TICKS    300
-#define OP_ECHO         1       // answered with w0 + 1, w1 * 2
-#define OP_REFUSE       2       // the server first tries to answer passing a handle it may not
-#define OP_STOP         3       // answered, then the server closes its receive handle and ends
-#define BADGE_A         0x11
-#define BADGE_B         0x22
-#define STEPS           10
+#define THREAD_STACK 4096
+#define WAIT_TICKS   500
+#define SETTLE_TICKS 300
+#define OP_ECHO      1 // answered with w0 + 1, w1 * 2
+#define OP_REFUSE    2 // the server first tries to answer passing a handle it may not
+#define OP_STOP      3 // answered, then the server closes its receive handle and ends
+#define BADGE_A      0x11
+#define BADGE_B      0x22
+#define STEPS        10
 
 enum path { PATH_FAST, PATH_GENERAL };
 
@@ -37,13 +37,13 @@ struct outcome {
 // A run: the server's view and what the client saw.
 struct run {
     enum path path;
-    int recv;                   // the server's receive handle
-    int no_grant;               // a handle the server holds without CAP_GRANT
-    int badges[STEPS];          // what each receive returned, in order
+    int recv;          // the server's receive handle
+    int no_grant;      // a handle the server holds without CAP_GRANT
+    int badges[STEPS]; // what each receive returned, in order
     unsigned received;
-    int refusal;                // the answer the server could not give
+    int refusal; // the answer the server could not give
     struct outcome steps[STEPS];
-    unsigned fast;              // sysinfo.ipc_fast moved by this much
+    unsigned fast; // sysinfo.ipc_fast moved by this much
 };
 
 static struct sysinfo s_baseline;
@@ -72,13 +72,13 @@ server(void *arg)
             run->badges[run->received++] = badge;
         if (badge < 0)
             return 1;
-        buf.len = 0;                    // the answers carry words alone
+        buf.len = 0; // the answers carry words alone
         reply = msg.reply;
         w0 = msg.w0 + 1;
         w1 = msg.w1 * 2;
         if (msg.w0 == OP_REFUSE) {
             struct ipc_buf pass = { NULL, 0, 0, run->no_grant };
-            run->refusal = sys_ipc_reply(reply, 0, 0, &pass);     // the call stays open
+            run->refusal = sys_ipc_reply(reply, 0, 0, &pass); // the call stays open
         }
         if (msg.w0 == OP_STOP) {
             sys_ipc_reply(reply, w0, w1, NULL);
@@ -96,7 +96,7 @@ call(const struct run *run, int h, unsigned w0, unsigned w1)
     struct ipc_words reply = { 0, 0, 0 };
     struct outcome o = { 0, 0, 0 };
     o.result = sys_ipc_call(h, w0, w1, run->path == PATH_FAST ? NULL : &empty, &reply);
-    if (o.result == 0) {                // (a failed call leaves ebx and esi as they were)
+    if (o.result == 0) { // (a failed call leaves ebx and esi as they were)
         o.w0 = reply.w0;
         o.w1 = reply.w1;
     }
@@ -117,7 +117,7 @@ run_sequence(struct run *run)
     int ep = sys_endpoint_create();
     UASSERT_GT(ep, 0);
     int a = sys_cap_dup(ep, CAP_SEND | CAP_GRANT, BADGE_A);
-    int b = sys_cap_dup(ep, CAP_SEND, BADGE_B);              // may not carry a handle
+    int b = sys_cap_dup(ep, CAP_SEND, BADGE_B); // may not carry a handle
     int no_send = sys_cap_dup(ep, CAP_GRANT, 0);
     int stale = sys_cap_dup(ep, CAP_SEND, 0);
     run->recv = ep;
@@ -126,7 +126,7 @@ run_sequence(struct run *run)
     UEXPECT_EQ(sys_cap_close(stale), 0);
     int thread = thread_spawn(server, run, s_stack, sizeof s_stack);
     UASSERT_GT(thread, 0);
-    sys_sleep(2);                       // the server waits in its receive
+    sys_sleep(2); // the server waits in its receive
     unsigned before = fast_count();
     unsigned n = 0;
     run->steps[n++] = call(run, a, OP_ECHO, 7);
@@ -142,7 +142,7 @@ run_sequence(struct run *run)
     run->steps[n++] = call(run, a, OP_ECHO, 9);
     run->steps[n++] = call(run, a, OP_STOP, 5);
     UEXPECT_EQ(sys_wait(thread, WAIT_TICKS), 0);
-    run->steps[n++] = call(run, a, OP_ECHO, 1);             // the server is gone: -EPIPE
+    run->steps[n++] = call(run, a, OP_ECHO, 1); // the server is gone: -EPIPE
     run->fast = fast_count() - before;
     UEXPECT_EQ(sys_cap_close(thread), 0);
     UEXPECT_EQ(sys_cap_close(a), 0);
@@ -209,7 +209,7 @@ UTEST(epipe_when_the_server_dies_either_way)
             int echo = -1;
             int proc = echo_start(&echo, 0);
             UASSERT_GT(proc, 0);
-            sys_sleep(2);               // ipc_echo waits in its receive
+            sys_sleep(2); // ipc_echo waits in its receive
             seen[p][0] = call(&run, echo, 4, 5);
             UEXPECT_EQ(sys_kill(proc), 0);
             UEXPECT_EQ(sys_wait(proc, WAIT_TICKS), EXIT_KILLED);

@@ -17,7 +17,7 @@ endpoint_create(void)
     if (!ep)
         return NULL;
     kobject_init(&ep->obj, CAP_TYPE_ENDPOINT);
-    ep->obj.refs = 0;                   // the handle that names it takes the first
+    ep->obj.refs = 0; // the handle that names it takes the first
     list_init(&ep->senders);
     list_init(&ep->receivers);
     ep->serial = ++s_endpoint_serial;

@@ -83,7 +83,7 @@ cap_install(struct process *p, struct kobject *obj, uint32_t rights, uint32_t ba
     c->obj = obj;
     c->rights = rights;
     c->badge = badge;
-    c->caller = NULL;               // and mapped_at, its union twin
+    c->caller = NULL; // and mapped_at, its union twin
     if (obj != &s_reply_object)
         kobject_get(obj);
     if (obj->type == CAP_TYPE_ENDPOINT && (rights & CAP_RECV))
@@ -157,7 +157,7 @@ cap_close(struct cap *c)
     c->parent = NULL;
     if (o->type == CAP_TYPE_REPLY) {
         struct thread *caller = c->caller;
-        if (caller) {                       // dropped unanswered: the caller hears it
+        if (caller) { // dropped unanswered: the caller hears it
             caller->ipc.reply_cap = NULL;
             ipc_wake(caller, -EPIPE);
         }

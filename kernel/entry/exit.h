@@ -25,7 +25,7 @@ exit_to_user(struct trap_frame *f)
     if (unlikely(t->killed | g_need_resched))
         exit_to_user_slow();
     kfast_check("an exit to user mode");
-    kfast_reset();      // everything kfastmalloc'd during this kernel entry dies here
+    kfast_reset(); // everything kfastmalloc'd during this kernel entry dies here
     trap_frame_seal_user(f);
 }
 

@@ -15,20 +15,20 @@
 #include "uapi/errno.h"
 #include "x86.h"
 
-#define PD_INDEX(va)    ((uint32_t)(va) >> 22)
-#define PT_INDEX(va)    (((uint32_t)(va) >> 12) & 0x3FF)
+#define PD_INDEX(va)     ((uint32_t)(va) >> 22)
+#define PT_INDEX(va)     (((uint32_t)(va) >> 12) & 0x3FF)
 #define KERNEL_PDE_FIRST PD_INDEX(KERNEL_VMA)
-#define CR4_PSE         (1u << 4)
+#define CR4_PSE          (1u << 4)
 
 static uint32_t s_kernel_pd[1024] ALIGNED(PAGE_SIZE);
-static uint32_t s_kernel_low_pt[1024] ALIGNED(PAGE_SIZE);   // phys 0-4 MiB
+static uint32_t s_kernel_low_pt[1024] ALIGNED(PAGE_SIZE); // phys 0-4 MiB
 struct addrspace g_kernel_space;
 static struct addrspace *s_current = &g_kernel_space;
-static uint32_t s_direct_end;           // the direct map covers [0, s_direct_end)
-static uint32_t *s_window_pt;           // the physical window's page table
-static uint32_t s_window_used;          // pages of it handed out
-static void (*s_shootdown)(uintptr_t va, uint32_t pages);  // other CPUs' TLBs (smp layer)
-static uint32_t s_kernel_global;        // PTE_GLOBAL once kernel pages are global, else 0
+static uint32_t s_direct_end;                             // the direct map covers [0, s_direct_end)
+static uint32_t *s_window_pt;                             // the physical window's page table
+static uint32_t s_window_used;                            // pages of it handed out
+static void (*s_shootdown)(uintptr_t va, uint32_t pages); // other CPUs' TLBs (smp layer)
+static uint32_t s_kernel_global; // PTE_GLOBAL once kernel pages are global, else 0
 
 extern char __text_start[], __rodata_end[], __kernel_end[];
 
@@ -60,7 +60,7 @@ paging_init(void)
     g_kernel_space.pd = s_kernel_pd;
     g_kernel_space.pd_phys = V2P(s_kernel_pd);
     write_cr4(read_cr4() | CR4_PSE);
-    write_cr3(g_kernel_space.pd_phys);      // the identity map of boot is gone
+    write_cr3(g_kernel_space.pd_phys); // the identity map of boot is gone
 }
 
 // Returns a zeroed frame for a page table or directory, or 0.
@@ -88,7 +88,8 @@ paging_init_heap(void)
     uint32_t tables = (BLOCK_LIMIT - BLOCK_BASE) >> 22;
     uintptr_t run = frame_alloc_order(frame_order_for(tables * PAGE_SIZE));
     if (!run)
-        panic("paging_init_heap: no %u contiguous frames for the block region's page tables", tables);
+        panic("paging_init_heap: no %u contiguous frames for the block region's page tables",
+              tables);
     memset(P2V(run), 0, tables * PAGE_SIZE);
     for (uint32_t i = 0; i < tables; i++)
         s_kernel_pd[PD_INDEX(BLOCK_BASE) + i] = (run + i * PAGE_SIZE) | PTE_PRESENT | PTE_WRITABLE;
@@ -119,7 +120,7 @@ paging_global_kernel(void)
             if (pt[j] & PTE_PRESENT)
                 pt[j] |= PTE_GLOBAL;
     }
-    write_cr4(read_cr4() | CR4_PGE);        // (turning it on flushes the whole TLB)
+    write_cr4(read_cr4() | CR4_PGE); // (turning it on flushes the whole TLB)
 }
 
 uint32_t

@@ -6,7 +6,7 @@
 
 struct tlb_range {
     uintptr_t va;
-    uint32_t pages;             // above TLB_FULL_FLUSH_PAGES: the whole TLB
+    uint32_t pages; // above TLB_FULL_FLUSH_PAGES: the whole TLB
 };
 
 static void

@@ -165,7 +165,7 @@ ipc_wait(enum ipc_phase phase, const char *reason, struct thread *next)
         if (!alive) {
             if (st->phase == IPC_SENDING || st->phase == IPC_RECEIVING)
                 list_remove(&st->link);
-            if (st->reply_cap) {            // a reply now would find nobody
+            if (st->reply_cap) { // a reply now would find nobody
                 st->reply_cap->caller = NULL;
                 st->reply_cap = NULL;
             }
@@ -210,7 +210,7 @@ ipc_send_common(struct trap_frame *f, bool call)
         struct thread *dest = list_entry(ep->receivers.next, struct thread, ipc.link);
         if ((err = ipc_deliver(self, dest, via->badge)) != 0) {
             if (!ipc_sender_fault(err))
-                ipc_wake(dest, err);    // its memory or table changed under it: both are told
+                ipc_wake(dest, err); // its memory or table changed under it: both are told
             return err;
         }
         ipc_wake(dest, 0);
@@ -219,8 +219,10 @@ ipc_send_common(struct trap_frame *f, bool call)
     st->ep = ep;
     st->via = via;
     list_push_back(&ep->senders, &st->link);
-    return ipc_wait(IPC_SENDING, call ? "ipc: calling, waiting for a receiver"
-                                      : "ipc: sending, waiting for a receiver", NULL);
+    return ipc_wait(IPC_SENDING,
+                    call ? "ipc: calling, waiting for a receiver"
+                         : "ipc: sending, waiting for a receiver",
+                    NULL);
 }
 
 int32_t
@@ -264,13 +266,13 @@ ipc_receive(struct trap_frame *f, int32_t h, uintptr_t ubuf)
         struct thread *s = list_entry(n, struct thread, ipc.link);
         err = ipc_deliver(s, self, s->ipc.via->badge);
         if (ipc_sender_fault(err)) {
-            ipc_wake(s, err);           // the sender hears it; we try the next
+            ipc_wake(s, err); // the sender hears it; we try the next
             continue;
         }
         if (err)
-            return err;                 // ours: the sender stays queued
+            return err; // ours: the sender stays queued
         if (s->ipc.call) {
-            list_remove(&s->ipc.link);  // still blocked, now on our reply
+            list_remove(&s->ipc.link); // still blocked, now on our reply
             s->ipc.phase = IPC_AWAITING_REPLY;
             s->ipc.ep = NULL;
             s->ipc.via = NULL;
@@ -299,7 +301,7 @@ void
 ipc_reply_close(struct cap *reply)
 {
     reply->caller->ipc.reply_cap = NULL;
-    reply->caller = NULL;               // answered (or told why not): no -EPIPE on close
+    reply->caller = NULL; // answered (or told why not): no -EPIPE on close
     cap_close_answered(reply);
 }
 
@@ -314,7 +316,7 @@ ipc_answer(int32_t h, uint32_t w0, uint32_t w1, uintptr_t ubuf)
     if (err)
         return err;
     struct thread *caller = reply->caller;
-    if (!caller) {                      // the caller died: nothing to answer
+    if (!caller) { // the caller died: nothing to answer
         cap_close(reply);
         return -EPIPE;
     }
@@ -326,7 +328,7 @@ ipc_answer(int32_t h, uint32_t w0, uint32_t w1, uintptr_t ubuf)
         return err;
     err = ipc_deliver(self, caller, 0);
     if (ipc_sender_fault(err))
-        return err;                     // ours to mend: the call stays open
+        return err; // ours to mend: the call stays open
     ipc_reply_close(reply);
     ipc_wake(caller, err);
     return err;

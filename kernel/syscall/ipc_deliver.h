@@ -65,7 +65,9 @@ static inline void
 span_write32(const struct user_span *sp, uint32_t off, uint32_t v)
 {
     // Packed: the receiver's struct may sit at any address.
-    struct unaligned { uint32_t v; } PACKED;
+    struct unaligned {
+        uint32_t v;
+    } PACKED;
     if (off + sizeof(v) <= sp->first)
         ((struct unaligned *)(sp->piece[0] + off))->v = v;
     else
@@ -83,7 +85,7 @@ ipc_deliver_state(const struct ipc_state *s, struct thread *sender, struct threa
     struct ipc_state *r = &receiver->ipc;
     struct process *rp = receiver->proc;
     if (s->len > r->size || (s->grant && !r->ubuf_meta))
-        return -EMSGSIZE;               // no room for the bytes, or nowhere to say the handle
+        return -EMSGSIZE; // no room for the bytes, or nowhere to say the handle
     if (s->grant && !cap_transfer_valid(s->grant))
         return -EBADF;
     if (cap_table_room(rp) < (s->grant ? 1u : 0u) + (s->call ? 1u : 0u))

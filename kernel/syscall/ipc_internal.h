@@ -10,8 +10,8 @@
 #include "trap.h"
 #include "uapi/syscall.h"
 
-#define IPC_REASON_REPLY    "ipc: waiting for the reply"
-#define IPC_REASON_RECEIVE  "ipc: waiting for a sender"
+#define IPC_REASON_REPLY   "ipc: waiting for the reply"
+#define IPC_REASON_RECEIVE "ipc: waiting for a sender"
 
 struct cap;
 

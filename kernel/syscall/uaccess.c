@@ -73,12 +73,13 @@ check_pages(struct addrspace *as, struct process *grow_in, uintptr_t uaddr, size
         return -EFAULT;
     if (n == 0)
         return 0;
-    for (uintptr_t page = uaddr & ~(uintptr_t)(PAGE_SIZE - 1); page < uaddr + n; page += PAGE_SIZE) {
+    for (uintptr_t page = uaddr & ~(uintptr_t)(PAGE_SIZE - 1); page < uaddr + n;
+         page += PAGE_SIZE) {
         uint32_t flags;
         if (!vm_query(as, page, NULL, &flags)) {
             if (!grow_in || !process_grow_stack(grow_in, page, 0))
                 return -EFAULT;
-            continue;                   // a fresh page of the stack: user, writable
+            continue; // a fresh page of the stack: user, writable
         }
         if (!(flags & VM_USER) || (write && !(flags & VM_WRITE)))
             return -EFAULT;

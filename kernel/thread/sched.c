@@ -21,7 +21,7 @@
 uint32_t g_need_resched;
 static struct list_node s_runq = LIST_INIT(s_runq);
 static struct list_node s_sleepers = LIST_INIT(s_sleepers);
-static struct list_node s_timed = LIST_INIT(s_timed);       // in waitq_wait_for with a limit
+static struct list_node s_timed = LIST_INIT(s_timed); // in waitq_wait_for with a limit
 static struct thread *s_idle;
 
 // Inline in both its callers: it is most of a context switch.
@@ -46,7 +46,7 @@ schedule(void)
 {
     struct thread *prev = g_current;
     g_need_resched = 0;
-    kfast_check("a context switch");    // prev is still the running thread
+    kfast_check("a context switch"); // prev is still the running thread
     if (prev->state == THREAD_RUNNABLE && prev != s_idle)
         list_push_back(&s_runq, &prev->run_link);
     struct list_node *n = list_pop_front(&s_runq);
@@ -94,7 +94,7 @@ thread_wake(struct thread *t)
     if (t->state != THREAD_BLOCKED)
         return;
     if (list_linked(&t->run_link))
-        list_remove(&t->run_link);          // off its wait queue
+        list_remove(&t->run_link); // off its wait queue
     t->state = THREAD_RUNNABLE;
     list_push_back(&s_runq, &t->run_link);
     g_need_resched = 1;
@@ -180,7 +180,7 @@ sched_tick(void)
     list_for_each(n, &s_timed) {
         struct thread *t = list_entry(n, struct thread, timer_link);
         if ((int32_t)(now - t->wake_tick) >= 0)
-            thread_wake(t);         // it takes itself off s_timed
+            thread_wake(t); // it takes itself off s_timed
     }
     if (!list_empty(&s_runq))
         g_need_resched = 1;

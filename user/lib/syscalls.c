@@ -88,7 +88,7 @@ syscall_raw(long n, long a1, long a2, long a3, long a4, long a5)
 static long
 syscall_ipc(long n, long a1, long a2, long a3, long a4, long a5, struct ipc_words *out)
 {
-    struct ipc_words unwanted;          // the stubs store the words whatever happens
+    struct ipc_words unwanted; // the stubs store the words whatever happens
     __atomic_add_fetch(&s_count, 1, __ATOMIC_RELAXED);
     if (!out)
         out = &unwanted;
@@ -110,7 +110,7 @@ void
 sys_exit(int code)
 {
     SYSCALL1(SYS_EXIT, code);
-    __builtin_trap();           // unreachable; if not, the kernel reports the ud2
+    __builtin_trap(); // unreachable; if not, the kernel reports the ud2
 }
 
 int
