@@ -44,7 +44,8 @@
 
 // What an implementation's impl_smoke reports with (defined below).
 struct tap;
-static void tap_result(struct tap *t, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void tap_result(struct tap *t, bool ok, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 #ifndef BENCH_IMPL
 #error "build with -DBENCH_IMPL='\"impl/NAME.h\"' (see mk/bench.mk)"
@@ -58,13 +59,12 @@ static void tap_result(struct tap *t, bool ok, const char *fmt, ...) __attribute
 #endif
 
 
-
-#define K_MAX           1000u           // most objects in one entry
-#define SMALL_MAX       512u            // largest object (IPC_BUF_MAX)
-#define LIVE_TARGET     20000u          // persistent: live objects in the steady state
-#define RECENT_WINDOW   16u             // persistent: "short-lived" = among the newest 16
-#define OBJECTS_DEFAULT 1000000u        // transient: objects per repetition
-#define OPS_DEFAULT     2000000u        // persistent: operations per repetition
+#define K_MAX           1000u    // most objects in one entry
+#define SMALL_MAX       512u     // largest object (IPC_BUF_MAX)
+#define LIVE_TARGET     20000u   // persistent: live objects in the steady state
+#define RECENT_WINDOW   16u      // persistent: "short-lived" = among the newest 16
+#define OBJECTS_DEFAULT 1000000u // transient: objects per repetition
+#define OPS_DEFAULT     2000000u // persistent: operations per repetition
 #define REPS_DEFAULT    5u
 
 // ---- Seeded generator (splitmix64) ----------------------------------------
@@ -115,10 +115,10 @@ rng_k(uint64_t *s)
 
 #if IMPL_TRANSIENT
 struct transient_trace {
-	const char *name;       // the benchmark's name in the results
-	uint32_t *k;            // objects in each entry
+	const char *name; // the benchmark's name in the results
+	uint32_t *k;      // objects in each entry
 	size_t entries;
-	uint16_t *size;         // every object's size, entry after entry
+	uint16_t *size; // every object's size, entry after entry
 	size_t objects;
 };
 
@@ -166,7 +166,7 @@ struct op {
 struct persistent_trace {
 	struct op *op;
 	size_t ops;
-	uint32_t slots;         // slot numbers are below this
+	uint32_t slots; // slot numbers are below this
 	uint32_t peak_live;
 };
 
@@ -181,8 +181,8 @@ persistent_make(size_t ops, uint64_t seed)
 	struct persistent_trace t = { 0 };
 	uint64_t s = seed;
 	uint32_t cap = LIVE_TARGET * 2;
-	uint32_t *live = malloc(cap * sizeof(*live));       // live slot numbers, newest last
-	uint16_t *size = malloc(cap * sizeof(*size));       // each slot's object size
+	uint32_t *live = malloc(cap * sizeof(*live)); // live slot numbers, newest last
+	uint16_t *size = malloc(cap * sizeof(*size)); // each slot's object size
 	uint32_t *free_slots = malloc(cap * sizeof(*free_slots));
 	uint32_t nlive = 0, nfree = 0;
 
@@ -211,7 +211,7 @@ persistent_make(size_t ops, uint64_t seed)
 			                                 : rng_range(&s, 0, nlive - 1);
 			uint32_t slot = live[i];
 
-			live[i] = live[--nlive];        // the newest takes its place: O(1)
+			live[i] = live[--nlive]; // the newest takes its place: O(1)
 			free_slots[nfree++] = slot;
 			t.op[t.ops++] = (struct op){ slot, size[slot], false };
 		}
@@ -297,7 +297,7 @@ transient_run(const struct transient_trace *t, void **objs)
 			uint32_t n = *size++;
 			uint8_t *p = impl_entry_alloc(n);
 
-			p[0] = (uint8_t)i;          // touch both ends
+			p[0] = (uint8_t)i; // touch both ends
 			p[n - 1] = (uint8_t)n;
 			objs[i] = p;
 		}
@@ -371,11 +371,14 @@ transient_check(const struct transient_trace *t, void **objs, char *why, size_t 
 			uint8_t *p = impl_entry_alloc(size[i]);
 
 			if (!p) {
-				snprintf(why, cap, "entry %zu: object %u of %u bytes: NULL", e, i, size[i]);
+				snprintf(why, cap, "entry %zu: object %u of %u bytes: NULL", e, i,
+				         size[i]);
 				return false;
 			}
 			if ((uintptr_t)p % 8) {
-				snprintf(why, cap, "entry %zu: object %u at %p is not 8-byte aligned", e, i, (void *)p);
+				snprintf(why, cap,
+				         "entry %zu: object %u at %p is not 8-byte aligned", e, i,
+				         (void *)p);
 				return false;
 			}
 			memset(p, fill_of(i), size[i]);
@@ -383,7 +386,8 @@ transient_check(const struct transient_trace *t, void **objs, char *why, size_t 
 		}
 		for (uint32_t i = 0; i < k; i++)
 			if (!filled_with(objs[i], size[i], fill_of(i))) {
-				snprintf(why, cap, "entry %zu: object %u of %u bytes at %p was overwritten",
+				snprintf(why, cap,
+				         "entry %zu: object %u of %u bytes at %p was overwritten",
 				         e, i, size[i], objs[i]);
 				return false;
 			}
@@ -407,15 +411,17 @@ persistent_check(const struct persistent_trace *t, void **slot, char *why, size_
 			uint8_t *p = impl_alloc(o->size);
 
 			if (!p || (uintptr_t)p % 8) {
-				snprintf(why, cap, "op %zu: %u bytes: %p (NULL or misaligned)", i, o->size, (void *)p);
+				snprintf(why, cap, "op %zu: %u bytes: %p (NULL or misaligned)", i,
+				         o->size, (void *)p);
 				return false;
 			}
 			memset(p, b, o->size);
 			slot[o->slot] = p;
 		} else {
 			if (!filled_with(slot[o->slot], o->size, b)) {
-				snprintf(why, cap, "op %zu: the %u bytes at %p (slot %u) were overwritten",
-				         i, o->size, slot[o->slot], o->slot);
+				snprintf(why, cap,
+				         "op %zu: the %u bytes at %p (slot %u) were overwritten", i,
+				         o->size, slot[o->slot], o->slot);
 				return false;
 			}
 			impl_free(slot[o->slot], o->size);
@@ -448,7 +454,8 @@ smoke(uint64_t seed)
 		struct transient_trace tr = transient_make(name, ks[i], 20000, seed + i);
 		why[0] = '\0';
 		bool ok = transient_check(&tr, objs, why, sizeof(why));
-		tap_result(&t, ok, "transient %s: %zu entries, objects intact until dropped", name, tr.entries);
+		tap_result(&t, ok, "transient %s: %zu entries, objects intact until dropped", name,
+		           tr.entries);
 		if (!ok)
 			tap_diag("%s", why);
 		transient_free(&tr);
@@ -458,8 +465,8 @@ smoke(uint64_t seed)
 	struct persistent_trace pt = persistent_make(LIVE_TARGET * 6, seed);
 	why[0] = '\0';
 	bool ok = persistent_check(&pt, objs, why, sizeof(why));
-	tap_result(&t, ok, "persistent: %zu ops, peak %u live, contents intact until freed",
-	           pt.ops, pt.peak_live);
+	tap_result(&t, ok, "persistent: %zu ops, peak %u live, contents intact until freed", pt.ops,
+	           pt.peak_live);
 	if (!ok)
 		tap_diag("%s", why);
 	free(pt.op);
@@ -511,14 +518,17 @@ main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--seed"))
 			seed = number_arg(argv[i], argv[i + 1]), i++;
 		else {
-			fprintf(stderr, "usage: %s [--smoke] [--reps N] [--objects N] [--ops N] [--seed S]\n", argv[0]);
+			fprintf(stderr,
+			        "usage: %s [--smoke] [--reps N] [--objects N] [--ops N] [--seed S]\n",
+			        argv[0]);
 			return 2;
 		}
 	}
 	if (smoke_run)
 		return smoke(seed);
 	if (objects < K_MAX || ops < 4 * LIVE_TARGET) {
-		fprintf(stderr, "bench: --objects must be >= %u and --ops >= %u\n", K_MAX, 4 * LIVE_TARGET);
+		fprintf(stderr, "bench: --objects must be >= %u and --ops >= %u\n", K_MAX,
+		        4 * LIVE_TARGET);
 		return 2;
 	}
 
@@ -527,13 +537,18 @@ main(int argc, char **argv)
 		return 2;
 	impl_init();
 #if IMPL_TRANSIENT
-	static const struct { const char *name; uint32_t k; } kinds[] = {
-		{ "transient k=1", 1 }, { "transient k=10", 10 }, { "transient k=100", 100 },
-		{ "transient k=1000", 1000 }, { "transient mixed k", 0 },
+	static const struct {
+		const char *name;
+		uint32_t k;
+	} kinds[] = {
+		{ "transient k=1", 1 },     { "transient k=10", 10 },
+		{ "transient k=100", 100 }, { "transient k=1000", 1000 },
+		{ "transient mixed k", 0 },
 	};
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		struct transient_trace tr = transient_make(kinds[i].name, kinds[i].k, objects, seed + i);
-		transient_run(&tr, objs);           // warm-up: caches, page faults, pools
+		struct transient_trace tr =
+		        transient_make(kinds[i].name, kinds[i].k, objects, seed + i);
+		transient_run(&tr, objs); // warm-up: caches, page faults, pools
 		for (unsigned r = 0; r < reps; r++)
 			report(r, tr.name, "ns/entry", transient_run(&tr, objs));
 		transient_free(&tr);

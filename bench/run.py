@@ -300,8 +300,16 @@ def goals_guest(by, goals, lines):
              f"Guest reset with 1 live object: {fmt(one)} instructions; goal <= 20")
     sysenter = by.get(("null syscall round trip", "sysenter"))
     if sysenter:
-        goal("null sysenter round trip", "sysenter", "instructions (goal <= 150)", sysenter, sysenter <= 150,
-             f"Guest null sysenter round trip: {fmt(sysenter)} instructions; goal <= 150")
+        goal("null sysenter round trip", "sysenter", "instructions (goal <= 70)", sysenter, sysenter <= 70,
+             f"Guest null sysenter round trip: {fmt(sysenter)} instructions; goal <= 70")
+    switch = by.get(("context switch (yield pair / 2)", "sched"))
+    if switch:
+        goal("context switch", "sched", "instructions (goal <= 80)", switch, switch <= 80,
+             f"Guest context switch: {fmt(switch)} instructions; goal <= 80")
+    ipc = by.get(("IPC call/reply round trip (two processes)", "sysenter"))
+    if ipc:
+        goal("IPC round trip", "sysenter", "instructions (goal <= 450)", ipc, ipc <= 450,
+             f"Guest IPC call/reply round trip (the fast path): {fmt(ipc)} instructions; goal <= 450")
     reset = by.get(("exit-path reset, nothing allocated", "kfast reset"))
     if reset:
         goal("exit-path reset", "kfast reset", "instructions (goal <= 3)", reset, reset <= 3,

@@ -7,8 +7,8 @@
 #include "panic.h"
 #include "tandem_host.h"
 
-#define REGION_BYTES    ((size_t)1 << 30)   // reserved at once; pages are touched as the heap grows
-#define GROW_STEP       ((size_t)1 << 20)   // smallest piece handed to the heap
+#define REGION_BYTES ((size_t)1 << 30) // reserved at once; pages are touched as the heap grows
+#define GROW_STEP    ((size_t)1 << 20) // smallest piece handed to the heap
 
 static unsigned char *s_region;
 static size_t s_used;
@@ -34,8 +34,8 @@ static NORETURN void
 corrupt(void *ctx, const struct heap_report *r)
 {
 	(void)ctx;
-	fprintf(stderr, "bench: Tandem heap reports fault %d at %p (size %zu)\n",
-	        (int)r->what, r->ptr, r->size);
+	fprintf(stderr, "bench: Tandem heap reports fault %d at %p (size %zu)\n", (int)r->what,
+	        r->ptr, r->size);
 	abort();
 }
 
@@ -45,7 +45,8 @@ bench_tandem_heap(void)
 	if (!s_ready) {
 		s_region = malloc(REGION_BYTES);
 		if (!s_region) {
-			fprintf(stderr, "bench: cannot reserve %zu bytes for the Tandem heap\n", REGION_BYTES);
+			fprintf(stderr, "bench: cannot reserve %zu bytes for the Tandem heap\n",
+			        REGION_BYTES);
 			exit(2);
 		}
 		heap_init(&s_heap, grow, corrupt, NULL);

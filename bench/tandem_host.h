@@ -9,7 +9,7 @@
 // Live stack bytes assumed below the top of the KSTACK_SIZE block during a
 // kernel entry (trap frame, the syscall path's frames): the arena may use
 // the block up to this much stack plus KFAST_RESERVE.
-#define BENCH_STACK_IN_USE  1024u
+#define BENCH_STACK_IN_USE 1024u
 
 // The host's Tandem heap, made on first use: it grows from one large
 // malloc'd region, so it is a single contiguous region like the kernel's.

@@ -17,7 +17,7 @@
 
 #define COM1            0x3F8
 #define VGA_TEXT        ((volatile uint16_t *)0xB8000)
-#define VGA_ATTR        0x4F00          // white on red
+#define VGA_ATTR        0x4F00 // white on red
 #define MB_INFO_CMDLINE (1u << 2)
 
 struct line {
@@ -78,8 +78,8 @@ test_mode(uint32_t magic, const uint32_t *mbi)
         return false;
     const char *s = (const char *)mbi[4];
     for (const char *w = s; *w; w++) {
-        if ((w == s || w[-1] == ' ') && w[0] == 't' && w[1] == 'e' && w[2] == 's' &&
-            w[3] == 't' && (w[4] == '\0' || w[4] == ' ' || w[4] == '='))
+        if ((w == s || w[-1] == ' ') && w[0] == 't' && w[1] == 'e' && w[2] == 's' && w[3] == 't' &&
+            (w[4] == '\0' || w[4] == ' ' || w[4] == '='))
             return true;
     }
     return false;
@@ -88,7 +88,7 @@ test_mode(uint32_t magic, const uint32_t *mbi)
 void
 cpu_check(uint32_t magic, const uint32_t *mbi)
 {
-    struct line l;      // no initialiser: nothing may become a call to memset
+    struct line l; // no initialiser: nothing may become a call to memset
     l.len = 0;
     add(&l, "Tandem cannot run on this CPU; it lacks:");
     if (!cpuid_present()) {

@@ -20,33 +20,36 @@
 #include <stdint.h>
 #include "kobject.h"
 #include "lib/list.h"
+#include "thread.h"
+#include "uapi/errno.h"
+#include "uapi/syscall.h"
 
 struct process;
 struct thread;
 
-#define CAP_INDEX_BITS  8           // CAPS_PER_PROCESS + 1 slots fit
-#define CAP_GEN_LIMIT   (1u << (31 - CAP_INDEX_BITS))   // handles stay positive
+#define CAP_INDEX_BITS 8                             // CAPS_PER_PROCESS + 1 slots fit
+#define CAP_GEN_LIMIT  (1u << (31 - CAP_INDEX_BITS)) // handles stay positive
 
 struct cap {
-    struct kobject *obj;        // NULL: the slot is free
-    uint32_t rights;            // CAP_*
-    uint32_t badge;             // reply slots: unused
+    struct kobject *obj; // NULL: the slot is free
+    uint32_t rights;     // CAP_*
+    uint32_t badge;      // reply slots: unused
     union {
-        struct thread *caller;  // reply slots: the caller it answers (NULL: the caller died)
-        uintptr_t mapped_at;    // memory slots: where SYS_MEM_MAP mapped it (0: nowhere)
+        struct thread *caller; // reply slots: the caller it answers (NULL: the caller died)
+        uintptr_t mapped_at;   // memory slots: where SYS_MEM_MAP mapped it (0: nowhere)
     };
-    uint32_t gen;               // bumped at every close
-    struct cap_table *table;    // the table it is in
-    struct cap *parent;         // derived from (NULL: a root)
-    struct list_node children;  // slots derived from this one
-    struct list_node sibling;   // on parent->children; on the free list while free
+    uint32_t gen;              // bumped at every close
+    struct cap_table *table;   // the table it is in
+    struct cap *parent;        // derived from (NULL: a root)
+    struct list_node children; // slots derived from this one
+    struct list_node sibling;  // on parent->children; on the free list while free
 };
 
 struct cap_table {
     struct process *owner;
-    uint32_t open;              // slots in use
-    uint32_t free_count;        // slots on the free list (retired ones are on neither)
-    struct list_node free;      // free slots, lowest first after creation
+    uint32_t open;         // slots in use
+    uint32_t free_count;   // slots on the free list (retired ones are on neither)
+    struct list_node free; // free slots, lowest first after creation
     struct cap slots[CAPS_PER_PROCESS];
 };
 
@@ -63,9 +66,9 @@ struct endpoint {
 // An event source that can be bound to an endpoint (SYS_NOTIFY_BIND): an
 // IRQ line, the kernel log.
 struct notify_source {
-    struct endpoint *ep;        // bound to (holding a reference), or NULL
+    struct endpoint *ep; // bound to (holding a reference), or NULL
     uint32_t badge;
-    struct cap *bound_by;       // the slot that bound it: closing it unbinds
+    struct cap *bound_by; // the slot that bound it: closing it unbinds
 };
 
 // A handle on its way to another table (SYS_SPAWN, a message): the slot,
@@ -88,7 +91,23 @@ uint32_t cap_table_room(const struct process *p);
 int32_t cap_handle(const struct cap *c);
 // Looks up handle h of p: -EBADF unless it is open and names an object of
 // type (0: any type), -EPERM unless it has every right in `rights`.
-int cap_lookup(struct process *p, int32_t h, uint32_t type, uint32_t rights, struct cap **out);
+// Inline: every system call on a handle starts here, and its type and
+// rights are constants at each call.
+static inline int
+cap_lookup(struct process *p, int32_t h, uint32_t type, uint32_t rights, struct cap **out)
+{
+    uint32_t u = (uint32_t)h;
+    uint32_t index = (u & ((1u << CAP_INDEX_BITS) - 1)) - 1; // 0 wraps: refused below
+    if (h <= 0 || index >= CAPS_PER_PROCESS || !p->caps)
+        return -EBADF;
+    struct cap *c = &p->caps->slots[index];
+    if (!c->obj || c->gen != u >> CAP_INDEX_BITS || (type && c->obj->type != type))
+        return -EBADF;
+    if ((c->rights & rights) != rights)
+        return -EPERM;
+    *out = c;
+    return 0;
+}
 // Puts obj into a free slot of p with rights and badge, derived from parent
 // (NULL: a root), taking a reference on obj (none for reply slots); the new
 // handle, or -EMFILE.
@@ -101,6 +120,9 @@ int32_t cap_copy(struct process *p, struct cap *src);
 int32_t cap_install_reply(struct process *p, struct thread *caller);
 // Closes slot c: ends waits through it, drops its object's reference.
 void cap_close(struct cap *c);
+// Closes reply slot c once its call is answered (its caller already
+// cleared): cap_close's work without the cases that cannot arise.
+void cap_close_answered(struct cap *c);
 // Closes every slot derived from c, at any depth; returns how many.
 uint32_t cap_revoke(struct cap *c);
 // Records where handle c is now, for a transfer; validates one later.
@@ -139,8 +161,20 @@ void endpoint_receiver_closed(struct endpoint *ep);
 // Slot c (naming ep) is closing: every thread waiting on ep through it
 // returns -EBADF.
 void endpoint_slot_closing(struct endpoint *ep, struct cap *c);
-// Ends thread t's IPC wait with result.
+// Ends thread t's IPC wait with result and wakes it.
 void ipc_wake(struct thread *t, int32_t result);
+// The same without the wake-up, for a caller that runs t at once
+// (thread_block_run).
+static inline void
+ipc_wait_end(struct thread *t, int32_t result)
+{
+    if (t->ipc.phase == IPC_SENDING || t->ipc.phase == IPC_RECEIVING)
+        list_remove(&t->ipc.link);
+    t->ipc.ep = NULL;
+    t->ipc.via = NULL;
+    t->ipc.result = result;
+    t->ipc.phase = IPC_IDLE;
+}
 
 // What IPC does when a source fires: ORs badge into ep's pending
 // notifications and hands them to a waiting receiver (kernel/syscall/ipc.c

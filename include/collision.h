@@ -15,12 +15,12 @@ struct collision_report {
     uint32_t block, block_size;
     uint32_t arena_top;
     uint32_t esp;
-    uint32_t eip;               // where it was caught (the faulting instruction, for the guard)
+    uint32_t eip; // where it was caught (the faulting instruction, for the guard)
     uint32_t low_water;
-    uint8_t canary[4];          // the bytes found where KFAST_CANARY should be
-    const char *detected_at;    // which check, or the guard
-    bool by_trap;               // the hardware trap (the guard), not the canary
-    uint16_t irqs_ended;        // IRQs in service the recovery ended (1 << n: IRQ n)
+    uint8_t canary[4];       // the bytes found where KFAST_CANARY should be
+    const char *detected_at; // which check, or the guard
+    bool by_trap;            // the hardware trap (the guard), not the canary
+    uint16_t irqs_ended;     // IRQs in service the recovery ended (1 << n: IRQ n)
 };
 
 // The guard's reports come from the double-fault task (kernel/thread/

@@ -6,13 +6,13 @@
 #include <stdint.h>
 
 #ifndef KSTACK_SIZE
-#define KSTACK_SIZE     8192            // bytes per kernel-stack block (stack + arena)
+#define KSTACK_SIZE 8192 // bytes per kernel-stack block (stack + arena)
 #endif
-#define KERNEL_VMA      0xC0000000u     // start of the kernel half of every address space
-#define PAGE_SIZE       4096u
+#define KERNEL_VMA 0xC0000000u // start of the kernel half of every address space
+#define PAGE_SIZE  4096u
 
 #ifndef TANDEM_BENCH_ONLY
-#define TANDEM_BENCH_ONLY 0             // 1: `make KSTACK_BENCH_ONLY=1`, a kernel for `bench` only
+#define TANDEM_BENCH_ONLY 0 // 1: `make KSTACK_BENCH_ONLY=1`, a kernel for `bench` only
 #endif
 
 #if (KSTACK_SIZE & (KSTACK_SIZE - 1)) || KSTACK_SIZE < 4096
@@ -29,7 +29,7 @@
 #endif
 
 // The kernel half maps physical memory at KERNEL_VMA + phys (see kernel/mm).
-#define P2V(pa)         ((void *)((uintptr_t)(pa) + KERNEL_VMA))
-#define V2P(va)         (((uintptr_t)(va)) - KERNEL_VMA)
+#define P2V(pa) ((void *)((uintptr_t)(pa) + KERNEL_VMA))
+#define V2P(va) (((uintptr_t)(va)) - KERNEL_VMA)
 
 #endif

@@ -9,10 +9,11 @@
 struct cpu_info {
     char vendor[13];
     uint32_t family, model, stepping;
-    bool sep;           // sysenter/sysexit work (CPUID says so, and it is no early Pentium Pro)
-    bool umip;          // CR4.UMIP: on whenever the CPU has it (cpu_protect)
-    bool smep;          // CR4.SMEP: likewise
-    bool apic;          // a local APIC, and the MSRs to find it (bring-up: kernel/smp/smp.c)
+    bool sep;  // sysenter/sysexit work (CPUID says so, and it is no early Pentium Pro)
+    bool umip; // CR4.UMIP: on whenever the CPU has it (cpu_protect)
+    bool smep; // CR4.SMEP: likewise
+    bool apic; // a local APIC, and the MSRs to find it (bring-up: kernel/smp/smp.c)
+    bool pge;  // global pages: the kernel's mappings are made global (kmain)
 };
 
 extern struct cpu_info g_cpu;

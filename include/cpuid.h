@@ -9,15 +9,16 @@
 #include <stdint.h>
 
 // Leaf 1, EDX.
-#define CPUID_1_EDX_PSE     (1u << 3)   // 4 MiB pages
-#define CPUID_1_EDX_TSC     (1u << 4)   // rdtsc
-#define CPUID_1_EDX_MSR     (1u << 5)   // rdmsr/wrmsr
-#define CPUID_1_EDX_APIC    (1u << 9)   // an on-chip local APIC, enabled
-#define CPUID_1_EDX_SEP     (1u << 11)  // sysenter/sysexit
-#define CPUID_1_EDX_CMOV    (1u << 15)  // cmov: what -march=i686 code uses
+#define CPUID_1_EDX_PSE  (1u << 3)  // 4 MiB pages
+#define CPUID_1_EDX_TSC  (1u << 4)  // rdtsc
+#define CPUID_1_EDX_MSR  (1u << 5)  // rdmsr/wrmsr
+#define CPUID_1_EDX_APIC (1u << 9)  // an on-chip local APIC, enabled
+#define CPUID_1_EDX_SEP  (1u << 11) // sysenter/sysexit
+#define CPUID_1_EDX_PGE  (1u << 13) // global pages (CR4.PGE)
+#define CPUID_1_EDX_CMOV (1u << 15) // cmov: what -march=i686 code uses
 // Leaf 7 subleaf 0, ECX.
-#define CPUID_7_ECX_UMIP    (1u << 2)   // sgdt, sidt, sldt, smsw, str: #GP in ring 3
-#define CPUID_7_EBX_SMEP    (1u << 7)   // supervisor-mode execution prevention
+#define CPUID_7_ECX_UMIP (1u << 2) // sgdt, sidt, sldt, smsw, str: #GP in ring 3
+#define CPUID_7_EBX_SMEP (1u << 7) // supervisor-mode execution prevention
 
 // What the kernel and user programs cannot run without: they are compiled
 // for i686 (cmov), the boot code maps the kernel with 4 MiB pages and reads
@@ -32,7 +33,8 @@ static inline struct cpuid_regs
 cpuid(uint32_t leaf, uint32_t subleaf)
 {
     struct cpuid_regs r;
-    __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+    __asm__ volatile("cpuid"
+                     : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
                      : "a"(leaf), "c"(subleaf));
     return r;
 }

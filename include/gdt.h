@@ -13,15 +13,15 @@
 #define GDT_USER_CODE   3
 #define GDT_USER_DATA   4
 #define GDT_TSS         5
-#define GDT_DF_TSS      6       // double-fault task (its own stack)
+#define GDT_DF_TSS      6 // double-fault task (its own stack)
 #define GDT_ENTRIES     7
 
-#define KERNEL_CS   (GDT_KERNEL_CODE << 3)
-#define KERNEL_DS   (GDT_KERNEL_DATA << 3)
-#define USER_CS     ((GDT_USER_CODE << 3) | 3)
-#define USER_DS     ((GDT_USER_DATA << 3) | 3)
-#define TSS_SEL     (GDT_TSS << 3)
-#define DF_TSS_SEL  (GDT_DF_TSS << 3)
+#define KERNEL_CS  (GDT_KERNEL_CODE << 3)
+#define KERNEL_DS  (GDT_KERNEL_DATA << 3)
+#define USER_CS    ((GDT_USER_CODE << 3) | 3)
+#define USER_DS    ((GDT_USER_DATA << 3) | 3)
+#define TSS_SEL    (GDT_TSS << 3)
+#define DF_TSS_SEL (GDT_DF_TSS << 3)
 
 // The 32-bit TSS (Intel SDM vol. 3A, 8.2.1).
 struct tss {
@@ -39,15 +39,15 @@ struct tss {
 
 // The I/O permission bitmap covers the first IOMAP_PORTS ports (every
 // legacy PC device lives there); a port above it is never allowed.
-#define IOMAP_PORTS     1024
-#define IOMAP_BYTES     (IOMAP_PORTS / 8)
+#define IOMAP_PORTS 1024
+#define IOMAP_BYTES (IOMAP_PORTS / 8)
 
 // The main TSS and its I/O permission bitmap, which must lie inside the
 // TSS segment (Intel SDM vol. 1, 19.5.2).
 struct tss_io {
     struct tss tss;
-    uint8_t iomap[IOMAP_BYTES];     // a clear bit allows its port
-    uint8_t iomap_end;              // 0xFF: the CPU may read a byte past the map
+    uint8_t iomap[IOMAP_BYTES]; // a clear bit allows its port
+    uint8_t iomap_end;          // 0xFF: the CPU may read a byte past the map
 } PACKED;
 
 extern struct tss_io g_tss_io;
@@ -65,7 +65,11 @@ void gdt_load_cpu(uint64_t gdt[GDT_ENTRIES], struct tss *tss, uint32_t esp0);
 // double-fault task's).
 void gdt_set_tss(int index, void *tss, uint32_t size);
 // Points the ring-0 stack used on entry from ring 3 at esp0.
-static inline void tss_set_esp0(uint32_t esp0) { g_tss.esp0 = esp0; }
+static inline void
+tss_set_esp0(uint32_t esp0)
+{
+    g_tss.esp0 = esp0;
+}
 
 // Makes map (IOMAP_BYTES bytes) the ports ring 3 may use, or with NULL
 // none.  Copies only when map is not the one copied last; after

@@ -51,12 +51,12 @@
 #include "config.h"
 #include "uapi/syscall.h"
 
-#define KFAST_ALIGN     8u
+#define KFAST_ALIGN       8u
 // Room always left below esp when the arena claims memory: the deepest
 // nesting of a trap frame (76 bytes), the interrupt path's calls, the
 // scheduler and a console write, measured with the stack low-water mark at
 // about 600 bytes, doubled.
-#define KFAST_RESERVE   1024u
+#define KFAST_RESERVE     1024u
 // The deepest any kernel entry of a user thread was measured to write its
 // stack below the top of its block (800 bytes, in a debug build at every
 // block size; 632 in a release one), about doubled.  `make test`
@@ -67,17 +67,17 @@
 // kernel entries as long as they end this far below the block's top: the
 // worst stack plus the reserve, in whole pages.  The first allocation of the
 // next entry then stays on the inline path instead of claiming again.
-#define KFAST_KEEP_DEPTH ALIGN_UP(KFAST_STACK_WORST + KFAST_RESERVE, 4096u)
+#define KFAST_KEEP_DEPTH  ALIGN_UP(KFAST_STACK_WORST + KFAST_RESERVE, 4096u)
 // The spill area: one per CPU, in the kernel image, lent to the first arena
 // that spills and returned when that arena is emptied, so that the common
 // spill costs no heap call and holds no heap memory between entries.
-#define KFAST_SPILL_AREA (64u * 1024u)
-#define KFAST_CANARY    0xC011DE5Au     // "collide": the word at the arena top
-#define KFAST_PAINT     0xA5u           // fills a new block: untouched bytes read 0xA5
-#define KFAST_POISON    0x6Bu           // debug: what a reset or release gives back
-#define KFAST_MAX_ALLOC (1u << 24)      // larger requests are refused outright
+#define KFAST_SPILL_AREA  (64u * 1024u)
+#define KFAST_CANARY      0xC011DE5Au // "collide": the word at the arena top
+#define KFAST_PAINT       0xA5u       // fills a new block: untouched bytes read 0xA5
+#define KFAST_POISON      0x6Bu       // debug: what a reset or release gives back
+#define KFAST_MAX_ALLOC   (1u << 24)  // larger requests are refused outright
 #ifndef KFAST_STRICT
-#define KFAST_STRICT    0               // 1: refuse instead of spilling (`make KFAST_STRICT=1`)
+#define KFAST_STRICT 0 // 1: refuse instead of spilling (`make KFAST_STRICT=1`)
 #endif
 // A 4 KiB block has no page the arena can claim: a strict arena there would
 // refuse every allocation (debug_write's text, IPC payloads).
@@ -90,56 +90,56 @@ struct kfast_chunk;
 // A saved arena position (Turbo Pascal's Mark): release returns to it.
 typedef struct {
     uintptr_t top;
-    uintptr_t guard;            // end of the claimed pages at the mark
-    struct kfast_chunk *spill;  // newest spill chunk at the mark
-    uint32_t spill_used;        // bytes used in it
+    uintptr_t guard;           // end of the claimed pages at the mark
+    struct kfast_chunk *spill; // newest spill chunk at the mark
+    uint32_t spill_used;       // bytes used in it
 } kfast_mark_t;
 
 // Per-thread arena state, kept in the thread control block.  While the
 // thread runs, its top, guard and count live in g_kfast instead.
 struct kfast_arena {
-    uintptr_t base;             // first arena byte (the block's start, in the arena view)
-    uintptr_t end;              // the block's end (base + KSTACK_SIZE)
-    uint32_t sp_offset;         // arena-view address = stack-view address + sp_offset
-    bool guarded;               // claimed pages leave the stack view (the trap)
-    uintptr_t top;              // saved top while not running
-    uintptr_t guard;            // saved end of the claimed pages while not running
-    uint32_t allocations;       // saved count of objects placed in the block, while not running
-    uintptr_t keep;             // a reset leaves at most this much claimed (KFAST_KEEP_DEPTH)
-    uintptr_t reset_limit;      // keep, or 0 while spill chunks exist: the reset's one test
-    uintptr_t peak_top;         // highest top so far (the block's peak, an address)
-    uint32_t peak;              // most bytes in use at once, block and spilled, noted while
-                                //   spill chunks existed (otherwise peak_top says it)
+    uintptr_t base;        // first arena byte (the block's start, in the arena view)
+    uintptr_t end;         // the block's end (base + KSTACK_SIZE)
+    uint32_t sp_offset;    // arena-view address = stack-view address + sp_offset
+    bool guarded;          // claimed pages leave the stack view (the trap)
+    uintptr_t top;         // saved top while not running
+    uintptr_t guard;       // saved end of the claimed pages while not running
+    uint32_t allocations;  // saved count of objects placed in the block, while not running
+    uintptr_t keep;        // a reset leaves at most this much claimed (KFAST_KEEP_DEPTH)
+    uintptr_t reset_limit; // keep, or 0 while spill chunks exist: the reset's one test
+    uintptr_t peak_top;    // highest top so far (the block's peak, an address)
+    uint32_t peak;         // most bytes in use at once, block and spilled, noted while
+                           //   spill chunks existed (otherwise peak_top says it)
     uint32_t refusals, collisions;
-    uint32_t resets;            // kernel threads' quiescent resets (user threads: see kfast_stats)
-    uint32_t emptied;           // resets that had something to give back
-    uint32_t trimmed;           // times kept pages went back because esp came near them
-    uintptr_t empty_top;        // base, or 0 while spill chunks exist (so that top != empty_top)
-    struct kfast_chunk *spill;  // newest spill chunk (a chain to older ones)
-    uint32_t spill_older;       // bytes handed out from the chunks older than the newest
+    uint32_t resets;           // kernel threads' quiescent resets (user threads: see kfast_stats)
+    uint32_t emptied;          // resets that had something to give back
+    uint32_t trimmed;          // times kept pages went back because esp came near them
+    uintptr_t empty_top;       // base, or 0 while spill chunks exist (so that top != empty_top)
+    struct kfast_chunk *spill; // newest spill chunk (a chain to older ones)
+    uint32_t spill_older;      // bytes handed out from the chunks older than the newest
     // What the inline spill path touches, side by side: on the host, with
     // spills apart from them, the count's increment cost a third of an
     // entry's time in the transient benchmark.
-    uintptr_t chunk_top;        // the newest chunk's next free byte (its fill: the inline bump)
-    uintptr_t chunk_end;        // the newest chunk's end (chunk_top when there is none)
-    uint32_t spills;            // allocations served from spill chunks
-    bool strict;                // refuse instead of spilling
-    bool may_trim;              // no interrupt nests in this thread's kernel code (a user
-                                //   thread's runs with interrupts off), so a trim cannot
-                                //   cut under an interrupted inline allocation (kfast_trim)
-    uint32_t calls_pending;     // cross-CPU calls whose request is in this arena and not
-                                //   yet answered by every target: a reset now would free
-                                //   it under them (include/smp/xcall.h; checked in debug)
+    uintptr_t chunk_top;    // the newest chunk's next free byte (its fill: the inline bump)
+    uintptr_t chunk_end;    // the newest chunk's end (chunk_top when there is none)
+    uint32_t spills;        // allocations served from spill chunks
+    bool strict;            // refuse instead of spilling
+    bool may_trim;          // no interrupt nests in this thread's kernel code (a user
+                            //   thread's runs with interrupts off), so a trim cannot
+                            //   cut under an interrupted inline allocation (kfast_trim)
+    uint32_t calls_pending; // cross-CPU calls whose request is in this arena and not
+                            //   yet answered by every target: a reset now would free
+                            //   it under them (include/smp/xcall.h; checked in debug)
 };
 
 // The running thread's arena "registers": swapped by the context switch so
 // that the fast path reaches them with absolute addresses.
 struct kfast_cpu {
-    uintptr_t top;              // next free byte; the canary sits at [top, top + 4)
-    uintptr_t guard;            // end of the claimed pages: the stack view has none below
-    uint32_t allocations;       // objects placed in the block (spills are counted apart)
-    struct kfast_arena *arena;  // the running thread's state
-    uintptr_t empty_top;        // arena->empty_top: top when there is nothing to release
+    uintptr_t top;             // next free byte; the canary sits at [top, top + 4)
+    uintptr_t guard;           // end of the claimed pages: the stack view has none below
+    uint32_t allocations;      // objects placed in the block (spills are counted apart)
+    struct kfast_arena *arena; // the running thread's state
+    uintptr_t empty_top;       // arena->empty_top: top when there is nothing to release
 };
 extern struct kfast_cpu g_kfast;
 

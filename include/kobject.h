@@ -12,10 +12,10 @@
 #define TANDEM_KOBJECT_H
 
 #include <stdint.h>
-#include "uapi/syscall.h"       // CAP_TYPE_*: the type is what SYS_CAP_INFO reports
+#include "uapi/syscall.h" // CAP_TYPE_*: the type is what SYS_CAP_INFO reports
 
 struct kobject {
-    uint32_t type;              // CAP_TYPE_*
+    uint32_t type; // CAP_TYPE_*
     uint32_t refs;
 };
 

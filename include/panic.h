@@ -37,7 +37,10 @@ struct panic_smp {
 void panic_set_smp(const struct panic_smp *smp);
 
 // Checks an invariant that must hold whatever the input; panics naming it.
-#define KASSERT(cond) \
-    do { if (unlikely(!(cond))) panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); } while (0)
+#define KASSERT(cond)                                                         \
+    do {                                                                      \
+        if (unlikely(!(cond)))                                                \
+            panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); \
+    } while (0)
 
 #endif

@@ -3,7 +3,7 @@
 #define TANDEM_PROCESS_H
 
 #include "thread.h"
-#include "uapi/syscall.h"       // USER_STACK_*: the main stack is part of the ABI
+#include "uapi/syscall.h" // USER_STACK_*: the main stack is part of the ABI
 
 // What process_spawn runs on the new process before its first thread
 // exists: gives it its handles (kernel/cap/).  0, or a -errno that undoes

@@ -4,10 +4,10 @@
 
 #include "compiler.h"
 
-#define QEMU_EXIT_PORT  0xF4
+#define QEMU_EXIT_PORT      0xF4
 // Not 0 and 1: QEMU exits with 1 by itself when it fails to start.
-#define QEMU_EXIT_PASS  0x10    // QEMU exits with status (0x10 << 1) | 1 = 33
-#define QEMU_EXIT_FAIL  0x11    // QEMU exits with status (0x11 << 1) | 1 = 35
+#define QEMU_EXIT_PASS      0x10 // QEMU exits with status (0x10 << 1) | 1 = 33
+#define QEMU_EXIT_FAIL      0x11 // QEMU exits with status (0x11 << 1) | 1 = 35
 // Bochs has no isa-debug-exit; "Shutdown" written here ends it.
 #define BOCHS_SHUTDOWN_PORT 0x8900
 

@@ -20,13 +20,13 @@
 #include "smp/tables.h"
 
 enum cpu_state {
-    CPU_FOUND,          // listed, not started (yet)
-    CPU_STARTING,       // INIT-SIPI-SIPI sent, not online yet
-    CPU_ONLINE,         // running: the boot CPU, or an AP idling in smp_ap_main
-    CPU_FAILED,         // did not start: why says why
+    CPU_FOUND,    // listed, not started (yet)
+    CPU_STARTING, // INIT-SIPI-SIPI sent, not online yet
+    CPU_ONLINE,   // running: the boot CPU, or an AP idling in smp_ap_main
+    CPU_FAILED,   // did not start: why says why
 };
 
-#define SMP_START_TIMEOUT_US 1000000u   // from an AP's INIT to its coming online
+#define SMP_START_TIMEOUT_US 1000000u // from an AP's INIT to its coming online
 #define SMP_WHY_MAX          96
 
 struct cpu {
@@ -37,18 +37,18 @@ struct cpu {
     uintptr_t stack_base;           // an AP: its KSTACK_SIZE-byte stack (direct map)
     uint64_t gdt[GDT_ENTRIES];      // an AP's own GDT and TSS (the boot CPU keeps kernel/gdt.c's)
     struct tss tss;
-    char why[SMP_WHY_MAX];          // CPU_FAILED: why
+    char why[SMP_WHY_MAX]; // CPU_FAILED: why
 };
 
 struct smp {
-    struct machine_tables tables;   // what the firmware said
-    struct cpu cpus[SMP_MAX_CPUS];  // 0 is the boot CPU, then the others in table order
-    unsigned count;                 // CPUs in cpus[]
+    struct machine_tables tables;  // what the firmware said
+    struct cpu cpus[SMP_MAX_CPUS]; // 0 is the boot CPU, then the others in table order
+    unsigned count;                // CPUs in cpus[]
     unsigned online;
-    uint32_t lapic_phys;            // from IA32_APIC_BASE (0: no local APIC in use)
-    uint32_t trampoline_phys;       // the page the APs started in
-    uint32_t ioapic_versions[SMP_MAX_IOAPICS];  // as each I/O APIC listed answered at boot
-    char why[2 * TABLES_WHY_MAX + 32];  // why only the boot CPU was considered ("": it was not)
+    uint32_t lapic_phys;                       // from IA32_APIC_BASE (0: no local APIC in use)
+    uint32_t trampoline_phys;                  // the page the APs started in
+    uint32_t ioapic_versions[SMP_MAX_IOAPICS]; // as each I/O APIC listed answered at boot
+    char why[2 * TABLES_WHY_MAX + 32]; // why only the boot CPU was considered ("": it was not)
 };
 
 extern struct smp g_smp;
@@ -72,12 +72,12 @@ extern const struct phys_reader g_kernel_phys_reader;
 // What the trampoline reads, at smp_trampoline_params in its copy
 // (offsets for the assembly: kernel/entry/asm_offsets.c).
 struct trampoline_params {
-    uint32_t boot_cr3;              // a page directory with the low 4 MiB identity-mapped too
-    uint32_t kernel_cr3;            // the kernel's own
-    uint32_t cr0, cr4;              // the boot CPU's
-    uint32_t entry;                 // smp_ap_entry, in the higher half
-    uint32_t stack;                 // the AP's stack top
-    uint32_t cpu;                   // its index in g_smp.cpus
+    uint32_t boot_cr3;   // a page directory with the low 4 MiB identity-mapped too
+    uint32_t kernel_cr3; // the kernel's own
+    uint32_t cr0, cr4;   // the boot CPU's
+    uint32_t entry;      // smp_ap_entry, in the higher half
+    uint32_t stack;      // the AP's stack top
+    uint32_t cpu;        // its index in g_smp.cpus
 };
 
 // The calling CPU's index in g_smp.cpus (an APIC read; 0 on one CPU).

@@ -19,9 +19,9 @@ struct cap_table;
 struct endpoint;
 
 enum thread_state {
-    THREAD_RUNNABLE,            // running, or on the run queue
-    THREAD_BLOCKED,             // waiting: see wait_reason
-    THREAD_DEAD,                // exited; the reaper frees it
+    THREAD_RUNNABLE, // running, or on the run queue
+    THREAD_BLOCKED,  // waiting: see wait_reason
+    THREAD_DEAD,     // exited; the reaper frees it
 };
 
 #define THREAD_NAME_MAX 16
@@ -33,9 +33,31 @@ struct waitq {
 
 enum ipc_phase {
     IPC_IDLE,
-    IPC_SENDING,                // queued on an endpoint's senders
-    IPC_RECEIVING,              // queued on an endpoint's receivers
-    IPC_AWAITING_REPLY,         // in ipc_call, message delivered, waiting for the reply
+    IPC_SENDING,        // queued on an endpoint's senders
+    IPC_RECEIVING,      // queued on an endpoint's receivers
+    IPC_AWAITING_REPLY, // in ipc_call, message delivered, waiting for the reply
+};
+
+// A range of a receiver's user memory, resolved to where it lies in the
+// direct map: at most two pieces, as IPC_BUF_MAX and a struct ipc_buf each
+// fit in two pages.  Resolving checks every page (user, writable) once;
+// writing then costs a memcpy, and a delivery can check everything it will
+// write before it writes anything (kernel/syscall/ipc.c).
+struct user_span {
+    uint8_t *piece[2];
+    uint32_t first; // bytes in piece[0]; the rest are in piece[1]
+};
+
+// The buffers a thread's last receive or call checked, and its address
+// space's unmap count then: a server names the same ones every time, and
+// while nothing was unmapped they need no new check, and the struct
+// ipc_buf still lies where it was resolved.
+struct ipc_checked {
+    uintptr_t meta; // the struct ipc_buf (0: none)
+    uintptr_t data;
+    uint32_t size;
+    uint32_t unmaps;            // struct addrspace's unmaps at the check
+    struct user_span meta_span; // where the struct ipc_buf lies
 };
 
 // IPC state of one thread (kernel/syscall/ipc.c, kernel/cap/endpoint.c).
@@ -56,48 +78,49 @@ struct ipc_state {
     int32_t reply_handle;       // receiver of a call: the reply handle made for it
     struct cap *reply_cap;      // caller awaiting its reply: the server's reply slot
     bool call;                  // sender: an ipc_call (wants a reply)
+    struct ipc_checked checked;
 };
 
 // What a thread handle names (SYS_THREAD_CREATE): it outlives the thread,
 // so a waiter can still read the exit code after the reaper freed the TCB.
 struct thread_record {
-    struct kobject obj;         // CAP_TYPE_THREAD; the thread holds one reference until reaped
-    struct thread *thread;      // NULL once reaped
+    struct kobject obj;    // CAP_TYPE_THREAD; the thread holds one reference until reaped
+    struct thread *thread; // NULL once reaped
     uint32_t tid;
     char name[THREAD_NAME_MAX];
     bool ended;
     int exit_code;
-    struct waitq wait;          // threads in SYS_WAIT on it
+    struct waitq wait; // threads in SYS_WAIT on it
 };
 
 struct thread {
-    uint32_t saved_esp;         // kernel esp while switched out (switch.asm: offset 0)
+    uint32_t saved_esp; // kernel esp while switched out (switch.asm: offset 0)
     struct kfast_arena arena;
     uint32_t tid;
     char name[THREAD_NAME_MAX];
     enum thread_state state;
-    const char *wait_reason;    // why it is blocked, for reports and GDB
-    struct process *proc;       // NULL for kernel threads
-    uint8_t *block;             // its KSTACK_SIZE-aligned kernel-stack block
-    bool static_block;          // the boot thread's: never freed
-    bool killed;                // dies at its next exit to user mode or wake-up
+    const char *wait_reason; // why it is blocked, for reports and GDB
+    struct process *proc;    // NULL for kernel threads
+    uint8_t *block;          // its KSTACK_SIZE-aligned kernel-stack block
+    bool static_block;       // the boot thread's: never freed
+    bool killed;             // dies at its next exit to user mode or wake-up
     int exit_code;
-    uint32_t wake_tick;         // sleeping, or in a timed wait: the tick to wake at
-    struct list_node timer_link;    // on the timed waits while in one
-    struct thread_record *record;   // named by a thread handle, or NULL
-    uint32_t kernel_entries;    // entries from ring 3
-    uint32_t ticks_run;         // timer ticks that found it running (its CPU share)
-    void (*entry)(void *);      // kernel threads: what to run
+    uint32_t wake_tick;           // sleeping, or in a timed wait: the tick to wake at
+    struct list_node timer_link;  // on the timed waits while in one
+    struct thread_record *record; // named by a thread handle, or NULL
+    uint32_t kernel_entries;      // entries from ring 3
+    uint32_t ticks_run;           // timer ticks that found it running (its CPU share)
+    void (*entry)(void *);        // kernel threads: what to run
     void *arg;
-    struct list_node run_link;  // run queue or a wait queue
-    struct list_node all_link;  // every thread
+    struct list_node run_link; // run queue or a wait queue
+    struct list_node all_link; // every thread
     struct ipc_state ipc;
 };
 
 struct process {
-    struct kobject obj;         // CAP_TYPE_PROCESS: one reference while it runs, one per
-                                //   handle, one per kernel waiter; the last frees it
-    uint32_t pid;               // the tid of its first thread
+    struct kobject obj; // CAP_TYPE_PROCESS: one reference while it runs, one per
+                        //   handle, one per kernel waiter; the last frees it
+    uint32_t pid;       // the tid of its first thread
     char name[THREAD_NAME_MAX];
     struct addrspace *as;
     struct process *parent;
@@ -110,7 +133,7 @@ struct process {
     bool exited;                // every thread gone, the address space and handles freed
     bool exit_code_set;         // exit() or the last thread chose the exit code
     int exit_code;
-    struct waitq exit_wait;     // threads in wait() on this process
+    struct waitq exit_wait; // threads in wait() on this process
     struct list_node all_link;
 };
 
@@ -134,8 +157,8 @@ struct trap_frame *thread_user_frame(struct thread *t);
 // it; it must not return).
 void thread_set_user_start(void (*start)(void));
 // A user thread of p that starts in ring 3 at eip with esp and eax = arg.
-struct thread *uthread_create(struct process *p, const char *name, uint32_t eip,
-                              uint32_t esp, uint32_t arg);
+struct thread *uthread_create(struct process *p, const char *name, uint32_t eip, uint32_t esp,
+                              uint32_t arg);
 // Ends the calling thread.
 NORETURN void thread_exit(int code);
 struct thread *thread_find(uint32_t tid);
@@ -146,7 +169,7 @@ uint32_t process_count(void);
 // How deep a user thread's kernel stack went (from its block's paint):
 // what KFAST_STACK_WORST is checked against after the tests.
 struct stack_depth {
-    uint32_t bytes;             // below the top of the block
+    uint32_t bytes; // below the top of the block
     uint32_t tid;
     char name[THREAD_NAME_MAX];
 };
@@ -155,8 +178,9 @@ void thread_note_stack_depth(struct thread *t);
 // The deepest of every user thread reaped so far and of those alive.
 void thread_deepest_user_stack(struct stack_depth *out);
 // Walks every thread (for reports and the GDB helpers' tests).
-#define thread_for_each(t) \
-    for (struct list_node *n_ = g_all_threads.next; n_ != &g_all_threads && ((t) = list_entry(n_, struct thread, all_link)); n_ = n_->next)
+#define thread_for_each(t)                          \
+    for (struct list_node *n_ = g_all_threads.next; \
+         n_ != &g_all_threads && ((t) = list_entry(n_, struct thread, all_link)); n_ = n_->next)
 extern struct list_node g_all_threads;
 
 // The timer's tick hook (sched_init installs it): wakes the sleepers that
@@ -174,6 +198,10 @@ void thread_yield(void);
 // Blocks the current thread until thread_wake; returns false if it was
 // killed meanwhile.
 bool thread_block(const char *reason);
+// The same, but runs next at once, past the run queue: IPC's direct switch
+// to the partner it has just handed a message.  next must be blocked on
+// nothing but its own wait (no wait queue), and becomes runnable.
+bool thread_block_run(struct thread *next, const char *reason);
 void thread_wake(struct thread *t);
 // Puts a newly made thread on the run queue.
 void thread_wake_new(struct thread *t);

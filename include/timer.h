@@ -26,7 +26,7 @@ uint32_t timer_ticks(void);
 // same count: a PIT that does not count at all.
 struct pit_watch {
     uint16_t last;
-    uint32_t periods;           // tick periods seen to pass since the start
+    uint32_t periods; // tick periods seen to pass since the start
     uint32_t still;
 };
 void pit_watch_start(struct pit_watch *w);
@@ -38,7 +38,7 @@ uint32_t pit_watch_poll(struct pit_watch *w);
 // still counts the polls in a row that saw no count go by.
 struct pit_clock {
     uint16_t last;
-    uint32_t counts;            // input clock periods (1.193182 MHz) since the start
+    uint32_t counts; // input clock periods (1.193182 MHz) since the start
     uint32_t still;
 };
 void pit_clock_start(struct pit_clock *c);

@@ -3,30 +3,33 @@
 #define TANDEM_TRAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "compiler.h"
 #include "gdt.h"
+#include "uapi/errno.h"
+#include "uapi/syscall.h"
 #include "x86.h"
 
-#define VEC_DE      0   // divide error
-#define VEC_DB      1   // debug
+#define VEC_DE      0 // divide error
+#define VEC_DB      1 // debug
 #define VEC_NMI     2
-#define VEC_BP      3   // breakpoint (int3)
-#define VEC_OF      4   // overflow (into)
-#define VEC_BR      5   // bound range exceeded
-#define VEC_UD      6   // invalid opcode
-#define VEC_NM      7   // device not available
-#define VEC_DF      8   // double fault
-#define VEC_TS      10  // invalid TSS
-#define VEC_NP      11  // segment not present
-#define VEC_SS      12  // stack-segment fault
-#define VEC_GP      13  // general protection
-#define VEC_PF      14  // page fault
-#define VEC_MF      16  // x87 floating-point error
-#define VEC_AC      17  // alignment check
-#define VEC_MC      18  // machine check
-#define VEC_XM      19  // SIMD floating-point
-#define VEC_IRQ0    32  // first PIC interrupt after remapping
+#define VEC_BP      3  // breakpoint (int3)
+#define VEC_OF      4  // overflow (into)
+#define VEC_BR      5  // bound range exceeded
+#define VEC_UD      6  // invalid opcode
+#define VEC_NM      7  // device not available
+#define VEC_DF      8  // double fault
+#define VEC_TS      10 // invalid TSS
+#define VEC_NP      11 // segment not present
+#define VEC_SS      12 // stack-segment fault
+#define VEC_GP      13 // general protection
+#define VEC_PF      14 // page fault
+#define VEC_MF      16 // x87 floating-point error
+#define VEC_AC      17 // alignment check
+#define VEC_MC      18 // machine check
+#define VEC_XM      19 // SIMD floating-point
+#define VEC_IRQ0    32 // first PIC interrupt after remapping
 #define VEC_SYSCALL 0x80
 #define IRQ_TIMER   0
 
@@ -34,11 +37,11 @@
 // address first.  The stubs' pushes are checked against it in
 // kernel/entry/asm_offsets.c, which gives the assembly its offsets.
 struct trap_frame {
-    uint32_t gs, fs, es, ds;                            // pushed by trap_common
-    uint32_t edi, esi, ebp, esp_at_pusha, ebx, edx, ecx, eax;  // by pushad
-    uint32_t vector, error;                             // by the stub (error: CPU or 0)
-    uint32_t eip, cs, eflags;                           // by the CPU
-    uint32_t user_esp, user_ss;                         // by the CPU, only from ring 3
+    uint32_t gs, fs, es, ds;                                  // pushed by trap_common
+    uint32_t edi, esi, ebp, esp_at_pusha, ebx, edx, ecx, eax; // by pushad
+    uint32_t vector, error;                                   // by the stub (error: CPU or 0)
+    uint32_t eip, cs, eflags;                                 // by the CPU
+    uint32_t user_esp, user_ss;                               // by the CPU, only from ring 3
 };
 
 // Debug builds: the interrupt or exception from ring 3 a thread is serving,
@@ -47,7 +50,11 @@ struct trap_record {
     uint32_t vector, error, eip;
 };
 
-static inline bool trap_from_user(const struct trap_frame *f) { return (f->cs & 3) == 3; }
+static inline bool
+trap_from_user(const struct trap_frame *f)
+{
+    return (f->cs & 3) == 3;
+}
 
 // Makes a frame about to go back to ring 3 say only what ring 3 may hold:
 // the user's own flags with IOPL 0, no VM, IF on, and the user segments for
@@ -87,10 +94,21 @@ void trap_report(const char *what, const struct trap_frame *f);
 // trap's handler into the code the trap interrupted).
 NORETURN void panic_trap(const struct trap_frame *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
-// The system-call table (kernel/syscall/syscall.c): runs the call the
-// frame's eax names and leaves the result in eax.  The entry layer calls
-// it, between the way in and exit_to_user.
-void syscall_dispatch(struct trap_frame *f);
+// The system-call table (kernel/syscall/syscall.c), indexed by the number
+// in eax: SYS_COUNT handlers, NULL where no call has that number.
+typedef int32_t (*syscall_fn)(struct trap_frame *f);
+extern syscall_fn const g_syscall_table[];
+
+// Runs the call the frame's eax names and leaves the result in eax.  The
+// entry layer calls it, between the way in and exit_to_user; inline, as
+// it is on every system call's path.
+static inline void
+syscall_dispatch(struct trap_frame *f)
+{
+    uint32_t n = f->eax;
+    syscall_fn fn = n < SYS_COUNT ? g_syscall_table[n] : NULL;
+    f->eax = fn ? (uint32_t)fn(f) : (uint32_t)-ENOSYS;
+}
 
 // Interrupt controller (8259A pair) and handlers for IRQs 0-15.
 typedef void (*irq_handler_t)(struct trap_frame *f);

@@ -20,7 +20,7 @@
 #include "x86.h"
 
 #define RUNS 7
-#define OPS 16
+#define OPS  16
 
 static inline uint32_t
 tsc32(void)
@@ -31,10 +31,10 @@ tsc32(void)
 }
 
 // Keeps p alive without costing an instruction.
-#define KEEP(p) __asm__ volatile("" : : "r"(p) : "memory")
+#define KEEP(p)     __asm__ volatile("" : : "r"(p) : "memory")
 #define REPEAT16(x) x x x x x x x x x x x x x x x x
 
-static uint32_t s_empty;        // instructions of an empty measurement
+static uint32_t s_empty; // instructions of an empty measurement
 
 static void
 bench_print(const char *bench, const char *impl, uint32_t total, uint32_t ops)
@@ -47,19 +47,19 @@ bench_print(const char *bench, const char *impl, uint32_t total, uint32_t ops)
 
 // Measures `body` (which performs `ops` operations) RUNS times; keeps the
 // fewest instructions.  `setup` and `teardown` run outside the measurement.
-#define MEASURE(result, ops, setup, body, teardown)                         \
-    do {                                                                    \
-        uint32_t best_ = ~0u;                                               \
-        for (int run_ = 0; run_ < RUNS; run_++) {                           \
-            setup;                                                          \
-            uint32_t t0_ = tsc32();                                         \
-            body;                                                           \
-            uint32_t t1_ = tsc32();                                         \
-            teardown;                                                       \
-            if (t1_ - t0_ < best_)                                          \
-                best_ = t1_ - t0_;                                          \
-        }                                                                   \
-        (result) = best_ > s_empty ? best_ - s_empty : 0;                   \
+#define MEASURE(result, ops, setup, body, teardown)       \
+    do {                                                  \
+        uint32_t best_ = ~0u;                             \
+        for (int run_ = 0; run_ < RUNS; run_++) {         \
+            setup;                                        \
+            uint32_t t0_ = tsc32();                       \
+            body;                                         \
+            uint32_t t1_ = tsc32();                       \
+            teardown;                                     \
+            if (t1_ - t0_ < best_)                        \
+                best_ = t1_ - t0_;                        \
+        }                                                 \
+        (result) = best_ > s_empty ? best_ - s_empty : 0; \
     } while (0)
 
 // The fast path: the first allocation of a scope claims a page (the setup
@@ -69,7 +69,9 @@ bench_kfast(void)
 {
     uint32_t n;
     kfast_mark_t m;
-#define WARM m = kfast_mark(); KEEP(kfastmalloc(8))
+#define WARM          \
+    m = kfast_mark(); \
+    KEEP(kfastmalloc(8))
     MEASURE(n, OPS, WARM, REPEAT16(KEEP(kfastmalloc(8));), kfast_release(m));
     bench_print("allocate 8 B", "kfastmalloc", n, OPS);
     MEASURE(n, OPS, WARM, REPEAT16(KEEP(kfastmalloc(64));), kfast_release(m));
@@ -100,11 +102,11 @@ bench_reset(void)
     for (unsigned i = 0; i < 3; i++) {
         uint32_t n, k = counts[i];
         struct kfast_stats st;
-        MEASURE(n, 1, for (uint32_t j = 0; j < k; j++) KEEP(kfastmalloc(8)),
-                kfast_reset(), );
+        MEASURE(n, 1, for (uint32_t j = 0; j < k; j++) KEEP(kfastmalloc(8)), kfast_reset(), );
         kfast_stats(NULL, &st);
-        const char *label = k == 1 ? "reset, 1 object" : k == 100 ? "reset, 100 objects"
-                                                                  : "reset, 10000 objects";
+        const char *label = k == 1     ? "reset, 1 object"
+                            : k == 100 ? "reset, 100 objects"
+                                       : "reset, 10000 objects";
         bench_print(label, "kfast reset", n, 1);
         kprintf("BENCH-NOTE\t%s: %u pages claimed, %u still claimed after the reset\n", label,
                 (k * 8 + 4 + PAGE_SIZE - 1) / PAGE_SIZE,
@@ -186,15 +188,18 @@ bench_heap_worst(void)
     struct heap_stats before, after;
 
     MEASURE(n, 1, worst_class_flush_setup(), kfree(s_worst_c[HEAP_CACHE_DEPTH]),
-            kfree(s_worst_g[HEAP_CACHE_DEPTH]); worst_teardown(HEAP_CACHE_DEPTH + 1));
+            kfree(s_worst_g[HEAP_CACHE_DEPTH]);
+            worst_teardown(HEAP_CACHE_DEPTH + 1));
     bench_print("heap worst case: free flushing a class (8 blocks)", "kfree", n, 1);
     bool grew = false;
-    MEASURE(n, 1, worst_cache_setup(); kheap_stats(&before), big = kmalloc(WORST_BIG),
-            kheap_stats(&after); grew |= !big || after.heap_size != before.heap_size ||
-            after.cached_blocks != 0; kfree(big); worst_teardown(HEAP_CACHE_BLOCKS));
+    MEASURE(n, 1, worst_cache_setup();
+            kheap_stats(&before), big = kmalloc(WORST_BIG), kheap_stats(&after);
+            grew |= !big || after.heap_size != before.heap_size || after.cached_blocks != 0;
+            kfree(big); worst_teardown(HEAP_CACHE_BLOCKS));
     bench_print("heap worst case: allocation emptying the cache (32 blocks)", "kmalloc", n, 1);
     if (grew)
-        kprintf("BENCH-NOTE\theap worst case: the allocation grew the heap or kept a block cached\n");
+        kprintf(
+            "BENCH-NOTE\theap worst case: the allocation grew the heap or kept a block cached\n");
     MEASURE(n, 1, s_worst_g[0] = kmalloc(WORST_GUARD); s_worst_g[1] = kmalloc(WORST_GUARD);
             s_worst_g[2] = kmalloc(WORST_GUARD); s_worst_g[3] = kmalloc(WORST_GUARD);
             kfree(s_worst_g[0]); kfree(s_worst_g[2]), kfree(s_worst_g[1]), kfree(s_worst_g[3]));
@@ -206,14 +211,21 @@ bench_heap_worst(void)
 static NOINLINE void
 stack_objects(uint32_t size)
 {
-    REPEAT16({ char *q = __builtin_alloca(size); q[0] = 1; KEEP(q); })
+    REPEAT16({
+        char *q = __builtin_alloca(size);
+        q[0] = 1;
+        KEEP(q);
+    })
 }
 
 static NOINLINE void
 stack_baseline(uint32_t size)
 {
     char local[16];
-    REPEAT16({ local[size & 15] = 1; KEEP(local); })
+    REPEAT16({
+        local[size & 15] = 1;
+        KEEP(local);
+    })
 }
 
 static void
@@ -278,7 +290,7 @@ bench_switch(void)
     if (!t)
         return;
     uint32_t tid = t->tid, n;
-    thread_yield();             // let it start
+    thread_yield(); // let it start
     MEASURE(n, 2 * OPS, , REPEAT16(thread_yield();), );
     // Each yield is two switches (there and back) plus the yield calls.
     bench_print("context switch (yield pair / 2)", "sched", n, 2 * OPS);
@@ -326,7 +338,7 @@ static void
 bench_arena_thread(void *arg)
 {
     (void)arg;
-    uint32_t flags = irq_save();        // no timer ticks inside the measurements
+    uint32_t flags = irq_save(); // no timer ticks inside the measurements
     bench_kfast();
     bench_reset();
     bench_reset_share();

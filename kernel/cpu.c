@@ -33,6 +33,7 @@ cpu_identify(void)
     bool early_p6 = g_cpu.family == 6 && g_cpu.model < 3 && g_cpu.stepping < 3;
     g_cpu.sep = (r.edx & CPUID_1_EDX_SEP) && (r.edx & CPUID_1_EDX_MSR) && !early_p6;
     g_cpu.apic = (r.edx & CPUID_1_EDX_APIC) && (r.edx & CPUID_1_EDX_MSR);
+    g_cpu.pge = (r.edx & CPUID_1_EDX_PGE) != 0;
 
     if (max_leaf >= 7) {
         r = cpuid(7, 0);

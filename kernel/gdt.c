@@ -16,11 +16,11 @@ struct gdt_pointer {
 
 #define ACC_PRESENT   0x80
 #define ACC_DPL3      0x60
-#define ACC_SEGMENT   0x10      // code/data (not system)
-#define ACC_CODE      0x0A      // execute/read
-#define ACC_DATA      0x02      // read/write
-#define ACC_TSS32     0x09      // available 32-bit TSS
-#define FLAG_4K_32BIT 0xC0      // granularity 4 KiB, 32-bit operands
+#define ACC_SEGMENT   0x10 // code/data (not system)
+#define ACC_CODE      0x0A // execute/read
+#define ACC_DATA      0x02 // read/write
+#define ACC_TSS32     0x09 // available 32-bit TSS
+#define FLAG_4K_32BIT 0xC0 // granularity 4 KiB, 32-bit operands
 
 _Static_assert(sizeof(struct gdt_entry) == sizeof(uint64_t), "a descriptor is 8 bytes");
 
@@ -34,7 +34,7 @@ static const uint8_t *s_io_loaded;
 static bool s_io_stale = true;
 
 // iomap_base past the segment's limit: no bitmap, every port is #GP in ring 3.
-#define IOMAP_NONE      sizeof(struct tss_io)
+#define IOMAP_NONE sizeof(struct tss_io)
 
 extern void gdt_flush(const struct gdt_pointer *p, uint32_t code_sel, uint32_t data_sel);
 
@@ -62,7 +62,7 @@ void
 tss_io_load(const uint8_t *map)
 {
     if (!map) {
-        g_tss.iomap_base = IOMAP_NONE;  // the map stays, unused, for its owner's return
+        g_tss.iomap_base = IOMAP_NONE; // the map stays, unused, for its owner's return
         return;
     }
     if (map != s_io_loaded || s_io_stale) {
@@ -85,13 +85,15 @@ gdt_init(void)
     gdt_set(0, 0, 0, 0, 0);
     gdt_set(GDT_KERNEL_CODE, 0, 0xFFFFF, ACC_PRESENT | ACC_SEGMENT | ACC_CODE, FLAG_4K_32BIT);
     gdt_set(GDT_KERNEL_DATA, 0, 0xFFFFF, ACC_PRESENT | ACC_SEGMENT | ACC_DATA, FLAG_4K_32BIT);
-    gdt_set(GDT_USER_CODE, 0, 0xFFFFF, ACC_PRESENT | ACC_DPL3 | ACC_SEGMENT | ACC_CODE, FLAG_4K_32BIT);
-    gdt_set(GDT_USER_DATA, 0, 0xFFFFF, ACC_PRESENT | ACC_DPL3 | ACC_SEGMENT | ACC_DATA, FLAG_4K_32BIT);
+    gdt_set(GDT_USER_CODE, 0, 0xFFFFF, ACC_PRESENT | ACC_DPL3 | ACC_SEGMENT | ACC_CODE,
+            FLAG_4K_32BIT);
+    gdt_set(GDT_USER_DATA, 0, 0xFFFFF, ACC_PRESENT | ACC_DPL3 | ACC_SEGMENT | ACC_DATA,
+            FLAG_4K_32BIT);
 
     memset(&g_tss_io, 0xFF, sizeof(g_tss_io));
     memset(&g_tss, 0, sizeof(g_tss));
     g_tss.ss0 = KERNEL_DS;
-    tss_io_load(NULL);                  // ring 3 gets no ports until a process holds some
+    tss_io_load(NULL); // ring 3 gets no ports until a process holds some
     gdt_set_tss(GDT_TSS, &g_tss_io, sizeof(g_tss_io));
 
     struct gdt_pointer p = { sizeof(s_gdt) - 1, (uint32_t)s_gdt };

@@ -15,9 +15,9 @@ struct idt_pointer {
     uint32_t base;
 } PACKED;
 
-#define GATE_INTERRUPT32 0x8E   // present, DPL 0, 32-bit interrupt gate (clears IF)
-#define GATE_DPL3        0x60   // reachable with int from ring 3
-#define GATE_TASK        0x85   // present, DPL 0, task gate
+#define GATE_INTERRUPT32 0x8E // present, DPL 0, 32-bit interrupt gate (clears IF)
+#define GATE_DPL3        0x60 // reachable with int from ring 3
+#define GATE_TASK        0x85 // present, DPL 0, task gate
 
 static struct idt_gate s_idt[256];
 

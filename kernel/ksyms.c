@@ -4,7 +4,7 @@
 
 struct ksym {
     uint32_t addr;
-    uint32_t name;      // offset into g_ksym_names
+    uint32_t name; // offset into g_ksym_names
 };
 
 // Defined by build/ksyms.c (empty in the first link pass).

@@ -6,7 +6,7 @@
 #include "x86.h"
 
 static char s_ring[LOG_RING_SIZE];
-static uint32_t s_head;             // bytes ever written; the next goes to s_head % size
+static uint32_t s_head; // bytes ever written; the next goes to s_head % size
 static bool s_news;
 
 void

@@ -43,12 +43,14 @@ boot_summary(void)
         if (g_boot.regions[i].type == 1)
             usable += g_boot.regions[i].length;
     kprintf("Tandem: a 32-bit x86 microkernel (kernel stack block %u bytes, %s build, "
-            "kfastmalloc %s)\n", KSTACK_SIZE, TANDEM_DEBUG ? "debug" : "release",
+            "kfastmalloc %s)\n",
+            KSTACK_SIZE, TANDEM_DEBUG ? "debug" : "release",
             kfast_default_strict() ? "strict: no spills" : "spilling to the heap when full");
     if (s_strict_refused)
         kprintf("  kfast=strict refused: a %u-byte block has no page the arena can claim, so a "
                 "strict arena would refuse every allocation (debug_write, IPC payloads); "
-                "arenas spill as usual\n", KSTACK_SIZE);
+                "arenas spill as usual\n",
+                KSTACK_SIZE);
     kprintf("  command line: %s\n", g_boot.cmdline[0] ? g_boot.cmdline : "(none)");
     if (g_boot.cmdline_cut)
         kprintf("  command line cut: it is %s%u bytes long, the first %u are kept (above) and "
@@ -56,12 +58,13 @@ boot_summary(void)
                 g_boot.cmdline_length >= BOOT_CMDLINE_SCAN ? "at least " : "",
                 g_boot.cmdline_length, (unsigned)sizeof(g_boot.cmdline) - 1);
     kprintf("  cpu: %s family %u model %u stepping %u; system calls: int 0x80%s; umip %s; "
-            "smep %s\n", g_cpu.vendor, g_cpu.family, g_cpu.model, g_cpu.stepping,
+            "smep %s\n",
+            g_cpu.vendor, g_cpu.family, g_cpu.model, g_cpu.stepping,
             g_cpu.sep ? " and sysenter" : " only (no sysenter)", g_cpu.umip ? "on" : "off",
             g_cpu.smep ? "on" : "off");
     smp_summary();
-    kprintf("  memory: %llu KiB usable in %u regions (lower %u KiB, upper %u KiB)\n",
-            usable >> 10, g_boot.region_count, g_boot.mem_lower_kb, g_boot.mem_upper_kb);
+    kprintf("  memory: %llu KiB usable in %u regions (lower %u KiB, upper %u KiB)\n", usable >> 10,
+            g_boot.region_count, g_boot.mem_lower_kb, g_boot.mem_upper_kb);
     for (unsigned i = 0; i < g_boot.region_count; i++) {
         const struct boot_region *r = &g_boot.regions[i];
         kprintf("    %016llx-%016llx %s\n", r->base, r->base + r->length - 1,
@@ -69,13 +72,14 @@ boot_summary(void)
     }
     struct frame_counts fc;
     frame_counts(&fc);
-    kprintf("  frames: %u total, %u free, %u reserved, %u ignored above the direct map\n",
-            fc.total, fc.free, fc.reserved, fc.ignored);
+    kprintf("  frames: %u total, %u free, %u reserved, %u ignored above the direct map\n", fc.total,
+            fc.free, fc.reserved, fc.ignored);
     struct heap_stats hs;
     kheap_stats(&hs);
     kprintf("  heap: %zu bytes in use (peak %zu) in %zu blocks, %llu allocations, %llu frees, "
-            "%llu failures, heap size %zu\n", hs.in_use, hs.peak_in_use, hs.live_blocks,
-            hs.allocs, hs.frees, hs.failures, hs.heap_size);
+            "%llu failures, heap size %zu\n",
+            hs.in_use, hs.peak_in_use, hs.live_blocks, hs.allocs, hs.frees, hs.failures,
+            hs.heap_size);
     kprintf("  modules: %u\n", g_boot.module_count);
     if (g_boot.modules_dropped)
         kprintf("  %u more modules were ignored: Tandem keeps at most %u (BOOT_MAX_MODULES)\n",
@@ -108,10 +112,11 @@ run_module(unsigned index)
     struct spawn_request req = { index, NULL, cap_setup_first, NULL, NULL };
     struct process *p = process_spawn(&req, &err);
     if (!p) {
-        kprintf("could not start module %u (%s): error %d\n", index, g_boot.modules[index].name, err);
+        kprintf("could not start module %u (%s): error %d\n", index, g_boot.modules[index].name,
+                err);
         return err;
     }
-    kobject_get(&p->obj);               // ours, for the wait
+    kobject_get(&p->obj); // ours, for the wait
     int code = process_wait(p, WAIT_FOREVER);
     process_put(p);
     return code;
@@ -151,7 +156,8 @@ run_tests(void)
 #if TANDEM_BENCH_ONLY
     kprintf("KTAP version 1\n1..1\nnot ok 1 kernel # this kernel was built with "
             "KSTACK_BENCH_ONLY=1 (KSTACK_SIZE=%u) for `bench` only; the tests run with "
-            "4096-, 8192- and 16384-byte blocks\n", KSTACK_SIZE);
+            "4096-, 8192- and 16384-byte blocks\n",
+            KSTACK_SIZE);
     qemu_exit(QEMU_EXIT_FAIL);
 #endif
     bool all = g_boot.test_suite[0] == '\0';
@@ -199,6 +205,8 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     paging_init();
     frame_init();
     paging_init_heap();
+    if (g_cpu.pge)
+        paging_global_kernel();
     kheap_init();
     idt_init();
     entry_init();

@@ -19,7 +19,7 @@ struct mb_module {
 } PACKED;
 
 struct mb_mmap_entry {
-    uint32_t size;              // of the rest of the entry: the next is at +size+4
+    uint32_t size; // of the rest of the entry: the next is at +size+4
     uint64_t base, length;
     uint32_t type;
 } PACKED;

@@ -17,7 +17,8 @@ ktest_run(const char *suite, unsigned extra)
     (void)extra;
     kprintf("KTAP version 1\n1..1\n"
             "not ok 1 %s # this kernel was built without tests: boot build/tandem-test.elf "
-            "(the test ISO's kernel)\n", suite[0] ? suite : "kernel_tests");
+            "(the test ISO's kernel)\n",
+            suite[0] ? suite : "kernel_tests");
     qemu_exit(QEMU_EXIT_FAIL);
 }
 

@@ -8,7 +8,7 @@
 #include "ksyms.h"
 #include "panic.h"
 #include "qemu.h"
-#include "trap.h"             // pic_end_abandoned
+#include "trap.h" // pic_end_abandoned
 #include "x86.h"
 
 // The CPU reporting a panic, as its index + 1 (0: none): the first to
@@ -34,7 +34,7 @@ backtrace(uint32_t ebp)
         uint32_t ret = frame[1], off = 0;
         const char *sym = ksym_lookup(ret, &off);
         kprintf("    %08x <%s+%#x>\n", ret, sym ? sym : "?", off);
-        if (frame[0] <= ebp)        // frames only go up the stack
+        if (frame[0] <= ebp) // frames only go up the stack
             break;
         ebp = frame[0];
     }
@@ -48,8 +48,8 @@ dump_registers(void)
     __asm__ volatile("mov %%ebp, %0; mov %%esp, %1" : "=r"(ebp), "=r"(esp));
     kprintf("  eax %08x ebx %08x ecx %08x edx %08x\n", eax, ebx, ecx, edx);
     kprintf("  esi %08x edi %08x ebp %08x esp %08x\n", esi, edi, ebp, esp);
-    kprintf("  cr0 %08x cr2 %08x cr3 %08x cr4 %08x eflags %08x\n",
-            read_cr0(), read_cr2(), read_cr3(), read_cr4(), read_eflags());
+    kprintf("  cr0 %08x cr2 %08x cr3 %08x cr4 %08x eflags %08x\n", read_cr0(), read_cr2(),
+            read_cr3(), read_cr4(), read_eflags());
     backtrace(ebp);
 }
 
@@ -79,7 +79,7 @@ panic_recover(void)
         jmp_buf *env = s_recovery;
         s_recovery = NULL;
         __atomic_store_n(&s_panic_owner, 0, __ATOMIC_RELEASE);
-        pic_end_abandoned();        // a panic inside an interrupt, before its EOI
+        pic_end_abandoned(); // a panic inside an interrupt, before its EOI
         longjmp(*env, 1);
     }
 }
@@ -97,17 +97,17 @@ panic_begin(const char *fmt, va_list ap)
     uint32_t me = s_smp ? s_smp->cpu() + 1 : 1, owner = 0;
     if (!__atomic_compare_exchange_n(&s_panic_owner, &owner, me, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE)) {
-        if (owner == me) {      // a panic while reporting one: stop at once
+        if (owner == me) { // a panic while reporting one: stop at once
             kprintf("PANIC (nested)\n");
             halt_forever();
         }
-        for (;;)                // another CPU reports its panic, and stops this one
+        for (;;) // another CPU reports its panic, and stops this one
             hlt();
     }
     // The others stop before the report, so that none writes into it; a
     // panic a test expects leaves them running.
     unsigned asked = 0, halted = s_smp && !s_recovery ? s_smp->halt_others(&asked) : 0;
-    console_release_devices(false);     // a panic is told on the devices, whoever had them
+    console_release_devices(false); // a panic is told on the devices, whoever had them
     kprintf("\nPANIC: ");
     kvprintf(fmt, ap);
     kprintf("\n");

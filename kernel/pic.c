@@ -4,15 +4,15 @@
 #include "trap.h"
 #include "x86.h"
 
-#define PIC1_CMD    0x20
-#define PIC1_DATA   0x21
-#define PIC2_CMD    0xA0
-#define PIC2_DATA   0xA1
-#define PIC_EOI     0x20
-#define ICW1_INIT   0x11        // edge triggered, cascade, ICW4 follows
-#define ICW4_8086   0x01
-#define OCW3_ISR    0x0B        // next read of CMD returns the in-service register
-#define OCW2_SEOI   0x60        // specific EOI: OR in the IRQ's number on its PIC
+#define PIC1_CMD  0x20
+#define PIC1_DATA 0x21
+#define PIC2_CMD  0xA0
+#define PIC2_DATA 0xA1
+#define PIC_EOI   0x20
+#define ICW1_INIT 0x11 // edge triggered, cascade, ICW4 follows
+#define ICW4_8086 0x01
+#define OCW3_ISR  0x0B // next read of CMD returns the in-service register
+#define OCW2_SEOI 0x60 // specific EOI: OR in the IRQ's number on its PIC
 
 static irq_handler_t s_handlers[16];
 
@@ -21,13 +21,13 @@ pic_init(void)
 {
     outb(PIC1_CMD, ICW1_INIT);
     outb(PIC2_CMD, ICW1_INIT);
-    outb(PIC1_DATA, VEC_IRQ0);          // ICW2: vector base
+    outb(PIC1_DATA, VEC_IRQ0); // ICW2: vector base
     outb(PIC2_DATA, VEC_IRQ0 + 8);
-    outb(PIC1_DATA, 1 << 2);            // ICW3: slave on IRQ 2
+    outb(PIC1_DATA, 1 << 2); // ICW3: slave on IRQ 2
     outb(PIC2_DATA, 2);
     outb(PIC1_DATA, ICW4_8086);
     outb(PIC2_DATA, ICW4_8086);
-    outb(PIC1_DATA, 0xFF & ~(1 << 2));  // everything masked but the cascade
+    outb(PIC1_DATA, 0xFF & ~(1 << 2)); // everything masked but the cascade
     outb(PIC2_DATA, 0xFF);
 }
 
@@ -74,7 +74,7 @@ uint16_t
 pic_end_abandoned(void)
 {
     uint16_t isr = pic_in_service();
-    for (unsigned irq = 16; irq-- > 0;) {       // the slave first, then the cascade's bit
+    for (unsigned irq = 16; irq-- > 0;) { // the slave first, then the cascade's bit
         if (isr & (1u << irq))
             outb(irq < 8 ? PIC1_CMD : PIC2_CMD, OCW2_SEOI | (irq & 7));
     }

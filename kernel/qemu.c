@@ -12,7 +12,9 @@ qemu_exit(int code)
     // then write "Shutdown" to Bochs' shutdown port 0x8900, which ends it.
     // QEMU never gets here, so its output and protocol are unchanged.
     kprintf("# tandem-exit 0x%x (%s)\n", (unsigned)code,
-            code == QEMU_EXIT_PASS ? "pass" : code == QEMU_EXIT_FAIL ? "fail" : "?");
+            code == QEMU_EXIT_PASS   ? "pass"
+            : code == QEMU_EXIT_FAIL ? "fail"
+                                     : "?");
     for (const char *p = "Shutdown"; *p; p++)
         outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*p);
     // Neither: stop here.

@@ -16,5 +16,6 @@ __stack_chk_fail(void)
     uint32_t ret = (uint32_t)__builtin_return_address(0), off = 0;
     const char *fn = ksym_lookup(ret, &off);
     panic("stack protector: the frame of %s (returning through %08x) was overwritten; "
-          "guard %08x", fn ? fn : "?", ret, __stack_chk_guard);
+          "guard %08x",
+          fn ? fn : "?", ret, __stack_chk_guard);
 }

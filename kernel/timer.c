@@ -6,11 +6,11 @@
 #include "uapi/syscall.h"
 #include "x86.h"
 
-#define PIT_CHANNEL0    0x40
-#define PIT_COMMAND     0x43
-#define PIT_MODE_RATE   0x34    // channel 0, lobyte/hibyte, mode 2 (rate generator)
-#define PIT_LATCH0      0x00    // channel 0, counter latch
-#define PIT_INPUT_HZ    1193182
+#define PIT_CHANNEL0  0x40
+#define PIT_COMMAND   0x43
+#define PIT_MODE_RATE 0x34 // channel 0, lobyte/hibyte, mode 2 (rate generator)
+#define PIT_LATCH0    0x00 // channel 0, counter latch
+#define PIT_INPUT_HZ  1193182
 
 static volatile uint32_t s_ticks;
 static struct timer_tick_hook *s_hooks;
@@ -36,7 +36,7 @@ timer_irq(struct trap_frame *f)
         h->fn();
 }
 
-#define PIT_DIVISOR     (PIT_INPUT_HZ / TICK_HZ)
+#define PIT_DIVISOR (PIT_INPUT_HZ / TICK_HZ)
 
 void
 timer_init(void)
@@ -78,7 +78,7 @@ uint32_t
 pit_watch_poll(struct pit_watch *w)
 {
     uint16_t now = pit_count();
-    w->periods += now > w->last;        // counted down and reloaded
+    w->periods += now > w->last; // counted down and reloaded
     w->still = now == w->last ? w->still + 1 : 0;
     w->last = now;
     return w->periods;

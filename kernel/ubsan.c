@@ -64,11 +64,11 @@ struct invalid_builtin_data {
 };
 
 NORETURN static void
-ubsan_report(const struct source_location *loc, const char *check, const char *detail,
-             uint32_t a, uint32_t b)
+ubsan_report(const struct source_location *loc, const char *check, const char *detail, uint32_t a,
+             uint32_t b)
 {
-    panic("UBSan: %s at %s:%u:%u (%s %#x, %#x)", check, loc->file, loc->line, loc->column,
-          detail, a, b);
+    panic("UBSan: %s at %s:%u:%u (%s %#x, %#x)", check, loc->file, loc->line, loc->column, detail,
+          a, b);
 }
 
 // The handlers the compiler's instrumentation calls (-fsanitize=undefined).
@@ -83,22 +83,33 @@ void __ubsan_handle_divrem_overflow(struct overflow_data *d, uintptr_t a, uintpt
 void __ubsan_handle_shift_out_of_bounds(struct shift_data *d, uintptr_t a, uintptr_t b);
 void __ubsan_handle_out_of_bounds(struct out_of_bounds_data *d, uintptr_t index);
 void __ubsan_handle_load_invalid_value(struct invalid_value_data *d, uintptr_t value);
-void __ubsan_handle_pointer_overflow(struct location_only_data *d, uintptr_t base, uintptr_t result);
+void __ubsan_handle_pointer_overflow(struct location_only_data *d, uintptr_t base,
+                                     uintptr_t result);
 void __ubsan_handle_builtin_unreachable(struct location_only_data *d);
 void __ubsan_handle_nonnull_arg(struct nonnull_arg_data *d);
 void __ubsan_handle_vla_bound_not_positive(struct vla_bound_data *d, uintptr_t bound);
 void __ubsan_handle_invalid_builtin(struct invalid_builtin_data *d);
 
 static const char *const s_access[] = {
-    "load of", "store to", "reference binding to", "member access within",
-    "member call on", "constructor call on", "downcast of", "downcast of",
-    "upcast of", "cast to virtual base of", "_Nonnull binding to", "dynamic operation on",
+    "load of",
+    "store to",
+    "reference binding to",
+    "member access within",
+    "member call on",
+    "constructor call on",
+    "downcast of",
+    "downcast of",
+    "upcast of",
+    "cast to virtual base of",
+    "_Nonnull binding to",
+    "dynamic operation on",
 };
 
 void
 __ubsan_handle_type_mismatch_v1(struct type_mismatch_data *d, uintptr_t ptr)
 {
-    const char *what = d->type_check_kind < ARRAY_SIZE(s_access) ? s_access[d->type_check_kind] : "access to";
+    const char *what =
+        d->type_check_kind < ARRAY_SIZE(s_access) ? s_access[d->type_check_kind] : "access to";
     if (ptr == 0)
         ubsan_report(&d->loc, "null pointer", what, 0, 0);
     if (ptr & ((1u << d->log_alignment) - 1))
@@ -169,7 +180,8 @@ __ubsan_handle_builtin_unreachable(struct location_only_data *d)
 void
 __ubsan_handle_nonnull_arg(struct nonnull_arg_data *d)
 {
-    ubsan_report(&d->loc, "NULL passed as a nonnull argument", "argument", (uint32_t)d->arg_index, 0);
+    ubsan_report(&d->loc, "NULL passed as a nonnull argument", "argument", (uint32_t)d->arg_index,
+                 0);
 }
 
 void

@@ -4,11 +4,11 @@
 #include "console.h"
 #include "x86.h"
 
-#define VGA_COLS    80
-#define VGA_ROWS    25
-#define VGA_ATTR    0x0700      // light grey on black
-#define CRTC_INDEX  0x3D4
-#define CRTC_DATA   0x3D5
+#define VGA_COLS   80
+#define VGA_ROWS   25
+#define VGA_ATTR   0x0700 // light grey on black
+#define CRTC_INDEX 0x3D4
+#define CRTC_DATA  0x3D5
 
 static volatile uint16_t *const s_screen = (volatile uint16_t *)(KERNEL_VMA + 0xB8000);
 static unsigned s_row, s_col;

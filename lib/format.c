@@ -8,14 +8,14 @@
 
 // gcc's <limits.h> needs a libc <limits.h> behind it under -nostdinc, so
 // take the bounds of int from the compiler's predefined macro instead.
-#define INT_MAX     __INT_MAX__
-#define INT_MIN     (-__INT_MAX__ - 1)
+#define INT_MAX __INT_MAX__
+#define INT_MIN (-__INT_MAX__ - 1)
 
 // Hex digits in a pointer: 8 on i386, 16 on the 64-bit host.
-#define PTR_DIGITS  ((int)sizeof(void *) * 2)
+#define PTR_DIGITS ((int)sizeof(void *) * 2)
 
 // Enough for the 20 decimal digits of UINT64_MAX.
-#define DIGITS_MAX  24
+#define DIGITS_MAX 24
 
 enum length { LEN_HH, LEN_H, LEN_INT, LEN_L, LEN_LL, LEN_Z };
 
@@ -28,11 +28,11 @@ struct out {
 
 // One parsed conversion: its flags, width and precision.
 struct spec {
-    int left;           // '-': pad on the right
-    int zero;           // '0': pad numbers with zeros after the sign
-    int alt;            // '#': 0x/0X before a non-zero hexadecimal number
-    int width;          // minimum field width, 0 when none
-    int prec;           // -1 when none
+    int left;  // '-': pad on the right
+    int zero;  // '0': pad numbers with zeros after the sign
+    int alt;   // '#': 0x/0X before a non-zero hexadecimal number
+    int width; // minimum field width, 0 when none
+    int prec;  // -1 when none
     enum length len;
 };
 
@@ -91,8 +91,8 @@ put_field(struct out *o, const struct spec *sp, const char *s, int len)
 // Writes sign, prefix, precision zeros and the digits of v in base, padded
 // to the spec's width. A precision of 0 prints no digits for a zero value.
 static void
-put_number(struct out *o, const struct spec *sp, uint64_t v, int negative,
-           unsigned base, int upper, const char *prefix)
+put_number(struct out *o, const struct spec *sp, uint64_t v, int negative, unsigned base, int upper,
+           const char *prefix)
 {
     const char *digit_set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char digits[DIGITS_MAX];
@@ -131,12 +131,12 @@ arg_signed(va_list *ap, enum length len)
 {
     switch (len) {
     case LEN_HH: return (signed char)va_arg(*ap, int);
-    case LEN_H:  return (short)va_arg(*ap, int);
-    case LEN_L:  return va_arg(*ap, long);
+    case LEN_H: return (short)va_arg(*ap, int);
+    case LEN_L: return va_arg(*ap, long);
     case LEN_LL: return va_arg(*ap, long long);
     // ptrdiff_t is the signed type as wide as size_t on every Tandem target.
-    case LEN_Z:  return va_arg(*ap, ptrdiff_t);
-    default:     return va_arg(*ap, int);
+    case LEN_Z: return va_arg(*ap, ptrdiff_t);
+    default: return va_arg(*ap, int);
     }
 }
 
@@ -146,11 +146,11 @@ arg_unsigned(va_list *ap, enum length len)
 {
     switch (len) {
     case LEN_HH: return (unsigned char)va_arg(*ap, unsigned int);
-    case LEN_H:  return (unsigned short)va_arg(*ap, unsigned int);
-    case LEN_L:  return va_arg(*ap, unsigned long);
+    case LEN_H: return (unsigned short)va_arg(*ap, unsigned int);
+    case LEN_L: return va_arg(*ap, unsigned long);
     case LEN_LL: return va_arg(*ap, unsigned long long);
-    case LEN_Z:  return va_arg(*ap, size_t);
-    default:     return va_arg(*ap, unsigned int);
+    case LEN_Z: return va_arg(*ap, size_t);
+    default: return va_arg(*ap, unsigned int);
     }
 }
 
@@ -208,7 +208,7 @@ parse_spec(const char **p, struct spec *sp, va_list *ap)
         if (*f == '*') {
             int pr = va_arg(*ap, int);
             f++;
-            sp->prec = pr < 0 ? -1 : pr;    // C: negative means "none"
+            sp->prec = pr < 0 ? -1 : pr; // C: negative means "none"
         } else {
             sp->prec = parse_count(&f);
         }
@@ -267,9 +267,7 @@ format_v(format_emit_fn emit, void *ctx, const char *fmt, va_list ap)
             put_number(&o, &sp, mag, v < 0, 10, 0, "");
             break;
         }
-        case 'u':
-            put_number(&o, &sp, arg_unsigned(&args, sp.len), 0, 10, 0, "");
-            break;
+        case 'u': put_number(&o, &sp, arg_unsigned(&args, sp.len), 0, 10, 0, ""); break;
         case 'x':
         case 'X': {
             uint64_t v = arg_unsigned(&args, sp.len);
@@ -279,8 +277,7 @@ format_v(format_emit_fn emit, void *ctx, const char *fmt, va_list ap)
         }
         case 'p':
             sp.prec = PTR_DIGITS;
-            put_number(&o, &sp, (uintptr_t)va_arg(args, void *), 0, 16, 0,
-                       "0x");
+            put_number(&o, &sp, (uintptr_t)va_arg(args, void *), 0, 16, 0, "0x");
             break;
         case 's': {
             const char *s = va_arg(args, const char *);
@@ -297,9 +294,7 @@ format_v(format_emit_fn emit, void *ctx, const char *fmt, va_list ap)
             put_field(&o, &sp, &c, 1);
             break;
         }
-        case '%':
-            put(&o, '%');
-            break;
+        case '%': put(&o, '%'); break;
         case '\0':
             // The format ends inside a conversion: show what there was.
             while (start < fmt)

@@ -18,8 +18,8 @@
 // arbitrary bytes stay defined.
 typedef uintptr_t __attribute__((may_alias)) word_t;
 
-#define WORD        sizeof(word_t)
-#define WORD_MASK   (WORD - 1)
+#define WORD      sizeof(word_t)
+#define WORD_MASK (WORD - 1)
 
 // True when both addresses are word aligned, so whole words can move.
 static inline int

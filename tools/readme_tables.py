@@ -55,8 +55,12 @@ GUEST_ROWS = [
     ("context switch", [("context switch (yield pair / 2)", "sched")]),
     ("null system call round trip, `int 0x80` / `sysenter`",
      [("null syscall round trip", "int 0x80"), ("null syscall round trip", "sysenter")]),
-    ("IPC call/reply round trip between two processes",
+    ("IPC call/reply round trip between two processes (the fast path)",
      [("IPC call/reply round trip (two processes)", "sysenter")]),
+    ("IPC round trips the fast path leaves: an empty `struct ipc_buf` (general call, fast reply) / 64 B / 512 B payload",
+     [("IPC round trip, empty struct ipc_buf (general call, fast reply)", "sysenter"),
+      ("IPC round trip, 64 B payload (general path)", "sysenter"),
+      ("IPC round trip, 512 B payload (general path)", "sysenter")]),
     ("IRQ 4 (COM1 loopback) to the driver thread blocked in its receive",
      [("IRQ to driver (notification received)", "irq4 (COM1 loopback)")]),
     ("a key's round trip: drv_uart -> console -> shell (raw read) -> console -> drv_uart, "

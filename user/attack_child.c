@@ -24,7 +24,7 @@
 #define EXIT_SURVIVED   1
 #define EXIT_UNKNOWN    2
 #define EXIT_BAD_RESULT 3
-#define ENDPOINT        1               // the handle its parent passed
+#define ENDPOINT        1 // the handle its parent passed
 #define SPIN_TURNS      200000u
 
 // Spins `turns` times in ring 3 with `flag` set in EFLAGS.
@@ -39,7 +39,9 @@ spin_with(uint32_t flag, unsigned turns)
                      "pushf\n\t"
                      "andl %2, (%%esp)\n\t"
                      "popf"
-                     : "+r"(turns) : "r"(flag), "r"(~flag) : "cc", "memory");
+                     : "+r"(turns)
+                     : "r"(flag), "r"(~flag)
+                     : "cc", "memory");
 }
 
 static long
@@ -98,7 +100,7 @@ main(void)
     struct flagcall fc;
     if (flag == EFLAGS_TF) {
         call(first, EFLAGS_TF, SYS_GETTID, 0, &fc);
-        return EXIT_SURVIVED;               // the single step never came
+        return EXIT_SURVIVED; // the single step never came
     }
     unsigned start = sys_time();
     while (sys_time() - start < ticks) {

@@ -12,21 +12,21 @@
 #include "tandem.h"
 #include "utest.h"
 
-#define UNUSED_FN           __attribute__((unused))
-#define GUARD_BYTES         64
-#define GUARD_FILL          0xC5u
-#define ECHO_QUIT           0xDEAD              // user/ipc_echo.c
-#define WAIT_TICKS          500
+#define UNUSED_FN   __attribute__((unused))
+#define GUARD_BYTES 64
+#define GUARD_FILL  0xC5u
+#define ECHO_QUIT   0xDEAD // user/ipc_echo.c
+#define WAIT_TICKS  500
 
 static const char *const s_gate_names[2] = { "int 0x80", "sysenter" };
 
 // Ends a test about sysenter, with a note, on a CPU that does not offer it.
-#define SKIP_WITHOUT_SYSENTER()                                                 \
-    do {                                                                        \
-        if (!syscall_mode_available(SYSCALL_SYSENTER)) {                        \
-            utest_note("SKIP: this CPU offers no sysenter");                    \
-            return;                                                             \
-        }                                                                       \
+#define SKIP_WITHOUT_SYSENTER()                              \
+    do {                                                     \
+        if (!syscall_mode_available(SYSCALL_SYSENTER)) {     \
+            utest_note("SKIP: this CPU offers no sysenter"); \
+            return;                                          \
+        }                                                    \
     } while (0)
 
 // "SYS_SYSINFO via sysenter with DF" in failure reports.
@@ -70,8 +70,10 @@ fc_check_exit(const struct flagcall *fc, const char *call, uint32_t kept, bool i
         }
     }
     if ((out & EFLAGS_IOPL) != 0) {
-        utest_fail(file, line, "%s via %s (%s): EFLAGS.IOPL expected 0, got %u (eflags %08x): "
-                   "ring 3 may now use in/out/cli", call, gate, how, (out & EFLAGS_IOPL) >> 12, out);
+        utest_fail(file, line,
+                   "%s via %s (%s): EFLAGS.IOPL expected 0, got %u (eflags %08x): "
+                   "ring 3 may now use in/out/cli",
+                   call, gate, how, (out & EFLAGS_IOPL) >> 12, out);
         ok = false;
     }
     if (!(out & EFLAGS_IF)) {
@@ -84,21 +86,27 @@ fc_check_exit(const struct flagcall *fc, const char *call, uint32_t kept, bool i
                    gate, how, out);
         ok = false;
     }
-    static const struct { uint32_t bit; const char *name; } bits[] = {
-        { EFLAGS_DF, "DF" }, { EFLAGS_AC, "AC" }, { EFLAGS_NT, "NT" },
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } bits[] = {
+        { EFLAGS_DF, "DF" },
+        { EFLAGS_AC, "AC" },
+        { EFLAGS_NT, "NT" },
     };
     for (unsigned i = 0; i < ARRAY_SIZE(bits); i++) {
         uint32_t b = bits[i].bit;
         if ((kept & b) && (out & b) != (in & b)) {
-            utest_fail(file, line, "%s via %s (%s): EFLAGS.%s expected %u (as entered), got %u "
-                       "(in %08x, out %08x)", call, gate, how, bits[i].name, !!(in & b),
-                       !!(out & b), in, out);
+            utest_fail(file, line,
+                       "%s via %s (%s): EFLAGS.%s expected %u (as entered), got %u "
+                       "(in %08x, out %08x)",
+                       call, gate, how, bits[i].name, !!(in & b), !!(out & b), in, out);
             ok = false;
         }
     }
     const uint32_t want[6] = { fc->ebx, fc->ecx, fc->edx, fc->esi, fc->edi, fc->ebp };
-    const uint32_t got[6] = { fc->out_ebx, fc->out_ecx, fc->out_edx, fc->out_esi,
-                              fc->out_edi, fc->out_ebp };
+    const uint32_t got[6] = { fc->out_ebx, fc->out_ecx, fc->out_edx,
+                              fc->out_esi, fc->out_edi, fc->out_ebp };
     static const char *const reg_names[6] = { "ebx", "ecx", "edx", "esi", "edi", "ebp" };
     for (unsigned i = 0; i < 6; i++) {
         if (ipc_words && (i == 0 || i == 3))
@@ -152,13 +160,16 @@ guard_check(const uint8_t *area, size_t len, const char *call, const struct flag
         unsigned from = GUARD_BYTES >= 16 ? GUARD_BYTES - 16 : 0;
         for (unsigned i = from, k = 0; i < GUARD_BYTES; i++, k += 3)
             ksnprintf(hex + k, sizeof hex - k, "%02x ", below[i]);
-        utest_fail(file, line, "%s via %s (%s): %u guard bytes BELOW the buffer overwritten "
+        utest_fail(file, line,
+                   "%s via %s (%s): %u guard bytes BELOW the buffer overwritten "
                    "(down to buf-%u); the 16 bytes below buf now hold: %s",
                    call, gate, how, n_below, GUARD_BYTES - lowest, hex);
     }
     if (n_above)
-        utest_fail(file, line, "%s via %s (%s): %u guard bytes ABOVE the buffer overwritten "
-                   "(up to buf+len+%u)", call, gate, how, n_above, highest);
+        utest_fail(file, line,
+                   "%s via %s (%s): %u guard bytes ABOVE the buffer overwritten "
+                   "(up to buf+len+%u)",
+                   call, gate, how, n_above, highest);
     return n_below == 0 && n_above == 0;
 }
 
@@ -171,13 +182,13 @@ guard_check(const uint8_t *area, size_t len, const char *call, const struct flag
 // mapped alone by a touch, and the page under it lies outside the window:
 // a copy that walks backwards from the island's first byte faults there
 // instead of silently reading or writing a neighbour.
-#define ISLAND_PAGE         (USER_STACK_TOP - USER_STACK_MAX)
+#define ISLAND_PAGE (USER_STACK_TOP - USER_STACK_MAX)
 
 static UNUSED_FN uint8_t *
 island_page(void)
 {
     volatile uint8_t *p = (volatile uint8_t *)ISLAND_PAGE;
-    p[0] = 0;                       // a ring-3 fault: the kernel maps this page only
+    p[0] = 0; // a ring-3 fault: the kernel maps this page only
     return (uint8_t *)ISLAND_PAGE;
 }
 
@@ -189,8 +200,8 @@ island_page(void)
 struct spinner {
     volatile bool stop;
     volatile unsigned count;
-    volatile uint32_t bad_flags;        // the first EFLAGS with DF/TF/NT/AC/IOPL it saw, or 0
-    int thread;                         // its handle
+    volatile uint32_t bad_flags; // the first EFLAGS with DF/TF/NT/AC/IOPL it saw, or 0
+    int thread;                  // its handle
 };
 
 static UNUSED_FN int
@@ -231,18 +242,20 @@ spinner_stop(struct spinner *s, const char *file, int line)
     if (sys_wait(s->thread, WAIT_TICKS) == -ETIMEDOUT)
         utest_fail(file, line, "the spinning sibling thread did not end");
     if (s->bad_flags)
-        utest_fail(file, line, "the spinning sibling (which never sets them) ran with EFLAGS %08x: "
-                   "another thread's DF/TF/NT/AC/IOPL leaked into it", s->bad_flags);
+        utest_fail(file, line,
+                   "the spinning sibling (which never sets them) ran with EFLAGS %08x: "
+                   "another thread's DF/TF/NT/AC/IOPL leaked into it",
+                   s->bad_flags);
     sys_cap_close(s->thread);
     s->thread = -1;
 }
 
 // ---- The parent's half of the cross-process attacks -----------------------
 
-#define CHILD_EXIT_SURVIVED     1       // user/attack_child.c
-#define CHILD_EXIT_UNKNOWN      2
-#define CHILD_EXIT_BAD_RESULT   3
-#define CHILD_WAIT_TICKS        (4 * WAIT_TICKS)    // its attack lasts a few dozen ticks
+#define CHILD_EXIT_SURVIVED   1 // user/attack_child.c
+#define CHILD_EXIT_UNKNOWN    2
+#define CHILD_EXIT_BAD_RESULT 3
+#define CHILD_WAIT_TICKS      (4 * WAIT_TICKS) // its attack lasts a few dozen ticks
 
 // Starts the helper module `name` with a new endpoint as its handle 1, on
 // which it receives (attack_child, ipc_echo), and keeps only a CAP_SEND
@@ -260,10 +273,9 @@ partner_start(const char *name, int *endpoint, const char *file, int line)
         return 0;
     int proc = sys_spawn(module, &ep, 1);
     *endpoint = sys_cap_dup(ep, CAP_SEND, 0);
-    sys_cap_close(ep);                  // the partner's copy stays: closing is not revoking
+    sys_cap_close(ep); // the partner's copy stays: closing is not revoking
     if (!utest_check_int(UT_GT, proc, 0, "sys_spawn(partner)", "0", file, line) ||
-        !utest_check_int(UT_GT, *endpoint, 0, "sys_cap_dup(endpoint, CAP_SEND)", "0", file,
-                         line)) {
+        !utest_check_int(UT_GT, *endpoint, 0, "sys_cap_dup(endpoint, CAP_SEND)", "0", file, line)) {
         sys_cap_close(*endpoint);
         return 0;
     }
@@ -286,7 +298,7 @@ attack_child_start(const char *name, unsigned ticks, const char *file, int line)
     struct ipc_words reply;
     int r = sys_ipc_call(ep, ticks, 0, &buf, &reply);
     utest_check_int(UT_EQ, r, 0, "sys_ipc_call(attack_child)", "0", file, line);
-    sys_cap_close(ep);                  // nothing more to say to it
+    sys_cap_close(ep); // nothing more to say to it
     return proc;
 }
 
@@ -360,8 +372,8 @@ victim_rounds(unsigned ticks, const char *file, int line)
             struct cap_info *ci = (struct cap_info *)guard_init(area, sizeof *ci);
             fc_init(&fc, g, 0, SYS_CAP_INFO, (uint32_t)module, (uintptr_t)ci, 0x33300333u,
                     0x44400444u, 0x55500555u);
-            ok &= utest_check_int(UT_EQ, flagcall(&fc), 0, "SYS_CAP_INFO(ipc_echo)", "0", file,
-                                  line);
+            ok &=
+                utest_check_int(UT_EQ, flagcall(&fc), 0, "SYS_CAP_INFO(ipc_echo)", "0", file, line);
             ok &= fc_check_exit(&fc, "SYS_CAP_INFO", kept, false, file, line);
             ok &= guard_check(area, sizeof *ci, "SYS_CAP_INFO", &fc, file, line);
             ok &= utest_check_uint(UT_EQ, ci->type, CAP_TYPE_MODULE, "cap_info.type",
@@ -379,11 +391,13 @@ victim_rounds(unsigned ticks, const char *file, int line)
             b->size = LEN;
             b->handle = 0;
             fc_init(&fc, g, 0, SYS_IPC_CALL, (uint32_t)echo, rounds, 3, (uintptr_t)b, 0x55500555u);
-            ok &= utest_check_int(UT_EQ, flagcall(&fc), 0, "SYS_IPC_CALL(ipc_echo)", "0", file, line);
+            ok &=
+                utest_check_int(UT_EQ, flagcall(&fc), 0, "SYS_IPC_CALL(ipc_echo)", "0", file, line);
             ok &= fc_check_exit(&fc, "SYS_IPC_CALL", kept, true, file, line);
             ok &= guard_check(area, sizeof *b, "SYS_IPC_CALL (struct ipc_buf)", &fc, file, line);
             ok &= guard_check(data_area, LEN, "SYS_IPC_CALL (payload)", &fc, file, line);
-            ok &= utest_check_uint(UT_EQ, fc.out_ebx, rounds + 1, "ipc reply w0", "w0 + 1", file, line);
+            ok &= utest_check_uint(UT_EQ, fc.out_ebx, rounds + 1, "ipc reply w0", "w0 + 1", file,
+                                   line);
             ok &= utest_check_uint(UT_EQ, b->len, LEN, "ipc reply length", "64", file, line);
             unsigned bad = 0;
             for (unsigned i = 0; i < LEN; i++)

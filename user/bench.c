@@ -11,26 +11,26 @@
 #include "ipc_echo.h"
 #include "tandem.h"
 
-#define RUNS 7
-#define OPS 16
-#define REPEAT16(x) x x x x x x x x x x x x x x x x
-#define IRQ_BADGE 0x40
-#define IRQ_WAIT_TICKS 100          // a notification comes well within this
-#define THREAD_STACK 4096
+#define RUNS           7
+#define OPS            16
+#define REPEAT16(x)    x x x x x x x x x x x x x x x x
+#define IRQ_BADGE      0x40
+#define IRQ_WAIT_TICKS 100 // a notification comes well within this
+#define THREAD_STACK   4096
 
 static uint32_t s_empty;
 
-#define MEASURE(result, body)                                   \
-    do {                                                        \
-        uint32_t best_ = ~0u;                                   \
-        for (int run_ = 0; run_ < RUNS; run_++) {               \
-            uint32_t t0_ = tsc32();                             \
-            body;                                               \
-            uint32_t t1_ = tsc32();                             \
-            if (t1_ - t0_ < best_)                              \
-                best_ = t1_ - t0_;                              \
-        }                                                       \
-        (result) = best_ > s_empty ? best_ - s_empty : 0;       \
+#define MEASURE(result, body)                             \
+    do {                                                  \
+        uint32_t best_ = ~0u;                             \
+        for (int run_ = 0; run_ < RUNS; run_++) {         \
+            uint32_t t0_ = tsc32();                       \
+            body;                                         \
+            uint32_t t1_ = tsc32();                       \
+            if (t1_ - t0_ < best_)                        \
+                best_ = t1_ - t0_;                        \
+        }                                                 \
+        (result) = best_ > s_empty ? best_ - s_empty : 0; \
     } while (0)
 
 static void
@@ -48,8 +48,8 @@ print(const char *bench, const char *impl, uint32_t total, uint32_t ops)
 // the outb, the interrupt's entry, the notification's delivery, the switch
 // to the driver thread and its return to user mode.
 
-static volatile uint32_t s_irq_stamp;   // when the driver's last receive returned
-static volatile unsigned s_irq_count;   // notifications it has received
+static volatile uint32_t s_irq_stamp; // when the driver's last receive returned
+static volatile unsigned s_irq_count; // notifications it has received
 static volatile bool s_irq_stop;
 static uint8_t s_driver_stack[THREAD_STACK] ALIGNED(16);
 
@@ -93,8 +93,8 @@ irq_latency(int irq, int *err)
         *err = -EBUSY;
         return 0;
     }
-    for (int run = -1; run < RUNS && !*err; run++) {    // run -1 warms up
-        sys_sleep(1);                   // the driver is blocked in its receive now
+    for (int run = -1; run < RUNS && !*err; run++) { // run -1 warms up
+        sys_sleep(1);                                // the driver is blocked in its receive now
         unsigned count = s_irq_count;
         uint32_t t0 = tsc32();
         outb(COM1, (uint8_t)('a' + run + 1));
@@ -102,7 +102,7 @@ irq_latency(int irq, int *err)
             *err = -ETIMEDOUT;
         else if (run >= 0 && s_irq_stamp - t0 < best)
             best = s_irq_stamp - t0;
-        com1_take();                    // the byte, which ends the interrupt's cause
+        com1_take(); // the byte, which ends the interrupt's cause
         sys_irq_ack(irq);
     }
     com1_loopback_leave(&saved);
@@ -120,13 +120,14 @@ bench_irq(void)
     }
     int ep = sys_endpoint_create();
     int err = ep > 0 ? sys_notify_bind(irq, ep, IRQ_BADGE) : ep;
-    int driver = err ? err : thread_spawn(irq_driver, (void *)(uintptr_t)ep, s_driver_stack,
-                                          sizeof s_driver_stack);
+    int driver = err ? err
+                     : thread_spawn(irq_driver, (void *)(uintptr_t)ep, s_driver_stack,
+                                    sizeof s_driver_stack);
     uint32_t n = 0;
     if (driver > 0) {
         n = irq_latency(irq, &err);
         s_irq_stop = true;
-        sys_ipc_send(ep, 0, 0, NULL);   // wakes the driver to see it
+        sys_ipc_send(ep, 0, 0, NULL); // wakes the driver to see it
         sys_wait(driver, WAIT_FOREVER);
         sys_cap_close(driver);
     } else {
@@ -140,6 +141,29 @@ bench_irq(void)
         printf("bench: IRQ to driver not measured: %d\n", err);
     else
         print("IRQ to driver (notification received)", "irq4 (COM1 loopback)", n, 1);
+}
+
+// Round trips to ipc_echo that the fast path does not take: a call naming
+// a struct ipc_buf (the general path; ipc_echo's answer to an empty one
+// still carries nothing, and goes the fast way), and payloads of 64 and
+// 512 bytes, which ipc_echo sends back reversed (general both ways).
+static void
+bench_ipc_general(int echo, const char *impl)
+{
+    static uint8_t data[IPC_BUF_MAX];
+    static const unsigned sizes[3] = { 0, 64, IPC_BUF_MAX };
+    static const char *const names[3] = {
+        "IPC round trip, empty struct ipc_buf (general call, fast reply)",
+        "IPC round trip, 64 B payload (general path)",
+        "IPC round trip, 512 B payload (general path)",
+    };
+    for (unsigned i = 0; i < 3; i++) {
+        struct ipc_buf buf = { data, sizes[i], sizeof data, 0 };
+        struct ipc_words reply;
+        uint32_t n;
+        MEASURE(n, REPEAT16(buf.len = sizes[i]; sys_ipc_call(echo, 1, 2, &buf, &reply);));
+        print(names[i], impl, n, OPS);
+    }
 }
 
 int
@@ -162,10 +186,11 @@ main(void)
     int proc = echo_start(&echo, 0);
     if (proc > 0) {
         struct ipc_words reply;
-        sys_ipc_call(echo, 1, 1, NULL, &reply);     // warm up: echo is waiting
+        sys_ipc_call(echo, 1, 1, NULL, &reply); // warm up: echo is waiting
         MEASURE(n, REPEAT16(sys_ipc_call(echo, 1, 2, NULL, &reply);));
-        print("IPC call/reply round trip (two processes)",
-              syscall_mode_get() == SYSCALL_SYSENTER ? "sysenter" : "int 0x80", n, OPS);
+        const char *impl = syscall_mode_get() == SYSCALL_SYSENTER ? "sysenter" : "int 0x80";
+        print("IPC call/reply round trip (two processes)", impl, n, OPS);
+        bench_ipc_general(echo, impl);
         sys_ipc_call(echo, ECHO_QUIT, 0, NULL, &reply);
         sys_wait(proc, WAIT_FOREVER);
         sys_cap_close(proc);

@@ -6,7 +6,7 @@
 #include "lib/string.h"
 #include "tandem.h"
 
-static int s_filled[CAPS_PER_PROCESS];  // CAP_OP_FILL's endpoints, oldest first
+static int s_filled[CAPS_PER_PROCESS]; // CAP_OP_FILL's endpoints, oldest first
 static unsigned s_filled_count;
 
 // Creates endpoints until the kernel refuses one.
@@ -47,20 +47,20 @@ run(const struct cap_cmd *cmd, struct cap_report *rep)
     unsigned start = sys_time();
     int h = cmd->handle;
     switch (cmd->op) {
-    case CAP_OP_EXIT:   sys_exit((int)cmd->a);
-    case CAP_OP_INFO:   rep->result = sys_cap_info(h, &rep->info); break;
-    case CAP_OP_LIST:   rep->result = sys_cap_list(rep->list, CAP_REPORT_LIST); break;
-    case CAP_OP_RECV:   rep->result = sys_ipc_recv(h, &words, &buf); break;
-    case CAP_OP_SEND:   rep->result = sys_ipc_send(h, cmd->a, cmd->b, &buf); break;
-    case CAP_OP_CALL:   rep->result = sys_ipc_call(h, cmd->a, cmd->b, &buf, &words); break;
-    case CAP_OP_REPLY:  rep->result = sys_ipc_reply(h, cmd->a, cmd->b, &buf); break;
-    case CAP_OP_DUP:    rep->result = sys_cap_dup(h, cmd->a, cmd->b); break;
-    case CAP_OP_CLOSE:  rep->result = sys_cap_close(h); break;
+    case CAP_OP_EXIT: sys_exit((int)cmd->a);
+    case CAP_OP_INFO: rep->result = sys_cap_info(h, &rep->info); break;
+    case CAP_OP_LIST: rep->result = sys_cap_list(rep->list, CAP_REPORT_LIST); break;
+    case CAP_OP_RECV: rep->result = sys_ipc_recv(h, &words, &buf); break;
+    case CAP_OP_SEND: rep->result = sys_ipc_send(h, cmd->a, cmd->b, &buf); break;
+    case CAP_OP_CALL: rep->result = sys_ipc_call(h, cmd->a, cmd->b, &buf, &words); break;
+    case CAP_OP_REPLY: rep->result = sys_ipc_reply(h, cmd->a, cmd->b, &buf); break;
+    case CAP_OP_DUP: rep->result = sys_cap_dup(h, cmd->a, cmd->b); break;
+    case CAP_OP_CLOSE: rep->result = sys_cap_close(h); break;
     case CAP_OP_REVOKE: rep->result = sys_cap_revoke(h); break;
     case CAP_OP_CREATE: rep->result = sys_endpoint_create(); break;
-    case CAP_OP_FILL:   fill(rep); break;
+    case CAP_OP_FILL: fill(rep); break;
     case CAP_OP_UNFILL: rep->result = unfill(cmd->a); break;
-    default:            rep->result = -ENOSYS; break;
+    default: rep->result = -ENOSYS; break;
     }
     rep->ticks = sys_time() - start;
     rep->w0 = cmd->op == CAP_OP_FILL ? rep->w0 : words.w0;
@@ -89,7 +89,7 @@ main(void)
             return CAP_CHILD_LOST - r;
         struct cap_cmd cmd = msg.cmd;
         if (buf.len != sizeof cmd)
-            cmd.op = ~0u;       // not a command: reported as -ENOSYS
+            cmd.op = ~0u; // not a command: reported as -ENOSYS
         memset(&rep, 0, sizeof rep);
         rep.op = cmd.op;
         rep.got = buf.handle;

@@ -17,34 +17,34 @@
 #include "proto.h"
 #include "tandem.h"
 
-#define LOG             1
-#define UART            2
-#define KBD             3
-#define VGA             4
-#define ENDPOINT        5
+#define LOG      1
+#define UART     2
+#define KBD      3
+#define VGA      4
+#define ENDPOINT 5
 
 // Badges of the console's own senders; a client's badge (init gives the
 // shell one) is below them.
-#define BADGE_LOG       0x40000001u
-#define BADGE_UART_IN   0x40000002u
-#define BADGE_KBD_IN    0x40000004u
+#define BADGE_LOG     0x40000001u
+#define BADGE_UART_IN 0x40000002u
+#define BADGE_KBD_IN  0x40000004u
 // "INPT": an input helper's bytes (w1 = the driver's stamp of their arrival).
-#define CON_INPUT       0x494E5054u
+#define CON_INPUT     0x494E5054u
 
-#define INPUT_CHUNK     64              // bytes one DEV_READ asks for
+#define INPUT_CHUNK 64 // bytes one DEV_READ asks for
 _Static_assert(INPUT_CHUNK <= IPC_BUF_MAX, "one read fits one message");
-#define RETRY_TICKS     20              // before a failed DEV_READ is tried again
-#define HELPER_STACK    4096
-#define LINES_QUEUED    4               // lines typed ahead of any CON_READLINE
-#define CLEAR_SERIAL    "\x1b[2J\x1b[H"
-#define ERASE_LINE      "\x1b[K"
-#define PROMPT_MAX      80              // the most of a line's start redrawn
+#define RETRY_TICKS  20 // before a failed DEV_READ is tried again
+#define HELPER_STACK 4096
+#define LINES_QUEUED 4 // lines typed ahead of any CON_READLINE
+#define CLEAR_SERIAL "\x1b[2J\x1b[H"
+#define ERASE_LINE   "\x1b[K"
+#define PROMPT_MAX   80 // the most of a line's start redrawn
 
 // An input driver and the helper thread that reads it.
 struct input {
     const char *name;
-    int driver;                 // send handle to the driver
-    int forward;                // this console's endpoint, badged for this input
+    int driver;  // send handle to the driver
+    int forward; // this console's endpoint, badged for this input
     unsigned badge;
 };
 
@@ -64,16 +64,16 @@ static struct line_editor s_editor;
 static struct le_echo s_echo;
 static struct log_read s_log_cursor;
 
-static int s_reader;            // the reply handle of the CON_READLINE waiting (0: none)
-static unsigned s_reader_max;   // the longest line it takes
+static int s_reader;          // the reply handle of the CON_READLINE waiting (0: none)
+static unsigned s_reader_max; // the longest line it takes
 static struct queued_line s_queue[LINES_QUEUED];
 static unsigned s_queue_head, s_queue_count;
-static int s_key_reader;        // the reply handle of the CON_READ_KEY waiting (0: none)
-static unsigned s_key_max;      // the most bytes it takes
-static bool s_key_pressed;      // input since the last CON_POLL_KEY or CON_READLINE
-static bool s_polling;          // the client polls for a key: the next input is not a line
-static int s_foreground;        // the process Ctrl-C kills (0: none)
-static char s_prompt[PROMPT_MAX];   // what output left on the current line
+static int s_key_reader;          // the reply handle of the CON_READ_KEY waiting (0: none)
+static unsigned s_key_max;        // the most bytes it takes
+static bool s_key_pressed;        // input since the last CON_POLL_KEY or CON_READLINE
+static bool s_polling;            // the client polls for a key: the next input is not a line
+static int s_foreground;          // the process Ctrl-C kills (0: none)
+static char s_prompt[PROMPT_MAX]; // what output left on the current line
 static unsigned s_prompt_len;
 
 // ---- Output -----------------------------------------------------------------
@@ -91,8 +91,7 @@ dev_write(int driver, const char *text, unsigned n)
         memcpy(chunk, text, len);
         struct ipc_buf buf = { chunk, len, 0, 0 };
         struct ipc_words reply;
-        if (sys_ipc_call(driver, DEV_WRITE, 0, &buf, &reply) < 0 ||
-            (int)reply.w0 <= 0)
+        if (sys_ipc_call(driver, DEV_WRITE, 0, &buf, &reply) < 0 || (int)reply.w0 <= 0)
             return stamp;
         if (!stamp)
             stamp = reply.w1;
@@ -177,7 +176,7 @@ answer(int reply, int w0, uint32_t stamp, const char *text, unsigned len)
 {
     struct ipc_buf buf = { (void *)text, len, 0, 0 };
     if (sys_ipc_reply(reply, (unsigned)w0, stamp, &buf) < 0)
-        sys_cap_close(reply);       // its caller gets -EPIPE; the console goes on
+        sys_cap_close(reply); // its caller gets -EPIPE; the console goes on
 }
 
 // Gives the waiting reader a line (result: its length or a -errno).
@@ -252,11 +251,11 @@ take_input(const uint8_t *bytes, unsigned n, uint32_t stamp)
             flush_echo();
         enum le_event e = le_feed(&s_editor, bytes[i], &s_echo);
         if (e != LE_NONE)
-            s_prompt_len = 0;       // the editor echoed a newline
+            s_prompt_len = 0; // the editor echoed a newline
         if (e == LE_LINE) {
             unsigned len;
             const char *line = le_line(&s_editor, &len);
-            flush_echo();           // the newline before whatever answers the line
+            flush_echo(); // the newline before whatever answers the line
             line_done((int)len, line);
         } else if (e == LE_TOO_LONG) {
             flush_echo();
@@ -276,7 +275,7 @@ read_line(int reply, unsigned max)
 {
     s_polling = false;
     s_key_pressed = false;
-    if (s_reader)                   // one reader at a time: the newest one
+    if (s_reader) // one reader at a time: the newest one
         answer(s_reader, -EBUSY, 0, NULL, 0);
     s_reader = reply;
     s_reader_max = max < CON_LINE_MAX ? max : CON_LINE_MAX;
@@ -292,7 +291,7 @@ read_line(int reply, unsigned max)
 static void
 read_key(int reply, unsigned max)
 {
-    if (s_key_reader)               // one at a time: the newest one
+    if (s_key_reader) // one at a time: the newest one
         answer(s_key_reader, -EBUSY, 0, NULL, 0);
     s_key_reader = 0;
     if (max == 0) {
@@ -343,7 +342,7 @@ serve(const struct ipc_words *msg, const struct ipc_buf *buf, const char *data)
     uint32_t stamp = 0;
     switch (msg->w0) {
     case CON_WRITE:
-        show_log();                 // what a program printed before it ended goes first
+        show_log(); // what a program printed before it ended goes first
         stamp = show(data, buf->len);
         note_output(data, buf->len);
         result = (int)buf->len;
@@ -364,14 +363,10 @@ serve(const struct ipc_words *msg, const struct ipc_buf *buf, const char *data)
         break;
     case CON_SET_FOREGROUND:
         result = set_foreground(handle);
-        handle = 0;                 // kept or closed there
+        handle = 0; // kept or closed there
         break;
-    case CON_CLEAR:
-        result = clear_screens();
-        break;
-    default:
-        result = -ENOSYS;
-        break;
+    case CON_CLEAR: result = clear_screens(); break;
+    default: result = -ENOSYS; break;
     }
     if (handle)
         sys_cap_close(handle);
@@ -418,7 +413,7 @@ take_console(void)
     int r = sys_cap_info(LOG, &info);
     if (r < 0 || info.type != CAP_TYPE_LOG)
         return r < 0 ? r : -EBADF;
-    s_log_cursor.pos = info.base;   // what is there now the kernel has shown itself
+    s_log_cursor.pos = info.base; // what is there now the kernel has shown itself
     if ((r = sys_notify_bind(LOG, ENDPOINT, BADGE_LOG)) < 0)
         return r;
     return sys_console_take(LOG);
@@ -474,7 +469,7 @@ main(void)
             take_input((const uint8_t *)data, buf.len, msg.w1);
         else if (msg.reply)
             serve(&msg, &buf, data);
-        else if (buf.handle)        // a plain send from a client: nothing to answer
+        else if (buf.handle) // a plain send from a client: nothing to answer
             sys_cap_close(buf.handle);
     }
 }

@@ -9,9 +9,9 @@
 #include "lib/string.h"
 #include "tandem.h"
 
-#define ROUNDS      300
-#define PONG_QUIT   0xFFFFFFFFu     // also in user/demo_pong.c
-#define PING_BADGE  0x9106u         // also in user/demo_pong.c
+#define ROUNDS     300
+#define PONG_QUIT  0xFFFFFFFFu // also in user/demo_pong.c
+#define PING_BADGE 0x9106u     // also in user/demo_pong.c
 
 // Prints this thread's system calls and scratch-arena figures.
 static void

@@ -6,9 +6,9 @@
 // after printing its figures.
 #include "tandem.h"
 
-#define ENDPOINT    1
-#define PONG_QUIT   0xFFFFFFFFu     // also in user/demo_ping.c
-#define PING_BADGE  0x9106u         // also in user/demo_ping.c
+#define ENDPOINT   1
+#define PONG_QUIT  0xFFFFFFFFu // also in user/demo_ping.c
+#define PING_BADGE 0x9106u     // also in user/demo_ping.c
 
 // Who a badge stands for.
 static const char *
@@ -29,8 +29,8 @@ print_figures(unsigned rounds, unsigned badge)
     }
     // Every kernel entry ends in a reset of the arena: resets counts them all.
     printf("pong: tid %d served %u calls from %s (badge %#x) with %u system calls; "
-           "%u kernel entries in all\n", sys_gettid(), rounds, caller_name(badge), badge,
-           syscall_count(), ks.resets);
+           "%u kernel entries in all\n",
+           sys_gettid(), rounds, caller_name(badge), badge, syscall_count(), ks.resets);
     printf("pong: arena: peak %u B of %u, %u allocations, %u spills, stack low water %u B\n",
            ks.peak, ks.block_size, ks.allocations, ks.spills, ks.stack_low_water);
 }
@@ -52,7 +52,7 @@ main(void)
         }
         reply = msg.reply;
         if (buf.handle)
-            sys_cap_close(buf.handle);      // pong takes none
+            sys_cap_close(buf.handle); // pong takes none
         if (!caller_name((unsigned)badge) || !reply) {
             // A stranger's call (its caller gets -EPIPE), or a plain send.
             if (reply) {

@@ -66,7 +66,7 @@ act(const char *args, int reply, unsigned param)
         }
         return 0;
     }
-    sys_cap_close(reply);           // the caller hears -EPIPE
+    sys_cap_close(reply); // the caller hears -EPIPE
     return DEV_CHILD_EXIT_FAILED;
 }
 

@@ -26,19 +26,19 @@
 
 #include "tandem.h"
 
-#define DEV_CHILD_ENDPOINT      1
-#define DEV_CHILD_DEVICE        2
-#define DEV_CHILD_MAP_AT        0x00900000u
-#define DEV_CHILD_EXIT_FAILED   2
-#define DEV_CHILD_EXIT_GP       (128 + 13)
-#define DEV_CHILD_EXIT_PF       (128 + 14)
-#define DEV_CHILD_WAIT_TICKS    500     // how long a parent waits for its end
+#define DEV_CHILD_ENDPOINT    1
+#define DEV_CHILD_DEVICE      2
+#define DEV_CHILD_MAP_AT      0x00900000u
+#define DEV_CHILD_EXIT_FAILED 2
+#define DEV_CHILD_EXIT_GP     (128 + 13)
+#define DEV_CHILD_EXIT_PF     (128 + 14)
+#define DEV_CHILD_WAIT_TICKS  500 // how long a parent waits for its end
 
 // ---- How a parent runs one ------------------------------------------------------
 
 struct child {
     int proc;
-    int ep;                     // CAP_SEND only: the child holds the one CAP_RECV
+    int ep; // CAP_SEND only: the child holds the one CAP_RECV
 };
 
 // Starts dev_child with an argument string (NULL: none) and, unless 0, a

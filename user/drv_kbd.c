@@ -15,23 +15,23 @@
 #include "drv/chardev.h"
 #include "drv/kbd_decode.h"
 
-#define ENDPOINT        1
-#define DATA_PORTS      2
-#define CONTROL_PORTS   3
-#define IRQ             4
+#define ENDPOINT      1
+#define DATA_PORTS    2
+#define CONTROL_PORTS 3
+#define IRQ           4
 
-#define PORT_DATA       0x60
-#define PORT_CONTROL    0x64
-#define STATUS_OUTPUT   0x01        // a byte waits in the data port
-#define STATUS_INPUT    0x02        // the controller has not taken the last byte written
-#define STATUS_AUX      0x20        // the waiting byte is the mouse's
-#define CMD_READ_CONFIG 0x20
+#define PORT_DATA        0x60
+#define PORT_CONTROL     0x64
+#define STATUS_OUTPUT    0x01 // a byte waits in the data port
+#define STATUS_INPUT     0x02 // the controller has not taken the last byte written
+#define STATUS_AUX       0x20 // the waiting byte is the mouse's
+#define CMD_READ_CONFIG  0x20
 #define CMD_WRITE_CONFIG 0x60
-#define CONFIG_KBD_IRQ  0x01
-#define CONFIG_KBD_OFF  0x10        // the keyboard's clock is disabled
-#define CONFIG_XLATE    0x40        // set 2 from the keyboard is translated to set 1
-#define POLLS           100000      // status reads before a wait gives up
-#define DRAIN_MAX       32          // bytes read per interrupt at most
+#define CONFIG_KBD_IRQ   0x01
+#define CONFIG_KBD_OFF   0x10   // the keyboard's clock is disabled
+#define CONFIG_XLATE     0x40   // set 2 from the keyboard is translated to set 1
+#define POLLS            100000 // status reads before a wait gives up
+#define DRAIN_MAX        32     // bytes read per interrupt at most
 
 static struct chardev s_kbd;
 static struct kbd_decoder s_decoder;
@@ -55,7 +55,7 @@ drain(struct chardev *dev)
             return;
         uint8_t code = inb(PORT_DATA);
         if (status & STATUS_AUX)
-            continue;               // the mouse's: not ours
+            continue; // the mouse's: not ours
         char out[KBD_OUT_MAX];
         unsigned n = kbd_decode(&s_decoder, code, out);
         for (unsigned j = 0; j < n; j++)
@@ -101,8 +101,7 @@ main(void)
     if (sys_cap_info(DATA_PORTS, &info) != 0 || info.type != CAP_TYPE_IOPORT ||
         info.base != PORT_DATA || sys_cap_info(CONTROL_PORTS, &info) != 0 ||
         info.type != CAP_TYPE_IOPORT || info.base != PORT_CONTROL) {
-        printf("drv_kbd: handles %d and %d are not the i8042's ports\n", DATA_PORTS,
-               CONTROL_PORTS);
+        printf("drv_kbd: handles %d and %d are not the i8042's ports\n", DATA_PORTS, CONTROL_PORTS);
         return 1;
     }
     kbd_decoder_init(&s_decoder);
@@ -116,6 +115,6 @@ main(void)
         printf("drv_kbd: cannot bind its IRQ: %d\n", err);
         return 1;
     }
-    drain(&s_kbd);                  // a key pressed before the bind raised no notification
+    drain(&s_kbd); // a key pressed before the bind raised no notification
     return chardev_serve(&s_kbd, "drv_kbd");
 }

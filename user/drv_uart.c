@@ -18,39 +18,39 @@
 #include "drv/chardev.h"
 #include "proto.h"
 
-#define ENDPOINT        1
-#define PORTS           2
-#define IRQ             3
+#define ENDPOINT 1
+#define PORTS    2
+#define IRQ      3
 
 // The registers, as offsets from the base port.
-#define REG_DATA        0           // receive buffer / transmit holding (DLAB 0)
-#define REG_IER         1           // interrupt enable (DLAB 0)
-#define REG_DIVISOR_LO  0           // DLAB 1
-#define REG_DIVISOR_HI  1           // DLAB 1
-#define REG_FCR         2           // FIFO control (write) / interrupt identification (read)
-#define REG_LCR         3
-#define REG_MCR         4
-#define REG_LSR         5
+#define REG_DATA       0 // receive buffer / transmit holding (DLAB 0)
+#define REG_IER        1 // interrupt enable (DLAB 0)
+#define REG_DIVISOR_LO 0 // DLAB 1
+#define REG_DIVISOR_HI 1 // DLAB 1
+#define REG_FCR        2 // FIFO control (write) / interrupt identification (read)
+#define REG_LCR        3
+#define REG_MCR        4
+#define REG_LSR        5
 
 #define IER_RX_AVAILABLE 0x01
-#define FCR_ENABLE_CLEAR 0x07       // FIFOs on and emptied; an interrupt per byte received
-#define IIR_FIFO_ON     0xC0        // both bits set: a working 16-byte FIFO
-#define LCR_8N1         0x03
-#define LCR_DLAB        0x80
-#define MCR_DTR_RTS_OUT2 0x0B       // OUT2 lets the UART's interrupt reach the PIC on a PC
-#define LSR_DATA_READY  0x01
-#define LSR_THR_EMPTY   0x20
-#define LSR_IDLE        0x40        // transmitter and its FIFO empty
+#define FCR_ENABLE_CLEAR 0x07 // FIFOs on and emptied; an interrupt per byte received
+#define IIR_FIFO_ON      0xC0 // both bits set: a working 16-byte FIFO
+#define LCR_8N1          0x03
+#define LCR_DLAB         0x80
+#define MCR_DTR_RTS_OUT2 0x0B // OUT2 lets the UART's interrupt reach the PIC on a PC
+#define LSR_DATA_READY   0x01
+#define LSR_THR_EMPTY    0x20
+#define LSR_IDLE         0x40 // transmitter and its FIFO empty
 
-#define FIFO_SIZE       16
-#define DIVISOR_115200  1
-#define DRAIN_MAX       256         // bytes read per interrupt at most
-#define TX_POLLS        200000      // LSR reads waiting for room before giving up
+#define FIFO_SIZE      16
+#define DIVISOR_115200 1
+#define DRAIN_MAX      256    // bytes read per interrupt at most
+#define TX_POLLS       200000 // LSR reads waiting for room before giving up
 
 struct uart {
     struct chardev dev;
     uint16_t base;
-    unsigned burst;                 // bytes the transmitter takes once empty
+    unsigned burst; // bytes the transmitter takes once empty
 };
 
 static struct uart s_uart;
@@ -119,7 +119,7 @@ static void
 uart_init(void)
 {
     reg_out(REG_IER, 0);
-    wait_lsr(LSR_IDLE);             // what the kernel sent last goes out before the FIFO reset
+    wait_lsr(LSR_IDLE); // what the kernel sent last goes out before the FIFO reset
     reg_out(REG_LCR, LCR_DLAB);
     if (reg_in(REG_DIVISOR_LO) == 0 && reg_in(REG_DIVISOR_HI) == 0) {
         reg_out(REG_DIVISOR_LO, DIVISOR_115200);
@@ -130,7 +130,7 @@ uart_init(void)
     s_uart.burst = (reg_in(REG_FCR) & IIR_FIFO_ON) == IIR_FIFO_ON ? FIFO_SIZE : 1;
     reg_out(REG_MCR, MCR_DTR_RTS_OUT2);
     for (unsigned i = 0; i < DRAIN_MAX && (reg_in(REG_LSR) & LSR_DATA_READY); i++)
-        reg_in(REG_DATA);           // stale input, from before anyone asked
+        reg_in(REG_DATA); // stale input, from before anyone asked
 }
 
 int

@@ -14,22 +14,22 @@
 #include "drv/vga_screen.h"
 #include "proto.h"
 
-#define ENDPOINT        1
-#define MEMORY          2
-#define CRTC_PORTS      3
+#define ENDPOINT   1
+#define MEMORY     2
+#define CRTC_PORTS 3
 
 // Where the screen is mapped: far above the image (checked), far below
 // the stack.
-#define SCREEN_AT       0x00800000u
+#define SCREEN_AT 0x00800000u
 
-#define CRTC_INDEX      0x3D4
-#define CRTC_DATA       0x3D5
-#define CRTC_CURSOR_START 0x0A      // bit 5: the cursor is hidden
-#define CRTC_CURSOR_HIGH 0x0E
-#define CRTC_CURSOR_LOW 0x0F
-#define CURSOR_HIDDEN   0x20
+#define CRTC_INDEX        0x3D4
+#define CRTC_DATA         0x3D5
+#define CRTC_CURSOR_START 0x0A // bit 5: the cursor is hidden
+#define CRTC_CURSOR_HIGH  0x0E
+#define CRTC_CURSOR_LOW   0x0F
+#define CURSOR_HIDDEN     0x20
 
-extern char _end[];                 // the first address past the image (user/user.ld)
+extern char _end[]; // the first address past the image (user/user.ld)
 
 static struct vga_screen s_screen;
 static char s_data[IPC_BUF_MAX];
@@ -66,7 +66,7 @@ screen_init(void)
         info.base != CRTC_INDEX || info.size < 2)
         return -EBADF;
     if ((uintptr_t)_end > SCREEN_AT)
-        return -ENOMEM;             // the image has grown over the screen's place
+        return -ENOMEM; // the image has grown over the screen's place
     int err = sys_mem_map(MEMORY, (void *)SCREEN_AT);
     if (err)
         return err;
@@ -90,8 +90,7 @@ answer(unsigned what, unsigned len)
         vga_screen_clear(&s_screen);
         cursor_show();
         return 0;
-    default:
-        return -ENOSYS;
+    default: return -ENOSYS;
     }
 }
 
@@ -109,19 +108,19 @@ main(void)
         struct ipc_words msg;
         int badge = sys_ipc_reply_recv(reply, (unsigned)result, 0, &buf, ENDPOINT, &msg);
         if (badge < 0 && reply) {
-            sys_cap_close(reply);   // the answer could not go: that call is dropped
+            sys_cap_close(reply); // the answer could not go: that call is dropped
             reply = 0;
             continue;
         }
         reply = 0;
         if (badge == -EBADF || badge == -EPIPE)
-            return 0;               // the endpoint is gone: nobody can call any more
+            return 0; // the endpoint is gone: nobody can call any more
         if (badge < 0) {
             printf("drv_vga: receive failed: %d\n", badge);
             return 1;
         }
         if (buf.handle)
-            sys_cap_close(buf.handle);      // a driver keeps no handle it is sent
+            sys_cap_close(buf.handle); // a driver keeps no handle it is sent
         if (msg.reply) {
             reply = msg.reply;
             result = answer(msg.w0, buf.len);

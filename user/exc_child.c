@@ -34,31 +34,31 @@
 #include "lib/string.h"
 #include "tandem.h"
 
-#define EXIT_SURVIVED   1               // the process outlived its fault
-#define EXIT_UNKNOWN    2               // the class's name was unknown, or no call came
-#define ENDPOINT        1               // the handle the parent passed: where the call comes
-#define THREAD_STACK    4096
-#define WAIT_TICKS      500             // a generous bound on anything awaited
-#define NAME_MAX        32
-#define NOTE_MAX        96
+#define EXIT_SURVIVED 1 // the process outlived its fault
+#define EXIT_UNKNOWN  2 // the class's name was unknown, or no call came
+#define ENDPOINT      1 // the handle the parent passed: where the call comes
+#define THREAD_STACK  4096
+#define WAIT_TICKS    500 // a generous bound on anything awaited
+#define NAME_MAX      32
+#define NOTE_MAX      96
 
-#define EFLAGS_TF       (1u << 8)
-#define EFLAGS_AC       (1u << 18)
+#define EFLAGS_TF (1u << 8)
+#define EFLAGS_AC (1u << 18)
 
 // Unmapped in every process: far above any image, far below the stack.
-#define UNMAPPED        0x10000000u
-#define KERNEL_BASE     0xC0000000u
-#define KERNEL_TEXT     0xC0100000u
+#define UNMAPPED    0x10000000u
+#define KERNEL_BASE 0xC0000000u
+#define KERNEL_TEXT 0xC0100000u
 // The lowest address the main stack may grow down to (include/process.h:
 // USER_STACK_TOP - USER_STACK_MAX); a page fault below it is not resolved.
-#define STACK_LIMIT     (0xBFFF0000u - 0x100000u)
+#define STACK_LIMIT (0xBFFF0000u - 0x100000u)
 
 static uint8_t s_counter_stack[THREAD_STACK] ALIGNED(16);
 static uint8_t s_victim_stack[THREAD_STACK] ALIGNED(16);
 
 static volatile unsigned s_count;
 static volatile bool s_stop;
-static volatile bool s_survived;        // set by a victim that outlived its fault
+static volatile bool s_survived; // set by a victim that outlived its fault
 
 // ---- The classes ------------------------------------------------------------------
 // Each raise_* executes its faulting instruction in inline assembly: gcc
@@ -70,7 +70,10 @@ raise_divide(void)
     __asm__ volatile("xor %%edx, %%edx\n\t"
                      "xor %%ecx, %%ecx\n\t"
                      "mov $1, %%eax\n\t"
-                     "div %%ecx" : : : "eax", "ecx", "edx");
+                     "div %%ecx"
+                     :
+                     :
+                     : "eax", "ecx", "edx");
 }
 
 // INT_MIN / -1 does not fit in 32 bits: #DE as well.
@@ -80,7 +83,10 @@ raise_divide_overflow(void)
     __asm__ volatile("mov $0x80000000, %%eax\n\t"
                      "cdq\n\t"
                      "mov $-1, %%ecx\n\t"
-                     "idiv %%ecx" : : : "eax", "ecx", "edx");
+                     "idiv %%ecx"
+                     :
+                     :
+                     : "eax", "ecx", "edx");
 }
 
 // EFLAGS.TF: a single-step trap after the instruction that follows popf.
@@ -91,7 +97,10 @@ raise_debug(void)
                      "orl %0, (%%esp)\n\t"
                      "popf\n\t"
                      "nop\n\t"
-                     "nop" : : "i"(EFLAGS_TF) : "memory", "cc");
+                     "nop"
+                     :
+                     : "i"(EFLAGS_TF)
+                     : "memory", "cc");
 }
 
 static void
@@ -106,7 +115,10 @@ raise_overflow(void)
 {
     __asm__ volatile("mov $0x7FFFFFFF, %%eax\n\t"
                      "add $1, %%eax\n\t"
-                     "into" : : : "eax", "cc");
+                     "into"
+                     :
+                     :
+                     : "eax", "cc");
 }
 
 // bound: 100 is outside [0, 10].
@@ -115,7 +127,10 @@ raise_bound(void)
 {
     static const int32_t bounds[2] = { 0, 10 };
     __asm__ volatile("mov $100, %%eax\n\t"
-                     "bound %%eax, (%0)" : : "r"(bounds) : "eax", "memory");
+                     "bound %%eax, (%0)"
+                     :
+                     : "r"(bounds)
+                     : "eax", "memory");
 }
 
 static void
@@ -155,7 +170,10 @@ static void
 raise_gp_in(void)
 {
     __asm__ volatile("mov $0x3F8, %%dx\n\t"
-                     "inb %%dx, %%al" : : : "eax", "edx");
+                     "inb %%dx, %%al"
+                     :
+                     :
+                     : "eax", "edx");
 }
 
 static void
@@ -163,7 +181,10 @@ raise_gp_out(void)
 {
     __asm__ volatile("mov $0xF4, %%dx\n\t"
                      "xor %%eax, %%eax\n\t"
-                     "outb %%al, %%dx" : : : "eax", "edx");
+                     "outb %%al, %%dx"
+                     :
+                     :
+                     : "eax", "edx");
 }
 
 // A selector far past the end of the GDT.
@@ -171,7 +192,10 @@ static void
 raise_gp_selector(void)
 {
     __asm__ volatile("mov $0xFFF8, %%eax\n\t"
-                     "mov %%eax, %%ds" : : : "eax", "memory");
+                     "mov %%eax, %%ds"
+                     :
+                     :
+                     : "eax", "memory");
 }
 
 // Vector 0x30 has no DPL 3 gate (only 3, 4 and 0x80 do).
@@ -232,7 +256,10 @@ raise_pf_stack_limit(void)
     __asm__ volatile("mov %%esp, %%ecx\n\t"
                      "mov %0, %%esp\n\t"
                      "push $0\n\t"
-                     "mov %%ecx, %%esp" : : "i"(STACK_LIMIT) : "ecx", "memory");
+                     "mov %%ecx, %%esp"
+                     :
+                     : "i"(STACK_LIMIT)
+                     : "ecx", "memory");
 }
 
 // CR0.AM and EFLAGS.AC in ring 3: a misaligned load is #AC.  The flag is
@@ -248,7 +275,9 @@ raise_alignment(void)
                      "pushf\n\t"
                      "andl %2, (%%esp)\n\t"
                      "popf"
-                     : : "r"(words), "i"(EFLAGS_AC), "i"(~EFLAGS_AC) : "eax", "memory", "cc");
+                     :
+                     : "r"(words), "i"(EFLAGS_AC), "i"(~EFLAGS_AC)
+                     : "eax", "memory", "cc");
 }
 
 // The descriptor-table reads UMIP forbids in ring 3 (#GP when CR4.UMIP is on).
@@ -443,7 +472,7 @@ main(void)
     if (!c) {
         fail(&v, "unknown class");
     } else if (c->raise == end_exit) {
-        s_stop = false;                 // this counter runs until sys_exit ends it
+        s_stop = false; // this counter runs until sys_exit ends it
         if (thread_spawn(count, NULL, s_counter_stack, sizeof s_counter_stack) < 0)
             fail(&v, "cannot start the thread that sys_exit must end");
     } else if (c->raise != end_thread_exit) {

@@ -13,12 +13,12 @@
 // answering it, so its reply handle ends up with its caller gone.
 #include "tandem.h"
 
-#define BADGE       42
-#define STACK_SIZE  4096
+#define BADGE      42
+#define STACK_SIZE 4096
 
-static int s_ep;                        // the endpoint: send, receive, grant
-static int s_badged;                    // its badged duplicate: send, grant
-static volatile int s_child = -1;       // the child process, once sys_spawn is back
+static int s_ep;                  // the endpoint: send, receive, grant
+static int s_badged;              // its badged duplicate: send, grant
+static volatile int s_child = -1; // the child process, once sys_spawn is back
 static uint8_t s_stack[STACK_SIZE] ALIGNED(16);
 
 // The slots of the first handles are reused only once every slot has been
@@ -49,12 +49,11 @@ server(void *arg)
     sys_sleep(3);
     b.handle = 0;
     sys_ipc_recv(s_ep, &m, &b);
-    while (s_child < 0)                 // the main thread may not be back from spawn yet
+    while (s_child < 0) // the main thread may not be back from spawn yet
         sys_yield();
     sys_kill(s_child);
     sys_wait(s_child, WAIT_FOREVER);
-    printf("gdb_caps_demo: reply to a killed caller: %d\n",
-           sys_ipc_reply(m.reply, 0, 0, NULL));
+    printf("gdb_caps_demo: reply to a killed caller: %d\n", sys_ipc_reply(m.reply, 0, 0, NULL));
     return 0;
 }
 
@@ -81,10 +80,10 @@ main(void)
     s_ep = sys_endpoint_create();
     s_badged = sys_cap_dup(s_ep, CAP_SEND | CAP_GRANT, BADGE);
     int thread = thread_spawn(server, NULL, s_stack, sizeof s_stack);
-    sys_sleep(3);                       // the server waits on the endpoint meanwhile
+    sys_sleep(3); // the server waits on the endpoint meanwhile
     s_child = sys_spawn(1, &s_badged, 1);
-    printf("gdb_caps_demo: endpoint %d, badged %d, thread %d, child %d\n", s_ep, s_badged,
-           thread, s_child);
+    printf("gdb_caps_demo: endpoint %d, badged %d, thread %d, child %d\n", s_ep, s_badged, thread,
+           s_child);
     int code = sys_wait(thread, WAIT_FOREVER);
     printf("gdb_caps_demo: server %d, child %d\n", code, sys_wait(s_child, WAIT_FOREVER));
     return 0;

@@ -195,30 +195,30 @@ run_tests(const struct sysinfo *info, const struct module *mods, int n_mods)
 // and returns, and the kernel reports the system idle.
 
 enum { UART, KBD, VGA, CONSOLE, SHELL, PROGRAMS };
-#define KILLABLE            SHELL           // the shell may kill the programs before it
+#define KILLABLE SHELL // the shell may kill the programs before it
 
-#define RESTARTS_MAX        5               // quick deaths in a row before init gives up
-#define STABLE_TICKS        (5 * TICK_HZ)   // a program that lived this long starts afresh
+#define RESTARTS_MAX        5             // quick deaths in a row before init gives up
+#define STABLE_TICKS        (5 * TICK_HZ) // a program that lived this long starts afresh
 #define WATCHER_STACK       2048
-#define BADGE_WATCHER       0x100u          // + the program's index, on init's endpoint
-#define BADGE_SHELL         0x200u          // the shell's handle to init's endpoint
-#define BADGE_SHELL_CONSOLE 0x5E11u         // the shell's handle to the console's
-#define PROGRAM_ENDED       1               // a watcher's call: w1 = the exit code
-#define ENDPOINT_COPY       (CAP_SEND | CAP_RECV | CAP_GRANT)  // send: to bind an IRQ line
+#define BADGE_WATCHER       0x100u  // + the program's index, on init's endpoint
+#define BADGE_SHELL         0x200u  // the shell's handle to init's endpoint
+#define BADGE_SHELL_CONSOLE 0x5E11u // the shell's handle to the console's
+#define PROGRAM_ENDED       1       // a watcher's call: w1 = the exit code
+#define ENDPOINT_COPY       (CAP_SEND | CAP_RECV | CAP_GRANT) // send: to bind an IRQ line
 #define SEND_COPY           (CAP_SEND | CAP_GRANT)
 
 // A system program as init runs it.
 struct program {
     const char *name;
-    int module;                         // 0: init has no such module
-    int handles[SPAWN_HANDLES_MAX];     // what it is given, at every start
+    int module;                     // 0: init has no such module
+    int handles[SPAWN_HANDLES_MAX]; // what it is given, at every start
     unsigned n_handles;
-    int error;                          // the first handle that could not be made
-    int proc;                           // its process handle (0: not running)
+    int error; // the first handle that could not be made
+    int proc;  // its process handle (0: not running)
     unsigned pid;
-    unsigned started;                   // tick of its last start
-    unsigned quick_deaths;              // deaths in a row within STABLE_TICKS of a start
-    int report;                         // its watcher's badged handle to init's endpoint
+    unsigned started;      // tick of its last start
+    unsigned quick_deaths; // deaths in a row within STABLE_TICKS of a start
+    int report;            // its watcher's badged handle to init's endpoint
 };
 
 // One program a line (clang-format 14 would pack them into columns).
@@ -231,8 +231,8 @@ static struct program s_programs[PROGRAMS] = {
     [SHELL] = { .name = "shell" },
 };
 // clang-format on
-static int s_endpoints[CONSOLE + 1];    // the drivers' and the console's
-static int s_init_endpoint;             // watchers and the shell call init here
+static int s_endpoints[CONSOLE + 1]; // the drivers' and the console's
+static int s_init_endpoint;          // watchers and the shell call init here
 static uint8_t s_watcher_stacks[PROGRAMS][WATCHER_STACK] ALIGNED(16);
 
 // Adds a handle to what p is given; a failed lookup or dup (negative)
@@ -262,8 +262,7 @@ is_system_program(const char *name)
 static bool
 is_runnable(const char *name)
 {
-    return strcmp(name, "init") != 0 && !has_prefix(name, TEST_PREFIX) &&
-           !is_system_program(name);
+    return strcmp(name, "init") != 0 && !has_prefix(name, TEST_PREFIX) && !is_system_program(name);
 }
 
 // The handles of proto.h's table, in the order each program expects them:
@@ -351,12 +350,13 @@ may_restart(struct program *p, int code)
     p->quick_deaths = quick ? p->quick_deaths + 1 : 1;
     if (p->quick_deaths > RESTARTS_MAX) {
         printf("init: %s ended (code %d) within %u s of its start %u times in a row; "
-               "not starting it again\n", p->name, code, STABLE_TICKS / TICK_HZ, p->quick_deaths);
+               "not starting it again\n",
+               p->name, code, STABLE_TICKS / TICK_HZ, p->quick_deaths);
         return false;
     }
     printf("init: %s (pid %u) ended with code %d; starting it again\n", p->name, p->pid, code);
     if (quick)
-        sys_sleep(p->quick_deaths * TICK_HZ / 10);     // a little longer each time
+        sys_sleep(p->quick_deaths * TICK_HZ / 10); // a little longer each time
     return true;
 }
 
@@ -367,7 +367,7 @@ program_ended(struct program *p, int code, int reply)
     sys_cap_close(p->proc);
     p->proc = 0;
     if (p == &s_programs[SHELL] && code == SHELL_EXIT_HALT) {
-        sys_cap_close(reply);       // the watcher ends
+        sys_cap_close(reply); // the watcher ends
         return true;
     }
     bool again = may_restart(p, code);
@@ -462,8 +462,8 @@ run_system(const struct module *mods, int n_mods)
 // The boot word run=MODULE starts that module alone instead of the system,
 // with the modules the shell could run (the GDB tests boot `run=demo_ping`
 // to stop the demo as it works), and returns its exit code.
-#define RUN_WORD        "run="
-#define CMDLINE_MAX     256
+#define RUN_WORD    "run="
+#define CMDLINE_MAX 256
 
 // The module named by the run= word of the command line, or NULL.
 static const struct module *
@@ -472,7 +472,7 @@ module_to_run(const struct module *mods, int n_mods, char name[CMDLINE_MAX])
     char line[CMDLINE_MAX];
     if (sys_cmdline(line, sizeof line) < 0)
         return NULL;
-    for (char *w = line; *w; ) {
+    for (char *w = line; *w;) {
         while (*w == ' ')
             w++;
         char *end = w;

@@ -2,15 +2,15 @@
 // handle 1 with one reply_recv per call, as a server should.
 #include "ipc_echo.h"
 
-#define ENDPOINT    1
-#define HELLO       2
+#define ENDPOINT 1
+#define HELLO    2
 
 // The answer being prepared: what the next reply sends.
 struct answer {
-    int reply;                  // the reply handle (0: none due)
+    int reply; // the reply handle (0: none due)
     unsigned w0, w1;
-    unsigned len;               // payload bytes, in s_data
-    int handle;                 // the handle to pass back (0: none)
+    unsigned len; // payload bytes, in s_data
+    int handle;   // the handle to pass back (0: none)
 };
 
 static uint8_t s_data[IPC_BUF_MAX];
@@ -46,7 +46,7 @@ answer_with_handle(struct answer *a)
 {
     struct ipc_buf buf = { s_data, a->len, 0, a->handle };
     if (sys_ipc_reply(a->reply, a->w0, a->w1, &buf) < 0)
-        sys_cap_close(a->reply);    // its caller gets -EPIPE
+        sys_cap_close(a->reply); // its caller gets -EPIPE
     sys_cap_close(a->handle);
     a->reply = 0;
     a->handle = 0;
@@ -75,7 +75,7 @@ main(void)
             printf("ipc_echo: recv failed: %d\n", badge);
             return 1;
         }
-        if (!msg.reply) {           // a plain send: nobody waits for an answer
+        if (!msg.reply) { // a plain send: nobody waits for an answer
             if (buf.handle)
                 sys_cap_close(buf.handle);
             a.reply = 0;

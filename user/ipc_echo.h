@@ -14,8 +14,8 @@
 
 #include "tandem.h"
 
-#define ECHO_QUIT       0xDEAD
-#define ECHO_HELLO      0xE110
+#define ECHO_QUIT         0xDEAD
+#define ECHO_HELLO        0xE110
 #define ECHO_EXIT_REVOKED 3
 
 // Starts ipc_echo serving a new endpoint, and calling `hello` first unless

@@ -34,29 +34,28 @@
 #include "lib/format.h"
 #include "tandem.h"
 
-#define THREAD_STACK    4096
-#define WAIT_TICKS      500
-#define REPORT_MAX      8               // failures printed
-#define STALE_MAX       8
-#define HELPER_CALL     0x4A1u
-#define HELPER_ANSWER   0x4A2u
-#define HELPER_RELEASE  0x4A3u
+#define THREAD_STACK   4096
+#define WAIT_TICKS     500
+#define REPORT_MAX     8 // failures printed
+#define STALE_MAX      8
+#define HELPER_CALL    0x4A1u
+#define HELPER_ANSWER  0x4A2u
+#define HELPER_RELEASE 0x4A3u
 
 static struct iso_names s_victim;
-static struct iso_table s_own;          // its open handles, while a pass runs
-static int s_stale[STALE_MAX];          // closed handles' numbers
+static struct iso_table s_own; // its open handles, while a pass runs
+static int s_stale[STALE_MAX]; // closed handles' numbers
 static unsigned s_stale_count;
 
-static int s_ep;                        // its own endpoint
-static int s_reply;                     // the helper's call, taken
+static int s_ep;    // its own endpoint
+static int s_reply; // the helper's call, taken
 static uint8_t s_helper_stack[THREAD_STACK] ALIGNED(16);
-static volatile unsigned s_helper_odd;  // what the helper got that was not the attacker's
+static volatile unsigned s_helper_odd; // what the helper got that was not the attacker's
 
 static unsigned s_failures, s_guesses, s_skipped, s_calls;
-static unsigned s_pid;                  // this process's id: its main thread's
+static unsigned s_pid; // this process's id: its main thread's
 
-static void
-failed(const char *fmt, ...) PRINTF_LIKE(1, 2);
+static void failed(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 static void
 failed(const char *fmt, ...)
@@ -89,8 +88,8 @@ undo_handle(int h)
     struct cap_info info;
     if (h <= 0 || sys_cap_info(h, &info) != 0)
         return;
-    failed("  ... it made handle %d: type %u, rights %#x, base %u, name \"%.32s\"", h,
-           info.type, info.rights, info.base, info.name);
+    failed("  ... it made handle %d: type %u, rights %#x, base %u, name \"%.32s\"", h, info.type,
+           info.rights, info.base, info.name);
     if (info.type == CAP_TYPE_PROCESS && info.base != s_pid) {
         sys_kill(h);
         sys_wait(h, WAIT_TICKS);
@@ -164,7 +163,7 @@ static void
 try_pass_one(int guess)
 {
     try_plain(guess);
-    if (guess == 0)                     // "no handle" in a message
+    if (guess == 0) // "no handle" in a message
         return;
     struct ipc_buf b = { NULL, 0, 0, guess };
     expect("SYS_IPC_REPLY passing it", guess, sys_ipc_reply(s_reply, 5, 6, &b), 0);
@@ -191,8 +190,19 @@ try_pass_two(int guess)
 static const unsigned s_shifts[] = { 7, 8, 10, 12, 16, 20, 24, 28 };
 static const unsigned s_generations[] = { 1, 2, 3, 5, 0x7F, 0xFF };
 static const int s_edges[] = {
-    -1, -2, -CAPS_PER_PROCESS, -CAPS_PER_PROCESS - 1, -0x10000, INT32_MIN, INT32_MIN + 1,
-    INT32_MAX, INT32_MAX - 1, 0xFFFF, 0x10000, 0xFFFFFF, 0x1000000,
+    -1,
+    -2,
+    -CAPS_PER_PROCESS,
+    -CAPS_PER_PROCESS - 1,
+    -0x10000,
+    INT32_MIN,
+    INT32_MIN + 1,
+    INT32_MAX,
+    INT32_MAX - 1,
+    0xFFFF,
+    0x10000,
+    0xFFFFFF,
+    0x1000000,
 };
 
 static bool
@@ -240,7 +250,7 @@ for_each_guess(void (*try)(int))
         guess_around(try, s_victim.handles[i]);
     for (unsigned i = 0; i < s_stale_count; i++)
         guess_around(try, s_stale[i]);
-    struct iso_table mine = s_own;      // a copy: guess() reads s_own
+    struct iso_table mine = s_own; // a copy: guess() reads s_own
     for (int i = 0; i < mine.n; i++)
         guess_around(try, mine.handles[i]);
 }
@@ -317,7 +327,7 @@ helper(void *arg)
             sys_sleep(1);
             continue;
         }
-        if (w.reply > 0)                // a call got through: answer it, or the attacker waits
+        if (w.reply > 0) // a call got through: answer it, or the attacker waits
             sys_ipc_reply(w.reply, 0, 0, NULL);
         if (b.handle > 0)
             sys_cap_close(b.handle);
@@ -390,7 +400,7 @@ main(void)
     check_own_unchanged("after the first pass");
     if (sys_ipc_reply(s_reply, HELPER_ANSWER, 0, NULL) != 0)
         failed("its answer to its helper failed");
-    sys_sleep(2);                       // the helper is receiving by now
+    sys_sleep(2); // the helper is receiving by now
 
     check_own("before the second pass");
     for_each_guess(try_pass_two);
@@ -404,6 +414,7 @@ main(void)
         failed("its helper got %u messages or answers that were not its own", s_helper_odd);
 
     printf("  # iso_attacker: %u guesses (and %u of its own handles, skipped), %u calls, "
-           "%u failed\n", s_guesses, s_skipped, s_calls, s_failures);
+           "%u failed\n",
+           s_guesses, s_skipped, s_calls, s_failures);
     return s_failures ? 1 : 0;
 }

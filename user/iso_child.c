@@ -25,8 +25,8 @@
 #include "iso_child.h"
 #include "tandem.h"
 
-#define THREAD_STACK    4096
-#define WAIT_TICKS      500
+#define THREAD_STACK 4096
+#define WAIT_TICKS   500
 
 static uint8_t s_waiter_stack[THREAD_STACK] ALIGNED(16);
 static volatile bool s_waiting;
@@ -48,7 +48,7 @@ waiter(void *arg)
     if (iso_start_held(&held, ISO_MODULE) != 0)
         return 1;
     s_waiting = true;
-    sys_wait(held.proc, WAIT_FOREVER);  // never ends on its own: the child is held by us
+    sys_wait(held.proc, WAIT_FOREVER); // never ends on its own: the child is held by us
     return 0;
 }
 
@@ -62,7 +62,7 @@ wait_kill(void)
         sys_sleep(1);
     if (!s_waiting)
         return ISO_EXIT_BAD;
-    sys_sleep(5);                       // the waiter is in sys_wait by now
+    sys_sleep(5); // the waiter is in sys_wait by now
     sys_exit(ISO_EXIT_CODE);
 }
 
@@ -80,11 +80,11 @@ spawn_max(void)
 {
     static struct iso_link links[ISO_SPAWN_LIMIT];
     unsigned n = 0;
-    int r = 0;                          // stays 0 if ISO_SPAWN_LIMIT comes first
+    int r = 0; // stays 0 if ISO_SPAWN_LIMIT comes first
     while (n < ISO_SPAWN_LIMIT && (r = iso_start_held(&links[n], ISO_MODULE)) == 0)
         n++;
     if (n < ISO_SPAWN_LIMIT && links[n].proc > 0)
-        iso_finish(&links[n], WAIT_TICKS);     // started, but failed the protocol
+        iso_finish(&links[n], WAIT_TICKS); // started, but failed the protocol
     report(n, r);
     int failures = 0;
     for (unsigned i = 0; i < n; i++)
@@ -126,15 +126,15 @@ thread_max(void)
 // answer, and no thread an error.  Then its own messages must be the first
 // the listener and the caller get.
 
-#define VICTIM_BADGE    0x5A5Au
-#define VICTIM_CALL     0x3C1u          // the caller thread's w0
-#define VICTIM_MARK     0x3C2u          // what the victim's own release carries
-#define VICTIM_LEN      16
+#define VICTIM_BADGE 0x5A5Au
+#define VICTIM_CALL  0x3C1u // the caller thread's w0
+#define VICTIM_MARK  0x3C2u // what the victim's own release carries
+#define VICTIM_LEN   16
 
 struct victim {
-    int e1, e1_badged, e2, e2_recv;     // endpoints and duplicates
-    int listener, caller, counter;      // thread handles
-    int reply;                          // the caller's call, taken and not answered
+    int e1, e1_badged, e2, e2_recv; // endpoints and duplicates
+    int listener, caller, counter;  // thread handles
+    int reply;                      // the caller's call, taken and not answered
 };
 
 static struct victim s_v;
@@ -252,7 +252,7 @@ victim_setup(struct verdict *v)
         fail(v, "its counter does not count");
         return false;
     }
-    sys_sleep(2);                       // the listener is in sys_ipc_recv by now
+    sys_sleep(2); // the listener is in sys_ipc_recv by now
     return true;
 }
 
@@ -290,8 +290,8 @@ victim_release(struct verdict *v)
         fail(v, "its listener's first message was not its own");
     if (s_answer != 0 || s_answer_w0 != VICTIM_MARK || s_answer_handle != 0)
         fail(v, "its caller's answer was not its own");
-    const int handles[] = { s_v.listener, s_v.caller, s_v.counter, s_v.e1, s_v.e1_badged,
-                            s_v.e2, s_v.e2_recv };
+    const int handles[] = { s_v.listener,  s_v.caller, s_v.counter, s_v.e1,
+                            s_v.e1_badged, s_v.e2,     s_v.e2_recv };
     for (unsigned i = 0; i < ARRAY_SIZE(handles); i++)
         if (sys_cap_close(handles[i]) != 0)
             fail(v, "cannot close one of its handles");
@@ -343,17 +343,11 @@ main(void)
     if (sys_ipc_call(ISO_ENDPOINT, ISO_HELLO, 0, NULL, &cmd) != 0)
         return ISO_EXIT_BAD;
     switch (cmd.w0) {
-    case ISO_HOLD:
-        return hold();
-    case ISO_WAIT_KILL:
-        return has_module() ? wait_kill() : ISO_EXIT_BAD;
-    case ISO_SPAWN_MAX:
-        return has_module() ? spawn_max() : ISO_EXIT_BAD;
-    case ISO_THREAD_MAX:
-        return thread_max();
-    case ISO_VICTIM:
-        return victim();
-    default:
-        return ISO_EXIT_BAD;
+    case ISO_HOLD: return hold();
+    case ISO_WAIT_KILL: return has_module() ? wait_kill() : ISO_EXIT_BAD;
+    case ISO_SPAWN_MAX: return has_module() ? spawn_max() : ISO_EXIT_BAD;
+    case ISO_THREAD_MAX: return thread_max();
+    case ISO_VICTIM: return victim();
+    default: return ISO_EXIT_BAD;
     }
 }

@@ -23,45 +23,45 @@
 #include "tandem.h"
 
 // Commands: the reply to ISO_HELLO.
-#define ISO_HOLD        1
-#define ISO_WAIT_KILL   2
-#define ISO_SPAWN_MAX   3
-#define ISO_THREAD_MAX  4
-#define ISO_VICTIM      5
-#define ISO_ATTACK      6
+#define ISO_HOLD       1
+#define ISO_WAIT_KILL  2
+#define ISO_SPAWN_MAX  3
+#define ISO_THREAD_MAX 4
+#define ISO_VICTIM     5
+#define ISO_ATTACK     6
 
 // What a child's calls carry in w0.
-#define ISO_HELLO       0x150
-#define ISO_HELD        0x151   // ISO_HOLD's second call, answered when the parent lets go
-#define ISO_READY       0x152   // ISO_VICTIM is set up: payload struct iso_names
-#define ISO_RESULT      0x153   // ISO_VICTIM's verdict: w1 = failures, payload = the first
-#define ISO_GO          0x154   // the parent's answer that lets a child go on
+#define ISO_HELLO  0x150
+#define ISO_HELD   0x151 // ISO_HOLD's second call, answered when the parent lets go
+#define ISO_READY  0x152 // ISO_VICTIM is set up: payload struct iso_names
+#define ISO_RESULT 0x153 // ISO_VICTIM's verdict: w1 = failures, payload = the first
+#define ISO_GO     0x154 // the parent's answer that lets a child go on
 
-#define ISO_EXIT_CODE   7       // ISO_WAIT_KILL's sys_exit code
-#define ISO_EXIT_BAD    99      // an unknown command, or a handle missing
-#define ISO_SPAWN_LIMIT 256     // ISO_SPAWN_MAX stops here even if never refused
-#define ISO_NOTE_MAX    120     // ISO_RESULT's payload
+#define ISO_EXIT_CODE   7   // ISO_WAIT_KILL's sys_exit code
+#define ISO_EXIT_BAD    99  // an unknown command, or a handle missing
+#define ISO_SPAWN_LIMIT 256 // ISO_SPAWN_MAX stops here even if never refused
+#define ISO_NOTE_MAX    120 // ISO_RESULT's payload
 
-#define ISO_ENDPOINT    1       // the child's handles
-#define ISO_MODULE      2
+#define ISO_ENDPOINT 1 // the child's handles
+#define ISO_MODULE   2
 
 // What the victim (ISO_VICTIM) holds, as the attacker (ISO_ATTACK) is
 // told it: the victim's handle numbers are the attacker's best guesses.
 #define ISO_NAMES_HANDLES 32
 #define ISO_NAMES_TIDS    8
 struct iso_names {
-    unsigned pid;               // the victim's process id (filled in by the parent)
+    unsigned pid; // the victim's process id (filled in by the parent)
     unsigned tid_count;
     unsigned tids[ISO_NAMES_TIDS];
     unsigned handle_count;
     int handles[ISO_NAMES_HANDLES];
 };
 
-#define ISO_UNUSED_FN   __attribute__((unused))
+#define ISO_UNUSED_FN __attribute__((unused))
 
 // A process's handle table as SYS_CAP_LIST and SYS_CAP_INFO show it: what
 // must read the same before and after an attack.
-#define ISO_TABLE_MAX   48
+#define ISO_TABLE_MAX 48
 struct iso_table {
     int n;
     int handles[ISO_TABLE_MAX];
@@ -91,9 +91,9 @@ iso_table_equal(const struct iso_table *a, const struct iso_table *b)
 
 // A child as its parent holds it.
 struct iso_link {
-    int proc;                   // its process handle
-    int ep;                     // the endpoint it calls (0: closed)
-    int held;                   // the reply handle of its waiting call (0: none)
+    int proc; // its process handle
+    int ep;   // the endpoint it calls (0: closed)
+    int held; // the reply handle of its waiting call (0: none)
 };
 
 // Receives the child's next call into *msg and buf (NULL: no payload);
@@ -125,8 +125,7 @@ iso_drop(struct iso_link *l)
 // failed nothing is left open (l->proc is 0); if the child failed the
 // protocol, iso_finish ends it.
 static ISO_UNUSED_FN int
-iso_start(struct iso_link *l, int module, int extra, unsigned cmd, const void *data,
-          unsigned len)
+iso_start(struct iso_link *l, int module, int extra, unsigned cmd, const void *data, unsigned len)
 {
     memset(l, 0, sizeof *l);
     l->ep = sys_endpoint_create();
@@ -138,7 +137,7 @@ iso_start(struct iso_link *l, int module, int extra, unsigned cmd, const void *d
         return handles[0];
     }
     l->proc = sys_spawn(module, handles, extra > 0 ? 2 : 1);
-    sys_cap_close(handles[0]);      // the child's copy stays: closing is not revoking
+    sys_cap_close(handles[0]); // the child's copy stays: closing is not revoking
     if (l->proc < 0) {
         int r = l->proc;
         l->proc = 0;
@@ -171,7 +170,7 @@ iso_start_held(struct iso_link *l, int module)
     if (r < 0)
         return r;
     l->held = r;
-    sys_cap_close(l->ep);           // the call is taken; nothing more comes
+    sys_cap_close(l->ep); // the call is taken; nothing more comes
     l->ep = 0;
     return msg.w0 == ISO_HELD ? 0 : -EINVAL;
 }

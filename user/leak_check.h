@@ -8,7 +8,7 @@
 #include "tandem.h"
 #include "utest.h"
 
-#define LEAK_UNUSED_FN  __attribute__((unused))
+#define LEAK_UNUSED_FN __attribute__((unused))
 
 // Waits at most `ticks` for every counter to be back at *base; returns
 // whether they came back (*now: the last reading).

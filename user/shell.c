@@ -6,7 +6,7 @@
 
 #define PROMPT      "tandem> "
 #define ARGS_MAX    16
-#define PAUSE_TICKS TICK_HZ             // after a console error, before reading again
+#define PAUSE_TICKS TICK_HZ // after a console error, before reading again
 
 struct command {
     const char *name;
@@ -21,8 +21,7 @@ cmd_uptime(int argc, char **argv)
 {
     (void)argc, (void)argv;
     unsigned t = sys_time(), s = t / TICK_HZ;
-    con_printf("up %u:%02u:%02u.%02u (%u ticks)\n", s / 3600, s / 60 % 60, s % 60,
-               t % TICK_HZ, t);
+    con_printf("up %u:%02u:%02u.%02u (%u ticks)\n", s / 3600, s / 60 % 60, s % 60, t % TICK_HZ, t);
 }
 
 static void
@@ -140,7 +139,7 @@ main(void)
         con_puts(PROMPT);
         int n = con_readline(line, sizeof line);
         if (n == -EINTR)
-            continue;               // Ctrl-C: the console showed ^C
+            continue; // Ctrl-C: the console showed ^C
         if (n == -EMSGSIZE) {
             con_printf("shell: line too long (at most %u characters); ignored\n", CON_LINE_MAX);
             continue;

@@ -21,7 +21,7 @@
 //   entered), got 1 (in 00000246, out 00040282)
 #include "attack_common.h"
 
-#define TICKS   40
+#define TICKS 40
 
 UTEST(calls_with_ac_set)
 {
@@ -29,8 +29,8 @@ UTEST(calls_with_ac_set)
     for (int g = FLAGCALL_INT80; g <= gate_last(); g++) {
         utest_context(s_gate_names[g]);
         struct flagcall fc;
-        fc_init(&fc, g, EFLAGS_AC, SYS_GETTID, 0x11100111u, 0x22200222u, 0x33300333u,
-                0x44400444u, 0x55500555u);
+        fc_init(&fc, g, EFLAGS_AC, SYS_GETTID, 0x11100111u, 0x22200222u, 0x33300333u, 0x44400444u,
+                0x55500555u);
         UEXPECT_EQ(flagcall(&fc), sys_gettid());
         FC_CHECK_EXIT(&fc, "SYS_GETTID", EFLAGS_AC);
         struct sysinfo *si = (struct sysinfo *)guard_init(area, sizeof *si);

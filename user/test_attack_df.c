@@ -34,7 +34,7 @@
 #include "attack_common.h"
 #include "ipc_echo.h"
 
-#define AREA_MAX    512
+#define AREA_MAX 512
 
 static uint8_t s_area[AREA_MAX + 2 * GUARD_BYTES];
 static uint8_t s_ref[AREA_MAX];
@@ -134,7 +134,7 @@ UTEST(debug_write_from_a_page_start_with_df)
     FOR_EACH_GATE(g) {
         struct flagcall fc;
         long r = call(&fc, g, EFLAGS_DF, SYS_DEBUG_WRITE, (uintptr_t)page, sizeof line - 1, 0, 0);
-        sys_debug_write("\n", 1);       // ends whatever a backward copy printed
+        sys_debug_write("\n", 1); // ends whatever a backward copy printed
         utest_context(s_gate_names[g]);
         if (!UEXPECT_EQ(r, (long)sizeof line - 1))
             utest_note("  -EFAULT: the kernel read the unmapped byte below the buffer (backwards)");
@@ -166,18 +166,19 @@ UTEST(ipc_call_payload_with_df)
         UEXPECT_EQ(r, 0);
         GUARD_CHECK(s_area, sizeof *b, "SYS_IPC_CALL (struct ipc_buf)", &fc);
         fc_check_exit(&fc, "SYS_IPC_CALL", EFLAGS_DF, true, __FILE__, __LINE__);
-        UEXPECT_UEQ(fc.out_ebx, 0x1235);               // ipc_echo: w0 + 1
-        UEXPECT_UEQ(fc.out_esi, 0x42);                 // w1 * 2
+        UEXPECT_UEQ(fc.out_ebx, 0x1235); // ipc_echo: w0 + 1
+        UEXPECT_UEQ(fc.out_esi, 0x42);   // w1 * 2
         UEXPECT_UEQ((uintptr_t)b->data, (uintptr_t)data);
         UEXPECT_UEQ(b->len, LEN);
         UEXPECT_UEQ(b->size, LEN);
-        UEXPECT_EQ(b->handle, 0);                      // none sent, none back
+        UEXPECT_EQ(b->handle, 0); // none sent, none back
         unsigned bad = 0;
         for (unsigned i = 0; i < LEN; i++)
             bad += data[i] != (uint8_t)((LEN - 1 - i) * 7 + 3);
         if (bad)
             UFAIL("SYS_IPC_CALL via %s (DF set): %u of %u reply bytes wrong (ipc_echo reverses "
-                  "the payload)", s_gate_names[g], bad, LEN);
+                  "the payload)",
+                  s_gate_names[g], bad, LEN);
     }
     utest_context(NULL);
     struct ipc_words w;

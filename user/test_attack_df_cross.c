@@ -26,7 +26,7 @@
 // and restored exactly on the way out) every round passes.
 #include "attack_common.h"
 
-#define TICKS   50
+#define TICKS 50
 
 UTEST(df_from_another_process_int80_and_sysenter)
 {

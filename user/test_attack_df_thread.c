@@ -17,8 +17,8 @@
 // in uthread_start: the new thread's `killed` was never zeroed.
 #include "attack_common.h"
 
-#define STR_(x)     #x
-#define STR(x)      STR_(x)
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
 // What df_thread_entry found: eflags eax ebx ecx edx esi edi ebp esp.
 volatile uint32_t df_regs[9];
@@ -71,7 +71,8 @@ UTEST(thread_create_with_df)
         uint32_t f = df_regs[0];
         if ((f & (EFLAGS_DF | EFLAGS_AC | EFLAGS_NT | EFLAGS_TF | EFLAGS_IOPL)) || !(f & EFLAGS_IF))
             UFAIL("the new thread started with EFLAGS %08x: expected IF on and DF, AC, NT, TF, "
-                  "IOPL clear (the creator's DF must not be inherited)", f);
+                  "IOPL clear (the creator's DF must not be inherited)",
+                  f);
         UEXPECT_UEQ(df_regs[1], 0x12345678);
         static const char *const names[] = { "ebx", "ecx", "edx", "esi", "edi", "ebp" };
         for (unsigned i = 0; i < 6; i++)

@@ -51,9 +51,9 @@ struct frame {
 _Static_assert(sizeof(struct frame) == 76, "struct trap_frame is 76 bytes");
 
 // Debug builds put a struct kfast_record (8 bytes) before each object.
-#define RECORD      (TANDEM_DEBUG ? 8 : 0)
+#define RECORD (TANDEM_DEBUG ? 8 : 0)
 // Bytes copied: the frame, the record, text[0].
-#define LEN         (sizeof(struct frame) + RECORD + 1)
+#define LEN    (sizeof(struct frame) + RECORD + 1)
 
 // The forged memory image, then what a forward copy would print.
 static uint8_t s_buf[2 * LEN + 8] ALIGNED(16);
@@ -114,7 +114,7 @@ attack(int gate, void (*tweak)(struct frame *, const struct flagcall *), const c
     struct flagcall dry, fc;
     uintptr_t ubuf = (uintptr_t)(s_buf + LEN - 1);
     setup(&dry, gate, 0, (uintptr_t)s_buf);
-    dry.ecx = 0;                                // a zero-length write: returns 0 at once
+    dry.ecx = 0; // a zero-length write: returns 0 at once
     flagcall(&dry);
     struct frame f;
     genuine_frame(&f, &dry, ubuf);
@@ -125,14 +125,15 @@ attack(int gate, void (*tweak)(struct frame *, const struct flagcall *), const c
     flagcall_landing_eflags = EFLAGS_IF | EFLAGS_RES1;
     setup(&fc, gate, EFLAGS_DF, ubuf);
     long r = flagcall(&fc);
-    sys_debug_write("\n", 1);                   // ends the line a backward copy printed
+    sys_debug_write("\n", 1); // ends the line a backward copy printed
     utest_context(what);
     if (fc.esp_int80 != dry.esp_int80)
-        UFAIL("test bug: esp moved between the dry run and the attack (%08x, %08x)",
-              dry.esp_int80, fc.esp_int80);
+        UFAIL("test bug: esp moved between the dry run and the attack (%08x, %08x)", dry.esp_int80,
+              fc.esp_int80);
     if (flagcall_landed_cs)
         UFAIL("the kernel returned through the frame the user wrote: it ran flagcall_landing "
-              "with cs %#x%s", flagcall_landed_cs,
+              "with cs %#x%s",
+              flagcall_landed_cs,
               (flagcall_landed_cs & 3) == 0 ? " - USER CODE RAN IN RING 0" : "");
     UEXPECT_EQ(r, (long)LEN);
     FC_CHECK_EXIT(&fc, "SYS_DEBUG_WRITE", EFLAGS_DF);
@@ -157,7 +158,7 @@ tweak_ring0(struct frame *f, const struct flagcall *dry)
     (void)dry;
     f->cs = KERNEL_CS_SEL;
     f->eip = (uint32_t)flagcall_landing;
-    f->eflags = EFLAGS_RES1;                    // IF off while in ring 0
+    f->eflags = EFLAGS_RES1; // IF off while in ring 0
 }
 
 static void

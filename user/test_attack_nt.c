@@ -25,7 +25,7 @@
 //   (eip c014073c <trap_return+0xa>, the iretd, eflags 00004082: NT set).
 #include "attack_common.h"
 
-#define TICKS   40
+#define TICKS 40
 
 static void
 run(const char *name)
@@ -33,9 +33,16 @@ run(const char *name)
     attack_beside_a_spinner(name, TICKS, 0, __FILE__, __LINE__);
 }
 
-UTEST(nt_before_int80)      { run("nt_int80"); }
+UTEST(nt_before_int80)
+{
+    run("nt_int80");
+}
 
-UTEST(nt_before_sysenter)   { SKIP_WITHOUT_SYSENTER(); run("nt_sysenter"); }
+UTEST(nt_before_sysenter)
+{
+    SKIP_WITHOUT_SYSENTER();
+    run("nt_sysenter");
+}
 
 int
 main(void)

@@ -23,7 +23,7 @@
 //   (eip c0140740 <sysenter_entry+0>  cs 0008  eflags 00000146).
 #include "attack_common.h"
 
-#define TICKS   20
+#define TICKS 20
 
 static void
 run(const char *name)
@@ -31,9 +31,16 @@ run(const char *name)
     attack_beside_a_spinner(name, TICKS, 128 + 1, __FILE__, __LINE__);
 }
 
-UTEST(tf_before_int80_kills_the_thread)     { run("tf_int80"); }
+UTEST(tf_before_int80_kills_the_thread)
+{
+    run("tf_int80");
+}
 
-UTEST(tf_before_sysenter_kills_the_thread)  { SKIP_WITHOUT_SYSENTER(); run("tf_sysenter"); }
+UTEST(tf_before_sysenter_kills_the_thread)
+{
+    SKIP_WITHOUT_SYSENTER();
+    run("tf_sysenter");
+}
 
 int
 main(void)

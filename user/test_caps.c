@@ -11,27 +11,27 @@
 #include "tandem.h"
 #include "utest.h"
 
-#define THREAD_STACK    4096
-#define PENDING_SLOTS   4
-#define SLOT_AGENT      0               // the stack agent_report's thread runs on
-#define SLOT_TIMED      3               // ipc_timed's; the tests' own threads use 1 and 2
-#define BLOCK_TICKS     5               // time enough for a thread to block in the kernel
-#define PROMPT_TICKS    (TICK_HZ / 2)   // "at once", with room for a slow emulator
-#define LONG_TICKS      (3 * TICK_HZ)   // the longest anything that must end may take
-#define SETTLE_TICKS    (2 * TICK_HZ)
-#define AGENT_LOST      (-1000)         // no report came: not any -errno
+#define THREAD_STACK  4096
+#define PENDING_SLOTS 4
+#define SLOT_AGENT    0             // the stack agent_report's thread runs on
+#define SLOT_TIMED    3             // ipc_timed's; the tests' own threads use 1 and 2
+#define BLOCK_TICKS   5             // time enough for a thread to block in the kernel
+#define PROMPT_TICKS  (TICK_HZ / 2) // "at once", with room for a slow emulator
+#define LONG_TICKS    (3 * TICK_HZ) // the longest anything that must end may take
+#define SETTLE_TICKS  (2 * TICK_HZ)
+#define AGENT_LOST    (-1000) // no report came: not any -errno
 
-#define MODULE_RIGHTS   (CAP_SPAWN | CAP_GRANT)     // what init gives a test (user/init.c)
+#define MODULE_RIGHTS   (CAP_SPAWN | CAP_GRANT) // what init gives a test (user/init.c)
 #define ENDPOINT_RIGHTS (CAP_SEND | CAP_RECV | CAP_GRANT)
 #define PROCESS_RIGHTS  (CAP_WAIT | CAP_KILL | CAP_GRANT)
 
 // Builds a struct cap_cmd: CMD(.op = CAP_OP_INFO, .handle = 2).
-#define CMD(...)        ((struct cap_cmd){ __VA_ARGS__ })
+#define CMD(...) ((struct cap_cmd){ __VA_ARGS__ })
 
 static int s_child;                     // cap_child's module handle
 static int s_initial[CAPS_PER_PROCESS]; // the handles this process started with
 static int s_initial_count;
-static struct sysinfo s_suite_start;    // the kernel's counters before the first test
+static struct sysinfo s_suite_start; // the kernel's counters before the first test
 
 static uint8_t s_stacks[PENDING_SLOTS][THREAD_STACK] ALIGNED(16);
 
@@ -43,12 +43,12 @@ enum pending_kind { P_SEND, P_CALL, P_RECV, P_REPLY_RECV, P_WAIT };
 // watch it wait, make it end, and give up on it.
 struct pending {
     enum pending_kind kind;
-    int handle;                 // the call's handle; closed to cut an IPC call short
-    int endpoint;               // P_REPLY_RECV: the endpoint (handle: the reply)
-    int stop;                   // P_WAIT: a process killed to cut the wait short
-    unsigned w0;                // sent (P_SEND, P_CALL); P_WAIT: the ticks
-    struct ipc_buf buf;         // .handle: the handle to pass; then the one received
-    struct ipc_words words;     // what came back
+    int handle;             // the call's handle; closed to cut an IPC call short
+    int endpoint;           // P_REPLY_RECV: the endpoint (handle: the reply)
+    int stop;               // P_WAIT: a process killed to cut the wait short
+    unsigned w0;            // sent (P_SEND, P_CALL); P_WAIT: the ticks
+    struct ipc_buf buf;     // .handle: the handle to pass; then the one received
+    struct ipc_words words; // what came back
     int result;
     int thread;
 };
@@ -110,8 +110,8 @@ pending_stop(struct pending *p, unsigned ticks)
             // syscall.h: a wait through a handle that closes ends with -EBADF.
             // This one did not, and its stack cannot be used again while it
             // may still run.
-            UFAIL("a call (kind %d) still waits after its handle %d closed; giving up",
-                  p->kind, p->handle);
+            UFAIL("a call (kind %d) still waits after its handle %d closed; giving up", p->kind,
+                  p->handle);
             sys_exit(2);
         }
     }
@@ -126,8 +126,8 @@ pending_end(struct pending *p, unsigned ticks)
 {
     int r = pending_stop(p, ticks);
     if (r == -ETIMEDOUT)
-        UFAIL("a call (kind %d) on handle %d still waited after %u ticks", p->kind,
-              p->handle, ticks);
+        UFAIL("a call (kind %d) on handle %d still waited after %u ticks", p->kind, p->handle,
+              ticks);
     return r;
 }
 
@@ -157,12 +157,12 @@ badge_seen(int sender, int receiver)
 // ---- The agent -------------------------------------------------------------------------
 
 struct agent {
-    unsigned id;                // the badge of its control handle
-    int proc;                   // its process
-    int ctl;                    // our end of its control endpoint (all rights)
-    int reply;                  // the reply handle of its waiting report (0: none)
-    int got;                    // the handle its last report passed us (0: none)
-    struct cap_report rep;      // its last report
+    unsigned id;           // the badge of its control handle
+    int proc;              // its process
+    int ctl;               // our end of its control endpoint (all rights)
+    int reply;             // the reply handle of its waiting report (0: none)
+    int got;               // the handle its last report passed us (0: none)
+    struct cap_report rep; // its last report
 };
 
 // Takes the agent's next report, which must come within LONG_TICKS.
@@ -170,7 +170,8 @@ static bool
 agent_report(struct agent *a)
 {
     // A copy of the control handle, so that giving up closes only the copy.
-    struct pending p = { .kind = P_RECV, .handle = sys_cap_dup(a->ctl, CAP_RECV, 0),
+    struct pending p = { .kind = P_RECV,
+                         .handle = sys_cap_dup(a->ctl, CAP_RECV, 0),
                          .buf = { &a->rep, 0, sizeof a->rep, 0 } };
     if (!UEXPECT_GT(p.handle, 0) || !pending_start(&p, SLOT_AGENT))
         return false;
@@ -237,7 +238,7 @@ agent_start(struct agent *a, unsigned id, const int *extra, unsigned n)
     if (n > 0)
         memcpy(handles + 1, extra, n * sizeof *extra);
     a->proc = sys_spawn(s_child, handles, n + 1);
-    sys_cap_close(handles[0]);          // the agent has its own copy
+    sys_cap_close(handles[0]); // the agent has its own copy
     if (!UEXPECT_GT(a->proc, 0))
         return false;
     return agent_report(a) && UEXPECT_UEQ(a->rep.op, CAP_OP_HELLO);
@@ -353,7 +354,7 @@ UTEST(starts_with_module_handles)
     s_initial_count = n;
     for (int i = 0; i < n; i++) {
         struct cap_info info;
-        UEXPECT_EQ(s_initial[i], i + 1);        // 1 .. count, in the order passed
+        UEXPECT_EQ(s_initial[i], i + 1); // 1 .. count, in the order passed
         if (!UEXPECT_EQ(sys_cap_info(s_initial[i], &info), 0))
             continue;
         UEXPECT_UEQ(info.type, CAP_TYPE_MODULE);
@@ -379,8 +380,7 @@ UTEST(module_names_are_distinct)
             struct cap_info a, b;
             if (sys_cap_info(s_initial[i], &a) == 0 && sys_cap_info(s_initial[j], &b) == 0 &&
                 !UEXPECT_NE(strncmp(a.name, b.name, sizeof a.name), 0))
-                utest_note("handles %d and %d both name %s", s_initial[j], s_initial[i],
-                           a.name);
+                utest_note("handles %d and %d both name %s", s_initial[j], s_initial[i], a.name);
         }
 }
 
@@ -401,9 +401,19 @@ UTEST(cap_list_stores_at_most_max)
 // -EBADF, the same for all.
 UTEST(unopened_numbers_are_ebadf)
 {
-    const int numbers[] = { 0, -1, -2, s_initial_count + 1, s_initial_count + 2,
-                            CAPS_PER_PROCESS - 1, CAPS_PER_PROCESS, CAPS_PER_PROCESS + 1,
-                            0x101, 0x10001, 0x1000001, 0x40000001, 0x7FFFFFFF,
+    const int numbers[] = { 0,
+                            -1,
+                            -2,
+                            s_initial_count + 1,
+                            s_initial_count + 2,
+                            CAPS_PER_PROCESS - 1,
+                            CAPS_PER_PROCESS,
+                            CAPS_PER_PROCESS + 1,
+                            0x101,
+                            0x10001,
+                            0x1000001,
+                            0x40000001,
+                            0x7FFFFFFF,
                             (int)0x80000001u };
     for (unsigned i = 0; i < ARRAY_SIZE(numbers); i++) {
         int h = numbers[i];
@@ -436,8 +446,10 @@ UTEST(child_starts_with_what_it_was_passed)
         sys_cap_dup(e, CAP_SEND | CAP_GRANT, 77),
         sys_cap_dup(s_child, CAP_GRANT, 0),
     };
-    static const struct { unsigned type, rights, badge; } want[] = {
-        { CAP_TYPE_ENDPOINT, CAP_SEND | CAP_GRANT, 21 },        // its control handle
+    static const struct {
+        unsigned type, rights, badge;
+    } want[] = {
+        { CAP_TYPE_ENDPOINT, CAP_SEND | CAP_GRANT, 21 }, // its control handle
         { CAP_TYPE_MODULE, MODULE_RIGHTS, 0 },
         { CAP_TYPE_ENDPOINT, CAP_RECV | CAP_GRANT, 0 },
         { CAP_TYPE_ENDPOINT, CAP_SEND | CAP_GRANT, 77 },
@@ -496,11 +508,11 @@ UTEST(spawn_errors)
     counters(&before);
 
     UEXPECT_EQ(sys_spawn(s_child, &no_grant, 1), -EPERM);
-    UEXPECT_EQ(sys_spawn(s_child, &thread, 1), -EPERM);     // a thread handle: CAP_WAIT only
-    UEXPECT_EQ(sys_spawn(s_child, two, 2), -EPERM);         // one handle spoils the lot
+    UEXPECT_EQ(sys_spawn(s_child, &thread, 1), -EPERM); // a thread handle: CAP_WAIT only
+    UEXPECT_EQ(sys_spawn(s_child, two, 2), -EPERM);     // one handle spoils the lot
     UEXPECT_EQ(sys_spawn(s_child, &closed, 1), -EBADF);
     UEXPECT_EQ(sys_spawn(no_spawn, &e, 1), -EPERM);
-    UEXPECT_EQ(sys_spawn(e, NULL, 0), -EBADF);              // an endpoint is no module
+    UEXPECT_EQ(sys_spawn(e, NULL, 0), -EBADF); // an endpoint is no module
     UEXPECT_EQ(sys_spawn(thread, NULL, 0), -EBADF);
     UEXPECT_EQ(sys_spawn(s_child, (const int *)0xC0000000u, 1), -EFAULT);
     int r = sys_spawn(s_child, many, SPAWN_HANDLES_MAX + 1);
@@ -598,7 +610,7 @@ UTEST(dup_badges_once)
     UEXPECT_EQ(sys_cap_dup(five, CAP_SEND, 5), -EPERM);
     UEXPECT_EQ(sys_cap_dup(e, CAP_SEND, BADGE_MAX + 1), -EINVAL);
     UEXPECT_EQ(sys_cap_dup(e, CAP_SEND, 0xFFFFFFFFu), -EINVAL);
-    UEXPECT_EQ(open_count(), open);                 // the refusals made nothing
+    UEXPECT_EQ(open_count(), open); // the refusals made nothing
     // The receiver is told the badge of the handle the sender used.
     UEXPECT_EQ(badge_seen(e, e), 0);
     UEXPECT_EQ(badge_seen(five, e), 5);
@@ -616,10 +628,10 @@ UTEST(dup_is_derived)
     int d1 = sys_cap_dup(e, ENDPOINT_RIGHTS, 0);
     int d2 = sys_cap_dup(d1, CAP_SEND, 0);
     int d3 = sys_cap_dup(e, CAP_SEND, 9);
-    UEXPECT_EQ(sys_cap_revoke(d1), 1);              // d2
+    UEXPECT_EQ(sys_cap_revoke(d1), 1); // d2
     UEXPECT_FALSE(is_open(d2));
     UEXPECT_TRUE(is_open(d1));
-    UEXPECT_EQ(sys_cap_revoke(e), 2);               // d1, d3
+    UEXPECT_EQ(sys_cap_revoke(e), 2); // d1, d3
     UEXPECT_FALSE(is_open(d1));
     UEXPECT_FALSE(is_open(d3));
     UEXPECT_TRUE(is_open(e));
@@ -761,7 +773,7 @@ UTEST(table_fills_to_emfile)
     UEXPECT_EQ(sys_cap_list(list, CAPS_PER_PROCESS), CAPS_PER_PROCESS);
     for (int i = 0; i < CAPS_PER_PROCESS; i++)
         if (!UEXPECT_TRUE(is_open(list[i])) || !UEXPECT_EQ(list[i] & 0xFF, i + 1))
-            break;                              // in slot order, every slot used
+            break; // in slot order, every slot used
     UEXPECT_EQ(module_find("cap_child"), s_child);
     // And everything closes again.
     for (int i = 0; i < n; i++)
@@ -912,8 +924,13 @@ UTEST(badges_identify_clients)
     struct pending self = { .kind = P_SEND, .handle = e, .w0 = 0xC };
     if (!pending_block(&self, 1))
         goto out;
-    static const struct { unsigned w0; int badge; } want[] = {
-        { 0xA, 0xA1 }, { 0xB, 0xB2 }, { 0xC, 0 },
+    static const struct {
+        unsigned w0;
+        int badge;
+    } want[] = {
+        { 0xA, 0xA1 },
+        { 0xB, 0xB2 },
+        { 0xC, 0 },
     };
     unsigned seen = 0;
     for (unsigned i = 0; i < ARRAY_SIZE(want); i++) {
@@ -933,8 +950,7 @@ UTEST(badges_identify_clients)
     UEXPECT_TRUE(agent_report(&b) && UEXPECT_EQ(b.rep.result, 0));
     UEXPECT_EQ(pending_end(&self, LONG_TICKS), 0);
     // A client cannot change its badge; its dups keep it.
-    UEXPECT_EQ(agent_do(&a, CMD(.op = CAP_OP_DUP, .handle = 2, .a = CAP_SEND, .b = 0xB2)),
-               -EPERM);
+    UEXPECT_EQ(agent_do(&a, CMD(.op = CAP_OP_DUP, .handle = 2, .a = CAP_SEND, .b = 0xB2)), -EPERM);
     int dup = agent_do(&a, CMD(.op = CAP_OP_DUP, .handle = 2, .a = CAP_SEND));
     UEXPECT_GT(dup, 0);
     expect_agent_info(&a, dup, CAP_TYPE_ENDPOINT, CAP_SEND, 0xA1);
@@ -1025,16 +1041,16 @@ UTEST(passing_needs_cap_grant)
     UEXPECT_EQ(before, 3);
     agent_order(&a, CMD(.op = CAP_OP_RECV, .handle = 2));
     sys_sleep(BLOCK_TICKS);
-    UEXPECT_EQ(ipc_timed(P_SEND, e, 1, no_grant), -EPERM);     // the handle lacks it
+    UEXPECT_EQ(ipc_timed(P_SEND, e, 1, no_grant), -EPERM); // the handle lacks it
     UEXPECT_EQ(ipc_timed(P_CALL, e, 2, no_grant), -EPERM);
-    UEXPECT_EQ(ipc_timed(P_SEND, e_no_grant, 3, grant), -EPERM);   // the endpoint lacks it
+    UEXPECT_EQ(ipc_timed(P_SEND, e_no_grant, 3, grant), -EPERM); // the endpoint lacks it
     UEXPECT_EQ(ipc_timed(P_CALL, e_no_grant, 4, grant), -EPERM);
     UEXPECT_EQ(ipc_timed(P_SEND, e, 5, closed), -EBADF);
     UEXPECT_EQ(ipc_timed(P_SEND, e, 6, 0), 0);
     if (!agent_report(&a))
         goto out;
     UEXPECT_EQ(a.rep.result, 0);
-    UEXPECT_UEQ(a.rep.w0, 6);                   // the first message that got through
+    UEXPECT_UEQ(a.rep.w0, 6); // the first message that got through
     UEXPECT_EQ(a.rep.handle, 0);
     UEXPECT_EQ(agent_do(&a, CMD(.op = CAP_OP_LIST)), before);
 
@@ -1104,7 +1120,7 @@ UTEST(revoke_handles_given_at_spawn)
     agent_order(&a, CMD(.op = CAP_OP_SEND, .handle = 3, .a = 1));
     expect_revoke_ends_block(&a, given[1], CAP_OP_SEND);
     UEXPECT_EQ(agent_info(&a, 3), -EBADF);
-    UEXPECT_EQ(agent_do(&a, CMD(.op = CAP_OP_LIST)), 1);       // only its control handle
+    UEXPECT_EQ(agent_do(&a, CMD(.op = CAP_OP_LIST)), 1); // only its control handle
     // Nothing of the send arrived.
     struct pending p = { .kind = P_RECV, .handle = sys_cap_dup(e, CAP_RECV, 0) };
     if (!pending_start(&p, 1))
@@ -1283,8 +1299,7 @@ UTEST(last_receiver_exits_gives_epipe)
     if (!agent_start(&a, 33, NULL, 0))
         goto out;
     int made = agent_do(&a, CMD(.op = CAP_OP_CREATE));
-    int made_send = agent_do(&a, CMD(.op = CAP_OP_DUP, .handle = made,
-                                     .a = CAP_SEND | CAP_GRANT));
+    int made_send = agent_do(&a, CMD(.op = CAP_OP_DUP, .handle = made, .a = CAP_SEND | CAP_GRANT));
     agent_do(&a, CMD(.op = CAP_OP_LIST, .give = made_send));
     send = a.got;
     a.got = 0;
@@ -1370,11 +1385,11 @@ UTEST(kill_needs_cap_kill)
     int no_kill = sys_cap_dup(a.proc, CAP_WAIT | CAP_GRANT, 0);
     int thread = thread_spawn(return_arg, NULL, s_stacks[1], THREAD_STACK);
     UEXPECT_EQ(sys_kill(no_kill), -EPERM);
-    UEXPECT_EQ(sys_kill(a.ctl), -EBADF);            // not a process
+    UEXPECT_EQ(sys_kill(a.ctl), -EBADF); // not a process
     UEXPECT_EQ(sys_kill(s_child), -EBADF);
     UEXPECT_EQ(sys_kill(thread), -EBADF);
     UEXPECT_EQ(sys_kill(a.reply), -EBADF);
-    UEXPECT_EQ(sys_wait(a.proc, 0), -ETIMEDOUT);    // it lives
+    UEXPECT_EQ(sys_wait(a.proc, 0), -ETIMEDOUT); // it lives
     UEXPECT_EQ(agent_info(&a, 1), 0);
     UEXPECT_EQ(sys_kill(a.proc), 0);
     UEXPECT_EQ(sys_wait(a.proc, LONG_TICKS), EXIT_KILLED);
@@ -1395,8 +1410,9 @@ UTEST(wait_needs_cap_wait)
     int no_wait = sys_cap_dup(a.proc, CAP_KILL | CAP_GRANT, 0);
     UEXPECT_EQ(sys_wait(no_wait, 0), -EPERM);
     // Refused, not waited on.
-    struct pending forever = { .kind = P_WAIT, .handle = no_wait, .w0 = WAIT_FOREVER,
-                               .stop = a.proc };
+    struct pending forever = {
+        .kind = P_WAIT, .handle = no_wait, .w0 = WAIT_FOREVER, .stop = a.proc
+    };
     if (pending_start(&forever, 1))
         UEXPECT_EQ(pending_end(&forever, LONG_TICKS), -EPERM);
     UEXPECT_EQ(sys_wait(a.ctl, 0), -EBADF);
@@ -1408,8 +1424,8 @@ UTEST(wait_needs_cap_wait)
     agent_order(&a, CMD(.op = CAP_OP_EXIT, .a = 42));
     UEXPECT_EQ(sys_wait(a.proc, LONG_TICKS), 42);
     // Every wait on an ended one says the same.
-    forever = (struct pending){ .kind = P_WAIT, .handle = a.proc, .w0 = WAIT_FOREVER,
-                                .stop = a.proc };
+    forever =
+        (struct pending){ .kind = P_WAIT, .handle = a.proc, .w0 = WAIT_FOREVER, .stop = a.proc };
     if (pending_start(&forever, 1))
         UEXPECT_EQ(pending_end(&forever, LONG_TICKS), 42);
     UEXPECT_EQ(sys_wait(a.proc, 0), 42);
@@ -1444,11 +1460,11 @@ UTEST(thread_handles)
     int no_wait = sys_cap_dup(t, 0, 0);
     UEXPECT_EQ(sys_wait(t, 0), -ETIMEDOUT);
     UEXPECT_EQ(sys_wait(no_wait, 0), -EPERM);
-    UEXPECT_EQ(sys_kill(t), -EBADF);                // a thread is no process
+    UEXPECT_EQ(sys_kill(t), -EBADF); // a thread is no process
     sys_sleep(BLOCK_TICKS);
     struct cap_info info;
     if (UEXPECT_EQ(sys_cap_info(t, &info), 0))
-        UEXPECT_EQ((int)info.base, s_sleeper_tid);  // a thread handle's base: its id
+        UEXPECT_EQ((int)info.base, s_sleeper_tid); // a thread handle's base: its id
     UEXPECT_EQ(sys_wait(t, LONG_TICKS), 7);
     UEXPECT_EQ(sys_wait(t, 0), 7);
     sys_cap_close(no_wait);

@@ -14,27 +14,27 @@
 #include "tandem.h"
 #include "utest.h"
 
-#define WAIT_TICKS      500             // a generous bound on anything awaited
-#define SETTLE_TICKS    300
-#define NOTIFY_TICKS    100             // an expected notification comes well within this
-#define QUIET_TICKS     5               // an interrupt would have been seen within this
-#define THREAD_STACK    4096
+#define WAIT_TICKS   500 // a generous bound on anything awaited
+#define SETTLE_TICKS 300
+#define NOTIFY_TICKS 100 // an expected notification comes well within this
+#define QUIET_TICKS  5   // an interrupt would have been seen within this
+#define THREAD_STACK 4096
 
-#define VGA_TEXT        0xB8000u
-#define VGA_CELLS       (80 * 25)
-#define SCREEN_AT       0x00800000u     // where this test maps the screen
-#define PAGE            0x1000u
-#define STACK_WINDOW    (USER_STACK_TOP - USER_STACK_MAX)
-#define IRQ_BADGE       0x40
-#define OTHER_BADGE     0x400
-#define LOG_BADGE       0x8
-#define PROBE           0x50524F42u     // "PROB": recv_within's time-out message
+#define VGA_TEXT     0xB8000u
+#define VGA_CELLS    (80 * 25)
+#define SCREEN_AT    0x00800000u // where this test maps the screen
+#define PAGE         0x1000u
+#define STACK_WINDOW (USER_STACK_TOP - USER_STACK_MAX)
+#define IRQ_BADGE    0x40
+#define OTHER_BADGE  0x400
+#define LOG_BADGE    0x8
+#define PROBE        0x50524F42u // "PROB": recv_within's time-out message
 
-extern char _end[];                     // the first page past the image (user/user.ld)
+extern char _end[]; // the first page past the image (user/user.ld)
 
 // The handles init gave (found by name).
 static int s_com1, s_irq4, s_vga, s_log;
-static struct sysinfo s_base;           // the counters before anything here ran
+static struct sysinfo s_base; // the counters before anything here ran
 static volatile uint16_t *const s_screen = (volatile uint16_t *)SCREEN_AT;
 static bool s_screen_mapped;
 
@@ -142,7 +142,7 @@ late_eq(long long got, long long want, const char *got_text, const char *want_te
         s_late[s_late_count++] = (struct late_check){ got_text, want_text, got, want, line };
 }
 
-#define LATE_EQ(a, b)   late_eq((long long)(a), (long long)(b), #a, #b, __LINE__)
+#define LATE_EQ(a, b) late_eq((long long)(a), (long long)(b), #a, #b, __LINE__)
 
 static void
 late_report(void)
@@ -180,7 +180,7 @@ note_marker(char *marker, size_t size, const char *what)
 
 // ---- The handles init gave --------------------------------------------------------------
 
-#define ANY_BASE        0xFFFFFFFFu
+#define ANY_BASE 0xFFFFFFFFu
 
 static void
 expect_device(int handle, unsigned type, unsigned base, unsigned size)
@@ -208,7 +208,7 @@ UTEST(devices_given)
     expect_device(s_com1, CAP_TYPE_IOPORT, COM1, 8);
     expect_device(s_irq4, CAP_TYPE_IRQ, 4, 1);
     expect_device(s_vga, CAP_TYPE_MEMORY, VGA_TEXT, PAGE);
-    expect_device(s_log, CAP_TYPE_LOG, ANY_BASE, LOG_RING_SIZE);  // base: the log's head
+    expect_device(s_log, CAP_TYPE_LOG, ANY_BASE, LOG_RING_SIZE); // base: the log's head
     UEXPECT_GT(cap_find(CAP_TYPE_IRQ, "irq1-keyboard"), 0);
     UEXPECT_GT(cap_find(CAP_TYPE_IOPORT, "vga-crtc"), 0);
     UEXPECT_TRUE(sysinfo_settled(&s_base, SETTLE_TICKS));
@@ -225,14 +225,14 @@ UTEST(ports_of_a_handle_work)
     struct ipc_words reply;
     UEXPECT_EQ(child_run("inb", s_com1, COM1_SCRATCH, &reply), 0);
     UEXPECT_UEQ(reply.w0, 0xA5);
-    UEXPECT_EQ(child_run("inb", s_com1, COM1, &reply), 0);             // the range's first
+    UEXPECT_EQ(child_run("inb", s_com1, COM1, &reply), 0); // the range's first
 }
 
 UTEST(ports_without_the_handle_are_gp)
 {
     struct ipc_words reply;
     UEXPECT_EQ(child_run("inb", 0, COM1_LSR, &reply), DEV_CHILD_EXIT_GP);
-    UEXPECT_EQ((int)reply.w0, -EPIPE);                  // it died before answering
+    UEXPECT_EQ((int)reply.w0, -EPIPE); // it died before answering
     // A handle without CAP_USE opens nothing.
     int no_use = sys_cap_dup(s_com1, CAP_GRANT, 0);
     UASSERT_GT(no_use, 0);
@@ -256,7 +256,7 @@ UTEST(ports_closed_fault_at_once)
     outb(COM1_SCRATCH, 0x5C);
     struct ipc_words reply;
     UEXPECT_EQ(child_run("inb-close", s_com1, COM1_SCRATCH, &reply), DEV_CHILD_EXIT_GP);
-    UEXPECT_UEQ(reply.w0, 0x5C);                        // the read before the close
+    UEXPECT_UEQ(reply.w0, 0x5C); // the read before the close
 }
 
 // The parent revokes the child's copy while the child reads in a loop.
@@ -300,15 +300,19 @@ UTEST(mem_map_refuses_bad_addresses)
         // Not page aligned.
         SCREEN_AT + 16 * PAGE + 4,
         // Below user space.
-        0, PAGE,
+        0,
+        PAGE,
         // The kernel's.
-        0xC0000000u, 0xFFFFF000u,
+        0xC0000000u,
+        0xFFFFF000u,
         // Mapped already, by s_vga.
         SCREEN_AT,
         // Mapped already: this program.
         0x00400000u,
         // The stack's to grow.
-        STACK_WINDOW, STACK_WINDOW + 64 * PAGE, USER_STACK_TOP - PAGE,
+        STACK_WINDOW,
+        STACK_WINDOW + 64 * PAGE,
+        USER_STACK_TOP - PAGE,
     };
     int h = sys_cap_dup(s_vga, CAP_USE, 0);
     UASSERT_GT(h, 0);
@@ -362,7 +366,7 @@ UTEST(mem_map_outlived_frees_no_frame)
     struct ipc_words reply;
     UEXPECT_EQ(child_run("map-exit", s_vga, 0x2F3F, &reply), 0);
     UEXPECT_EQ((int)reply.w0, 0);
-    UEXPECT_UEQ(s_screen[0], 0x2F3F);           // the same screen as ours
+    UEXPECT_UEQ(s_screen[0], 0x2F3F); // the same screen as ours
     s_screen[0] = saved;
     UASSERT_TRUE(sysinfo_settled(&after, SETTLE_TICKS));
     UEXPECT_UEQ(after.frames_free + after.heap_frames, before.frames_free + before.heap_frames);
@@ -381,7 +385,7 @@ UTEST(notify_bind_refusals)
     UASSERT_GT(recv_only, 0);
     UASSERT_GT(no_use, 0);
     UASSERT_GT(other, 0);
-    UEXPECT_EQ(sys_notify_bind(s_irq4, ep, 0), -EINVAL);             // a badge is all it says
+    UEXPECT_EQ(sys_notify_bind(s_irq4, ep, 0), -EINVAL); // a badge is all it says
     UEXPECT_EQ(sys_notify_bind(s_irq4, ep, BADGE_MAX + 1), -EINVAL);
     UEXPECT_EQ(sys_notify_bind(no_use, ep, IRQ_BADGE), -EPERM);
     UEXPECT_EQ(sys_notify_bind(s_irq4, recv_only, IRQ_BADGE), -EPERM);
@@ -483,7 +487,7 @@ UTEST(irq_notifications_with_com1_in_loopback)
     loopback_checks(ep, other);
     com1_loopback_leave(&saved);
     late_report();
-    sys_cap_close(other);           // open still if the close above failed
+    sys_cap_close(other); // open still if the close above failed
     UEXPECT_EQ(sys_cap_close(ep), 0);
 }
 
@@ -506,11 +510,11 @@ UTEST(log_read_finds_a_debug_write)
     char line[48];
     int n = ksnprintf(line, sizeof line, "  # log marker %u\n", sys_time());
     struct cap_info info;
-    UASSERT_EQ(sys_cap_info(s_log, &info), 0);          // base: the log's head
+    UASSERT_EQ(sys_cap_info(s_log, &info), 0); // base: the log's head
     struct log_read cur = { info.base, 0, 0 };
     UASSERT_EQ(sys_debug_write(line, n), n);
     int got = sys_log_read(s_log, &cur, text, sizeof text);
-    UEXPECT_EQ(got, n);                                 // nothing else was logged
+    UEXPECT_EQ(got, n); // nothing else was logged
     UEXPECT_TRUE(got > 0 && contains(text, got, line));
     UEXPECT_UEQ(cur.pos, info.base + n);
     UEXPECT_UEQ(cur.lost, 0);
@@ -535,7 +539,7 @@ UTEST(log_read_position_lost_dropped)
     UEXPECT_EQ(sys_log_read(s_log, &cur, text, 16), 16);
     UEXPECT_EQ(sys_log_read(s_log, &cur, text + 16, sizeof text - 16), 24);
     UEXPECT_UEQ(cur.pos, head);
-    UEXPECT_UEQ(cur.lost, 3);                           // added to, not set
+    UEXPECT_UEQ(cur.lost, 3); // added to, not set
     UEXPECT_UEQ(cur.dropped, oldest);
     struct log_read whole = { head - 40, 0, 0 };
     UEXPECT_EQ(sys_log_read(s_log, &whole, again, sizeof again), 40);
@@ -565,7 +569,7 @@ UTEST(log_read_refusals)
     UEXPECT_EQ(sys_log_read(s_log, NULL, text, 16), -EFAULT);
     UEXPECT_EQ(sys_log_read(s_log, &cur, (char *)0xC0000000u, 16), -EFAULT);
     UEXPECT_EQ(sys_log_read(s_log, &cur, (char *)((uintptr_t)_end - 8), 16), -EFAULT);
-    UEXPECT_UEQ(cur.pos, 0);                            // a failed read moves nothing
+    UEXPECT_UEQ(cur.pos, 0); // a failed read moves nothing
     UEXPECT_UEQ(cur.lost, 0);
 }
 
@@ -578,7 +582,7 @@ UTEST(log_notifies_after_a_debug_write)
     UASSERT_GT(ep, 0);
     UEXPECT_EQ(sys_notify_bind(s_log, ep, LOG_BADGE), 0);
     struct received r;
-    recv_within(ep, QUIET_TICKS, &r);           // for what was printed before the bind
+    recv_within(ep, QUIET_TICKS, &r); // for what was printed before the bind
     UEXPECT_EQ(recv_within(ep, QUIET_TICKS, &r), -ETIMEDOUT);
     UASSERT_EQ(sys_debug_write(line, sizeof line - 1), (int)sizeof line - 1);
     UEXPECT_EQ(recv_within(ep, NOTIFY_TICKS, &r), LOG_BADGE);
@@ -652,7 +656,7 @@ UTEST(thread_list_shows_the_caller_and_others)
     struct cap_info child_info, waiter_info;
     UASSERT_EQ(sys_cap_info(c.proc, &child_info), 0);
     UASSERT_EQ(sys_cap_info(waiter, &waiter_info), 0);
-    sys_sleep(2);                               // both are blocked by now
+    sys_sleep(2); // both are blocked by now
     unsigned me = (unsigned)sys_gettid();
     int n = sys_thread_list(s_threads, THREADS_MAX);
     UASSERT_GT(n, 0);
@@ -660,9 +664,9 @@ UTEST(thread_list_shows_the_caller_and_others)
     const struct thread_info *other = thread_find((unsigned)n, waiter_info.base);
     const struct thread_info *child = thread_find((unsigned)n, child_info.base);
     if (UEXPECT_TRUE(self)) {
-        UEXPECT_UEQ(self->pid, me);             // the first thread's id is the process's
+        UEXPECT_UEQ(self->pid, me); // the first thread's id is the process's
         UEXPECT_UEQ(self->state, THREAD_STATE_RUNNABLE);
-        UEXPECT_STREQ(self->process, "test_dev_mechan");   // 15 characters kept
+        UEXPECT_STREQ(self->process, "test_dev_mechan"); // 15 characters kept
         UEXPECT_STREQ(self->name, "test_dev_mechan");
         UEXPECT_UGT(self->kernel_entries, 0);
         expect_sensible(self);
@@ -684,13 +688,13 @@ UTEST(thread_list_shows_the_caller_and_others)
     for (int i = 0; i < n; i++) {
         kernel_thread |= s_threads[i].pid == 0 && s_threads[i].process[0] == '\0';
         if (i > 0)
-            UEXPECT_UGT(s_threads[i].tid, s_threads[i - 1].tid);      // in tid order
+            UEXPECT_UGT(s_threads[i].tid, s_threads[i - 1].tid); // in tid order
     }
     UEXPECT_TRUE(kernel_thread);
     char args[8];
     struct ipc_buf buf = { args, 0, sizeof args, 0 };
     struct ipc_words reply;
-    UEXPECT_EQ(sys_ipc_call(c.ep, 0, 0, &buf, &reply), 0);       // it answers and ends
+    UEXPECT_EQ(sys_ipc_call(c.ep, 0, 0, &buf, &reply), 0); // it answers and ends
     UEXPECT_EQ(child_finish(&c), 0);
     UEXPECT_EQ(sys_ipc_send(ep, 1, 2, NULL), 0);
     UEXPECT_EQ(sys_wait(waiter, WAIT_TICKS), 0);
@@ -709,7 +713,7 @@ UTEST(thread_list_figures_move)
     struct thread_info first = *self;
     unsigned start = sys_time();
     while (sys_time() - start < 5)
-        ;                                       // runs through five ticks
+        ; // runs through five ticks
     n = sys_thread_list(s_threads, THREADS_MAX);
     UASSERT_GT(n, 0);
     self = thread_find((unsigned)n, me);
@@ -724,7 +728,7 @@ UTEST(thread_list_counts_and_refusals)
     UASSERT_TRUE(sysinfo_settled(&info, SETTLE_TICKS));
     int n = sys_thread_list(NULL, 0);
     UEXPECT_EQ(n, (int)info.threads);
-    UEXPECT_EQ(sys_thread_list((struct thread_info *)0xC0000000u, 0), n);  // max 0: no copy
+    UEXPECT_EQ(sys_thread_list((struct thread_info *)0xC0000000u, 0), n); // max 0: no copy
     // Only max are stored.
     memset(s_threads, 0xA5, 3 * sizeof s_threads[0]);
     UEXPECT_EQ(sys_thread_list(s_threads, 2), n);
@@ -753,7 +757,7 @@ echo_args(const char *args, char *out, unsigned size, int *len)
     int r = sys_ipc_call(c.ep, 0, 0, &buf, &reply);
     *len = r ? r : (int)buf.len;
     if (r == 0 && (int)reply.w0 != *len)
-        *len = -EINVAL;             // its count and its payload disagree
+        *len = -EINVAL; // its count and its payload disagree
     return child_finish(&c);
 }
 
@@ -764,7 +768,7 @@ UTEST(spawn_args_reach_the_child)
     UEXPECT_EQ(echo_args("echo a few words", got, sizeof got, &len), 0);
     UEXPECT_EQ(len, 16);
     UEXPECT_MEMEQ(got, "echo a few words", 16);
-    UEXPECT_EQ(echo_args(NULL, got, sizeof got, &len), 0);      // none: ""
+    UEXPECT_EQ(echo_args(NULL, got, sizeof got, &len), 0); // none: ""
     UEXPECT_EQ(len, 0);
     UEXPECT_EQ(echo_args("", got, sizeof got, &len), 0);
     UEXPECT_EQ(len, 0);
@@ -793,7 +797,7 @@ UTEST(spawn_args_refusals)
     UEXPECT_EQ(sys_spawn_args(module, &ep, 1, (const char *)0xC0000000u), -EFAULT);
     UEXPECT_EQ(sys_spawn_args(module, &ep, 1, (const char *)0x10000000u), -EFAULT);
     UEXPECT_EQ(sys_cap_close(ep), 0);
-    EXPECT_COUNTS_BACK(&before, SETTLE_TICKS);          // nothing was started
+    EXPECT_COUNTS_BACK(&before, SETTLE_TICKS); // nothing was started
 }
 
 // ---- The end ------------------------------------------------------------------------------

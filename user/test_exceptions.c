@@ -15,24 +15,32 @@
 #include "tandem.h"
 #include "utest.h"
 
-#define EXIT_SURVIVED   1               // exc_child outlived its fault (user/exc_child.c)
-#define NOTE_MAX        128
-#define COUNTER_STACK   4096
-#define WAIT_TICKS      500
+#define EXIT_SURVIVED 1 // exc_child outlived its fault (user/exc_child.c)
+#define NOTE_MAX      128
+#define COUNTER_STACK 4096
+#define WAIT_TICKS    500
 
 enum vector {
-    VEC_DE = 0, VEC_DB = 1, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5, VEC_UD = 6, VEC_NM = 7,
-    VEC_GP = 13, VEC_PF = 14, VEC_AC = 17,
+    VEC_DE = 0,
+    VEC_DB = 1,
+    VEC_BP = 3,
+    VEC_OF = 4,
+    VEC_BR = 5,
+    VEC_UD = 6,
+    VEC_NM = 7,
+    VEC_GP = 13,
+    VEC_PF = 14,
+    VEC_AC = 17,
 };
 
-static int s_child = -1;                // exc_child's module handle
-static struct sysinfo s_base;           // the counters before anything started
+static int s_child = -1;      // exc_child's module handle
+static struct sysinfo s_base; // the counters before anything started
 
 // The parent's own sibling thread, which must count through every test.
 static uint8_t s_counter_stack[COUNTER_STACK] ALIGNED(16);
 static volatile unsigned s_count;
 static volatile bool s_stop;
-static int s_counter;                   // its handle
+static int s_counter; // its handle
 
 static int
 count(void *arg)
@@ -52,7 +60,7 @@ cpu_is_qemu_tcg(void)
 {
     uint32_t a, b, c, d;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-    if (!(c & (1u << 31)))              // CPUID.1:ECX.hypervisor
+    if (!(c & (1u << 31))) // CPUID.1:ECX.hypervisor
         return false;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x40000000), "c"(0));
     char sig[13];
@@ -65,10 +73,10 @@ cpu_is_qemu_tcg(void)
 
 // What one exc_child run gave.
 struct outcome {
-    int call;                           // sys_ipc_call's result
-    unsigned failures;                  // the child's failed in-process checks
-    char note[NOTE_MAX];                // the first of them, as text
-    int code;                           // sys_wait's result
+    int call;            // sys_ipc_call's result
+    unsigned failures;   // the child's failed in-process checks
+    char note[NOTE_MAX]; // the first of them, as text
+    int code;            // sys_wait's result
 };
 
 // Starts exc_child with an endpoint it receives on as its handle 1, and
@@ -85,7 +93,7 @@ start_child(int *endpoint, const char *file, int line)
         return 0;
     int proc = sys_spawn(s_child, &ep, 1);
     *endpoint = sys_cap_dup(ep, CAP_SEND, 0);
-    sys_cap_close(ep);                  // the child's copy stays: closing is not revoking
+    sys_cap_close(ep); // the child's copy stays: closing is not revoking
     if (!utest_check_int(UT_GT, proc, 0, "sys_spawn(exc_child)", "0", file, line)) {
         sys_cap_close(*endpoint);
         return 0;
@@ -229,7 +237,7 @@ UTEST(unknown_class_is_refused)
     UEXPECT_EQ(o.call, 0);
     UEXPECT_UEQ(o.failures, 1);
     UEXPECT_STREQ(o.note, "unknown class");
-    UEXPECT_EQ(o.code, 2);              // EXIT_UNKNOWN
+    UEXPECT_EQ(o.code, 2); // EXIT_UNKNOWN
 }
 
 // sys_exit from one thread ends its running sibling too; the code is the

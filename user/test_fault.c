@@ -6,9 +6,9 @@
 #include "tandem.h"
 #include "utest.h"
 
-#define COUNTERS        2
-#define THREAD_STACK    4096
-#define WAIT_TICKS      500             // a generous bound on anything awaited
+#define COUNTERS     2
+#define THREAD_STACK 4096
+#define WAIT_TICKS   500 // a generous bound on anything awaited
 
 enum vector { VEC_DE = 0, VEC_UD = 6, VEC_GP = 13, VEC_PF = 14 };
 
@@ -17,9 +17,9 @@ static uint8_t s_victim_stack[THREAD_STACK] ALIGNED(16);
 
 static volatile unsigned s_counts[COUNTERS];
 static volatile bool s_stop;
-static int s_counters[COUNTERS];        // thread handles
-static struct sysinfo s_base;           // before the counters started
-static volatile bool s_survived;        // set by a victim that outlived its fault
+static int s_counters[COUNTERS]; // thread handles
+static struct sysinfo s_base;    // before the counters started
+static volatile bool s_survived; // set by a victim that outlived its fault
 static volatile int s_sink;
 
 // Counts until told to stop, yielding so that one CPU serves everybody.
@@ -112,7 +112,10 @@ divide_by_zero(void *arg)
     (void)arg;
     __asm__ volatile("xor %%edx, %%edx\n\t"
                      "xor %%ecx, %%ecx\n\t"
-                     "div %%ecx" : : : "eax", "ecx", "edx");
+                     "div %%ecx"
+                     :
+                     :
+                     : "eax", "ecx", "edx");
     s_survived = true;
     return 0;
 }
@@ -131,8 +134,8 @@ UTEST(counters_start)
     UASSERT_TRUE(sysinfo_settled(&s_base, WAIT_TICKS));
     s_stop = false;
     for (unsigned i = 0; i < COUNTERS; i++) {
-        s_counters[i] = thread_spawn(count, (void *)(uintptr_t)i, s_counter_stacks[i],
-                                     THREAD_STACK);
+        s_counters[i] =
+            thread_spawn(count, (void *)(uintptr_t)i, s_counter_stacks[i], THREAD_STACK);
         UASSERT_GT(s_counters[i], 0);
     }
     UEXPECT_TRUE(counters_advance(WAIT_TICKS));

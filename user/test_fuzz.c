@@ -82,68 +82,98 @@
 #include "tandem.h"
 #include "utest.h"
 
-#define STR_(x)         #x
-#define STR(x)          STR_(x)
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
 #define FUZZ_SEED_DEFAULT  0x7A4D3E11u
 #define FUZZ_CALLS_DEFAULT 20000u
-#define FUZZ_THREADS    4               // in each process
-#define PROCESSES       2               // test_fuzz and fuzz_peer
-#define PEER_NAME       "fuzz_peer"
-#define FAULT_NAME      "fault_child"
-#define EXC_NAME        "exc_child"
-#define FUZZ_THREAD_EXIT 77             // a fuzz thread's exit code (see peer_main)
+#define FUZZ_THREADS       4 // in each process
+#define PROCESSES          2 // test_fuzz and fuzz_peer
+#define PEER_NAME          "fuzz_peer"
+#define FAULT_NAME         "fault_child"
+#define EXC_NAME           "exc_child"
+#define FUZZ_THREAD_EXIT   77 // a fuzz thread's exit code (see peer_main)
 #ifndef FUZZ_PEER
-#define FUZZ_PEER       0               // user/fuzz_peer.c: 1
+#define FUZZ_PEER 0 // user/fuzz_peer.c: 1
 #endif
-#define FUZZ_STACK      8192
-#define HELPER_STACK    4096
-#define SCRATCH_SIZE    8192            // per thread; writable pointers land in its first half
-#define SCRATCH_VALID   4096
-#define LINE_MAX        128
-#define UNEXPECTED_SHOWN 6              // per thread
-#define CMDLINE_MAX     256
+#define FUZZ_STACK       8192
+#define HELPER_STACK     4096
+#define SCRATCH_SIZE     8192 // per thread; writable pointers land in its first half
+#define SCRATCH_VALID    4096
+#define LINE_MAX         128
+#define UNEXPECTED_SHOWN 6 // per thread
+#define CMDLINE_MAX      256
 
-#define USER_BASE       0x00400000u
-#define STACK_TOP       0xBFFF0000u     // the main stack ends here (ABI)
-#define STACK_BOTTOM    0xBFFE0000u     // its lowest mapped byte at start (64 KiB)
-#define UNMAPPED        0x10000000u
-#define KERNEL_BASE     0xC0000000u
-#define SLEEP_MAX       100000          // the kernel's longest sleep (kernel/syscall/sys_thread.c)
+#define USER_BASE        0x00400000u
+#define STACK_TOP        0xBFFF0000u // the main stack ends here (ABI)
+#define STACK_BOTTOM     0xBFFE0000u // its lowest mapped byte at start (64 KiB)
+#define UNMAPPED         0x10000000u
+#define KERNEL_BASE      0xC0000000u
+#define SLEEP_MAX        100000 // the kernel's longest sleep (kernel/syscall/sys_thread.c)
 #define FAULT_CHILD_EXIT (128 + 14)
-#define HANG_TICKS      1000            // no progress for this long is a hang
-#define SETTLE_TICKS    300             // for the reaper to bring counters back
+#define HANG_TICKS       1000 // no progress for this long is a hang
+#define SETTLE_TICKS     300  // for the reaper to bring counters back
 
-#define POOL            12              // handles a fuzz thread holds of its own
-#define STALE_KEPT      32              // numbers of closed handles a fuzz thread remembers
-#define CHILDREN_AT_ONCE 2              // fault_child processes a fuzz thread has not waited for
-#define SHARED_MAX      48              // the process's handles its fuzz threads may use
-#define FOREIGN_MAX     64              // numbers the other process held
-#define SHORT_WAIT      3               // ticks: the longest wait for what may run on
-#define FEED_CALL       0x100u          // in the feeder's w0: a call, to be answered
-#define FEED_BADGE(g)   (0x5EED00u + (g))   // the feeder's badge towards fuzz thread g
-#define RIGHTS_UNKNOWN  0xFF            // a reply handle's rights: the ABI does not say
+#define POOL             12                // handles a fuzz thread holds of its own
+#define STALE_KEPT       32                // numbers of closed handles a fuzz thread remembers
+#define CHILDREN_AT_ONCE 2                 // fault_child processes a fuzz thread has not waited for
+#define SHARED_MAX       48                // the process's handles its fuzz threads may use
+#define FOREIGN_MAX      64                // numbers the other process held
+#define SHORT_WAIT       3                 // ticks: the longest wait for what may run on
+#define FEED_CALL        0x100u            // in the feeder's w0: a call, to be answered
+#define FEED_BADGE(g)    (0x5EED00u + (g)) // the feeder's badge towards fuzz thread g
+#define RIGHTS_UNKNOWN   0xFF              // a reply handle's rights: the ABI does not say
 
-extern char _end[];                     // the first page past the image (user/user.ld)
+extern char _end[]; // the first page past the image (user/user.ld)
 
 // ---- Results by errno ------------------------------------------------------------
 
 enum slot {
-    S_OK, S_EPERM, S_ENOENT, S_ESRCH, S_EINTR, S_ENOEXEC, S_EBADF, S_EAGAIN, S_ENOMEM,
-    S_EFAULT, S_EINVAL, S_EMFILE, S_EPIPE, S_EDEADLK, S_ENAMETOOLONG, S_ENOSYS, S_EMSGSIZE,
-    S_ETIMEDOUT, S_OTHER, SLOTS
+    S_OK,
+    S_EPERM,
+    S_ENOENT,
+    S_ESRCH,
+    S_EINTR,
+    S_ENOEXEC,
+    S_EBADF,
+    S_EAGAIN,
+    S_ENOMEM,
+    S_EFAULT,
+    S_EINVAL,
+    S_EMFILE,
+    S_EPIPE,
+    S_EDEADLK,
+    S_ENAMETOOLONG,
+    S_ENOSYS,
+    S_EMSGSIZE,
+    S_ETIMEDOUT,
+    S_OTHER,
+    SLOTS
 };
 
-static const struct { int err; const char *name; } s_slots[SLOTS] = {
-    [S_OK] = { 0, "ok" }, [S_EPERM] = { EPERM, "EPERM" }, [S_ENOENT] = { ENOENT, "ENOENT" },
-    [S_ESRCH] = { ESRCH, "ESRCH" }, [S_EINTR] = { EINTR, "EINTR" },
-    [S_ENOEXEC] = { ENOEXEC, "ENOEXEC" }, [S_EBADF] = { EBADF, "EBADF" },
-    [S_EAGAIN] = { EAGAIN, "EAGAIN" }, [S_ENOMEM] = { ENOMEM, "ENOMEM" },
-    [S_EFAULT] = { EFAULT, "EFAULT" }, [S_EINVAL] = { EINVAL, "EINVAL" },
-    [S_EMFILE] = { EMFILE, "EMFILE" }, [S_EPIPE] = { EPIPE, "EPIPE" },
-    [S_EDEADLK] = { EDEADLK, "EDEADLK" }, [S_ENAMETOOLONG] = { ENAMETOOLONG, "ENAMETOOLONG" },
-    [S_ENOSYS] = { ENOSYS, "ENOSYS" }, [S_EMSGSIZE] = { EMSGSIZE, "EMSGSIZE" },
-    [S_ETIMEDOUT] = { ETIMEDOUT, "ETIMEDOUT" }, [S_OTHER] = { 0, "other" },
+static const struct {
+    int err;
+    const char *name;
+} s_slots[SLOTS] = {
+    [S_OK] = { 0, "ok" },
+    [S_EPERM] = { EPERM, "EPERM" },
+    [S_ENOENT] = { ENOENT, "ENOENT" },
+    [S_ESRCH] = { ESRCH, "ESRCH" },
+    [S_EINTR] = { EINTR, "EINTR" },
+    [S_ENOEXEC] = { ENOEXEC, "ENOEXEC" },
+    [S_EBADF] = { EBADF, "EBADF" },
+    [S_EAGAIN] = { EAGAIN, "EAGAIN" },
+    [S_ENOMEM] = { ENOMEM, "ENOMEM" },
+    [S_EFAULT] = { EFAULT, "EFAULT" },
+    [S_EINVAL] = { EINVAL, "EINVAL" },
+    [S_EMFILE] = { EMFILE, "EMFILE" },
+    [S_EPIPE] = { EPIPE, "EPIPE" },
+    [S_EDEADLK] = { EDEADLK, "EDEADLK" },
+    [S_ENAMETOOLONG] = { ENAMETOOLONG, "ENAMETOOLONG" },
+    [S_ENOSYS] = { ENOSYS, "ENOSYS" },
+    [S_EMSGSIZE] = { EMSGSIZE, "EMSGSIZE" },
+    [S_ETIMEDOUT] = { ETIMEDOUT, "ETIMEDOUT" },
+    [S_OTHER] = { 0, "other" },
 };
 
 static enum slot
@@ -157,8 +187,8 @@ slot_of(long r)
     return S_OTHER;
 }
 
-#define B(s)            (1u << (s))
-#define ANY_OK          (-1L)           // struct expect.value: any result >= 0
+#define B(s)   (1u << (s))
+#define ANY_OK (-1L) // struct expect.value: any result >= 0
 
 // What a call may return: one of the slots in mask; if S_OK is among them
 // and value is not ANY_OK, value or alt.
@@ -198,28 +228,28 @@ expect_unless(uint32_t bad, struct expect ok)
 
 enum what {
     W_NONE,
-    W_EP,               // an endpoint this thread made
-    W_RESP,             // the responder's endpoint
-    W_FEED,             // this thread's feed endpoint
-    W_FAULT_MOD,        // fault_child's module
-    W_MODULE,           // another module: never spawned here
-    W_CHILD,            // a fault_child this thread spawned
-    W_THREAD,           // a thread this thread made at random
-    W_SIBLING,          // a fuzz thread or a helper of this process
-    W_PEER,             // fuzz_peer's process: never killed
-    W_REPLY,            // the feeder's call, to be answered
+    W_EP,        // an endpoint this thread made
+    W_RESP,      // the responder's endpoint
+    W_FEED,      // this thread's feed endpoint
+    W_FAULT_MOD, // fault_child's module
+    W_MODULE,    // another module: never spawned here
+    W_CHILD,     // a fault_child this thread spawned
+    W_THREAD,    // a thread this thread made at random
+    W_SIBLING,   // a fuzz thread or a helper of this process
+    W_PEER,      // fuzz_peer's process: never killed
+    W_REPLY,     // the feeder's call, to be answered
 };
 
 // What a handle names and may do.
 struct hd {
     int value;
-    uint8_t what;               // enum what
-    uint8_t type;               // CAP_TYPE_*
-    uint8_t rights;             // CAP_*, or RIGHTS_UNKNOWN
-    int8_t sibling;             // W_SIBLING: the fuzz thread's index (-1: a helper)
+    uint8_t what;   // enum what
+    uint8_t type;   // CAP_TYPE_*
+    uint8_t rights; // CAP_*, or RIGHTS_UNKNOWN
+    int8_t sibling; // W_SIBLING: the fuzz thread's index (-1: a helper)
     uint32_t badge;
-    uint32_t base;              // SYS_CAP_INFO's base where known (a thread's id, an
-                                //   endpoint's serial: the same for every handle to it)
+    uint32_t base; // SYS_CAP_INFO's base where known (a thread's id, an
+                   //   endpoint's serial: the same for every handle to it)
 };
 
 // A handle of a fuzz thread's pool.  Derivation follows the kernel's: a
@@ -229,71 +259,71 @@ struct hd {
 // those links turn from sure to maybe; SYS_CAP_REVOKE must close the sure
 // descendants, may close the maybe ones, and must leave the rest.
 struct held {
-    struct hd d;                // d.value 0: a free entry
-    int8_t obj;                 // its object in objs[] (-1: one the thread did not make)
-    bool root;                  // made by the call that made the object
-    uint16_t sure, maybe;       // pool entries it is derived from
-    unsigned away;              // copies passed on from it or its descendants, maybe open
+    struct hd d;          // d.value 0: a free entry
+    int8_t obj;           // its object in objs[] (-1: one the thread did not make)
+    bool root;            // made by the call that made the object
+    uint16_t sure, maybe; // pool entries it is derived from
+    unsigned away;        // copies passed on from it or its descendants, maybe open
 };
 
 // What a fuzz thread made: endpoints, children, threads.
 struct object {
-    uint8_t what;               // W_NONE: a free entry; W_EP, W_CHILD, W_THREAD
-    bool ended;                 // W_CHILD, W_THREAD: a wait returned its code
-    bool killed;                // W_CHILD: sys_kill returned 0
-    bool doomed;                // W_THREAD: dies of a fault, with a code the fuzzer cannot know
-    long code;                  // W_THREAD: the code it exits with; once ended: the code
-    uint16_t recv_in;           // W_CHILD: endpoints (objects) it got a copy of with CAP_RECV
-    unsigned children_recv;     // W_EP: unwaited children holding a copy with CAP_RECV
+    uint8_t what;           // W_NONE: a free entry; W_EP, W_CHILD, W_THREAD
+    bool ended;             // W_CHILD, W_THREAD: a wait returned its code
+    bool killed;            // W_CHILD: sys_kill returned 0
+    bool doomed;            // W_THREAD: dies of a fault, with a code the fuzzer cannot know
+    long code;              // W_THREAD: the code it exits with; once ended: the code
+    uint16_t recv_in;       // W_CHILD: endpoints (objects) it got a copy of with CAP_RECV
+    unsigned children_recv; // W_EP: unwaited children holding a copy with CAP_RECV
 };
 
 // What the handle calls did, for the report.
 struct handle_stats {
-    unsigned made, closed, revoked;     // handles the thread got; closed; closed by revoke
-    unsigned echoed;            // copies that came back in a reply
-    unsigned answered;          // feeder calls answered
-    unsigned probes;            // numbers not held, checked closed and used
-    unsigned foreign;           // of those, numbers fuzz_peer held
-    unsigned busy;              // probes given up: the table lock was taken
-    unsigned stale;             // closed numbers used again
-    unsigned wrong_type, no_right;      // held handles given where -EBADF, -EPERM were due
-    uint32_t rights[CAP_TYPE_REPLY + 1][4];     // rights words sys_cap_dup made, by type
+    unsigned made, closed, revoked;         // handles the thread got; closed; closed by revoke
+    unsigned echoed;                        // copies that came back in a reply
+    unsigned answered;                      // feeder calls answered
+    unsigned probes;                        // numbers not held, checked closed and used
+    unsigned foreign;                       // of those, numbers fuzz_peer held
+    unsigned busy;                          // probes given up: the table lock was taken
+    unsigned stale;                         // closed numbers used again
+    unsigned wrong_type, no_right;          // held handles given where -EBADF, -EPERM were due
+    uint32_t rights[CAP_TYPE_REPLY + 1][4]; // rights words sys_cap_dup made, by type
 };
 
 // ---- Per-thread state -----------------------------------------------------------
 
 struct fuzzer {
-    uint8_t scratch[SCRATCH_SIZE];      // what the kernel may write (pick_ptr)
+    uint8_t scratch[SCRATCH_SIZE]; // what the kernel may write (pick_ptr)
     uint8_t stack[FUZZ_STACK];
-    unsigned index;                     // in this process
-    unsigned global;                    // across both processes: seeds the generator
+    unsigned index;  // in this process
+    unsigned global; // across both processes: seeds the generator
     uint32_t rng;
-    uint32_t region;                    // STATE_REGION bytes of the main stack for entry frames
-    unsigned calls;                     // to make
+    uint32_t region; // STATE_REGION bytes of the main stack for entry frames
+    unsigned calls;  // to make
     volatile int tid;
-    int handle;                         // the thread's handle (the main thread's)
-    int feed;                           // its feed endpoint (all rights; the main thread's)
-    int feed_send;                      // the feeder's handle to it: CAP_SEND, badged
-    uint32_t feed_base;                 // the feed endpoint's SYS_CAP_INFO base
+    int handle;         // the thread's handle (the main thread's)
+    int feed;           // its feed endpoint (all rights; the main thread's)
+    int feed_send;      // the feeder's handle to it: CAP_SEND, badged
+    uint32_t feed_base; // the feed endpoint's SYS_CAP_INFO base
     volatile unsigned made;
     volatile bool done;
-    volatile unsigned requests;         // recvs announced to the feeder
-    unsigned sent;                      // the feeder's sends for them (feeder only)
+    volatile unsigned requests; // recvs announced to the feeder
+    unsigned sent;              // the feeder's sends for them (feeder only)
     struct held pool[POOL];
     struct object objs[POOL];
-    int stale[STALE_KEPT];              // a ring of closed numbers
+    int stale[STALE_KEPT]; // a ring of closed numbers
     unsigned stale_count;
-    int reply;                          // a reply handle to answer (0: none)
-    bool probing;                       // holds the table lock until enter() has made the call
+    int reply;    // a reply handle to answer (0: none)
+    bool probing; // holds the table lock until enter() has made the call
     struct handle_stats hs;
     unsigned results[SLOTS];
-    unsigned by_number[SYS_COUNT + 1];  // the last entry: numbers out of range
+    unsigned by_number[SYS_COUNT + 1]; // the last entry: numbers out of range
     unsigned unexpected;
     unsigned spawned, doomed, raw_threads;
-    unsigned state_calls[2];            // calls made through fuzz_state_call: int 0x80, sysenter
-    unsigned state_bad;                 // of those, how many came back with a wrong state
+    unsigned state_calls[2]; // calls made through fuzz_state_call: int 0x80, sysenter
+    unsigned state_bad;      // of those, how many came back with a wrong state
     int stats_result;
-    struct kfast_stats stats;           // at the end
+    struct kfast_stats stats; // at the end
     char line[LINE_MAX];
 };
 
@@ -301,21 +331,21 @@ static struct fuzzer s_fuzz[FUZZ_THREADS] ALIGNED(4096);
 
 static uint32_t s_seed = FUZZ_SEED_DEFAULT;
 static unsigned s_calls = FUZZ_CALLS_DEFAULT;
-static uint32_t s_eflags_mask = ~0u;    // fuzz_eflags=: the EFLAGS bits entries may set
+static uint32_t s_eflags_mask = ~0u; // fuzz_eflags=: the EFLAGS bits entries may set
 static int s_main_tid;
-static int s_fault_child = -1;          // module handles
+static int s_fault_child = -1; // module handles
 static int s_exc_child = -1;
 static int s_cmdline_len;
 
 // The process's handles that its fuzz threads use but never close: made by
 // the main thread before they start, closed after they end.
-static int s_resp_ep = -1;              // the responder's endpoint
-static int s_responder = -1, s_feeder = -1;     // thread handles
+static int s_resp_ep = -1;                  // the responder's endpoint
+static int s_responder = -1, s_feeder = -1; // thread handles
 static struct hd s_shared[SHARED_MAX];
 static unsigned s_shared_count;
-static int s_foreign[FOREIGN_MAX];      // the numbers the other process held
+static int s_foreign[FOREIGN_MAX]; // the numbers the other process held
 static unsigned s_foreign_count;
-static volatile bool s_go;              // the fuzz threads start
+static volatile bool s_go; // the fuzz threads start
 
 // A table the kernel may read but not write; each entry decodes as a
 // struct ipc_buf whose pointers fail or are NULL and which passes no handle.
@@ -479,11 +509,11 @@ responder(void *arg)
             helper_error("responder: a badge other than the sender's", badge);
         int passed = buf.handle;
         if (msg.reply && !passed && xorshift(&rng) % 2) {
-            struct ipc_words call = msg;    // msg takes what comes back, failure or not
-            buf = (struct ipc_buf){ s_responder_buf, xorshift(&rng) % 80, sizeof s_responder_buf,
-                                    0 };
-            int r = sys_ipc_reply_recv(call.reply, call.w0 + 1, (unsigned)badge, &buf, s_resp_ep,
-                                       &msg);
+            struct ipc_words call = msg; // msg takes what comes back, failure or not
+            buf =
+                (struct ipc_buf){ s_responder_buf, xorshift(&rng) % 80, sizeof s_responder_buf, 0 };
+            int r =
+                sys_ipc_reply_recv(call.reply, call.w0 + 1, (unsigned)badge, &buf, s_resp_ep, &msg);
             if (r >= 0) {
                 badge = r;
                 continue;
@@ -617,51 +647,51 @@ __asm__(
 // takes a #DB after its next instruction, which kills it; fuzz_doomed_tf
 // does that on purpose (fuzz_thread_create).
 
-#define EF_CF           0x00000001u
-#define EF_PF           0x00000004u
-#define EF_AF           0x00000010u
-#define EF_ZF           0x00000040u
-#define EF_SF           0x00000080u
-#define EF_TF           0x00000100u
-#define EF_IF           0x00000200u
-#define EF_DF           0x00000400u
-#define EF_OF           0x00000800u
-#define EF_IOPL         0x00003000u
-#define EF_NT           0x00004000u
-#define EF_RF           0x00010000u
-#define EF_VM           0x00020000u
-#define EF_AC           0x00040000u
-#define EF_VIF          0x00080000u
-#define EF_VIP          0x00100000u
-#define EF_ID           0x00200000u
-#define EF_ARITH        (EF_CF | EF_PF | EF_AF | EF_ZF | EF_SF | EF_OF)
-#define EF_RESERVED1    0x00000002u     // always 1
+#define EF_CF        0x00000001u
+#define EF_PF        0x00000004u
+#define EF_AF        0x00000010u
+#define EF_ZF        0x00000040u
+#define EF_SF        0x00000080u
+#define EF_TF        0x00000100u
+#define EF_IF        0x00000200u
+#define EF_DF        0x00000400u
+#define EF_OF        0x00000800u
+#define EF_IOPL      0x00003000u
+#define EF_NT        0x00004000u
+#define EF_RF        0x00010000u
+#define EF_VM        0x00020000u
+#define EF_AC        0x00040000u
+#define EF_VIF       0x00080000u
+#define EF_VIP       0x00100000u
+#define EF_ID        0x00200000u
+#define EF_ARITH     (EF_CF | EF_PF | EF_AF | EF_ZF | EF_SF | EF_OF)
+#define EF_RESERVED1 0x00000002u // always 1
 // The bits ring 3 owns (include/x86.h, EFLAGS_USER); TF never comes back
 // from a call that survives.
-#define EF_USER         (EF_ARITH | EF_DF | EF_NT | EF_RF | EF_AC | EF_ID)
+#define EF_USER      (EF_ARITH | EF_DF | EF_NT | EF_RF | EF_AC | EF_ID)
 
-#define USER_CS_SEL     0x1B            // include/gdt.h
-#define USER_DS_SEL     0x23
-#define STATE_FRAME     68
-#define STATE_REGION    8192            // per thread, in the main stack
+#define USER_CS_SEL  0x1B // include/gdt.h
+#define USER_DS_SEL  0x23
+#define STATE_FRAME  68
+#define STATE_REGION 8192 // per thread, in the main stack
 
 // What the stub pushes on the way back, lowest address first.
 struct state_out {
-    uint32_t gs, fs, es, ds;            // 32-bit pushes: only the low 16 bits count
-    uint32_t edi, esi, ebp, esp, ebx, edx, ecx, eax;   // pushad (esp: T - 12)
+    uint32_t gs, fs, es, ds;                         // 32-bit pushes: only the low 16 bits count
+    uint32_t edi, esi, ebp, esp, ebx, edx, ecx, eax; // pushad (esp: T - 12)
     uint32_t eflags;
 };
 
 // One call; the offsets are the stub's.
 struct state_call {
-    uint32_t eax, ebx, ecx, edx, esi, edi, ebp;         // 0: ebp only for int 0x80
-    uint32_t eflags;                                    // 28: popf'd before the entry
-    uint32_t ds, es, fs, gs;                            // 32
-    uint32_t top;                                       // 48: T
-    uint32_t sysenter;                                  // 52: 0: int 0x80
-    uint32_t c_esp;                                     // 56: the stub's own
-    uint32_t accepted;                                  // 60: EFLAGS after the popf
-    struct state_out out;                               // 64
+    uint32_t eax, ebx, ecx, edx, esi, edi, ebp; // 0: ebp only for int 0x80
+    uint32_t eflags;                            // 28: popf'd before the entry
+    uint32_t ds, es, fs, gs;                    // 32
+    uint32_t top;                               // 48: T
+    uint32_t sysenter;                          // 52: 0: int 0x80
+    uint32_t c_esp;                             // 56: the stub's own
+    uint32_t accepted;                          // 60: EFLAGS after the popf
+    struct state_out out;                       // 64
 };
 
 _Static_assert(offsetof(struct state_call, eflags) == 28, "stub offsets");
@@ -818,28 +848,35 @@ one_in(struct fuzzer *f, uint32_t n)
 }
 
 static const uint32_t s_kernel_addrs[] = {
-    KERNEL_BASE, 0xC0100000u, 0xC0000000u + 0x1000, 0xFFFFFFFFu, 0xFFFFF000u, 0xFFFFFFFCu,
-    0xE0000000u, 0xFFC00000u,
+    KERNEL_BASE, 0xC0100000u, 0xC0000000u + 0x1000, 0xFFFFFFFFu,
+    0xFFFFF000u, 0xFFFFFFFCu, 0xE0000000u,          0xFFC00000u,
 };
 
 static const uint32_t s_user_holes[] = {
-    1, 0x1000, USER_BASE - 1, USER_BASE - 4, UNMAPPED, UNMAPPED + 3,
-    USER_STACK_TOP - USER_STACK_MAX - 0x1000,   // below where the main stack may grow
-    STACK_TOP, 0xBFFFFFF0u, 0xBFFFFFFFu,
+    1,
+    0x1000,
+    USER_BASE - 1,
+    USER_BASE - 4,
+    UNMAPPED,
+    UNMAPPED + 3,
+    USER_STACK_TOP - USER_STACK_MAX - 0x1000, // below where the main stack may grow
+    STACK_TOP,
+    0xBFFFFFF0u,
+    0xBFFFFFFFu,
 };
 
 enum ptr_kind {
     P_NULL,
-    P_BAD,      // every access fails (unmapped or kernel, or starts there)
-    P_EDGE,     // `room` bytes mapped, then nothing: larger accesses fail
-    P_RO,       // readable up to _end, never writable
-    P_RW,       // this thread's scratch: readable and writable up to _end
+    P_BAD,  // every access fails (unmapped or kernel, or starts there)
+    P_EDGE, // `room` bytes mapped, then nothing: larger accesses fail
+    P_RO,   // readable up to _end, never writable
+    P_RW,   // this thread's scratch: readable and writable up to _end
 };
 
 struct uptr {
     uint32_t addr;
     enum ptr_kind kind;
-    uint32_t room;              // P_EDGE: the mapped bytes
+    uint32_t room; // P_EDGE: the mapped bytes
 };
 
 enum ptr_use { USE_READ, USE_WRITE };
@@ -852,28 +889,25 @@ pick_ptr(struct fuzzer *f, enum ptr_use use)
 {
     uint32_t end = (uint32_t)(uintptr_t)_end;
     switch (rnd(f) % 12) {
-    case 0:
-        return (struct uptr){ 0, P_NULL, 0 };
-    case 1:
-        return (struct uptr){ s_kernel_addrs[rnd(f) % ARRAY_SIZE(s_kernel_addrs)], P_BAD, 0 };
-    case 2:
-        return (struct uptr){ s_user_holes[rnd(f) % ARRAY_SIZE(s_user_holes)], P_BAD, 0 };
-    case 3:                             // anywhere in the big hole, any alignment
+    case 0: return (struct uptr){ 0, P_NULL, 0 };
+    case 1: return (struct uptr){ s_kernel_addrs[rnd(f) % ARRAY_SIZE(s_kernel_addrs)], P_BAD, 0 };
+    case 2: return (struct uptr){ s_user_holes[rnd(f) % ARRAY_SIZE(s_user_holes)], P_BAD, 0 };
+    case 3: // anywhere in the big hole, any alignment
         return (struct uptr){ UNMAPPED + rnd(f) % 0x90000000u, P_BAD, 0 };
-    case 4:                             // anywhere in the kernel
+    case 4: // anywhere in the kernel
         return (struct uptr){ KERNEL_BASE | rnd(f), P_BAD, 0 };
-    case 5:                             // from the unmapped page below the stack into it
+    case 5: // from the unmapped page below the stack into it
         return (struct uptr){ USER_STACK_TOP - USER_STACK_MAX - 1 - rnd(f) % 11, P_BAD, 0 };
-    case 6: {                           // the last bytes of the image or of the stack
+    case 6: { // the last bytes of the image or of the stack
         uint32_t k = 1 + rnd(f) % 11;
         return (struct uptr){ (one_in(f, 2) ? end : STACK_TOP) - k, P_EDGE, k };
     }
     case 7:
-        if (use == USE_READ)            // code: any bytes at all
+        if (use == USE_READ) // code: any bytes at all
             return (struct uptr){ (uint32_t)(uintptr_t)fuzz_raw_exit + rnd(f) % 512, P_RO, 0 };
-        return (struct uptr){ (uint32_t)(uintptr_t)&s_ro_bufs[rnd(f) % ARRAY_SIZE(s_ro_bufs)],
-                              P_RO, 0 };
-    default:                            // scratch, often misaligned
+        return (struct uptr){ (uint32_t)(uintptr_t)&s_ro_bufs[rnd(f) % ARRAY_SIZE(s_ro_bufs)], P_RO,
+                              0 };
+    default: // scratch, often misaligned
         return (struct uptr){ (uint32_t)(uintptr_t)f->scratch + rnd(f) % SCRATCH_VALID, P_RW, 0 };
     }
 }
@@ -885,14 +919,10 @@ ptr_ok(const struct uptr *p, uint32_t n, enum ptr_use use)
     if (n == 0)
         return true;
     switch (p->kind) {
-    case P_EDGE:
-        return n <= p->room;
-    case P_RO:
-        return use == USE_READ && n <= (uint32_t)(uintptr_t)_end - p->addr;
-    case P_RW:
-        return n <= (uint32_t)(uintptr_t)_end - p->addr;
-    default:
-        return false;
+    case P_EDGE: return n <= p->room;
+    case P_RO: return use == USE_READ && n <= (uint32_t)(uintptr_t)_end - p->addr;
+    case P_RW: return n <= (uint32_t)(uintptr_t)_end - p->addr;
+    default: return false;
     }
 }
 
@@ -930,8 +960,7 @@ pick_write_len(struct fuzzer *f, const struct uptr *p)
 
 // Counts a surprise that record() does not see (a result's content, a
 // handle's state) and reports the first few.
-static void PRINTF_LIKE(2, 3)
-unexpected(struct fuzzer *f, const char *fmt, ...)
+static void PRINTF_LIKE(2, 3) unexpected(struct fuzzer *f, const char *fmt, ...)
 {
     if (f->unexpected++ >= UNEXPECTED_SHOWN)
         return;
@@ -945,7 +974,7 @@ unexpected(struct fuzzer *f, const char *fmt, ...)
 
 // ---- The pool ----------------------------------------------------------------------
 
-#define BIT(i)          ((uint16_t)(1u << (i)))
+#define BIT(i) ((uint16_t)(1u << (i)))
 
 static void
 stale_add(struct fuzzer *f, int value)
@@ -1200,21 +1229,31 @@ check_held(struct fuzzer *f, const struct hd *d, const char *what)
     struct cap_info info;
     int r = sys_cap_info(d->value, &info);
     if (r != 0 || !info_matches(d, &info))
-        unexpected(f, "%s %d: cap_info %d: type %u rights %#x badge %#x, expected %u %#x %#x",
-                   what, d->value, r, info.type, info.rights, info.badge, d->type, d->rights,
-                   d->badge);
+        unexpected(f, "%s %d: cap_info %d: type %u rights %#x badge %#x, expected %u %#x %#x", what,
+                   d->value, r, info.type, info.rights, info.badge, d->type, d->rights, d->badge);
 }
 
 // ---- Picking a handle ---------------------------------------------------------------
 
 // What a call does with the handle it takes.
 enum use {
-    U_SEND, U_RECV, U_REPLY, U_WAIT, U_KILL, U_SPAWN, U_INFO, U_DUP, U_CLOSE, U_REVOKE,
-    U_GRANT,            // passed on, in a message or at spawn
+    U_SEND,
+    U_RECV,
+    U_REPLY,
+    U_WAIT,
+    U_KILL,
+    U_SPAWN,
+    U_INFO,
+    U_DUP,
+    U_CLOSE,
+    U_REVOKE,
+    U_GRANT, // passed on, in a message or at spawn
 };
 
 // The kinds of object a use takes (0: any) and the right it needs.
-static const struct { uint8_t type, type2, right; } s_uses[] = {
+static const struct {
+    uint8_t type, type2, right;
+} s_uses[] = {
     [U_SEND] = { CAP_TYPE_ENDPOINT, 0, CAP_SEND },
     [U_RECV] = { CAP_TYPE_ENDPOINT, 0, CAP_RECV },
     [U_REPLY] = { CAP_TYPE_REPLY, 0, 0 },
@@ -1231,8 +1270,8 @@ static const struct { uint8_t type, type2, right; } s_uses[] = {
 // A handle for a call, and what the call must say of it.
 struct pick {
     struct hd d;
-    int pool;                   // its pool entry, or -1
-    enum slot verdict;          // S_OK, S_EPERM, S_EBADF, or S_EPIPE (a send nobody can take)
+    int pool;          // its pool entry, or -1
+    enum slot verdict; // S_OK, S_EPERM, S_EBADF, or S_EPIPE (a send nobody can take)
 };
 
 // What a call that takes d for use must say of it, and whether the fuzzer
@@ -1258,25 +1297,18 @@ judge(const struct fuzzer *f, const struct hd *d, int pool, enum use use, enum s
             return true;
         }
         return d->what == W_RESP;
-    case U_RECV:
-        return d->what == W_FEED;
-    case U_REPLY:
-        return false;                   // fuzz_answer's
-    case U_KILL:
-        return d->what == W_CHILD && !f->objs[f->pool[pool].obj].ended;
+    case U_RECV: return d->what == W_FEED;
+    case U_REPLY: return false; // fuzz_answer's
+    case U_KILL: return d->what == W_CHILD && !f->objs[f->pool[pool].obj].ended;
     case U_SPAWN:
         return d->what == W_FAULT_MOD && children_unwaited(f) < CHILDREN_AT_ONCE &&
                pool_free_entry(f) >= 0;
-    case U_CLOSE:
-        return pool >= 0 && closable(f, pool);
-    case U_REVOKE:
-        return pool >= 0;
+    case U_CLOSE: return pool >= 0 && closable(f, pool);
+    case U_REVOKE: return pool >= 0;
     case U_DUP:
-    case U_GRANT:
-        return d->what != W_REPLY;
+    case U_GRANT: return d->what != W_REPLY;
     case U_WAIT:
-    case U_INFO:
-        return true;
+    case U_INFO: return true;
     }
     return false;
 }
@@ -1310,8 +1342,11 @@ pick_pool(struct fuzzer *f, enum use use, struct pick *p)
 static struct hd
 feed_hd(const struct fuzzer *f)
 {
-    return (struct hd){ .value = f->feed, .what = W_FEED, .type = CAP_TYPE_ENDPOINT,
-                        .rights = CAP_SEND | CAP_RECV | CAP_GRANT, .sibling = -1,
+    return (struct hd){ .value = f->feed,
+                        .what = W_FEED,
+                        .type = CAP_TYPE_ENDPOINT,
+                        .rights = CAP_SEND | CAP_RECV | CAP_GRANT,
+                        .sibling = -1,
                         .base = f->feed_base };
 }
 
@@ -1338,12 +1373,9 @@ probe_candidate(struct fuzzer *f, bool *foreign)
 {
     *foreign = false;
     switch (rnd(f) % 6) {
-    case 0:
-        return (int)(1 + rnd(f) % (2 * CAPS_PER_PROCESS));
-    case 1:
-        return (int)(1 + rnd(f) % 0x10000);
-    case 2:
-        return (int)(rnd(f) >> 1);
+    case 0: return (int)(1 + rnd(f) % (2 * CAPS_PER_PROCESS));
+    case 1: return (int)(1 + rnd(f) % 0x10000);
+    case 2: return (int)(rnd(f) >> 1);
     case 3: {
         const struct held *h = &f->pool[rnd(f) % POOL];
         int v = h->d.value ? h->d.value : s_shared[rnd(f) % s_shared_count].value;
@@ -1411,8 +1443,9 @@ pick_fit(struct fuzzer *f, enum use use, struct pick *p)
     unsigned seen = 0;
     for (unsigned k = 0; k < POOL + s_shared_count + 1; k++) {
         int i = k < POOL ? (int)k : -1;
-        struct hd d = k < POOL ? f->pool[k].d
-                    : k < POOL + s_shared_count ? s_shared[k - POOL] : feed_hd(f);
+        struct hd d = k < POOL                    ? f->pool[k].d
+                      : k < POOL + s_shared_count ? s_shared[k - POOL]
+                                                  : feed_hd(f);
         enum slot v;
         if (!d.value || (i < 0 && (use == U_CLOSE || use == U_REVOKE)) ||
             !judge(f, &d, i, use, &v) || (v != S_OK && v != S_EPIPE))
@@ -1450,19 +1483,19 @@ pick_handle(struct fuzzer *f, enum use use, bool probe)
 
 // What the handle word of a struct ipc_buf in scratch holds.
 enum pass {
-    H_OUT,              // a receive: the word is only written; garbage goes in
-    H_PASS,             // a handle may be passed on, not a probe
-    H_PASS_PROBE,       // a handle may be passed on, a probe too
+    H_OUT,        // a receive: the word is only written; garbage goes in
+    H_PASS,       // a handle may be passed on, not a probe
+    H_PASS_PROBE, // a handle may be passed on, a probe too
 };
 
 // A struct ipc_buf for a call or a recv: at p, and if p is this thread's
 // scratch, with fields filled in.
 struct ipc_case {
-    struct uptr buf;            // the struct ipc_buf
-    struct uptr data;           // its fields, when it is scratch or s_ro_bufs
+    struct uptr buf;  // the struct ipc_buf
+    struct uptr data; // its fields, when it is scratch or s_ro_bufs
     uint32_t len, size;
-    struct pick pass;           // the handle passed on (d.value 0: none)
-    bool known;                 // whether the kernel's verdict can be predicted
+    struct pick pass; // the handle passed on (d.value 0: none)
+    bool known;       // whether the kernel's verdict can be predicted
 };
 
 static struct ipc_case
@@ -1470,7 +1503,7 @@ pick_ipc_buf(struct fuzzer *f, enum ptr_use data_use, enum pass pass)
 {
     struct ipc_case c = { .buf = pick_ptr(f, data_use) };
     c.pass = (struct pick){ .d = { .value = 0 }, .pool = -1, .verdict = S_OK };
-    bool table = c.buf.kind == P_RO && data_use == USE_WRITE;      // s_ro_bufs
+    bool table = c.buf.kind == P_RO && data_use == USE_WRITE; // s_ro_bufs
     if (c.buf.kind == P_RO && !table &&
         ((const struct ipc_buf *)(uintptr_t)c.buf.addr)->handle != 0) {
         // Code read as a struct ipc_buf must pass no handle: a number there
@@ -1481,8 +1514,8 @@ pick_ipc_buf(struct fuzzer *f, enum ptr_use data_use, enum pass pass)
     if (c.buf.kind == P_RW) {
         if (one_in(f, 2)) {
             // Fields that pass, so that messages do flow.
-            c.data = (struct uptr){ (uint32_t)(uintptr_t)f->scratch + rnd(f) % SCRATCH_VALID,
-                                    P_RW, 0 };
+            c.data =
+                (struct uptr){ (uint32_t)(uintptr_t)f->scratch + rnd(f) % SCRATCH_VALID, P_RW, 0 };
             c.len = rnd(f) % (IPC_BUF_MAX + 1);
             c.size = rnd(f) % (IPC_BUF_MAX + 64);
         } else {
@@ -1616,9 +1649,9 @@ pick_eflags(struct fuzzer *f)
     if (one_in(f, 16))
         fl |= EF_VIF | EF_VIP;
     if (one_in(f, 4))
-        fl |= (1 + rnd(f) % 3) << 12;   // IOPL 1 to 3
+        fl |= (1 + rnd(f) % 3) << 12; // IOPL 1 to 3
     if (one_in(f, 8))
-        fl |= EF_IF;                    // cleared below
+        fl |= EF_IF; // cleared below
     fl &= s_eflags_mask;
     return ((EF_IF ^ (fl & EF_IF)) | EF_RESERVED1 | (rnd(f) & EF_ARITH) | fl) & ~EF_TF;
 }
@@ -1678,8 +1711,9 @@ state_wrong(const struct state_call *c, uint32_t n, char *what, size_t cap)
     bool ipc_out = recv_out || n == SYS_IPC_CALL;
     int len = 0;
     what[0] = '\0';
-#define WRONG(name) (len += ksnprintf(what + len, cap - (size_t)len, " %s", name), \
-                     len = len < (int)cap ? len : (int)cap - 1)
+#define WRONG(name)                                                \
+    (len += ksnprintf(what + len, cap - (size_t)len, " %s", name), \
+     len = len < (int)cap ? len : (int)cap - 1)
     if (!ipc_out && o->ebx != c->ebx)
         WRONG("ebx");
     if (!ipc_out && o->esi != c->esi)
@@ -1703,7 +1737,7 @@ state_wrong(const struct state_call *c, uint32_t n, char *what, size_t cap)
     if (!selector_same(o->gs, c->gs))
         WRONG("gs");
     if (!(c->accepted & EF_IF) || (c->accepted & (EF_IOPL | EF_TF)))
-        WRONG("popf");          // ring 3 changed what it may not
+        WRONG("popf"); // ring 3 changed what it may not
     if (!(o->eflags & EF_IF))
         WRONG("IF");
     if (o->eflags & EF_IOPL)
@@ -1729,10 +1763,8 @@ adds_handles(uint32_t n)
     case SYS_IPC_RECV:
     case SYS_IPC_CALL:
     case SYS_IPC_REPLY:
-    case SYS_IPC_REPLY_RECV:
-        return true;
-    default:
-        return false;
+    case SYS_IPC_REPLY_RECV: return true;
+    default: return false;
     }
 }
 
@@ -1771,8 +1803,15 @@ enter(struct fuzzer *f, uint32_t n, const uint32_t a[5], struct ipc_words *out)
         r = enter_plain(sysenter, n, a, out);
     } else {
         struct state_call c = {
-            .eax = n, .ebx = a[0], .ecx = a[1], .edx = a[2], .esi = a[3], .edi = a[4],
-            .ebp = rnd(f), .sysenter = sysenter, .eflags = pick_eflags(f),
+            .eax = n,
+            .ebx = a[0],
+            .ecx = a[1],
+            .edx = a[2],
+            .esi = a[3],
+            .edi = a[4],
+            .ebp = rnd(f),
+            .sysenter = sysenter,
+            .eflags = pick_eflags(f),
         };
         uint32_t *segs[4] = { &c.ds, &c.es, &c.fs, &c.gs };
         for (unsigned i = 0; i < 4; i++)
@@ -1786,11 +1825,12 @@ enter(struct fuzzer *f, uint32_t n, const uint32_t a[5], struct ipc_words *out)
         char what[64];
         if (state_wrong(&c, n, what, sizeof what) && f->state_bad++ < UNEXPECTED_SHOWN) {
             const struct state_out *o = &c.out;
-            printf("  # thread %u call %u: syscall %u by %s, T %#x: wrong on return:%s\n",
-                   f->index, f->made + 1, n, sysenter ? "sysenter" : "int 0x80", c.top, what);
+            printf("  # thread %u call %u: syscall %u by %s, T %#x: wrong on return:%s\n", f->index,
+                   f->made + 1, n, sysenter ? "sysenter" : "int 0x80", c.top, what);
             printf("  #   eflags %#x accepted %#x back %#x; ds %#x es %#x fs %#x gs %#x back %#x"
-                   " %#x %#x %#x\n", c.eflags, c.accepted, o->eflags, c.ds, c.es, c.fs, c.gs,
-                   o->ds & 0xFFFF, o->es & 0xFFFF, o->fs & 0xFFFF, o->gs & 0xFFFF);
+                   " %#x %#x %#x\n",
+                   c.eflags, c.accepted, o->eflags, c.ds, c.es, c.fs, c.gs, o->ds & 0xFFFF,
+                   o->es & 0xFFFF, o->fs & 0xFFFF, o->gs & 0xFFFF);
             printf("  #   in  ebx %#x ecx %#x edx %#x esi %#x edi %#x ebp %#x\n", c.ebx, c.ecx,
                    c.edx, c.esi, c.edi, sysenter ? c.top - 12 : c.ebp);
             printf("  #   out ebx %#x ecx %#x edx %#x esi %#x edi %#x ebp %#x esp %#x eax %#x\n",
@@ -1815,28 +1855,27 @@ record(struct fuzzer *f, uint32_t n, const uint32_t a[5], long r, struct expect 
     f->results[s]++;
     f->by_number[n < SYS_COUNT ? n : SYS_COUNT]++;
     f->made++;
-    bool fine = (e.mask & B(s)) &&
-                (s != S_OK || e.value == ANY_OK || r == e.value || r == e.alt);
+    bool fine = (e.mask & B(s)) && (s != S_OK || e.value == ANY_OK || r == e.value || r == e.alt);
     if (fine)
         return true;
     if (f->unexpected++ < UNEXPECTED_SHOWN)
         printf("  # %sthread %u call %u: syscall %u (%#x, %#x, %#x, %#x, %#x) returned %ld;"
-               " expected slots %#x, value %ld\n", FUZZ_PEER ? "peer " : "", f->index, f->made,
-               n, a[0], a[1], a[2], a[3], a[4], r, e.mask, e.value);
+               " expected slots %#x, value %ld\n",
+               FUZZ_PEER ? "peer " : "", f->index, f->made, n, a[0], a[1], a[2], a[3], a[4], r,
+               e.mask, e.value);
     return false;
 }
 
 // Tolerated wherever the kernel allocates: strict arenas may refuse, and a
 // handle table may be full (other threads' handles count too).
-#define MAY_NOMEM(e)    ((struct expect){ (e).mask | B(S_ENOMEM), (e).value, (e).alt })
-#define MAY_NOROOM(e)   ((struct expect){ (e).mask | B(S_ENOMEM) | B(S_EMFILE), (e).value, \
-                                          (e).alt })
+#define MAY_NOMEM(e)  ((struct expect){ (e).mask | B(S_ENOMEM), (e).value, (e).alt })
+#define MAY_NOROOM(e) ((struct expect){ (e).mask | B(S_ENOMEM) | B(S_EMFILE), (e).value, (e).alt })
 
 static void
 fuzz_unknown_number(struct fuzzer *f, uint32_t a[5])
 {
-    static const uint32_t numbers[] = { 0, SYS_COUNT, SYS_COUNT + 1, 0x80000000u, 0xFFFFFFFFu,
-                                        0x7FFFFFFFu, 1000 };
+    static const uint32_t numbers[] = { 0,           SYS_COUNT,   SYS_COUNT + 1, 0x80000000u,
+                                        0xFFFFFFFFu, 0x7FFFFFFFu, 1000 };
     uint32_t n = one_in(f, 2) ? numbers[rnd(f) % ARRAY_SIZE(numbers)] : rnd(f);
     if (n > 0 && n < SYS_COUNT)
         n += SYS_COUNT;
@@ -1879,8 +1918,8 @@ fuzz_debug_write(struct fuzzer *f, uint32_t a[5])
     a[0] = p.addr;
     a[1] = len;
     struct expect e = len > DEBUG_WRITE_MAX ? expect_err(S_EINVAL)
-                      : len == 0           ? expect_ok(0)
-                                           : expect_err(S_EFAULT);
+                      : len == 0            ? expect_ok(0)
+                                            : expect_err(S_EFAULT);
     record(f, SYS_DEBUG_WRITE, a, enter(f, SYS_DEBUG_WRITE, a, NULL), e);
 }
 
@@ -1922,13 +1961,13 @@ fuzz_cmdline(struct fuzzer *f, uint32_t a[5])
 static void
 fuzz_thread_create(struct fuzzer *f, uint32_t a[5])
 {
-    static const uint32_t bad_entries[] = { 0, 0x1000, USER_BASE - 1, KERNEL_BASE,
-                                            0xFFFFFFFFu, 0xC0100000u };
+    static const uint32_t bad_entries[] = { 0,           0x1000,      USER_BASE - 1,
+                                            KERNEL_BASE, 0xFFFFFFFFu, 0xC0100000u };
     static const uint32_t bad_stacks[] = { 0, 0x1000, USER_BASE, KERNEL_BASE + 1, 0xFFFFFFF0u };
     bool doomed = false, bad = false;
     a[0] = (uint32_t)(uintptr_t)fuzz_raw_exit;
-    a[1] = USER_BASE + 1 + rnd(f) % (KERNEL_BASE - USER_BASE);  // any: it is not touched
-    a[2] = rnd(f) >> 1;                                         // the exit code: never negative
+    a[1] = USER_BASE + 1 + rnd(f) % (KERNEL_BASE - USER_BASE); // any: it is not touched
+    a[2] = rnd(f) >> 1;                                        // the exit code: never negative
     switch (rnd(f) % 8) {
     case 0:
         a[0] = bad_entries[rnd(f) % ARRAY_SIZE(bad_entries)];
@@ -1939,26 +1978,27 @@ fuzz_thread_create(struct fuzzer *f, uint32_t a[5])
         bad = true;
         break;
     case 2:
-        if (one_in(f, 4)) {             // dies at its first instruction
+        if (one_in(f, 4)) { // dies at its first instruction
             a[0] = UNMAPPED + 4 * (rnd(f) % 1024);
             doomed = true;
-        } else if (one_in(f, 3) && syscall_mode_available(SYSCALL_SYSENTER)) {   // dies in sysenter
-            static const uint32_t bad_ebp[] = { 0, 4, UNMAPPED, KERNEL_BASE, 0xFFFFFFF8u,
-                                                KERNEL_BASE - 8, STACK_BOTTOM - 4 };
+        } else if (one_in(f, 3) && syscall_mode_available(SYSCALL_SYSENTER)) { // dies in sysenter
+            static const uint32_t bad_ebp[] = {
+                0, 4, UNMAPPED, KERNEL_BASE, 0xFFFFFFF8u, KERNEL_BASE - 8, STACK_BOTTOM - 4
+            };
             a[0] = (uint32_t)(uintptr_t)fuzz_doomed_sysenter;
             a[2] = bad_ebp[rnd(f) % ARRAY_SIZE(bad_ebp)];
             doomed = true;
-        } else if (one_in(f, 2) && (s_eflags_mask & EF_TF)) {   // dies of TF, in int 0x80 or sysenter
+        } else if (one_in(f, 2) && (s_eflags_mask & EF_TF)) { // dies of TF, in int 0x80 or sysenter
             a[0] = (uint32_t)(uintptr_t)fuzz_doomed_tf;
             a[1] = (uint32_t)(uintptr_t)(s_doomed_stack + sizeof s_doomed_stack);
             a[2] = rnd(f) % 2 && syscall_mode_available(SYSCALL_SYSENTER);
             doomed = true;
-        } else {                        // dies loading a selector ring 3 may not
+        } else { // dies loading a selector ring 3 may not
             static const uint32_t bad_selectors[] = {
-                0x08, 0x0B, 0x10, 0x13,         // the kernel's code and data
-                0x28, 0x2B, 0x30,               // the TSS, the double-fault TSS
-                0x38, 0x3B, 0xFFF8, 0xFFFF,     // past the GDT
-                0x04, 0x1F, 0x27,               // the LDT (there is none)
+                0x08, 0x0B, 0x10,   0x13,   // the kernel's code and data
+                0x28, 0x2B, 0x30,           // the TSS, the double-fault TSS
+                0x38, 0x3B, 0xFFF8, 0xFFFF, // past the GDT
+                0x04, 0x1F, 0x27,           // the LDT (there is none)
             };
             a[0] = (uint32_t)(uintptr_t)fuzz_doomed_segment;
             a[2] = bad_selectors[rnd(f) % ARRAY_SIZE(bad_selectors)];
@@ -1993,19 +2033,14 @@ spawn_args_pick(struct fuzzer *f, uint32_t *bad)
 {
     char *text = (char *)f->scratch;
     switch (rnd(f) % 6) {
-    case 0:
-        memcpy(text, "fuzz args", 10);
-        return (uint32_t)(uintptr_t)text;
+    case 0: memcpy(text, "fuzz args", 10); return (uint32_t)(uintptr_t)text;
     case 1:
         memset(text, 'x', SPAWN_ARGS_MAX);
         text[SPAWN_ARGS_MAX] = '\0';
         *bad |= B(S_ENAMETOOLONG);
         return (uint32_t)(uintptr_t)text;
-    case 2:
-        *bad |= B(S_EFAULT);
-        return one_in(f, 2) ? 0xC0000000u : 0x00001000u;
-    default:
-        return 0;
+    case 2: *bad |= B(S_EFAULT); return one_in(f, 2) ? 0xC0000000u : 0x00001000u;
+    default: return 0;
     }
 }
 
@@ -2028,7 +2063,8 @@ fuzz_spawn(struct fuzzer *f, uint32_t a[5])
     } else {
         // In the second half of scratch, which pick_ptr never gives out.
         list = (struct uptr){ (uint32_t)(uintptr_t)f->scratch + SCRATCH_VALID +
-                              rnd(f) % (SCRATCH_SIZE - SCRATCH_VALID - sizeof passed), P_RW, 0 };
+                                  rnd(f) % (SCRATCH_SIZE - SCRATCH_VALID - sizeof passed),
+                              P_RW, 0 };
         switch (rnd(f) % 8) {
         case 0: count = SPAWN_HANDLES_MAX; break;
         case 1: count = SPAWN_HANDLES_MAX + 1 + rnd(f) % 8; break;
@@ -2054,8 +2090,8 @@ fuzz_spawn(struct fuzzer *f, uint32_t a[5])
     a[3] = spawn_args_pick(f, &bad);
     long r = enter(f, SYS_SPAWN, a, NULL);
     record(f, SYS_SPAWN, a, r,
-           expect_unless(bad, MAY_NOROOM(((struct expect){ B(S_OK) | B(S_EAGAIN), ANY_OK,
-                                                           ANY_OK }))));
+           expect_unless(bad,
+                         MAY_NOROOM(((struct expect){ B(S_OK) | B(S_EAGAIN), ANY_OK, ANY_OK }))));
     if (r <= 0)
         return;
     f->spawned++;
@@ -2090,7 +2126,7 @@ fuzz_wait(struct fuzzer *f, uint32_t a[5])
         static const uint32_t choices[] = { WAIT_FOREVER, 0, 1, SHORT_WAIT, 50 };
         ticks = one_in(f, 4) ? rnd(f) : choices[rnd(f) % ARRAY_SIZE(choices)];
         if (own && ticks != WAIT_FOREVER && !one_in(f, 8))
-            ticks %= 100;               // else perhaps past WAIT_TICKS_MAX: -EINVAL
+            ticks %= 100; // else perhaps past WAIT_TICKS_MAX: -EINVAL
     } else {
         ticks = rnd(f) % (SHORT_WAIT + 1);
     }
@@ -2114,7 +2150,7 @@ fuzz_wait(struct fuzzer *f, uint32_t a[5])
     } else if (t.d.sibling >= 0) {
         e = (struct expect){ B(S_OK) | B(S_ETIMEDOUT), FUZZ_THREAD_EXIT, FUZZ_THREAD_EXIT };
     } else {
-        e = expect_err(S_ETIMEDOUT);    // a helper: they run to the end
+        e = expect_err(S_ETIMEDOUT); // a helper: they run to the end
     }
     long r = enter(f, SYS_WAIT, a, NULL);
     record(f, SYS_WAIT, a, r, e);
@@ -2162,18 +2198,18 @@ fuzz_send(struct fuzzer *f, bool call, uint32_t a[5])
 {
     uint32_t n = call ? SYS_IPC_CALL : SYS_IPC_SEND;
     struct pick t = pick_handle(f, U_SEND, true);
-    struct ipc_case c = pick_ipc_buf(f, call ? USE_WRITE : USE_READ,
-                                     t.verdict == S_OK ? H_PASS : H_PASS_PROBE);
+    struct ipc_case c =
+        pick_ipc_buf(f, call ? USE_WRITE : USE_READ, t.verdict == S_OK ? H_PASS : H_PASS_PROBE);
     a[0] = (uint32_t)t.d.value;
     a[1] = rnd(f);
-    a[2] = t.d.what == W_RESP ? t.d.badge : rnd(f);     // the responder checks it
+    a[2] = t.d.what == W_RESP ? t.d.badge : rnd(f); // the responder checks it
     a[3] = c.buf.addr;
     uint32_t bad = t.verdict != S_OK ? B(t.verdict) : 0;
     bad |= sender_bad(&c, t.verdict != S_EBADF && !(t.d.rights & CAP_GRANT));
     if (call && c.known)
         bad |= receiver_bad(&c);
     struct expect e = expect_unless(bad, expect_ok(0));
-    if (!c.known && t.verdict == S_OK)             // a struct read from code: any of these
+    if (!c.known && t.verdict == S_OK) // a struct read from code: any of these
         e = (struct expect){ B(S_OK) | B(S_EFAULT) | B(S_EMSGSIZE), 0, 0 };
     struct ipc_words reply = { 0, 0, 0 };
     long r = enter(f, n, a, call ? &reply : NULL);
@@ -2185,8 +2221,8 @@ fuzz_send(struct fuzzer *f, bool call, uint32_t a[5])
     if (!call)
         return;
     if (reply.w0 != a[1] + 1 || reply.w1 != a[2])
-        unexpected(f, "call: reply words %#x %#x, expected %#x %#x", reply.w0, reply.w1,
-                   a[1] + 1, a[2]);
+        unexpected(f, "call: reply words %#x %#x, expected %#x %#x", reply.w0, reply.w1, a[1] + 1,
+                   a[2]);
     int got = c.buf.kind == P_RW ? handle_word(&c) : 0;
     if (got && c.pass.d.value && got != c.pass.d.value) {
         take_echo(f, got, &c.pass);
@@ -2258,7 +2294,7 @@ fuzz_reply_recv(struct fuzzer *f, uint32_t a[5])
     bool none = one_in(f, 2);
     struct pick t = { .d = { .value = 0 }, .pool = -1, .verdict = S_OK };
     if (!none && (t = pick_handle(f, U_REPLY, true)).d.value == 0)
-        t.d.value = -1;                 // 0 would mean no reply
+        t.d.value = -1; // 0 would mean no reply
 
     struct pick e = pick_handle(f, U_RECV, true);
     struct ipc_case c = pick_ipc_buf(f, USE_WRITE, none ? H_OUT : H_PASS_PROBE);
@@ -2294,10 +2330,10 @@ static void
 misuse_reply(struct fuzzer *f, const struct hd *d, uint32_t a[5])
 {
     static const uint32_t calls[] = { SYS_IPC_SEND, SYS_IPC_CALL, SYS_IPC_RECV, SYS_WAIT,
-                                      SYS_KILL, SYS_SPAWN, SYS_CAP_INFO, SYS_CAP_DUP };
+                                      SYS_KILL,     SYS_SPAWN,    SYS_CAP_INFO, SYS_CAP_DUP };
     uint32_t n = calls[rnd(f) % ARRAY_SIZE(calls)];
     a[0] = (uint32_t)d->value;
-    a[1] = a[2] = a[3] = 0;     // no buffer, no ticks, no list
+    a[1] = a[2] = a[3] = 0; // no buffer, no ticks, no list
     if (n == SYS_CAP_DUP) {
         // The kernel refuses a second handle to one answer (the ABI is silent).
         a[1] = rnd(f);
@@ -2330,8 +2366,11 @@ misuse_reply(struct fuzzer *f, const struct hd *d, uint32_t a[5])
 static void
 fuzz_answer(struct fuzzer *f, uint32_t a[5])
 {
-    struct hd d = { .value = f->reply, .what = W_REPLY, .type = CAP_TYPE_REPLY,
-                    .rights = RIGHTS_UNKNOWN, .sibling = -1 };
+    struct hd d = { .value = f->reply,
+                    .what = W_REPLY,
+                    .type = CAP_TYPE_REPLY,
+                    .rights = RIGHTS_UNKNOWN,
+                    .sibling = -1 };
     unsigned k = rnd(f) % 8;
     if (k == 0) {
         misuse_reply(f, &d, a);
@@ -2522,8 +2561,7 @@ fuzz_cap_revoke(struct fuzzer *f, uint32_t a[5])
     struct pick t = pick_handle(f, U_REVOKE, true);
     a[0] = (uint32_t)t.d.value;
     long r = enter(f, SYS_CAP_REVOKE, a, NULL);
-    record(f, SYS_CAP_REVOKE, a, r,
-           t.verdict == S_OK ? expect_ok(ANY_OK) : expect_err(t.verdict));
+    record(f, SYS_CAP_REVOKE, a, r, t.verdict == S_OK ? expect_ok(ANY_OK) : expect_err(t.verdict));
     if (t.verdict == S_OK && r >= 0)
         after_revoke(f, t.pool, r);
 }
@@ -2566,7 +2604,7 @@ fuzz_cap_list(struct fuzzer *f, uint32_t a[5])
     if (max && !ptr_ok(&p, sizeof(int), USE_WRITE))
         e = expect_err(S_EFAULT);
     else if (max > CAPS_PER_PROCESS || !ptr_ok(&p, max * sizeof(int), USE_WRITE))
-        e.mask |= B(S_EFAULT);  // the ABI does not say whether all of max must be writable
+        e.mask |= B(S_EFAULT); // the ABI does not say whether all of max must be writable
     long r = enter(f, SYS_CAP_LIST, a, NULL);
     record(f, SYS_CAP_LIST, a, r, e);
     if (r < 0)
@@ -2594,7 +2632,7 @@ fuzz_endpoint_create(struct fuzzer *f, uint32_t a[5])
     struct cap_info info;
     struct hd d = { (int)r, W_EP, CAP_TYPE_ENDPOINT, CAP_SEND | CAP_RECV | CAP_GRANT, -1, 0, 0 };
     if (sys_cap_info(d.value, &info) == 0)
-        d.base = info.base;             // its serial, which its duplicates and copies share
+        d.base = info.base; // its serial, which its duplicates and copies share
     check_held(f, &d, "new endpoint");
     pool_add(f, d, obj_new(f, W_EP), -1, true, true);
 }
@@ -2613,32 +2651,32 @@ fuzz_one(struct fuzzer *f)
         fuzz_unknown_number(f, a);
         return;
     }
-    uint32_t n = 2 + rnd(f) % (SYS_COUNT - 2);     // SYS_EXIT is 1
+    uint32_t n = 2 + rnd(f) % (SYS_COUNT - 2); // SYS_EXIT is 1
     switch (n) {
-    case SYS_THREAD_CREATE:   fuzz_thread_create(f, a); break;
-    case SYS_SLEEP:           fuzz_sleep(f, a); break;
-    case SYS_GETTID:          record(f, n, a, enter(f, n, a, NULL), expect_ok(f->tid)); break;
-    case SYS_DEBUG_WRITE:     fuzz_debug_write(f, a); break;
-    case SYS_IPC_SEND:        fuzz_send(f, false, a); break;
-    case SYS_IPC_CALL:        fuzz_send(f, true, a); break;
-    case SYS_IPC_RECV:        fuzz_recv(f, a); break;
-    case SYS_IPC_REPLY:       fuzz_reply(f, a); break;
-    case SYS_IPC_REPLY_RECV:  fuzz_reply_recv(f, a); break;
-    case SYS_KFAST_STATS:     fuzz_struct_out(f, n, sizeof(struct kfast_stats), a); break;
-    case SYS_SYSINFO:         fuzz_struct_out(f, n, sizeof(struct sysinfo), a); break;
-    case SYS_SPAWN:           fuzz_spawn(f, a); break;
-    case SYS_WAIT:            fuzz_wait(f, a); break;
-    case SYS_KILL:            fuzz_kill(f, a); break;
-    case SYS_CAP_INFO:        fuzz_cap_info(f, a); break;
-    case SYS_CAP_DUP:         fuzz_cap_dup(f, a); break;
-    case SYS_CAP_CLOSE:       fuzz_cap_close(f, a); break;
-    case SYS_CAP_REVOKE:      fuzz_cap_revoke(f, a); break;
-    case SYS_CAP_LIST:        fuzz_cap_list(f, a); break;
+    case SYS_THREAD_CREATE: fuzz_thread_create(f, a); break;
+    case SYS_SLEEP: fuzz_sleep(f, a); break;
+    case SYS_GETTID: record(f, n, a, enter(f, n, a, NULL), expect_ok(f->tid)); break;
+    case SYS_DEBUG_WRITE: fuzz_debug_write(f, a); break;
+    case SYS_IPC_SEND: fuzz_send(f, false, a); break;
+    case SYS_IPC_CALL: fuzz_send(f, true, a); break;
+    case SYS_IPC_RECV: fuzz_recv(f, a); break;
+    case SYS_IPC_REPLY: fuzz_reply(f, a); break;
+    case SYS_IPC_REPLY_RECV: fuzz_reply_recv(f, a); break;
+    case SYS_KFAST_STATS: fuzz_struct_out(f, n, sizeof(struct kfast_stats), a); break;
+    case SYS_SYSINFO: fuzz_struct_out(f, n, sizeof(struct sysinfo), a); break;
+    case SYS_SPAWN: fuzz_spawn(f, a); break;
+    case SYS_WAIT: fuzz_wait(f, a); break;
+    case SYS_KILL: fuzz_kill(f, a); break;
+    case SYS_CAP_INFO: fuzz_cap_info(f, a); break;
+    case SYS_CAP_DUP: fuzz_cap_dup(f, a); break;
+    case SYS_CAP_CLOSE: fuzz_cap_close(f, a); break;
+    case SYS_CAP_REVOKE: fuzz_cap_revoke(f, a); break;
+    case SYS_CAP_LIST: fuzz_cap_list(f, a); break;
     case SYS_ENDPOINT_CREATE: fuzz_endpoint_create(f, a); break;
-    case SYS_CMDLINE:         fuzz_cmdline(f, a); break;
-    case SYS_YIELD:           record(f, n, a, enter(f, n, a, NULL), expect_ok(0)); break;
-    case SYS_TIME:            record(f, n, a, enter(f, n, a, NULL), expect_ok(ANY_OK)); break;
-    default:                  // SYS_THREAD_EXIT: not from a fuzz thread
+    case SYS_CMDLINE: fuzz_cmdline(f, a); break;
+    case SYS_YIELD: record(f, n, a, enter(f, n, a, NULL), expect_ok(0)); break;
+    case SYS_TIME: record(f, n, a, enter(f, n, a, NULL), expect_ok(ANY_OK)); break;
+    default: // SYS_THREAD_EXIT: not from a fuzz thread
         fuzz_unknown_number(f, a);
         break;
     }
@@ -2766,8 +2804,8 @@ share_handles(void)
     struct cap_info info;
     if (sys_cap_info(s_resp_ep, &info) != 0)
         return false;
-    share((struct hd){ s_resp_ep, W_RESP, CAP_TYPE_ENDPOINT, CAP_SEND | CAP_RECV | CAP_GRANT,
-                       -1, 0, info.base });
+    share((struct hd){ s_resp_ep, W_RESP, CAP_TYPE_ENDPOINT, CAP_SEND | CAP_RECV | CAP_GRANT, -1, 0,
+                       info.base });
     share((struct hd){ s_responder, W_SIBLING, CAP_TYPE_THREAD, CAP_WAIT, -1, 0, 0 });
     share((struct hd){ s_feeder, W_SIBLING, CAP_TYPE_THREAD, CAP_WAIT, -1, 0, 0 });
     return true;
@@ -2790,8 +2828,7 @@ prepare_threads(void)
             f->pool[k].obj = -1;
         // The peer's thread 0 has the top of the main stack, which only its
         // main thread could have used: that one runs on s_peer_stack.
-        f->region = p == 1 && i == 0 ? STACK_TOP - STATE_REGION
-                                     : STACK_BOTTOM + i * STATE_REGION;
+        f->region = p == 1 && i == 0 ? STACK_TOP - STATE_REGION : STACK_BOTTOM + i * STATE_REGION;
     }
 }
 
@@ -2858,8 +2895,8 @@ run_fuzz_threads(void)
         } else if (sys_time() - since > HANG_TICKS) {
             for (unsigned i = 0; i < FUZZ_THREADS; i++)
                 if (!s_fuzz[i].done)
-                    utest_note("%sthread %u (tid %d) stuck after %u calls",
-                               p ? "peer " : "", i, s_fuzz[i].tid, s_fuzz[i].made);
+                    utest_note("%sthread %u (tid %d) stuck after %u calls", p ? "peer " : "", i,
+                               s_fuzz[i].tid, s_fuzz[i].made);
             return false;
         }
         sys_sleep(5);
@@ -2956,7 +2993,7 @@ print_totals(const char *who, const struct totals *t)
         if (t->slots[s] && n < (int)sizeof line)
             n += ksnprintf(line + n, sizeof line - (size_t)n, ", %s %u", s_slots[s].name,
                            t->slots[s]);
-    printf("  # %s\n", line);          // longer than a utest_note may be
+    printf("  # %s\n", line); // longer than a utest_note may be
     n = ksnprintf(line, sizeof line, "%sby number:", who);
     for (unsigned k = 0; k <= SYS_COUNT; k++) {
         unsigned c = 0;
@@ -2968,16 +3005,18 @@ print_totals(const char *who, const struct totals *t)
     }
     printf("  # %s\n", line);
     utest_note("%sentry state chosen at random: %u calls by int 0x80, %u by sysenter, "
-               "%u came back wrong", who, t->state_calls[0], t->state_calls[1], t->state_bad);
+               "%u came back wrong",
+               who, t->state_calls[0], t->state_calls[1], t->state_bad);
     const struct handle_stats *h = &t->hs;
     printf("  # %shandles: %u made, %u closed, %u by revoke, %u came back in replies, %u feeder"
-           " calls answered; given where -EBADF was due %u, -EPERM %u\n", who, h->made,
-           h->closed, h->revoked, h->echoed, h->answered, h->wrong_type, h->no_right);
+           " calls answered; given where -EBADF was due %u, -EPERM %u\n",
+           who, h->made, h->closed, h->revoked, h->echoed, h->answered, h->wrong_type, h->no_right);
     printf("  # %snumbers not held: %u stale, %u checked closed (%u the other process's), %u"
            " not tried (table busy); rights words made by cap_dup: endpoint %u, process %u,"
-           " thread %u, module %u\n", who, h->stale, h->probes, h->foreign, h->busy,
-           rights_made(h, CAP_TYPE_ENDPOINT), rights_made(h, CAP_TYPE_PROCESS),
-           rights_made(h, CAP_TYPE_THREAD), rights_made(h, CAP_TYPE_MODULE));
+           " thread %u, module %u\n",
+           who, h->stale, h->probes, h->foreign, h->busy, rights_made(h, CAP_TYPE_ENDPOINT),
+           rights_made(h, CAP_TYPE_PROCESS), rights_made(h, CAP_TYPE_THREAD),
+           rights_made(h, CAP_TYPE_MODULE));
 }
 
 // Whether every arena of this process is empty and intact.
@@ -3007,7 +3046,7 @@ arenas_ok(void)
 // return FUZZ_THREAD_EXIT, so that the process cannot end with 0 unless
 // this thread says so.
 
-#define PEER_XCHG       1
+#define PEER_XCHG 1
 
 static uint8_t s_peer_stack[16384] ALIGNED(16);
 
@@ -3066,9 +3105,9 @@ peer_main(void)
           t.slots[S_OTHER] == 0 && t.state_bad == 0 && s_helper_errors == 0 &&
           s_doomed_survivors == 0 && s_tf_survivors == 0 && arenas_ok();
     utest_note("peer: %u threads done, %u of %u calls, %u unexpected, %u helper errors, "
-               "%u doomed survivors, %u TF survivors: %s", t.done, t.calls, t.calls_due,
-               t.unexpected, s_helper_errors, s_doomed_survivors, s_tf_survivors,
-               ok ? "ok" : "FAILED");
+               "%u doomed survivors, %u TF survivors: %s",
+               t.done, t.calls, t.calls_due, t.unexpected, s_helper_errors, s_doomed_survivors,
+               s_tf_survivors, ok ? "ok" : "FAILED");
     sys_exit(ok ? 0 : 1);
 }
 
@@ -3078,7 +3117,9 @@ main(void)
 {
     __asm__ volatile("mov %0, %%esp\n"
                      "call *%1\n"
-                     : : "r"(s_peer_stack + sizeof s_peer_stack), "r"(peer_main) : "memory");
+                     :
+                     : "r"(s_peer_stack + sizeof s_peer_stack), "r"(peer_main)
+                     : "memory");
     __builtin_unreachable();
 }
 
@@ -3086,7 +3127,7 @@ main(void)
 // ---- The tests ---------------------------------------------------------------------
 
 static int s_peer_module = -1;
-static int s_peer = -1;                 // fuzz_peer's process
+static int s_peer = -1; // fuzz_peer's process
 static struct sysinfo s_baseline;
 
 // Frames free or held by the heap: the heap gives free pages at its top
@@ -3103,8 +3144,7 @@ counters_equal(const struct sysinfo *a, const struct sysinfo *b)
     return frames_not_leaked(a) == frames_not_leaked(b) &&
            a->heap_live_blocks == b->heap_live_blocks &&
            a->heap_bytes_in_use == b->heap_bytes_in_use && a->threads == b->threads &&
-           a->processes == b->processes && a->handles == b->handles &&
-           a->objects == b->objects;
+           a->processes == b->processes && a->handles == b->handles && a->objects == b->objects;
 }
 
 // Sends this process's handle numbers to the peer over xchg (CAP_SEND
@@ -3143,8 +3183,8 @@ UTEST(options_and_baseline)
     stack_grow();
     UASSERT_TRUE(setup(cmdline, sizeof cmdline));
     utest_note("fuzz_seed=%#x fuzz_calls=%u fuzz_eflags=%#x threads=%u in %u processes "
-               "(command line: %s)", s_seed, s_calls, s_eflags_mask, FUZZ_THREADS, PROCESSES,
-               cmdline);
+               "(command line: %s)",
+               s_seed, s_calls, s_eflags_mask, FUZZ_THREADS, PROCESSES, cmdline);
     s_peer_module = module_find(PEER_NAME);
     UASSERT_GT(s_peer_module, 0);
     // Settled: the previous test program's threads may still be reaped.
@@ -3166,8 +3206,8 @@ UTEST(fuzz)
     UEXPECT_EQ(sys_cap_close(xchg), 0);
     UASSERT_GT(s_peer, 0);
     UASSERT_GT(xchg_send, 0);
-    share((struct hd){ s_peer, W_PEER, CAP_TYPE_PROCESS, CAP_WAIT | CAP_KILL | CAP_GRANT, -1, 0,
-                       0 });
+    share(
+        (struct hd){ s_peer, W_PEER, CAP_TYPE_PROCESS, CAP_WAIT | CAP_KILL | CAP_GRANT, -1, 0, 0 });
     UEXPECT_TRUE(swap_lists(xchg_send));
     UEXPECT_EQ(sys_cap_close(xchg_send), 0);
     utest_note("%u shared handles, %u of fuzz_peer's handle numbers", s_shared_count,
@@ -3192,7 +3232,7 @@ UTEST(results_as_expected)
     print_totals("", &t);
     utest_note("helpers: responder served %u, feeder sent %u (%u calls), errors %u",
                s_responder_served, s_feeder_sent, s_feeder_calls, s_helper_errors);
-    UEXPECT_UGE(t.calls, t.calls_due);  // a spawn and its wait may end a thread's share
+    UEXPECT_UGE(t.calls, t.calls_due); // a spawn and its wait may end a thread's share
     UEXPECT_UEQ(t.unexpected, 0);
     UEXPECT_UEQ(t.slots[S_OTHER], 0);
     UEXPECT_UEQ(t.state_bad, 0);
@@ -3208,10 +3248,10 @@ UTEST(only_doomed_threads_killed)
         if (!UEXPECT_TRUE(s_fuzz[i].done))
             utest_note("fuzz thread %u was killed", i);
     utest_note("threads killed: %u on purpose (%u doomed threads, %u fault_child), "
-               "0 fuzz threads; %u threads created at random; %u survived TF", t.doomed + t.spawned,
-               t.doomed, t.spawned, t.raw, s_tf_survivors);
+               "0 fuzz threads; %u threads created at random; %u survived TF",
+               t.doomed + t.spawned, t.doomed, t.spawned, t.raw, s_tf_survivors);
     UEXPECT_UEQ(s_doomed_survivors, 0);
-    UEXPECT_UEQ(s_tf_survivors, 0);     // ABI: TF single-steps into the next instruction
+    UEXPECT_UEQ(s_tf_survivors, 0); // ABI: TF single-steps into the next instruction
 }
 
 UTEST(arenas_empty)
@@ -3235,7 +3275,7 @@ UTEST(kernel_alive)
     struct ipc_words reply;
     UEXPECT_EQ(sys_ipc_call(s_resp_ep, 41, 0, NULL, &reply), 0);
     UEXPECT_UEQ(reply.w0, 42);
-    UEXPECT_UEQ(reply.w1, 0);           // the badge of s_resp_ep: none
+    UEXPECT_UEQ(reply.w1, 0); // the badge of s_resp_ep: none
     int child = sys_spawn(s_fault_child, NULL, 0);
     UASSERT_GT(child, 0);
     UEXPECT_EQ(sys_wait(child, WAIT_FOREVER), FAULT_CHILD_EXIT);
@@ -3282,7 +3322,7 @@ UTEST(exit_in_a_child)
     UEXPECT_EQ(sys_cap_close(ep), 0);
     UASSERT_GT(child, 0);
     UASSERT_GT(send, 0);
-    char text[96] = "exit";            // room for exc_child's note, should a check fail
+    char text[96] = "exit"; // room for exc_child's note, should a check fail
     struct ipc_buf buf = { text, 4, sizeof text, 0 };
     UEXPECT_EQ(sys_ipc_call(send, code, 0, &buf, NULL), 0);
     UEXPECT_EQ(sys_wait(child, WAIT_FOREVER), (int)code);

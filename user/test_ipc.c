@@ -7,17 +7,17 @@
 #include "tandem.h"
 #include "utest.h"
 
-#define NO_SUCH_HANDLE  0x7FFFFFF0
-#define STACK_TOP       0xBFFF0000u     // the initial stack ends here (ABI)
-#define THREAD_STACK    4096
-#define WAIT_TICKS      500
-#define SETTLE_TICKS    300
+#define NO_SUCH_HANDLE 0x7FFFFFF0
+#define STACK_TOP      0xBFFF0000u // the initial stack ends here (ABI)
+#define THREAD_STACK   4096
+#define WAIT_TICKS     500
+#define SETTLE_TICKS   300
 
-extern char _end[];                     // the first page past the image (user/user.ld)
+extern char _end[]; // the first page past the image (user/user.ld)
 
-static int s_echo_proc = -1;            // ipc_echo's process handle
-static int s_echo = -1;                 // the endpoint it serves (CAP_SEND | CAP_GRANT here)
-static struct sysinfo s_baseline;       // the counters before ipc_echo started
+static int s_echo_proc = -1;      // ipc_echo's process handle
+static int s_echo = -1;           // the endpoint it serves (CAP_SEND | CAP_GRANT here)
+static struct sysinfo s_baseline; // the counters before ipc_echo started
 
 static uint8_t s_stacks[2][THREAD_STACK] ALIGNED(16);
 
@@ -94,7 +94,7 @@ UTEST(call_with_buffer)
         UEXPECT_MEMEQ(text, "ohce ,olleh", 11);
         UEXPECT_UEQ(reply.w0, 2);
         UEXPECT_UEQ(reply.w1, 4);
-        UEXPECT_EQ(buf.handle, 0);              // none sent, none back
+        UEXPECT_EQ(buf.handle, 0); // none sent, none back
     }
 }
 
@@ -154,8 +154,11 @@ UTEST(call_bad_ipc_buf_pointers)
 
 UTEST(call_bad_data_pointers)
 {
-    static const struct { uintptr_t addr; unsigned len; } bad[] = {
-        { 0, 16 }, { 0xC0000000u, 16 }, { 0xC0100000u, 16 }, { 0xFFFFFFFFu, 16 },
+    static const struct {
+        uintptr_t addr;
+        unsigned len;
+    } bad[] = {
+        { 0, 16 },           { 0xC0000000u, 16 }, { 0xC0100000u, 16 },    { 0xFFFFFFFFu, 16 },
         { 0x10000000u, 16 }, { 0xBFFFFFF0u, 64 }, { STACK_TOP - 16, 64 },
     };
     FOR_EACH_SYSCALL_MODE() {
@@ -195,7 +198,7 @@ UTEST(call_carries_a_handle_there_and_back)
         }
         // The next call is served after ipc_echo closed its copy.
         UEXPECT_EQ(sys_ipc_call(s_echo, 0, 0, NULL, &reply), 0);
-        UEXPECT_EQ(sys_cap_revoke(ep), 2);          // badged, and what came back
+        UEXPECT_EQ(sys_cap_revoke(ep), 2); // badged, and what came back
         UEXPECT_EQ(sys_cap_info(back, &info), -EBADF);
         UEXPECT_EQ(sys_cap_info(badged, &info), -EBADF);
         UEXPECT_EQ(sys_cap_close(ep), 0);
@@ -269,7 +272,7 @@ UTEST(stale_handle_after_close)
         UEXPECT_NE(eps[n - 1], old);
         struct cap_info info;
         if (!UEXPECT_EQ(sys_cap_info(old, &info), -EBADF))
-            break;          // the old number names the new endpoint: the calls below would wait
+            break; // the old number names the new endpoint: the calls below would wait
         struct ipc_words w;
         UEXPECT_EQ(sys_ipc_send(old, 1, 2, NULL), -EBADF);
         UEXPECT_EQ(sys_ipc_call(old, 1, 2, NULL, &w), -EBADF);
@@ -327,16 +330,16 @@ UTEST(reply_through_what_is_not_a_reply_handle)
 
 // What a helper thread saw and did.
 struct seen {
-    int badge;                  // ipc_recv's result
+    int badge; // ipc_recv's result
     struct ipc_words msg;
     unsigned len;
     char data[8];
-    int result;                 // its last call's result
-    int second;                 // another result, where the test names one
+    int result; // its last call's result
+    int second; // another result, where the test names one
 };
 
 static struct seen s_seen;
-static int s_ep;                // the endpoint the helpers use
+static int s_ep; // the endpoint the helpers use
 
 // Receives once on s_ep with an 8-byte buffer, then sends w0 + 100,
 // w1 + 100 back on it (unbadged).
@@ -370,10 +373,10 @@ UTEST(threads_send_recv_and_small_size)
         struct ipc_buf fits = { small, sizeof small, 0, 0 };
         UEXPECT_EQ(sys_ipc_send(badged, 3, 4, &fits), 0);
         struct ipc_words back = { 0, 0, -1 };
-        UEXPECT_EQ(sys_ipc_recv(s_ep, &back, NULL), 0);        // unbadged
+        UEXPECT_EQ(sys_ipc_recv(s_ep, &back, NULL), 0); // unbadged
         UEXPECT_UEQ(back.w0, 103);
         UEXPECT_UEQ(back.w1, 104);
-        UEXPECT_EQ(back.reply, 0);                              // a send, not a call
+        UEXPECT_EQ(back.reply, 0); // a send, not a call
         UEXPECT_EQ(s_seen.badge, 0x51);
         UEXPECT_UEQ(s_seen.msg.w0, 3);
         UEXPECT_UEQ(s_seen.msg.w1, 4);
@@ -501,6 +504,49 @@ UTEST(threads_call_reply)
     }
 }
 
+// Sends "abc" on s_ep twice (waiting each time until it is taken).
+static int
+send_twice(void *arg)
+{
+    struct ipc_buf buf = { "abc", 3, 0, 0 };
+    (void)arg;
+    s_seen.result = sys_ipc_send(s_ep, 1, 0, &buf);
+    s_seen.second = sys_ipc_send(s_ep, 2, 0, &buf);
+    return 0;
+}
+
+// A receive's buffers, once checked, are not checked again while nothing
+// is unmapped (kernel/syscall/ipc.c, ipc_take_read_buffer); a check that
+// fails halfway must not stand for them: the next receive with the first
+// buffers gets its length written there, and the failed one's struct
+// ipc_buf is left alone.
+UTEST(a_failed_buffer_check_leaves_the_last_one_standing)
+{
+    FOR_EACH_SYSCALL_MODE() {
+        memset(&s_seen, 0, sizeof s_seen);
+        s_ep = sys_endpoint_create();
+        UASSERT_GT(s_ep, 0);
+        int thread = thread_spawn(send_twice, NULL, s_stacks[0], THREAD_STACK);
+        UASSERT_GT(thread, 0);
+        char data[8];
+        struct ipc_buf good = { data, 0xAAAA, sizeof data, 0 };
+        struct ipc_buf bad = { (void *)fill, 0xBBBB, sizeof data, 0 }; // read-only text
+        struct ipc_words msg;
+        UEXPECT_EQ(sys_ipc_recv(s_ep, &msg, &good), 0);
+        UEXPECT_UEQ(good.len, 3);
+        UEXPECT_EQ(sys_ipc_recv(s_ep, &msg, &bad), -EFAULT);
+        good.len = 0xAAAA;
+        UEXPECT_EQ(sys_ipc_recv(s_ep, &msg, &good), 0);
+        UEXPECT_UEQ(msg.w0, 2);
+        UEXPECT_UEQ(good.len, 3);
+        UEXPECT_UEQ(bad.len, 0xBBBB);
+        UEXPECT_EQ(finish(thread), 0);
+        UEXPECT_EQ(s_seen.result, 0);
+        UEXPECT_EQ(s_seen.second, 0);
+        UEXPECT_EQ(sys_cap_close(s_ep), 0);
+    }
+}
+
 // Receives one call on s_ep and replies to it twice.
 static int
 reply_twice(void *arg)
@@ -550,7 +596,7 @@ UTEST(closing_a_reply_handle_fails_the_call)
         int thread = thread_spawn(drop_the_call, NULL, s_stacks[0], THREAD_STACK);
         UASSERT_GT(thread, 0);
         char text[8] = "kept";
-        struct ipc_buf buf = { text, 0, sizeof text, 0 };     // room for a reply, none comes
+        struct ipc_buf buf = { text, 0, sizeof text, 0 }; // room for a reply, none comes
         struct ipc_words reply;
         UEXPECT_EQ(sys_ipc_call(s_ep, 0, 0, &buf, &reply), -EPIPE);
         UEXPECT_MEMEQ(text, "kept", 5);
@@ -561,7 +607,7 @@ UTEST(closing_a_reply_handle_fails_the_call)
     }
 }
 
-#define SERVE_STOP  0x5709
+#define SERVE_STOP 0x5709
 
 // Serves calls on s_ep with reply_recv until SERVE_STOP: answers w0 + the
 // caller's badge, and counts in s_seen.result the calls it answered.
@@ -607,7 +653,7 @@ UTEST(reply_recv_serves_calls)
         struct ipc_words reply;
         UEXPECT_EQ(sys_ipc_call(s_ep, SERVE_STOP, 0, NULL, &reply), 0);
         UEXPECT_EQ(finish(thread), 0);
-        UEXPECT_EQ(s_seen.result, CALLS);           // every one answered by a reply_recv
+        UEXPECT_EQ(s_seen.result, CALLS); // every one answered by a reply_recv
         UEXPECT_EQ(sys_cap_close(badges[0]), 0);
         UEXPECT_EQ(sys_cap_close(badges[1]), 0);
         UEXPECT_EQ(sys_cap_close(s_ep), 0);
@@ -633,14 +679,14 @@ UTEST(reply_recv_with_a_bad_reply_handle)
         UASSERT_GT(s_ep, 0);
         int thread = thread_spawn(send_and_record, NULL, s_stacks[0], THREAD_STACK);
         UASSERT_GT(thread, 0);
-        sys_sleep(2);                               // the sender waits on s_ep
+        sys_sleep(2); // the sender waits on s_ep
         struct ipc_words msg = { 0, 0, 0 };
-        const int bad[2] = { NO_SUCH_HANDLE, s_ep };   // no handle; not a reply handle
+        const int bad[2] = { NO_SUCH_HANDLE, s_ep }; // no handle; not a reply handle
         bool taken = false;
         for (unsigned i = 0; i < ARRAY_SIZE(bad) && !taken; i++) {
             int r = sys_ipc_reply_recv(bad[i], 0, 0, NULL, s_ep, &msg);
             if (!UEXPECT_EQ(r, -EBADF))
-                taken = r >= 0;                     // the message went with it
+                taken = r >= 0; // the message went with it
         }
         UEXPECT_TRUE(taken || running(thread));
         if (!taken)
@@ -669,7 +715,7 @@ UTEST(epipe_when_the_last_receiver_closes)
         sys_sleep(2);
         UEXPECT_EQ(sys_cap_close(ep), 0);
         sys_sleep(2);
-        UEXPECT_TRUE(running(thread));              // `receiver` could still take it
+        UEXPECT_TRUE(running(thread)); // `receiver` could still take it
         UEXPECT_EQ(sys_cap_close(receiver), 0);
         if (!UEXPECT_EQ(finish(thread), 0)) {
             // Still waiting, as the sends below would: closing its handle ends it.
@@ -734,7 +780,7 @@ UTEST(reply_to_a_killed_caller)
         UEXPECT_EQ(sys_kill(proc), 0);
         UEXPECT_EQ(finish(proc), EXIT_KILLED);
         UEXPECT_EQ(sys_ipc_reply(msg.reply, 1, 2, NULL), -EPIPE);
-        sys_cap_close(msg.reply);       // whether the failed reply closed it is not said
+        sys_cap_close(msg.reply); // whether the failed reply closed it is not said
         UEXPECT_EQ(sys_ipc_send(ep, 1, 2, NULL), -EPIPE);
         UEXPECT_EQ(sys_cap_close(ep), 0);
         UEXPECT_EQ(sys_cap_close(hello), 0);

@@ -1,5 +1,5 @@
 // Isolation holes an attacker found, each closed by the kernel: a killed
-// waiter, half-delivered IPC, system calls on the growing stack, a heap
+// waiter, null data selectors on entry, half-delivered IPC, system calls on the growing stack, a heap
 // that kept its frames, and no limit on processes or threads; and the
 // capability rule itself: two processes that share no capability cannot
 // reach each other through any handle number.  Helpers: user/iso_child.c,
@@ -10,11 +10,11 @@
 #include "tandem.h"
 #include "utest.h"
 
-#define SETTLE_TICKS    300             // 3 s: far longer than any clean-up takes
-#define ATTACK_TICKS    (60 * TICK_HZ)  // the attacker's every guess, on a slow emulator
+#define SETTLE_TICKS 300            // 3 s: far longer than any clean-up takes
+#define ATTACK_TICKS (60 * TICK_HZ) // the attacker's every guess, on a slow emulator
 
-static int s_child = -1;                // iso_child's module handle
-static int s_attacker = -1;             // iso_attacker's
+static int s_child = -1;    // iso_child's module handle
+static int s_attacker = -1; // iso_attacker's
 
 // Expects every counter a leak would move back at *base.
 #define EXPECT_BASELINE(base) EXPECT_COUNTS_BACK(base, SETTLE_TICKS)
@@ -25,6 +25,69 @@ UTEST(start)
     s_attacker = module_find("iso_attacker");
     UASSERT_GT(s_child, 0);
     UASSERT_GT(s_attacker, 0);
+}
+
+// SYS_SYSINFO entered with selector sel in ds and es and null in fs and gs,
+// through the instructions `entry`; ds, es, fs and gs are read back into
+// ds, es, fs and gs.  Nothing between the loads and the pops may touch
+// memory through ds or es: only the stack (ss) is used.
+#define SYSINFO_WITH_SELECTORS(entry)                                                         \
+    __asm__ volatile("push %%ds; push %%es; push %%fs; push %%gs\n\t"                         \
+                     "mov %w[sel], %%ds; mov %w[sel], %%es\n\t"                               \
+                     "mov %w[null], %%fs; mov %w[null], %%gs\n\t" entry                       \
+                     "mov %%ds, %[ds]; mov %%es, %[es]; mov %%fs, %[fs]; mov %%gs, %[gs]\n\t" \
+                     "pop %%gs; pop %%fs; pop %%es; pop %%ds"                                 \
+                     : "=a"(r), [ds] "=r"(ds), [es] "=r"(es), [fs] "=r"(fs), [gs] "=r"(gs)    \
+                     : "a"(SYS_SYSINFO), "b"(si), [sel] "r"((uint32_t)sel), [null] "r"(0u)    \
+                     : "memory", "cc")
+
+// That call through the gate syscall_mode_get() names; *after: the four
+// selectors as it left them.
+static int
+sysinfo_with_selectors(uint16_t sel, struct sysinfo *si, uint32_t after[4])
+{
+    int r;
+    uint32_t ds, es, fs, gs;
+    if (syscall_mode_get() == SYSCALL_INT80)
+        SYSINFO_WITH_SELECTORS("int $0x80\n\t");
+    else // the sysenter stub's frame (include/uapi/syscall.h), on the stack
+        SYSINFO_WITH_SELECTORS("push %%ebp; push %%edx; push %%ecx; push $1f\n\t"
+                               "mov %%esp, %%ebp\n\t"
+                               "sysenter\n"
+                               "1:\tpop %%ecx; pop %%edx; pop %%ebp\n\t");
+    after[0] = ds & 0xFFFF;
+    after[1] = es & 0xFFFF;
+    after[2] = fs & 0xFFFF;
+    after[3] = gs & 0xFFFF;
+    return r;
+}
+
+// Ring 3 may leave the null selector in any data segment register.  The
+// entry reloads ds and es only when they are not the flat user selector
+// (kernel/entry/trap_frame.inc): left null, the kernel's first access
+// through ds would fault, and copy_to_user's rep movs through es would
+// fail.  Whatever the program left must come back as it was.  (QEMU's
+// TCG does not fault on a null ds or es; Bochs does, and make test runs
+// this under Bochs too.)
+UTEST(syscall_with_null_data_selectors)
+{
+    FOR_EACH_SYSCALL_MODE() {
+        uint32_t user_ds;
+        __asm__ volatile("mov %%ds, %0" : "=r"(user_ds));
+        user_ds &= 0xFFFF;
+        const uint16_t sels[2] = { 0, (uint16_t)user_ds };
+        for (unsigned i = 0; i < 2; i++) {
+            struct sysinfo si;
+            uint32_t after[4];
+            memset(&si, 0, sizeof si);
+            UEXPECT_EQ(sysinfo_with_selectors(sels[i], &si, after), 0);
+            UEXPECT_UEQ(si.test_mode, 1); // the kernel wrote it through es
+            UEXPECT_UEQ(after[0], sels[i]);
+            UEXPECT_UEQ(after[1], sels[i]);
+            UEXPECT_UEQ(after[2], 0);
+            UEXPECT_UEQ(after[3], 0);
+        }
+    }
 }
 
 // A thread in SYS_WAIT on a child that will not end while a sibling calls
@@ -44,12 +107,12 @@ UTEST(exit_ends_a_thread_in_wait)
 
 // ---- IPC receive is all or nothing ------------------------------------------
 
-#define THREAD_STACK    4096
-#define PEER_BADGE      0x1234u
+#define THREAD_STACK 4096
+#define PEER_BADGE   0x1234u
 
 static uint8_t s_peer_stack[THREAD_STACK] ALIGNED(16);
-static int s_ep;                        // this process's endpoint (CAP_SEND | CAP_RECV)
-static int s_peer_send;                 // a badged send-only duplicate for the peer thread
+static int s_ep;        // this process's endpoint (CAP_SEND | CAP_RECV)
+static int s_peer_send; // a badged send-only duplicate for the peer thread
 static volatile int s_peer_result;
 static volatile bool s_peer_done;
 
@@ -112,7 +175,7 @@ UTEST(recv_into_read_only_ipc_buf_takes_nothing)
 {
     int peer = start_peer(send_hello, NULL);
     UASSERT_GT(peer, 0);
-    sys_sleep(5);                       // the sender is queued by now
+    sys_sleep(5); // the sender is queued by now
     struct ipc_words msg = { 0, 0, 0 };
     UEXPECT_EQ(sys_ipc_recv(s_ep, &msg, (struct ipc_buf *)&s_read_only_buf), -EFAULT);
     UEXPECT_EQ(s_landing[0], 0);
@@ -134,7 +197,7 @@ UTEST(call_with_read_only_ipc_buf_sends_nothing)
 {
     int peer = start_peer(reply_once, &s_reply_payload);
     UASSERT_GT(peer, 0);
-    sys_sleep(2);                       // the server is waiting to receive
+    sys_sleep(2); // the server is waiting to receive
     struct ipc_words reply = { 0, 0, 0 };
     UEXPECT_EQ(sys_ipc_call(s_ep, 1, 2, (struct ipc_buf *)&s_read_only_buf, &reply), -EFAULT);
     UEXPECT_EQ(s_landing[0], 0);
@@ -155,7 +218,7 @@ UTEST(call_with_read_only_ipc_buf_sends_nothing)
 // USER_STACK_TOP - USER_STACK_SIZE, down to USER_STACK_TOP - USER_STACK_MAX),
 // far below anything this program's stack reaches: untouched, so unmapped
 // until something uses them.  One page per use.
-#define GROWTH_PAGE(i)  (0xBFF00000u + (i) * 0x10000u)
+#define GROWTH_PAGE(i) (0xBFF00000u + (i)*0x10000u)
 
 static volatile int s_received_len = -1;
 static volatile unsigned s_received_sum = ~0u;
@@ -186,12 +249,12 @@ UTEST(syscall_writes_into_the_stack_growth_window)
     UASSERT_EQ(sys_sysinfo(info), 0);
     UEXPECT_UGT(info->module_count, 0);
     UEXPECT_UGT(info->threads, 0);
-    struct kfast_stats *st = (struct kfast_stats *)(GROWTH_PAGE(1) + 0xFF0);  // across two pages
+    struct kfast_stats *st = (struct kfast_stats *)(GROWTH_PAGE(1) + 0xFF0); // across two pages
     UEXPECT_EQ(sys_kfast_stats(st), 0);
     UEXPECT_UGT(st->block_size, 0);
-    int *handles = (int *)(GROWTH_PAGE(2) + 0xFFC);     // across two pages as well
+    int *handles = (int *)(GROWTH_PAGE(2) + 0xFFC); // across two pages as well
     UEXPECT_GT(sys_cap_list(handles, 2), 0);
-    UEXPECT_EQ(handles[0], 1);          // init passes this process its module handles first
+    UEXPECT_EQ(handles[0], 1); // init passes this process its module handles first
 }
 
 // ... and reads from one (a fresh page reads as zeros).
@@ -203,7 +266,7 @@ UTEST(syscall_reads_from_the_stack_growth_window)
     UEXPECT_EQ(sys_ipc_send(s_ep, 1, 2, &b), 0);
     UEXPECT_TRUE(peer_ends(peer));
     UEXPECT_EQ(s_received_len, 8);
-    UEXPECT_UEQ(s_received_sum, 8 * 0xAA);      // 8 zeros, 8 untouched 0xAA
+    UEXPECT_UEQ(s_received_sum, 8 * 0xAA); // 8 zeros, 8 untouched 0xAA
     // The struct ipc_buf itself in the window (all zeros: no payload, no
     // room, no handle), read by the kernel first, then written with the
     // reply's length.
@@ -264,7 +327,7 @@ UTEST(spawn_refused_past_children_per_process)
     if (n < ARRAY_SIZE(links) && links[n].proc > 0)
         iso_finish(&links[n], SETTLE_TICKS);
     for (unsigned i = 0; i < n; i++)
-        UEXPECT_EQ(iso_finish(&links[i], SETTLE_TICKS), 0);   // let it go, collect it
+        UEXPECT_EQ(iso_finish(&links[i], SETTLE_TICKS), 0); // let it go, collect it
     EXPECT_BASELINE(&base);
     // The limit counts live children: with them gone there is room again.
     struct iso_link one;
@@ -439,11 +502,12 @@ UTEST(no_shared_capability_no_way_through)
     int code = sys_wait(attacker.proc, ATTACK_TICKS);
     if (code == -ETIMEDOUT)
         UFAIL("the attacker did not finish in %u ticks: a guessed handle let it wait on "
-              "something", ATTACK_TICKS);
+              "something",
+              ATTACK_TICKS);
     else
         utest_note("the attack took %u ticks", sys_time() - t0);
     UEXPECT_EQ(iso_finish(&attacker, 0), 0);
-    UEXPECT_EQ(sys_wait(victim.proc, 0), -ETIMEDOUT);   // still there
+    UEXPECT_EQ(sys_wait(victim.proc, 0), -ETIMEDOUT); // still there
     UEXPECT_TRUE(iso_table_read(&mine_after));
     if (!iso_table_equal(&mine_before, &mine_after))
         UFAIL("this process's handle table changed during the attack");

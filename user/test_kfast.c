@@ -54,7 +54,7 @@ UTEST(empty_after_timer_interrupts_in_ring3)
         if ((i & 0xFFFF) == 0) {
             struct kfast_stats now = stats();
             UEXPECT_UEQ(now.in_use, 0);
-            if (now.resets > resets_seen + 1)     // more exits than our own calls: interrupts
+            if (now.resets > resets_seen + 1) // more exits than our own calls: interrupts
                 break;
             resets_seen = now.resets;
         }
@@ -81,10 +81,10 @@ UTEST(empty_after_a_handled_exception)
     UEXPECT_EQ(*below, 42);
     struct kfast_stats after = stats();
     UEXPECT_UEQ(after.in_use, 0);
-    UEXPECT_UGT(after.resets, before.resets + 1);      // the fault was a kernel entry
+    UEXPECT_UGT(after.resets, before.resets + 1); // the fault was a kernel entry
 #if TANDEM_DEBUG
     UEXPECT_UGT(after.allocations, before.allocations);
-    UEXPECT_UGT(after.emptied, before.emptied);         // and its record was given back
+    UEXPECT_UGT(after.emptied, before.emptied); // and its record was given back
 #endif
 }
 
@@ -102,7 +102,7 @@ UTEST(ipc_payload_bounces_through_the_arena)
     UEXPECT_EQ(sys_ipc_call(echo, 1, 2, &buf, &reply), 0);
     struct kfast_stats after = stats();
     UEXPECT_UEQ(after.in_use, 0);
-    UEXPECT_UGE(after.peak, IPC_BUF_MAX);        // the bounce buffer was in our block
+    UEXPECT_UGE(after.peak, IPC_BUF_MAX); // the bounce buffer was in our block
     UEXPECT_UGT(after.allocations, before.allocations);
     UEXPECT_EQ(sys_ipc_call(echo, ECHO_QUIT, 0, NULL, &reply), 0);
     UEXPECT_EQ(sys_wait(proc, 500), 0);

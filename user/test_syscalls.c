@@ -5,24 +5,24 @@
 #include "tandem.h"
 #include "utest.h"
 
-#define STR_(x)         #x
-#define STR(x)          STR_(x)
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
-#define STACK_TOP       0xBFFF0000u     // the initial stack ends here (ABI)
-#define STACK_SIZE      0x10000u
-#define USER_LO         0x00400000u
-#define FAULT_CHILD_EXIT (128 + 14)     // fault_child's page fault
+#define STACK_TOP        0xBFFF0000u // the initial stack ends here (ABI)
+#define STACK_SIZE       0x10000u
+#define USER_LO          0x00400000u
+#define FAULT_CHILD_EXIT (128 + 14) // fault_child's page fault
 
-#define THREAD_STACK    2048
-#define WAIT_TICKS      500
-#define SETTLE_TICKS    300
-#define NO_SUCH_HANDLE  0x7FFFFFF0
+#define THREAD_STACK   2048
+#define WAIT_TICKS     500
+#define SETTLE_TICKS   300
+#define NO_SUCH_HANDLE 0x7FFFFFF0
 
-extern char _end[];                     // the first page past the image (user/user.ld)
+extern char _end[]; // the first page past the image (user/user.ld)
 
-static int s_main_tid;                  // for comparisons with SYS_CAP_INFO's base only
-static struct sysinfo s_baseline;       // the counters before any test ran
-static uintptr_t s_main_stack;          // an address in main's frame
+static int s_main_tid;            // for comparisons with SYS_CAP_INFO's base only
+static struct sysinfo s_baseline; // the counters before any test ran
+static uintptr_t s_main_stack;    // an address in main's frame
 
 static uint8_t s_stacks[THREADS_PER_PROCESS][THREAD_STACK] ALIGNED(16);
 
@@ -31,7 +31,7 @@ static uint8_t s_stacks[THREADS_PER_PROCESS][THREAD_STACK] ALIGNED(16);
 // A range no system call may read or write.
 struct bad_range {
     uintptr_t addr;
-    unsigned len;                       // for calls that take a length
+    unsigned len; // for calls that take a length
     const char *what;
 };
 
@@ -239,8 +239,8 @@ UTEST(sysenter_returns_and_preserves_registers)
 
 UTEST(unknown_numbers)
 {
-    static const long numbers[] = { 0, -1, SYS_COUNT, SYS_COUNT + 1, 1000, 0x7FFFFFFF,
-                                    -0x7FFFFFFF - 1 };
+    static const long numbers[] = { 0,    -1,         SYS_COUNT,      SYS_COUNT + 1,
+                                    1000, 0x7FFFFFFF, -0x7FFFFFFF - 1 };
     FOR_EACH_SYSCALL_MODE() {
         for (unsigned i = 0; i < ARRAY_SIZE(numbers); i++) {
             long r = syscall_raw(numbers[i], 1, 2, 3, 4, 5);
@@ -296,7 +296,7 @@ UTEST(sleep_too_long)
 UTEST(thread_create_raw_registers)
 {
     FOR_EACH_SYSCALL_MODE() {
-        uintptr_t top = (uintptr_t)s_stacks[1];     // the top of s_stacks[0]
+        uintptr_t top = (uintptr_t)s_stacks[1]; // the top of s_stacks[0]
         raw_done = false;
         for (unsigned i = 0; i < 8; i++)
             raw_regs[i] = 0xBADBAD;
@@ -306,7 +306,7 @@ UTEST(thread_create_raw_registers)
         UEXPECT_GT(id_of(thread), 0);
         UEXPECT_NE(id_of(thread), s_main_tid);
         UASSERT_TRUE(wait_for(&raw_done, 500));
-        UEXPECT_UEQ(raw_regs[0], 0x12345678);       // eax = arg
+        UEXPECT_UEQ(raw_regs[0], 0x12345678); // eax = arg
         for (unsigned i = 1; i < 7; i++)
             if (!UEXPECT_UEQ(raw_regs[i], 0))
                 utest_note("  register %u of eax ebx ecx edx esi edi ebp", i);
@@ -335,7 +335,7 @@ exit_midway(void *arg)
 {
     (void)arg;
     sys_thread_exit(3);
-    s_spawned_done = true;              // never reached
+    s_spawned_done = true; // never reached
     return 0;
 }
 
@@ -417,7 +417,7 @@ UTEST(thread_limit)
         s_release = false;
         unsigned n = park_until_refused(threads, &refusal);
         UEXPECT_EQ(refusal, -EAGAIN);
-        UEXPECT_EQ(n + 1, THREADS_PER_PROCESS);     // and the main thread
+        UEXPECT_EQ(n + 1, THREADS_PER_PROCESS); // and the main thread
         s_release = true;
         for (unsigned i = 0; i < n; i++)
             UEXPECT_EQ(finish(threads[i]), 0);
@@ -621,7 +621,7 @@ UTEST(module_find)
 {
     UEXPECT_GT(module_find("init"), 0);
     UEXPECT_GT(module_find("fault_child"), 0);
-    UEXPECT_EQ(module_find("test_syscalls"), -ENOENT);     // init passes on no test
+    UEXPECT_EQ(module_find("test_syscalls"), -ENOENT); // init passes on no test
     UEXPECT_EQ(module_find("ini"), -ENOENT);
     UEXPECT_EQ(module_find("init2"), -ENOENT);
     UEXPECT_EQ(module_find(""), -ENOENT);
@@ -700,7 +700,7 @@ UTEST(cap_dup_badges)
         UEXPECT_EQ(sys_cap_info(copy, &info), 0);
         UEXPECT_UEQ(info.badge, 42);
         UEXPECT_EQ(sys_cap_dup(badged, CAP_SEND, 43), -EPERM);
-        UEXPECT_EQ(sys_cap_dup(copy, CAP_SEND, 42), -EPERM);       // even to the same badge
+        UEXPECT_EQ(sys_cap_dup(copy, CAP_SEND, 42), -EPERM); // even to the same badge
         int top = sys_cap_dup(ep, CAP_SEND, BADGE_MAX);
         UEXPECT_GT(top, 0);
         UEXPECT_EQ(sys_cap_info(top, &info), 0);
@@ -808,7 +808,7 @@ UTEST(cap_revoke_reaches_a_child)
         int proc = sys_spawn(module, &ep, 1);
         UASSERT_GT(proc, 0);
         struct ipc_words reply;
-        UEXPECT_EQ(sys_ipc_call(ep, 1, 2, NULL, &reply), 0);       // it serves
+        UEXPECT_EQ(sys_ipc_call(ep, 1, 2, NULL, &reply), 0); // it serves
         UEXPECT_UEQ(reply.w0, 2);
         UEXPECT_EQ(sys_cap_revoke(ep), 1);
         UEXPECT_EQ(finish(proc), ECHO_EXIT_REVOKED);
@@ -827,7 +827,7 @@ UTEST(cap_list)
         UEXPECT_EQ(sys_cap_list(few, 2), n);
         UEXPECT_EQ(few[0], all[0]);
         UEXPECT_EQ(few[1], all[1]);
-        UEXPECT_EQ(few[2], -7);                 // only max are stored
+        UEXPECT_EQ(few[2], -7); // only max are stored
         int ep = sys_endpoint_create();
         UASSERT_GT(ep, 0);
         int now[CAPS_PER_PROCESS];
@@ -835,7 +835,7 @@ UTEST(cap_list)
         bool found = false;
         for (int i = 0; i <= n && i < CAPS_PER_PROCESS; i++) {
             found |= now[i] == ep;
-            if (i > 0 && !UEXPECT_LT(now[i - 1], now[i]))     // lowest first
+            if (i > 0 && !UEXPECT_LT(now[i - 1], now[i])) // lowest first
                 break;
         }
         UEXPECT_TRUE(found);
@@ -884,7 +884,7 @@ UTEST(handle_table_full)
     UEXPECT_UEQ(open + n, CAPS_PER_PROCESS);
     if (n > 0)
         UEXPECT_EQ(sys_cap_dup(eps[0], CAP_SEND, 0), -EMFILE);
-    s_release = true;               // should a thread start after all, it ends
+    s_release = true; // should a thread start after all, it ends
     UEXPECT_EQ(thread_spawn(park, NULL, s_stacks[0], THREAD_STACK), -EMFILE);
     for (unsigned i = 0; i < n; i++)
         UEXPECT_EQ(sys_cap_close(eps[i]), 0);
@@ -905,7 +905,7 @@ UTEST(closed_handle_numbers_stay_dead)
         struct cap_info info;
         int old = eps[n - 1];
         UEXPECT_EQ(sys_cap_close(old), 0);
-        eps[n - 1] = sys_endpoint_create();         // the one free slot
+        eps[n - 1] = sys_endpoint_create(); // the one free slot
         UASSERT_GT(eps[n - 1], 0);
         UEXPECT_NE(eps[n - 1], old);
         UEXPECT_EQ(sys_cap_info(old, &info), -EBADF);
@@ -960,7 +960,7 @@ UTEST(sysinfo)
         UEXPECT_UGE(info.ticks, t0);
         UEXPECT_ULE(info.ticks, t1);
         UEXPECT_UGT(info.module_count, (unsigned)module_find("fault_child"));
-        UEXPECT_UGE(info.processes, 2);             // init and this one
+        UEXPECT_UGE(info.processes, 2); // init and this one
         UEXPECT_UGE(info.threads, info.processes);
         UEXPECT_UGT(info.frames_free, 0);
         UEXPECT_UGT(info.heap_live_blocks, 0);
@@ -1005,8 +1005,8 @@ UTEST(sysinfo_counts_threads)
     s_release = true;
     UEXPECT_UEQ(during.threads, before.threads + 1);
     UEXPECT_UEQ(during.processes, before.processes);
-    UEXPECT_UEQ(during.handles, before.handles + 1);       // the thread handle
-    UEXPECT_UEQ(during.objects, before.objects + 1);       // the thread record
+    UEXPECT_UEQ(during.handles, before.handles + 1); // the thread handle
+    UEXPECT_UEQ(during.objects, before.objects + 1); // the thread record
     UEXPECT_EQ(finish(thread), 0);
 }
 

@@ -4,8 +4,8 @@
 #include <apr_pools.h>
 #include <stdlib.h>
 
-#define IMPL_NAME       "APR pool"
-#define IMPL_TRANSIENT  1
+#define IMPL_NAME      "APR pool"
+#define IMPL_TRANSIENT 1
 
 static apr_pool_t *s_pool;
 

@@ -7,13 +7,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define IMPL_NAME       "floor (ideal bump)"
-#define IMPL_TRANSIENT  1
+#define IMPL_NAME      "floor (ideal bump)"
+#define IMPL_TRANSIENT 1
 
-#define FLOOR_BYTES     (1u << 20)      // above any entry: 1000 objects of at most 512 bytes
+#define FLOOR_BYTES (1u << 20) // above any entry: 1000 objects of at most 512 bytes
 
 static uint8_t *s_floor_base;
-uint8_t *s_floor_next;          // in memory, as an allocator's state (see above)
+uint8_t *s_floor_next; // in memory, as an allocator's state (see above)
 
 static void
 impl_init(void)
@@ -47,5 +47,6 @@ impl_smoke(struct tap *t)
 	impl_entry_end(NULL, 0);
 	void *b = impl_entry_alloc(24);
 	impl_entry_end(NULL, 0);
-	tap_result(t, a == b && a == s_floor_base, "setting the pointer back makes the buffer reusable");
+	tap_result(t, a == b && a == s_floor_base,
+	           "setting the pointer back makes the buffer reusable");
 }

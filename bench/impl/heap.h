@@ -50,6 +50,7 @@ impl_smoke(struct tap *t)
 
 	heap_stats(s_heap, &hs);
 	tap_result(t, hs.live_blocks == 0 && hs.in_use == 0,
-	           "every block given back (%zu live, %zu bytes in use)", hs.live_blocks, hs.in_use);
+	           "every block given back (%zu live, %zu bytes in use)", hs.live_blocks,
+	           hs.in_use);
 	tap_result(t, heap_check(s_heap, NULL, NULL) == 0, "heap_check finds nothing wrong");
 }

@@ -20,11 +20,11 @@
 #include "tandem_host.h"
 
 #if BENCH_KFAST_INLINE
-#define IMPL_NAME       "kfast (inline)"
+#define IMPL_NAME "kfast (inline)"
 #else
-#define IMPL_NAME       "kfast (call)"
+#define IMPL_NAME "kfast (call)"
 #endif
-#define IMPL_TRANSIENT  1
+#define IMPL_TRANSIENT 1
 
 extern uintptr_t g_kfast_host_sp;
 
@@ -34,8 +34,9 @@ static struct kfast_arena s_arena;
 // size as the kernel's admission rule has it: the first page's end must lie
 // KFAST_RESERVE below the stack (BENCH_STACK_IN_USE deep).  A 4 KiB block
 // has none to spare (the kernel does not even guard it): everything spills.
-#define BENCH_GUARDED       (KSTACK_SIZE > PAGE_SIZE)
-#define BENCH_FIRST_CLAIM   (BENCH_GUARDED && PAGE_SIZE + KFAST_RESERVE + BENCH_STACK_IN_USE <= KSTACK_SIZE)
+#define BENCH_GUARDED (KSTACK_SIZE > PAGE_SIZE)
+#define BENCH_FIRST_CLAIM \
+	(BENCH_GUARDED && PAGE_SIZE + KFAST_RESERVE + BENCH_STACK_IN_USE <= KSTACK_SIZE)
 
 // The block lies below 2 GiB (MAP_32BIT), at a KSTACK_SIZE boundary like
 // the kernel's: kfast.c rounds addresses with ALIGN_UP(x, PAGE_SIZE), whose
@@ -88,11 +89,14 @@ impl_smoke(struct tap *t)
 	tap_result(t, g_kfast.top == s_arena.base && kfast_canary_intact(&s_arena),
 	           "arena empty after the last reset, canary intact");
 	tap_result(t, ks.spills > 0 && ks.refusals == 0,
-	           "large entries spilled to the heap (%u spills, %u refusals)", ks.spills, ks.refusals);
+	           "large entries spilled to the heap (%u spills, %u refusals)", ks.spills,
+	           ks.refusals);
 	heap_stats(bench_tandem_heap(), &hs);
-	tap_result(t, hs.live_blocks == 0 && heap_check(bench_tandem_heap(), NULL, NULL) == 0 &&
-	           !kfast_spill_area_lent(),
-	           "every spill chunk and the spill area given back (%zu live blocks)", hs.live_blocks);
+	tap_result(t,
+	           hs.live_blocks == 0 && heap_check(bench_tandem_heap(), NULL, NULL) == 0 &&
+	                   !kfast_spill_area_lent(),
+	           "every spill chunk and the spill area given back (%zu live blocks)",
+	           hs.live_blocks);
 	// What one 24-byte object does depends on KSTACK_SIZE (BENCH_FIRST_CLAIM):
 	// it lands at the block's base in a claimed page, or spills.
 	void *a = impl_entry_alloc(24);
@@ -103,17 +107,24 @@ impl_smoke(struct tap *t)
 	heap_stats(bench_tandem_heap(), &hs);
 	if (BENCH_FIRST_CLAIM)
 		tap_result(t, a == b && a == (void *)s_arena.base,
-		           "a reset makes the block's memory reusable (%u-byte block)", KSTACK_SIZE);
+		           "a reset makes the block's memory reusable (%u-byte block)",
+		           KSTACK_SIZE);
 	else
-		tap_result(t, a && b && (uintptr_t)a - s_arena.base >= KSTACK_SIZE &&
-		           (uintptr_t)b - s_arena.base >= KSTACK_SIZE && hs.live_blocks == 0,
-		           "a %u-byte block has no page to spare: objects spill, a reset frees the chunk "
-		           "(%zu live blocks)", KSTACK_SIZE, hs.live_blocks);
+		tap_result(
+		        t,
+		        a && b && (uintptr_t)a - s_arena.base >= KSTACK_SIZE &&
+		                (uintptr_t)b - s_arena.base >= KSTACK_SIZE && hs.live_blocks == 0,
+		        "a %u-byte block has no page to spare: objects spill, a reset frees the chunk "
+		        "(%zu live blocks)",
+		        KSTACK_SIZE, hs.live_blocks);
 	uintptr_t kept = claimed < s_arena.keep ? claimed : s_arena.keep;
-	tap_result(t, claimed == s_arena.base + BENCH_FIRST_CLAIM * PAGE_SIZE && g_kfast.guard == kept,
-	           "the first allocation claims %u page(s) of the %u-byte block, the reset keeps those "
-	           "up to KFAST_KEEP_DEPTH below its end (guard %+ld, then %+ld)", BENCH_FIRST_CLAIM,
-	           KSTACK_SIZE, (long)(claimed - s_arena.base), (long)(g_kfast.guard - s_arena.base));
-	tap_result(t, impl_entry_alloc(KFAST_MAX_ALLOC + 1) == NULL, "a request over KFAST_MAX_ALLOC is refused");
+	tap_result(
+	        t, claimed == s_arena.base + BENCH_FIRST_CLAIM * PAGE_SIZE && g_kfast.guard == kept,
+	        "the first allocation claims %u page(s) of the %u-byte block, the reset keeps those "
+	        "up to KFAST_KEEP_DEPTH below its end (guard %+ld, then %+ld)",
+	        BENCH_FIRST_CLAIM, KSTACK_SIZE, (long)(claimed - s_arena.base),
+	        (long)(g_kfast.guard - s_arena.base));
+	tap_result(t, impl_entry_alloc(KFAST_MAX_ALLOC + 1) == NULL,
+	           "a request over KFAST_MAX_ALLOC is refused");
 	kfast_reset();
 }

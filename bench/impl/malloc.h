@@ -9,13 +9,13 @@
 
 #if BENCH_MIMALLOC
 #include <mimalloc.h>
-#define IMPL_NAME       "mimalloc"
+#define IMPL_NAME "mimalloc"
 #elif BENCH_JEMALLOC
 #include <jemalloc/jemalloc.h>
-#define IMPL_NAME       "jemalloc"
+#define IMPL_NAME "jemalloc"
 #else
 #include <malloc.h>
-#define IMPL_NAME       "glibc malloc"
+#define IMPL_NAME "glibc malloc"
 #endif
 #define IMPL_TRANSIENT  1
 #define IMPL_PERSISTENT 1

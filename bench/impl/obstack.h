@@ -9,8 +9,8 @@
 #define obstack_chunk_alloc malloc
 #define obstack_chunk_free  free
 
-#define IMPL_NAME       "obstack"
-#define IMPL_TRANSIENT  1
+#define IMPL_NAME      "obstack"
+#define IMPL_TRANSIENT 1
 
 static struct obstack s_ob;
 static void *s_mark;

@@ -4,8 +4,8 @@
  * takes from malloc itself. */
 #include <talloc.h>
 
-#define IMPL_NAME       "talloc pool"
-#define IMPL_TRANSIENT  1
+#define IMPL_NAME      "talloc pool"
+#define IMPL_TRANSIENT 1
 
 static void *s_pool;
 

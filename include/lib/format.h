@@ -24,17 +24,14 @@ typedef void (*format_emit_fn)(char c, void *ctx);
 
 // Formats fmt with ap, calling emit(c, ctx) once per produced character.
 // Returns the number of characters produced.
-int format_v(format_emit_fn emit, void *ctx, const char *fmt, va_list ap)
-    PRINTF_LIKE(3, 0);
+int format_v(format_emit_fn emit, void *ctx, const char *fmt, va_list ap) PRINTF_LIKE(3, 0);
 
 // C99 vsnprintf: writes at most size - 1 characters and a NUL into buf
 // (nothing at all when size is 0, so buf may then be NULL). Returns the
 // length the whole result has, which is >= size when it was truncated.
-int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
-    PRINTF_LIKE(3, 0);
+int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap) PRINTF_LIKE(3, 0);
 
 // As kvsnprintf, with the arguments inline.
-int ksnprintf(char *buf, size_t size, const char *fmt, ...)
-    PRINTF_LIKE(3, 4);
+int ksnprintf(char *buf, size_t size, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
 #endif

@@ -16,12 +16,24 @@ struct list_node {
 // clang-format on
 #define list_entry(node, type, member) ((type *)(((char *)(node)) - offsetof(type, member)))
 
-static inline void list_init(struct list_node *head) { head->prev = head->next = head; }
+static inline void
+list_init(struct list_node *head)
+{
+    head->prev = head->next = head;
+}
 
-static inline bool list_empty(const struct list_node *head) { return head->next == head; }
+static inline bool
+list_empty(const struct list_node *head)
+{
+    return head->next == head;
+}
 
 // True if node is on some list (list_remove leaves it pointing at itself).
-static inline bool list_linked(const struct list_node *node) { return node->next != node; }
+static inline bool
+list_linked(const struct list_node *node)
+{
+    return node->next != node;
+}
 
 static inline void
 list_insert_before(struct list_node *pos, struct list_node *node)
@@ -32,7 +44,11 @@ list_insert_before(struct list_node *pos, struct list_node *node)
     pos->prev = node;
 }
 
-static inline void list_push_back(struct list_node *head, struct list_node *node) { list_insert_before(head, node); }
+static inline void
+list_push_back(struct list_node *head, struct list_node *node)
+{
+    list_insert_before(head, node);
+}
 
 static inline void
 list_remove(struct list_node *node)
@@ -53,6 +69,7 @@ list_pop_front(struct list_node *head)
     return n;
 }
 
-#define list_for_each(pos, head) for (struct list_node *pos = (head)->next; pos != (head); pos = pos->next)
+#define list_for_each(pos, head) \
+    for (struct list_node *pos = (head)->next; pos != (head); pos = pos->next)
 
 #endif

@@ -29,10 +29,14 @@
 uint8_t *block_alloc(void);
 void block_free(uint8_t *stack_view);
 // Arena-view address minus stack-view address, for any byte of a block.
-#define BLOCK_ARENA_OFFSET  (2u * KSTACK_SIZE)
+#define BLOCK_ARENA_OFFSET (2u * KSTACK_SIZE)
 
 // The arena view of a block.
-static inline uint8_t *block_arena_view(uint8_t *stack_view) { return stack_view + BLOCK_ARENA_OFFSET; }
+static inline uint8_t *
+block_arena_view(uint8_t *stack_view)
+{
+    return stack_view + BLOCK_ARENA_OFFSET;
+}
 
 // Removes the stack view's pages for arena-view [from, to) (claimed by the
 // arena), or puts them back (given back).  Page-aligned addresses.

@@ -5,16 +5,16 @@
 #include <stdint.h>
 #include "config.h"
 
-#define FRAME_MAX_ORDER     10      // largest block: 2^10 frames = 4 MiB
+#define FRAME_MAX_ORDER  10 // largest block: 2^10 frames = 4 MiB
 // Frames the kernel can reach: the direct map covers physical memory from 0
 // up to this limit at KERNEL_VMA (see include/mm/paging.h).
-#define DIRECT_MAP_LIMIT    0x30000000u     // 768 MiB
+#define DIRECT_MAP_LIMIT 0x30000000u // 768 MiB
 
 struct frame_counts {
-    uint32_t total;         // frames under management (usable RAM in the direct map)
-    uint32_t free;          // of those, free now
-    uint32_t reserved;      // usable RAM kept out: low 1 MiB, kernel, modules, metadata
-    uint32_t ignored;       // usable RAM above DIRECT_MAP_LIMIT, not used
+    uint32_t total;    // frames under management (usable RAM in the direct map)
+    uint32_t free;     // of those, free now
+    uint32_t reserved; // usable RAM kept out: low 1 MiB, kernel, modules, metadata
+    uint32_t ignored;  // usable RAM above DIRECT_MAP_LIMIT, not used
 };
 
 // Builds the allocator from the boot memory map; panics naming the shortfall

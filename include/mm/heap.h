@@ -34,37 +34,37 @@
 #include <stdint.h>
 #include "compiler.h"
 
-#define HEAP_ALIGN          (2 * sizeof(void *))   // 8 on i686, 16 on 64-bit
-#define HEAP_MAX_ALLOC      ((size_t)1 << 30)      // larger requests return NULL
-#define HEAP_MAX_REGIONS    16                     // disjoint grow results kept
-#define HEAP_SL_LOG2        4                      // 16 lists per power of two
-#define HEAP_SL_COUNT       (1u << HEAP_SL_LOG2)
-#define HEAP_FL_SHIFT       (HEAP_SL_LOG2 + (sizeof(void *) == 8 ? 4 : 3))
-#define HEAP_FL_COUNT       (32 - HEAP_FL_SHIFT + 1)
+#define HEAP_ALIGN       (2 * sizeof(void *)) // 8 on i686, 16 on 64-bit
+#define HEAP_MAX_ALLOC   ((size_t)1 << 30)    // larger requests return NULL
+#define HEAP_MAX_REGIONS 16                   // disjoint grow results kept
+#define HEAP_SL_LOG2     4                    // 16 lists per power of two
+#define HEAP_SL_COUNT    (1u << HEAP_SL_LOG2)
+#define HEAP_FL_SHIFT    (HEAP_SL_LOG2 + (sizeof(void *) == 8 ? 4 : 3))
+#define HEAP_FL_COUNT    (32 - HEAP_FL_SHIFT + 1)
 
-#define HEAP_FILL_NEW       0xCD
-#define HEAP_FILL_FREED     0xDD
-#define HEAP_FILL_REDZONE   0xFD
+#define HEAP_FILL_NEW     0xCD
+#define HEAP_FILL_FREED   0xDD
+#define HEAP_FILL_REDZONE 0xFD
 
 // What a corrupt report is about.
 enum heap_fault {
-	HEAP_BAD_POINTER,       // not a pointer this heap returned (outside, misaligned, no block there)
-	HEAP_DOUBLE_FREE,       // the block is already free
-	HEAP_BAD_HEADER,        // header or neighbour links damaged (an underrun past the red zone)
-	HEAP_REDZONE_BEFORE,    // bytes just before the user bytes were written
-	HEAP_REDZONE_AFTER,     // bytes past the requested size were written
-	HEAP_BAD_FREE_LIST,     // heap_check: lists, bitmaps or coalescing disagree with the blocks
-	HEAP_BAD_STATS,         // heap_check: counted bytes or blocks disagree with the walk
-	HEAP_WRITE_AFTER_FREE,  // debug builds: a cached block was written after its free
-	HEAP_BAD_CACHE,         // heap_check: a cache list or its count disagrees with the blocks
+    HEAP_BAD_POINTER,      // not a pointer this heap returned (outside, misaligned, no block there)
+    HEAP_DOUBLE_FREE,      // the block is already free
+    HEAP_BAD_HEADER,       // header or neighbour links damaged (an underrun past the red zone)
+    HEAP_REDZONE_BEFORE,   // bytes just before the user bytes were written
+    HEAP_REDZONE_AFTER,    // bytes past the requested size were written
+    HEAP_BAD_FREE_LIST,    // heap_check: lists, bitmaps or coalescing disagree with the blocks
+    HEAP_BAD_STATS,        // heap_check: counted bytes or blocks disagree with the walk
+    HEAP_WRITE_AFTER_FREE, // debug builds: a cached block was written after its free
+    HEAP_BAD_CACHE,        // heap_check: a cache list or its count disagrees with the blocks
 };
 
 struct heap_report {
-	enum heap_fault what;
-	const void *ptr;        // the pointer passed in (or the block's user pointer)
-	size_t size;            // the block's requested size (debug) or usable size, 0 if unknown
-	uintptr_t caller;       // who called the operation that noticed
-	uintptr_t owner;        // who allocated the block (debug builds), 0 if unknown
+    enum heap_fault what;
+    const void *ptr;  // the pointer passed in (or the block's user pointer)
+    size_t size;      // the block's requested size (debug) or usable size, 0 if unknown
+    uintptr_t caller; // who called the operation that noticed
+    uintptr_t owner;  // who allocated the block (debug builds), 0 if unknown
 };
 
 // Asked for at least min_bytes more memory: returns its start and stores
@@ -87,15 +87,15 @@ typedef void (*heap_corrupt_fn)(void *ctx, const struct heap_report *r) NORETURN
 typedef void (*heap_report_fn)(void *arg, const struct heap_report *r);
 
 struct heap_stats {
-	size_t in_use;          // bytes of live blocks, headers and rounding included
-	size_t peak_in_use;     // highest in_use + cached_bytes so far: what the blocks needed at most
-	size_t live_blocks;
-	uint64_t allocs;        // blocks handed out (a realloc that moves counts one)
-	uint64_t frees;         // blocks taken back (a realloc that moves counts one)
-	uint64_t failures;      // requests that returned NULL
-	size_t heap_size;       // bytes obtained from grow
-	size_t cached_blocks;   // free blocks waiting in the cache (not in live_blocks)
-	size_t cached_bytes;    // their bytes (not in in_use)
+    size_t in_use;      // bytes of live blocks, headers and rounding included
+    size_t peak_in_use; // highest in_use + cached_bytes so far: what the blocks needed at most
+    size_t live_blocks;
+    uint64_t allocs;      // blocks handed out (a realloc that moves counts one)
+    uint64_t frees;       // blocks taken back (a realloc that moves counts one)
+    uint64_t failures;    // requests that returned NULL
+    size_t heap_size;     // bytes obtained from grow
+    size_t cached_blocks; // free blocks waiting in the cache (not in live_blocks)
+    size_t cached_bytes;  // their bytes (not in in_use)
 };
 
 // The cache: requests of 1..HEAP_CACHE_MAX bytes are served from it when
@@ -104,50 +104,50 @@ struct heap_stats {
 // class holds at most HEAP_CACHE_CLASS_BYTES of blocks and never more than
 // HEAP_CACHE_DEPTH of them, at least one; all classes together hold at
 // most HEAP_CACHE_BLOCKS.
-#define HEAP_CACHE_MAX          512
-#define HEAP_CACHE_SLOTS        72
-#define HEAP_CACHE_DEPTH        8
-#define HEAP_CACHE_CLASS_BYTES  512
-#define HEAP_CACHE_BLOCKS       32
+#define HEAP_CACHE_MAX         512
+#define HEAP_CACHE_SLOTS       72
+#define HEAP_CACHE_DEPTH       8
+#define HEAP_CACHE_CLASS_BYTES 512
+#define HEAP_CACHE_BLOCKS      32
 
 struct heap_cache_class {
-	void *head;             // user pointer of the newest block; each links the next in its first word
-	int32_t room;           // how many more it may take before it is flushed
+    void *head;   // user pointer of the newest block; each links the next in its first word
+    int32_t room; // how many more it may take before it is flushed
 };
 
 struct heap_block;
 
 struct heap_region {
-	uintptr_t start;        // first block (aligned)
-	uintptr_t end;          // end of the end marker (aligned)
-	uintptr_t raw_end;      // where the grow result ended: the next one may start here
+    uintptr_t start;   // first block (aligned)
+    uintptr_t end;     // end of the end marker (aligned)
+    uintptr_t raw_end; // where the grow result ended: the next one may start here
 };
 
 struct heap {
-	uint32_t fl_map;                                // bit f: some list in row f is non-empty
-	uint32_t sl_map[HEAP_FL_COUNT];                 // bit s: list [f][s] is non-empty
-	struct heap_block *free[HEAP_FL_COUNT][HEAP_SL_COUNT];
-	struct heap_region regions[HEAP_MAX_REGIONS];
-	unsigned nregions;
-	uintptr_t grow_end;                             // end of the memory grow last handed out
-	heap_grow_fn grow;
-	heap_shrink_fn shrink;                          // NULL: memory is never given back
-	size_t shrink_unit;                             // give back multiples of this (a page)
-	size_t shrink_keep;                             // free bytes kept at the top, at least
-	heap_corrupt_fn corrupt;
-	void *ctx;
-	// Counted as the free lists see it: a cached block is in use there, so
-	// in_use and live_blocks include the cache (heap_stats takes it out).
-	struct heap_stats stats;
-	struct heap_cache_class cache[HEAP_CACHE_SLOTS];
-	int32_t cache_room;                             // how many more all classes may take
-	uint32_t cache_victim;                          // the class a full cache last took a block from
-	uint64_t cache_pops;                            // blocks handed out from the cache
-	// The fast free's window: user pointers p with (p - cache_lo) / HEAP_ALIGN
-	// below cache_span lie in the first region, far enough from its end that
-	// the largest class's successor header is inside it too.
-	uintptr_t cache_lo;
-	uintptr_t cache_span;
+    uint32_t fl_map;                // bit f: some list in row f is non-empty
+    uint32_t sl_map[HEAP_FL_COUNT]; // bit s: list [f][s] is non-empty
+    struct heap_block *free[HEAP_FL_COUNT][HEAP_SL_COUNT];
+    struct heap_region regions[HEAP_MAX_REGIONS];
+    unsigned nregions;
+    uintptr_t grow_end; // end of the memory grow last handed out
+    heap_grow_fn grow;
+    heap_shrink_fn shrink; // NULL: memory is never given back
+    size_t shrink_unit;    // give back multiples of this (a page)
+    size_t shrink_keep;    // free bytes kept at the top, at least
+    heap_corrupt_fn corrupt;
+    void *ctx;
+    // Counted as the free lists see it: a cached block is in use there, so
+    // in_use and live_blocks include the cache (heap_stats takes it out).
+    struct heap_stats stats;
+    struct heap_cache_class cache[HEAP_CACHE_SLOTS];
+    int32_t cache_room;    // how many more all classes may take
+    uint32_t cache_victim; // the class a full cache last took a block from
+    uint64_t cache_pops;   // blocks handed out from the cache
+    // The fast free's window: user pointers p with (p - cache_lo) / HEAP_ALIGN
+    // below cache_span lie in the first region, far enough from its end that
+    // the largest class's successor header is inside it too.
+    uintptr_t cache_lo;
+    uintptr_t cache_span;
 };
 
 // Prepares an empty heap; no memory is asked for until the first allocation.

@@ -8,18 +8,18 @@
 // Debug builds put this before every allocation (in the block and in spill
 // chunks), so a debugger can walk the live objects in order.
 struct kfast_record {
-    uint32_t size;              // bytes asked for
-    uint32_t caller;            // return address of the kfastmalloc call
+    uint32_t size;   // bytes asked for
+    uint32_t caller; // return address of the kfastmalloc call
 };
 
 struct kfast_chunk {
     struct kfast_chunk *older;
-    uint32_t size;              // bytes of data[]
+    uint32_t size; // bytes of data[]
     uint32_t used;
     uint8_t data[] ALIGNED(8);
 };
 
-#define KFAST_SPILL_CHUNK   4096u   // smallest spill chunk's data[]
+#define KFAST_SPILL_CHUNK 4096u // smallest spill chunk's data[]
 
 // Sets up the arena of a block whose arena view starts at base: paints
 // [base, paint_end) with KFAST_PAINT (for the stack low-water mark) and puts

@@ -20,37 +20,40 @@
 #include <stdint.h>
 #include "config.h"
 
-#define USER_BASE       0x00400000u
-#define USER_TOP        KERNEL_VMA          // first address above user space
-#define HEAP_BASE       0xF0000000u
-#define HEAP_LIMIT      0xF4000000u
-#define BLOCK_BASE      0xF4000000u
-#define BLOCK_LIMIT     0xFC000000u
+#define USER_BASE         0x00400000u
+#define USER_TOP          KERNEL_VMA // first address above user space
+#define HEAP_BASE         0xF0000000u
+#define HEAP_LIMIT        0xF4000000u
+#define BLOCK_BASE        0xF4000000u
+#define BLOCK_LIMIT       0xFC000000u
 #define PHYS_WINDOW_BASE  0xFC000000u
-#define PHYS_WINDOW_LIMIT 0xFC400000u       // one page table
+#define PHYS_WINDOW_LIMIT 0xFC400000u // one page table
 
-#define PTE_PRESENT     0x001u
-#define PTE_WRITABLE    0x002u
-#define PTE_USER        0x004u
-#define PTE_PWT         0x008u              // write-through
-#define PTE_PCD         0x010u              // cache disabled
-#define PDE_LARGE       0x080u              // 4 MiB page (CR4.PSE)
-#define PTE_ADDR_MASK   0xFFFFF000u
+#define PTE_PRESENT   0x001u
+#define PTE_WRITABLE  0x002u
+#define PTE_USER      0x004u
+#define PTE_PWT       0x008u // write-through
+#define PTE_PCD       0x010u // cache disabled
+#define PDE_LARGE     0x080u // 4 MiB page (CR4.PSE)
+#define PTE_GLOBAL    0x100u // kept in the TLB across CR3 loads (CR4.PGE)
+#define PTE_ADDR_MASK 0xFFFFF000u
 
-#define PTE_PWT         0x008u
-#define PTE_PCD         0x010u
-#define PTE_DEVICE      0x200u              // software bit: the frame is device memory, not ours
+#define PTE_PWT    0x008u
+#define PTE_PCD    0x010u
+#define PTE_DEVICE 0x200u // software bit: the frame is device memory, not ours
 
 // Flags for vm_map and vm_query.
-#define VM_WRITE        PTE_WRITABLE
-#define VM_USER         PTE_USER
+#define VM_WRITE  PTE_WRITABLE
+#define VM_USER   PTE_USER
 // Device memory: uncached, and never freed as a frame (as_destroy, the
 // unmapper and the frame allocator leave it alone).
-#define VM_DEVICE       (PTE_PCD | PTE_PWT | PTE_DEVICE)
+#define VM_DEVICE (PTE_PCD | PTE_PWT | PTE_DEVICE)
 
 struct addrspace {
-    uint32_t *pd;               // the page directory, through the direct map
-    uintptr_t pd_phys;          // what goes in CR3
+    uint32_t *pd;      // the page directory, through the direct map
+    uintptr_t pd_phys; // what goes in CR3
+    uint32_t unmaps;   // pages vm_unmap has taken out: while it stays, every page
+                       //   found mapped before still is, with the same frame and rights
 };
 
 extern struct addrspace g_kernel_space;
@@ -75,6 +78,14 @@ struct addrspace *as_create(void);
 void as_destroy(struct addrspace *as);
 void as_activate(struct addrspace *as);
 struct addrspace *as_current(void);
+
+// For a CPU with global pages (g_cpu.pge): marks every kernel mapping
+// global, now and from now on, and turns CR4.PGE on, so that switching
+// address spaces keeps the kernel's TLB entries.  The kernel half is the
+// same in every address space, and every change to it is flushed with
+// invlpg (vm_unmap, block_hide_from_stack), which flushes global entries
+// too.  After paging_init_heap.
+void paging_global_kernel(void);
 
 // Maps the page at va to the frame at pa.  User mappings (VM_USER) must lie
 // in user space, kernel mappings in the heap or block regions.  0, -EINVAL (unaligned,

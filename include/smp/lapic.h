@@ -10,39 +10,39 @@
 #include <stdint.h>
 
 #define MSR_APIC_BASE       0x1B
-#define APIC_BASE_BSP       (1u << 8)       // this CPU is the boot processor
-#define APIC_BASE_ENABLE    (1u << 11)      // the global enable
+#define APIC_BASE_BSP       (1u << 8)  // this CPU is the boot processor
+#define APIC_BASE_ENABLE    (1u << 11) // the global enable
 #define APIC_BASE_ADDR_MASK 0xFFFFF000u
 
 // Register offsets.
-#define LAPIC_ID            0x020           // bits 31:24
-#define LAPIC_VERSION       0x030           // version in 7:0, the highest LVT entry in 23:16
-#define LAPIC_TPR           0x080
-#define LAPIC_EOI           0x0B0
-#define LAPIC_SVR           0x0F0
-#define LAPIC_ESR           0x280
-#define LAPIC_ICR_LO        0x300
-#define LAPIC_ICR_HI        0x310           // destination in 31:24
-#define LAPIC_LVT_TIMER     0x320
-#define LAPIC_LVT_THERMAL   0x330
-#define LAPIC_LVT_PERF      0x340
-#define LAPIC_LVT_LINT0     0x350
-#define LAPIC_LVT_LINT1     0x360
-#define LAPIC_LVT_ERROR     0x370
+#define LAPIC_ID          0x020 // bits 31:24
+#define LAPIC_VERSION     0x030 // version in 7:0, the highest LVT entry in 23:16
+#define LAPIC_TPR         0x080
+#define LAPIC_EOI         0x0B0
+#define LAPIC_SVR         0x0F0
+#define LAPIC_ESR         0x280
+#define LAPIC_ICR_LO      0x300
+#define LAPIC_ICR_HI      0x310 // destination in 31:24
+#define LAPIC_LVT_TIMER   0x320
+#define LAPIC_LVT_THERMAL 0x330
+#define LAPIC_LVT_PERF    0x340
+#define LAPIC_LVT_LINT0   0x350
+#define LAPIC_LVT_LINT1   0x360
+#define LAPIC_LVT_ERROR   0x370
 
-#define LAPIC_SVR_ENABLE    (1u << 8)       // the software enable
-#define LAPIC_SPURIOUS_VEC  0xFF
-#define LVT_MASKED          (1u << 16)
-#define LVT_NMI             (4u << 8)
-#define LVT_EXTINT          (7u << 8)
-#define ICR_FIXED           (0u << 8)
-#define ICR_NMI             (4u << 8)
-#define ICR_INIT            (5u << 8)
-#define ICR_STARTUP         (6u << 8)
-#define ICR_PENDING         (1u << 12)      // delivery status: send pending
-#define ICR_ASSERT          (1u << 14)
-#define ESR_SEND_ERRORS     0x25u           // send checksum, send accept, send illegal vector
-#define LAPIC_INTEGRATED    0x10            // versions below: the 82489DX discrete APIC
+#define LAPIC_SVR_ENABLE   (1u << 8) // the software enable
+#define LAPIC_SPURIOUS_VEC 0xFF
+#define LVT_MASKED         (1u << 16)
+#define LVT_NMI            (4u << 8)
+#define LVT_EXTINT         (7u << 8)
+#define ICR_FIXED          (0u << 8)
+#define ICR_NMI            (4u << 8)
+#define ICR_INIT           (5u << 8)
+#define ICR_STARTUP        (6u << 8)
+#define ICR_PENDING        (1u << 12) // delivery status: send pending
+#define ICR_ASSERT         (1u << 14)
+#define ESR_SEND_ERRORS    0x25u // send checksum, send accept, send illegal vector
+#define LAPIC_INTEGRATED   0x10  // versions below: the 82489DX discrete APIC
 
 // Maps the local APIC's registers (uncached); false if the window is full.
 bool lapic_map(uint32_t phys);
@@ -69,7 +69,8 @@ void lapic_eoi(void);
 // APIC id dest and waits for the APIC to take it, without a clock (any CPU
 // may send, and the PIT is not for sharing); false if it stayed pending.
 bool lapic_send_fast(uint8_t dest, uint32_t icr);
-static inline bool lapic_send_fixed(uint8_t dest, uint8_t vector)
+static inline bool
+lapic_send_fixed(uint8_t dest, uint8_t vector)
 {
     return lapic_send_fast(dest, ICR_FIXED | vector);
 }

@@ -17,11 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SMP_MAX_CPUS        32      // CPUs Tandem keeps; more are counted in cpus_dropped
-#define SMP_MAX_IOAPICS     8
-#define SMP_MAX_OVERRIDES   24
-#define ACPI_TABLE_MAX      65536u  // longest RSDT, XSDT or MADT believed
-#define TABLES_WHY_MAX      112
+#define SMP_MAX_CPUS      32 // CPUs Tandem keeps; more are counted in cpus_dropped
+#define SMP_MAX_IOAPICS   8
+#define SMP_MAX_OVERRIDES 24
+#define ACPI_TABLE_MAX    65536u // longest RSDT, XSDT or MADT believed
+#define TABLES_WHY_MAX    112
 
 // Maps len bytes of physical memory at pa for reading; NULL if it cannot.
 struct phys_reader {
@@ -33,43 +33,43 @@ enum tables_source { TABLES_NONE, TABLES_ACPI, TABLES_MP };
 
 struct ioapic_info {
     uint8_t id;
-    uint32_t phys;              // its registers
-    uint32_t gsi_base;          // the global system interrupt of its input 0
+    uint32_t phys;     // its registers
+    uint32_t gsi_base; // the global system interrupt of its input 0
 };
 
 // An ISA IRQ that does not arrive on the global system interrupt of the
 // same number, or not edge-triggered active-high (MADT type 2; from the MP
 // tables, an ISA bus's I/O interrupt entry that says so).
 struct irq_override {
-    uint8_t bus;                // 0: ISA
-    uint8_t irq;                // the bus's IRQ
+    uint8_t bus; // 0: ISA
+    uint8_t irq; // the bus's IRQ
     uint32_t gsi;
-    uint16_t flags;             // MPS INTI flags: polarity bits 0-1, trigger mode bits 2-3
+    uint16_t flags; // MPS INTI flags: polarity bits 0-1, trigger mode bits 2-3
 };
 
 struct machine_tables {
     enum tables_source source;
-    uint32_t root_phys;         // ACPI: the RSDT or XSDT; MP: the floating pointer
-    uint32_t table_phys;        // the MADT, or the MP configuration table (0: MP default)
-    bool via_xsdt;              // ACPI: the MADT was found through the XSDT
-    uint8_t mp_default;         // MP: the default configuration's number (feature byte 1), or 0
-    bool imcr;                  // MP: the IMCR is present (the PIC mode of MP spec 3.6.2.1)
-    bool pcat_compat;           // ACPI: the MADT says dual 8259s are present
-    uint32_t lapic_phys;        // the local APICs' registers, as the table says
-    uint8_t cpu_apic_ids[SMP_MAX_CPUS];  // the enabled CPUs, in table order
+    uint32_t root_phys;  // ACPI: the RSDT or XSDT; MP: the floating pointer
+    uint32_t table_phys; // the MADT, or the MP configuration table (0: MP default)
+    bool via_xsdt;       // ACPI: the MADT was found through the XSDT
+    uint8_t mp_default;  // MP: the default configuration's number (feature byte 1), or 0
+    bool imcr;           // MP: the IMCR is present (the PIC mode of MP spec 3.6.2.1)
+    bool pcat_compat;    // ACPI: the MADT says dual 8259s are present
+    uint32_t lapic_phys; // the local APICs' registers, as the table says
+    uint8_t cpu_apic_ids[SMP_MAX_CPUS]; // the enabled CPUs, in table order
     unsigned cpu_count;
-    int mp_bsp_apic_id;         // MP: the CPU flagged as the boot processor; -1: not said
-    unsigned cpus_disabled;     // listed but not enabled (not present)
-    unsigned cpus_x2apic;       // enabled, with an x2APIC id above 254 (xAPIC cannot reach)
-    unsigned cpus_dropped;      // enabled, past SMP_MAX_CPUS
-    unsigned cpus_duplicate;    // an APIC id listed twice
+    int mp_bsp_apic_id;      // MP: the CPU flagged as the boot processor; -1: not said
+    unsigned cpus_disabled;  // listed but not enabled (not present)
+    unsigned cpus_x2apic;    // enabled, with an x2APIC id above 254 (xAPIC cannot reach)
+    unsigned cpus_dropped;   // enabled, past SMP_MAX_CPUS
+    unsigned cpus_duplicate; // an APIC id listed twice
     struct ioapic_info ioapics[SMP_MAX_IOAPICS];
     unsigned ioapic_count, ioapics_dropped;
     struct irq_override overrides[SMP_MAX_OVERRIDES];
     unsigned override_count, overrides_dropped;
-    unsigned mp_irqs_elsewhere; // MP: ISA IRQs on an I/O APIC but the first (not recorded)
-    char acpi_why[TABLES_WHY_MAX];  // why ACPI gave nothing ("" if it was used or not looked at)
-    char mp_why[TABLES_WHY_MAX];    // why the MP tables gave nothing
+    unsigned mp_irqs_elsewhere;    // MP: ISA IRQs on an I/O APIC but the first (not recorded)
+    char acpi_why[TABLES_WHY_MAX]; // why ACPI gave nothing ("" if it was used or not looked at)
+    char mp_why[TABLES_WHY_MAX];   // why the MP tables gave nothing
 };
 
 // Fills t from ACPI's MADT, else from the MP tables; false (t->source ==
@@ -95,7 +95,11 @@ bool mp_read(const struct phys_reader *r, struct machine_tables *t);
 // Helpers the parsers share (kernel/smp/tables.c).
 uint8_t tables_checksum(const uint8_t *p, uint32_t len);
 
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 
 static inline uint32_t
 rd32(const uint8_t *p)
@@ -103,7 +107,11 @@ rd32(const uint8_t *p)
     return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static inline uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static inline uint64_t
+rd64(const uint8_t *p)
+{
+    return rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
 
 // Records an enabled CPU (counting duplicates and those past SMP_MAX_CPUS),
 // an I/O APIC and an override.

@@ -25,8 +25,8 @@
 
 #include <stdint.h>
 
-#define XCALL_VECTOR     0xF0       // priority class 15: above every device IRQ
-#define XCALL_TIMEOUT_MS 5000u      // a target that takes longer is reported stuck
+#define XCALL_VECTOR     0xF0  // priority class 15: above every device IRQ
+#define XCALL_TIMEOUT_MS 5000u // a target that takes longer is reported stuck
 
 typedef void (*xcall_fn)(void *arg);
 // Bit i stands for g_smp.cpus[i].
@@ -37,20 +37,20 @@ struct kfast_arena;
 struct xcall_request {
     xcall_fn fn;
     void *arg;
-    cpumask_t targets;              // the other CPUs it was posted to
-    volatile cpumask_t pending;     // those of them that have not acknowledged
-    unsigned initiator;             // the calling CPU's index
-    struct kfast_arena *arena;      // the arena it lives in (calls_pending counts it);
-                                    //   NULL: on the caller's stack (no arena at hand)
-    uint32_t flags;                 // the caller's EFLAGS, back when the call is done
+    cpumask_t targets;          // the other CPUs it was posted to
+    volatile cpumask_t pending; // those of them that have not acknowledged
+    unsigned initiator;         // the calling CPU's index
+    struct kfast_arena *arena;  // the arena it lives in (calls_pending counts it);
+                                //   NULL: on the caller's stack (no arena at hand)
+    uint32_t flags;             // the caller's EFLAGS, back when the call is done
 };
 
 // Per CPU: its mailbox and what it has done (GDB's `tandem cpus` reads it).
 struct xcall_cpu {
-    struct xcall_request *volatile inbox;   // a request posted to it, not yet taken
-    uint32_t served;                // calls it has run for others
-    uint32_t made;                  // calls it has made
-    struct xcall_request *waiting;  // the call it is waiting on (NULL: none)
+    struct xcall_request *volatile inbox; // a request posted to it, not yet taken
+    uint32_t served;                      // calls it has run for others
+    uint32_t made;                        // calls it has made
+    struct xcall_request *waiting;        // the call it is waiting on (NULL: none)
 };
 extern struct xcall_cpu g_xcall_cpus[];
 

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ELF_MAX_SEGMENTS    8       // loadable segments one program may have
-#define ELF_PAGE_SIZE       4096u   // the granularity segments are mapped at
+#define ELF_MAX_SEGMENTS 8     // loadable segments one program may have
+#define ELF_PAGE_SIZE    4096u // the granularity segments are mapped at
 
 // One PT_LOAD segment: memsz bytes at vaddr, of which the first filesz come
 // from the file at offset and the rest are zero.
@@ -48,7 +48,7 @@ struct elf_image {
 // Segments are the PT_LOAD headers, numbered from 0 in file order; at most
 // ELF_MAX_SEGMENTS are accepted, and one of memsz 0 is checked but left out
 // of *out.  why may be NULL.
-int elf_parse(const void *image, size_t size, const struct elf_limits *lim,
-              struct elf_image *out, const char **why);
+int elf_parse(const void *image, size_t size, const struct elf_limits *lim, struct elf_image *out,
+              const char **why);
 
 #endif

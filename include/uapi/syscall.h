@@ -183,15 +183,15 @@
 
 // SYS_CAP_INFO.
 struct cap_info {
-    unsigned type;              // CAP_TYPE_*
-    unsigned rights;            // CAP_*
-    unsigned badge;             // 0: none
-    unsigned base;              // IRQ: the line; I/O ports and memory: the first port or
-                                //   physical address; process and thread: its id;
-                                //   endpoint: a number no other endpoint has had (to tell
-                                //   whether two handles name the same one)
-    unsigned size;              // I/O ports and memory: how many ports or bytes
-    char name[32];              // module, device, process or thread name, NUL-terminated
+    unsigned type;   // CAP_TYPE_*
+    unsigned rights; // CAP_*
+    unsigned badge;  // 0: none
+    unsigned base;   // IRQ: the line; I/O ports and memory: the first port or
+                     //   physical address; process and thread: its id;
+                     //   endpoint: a number no other endpoint has had (to tell
+                     //   whether two handles name the same one)
+    unsigned size;   // I/O ports and memory: how many ports or bytes
+    char name[32];   // module, device, process or thread name, NUL-terminated
 };
 
 // Replies.  A call delivered to a receiver gives it a reply handle (in edi):
@@ -226,7 +226,7 @@ struct cap_info {
 // An IRQ line is masked from its interrupt until SYS_IRQ_ACK, so a driver
 // sees one notification per interrupt it has not yet handled.  The log
 // notifies when new text arrives (at most once a timer tick).
-#define IPC_NOTIFICATION    0x4E4F5446u     // "NOTF"
+#define IPC_NOTIFICATION 0x4E4F5446u // "NOTF"
 //
 // An optional IPC payload.  The sender's len bytes of data are copied to the
 // receiver's data (at most its size; more is -EMSGSIZE for the sender); on
@@ -243,34 +243,37 @@ struct cap_info {
 struct ipc_buf {
     void *data;
     unsigned len;
-    unsigned size;              // the receiver's room for data, in bytes
-    int handle;                 // in: a handle to pass on (0: none); needs CAP_GRANT on it and
-                                //   on the endpoint (a reply needs it only on the handle).
-                                //   The receiver gets a copy derived from it.
-                                // out: the handle received with the message (0: none).
-                                //   A receiver with no struct ipc_buf cannot be told a
-                                //   handle: a message passing one gets -EMSGSIZE, as one
-                                //   too big for it would
+    unsigned size; // the receiver's room for data, in bytes
+    int handle;    // in: a handle to pass on (0: none); needs CAP_GRANT on it and
+                   //   on the endpoint (a reply needs it only on the handle).
+                   //   The receiver gets a copy derived from it.
+                   // out: the handle received with the message (0: none).
+                   //   A receiver with no struct ipc_buf cannot be told a
+                   //   handle: a message passing one gets -EMSGSIZE, as one
+                   //   too big for it would
 };
 
 // SYS_SYSINFO: what user programs (init, the tests, the fuzzer) may see.
 struct sysinfo {
-    unsigned test_mode;         // 1: the kernel was booted with `test`
+    unsigned test_mode; // 1: the kernel was booted with `test`
     unsigned module_count;
     unsigned ticks;
     unsigned frames_free;
     unsigned heap_live_blocks;
     unsigned heap_bytes_in_use;
-    unsigned threads;           // live threads, kernel threads included
+    unsigned threads; // live threads, kernel threads included
     unsigned processes;
-    unsigned kernel_suites;     // top-level KTAP results the kernel printed (test mode)
-    unsigned heap_frames;       // frames the heap holds (free ones at its top go back)
-    unsigned umip;              // 1: CR4.UMIP is on, sgdt/sidt/sldt/smsw/str fault in ring 3
-    unsigned syscall_gates;     // SYSCALL_GATE_* this CPU offers
-    unsigned handles;           // open handles, in every process
-    unsigned objects;           // kernel objects alive that handles name: endpoints, processes,
-                                //   thread records (boot modules and devices, which never
-                                //   go, are not counted)
+    unsigned kernel_suites; // top-level KTAP results the kernel printed (test mode)
+    unsigned heap_frames;   // frames the heap holds (free ones at its top go back)
+    unsigned umip;          // 1: CR4.UMIP is on, sgdt/sidt/sldt/smsw/str fault in ring 3
+    unsigned syscall_gates; // SYSCALL_GATE_* this CPU offers
+    unsigned handles;       // open handles, in every process
+    unsigned objects;       // kernel objects alive that handles name: endpoints, processes,
+                            //   thread records (boot modules and devices, which never
+                            //   go, are not counted)
+    unsigned ipc_fast;      // IPC messages delivered by the fast path since boot (a call
+                            //   or reply of two words alone, its partner waiting: see
+                            //   docs/design.md, "IPC on endpoints")
 };
 
 // SYS_LOG_READ: the kernel keeps its log in a ring of LOG_RING_SIZE bytes
@@ -278,52 +281,52 @@ struct sysinfo {
 // count; the kernel copies from there, moves pos past what it copied and,
 // if the ring has overwritten text the reader had not read, adds how many
 // bytes to lost and skips to the oldest text it still has.
-#define LOG_RING_SIZE       (64u * 1024)
-#define LOG_READ_MAX        1024            // bytes one SYS_LOG_READ copies at most
+#define LOG_RING_SIZE (64u * 1024)
+#define LOG_READ_MAX  1024 // bytes one SYS_LOG_READ copies at most
 struct log_read {
-    unsigned pos;               // in/out: the reader's position (start at 0)
-    unsigned lost;              // out, added to: bytes overwritten before they were read
-    unsigned dropped;           // out: bytes the ring has overwritten since boot (the head
-                                //   less LOG_RING_SIZE), read by someone or not: the
-                                //   kernel never refuses to log, it overwrites
+    unsigned pos;     // in/out: the reader's position (start at 0)
+    unsigned lost;    // out, added to: bytes overwritten before they were read
+    unsigned dropped; // out: bytes the ring has overwritten since boot (the head
+                      //   less LOG_RING_SIZE), read by someone or not: the
+                      //   kernel never refuses to log, it overwrites
 };
 
 // SYS_THREAD_LIST: what `ps` and `top` show of each thread.
-#define THREAD_STATE_RUNNABLE   0
-#define THREAD_STATE_BLOCKED    1
-#define THREAD_STATE_DEAD       2
+#define THREAD_STATE_RUNNABLE 0
+#define THREAD_STATE_BLOCKED  1
+#define THREAD_STATE_DEAD     2
 struct thread_info {
     unsigned tid;
-    unsigned pid;               // its process's id (0: a kernel thread)
-    unsigned state;             // THREAD_STATE_*
+    unsigned pid;   // its process's id (0: a kernel thread)
+    unsigned state; // THREAD_STATE_*
     char name[16];
-    char process[16];           // its process's name ("" for a kernel thread)
-    unsigned block_size;        // KSTACK_SIZE
-    unsigned stack_in_use;      // bytes of the block the stack uses now (at the last switch)
-    unsigned stack_peak;        // most the stack has used (block size - low water)
-    unsigned arena_in_use;      // arena bytes in use (0 in a thread now in ring 3)
+    char process[16];      // its process's name ("" for a kernel thread)
+    unsigned block_size;   // KSTACK_SIZE
+    unsigned stack_in_use; // bytes of the block the stack uses now (at the last switch)
+    unsigned stack_peak;   // most the stack has used (block size - low water)
+    unsigned arena_in_use; // arena bytes in use (0 in a thread now in ring 3)
     unsigned arena_peak;
-    unsigned stack_low_water;   // fewest untouched bytes ever left between arena and stack
+    unsigned stack_low_water; // fewest untouched bytes ever left between arena and stack
     unsigned spills;
     unsigned resets;
     unsigned collisions;
-    unsigned ticks;             // timer ticks it was running when one struck (its CPU share)
+    unsigned ticks; // timer ticks it was running when one struck (its CPU share)
     unsigned kernel_entries;
 };
 
 // SYS_KFAST_STATS: the calling thread's scratch arena (see include/kfast.h).
 struct kfast_stats {
-    unsigned block_size;        // KSTACK_SIZE
-    unsigned in_use;            // arena bytes in use now (0 at every entry from ring 3)
-    unsigned peak;              // most arena bytes in use at once (in the block or spilled)
-    unsigned allocations;       // kfastmalloc calls that succeeded
-    unsigned spills;            // allocations served from heap chunks
-    unsigned refusals;          // allocations refused (strict mode, or no memory)
-    unsigned resets;            // returns to user mode (each resets the arena; counted per entry)
-    unsigned stack_low_water;   // fewest untouched bytes ever left between arena and stack
-    unsigned collisions;        // canary breaks detected
-    unsigned emptied;           // resets that found the arena in use and emptied it (counted
-                                // by the reset itself; an entry that allocated nothing has none)
+    unsigned block_size;      // KSTACK_SIZE
+    unsigned in_use;          // arena bytes in use now (0 at every entry from ring 3)
+    unsigned peak;            // most arena bytes in use at once (in the block or spilled)
+    unsigned allocations;     // kfastmalloc calls that succeeded
+    unsigned spills;          // allocations served from heap chunks
+    unsigned refusals;        // allocations refused (strict mode, or no memory)
+    unsigned resets;          // returns to user mode (each resets the arena; counted per entry)
+    unsigned stack_low_water; // fewest untouched bytes ever left between arena and stack
+    unsigned collisions;      // canary breaks detected
+    unsigned emptied;         // resets that found the arena in use and emptied it (counted
+                              // by the reset itself; an entry that allocated nothing has none)
 };
 
 #endif

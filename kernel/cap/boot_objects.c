@@ -19,24 +19,24 @@
 #include "uapi/syscall.h"
 
 struct module_object {
-    struct kobject obj;         // CAP_TYPE_MODULE
-    unsigned index;             // into g_boot.modules
+    struct kobject obj; // CAP_TYPE_MODULE
+    unsigned index;     // into g_boot.modules
 };
 
 struct device_object {
-    struct kobject obj;         // CAP_TYPE_IRQ, _IOPORT or _MEMORY
+    struct kobject obj; // CAP_TYPE_IRQ, _IOPORT or _MEMORY
     const char *name;
-    uint32_t base;              // the IRQ line, the first port, the physical address
-    uint32_t size;              // ports or bytes (1 for an IRQ line)
-    struct notify_source src;   // IRQ lines: where the interrupts go
-    bool masked;                // IRQ lines: masked since a notification, until SYS_IRQ_ACK
+    uint32_t base;            // the IRQ line, the first port, the physical address
+    uint32_t size;            // ports or bytes (1 for an IRQ line)
+    struct notify_source src; // IRQ lines: where the interrupts go
+    bool masked;              // IRQ lines: masked since a notification, until SYS_IRQ_ACK
 };
 
 // The kernel log as an object: read it, be told when it grows, show it.
 static struct log_object {
-    struct kobject obj;         // CAP_TYPE_LOG
+    struct kobject obj; // CAP_TYPE_LOG
     struct notify_source src;
-    struct cap *console_taken_by;   // the slot that took the console, or NULL
+    struct cap *console_taken_by; // the slot that took the console, or NULL
 } s_log = { { CAP_TYPE_LOG, 1 }, { NULL, 0, NULL }, NULL };
 
 static struct module_object s_modules[BOOT_MAX_MODULES];
@@ -227,7 +227,7 @@ boot_object_slot_closing(struct kobject *o, struct cap *c)
         source_unbind(o, src);
     if (o == &s_log.obj && s_log.console_taken_by == c) {
         s_log.console_taken_by = NULL;
-        console_release_devices(false);     // nobody shows the log: the kernel does again
+        console_release_devices(false); // nobody shows the log: the kernel does again
     }
 }
 

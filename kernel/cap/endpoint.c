@@ -17,7 +17,7 @@ endpoint_create(void)
     if (!ep)
         return NULL;
     kobject_init(&ep->obj, CAP_TYPE_ENDPOINT);
-    ep->obj.refs = 0;                   // the handle that names it takes the first
+    ep->obj.refs = 0; // the handle that names it takes the first
     list_init(&ep->senders);
     list_init(&ep->receivers);
     ep->serial = ++s_endpoint_serial;
@@ -43,12 +43,7 @@ endpoint_count(void)
 void
 ipc_wake(struct thread *t, int32_t result)
 {
-    if (t->ipc.phase == IPC_SENDING || t->ipc.phase == IPC_RECEIVING)
-        list_remove(&t->ipc.link);
-    t->ipc.ep = NULL;
-    t->ipc.via = NULL;
-    t->ipc.result = result;
-    t->ipc.phase = IPC_IDLE;
+    ipc_wait_end(t, result);
     thread_wake(t);
 }
 

@@ -23,7 +23,7 @@ cap_ioports_changed(struct process *p)
         uint32_t base, size;
         boot_object_range(c->obj, &base, &size);
         for (uint32_t port = base; port < base + size; port++)
-            p->iomap[port / 8] &= (uint8_t)~(1u << (port % 8));
+            p->iomap[port / 8] &= (uint8_t) ~(1u << (port % 8));
         p->has_ports = true;
     }
     tss_io_forget();

@@ -35,7 +35,7 @@ cap_memory_map(struct cap *c, uintptr_t vaddr)
         uintptr_t pa;
         uint32_t flags;
         if (vm_query(p->as, vaddr + i * PAGE_SIZE, &pa, &flags))
-            return -EINVAL;             // something is there already
+            return -EINVAL; // something is there already
     }
     for (uint32_t i = 0; i < pages; i++) {
         int err = vm_map(p->as, vaddr + i * PAGE_SIZE, base + i * PAGE_SIZE,
@@ -57,7 +57,7 @@ cap_memory_unmap(struct cap *c)
         return;
     uint32_t base, size;
     boot_object_range(c->obj, &base, &size);
-    if (p->as)                          // an ended process's space is gone already
+    if (p->as) // an ended process's space is gone already
         unmap_pages(p->as, c->mapped_at, (size + PAGE_SIZE - 1) / PAGE_SIZE);
     c->mapped_at = 0;
 }

@@ -16,13 +16,9 @@ kobject_put(struct kobject *o)
         if (--o->refs == 0)
             endpoint_destroy((struct endpoint *)o);
         break;
-    case CAP_TYPE_PROCESS:
-        process_put((struct process *)o);
-        break;
-    case CAP_TYPE_THREAD:
-        thread_record_put((struct thread_record *)o);
-        break;
-    default:                    // boot modules and devices live for ever
+    case CAP_TYPE_PROCESS: process_put((struct process *)o); break;
+    case CAP_TYPE_THREAD: thread_record_put((struct thread_record *)o); break;
+    default: // boot modules and devices live for ever
         o->refs--;
         break;
     }
@@ -46,7 +42,7 @@ cap_setup_child(struct process *p, void *args)
             cap_table_destroy(p);
             return -EBADF;
         }
-        cap_copy(p, a->handles[i].src);     // count <= SPAWN_HANDLES_MAX: room enough
+        cap_copy(p, a->handles[i].src); // count <= SPAWN_HANDLES_MAX: room enough
     }
     return 0;
 }

@@ -56,22 +56,6 @@ cap_handle(const struct cap *c)
     return (int32_t)((c->gen << CAP_INDEX_BITS) | (index + 1));
 }
 
-int
-cap_lookup(struct process *p, int32_t h, uint32_t type, uint32_t rights, struct cap **out)
-{
-    uint32_t u = (uint32_t)h;
-    uint32_t index = (u & ((1u << CAP_INDEX_BITS) - 1)) - 1;    // 0 wraps: refused below
-    if (h <= 0 || index >= CAPS_PER_PROCESS || !p->caps)
-        return -EBADF;
-    struct cap *c = &p->caps->slots[index];
-    if (!c->obj || c->gen != u >> CAP_INDEX_BITS || (type && c->obj->type != type))
-        return -EBADF;
-    if ((c->rights & rights) != rights)
-        return -EPERM;
-    *out = c;
-    return 0;
-}
-
 // Takes a free slot of p and links it under parent.
 static struct cap *
 cap_alloc(struct process *p, struct cap *parent)
@@ -99,7 +83,7 @@ cap_install(struct process *p, struct kobject *obj, uint32_t rights, uint32_t ba
     c->obj = obj;
     c->rights = rights;
     c->badge = badge;
-    c->caller = NULL;               // and mapped_at, its union twin
+    c->caller = NULL; // and mapped_at, its union twin
     if (obj != &s_reply_object)
         kobject_get(obj);
     if (obj->type == CAP_TYPE_ENDPOINT && (rights & CAP_RECV))
@@ -115,16 +99,44 @@ cap_copy(struct process *p, struct cap *src)
     return cap_install(p, src->obj, src->rights, src->badge, src);
 }
 
+// A reply slot is a root with no rights, no badge and no reference (its
+// object is shared and static): taking one is only cap_alloc's work.
 int32_t
 cap_install_reply(struct process *p, struct thread *caller)
 {
-    int32_t h = cap_install(p, &s_reply_object, 0, 0, NULL);
-    if (h > 0) {
-        struct cap *c = &p->caps->slots[(h & ((1u << CAP_INDEX_BITS) - 1)) - 1];
-        c->caller = caller;
-        caller->ipc.reply_cap = c;
+    struct cap *c = cap_alloc(p, NULL);
+    if (!c)
+        return -EMFILE;
+    c->obj = &s_reply_object;
+    c->rights = c->badge = 0;
+    c->caller = caller;
+    caller->ipc.reply_cap = c;
+    return cap_handle(c);
+}
+
+// Empties slot c and gives it back to its table.
+static void
+cap_slot_free(struct cap *c)
+{
+    c->obj = NULL;
+    c->rights = c->badge = 0;
+    c->table->open--;
+    s_handles_open--;
+    // A slot whose generation would wrap is retired: a stale handle must
+    // never name a later object.
+    if (++c->gen < CAP_GEN_LIMIT) {
+        list_push_back(&c->table->free, &c->sibling);
+        c->table->free_count++;
     }
-    return h;
+}
+
+void
+cap_close_answered(struct cap *c)
+{
+    // Nothing derives from a reply slot (it has no GRANT, and cannot be
+    // duplicated), and nobody waits on it once answered.
+    KASSERT(c->obj == &s_reply_object && !c->caller && !c->parent && list_empty(&c->children));
+    cap_slot_free(c);
 }
 
 void
@@ -145,7 +157,7 @@ cap_close(struct cap *c)
     c->parent = NULL;
     if (o->type == CAP_TYPE_REPLY) {
         struct thread *caller = c->caller;
-        if (caller) {                       // dropped unanswered: the caller hears it
+        if (caller) { // dropped unanswered: the caller hears it
             caller->ipc.reply_cap = NULL;
             ipc_wake(caller, -EPIPE);
         }
@@ -160,16 +172,7 @@ cap_close(struct cap *c)
     } else if (o->type == CAP_TYPE_IRQ || o->type == CAP_TYPE_LOG) {
         boot_object_slot_closing(o, c);
     }
-    c->obj = NULL;
-    c->rights = c->badge = 0;
-    c->table->open--;
-    s_handles_open--;
-    // A slot whose generation would wrap is retired: a stale handle must
-    // never name a later object.
-    if (++c->gen < CAP_GEN_LIMIT) {
-        list_push_back(&c->table->free, &c->sibling);
-        c->table->free_count++;
-    }
+    cap_slot_free(c);
     if (o->type == CAP_TYPE_IOPORT)
         cap_ioports_changed(c->table->owner);
     if (o != &s_reply_object)

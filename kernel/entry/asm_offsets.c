@@ -20,24 +20,24 @@
 // eflags, cs, eip), the stub's (error, vector), pushad (eax ... edi, with
 // the esp before it), then ds, es, fs, gs (SAVE_TRAP_REGS).  The struct
 // must list exactly that, lowest address first, with no padding.
-#define FRAME_AT(member, offset) \
+#define FRAME_AT(member, offset)                                    \
     _Static_assert(offsetof(struct trap_frame, member) == (offset), \
                    "struct trap_frame: " #member " is not where the stubs push it")
 FRAME_AT(gs, 0);
 FRAME_AT(fs, 4);
 FRAME_AT(es, 8);
 FRAME_AT(ds, 12);
-FRAME_AT(edi, 16);          // pushad: edi lowest ...
+FRAME_AT(edi, 16); // pushad: edi lowest ...
 FRAME_AT(esi, 20);
 FRAME_AT(ebp, 24);
 FRAME_AT(esp_at_pusha, 28);
 FRAME_AT(ebx, 32);
 FRAME_AT(edx, 36);
 FRAME_AT(ecx, 40);
-FRAME_AT(eax, 44);          // ... eax highest
+FRAME_AT(eax, 44); // ... eax highest
 FRAME_AT(vector, 48);
 FRAME_AT(error, 52);
-FRAME_AT(eip, 56);          // the CPU's iret frame
+FRAME_AT(eip, 56); // the CPU's iret frame
 FRAME_AT(cs, 60);
 FRAME_AT(eflags, 64);
 FRAME_AT(user_esp, 68);

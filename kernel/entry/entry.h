@@ -12,13 +12,11 @@
 // first iret (esp onto its frame, then trap_return).
 extern const uint32_t g_trap_stubs[48];
 extern const uint32_t g_syscall_stub;
-extern const uint32_t g_xcall_stub, g_spurious_stub;     // XCALL_VECTOR, LAPIC_SPURIOUS_VEC
+extern const uint32_t g_xcall_stub, g_spurious_stub; // XCALL_VECTOR, LAPIC_SPURIOUS_VEC
 NORETURN void enter_user(struct trap_frame *f);
 
 // trap.c: every trap stub's C half.
 void trap_dispatch(struct trap_frame *f);
-// A system call from ring 3 (int 0x80 or sysenter), through to exit_to_user.
-void syscall_entry(struct trap_frame *f);
 
 // sysenter.c: the C half of sysenter_entry.asm.
 void sysenter_dispatch(struct trap_frame *f);

@@ -25,8 +25,19 @@ exit_to_user(struct trap_frame *f)
     if (unlikely(t->killed | g_need_resched))
         exit_to_user_slow();
     kfast_check("an exit to user mode");
-    kfast_reset();      // everything kfastmalloc'd during this kernel entry dies here
+    kfast_reset(); // everything kfastmalloc'd during this kernel entry dies here
     trap_frame_seal_user(f);
+}
+
+// A system call from ring 3 (int 0x80 or sysenter), through to
+// exit_to_user: inline in both entries' C halves, which are on every
+// system call's path.
+static FORCE_INLINE void
+syscall_entry(struct trap_frame *f)
+{
+    g_current->kernel_entries++;
+    syscall_dispatch(f);
+    exit_to_user(f);
 }
 
 #endif

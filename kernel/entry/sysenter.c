@@ -1,6 +1,7 @@
 // The C half of the sysenter entry (kernel/entry/sysenter_entry.asm).
 #include "cpu.h"
 #include "entry.h"
+#include "exit.h"
 #include "gdt.h"
 #include "kprintf.h"
 #include "panic.h"
@@ -60,11 +61,11 @@ void
 sysenter_bad_stack(struct trap_frame *f)
 {
     struct thread *t = g_current;
-    kprintf("thread %u (%s) killed: sysenter with an unusable stack pointer (ebp %08x)\n",
-            t->tid, t->name, f->user_esp);
+    kprintf("thread %u (%s) killed: sysenter with an unusable stack pointer (ebp %08x)\n", t->tid,
+            t->name, f->user_esp);
     t->killed = true;
     t->exit_code = 128 + VEC_GP;
-    f->eax = (uint32_t)-1;      // no system call: syscall_entry's exit path ends the thread
+    f->eax = (uint32_t)-1; // no system call: syscall_entry's exit path ends the thread
     sysenter_dispatch(f);
     panic("sysenter_bad_stack: killed thread %u came back", t->tid);
 }

@@ -49,7 +49,7 @@ sysenter_flags_clean equ $          ; (equ: the local labels below stay sysenter
     add dword [esp + IRET_ESP], 4   ; esp after sysexit: just above the return address
     push dword 0                    ; error code
     push dword 0x80                 ; vector
-    SAVE_TRAP_REGS
+    SAVE_TRAP_REGS call
     push esp
     call sysenter_dispatch
     add esp, 4
@@ -78,7 +78,7 @@ sysenter_flags_clean equ $          ; (equ: the local labels below stay sysenter
     push dword 0                    ; eip: unknown
     push dword 0
     push dword 0x80
-    SAVE_TRAP_REGS
+    SAVE_TRAP_REGS bad_stack
     push esp
     call sysenter_bad_stack         ; ends the thread; does not return
     ud2

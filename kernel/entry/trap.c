@@ -21,15 +21,38 @@
 #include "x86.h"
 
 static const char *const s_vector_names[32] = {
-    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-    "#BR bound range exceeded", "#UD invalid opcode", "#NM device not available",
-    "#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
-    "#NP segment not present", "#SS stack-segment fault", "#GP general protection",
-    "#PF page fault", "reserved 15", "#MF x87 floating-point error", "#AC alignment check",
-    "#MC machine check", "#XM SIMD floating-point", "#VE virtualization",
-    "#CP control protection", "reserved 22", "reserved 23", "reserved 24", "reserved 25",
-    "reserved 26", "reserved 27", "#HV hypervisor injection", "#VC VMM communication",
-    "#SX security", "reserved 31",
+    "#DE divide error",
+    "#DB debug",
+    "NMI",
+    "#BP breakpoint",
+    "#OF overflow",
+    "#BR bound range exceeded",
+    "#UD invalid opcode",
+    "#NM device not available",
+    "#DF double fault",
+    "coprocessor segment overrun",
+    "#TS invalid TSS",
+    "#NP segment not present",
+    "#SS stack-segment fault",
+    "#GP general protection",
+    "#PF page fault",
+    "reserved 15",
+    "#MF x87 floating-point error",
+    "#AC alignment check",
+    "#MC machine check",
+    "#XM SIMD floating-point",
+    "#VE virtualization",
+    "#CP control protection",
+    "reserved 22",
+    "reserved 23",
+    "reserved 24",
+    "reserved 25",
+    "reserved 26",
+    "reserved 27",
+    "#HV hypervisor injection",
+    "#VC VMM communication",
+    "#SX security",
+    "reserved 31",
 };
 
 const char *
@@ -53,8 +76,8 @@ trap_report(const char *what, const struct trap_frame *f)
 {
     uint32_t off = 0;
     const char *sym = ksym_lookup(f->eip, &off);
-    kprintf("%s: %s (vector %u), error code %#x\n", what, trap_vector_name(f->vector),
-            f->vector, f->error);
+    kprintf("%s: %s (vector %u), error code %#x\n", what, trap_vector_name(f->vector), f->vector,
+            f->error);
     if (sym && !trap_from_user(f))
         kprintf("  eip %08x <%s+%#x>  cs %04x  eflags %08x\n", f->eip, sym, off, f->cs, f->eflags);
     else
@@ -62,7 +85,8 @@ trap_report(const char *what, const struct trap_frame *f)
     if (f->vector == VEC_PF) {
         uint32_t cr2 = read_cr2();
         kprintf("  cr2 %08x: %s of a %s page from %s mode%s\n", cr2,
-                f->error & PF_WRITE ? "write" : (f->error & PF_FETCH ? "instruction fetch" : "read"),
+                f->error & PF_WRITE ? "write"
+                                    : (f->error & PF_FETCH ? "instruction fetch" : "read"),
                 f->error & PF_PRESENT ? "present (protection)" : "not-present",
                 f->error & PF_USER ? "user" : "kernel",
                 f->error & PF_RSVD ? ", reserved bit set" : "");
@@ -153,9 +177,9 @@ trap_handle(struct trap_frame *f)
     else if (f->vector == XCALL_VECTOR)
         xcall_interrupt();
     else if (f->vector == LAPIC_SPURIOUS_VEC)
-        ;                       // no EOI: the APIC delivered nothing
+        ; // no EOI: the APIC delivered nothing
     else if (f->vector == VEC_NMI && smp_halt_requested())
-        smp_halt_here();        // another CPU panicked
+        smp_halt_here(); // another CPU panicked
     else if (f->vector < 32 && trap_from_user(f))
         user_exception(f);
     else if (f->vector < 32)
@@ -163,14 +187,6 @@ trap_handle(struct trap_frame *f)
     else
         panic_trap(f, "trap on unexpected vector %u from %s mode", f->vector,
                    trap_from_user(f) ? "user" : "kernel");
-}
-
-void
-syscall_entry(struct trap_frame *f)
-{
-    g_current->kernel_entries++;
-    syscall_dispatch(f);
-    exit_to_user(f);
 }
 
 // The canary check of a kernel-mode entry.  An interrupt may arrive between

@@ -47,7 +47,7 @@ STUB_NOERR 255                    ; the local APIC's spurious interrupt
 
 trap_common:
     ESTABLISH_KERNEL_EFLAGS
-    SAVE_TRAP_REGS
+    SAVE_TRAP_REGS common
     push esp                      ; struct trap_frame *
     extern trap_dispatch
     call trap_dispatch

@@ -15,9 +15,9 @@
 #include "panic.h"
 #include "x86.h"
 
-#define SLOT_SIZE   (4u * KSTACK_SIZE)
-#define SLOT_COUNT  ((BLOCK_LIMIT - BLOCK_BASE) / SLOT_SIZE)
-#define PAGES       (KSTACK_SIZE / PAGE_SIZE)
+#define SLOT_SIZE  (4u * KSTACK_SIZE)
+#define SLOT_COUNT ((BLOCK_LIMIT - BLOCK_BASE) / SLOT_SIZE)
+#define PAGES      (KSTACK_SIZE / PAGE_SIZE)
 
 static uint16_t s_free[SLOT_COUNT];
 static uint32_t s_free_count;

@@ -15,25 +15,25 @@
 #include "mm/frame.h"
 #include "panic.h"
 
-#define STATE_INSIDE    0x00    // part of a block headed by a lower frame
-#define STATE_FREE      0x40    // heads a free block; low bits: order
-#define STATE_USED      0x80    // heads an allocated block; low bits: order
-#define STATE_RESERVED  0xFF    // hole, kernel, module, metadata: never handed out
-#define ORDER_MASK      0x1F
+#define STATE_INSIDE   0x00 // part of a block headed by a lower frame
+#define STATE_FREE     0x40 // heads a free block; low bits: order
+#define STATE_USED     0x80 // heads an allocated block; low bits: order
+#define STATE_RESERVED 0xFF // hole, kernel, module, metadata: never handed out
+#define ORDER_MASK     0x1F
 
 // Minimum memory Tandem asks for beyond the kernel image: page tables, the
 // heap, threads, user programs, and the self-tests, which need a free
 // naturally aligned 4 MiB run.  With QEMU that means `-m 12M` or more.
-#define MIN_FREE_FRAMES 2048    // 8 MiB
+#define MIN_FREE_FRAMES 2048 // 8 MiB
 
 // A free run's first frame holds its link in the list of its order.
 struct free_block {
     struct list_node link;
 };
 
-static uint8_t *s_state;                    // one byte per frame below s_limit_pfn
+static uint8_t *s_state; // one byte per frame below s_limit_pfn
 static uint32_t s_limit_pfn;
-static struct list_node s_free[FRAME_MAX_ORDER + 1];    // free runs of each order
+static struct list_node s_free[FRAME_MAX_ORDER + 1]; // free runs of each order
 static struct frame_counts s_counts;
 
 extern char __boot_start[], __kernel_end[];
@@ -140,16 +140,16 @@ static bool
 frame_is_reserved(uint64_t pa, uint64_t meta_start, uint64_t meta_end)
 {
     if (pa < 0x100000)
-        return true;                        // BIOS, VGA, real-mode leftovers
+        return true; // BIOS, VGA, real-mode leftovers
     if (pa < V2P(__kernel_end) && pa + PAGE_SIZE > (uintptr_t)__boot_start)
-        return true;                        // the kernel image
+        return true; // the kernel image
     if (pa < meta_end && pa + PAGE_SIZE > meta_start)
-        return true;                        // this allocator's state array
+        return true; // this allocator's state array
     if (pa < g_boot.info_phys_end && pa + PAGE_SIZE > g_boot.info_phys_start)
-        return true;                        // the Multiboot structures
+        return true; // the Multiboot structures
     for (unsigned i = 0; i < g_boot.module_count; i++)
         if (pa < g_boot.modules[i].end && pa + PAGE_SIZE > g_boot.modules[i].start)
-            return true;                    // module images, until loaded
+            return true; // module images, until loaded
     return false;
 }
 
@@ -204,5 +204,6 @@ frame_init(void)
     }
     if (s_counts.free < MIN_FREE_FRAMES)
         boot_stop("not enough memory: Tandem needs at least %u KiB free after the kernel "
-                  "and its modules; this machine has %u KiB", MIN_FREE_FRAMES * 4, s_counts.free * 4);
+                  "and its modules; this machine has %u KiB",
+                  MIN_FREE_FRAMES * 4, s_counts.free * 4);
 }

@@ -35,22 +35,52 @@ struct kfast_cpu g_kfast;
 static bool s_default_strict = KFAST_STRICT;
 
 #ifdef HOST_TEST
-uintptr_t g_kfast_host_sp;      // the host tests' stand-in for esp
-uintptr_t g_kfast_host_guard;   // where the host's "stack view" would end
+uintptr_t g_kfast_host_sp;    // the host tests' stand-in for esp
+uintptr_t g_kfast_host_guard; // where the host's "stack view" would end
 
-static uintptr_t kfast_sp(void) { return g_kfast_host_sp; }
+static uintptr_t
+kfast_sp(void)
+{
+    return g_kfast_host_sp;
+}
 
-void kfast_guard_move(struct kfast_arena *a, uintptr_t from, uintptr_t to) { (void)a; (void)from; g_kfast_host_guard = to; }
+void
+kfast_guard_move(struct kfast_arena *a, uintptr_t from, uintptr_t to)
+{
+    (void)a;
+    (void)from;
+    g_kfast_host_guard = to;
+}
 
-static uint32_t kfast_irq_save(void) { return 0; }
+static uint32_t
+kfast_irq_save(void)
+{
+    return 0;
+}
 
-static void kfast_irq_restore(uint32_t f) { (void)f; }
+static void
+kfast_irq_restore(uint32_t f)
+{
+    (void)f;
+}
 #else
-static uintptr_t kfast_sp(void) { return read_esp(); }
+static uintptr_t
+kfast_sp(void)
+{
+    return read_esp();
+}
 
-static uint32_t kfast_irq_save(void) { return irq_save(); }
+static uint32_t
+kfast_irq_save(void)
+{
+    return irq_save();
+}
 
-static void kfast_irq_restore(uint32_t f) { irq_restore(f); }
+static void
+kfast_irq_restore(uint32_t f)
+{
+    irq_restore(f);
+}
 #endif
 
 #define RECORD_BYTES (TANDEM_DEBUG ? sizeof(struct kfast_record) : 0)
@@ -187,8 +217,8 @@ kfast_trim(struct kfast_arena *a, uintptr_t sp)
     // at top may then lie in a page the stack view has again; a stack that
     // breaks it is caught at the next check.)
     uintptr_t floor = ALIGN_UP(g_kfast.top, PAGE_SIZE);
-    uintptr_t want = sp >= a->base + KFAST_RESERVE ? ALIGN_DOWN(sp - KFAST_RESERVE, PAGE_SIZE)
-                                                   : a->base;
+    uintptr_t want =
+        sp >= a->base + KFAST_RESERVE ? ALIGN_DOWN(sp - KFAST_RESERVE, PAGE_SIZE) : a->base;
     if (want < floor)
         want = floor;
     if (want < g_kfast.guard) {
@@ -248,8 +278,8 @@ kfast_chunk_put(struct kfast_chunk *c, uint32_t used)
         return;
     }
     if (*(volatile uint32_t *)(c->data + KFAST_SPILL_AREA) != KFAST_CANARY)
-        panic("kfast: an object ran past the end of the spill area %p (%u bytes)",
-              (void *)c->data, KFAST_SPILL_AREA);
+        panic("kfast: an object ran past the end of the spill area %p (%u bytes)", (void *)c->data,
+              KFAST_SPILL_AREA);
     if (TANDEM_DEBUG)
         memset(c->data, KFAST_POISON, used);
     s_area_lent = false;
@@ -274,8 +304,8 @@ kfast_spill(struct kfast_arena *a, uint32_t n)
         a->spill = c;
         a->chunk_top = (uintptr_t)c->data;
         a->chunk_end = (uintptr_t)c->data + c->size;
-        a->reset_limit = 0;                         // the reset must look now,
-        a->empty_top = 0;                           // and the exit path too
+        a->reset_limit = 0; // the reset must look now,
+        a->empty_top = 0;   // and the exit path too
         if (a == g_kfast.arena)
             g_kfast.empty_top = 0;
     }
@@ -408,8 +438,8 @@ kfast_release(kfast_mark_t mark)
         (mark.spill && mark.spill == a->spill &&
          mark.spill_used > a->chunk_top - (uintptr_t)a->spill->data))
         panic("kfast_release: mark %#lx is outside the arena [%#lx, top %#lx]: "
-              "released out of order or from another thread", (unsigned long)mark.top,
-              (unsigned long)a->base, (unsigned long)g_kfast.top);
+              "released out of order or from another thread",
+              (unsigned long)mark.top, (unsigned long)a->base, (unsigned long)g_kfast.top);
     // Only a scope that allocated moves top and rewrites the canary: an
     // interrupt that allocated nothing must not repair a canary the stack
     // broke before it arrived.
@@ -456,8 +486,8 @@ kfast_reset_under_call(const struct kfast_arena *a)
 {
     panic("kfast_reset: %u cross-CPU call(s) whose request is in this arena [%#lx, top %#lx] "
           "are not answered yet: a call must wait for its targets (an asynchronous one must "
-          "not keep its request in the arena)", a->calls_pending, (unsigned long)a->base,
-          (unsigned long)g_kfast.top);
+          "not keep its request in the arena)",
+          a->calls_pending, (unsigned long)a->base, (unsigned long)g_kfast.top);
 }
 
 void

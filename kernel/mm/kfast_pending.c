@@ -12,9 +12,9 @@
 #include "kfast.h"
 #include "mm/kfast_arena.h"
 
-#define OP_MOV_IMM32    0xC7    // C7 /0 id: movl $imm32, r/m32
-#define OP_MOV_REG      0x89    // 89 /r:    movl r32, r/m32
-#define REG_ESP         4
+#define OP_MOV_IMM32 0xC7 // C7 /0 id: movl $imm32, r/m32
+#define OP_MOV_REG   0x89 // 89 /r:    movl r32, r/m32
+#define REG_ESP      4
 
 // The address a ModRM (and SIB) memory operand names, or false for a
 // register operand or one based on esp (the canary is never stored
@@ -27,7 +27,7 @@ memory_operand(const uint8_t *m, const uint32_t regs[8], uintptr_t *addr, unsign
     uint32_t a;
     if (mod == 3)
         return false;
-    if (rm == REG_ESP) {                        // a SIB byte follows
+    if (rm == REG_ESP) { // a SIB byte follows
         uint8_t sib = m[n++], base = sib & 7, index = (sib >> 3) & 7;
         if (base == REG_ESP)
             return false;
@@ -40,7 +40,7 @@ memory_operand(const uint8_t *m, const uint32_t regs[8], uintptr_t *addr, unsign
             a += d;
             n += 4;
         }
-    } else if (mod == 0 && rm == 5) {           // an absolute address
+    } else if (mod == 0 && rm == 5) { // an absolute address
         uint32_t d;
         memcpy(&d, m + n, 4);
         a = d;

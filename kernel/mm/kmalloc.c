@@ -9,10 +9,10 @@
 #include "panic.h"
 #include "x86.h"
 
-#define HEAP_GROW_MIN   (16u * 1024)    // grow in steps of at least this
+#define HEAP_GROW_MIN (16u * 1024) // grow in steps of at least this
 
 struct heap g_kheap;
-static uintptr_t s_heap_end = HEAP_BASE;    // first unmapped heap address
+static uintptr_t s_heap_end = HEAP_BASE; // first unmapped heap address
 
 // Maps fresh frames at the end of the heap region, so that every grow is
 // contiguous with the last.  All or nothing: on failure it unmaps what it
@@ -97,19 +97,31 @@ kheap_init(void)
 
 // The heap is not reentrant; an interrupt handler may allocate (an arena
 // spill), so every entry point holds interrupts off.
-#define WITH_IRQS_OFF(expr)                 \
-    ({                                      \
-        uint32_t flags_ = irq_save();       \
-        __typeof__(expr) r_ = (expr);       \
-        irq_restore(flags_);                \
-        r_;                                 \
+#define WITH_IRQS_OFF(expr)           \
+    ({                                \
+        uint32_t flags_ = irq_save(); \
+        __typeof__(expr) r_ = (expr); \
+        irq_restore(flags_);          \
+        r_;                           \
     })
 
-void *kzalloc(size_t size) { return WITH_IRQS_OFF(heap_zalloc(&g_kheap, size, CALLER_ADDR)); }
+void *
+kzalloc(size_t size)
+{
+    return WITH_IRQS_OFF(heap_zalloc(&g_kheap, size, CALLER_ADDR));
+}
 
-void *kcalloc(size_t n, size_t size) { return WITH_IRQS_OFF(heap_calloc(&g_kheap, n, size, CALLER_ADDR)); }
+void *
+kcalloc(size_t n, size_t size)
+{
+    return WITH_IRQS_OFF(heap_calloc(&g_kheap, n, size, CALLER_ADDR));
+}
 
-void *krealloc(void *p, size_t size) { return WITH_IRQS_OFF(heap_realloc(&g_kheap, p, size, CALLER_ADDR)); }
+void *
+krealloc(void *p, size_t size)
+{
+    return WITH_IRQS_OFF(heap_realloc(&g_kheap, p, size, CALLER_ADDR));
+}
 
 void *
 kmalloc_aligned(size_t size, size_t align)
@@ -118,7 +130,11 @@ kmalloc_aligned(size_t size, size_t align)
 }
 
 #if TANDEM_DEBUG
-void *kmalloc(size_t size) { return WITH_IRQS_OFF(heap_alloc(&g_kheap, size, CALLER_ADDR)); }
+void *
+kmalloc(size_t size)
+{
+    return WITH_IRQS_OFF(heap_alloc(&g_kheap, size, CALLER_ADDR));
+}
 
 void
 kfree(void *ptr)
@@ -128,7 +144,11 @@ kfree(void *ptr)
     irq_restore(flags);
 }
 #else
-void *kmalloc_slow(size_t size) { return WITH_IRQS_OFF(heap_alloc(&g_kheap, size, CALLER_ADDR)); }
+void *
+kmalloc_slow(size_t size)
+{
+    return WITH_IRQS_OFF(heap_alloc(&g_kheap, size, CALLER_ADDR));
+}
 
 void
 kfree_slow(void *ptr)
@@ -159,8 +179,8 @@ static void
 kheap_print_problem(void *arg, const struct heap_report *r)
 {
     (void)arg;
-    kprintf("heap check: %s at %p (size %zu, allocated by <%s>)\n", s_fault_names[r->what],
-            r->ptr, r->size, sym_or_unknown(r->owner));
+    kprintf("heap check: %s at %p (size %zu, allocated by <%s>)\n", s_fault_names[r->what], r->ptr,
+            r->size, sym_or_unknown(r->owner));
 }
 
 size_t

@@ -15,19 +15,20 @@
 #include "uapi/errno.h"
 #include "x86.h"
 
-#define PD_INDEX(va)    ((uint32_t)(va) >> 22)
-#define PT_INDEX(va)    (((uint32_t)(va) >> 12) & 0x3FF)
+#define PD_INDEX(va)     ((uint32_t)(va) >> 22)
+#define PT_INDEX(va)     (((uint32_t)(va) >> 12) & 0x3FF)
 #define KERNEL_PDE_FIRST PD_INDEX(KERNEL_VMA)
-#define CR4_PSE         (1u << 4)
+#define CR4_PSE          (1u << 4)
 
 static uint32_t s_kernel_pd[1024] ALIGNED(PAGE_SIZE);
-static uint32_t s_kernel_low_pt[1024] ALIGNED(PAGE_SIZE);   // phys 0-4 MiB
+static uint32_t s_kernel_low_pt[1024] ALIGNED(PAGE_SIZE); // phys 0-4 MiB
 struct addrspace g_kernel_space;
 static struct addrspace *s_current = &g_kernel_space;
-static uint32_t s_direct_end;           // the direct map covers [0, s_direct_end)
-static uint32_t *s_window_pt;           // the physical window's page table
-static uint32_t s_window_used;          // pages of it handed out
-static void (*s_shootdown)(uintptr_t va, uint32_t pages);  // other CPUs' TLBs (smp layer)
+static uint32_t s_direct_end;                             // the direct map covers [0, s_direct_end)
+static uint32_t *s_window_pt;                             // the physical window's page table
+static uint32_t s_window_used;                            // pages of it handed out
+static void (*s_shootdown)(uintptr_t va, uint32_t pages); // other CPUs' TLBs (smp layer)
+static uint32_t s_kernel_global; // PTE_GLOBAL once kernel pages are global, else 0
 
 extern char __text_start[], __rodata_end[], __kernel_end[];
 
@@ -59,7 +60,7 @@ paging_init(void)
     g_kernel_space.pd = s_kernel_pd;
     g_kernel_space.pd_phys = V2P(s_kernel_pd);
     write_cr4(read_cr4() | CR4_PSE);
-    write_cr3(g_kernel_space.pd_phys);      // the identity map of boot is gone
+    write_cr3(g_kernel_space.pd_phys); // the identity map of boot is gone
 }
 
 // Returns a zeroed frame for a page table or directory, or 0.
@@ -87,7 +88,8 @@ paging_init_heap(void)
     uint32_t tables = (BLOCK_LIMIT - BLOCK_BASE) >> 22;
     uintptr_t run = frame_alloc_order(frame_order_for(tables * PAGE_SIZE));
     if (!run)
-        panic("paging_init_heap: no %u contiguous frames for the block region's page tables", tables);
+        panic("paging_init_heap: no %u contiguous frames for the block region's page tables",
+              tables);
     memset(P2V(run), 0, tables * PAGE_SIZE);
     for (uint32_t i = 0; i < tables; i++)
         s_kernel_pd[PD_INDEX(BLOCK_BASE) + i] = (run + i * PAGE_SIZE) | PTE_PRESENT | PTE_WRITABLE;
@@ -99,6 +101,26 @@ paging_init_heap(void)
         panic("paging_init_heap: no frame for the physical window's page table");
     s_kernel_pd[PD_INDEX(PHYS_WINDOW_BASE)] = window | PTE_PRESENT | PTE_WRITABLE;
     s_window_pt = P2V(window);
+}
+
+void
+paging_global_kernel(void)
+{
+    s_kernel_global = PTE_GLOBAL;
+    for (uint32_t i = KERNEL_PDE_FIRST; i < 1024; i++) {
+        uint32_t pde = s_kernel_pd[i];
+        if (!(pde & PTE_PRESENT))
+            continue;
+        if (pde & PDE_LARGE) {
+            s_kernel_pd[i] = pde | PTE_GLOBAL;
+            continue;
+        }
+        uint32_t *pt = P2V(pde & PTE_ADDR_MASK);
+        for (uint32_t j = 0; j < 1024; j++)
+            if (pt[j] & PTE_PRESENT)
+                pt[j] |= PTE_GLOBAL;
+    }
+    write_cr4(read_cr4() | CR4_PGE); // (turning it on flushes the whole TLB)
 }
 
 uint32_t
@@ -117,7 +139,8 @@ phys_map(uint32_t pa, uint32_t len, unsigned flags)
         return P2V(pa);
     uint32_t first_page = pa & PTE_ADDR_MASK;
     uint32_t pages = (last >> 12) - (pa >> 12) + 1;
-    uint32_t bits = PTE_PRESENT | (flags & PHYS_MAP_DEVICE ? PTE_WRITABLE | PTE_PCD | PTE_PWT : 0);
+    uint32_t bits = PTE_PRESENT | s_kernel_global |
+                    (flags & PHYS_MAP_DEVICE ? PTE_WRITABLE | PTE_PCD | PTE_PWT : 0);
     uint32_t window_pages = (PHYS_WINDOW_LIMIT - PHYS_WINDOW_BASE) / PAGE_SIZE;
     if (!s_window_pt || pages > window_pages)
         return NULL;
@@ -226,7 +249,8 @@ vm_map(struct addrspace *as, uintptr_t va, uintptr_t pa, uint32_t flags)
         return -ENOMEM;
     if (*pte & PTE_PRESENT)
         return -EINVAL;
-    *pte = pa | PTE_PRESENT | (flags & (VM_WRITE | VM_USER | VM_DEVICE));
+    *pte = pa | PTE_PRESENT | (flags & (VM_WRITE | VM_USER | VM_DEVICE)) |
+           (flags & VM_USER ? 0 : s_kernel_global);
     // A new mapping needs no flush: the TLB caches no not-present entries.
     return 0;
 }
@@ -239,6 +263,7 @@ vm_unmap(struct addrspace *as, uintptr_t va)
         return 0;
     uintptr_t pa = *pte & PTE_ADDR_MASK;
     *pte = 0;
+    as->unmaps++;
     // Kernel-half tables are shared, so the current TLB may hold it either
     // way - and, for a kernel page, every other CPU's.
     if (va >= KERNEL_VMA && s_shootdown)

@@ -8,22 +8,27 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
-#define RSDP_V1_LEN     20
-#define RSDP_V2_LEN     36
-#define RSDP_MAX_LEN    4096u
-#define SDT_HEADER_LEN  36
-#define MADT_FIXED_LEN  44      // the header, the local APIC address and the flags
-#define MADT_PCAT_COMPAT 1u     // flags: dual 8259s are present
+#define RSDP_V1_LEN      20
+#define RSDP_V2_LEN      36
+#define RSDP_MAX_LEN     4096u
+#define SDT_HEADER_LEN   36
+#define MADT_FIXED_LEN   44 // the header, the local APIC address and the flags
+#define MADT_PCAT_COMPAT 1u // flags: dual 8259s are present
 
 // MADT entry types, and the shortest each may be.
 enum {
-    MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_OVERRIDE = 2, MADT_NMI_SOURCE = 3, MADT_LAPIC_NMI = 4,
-    MADT_LAPIC_ADDRESS = 5, MADT_X2APIC = 9, MADT_X2APIC_NMI = 10,
+    MADT_LAPIC = 0,
+    MADT_IOAPIC = 1,
+    MADT_OVERRIDE = 2,
+    MADT_NMI_SOURCE = 3,
+    MADT_LAPIC_NMI = 4,
+    MADT_LAPIC_ADDRESS = 5,
+    MADT_X2APIC = 9,
+    MADT_X2APIC_NMI = 10,
 };
-#define MADT_CPU_ENABLED    1u
+#define MADT_CPU_ENABLED 1u
 
-static void PRINTF_LIKE(2, 3)
-why(struct machine_tables *t, const char *fmt, ...)
+static void PRINTF_LIKE(2, 3) why(struct machine_tables *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -113,7 +118,7 @@ madt_from_root(const struct phys_reader *r, struct machine_tables *t, uint32_t p
         const uint8_t *e = root + SDT_HEADER_LEN + i * entry_size;
         uint64_t table = entry_size == 8 ? rd64(e) : rd32(e);
         if (table == 0 || table > UINT32_MAX - SDT_HEADER_LEN)
-            continue;                   // nothing, or above 4 GiB: no MADT Tandem could map
+            continue; // nothing, or above 4 GiB: no MADT Tandem could map
         const uint8_t *h = r->map(r->ctx, (uint32_t)table, 4);
         if (!h || memcmp(h, "APIC", 4) != 0)
             continue;
@@ -146,8 +151,8 @@ acpi_read(const struct phys_reader *r, struct machine_tables *t)
     if (v2) {
         uint32_t len = rd32(v2 + 20);
         uint64_t xsdt = rd64(v2 + 24);
-        const uint8_t *whole = len >= RSDP_V2_LEN && len <= RSDP_MAX_LEN
-                               ? r->map(r->ctx, rsdp_pa, len) : NULL;
+        const uint8_t *whole =
+            len >= RSDP_V2_LEN && len <= RSDP_MAX_LEN ? r->map(r->ctx, rsdp_pa, len) : NULL;
         if (whole && tables_checksum(whole, len) == 0 && xsdt != 0 && xsdt <= UINT32_MAX) {
             if (madt_from_root(r, t, (uint32_t)xsdt, "XSDT", 8)) {
                 t->via_xsdt = true;
@@ -169,12 +174,12 @@ static uint32_t
 madt_entry_min(uint8_t type)
 {
     switch (type) {
-    case MADT_LAPIC:            return 8;
-    case MADT_IOAPIC:           return 12;
-    case MADT_OVERRIDE:         return 10;
-    case MADT_LAPIC_ADDRESS:    return 12;
-    case MADT_X2APIC:           return 16;
-    default:                    return 2;
+    case MADT_LAPIC: return 8;
+    case MADT_IOAPIC: return 12;
+    case MADT_OVERRIDE: return 10;
+    case MADT_LAPIC_ADDRESS: return 12;
+    case MADT_X2APIC: return 16;
+    default: return 2;
     }
 }
 
@@ -196,13 +201,17 @@ acpi_parse_madt(const uint8_t *m, uint32_t len, struct machine_tables *t)
         const uint8_t *e = m + off;
         uint8_t type = e[0], elen = e[1];
         if (elen < 2 || elen > len - off) {
-            why(t, "the MADT at %#x: entry %u (type %u, offset %u) says it is %u bytes, "
-                "with %u left in the table", at, index, type, off, elen, len - off);
+            why(t,
+                "the MADT at %#x: entry %u (type %u, offset %u) says it is %u bytes, "
+                "with %u left in the table",
+                at, index, type, off, elen, len - off);
             return false;
         }
         if (elen < madt_entry_min(type)) {
-            why(t, "the MADT at %#x: entry %u (type %u, offset %u) is %u bytes, shorter than "
-                "the %u of its type", at, index, type, off, elen, madt_entry_min(type));
+            why(t,
+                "the MADT at %#x: entry %u (type %u, offset %u) is %u bytes, shorter than "
+                "the %u of its type",
+                at, index, type, off, elen, madt_entry_min(type));
             return false;
         }
         switch (type) {
@@ -222,20 +231,15 @@ acpi_parse_madt(const uint8_t *m, uint32_t len, struct machine_tables *t)
                 t->cpus_x2apic++;
             break;
         }
-        case MADT_IOAPIC:
-            tables_add_ioapic(t, e[2], rd32(e + 4), rd32(e + 8));
-            break;
-        case MADT_OVERRIDE:
-            tables_add_override(t, e[2], e[3], rd32(e + 4), rd16(e + 8));
-            break;
+        case MADT_IOAPIC: tables_add_ioapic(t, e[2], rd32(e + 4), rd32(e + 8)); break;
+        case MADT_OVERRIDE: tables_add_override(t, e[2], e[3], rd32(e + 4), rd16(e + 8)); break;
         case MADT_LAPIC_ADDRESS: {
             uint64_t addr = rd64(e + 4);
-            if (addr <= UINT32_MAX - 0xFFF)     // above 4 GiB: unreachable without PAE
+            if (addr <= UINT32_MAX - 0xFFF) // above 4 GiB: unreachable without PAE
                 t->lapic_phys = (uint32_t)addr;
             break;
         }
-        default:
-            break;
+        default: break;
         }
         off += elen;
     }

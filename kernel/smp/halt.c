@@ -6,10 +6,10 @@
 #include "smp/xcall.h"
 #include "x86.h"
 
-#define HALT_WAIT_POLLS 50000000u   // at most a second or two for the NMIs to land
+#define HALT_WAIT_POLLS 50000000u // at most a second or two for the NMIs to land
 
-static volatile uint32_t s_halt_from;  // the panicking CPU's index + 1 (0: none)
-static volatile cpumask_t s_halted;    // the CPUs that have stopped
+static volatile uint32_t s_halt_from; // the panicking CPU's index + 1 (0: none)
+static volatile cpumask_t s_halted;   // the CPUs that have stopped
 
 bool
 smp_halt_requested(void)
@@ -22,7 +22,7 @@ smp_halt_here(void)
 {
     __atomic_or_fetch(&s_halted, 1u << smp_cpu_index(), __ATOMIC_RELEASE);
     for (;;)
-        __asm__ volatile("cli; hlt" ::: "memory");
+        __asm__ volatile("cli; hlt" : : : "memory");
 }
 
 static unsigned

@@ -6,12 +6,12 @@
 #include "timer.h"
 #include "x86.h"
 
-#define IPI_TIMEOUT_US      100000u
-#define IPI_SEND_POLLS      1000000u    // an xAPIC takes an IPI in a few hundred ns
-#define TPR_CLASS_15_ONLY   0xE0u
-#define IOAPIC_REGSEL       0x00
-#define IOAPIC_WINDOW       0x10
-#define IOAPIC_REG_VERSION  0x01
+#define IPI_TIMEOUT_US     100000u
+#define IPI_SEND_POLLS     1000000u // an xAPIC takes an IPI in a few hundred ns
+#define TPR_CLASS_15_ONLY  0xE0u
+#define IOAPIC_REGSEL      0x00
+#define IOAPIC_WINDOW      0x10
+#define IOAPIC_REG_VERSION 0x01
 
 static volatile uint32_t *s_lapic;
 

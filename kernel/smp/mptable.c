@@ -7,20 +7,19 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
-#define MP_FLOATING_LEN     16
-#define MP_HEADER_LEN       44
-#define MP_FEATURE2_IMCR    0x80
-#define MP_DEFAULT_LAPIC    0xFEE00000u
-#define MP_DEFAULT_IOAPIC   0xFEC00000u
+#define MP_FLOATING_LEN   16
+#define MP_HEADER_LEN     44
+#define MP_FEATURE2_IMCR  0x80
+#define MP_DEFAULT_LAPIC  0xFEE00000u
+#define MP_DEFAULT_IOAPIC 0xFEC00000u
 
 enum { MP_PROCESSOR = 0, MP_BUS = 1, MP_IOAPIC = 2, MP_IO_INTERRUPT = 3, MP_LOCAL_INTERRUPT = 4 };
-#define MP_CPU_ENABLED      0x01
-#define MP_CPU_BSP          0x02
-#define MP_IOAPIC_ENABLED   0x01
-#define MP_INT_VECTORED     0       // interrupt type: an ordinary vectored interrupt
+#define MP_CPU_ENABLED    0x01
+#define MP_CPU_BSP        0x02
+#define MP_IOAPIC_ENABLED 0x01
+#define MP_INT_VECTORED   0 // interrupt type: an ordinary vectored interrupt
 
-static void PRINTF_LIKE(2, 3)
-why(struct machine_tables *t, const char *fmt, ...)
+static void PRINTF_LIKE(2, 3) why(struct machine_tables *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -56,8 +55,7 @@ static bool
 mp_default(struct machine_tables *t, uint8_t config)
 {
     if (config > 7) {
-        why(t, "the MP floating pointer names default configuration %u (the spec has 1-7)",
-            config);
+        why(t, "the MP floating pointer names default configuration %u (the spec has 1-7)", config);
         return false;
     }
     t->mp_default = config;
@@ -79,8 +77,8 @@ entry_len(uint8_t type)
 static bool
 mp_config(const struct phys_reader *r, struct machine_tables *t, uint32_t pa)
 {
-    const uint8_t *h = pa && pa <= UINT32_MAX - MP_HEADER_LEN ? r->map(r->ctx, pa, MP_HEADER_LEN)
-                                                              : NULL;
+    const uint8_t *h =
+        pa && pa <= UINT32_MAX - MP_HEADER_LEN ? r->map(r->ctx, pa, MP_HEADER_LEN) : NULL;
     if (!h || memcmp(h, "PCMP", 4) != 0) {
         why(t, "the MP floating pointer leads to %#x, which holds no configuration table", pa);
         return false;
@@ -111,20 +109,26 @@ mp_config(const struct phys_reader *r, struct machine_tables *t, uint32_t pa)
         uint32_t off = MP_HEADER_LEN;
         for (uint32_t i = 0; i < count; i++) {
             if (off >= len) {
-                why(t, "the MP configuration table at %#x promises %u entries, its %u bytes "
-                    "hold %u", pa, count, len, i);
+                why(t,
+                    "the MP configuration table at %#x promises %u entries, its %u bytes "
+                    "hold %u",
+                    pa, count, len, i);
                 return false;
             }
             const uint8_t *e = c + off;
             uint32_t elen = entry_len(e[0]);
             if (elen == 0) {
-                why(t, "the MP configuration table at %#x: entry %u (offset %u) has the "
-                    "unknown type %u", pa, i, off, e[0]);
+                why(t,
+                    "the MP configuration table at %#x: entry %u (offset %u) has the "
+                    "unknown type %u",
+                    pa, i, off, e[0]);
                 return false;
             }
             if (elen > len - off) {
-                why(t, "the MP configuration table at %#x: entry %u (type %u, offset %u) runs "
-                    "past its %u bytes", pa, i, e[0], off, len);
+                why(t,
+                    "the MP configuration table at %#x: entry %u (type %u, offset %u) runs "
+                    "past its %u bytes",
+                    pa, i, e[0], off, len);
                 return false;
             }
             off += elen;
@@ -177,7 +181,7 @@ mp_read(const struct phys_reader *r, struct machine_tables *t)
     const uint8_t *fp = fp_pa ? r->map(r->ctx, fp_pa, MP_FLOATING_LEN) : NULL;
     if (!fp) {
         why(t, "no MP floating pointer with a good checksum in the EBDA, the top KiB of base "
-            "memory or 0xF0000-0xFFFFF");
+               "memory or 0xF0000-0xFFFFF");
         return false;
     }
     t->root_phys = fp_pa;

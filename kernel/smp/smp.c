@@ -19,12 +19,12 @@
 #include "x86.h"
 
 // The SDM's waits (vol. 3A, 8.4.4.1, "Typical BSP Initialization Sequence").
-#define INIT_DELAY_US   10000u
-#define SIPI_DELAY_US   200u
-#define LOW_MEMORY_END  0xA0000u        // SIPI vectors reach pages 0x01-0x9F of base memory
+#define INIT_DELAY_US  10000u
+#define SIPI_DELAY_US  200u
+#define LOW_MEMORY_END 0xA0000u // SIPI vectors reach pages 0x01-0x9F of base memory
 
 struct smp g_smp;
-static uint8_t s_index_of_apic[256];    // g_smp.cpus' index of each online CPU's APIC id
+static uint8_t s_index_of_apic[256]; // g_smp.cpus' index of each online CPU's APIC id
 // The start the boot CPU is waiting for: that AP's index + 1, 0 for none.
 // The AP takes it (kernel/smp/trampoline.asm, smp_ap_entry).
 volatile uint32_t smp_ap_ticket;
@@ -41,8 +41,7 @@ kernel_map(void *ctx, uint32_t pa, uint32_t len)
 
 const struct phys_reader g_kernel_phys_reader = { kernel_map, NULL };
 
-static void PRINTF_LIKE(1, 2)
-smp_why(const char *fmt, ...)
+static void PRINTF_LIKE(1, 2) smp_why(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -50,8 +49,7 @@ smp_why(const char *fmt, ...)
     va_end(ap);
 }
 
-static void PRINTF_LIKE(2, 3)
-cpu_fail(struct cpu *c, const char *fmt, ...)
+static void PRINTF_LIKE(2, 3) cpu_fail(struct cpu *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -95,7 +93,7 @@ smp_ap_main(unsigned index)
     // holds interrupts off for one more instruction: none is lost between
     // the two.
     for (;;)
-        __asm__ volatile("sti; hlt; cli" ::: "memory");
+        __asm__ volatile("sti; hlt; cli" : : : "memory");
 }
 
 unsigned
@@ -192,9 +190,9 @@ start_aps(void)
     uint32_t size = (uint32_t)(smp_trampoline_end - smp_trampoline);
     uintptr_t boot_pd = page && size <= PAGE_SIZE ? frame_alloc() : 0;
     if (!boot_pd) {
-        const char *why = !page ? "no usable page below 640 KiB for the trampoline"
+        const char *why = !page              ? "no usable page below 640 KiB for the trampoline"
                           : size > PAGE_SIZE ? "the trampoline is larger than a page"
-                          : "no frame for the bring-up page directory";
+                                             : "no frame for the bring-up page directory";
         for (unsigned i = 1; i < g_smp.count; i++)
             cpu_fail(&g_smp.cpus[i], "%s", why);
         return;
@@ -269,7 +267,8 @@ smp_init(void)
     }
     if (!boot_listed) {
         smp_why("the boot CPU's APIC id %u is not among the %u the table lists, so the list "
-                "is not trusted", boot->apic_id, t->cpu_count);
+                "is not trusted",
+                boot->apic_id, t->cpu_count);
         g_smp.count = 1;
         return;
     }
@@ -277,8 +276,10 @@ smp_init(void)
         return;
     if (lapic_version() < LAPIC_INTEGRATED) {
         for (unsigned i = 1; i < g_smp.count; i++)
-            cpu_fail(&g_smp.cpus[i], "the boot CPU's APIC is an 82489DX (version %#x): Tandem "
-                     "starts CPUs only with integrated APICs", lapic_version());
+            cpu_fail(&g_smp.cpus[i],
+                     "the boot CPU's APIC is an 82489DX (version %#x): Tandem "
+                     "starts CPUs only with integrated APICs",
+                     lapic_version());
         return;
     }
     start_aps();
@@ -300,8 +301,9 @@ int
 smp_summary_line(char *buf, size_t size)
 {
     int n = ksnprintf(buf, size, "cpus: %u online", g_smp.online);
-#define MORE(...) n += ksnprintf(buf + ((size_t)n < size ? (size_t)n : size), \
-                                 (size_t)n < size ? size - (size_t)n : 0, __VA_ARGS__)
+#define MORE(...)                                               \
+    n += ksnprintf(buf + ((size_t)n < size ? (size_t)n : size), \
+                   (size_t)n < size ? size - (size_t)n : 0, __VA_ARGS__)
     if (g_smp.why[0])
         MORE(" (%s)", g_smp.why);
     for (unsigned i = 1; i < g_smp.count; i++) {
@@ -316,7 +318,8 @@ smp_summary_line(char *buf, size_t size)
              SMP_MAX_CPUS);
     if (t->cpus_x2apic)
         MORE("; %u more did not start: their x2APIC ids are above 254, which xAPIC mode cannot "
-             "reach", t->cpus_x2apic);
+             "reach",
+             t->cpus_x2apic);
 #undef MORE
     return n;
 }
@@ -344,9 +347,10 @@ smp_summary(void)
         kprintf(" (the table says %#x)", t->lapic_phys);
     if (t->cpus_disabled)
         kprintf("; %u more CPUs listed as not enabled", t->cpus_disabled);
-    kprintf("; 8259 PICs %s\n",
-            t->source == TABLES_MP ? (t->imcr ? "behind the IMCR" : "in virtual-wire mode")
-            : t->pcat_compat ? "present" : "absent");
+    kprintf("; 8259 PICs %s\n", t->source == TABLES_MP
+                                    ? (t->imcr ? "behind the IMCR" : "in virtual-wire mode")
+                                : t->pcat_compat ? "present"
+                                                 : "absent");
     kprintf("    cpu 0: APIC id %u, the boot CPU", g_smp.cpus[0].apic_id);
     for (unsigned i = 1; i < g_smp.count; i++) {
         const struct cpu *c = &g_smp.cpus[i];
@@ -384,6 +388,6 @@ smp_summary(void)
     }
     if (t->cpus_duplicate || t->ioapics_dropped || t->overrides_dropped || t->mp_irqs_elsewhere)
         kprintf("    also: %u CPUs listed twice, %u I/O APICs and %u overrides past what Tandem "
-                "keeps, %u ISA IRQs on a second I/O APIC (not recorded)\n", t->cpus_duplicate,
-                t->ioapics_dropped, t->overrides_dropped, t->mp_irqs_elsewhere);
+                "keeps, %u ISA IRQs on a second I/O APIC (not recorded)\n",
+                t->cpus_duplicate, t->ioapics_dropped, t->overrides_dropped, t->mp_irqs_elsewhere);
 }

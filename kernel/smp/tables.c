@@ -5,9 +5,9 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
-#define BDA_EBDA_SEGMENT    0x40E   // word: the EBDA's real-mode segment
-#define BDA_BASE_MEMORY_KB  0x413   // word: KiB of base memory
-#define BASE_MEMORY_END     0xA0000u
+#define BDA_EBDA_SEGMENT   0x40E // word: the EBDA's real-mode segment
+#define BDA_BASE_MEMORY_KB 0x413 // word: KiB of base memory
+#define BASE_MEMORY_END    0xA0000u
 
 uint8_t
 tables_checksum(const uint8_t *p, uint32_t len)

@@ -6,7 +6,7 @@
 
 struct tlb_range {
     uintptr_t va;
-    uint32_t pages;             // above TLB_FULL_FLUSH_PAGES: the whole TLB
+    uint32_t pages; // above TLB_FULL_FLUSH_PAGES: the whole TLB
 };
 
 static void
@@ -14,7 +14,7 @@ flush_here(void *arg)
 {
     const struct tlb_range *r = arg;
     if (r->pages > TLB_FULL_FLUSH_PAGES) {
-        write_cr3(read_cr3());
+        tlb_flush_local();
         return;
     }
     for (uint32_t i = 0; i < r->pages; i++)

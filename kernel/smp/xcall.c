@@ -9,10 +9,10 @@
 #include "timer.h"
 #include "x86.h"
 
-#define CALIBRATE_US 10000u         // the TSC is timed against the PIT this long
+#define CALIBRATE_US 10000u // the TSC is timed against the PIT this long
 
 struct xcall_cpu g_xcall_cpus[SMP_MAX_CPUS];
-static uint32_t s_tsc_per_ms;       // 0 until measured: waits are then unbounded
+static uint32_t s_tsc_per_ms; // 0 until measured: waits are then unbounded
 
 void
 xcall_init(void)
@@ -24,7 +24,7 @@ xcall_init(void)
     while ((us = pit_clock_us(&clock)) < CALIBRATE_US && clock.still <= PIT_STILL_POLLS)
         cpu_relax();
     if (us >= CALIBRATE_US)
-        s_tsc_per_ms = (uint32_t)(rdtsc() - start) / (us / 1000u);   // 32 bits: < 400 GHz
+        s_tsc_per_ms = (uint32_t)(rdtsc() - start) / (us / 1000u); // 32 bits: < 400 GHz
 }
 
 cpumask_t
@@ -106,8 +106,8 @@ post(struct xcall_request *r, cpumask_t targets, xcall_fn fn, void *arg, uint32_
             none = NULL;
             serve(me);
             if (past(until))
-                panic("xcall: cpu %u (APIC id %u) has not emptied its mailbox in %u ms",
-                      t, g_smp.cpus[t].apic_id, XCALL_TIMEOUT_MS);
+                panic("xcall: cpu %u (APIC id %u) has not emptied its mailbox in %u ms", t,
+                      g_smp.cpus[t].apic_id, XCALL_TIMEOUT_MS);
             cpu_relax();
         }
         lapic_send_fixed(g_smp.cpus[t].apic_id, XCALL_VECTOR);
@@ -131,7 +131,7 @@ void
 xcall_wait(struct xcall_request *r)
 {
     unsigned me = r->initiator;
-    struct xcall_request *outer = g_xcall_cpus[me].waiting;   // a call this one nests in
+    struct xcall_request *outer = g_xcall_cpus[me].waiting; // a call this one nests in
     g_xcall_cpus[me].waiting = r;
     uint64_t until = deadline();
     cpumask_t left;
@@ -140,8 +140,8 @@ xcall_wait(struct xcall_request *r)
         if (past(until)) {
             unsigned t = (unsigned)__builtin_ctz(left);
             panic("xcall: cpu %u (APIC id %u) did not answer a call from cpu %u in %u ms "
-                  "(still waiting on mask %#x of %#x)", t, g_smp.cpus[t].apic_id, me,
-                  XCALL_TIMEOUT_MS, left, r->targets);
+                  "(still waiting on mask %#x of %#x)",
+                  t, g_smp.cpus[t].apic_id, me, XCALL_TIMEOUT_MS, left, r->targets);
         }
         cpu_relax();
     }

@@ -15,6 +15,8 @@
 #include "cap.h"
 #include "compiler.h"
 #include "ipc.h"
+#include "ipc_deliver.h"
+#include "ipc_internal.h"
 #include "kfast.h"
 #include "lib/string.h"
 #include "mm/paging.h"
@@ -27,73 +29,7 @@
 #include "uapi/syscall.h"
 #include "x86.h"
 
-// A range of a receiver's user memory, resolved to where it lies in the
-// direct map: at most two pieces, as IPC_BUF_MAX and a struct ipc_buf each
-// fit in two pages.  Resolving checks every page (user, writable) once;
-// writing then costs a memcpy, and a delivery can check everything it will
-// write before it writes anything.
-struct user_span {
-    uint8_t *piece[2];
-    uint32_t first;             // bytes in piece[0]; the rest are in piece[1]
-};
-
-static int
-span_page(struct addrspace *as, uintptr_t u, uint8_t **out)
-{
-    uintptr_t pa;
-    uint32_t flags;
-    if (!vm_query(as, u, &pa, &flags) || !(flags & VM_USER) || !(flags & VM_WRITE))
-        return -EFAULT;
-    *out = P2V(pa);
-    return 0;
-}
-
-static int
-span_resolve(struct addrspace *as, uintptr_t u, uint32_t n, struct user_span *sp)
-{
-    _Static_assert(IPC_BUF_MAX <= PAGE_SIZE, "a payload spans at most two pages");
-    if (n == 0)
-        return 0;
-    if (!user_range_ok(u, n))
-        return -EFAULT;
-    uint32_t in_page = PAGE_SIZE - (u & (PAGE_SIZE - 1));
-    sp->first = n < in_page ? n : in_page;
-    int err = span_page(as, u, &sp->piece[0]);
-    if (!err && sp->first < n)
-        err = span_page(as, u + sp->first, &sp->piece[1]);
-    return err;
-}
-
-// Writes n bytes at offset off of a resolved span.
-static void
-span_write(const struct user_span *sp, uint32_t off, const void *src, uint32_t n)
-{
-    const uint8_t *s = src;
-    if (off < sp->first) {
-        uint32_t here = sp->first - off < n ? sp->first - off : n;
-        memcpy(sp->piece[0] + off, s, here);
-        s += here;
-        off += here;
-        n -= here;
-    }
-    if (n)
-        memcpy(sp->piece[1] + (off - sp->first), s, n);
-}
-
-// The same for one word, the common case (a length, a handle): a store.
-static void
-span_write32(const struct user_span *sp, uint32_t off, uint32_t v)
-{
-    // Packed: the receiver's struct may sit at any address.
-    struct unaligned { uint32_t v; } PACKED;
-    if (off + sizeof(v) <= sp->first)
-        ((struct unaligned *)(sp->piece[0] + off))->v = v;
-    else
-        span_write(sp, off, &v, sizeof(v));
-}
-
-// Reads the caller's struct ipc_buf (optional: 0 means none).
-static int
+int
 ipc_buf_read(uintptr_t uptr, struct ipc_buf *b)
 {
     if (uptr == 0) {
@@ -139,24 +75,38 @@ ipc_take_message(uintptr_t ubuf, const struct cap *ep, struct ipc_state *st)
     return err;
 }
 
-// Receiver side: where the payload, its length and the handle received go.
-// The data buffer and the struct ipc_buf are both checked writable now,
-// before any sender can be told its message arrived: another thread may
-// unmap them while this one sleeps, and a receive must not take a message
-// it cannot store.
+int
+ipc_take_read_buffer(uintptr_t ubuf, const struct ipc_buf *b, struct ipc_state *st)
+{
+    struct addrspace *as = g_current->proc->as;
+    struct ipc_checked *c = &st->checked;
+    uintptr_t data = (uintptr_t)b->data;
+    uint32_t size = b->size < IPC_BUF_MAX ? b->size : IPC_BUF_MAX;
+    if (ubuf != c->meta || data != c->data || size != c->size || as->unmaps != c->unmaps) {
+        // Recorded only once everything passed: a half-made check must
+        // not stand for the buffers it did not finish with.
+        struct user_span meta = { { NULL, NULL }, 0 };
+        int err;
+        if (ubuf && ((err = user_buffer_check(ubuf, sizeof(*b), true)) != 0 ||
+                     (err = span_resolve(as, ubuf, sizeof(*b), &meta)) != 0))
+            return err;
+        if (size && (err = user_buffer_check(data, size, true)) != 0)
+            return err;
+        *c = (struct ipc_checked){ ubuf, data, size, as->unmaps, meta };
+    }
+    st->ubuf = data;
+    st->size = size;
+    st->ubuf_meta = ubuf;
+    return 0;
+}
+
+// Receiver side: ipc_take_read_buffer of the struct ipc_buf at ubuf.
 static int
 ipc_take_buffer(uintptr_t ubuf, struct ipc_state *st)
 {
     struct ipc_buf b;
     int err = ipc_buf_read(ubuf, &b);
-    if (err)
-        return err;
-    if (ubuf && (err = user_buffer_check(ubuf, sizeof(b), true)) != 0)
-        return err;
-    st->ubuf = (uintptr_t)b.data;
-    st->size = b.size < IPC_BUF_MAX ? b.size : IPC_BUF_MAX;
-    st->ubuf_meta = ubuf;
-    return st->size ? user_buffer_check(st->ubuf, st->size, true) : 0;
+    return err ? err : ipc_take_read_buffer(ubuf, &b, st);
 }
 
 // Whether a failed delivery is the sender's alone (its message is too big,
@@ -166,44 +116,6 @@ static bool
 ipc_sender_fault(int err)
 {
     return err == -EMSGSIZE || err == -EBADF;
-}
-
-// Moves sender's message into receiver (which must accept it): payload,
-// length and handle together, all checked before any is written, so the
-// receiver gets all of it or none of it.  badge: of the sender's handle.
-static int
-ipc_deliver_state(const struct ipc_state *s, struct thread *sender, struct thread *receiver,
-                  uint32_t badge)
-{
-    struct ipc_state *r = &receiver->ipc;
-    struct process *rp = receiver->proc;
-    if (s->len > r->size || (s->grant && !r->ubuf_meta))
-        return -EMSGSIZE;               // no room for the bytes, or nowhere to say the handle
-    if (s->grant && !cap_transfer_valid(s->grant))
-        return -EBADF;
-    if (cap_table_room(rp) < (s->grant ? 1u : 0u) + (s->call ? 1u : 0u))
-        return -EMFILE;
-    // Where everything goes, checked before anything is written.  The
-    // receiver's own stack pages were grown when it named its buffer.
-    struct user_span data, meta;
-    int err = span_resolve(rp->as, r->ubuf, s->len, &data);
-    if (!err && r->ubuf_meta)
-        err = span_resolve(rp->as, r->ubuf_meta, sizeof(struct ipc_buf), &meta);
-    if (err)
-        return err;
-    span_write(&data, 0, s->payload, s->len);
-    if (r->ubuf_meta) {
-        int32_t handle = s->grant ? cap_copy(rp, s->grant->src) : 0;
-        span_write32(&meta, offsetof(struct ipc_buf, len), s->len);
-        span_write32(&meta, offsetof(struct ipc_buf, handle), (uint32_t)handle);
-    }
-    r->reply_handle = s->call ? cap_install_reply(rp, sender) : 0;
-    r->w0 = s->w0;
-    r->w1 = s->w1;
-    r->len = s->len;
-    r->badge = badge;
-    r->result = 0;
-    return 0;
 }
 
 // A thread's message (its ipc state) into receiver.
@@ -241,21 +153,19 @@ endpoint_notify(struct endpoint *ep, uint32_t badge)
     }
 }
 
-// Blocks in phase until a peer completes the rendezvous and sets the phase
-// back to idle (a call goes from sending to awaiting-reply without waking),
-// or the thread is killed, or its wait is ended (ipc_wake).  Returns the
-// result the peer set.
-static int32_t
-ipc_wait(enum ipc_phase phase, const char *reason)
+int32_t
+ipc_wait(enum ipc_phase phase, const char *reason, struct thread *next)
 {
     struct ipc_state *st = &g_current->ipc;
     st->phase = phase;
     st->result = -EINTR;
     while (st->phase != IPC_IDLE) {
-        if (!thread_block(reason)) {
+        bool alive = next ? thread_block_run(next, reason) : thread_block(reason);
+        next = NULL;
+        if (!alive) {
             if (st->phase == IPC_SENDING || st->phase == IPC_RECEIVING)
                 list_remove(&st->link);
-            if (st->reply_cap) {            // a reply now would find nobody
+            if (st->reply_cap) { // a reply now would find nobody
                 st->reply_cap->caller = NULL;
                 st->reply_cap = NULL;
             }
@@ -266,10 +176,7 @@ ipc_wait(enum ipc_phase phase, const char *reason)
     return st->result;
 }
 
-// Puts the received words into ebx and esi and, for a receive, the reply
-// handle into edi (ipc_deliver wrote the payload, its length and the
-// handle received).  A call's edi is the caller's, untouched.
-static void
+void
 ipc_return_message(struct trap_frame *f, bool receive)
 {
     struct ipc_state *st = &g_current->ipc;
@@ -303,17 +210,19 @@ ipc_send_common(struct trap_frame *f, bool call)
         struct thread *dest = list_entry(ep->receivers.next, struct thread, ipc.link);
         if ((err = ipc_deliver(self, dest, via->badge)) != 0) {
             if (!ipc_sender_fault(err))
-                ipc_wake(dest, err);    // its memory or table changed under it: both are told
+                ipc_wake(dest, err); // its memory or table changed under it: both are told
             return err;
         }
         ipc_wake(dest, 0);
-        return call ? ipc_wait(IPC_AWAITING_REPLY, "ipc: waiting for the reply") : 0;
+        return call ? ipc_wait(IPC_AWAITING_REPLY, IPC_REASON_REPLY, NULL) : 0;
     }
     st->ep = ep;
     st->via = via;
     list_push_back(&ep->senders, &st->link);
-    return ipc_wait(IPC_SENDING, call ? "ipc: calling, waiting for a receiver"
-                                      : "ipc: sending, waiting for a receiver");
+    return ipc_wait(IPC_SENDING,
+                    call ? "ipc: calling, waiting for a receiver"
+                         : "ipc: sending, waiting for a receiver",
+                    NULL);
 }
 
 int32_t
@@ -323,7 +232,7 @@ sys_ipc_send(struct trap_frame *f)
 }
 
 int32_t
-sys_ipc_call(struct trap_frame *f)
+sys_ipc_call_general(struct trap_frame *f)
 {
     int32_t r = ipc_send_common(f, true);
     if (r == 0)
@@ -357,13 +266,13 @@ ipc_receive(struct trap_frame *f, int32_t h, uintptr_t ubuf)
         struct thread *s = list_entry(n, struct thread, ipc.link);
         err = ipc_deliver(s, self, s->ipc.via->badge);
         if (ipc_sender_fault(err)) {
-            ipc_wake(s, err);           // the sender hears it; we try the next
+            ipc_wake(s, err); // the sender hears it; we try the next
             continue;
         }
         if (err)
-            return err;                 // ours: the sender stays queued
+            return err; // ours: the sender stays queued
         if (s->ipc.call) {
-            list_remove(&s->ipc.link);  // still blocked, now on our reply
+            list_remove(&s->ipc.link); // still blocked, now on our reply
             s->ipc.phase = IPC_AWAITING_REPLY;
             s->ipc.ep = NULL;
             s->ipc.via = NULL;
@@ -376,7 +285,7 @@ ipc_receive(struct trap_frame *f, int32_t h, uintptr_t ubuf)
     st->ep = ep;
     st->via = via;
     list_push_back(&ep->receivers, &st->link);
-    if ((err = ipc_wait(IPC_RECEIVING, "ipc: waiting for a sender")) != 0)
+    if ((err = ipc_wait(IPC_RECEIVING, IPC_REASON_RECEIVE, NULL)) != 0)
         return err;
     ipc_return_message(f, true);
     return (int32_t)st->badge;
@@ -386,6 +295,14 @@ int32_t
 sys_ipc_recv(struct trap_frame *f)
 {
     return ipc_receive(f, (int32_t)f->ebx, f->esi);
+}
+
+void
+ipc_reply_close(struct cap *reply)
+{
+    reply->caller->ipc.reply_cap = NULL;
+    reply->caller = NULL; // answered (or told why not): no -EPIPE on close
+    cap_close_answered(reply);
 }
 
 // Answers the call that reply handle h stands for, with words w0, w1 and
@@ -399,7 +316,7 @@ ipc_answer(int32_t h, uint32_t w0, uint32_t w1, uintptr_t ubuf)
     if (err)
         return err;
     struct thread *caller = reply->caller;
-    if (!caller) {                      // the caller died: nothing to answer
+    if (!caller) { // the caller died: nothing to answer
         cap_close(reply);
         return -EPIPE;
     }
@@ -411,10 +328,8 @@ ipc_answer(int32_t h, uint32_t w0, uint32_t w1, uintptr_t ubuf)
         return err;
     err = ipc_deliver(self, caller, 0);
     if (ipc_sender_fault(err))
-        return err;                     // ours to mend: the call stays open
-    reply->caller = NULL;               // answered (or told why not): no -EPIPE on close
-    caller->ipc.reply_cap = NULL;
-    cap_close(reply);
+        return err; // ours to mend: the call stays open
+    ipc_reply_close(reply);
     ipc_wake(caller, err);
     return err;
 }
@@ -425,8 +340,8 @@ sys_ipc_reply(struct trap_frame *f)
     return ipc_answer((int32_t)f->ebx, f->ecx, f->edx, f->esi);
 }
 
-int32_t
-sys_ipc_reply_recv(struct trap_frame *f)
+NO_TAIL_CALLS int32_t
+sys_ipc_reply_recv_general(struct trap_frame *f)
 {
     if (f->ebx != 0) {
         int32_t err = ipc_answer((int32_t)f->ebx, f->ecx, f->edx, f->esi);

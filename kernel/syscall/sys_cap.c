@@ -33,7 +33,7 @@ sys_cap_info(struct trap_frame *f)
         info.base = r->tid;
         strlcpy(info.name, r->name, sizeof(info.name));
     } else {
-        boot_object_info(c->obj, &info);   // modules and devices; others have no more
+        boot_object_info(c->obj, &info); // modules and devices; others have no more
     }
     return copy_to_user(f->ecx, &info, sizeof(info));
 }
@@ -47,11 +47,11 @@ sys_cap_dup(struct trap_frame *f)
     if (err)
         return err;
     if (c->obj->type == CAP_TYPE_REPLY)
-        return -EPERM;                  // one call, one answer
+        return -EPERM; // one call, one answer
     if (badge > BADGE_MAX)
         return -EINVAL;
     if (badge != 0 && c->badge != 0)
-        return -EPERM;                  // a badge, once given, is what the holder is
+        return -EPERM; // a badge, once given, is what the holder is
     return cap_install(g_current->proc, c->obj, c->rights & rights, badge ? badge : c->badge, c);
 }
 

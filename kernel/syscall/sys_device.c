@@ -23,13 +23,13 @@ sys_notify_bind(struct trap_frame *f)
     if (err)
         return err;
     if (src->obj->type != CAP_TYPE_IRQ && src->obj->type != CAP_TYPE_LOG)
-        return -EBADF;                  // the kind first, as cap_lookup does
+        return -EBADF; // the kind first, as cap_lookup does
     if (!(src->rights & CAP_USE))
         return -EPERM;
     if (f->ecx != 0 && (err = cap_lookup(p, (int32_t)f->ecx, CAP_TYPE_ENDPOINT, CAP_SEND, &ep)))
         return err;
     if (f->edx > BADGE_MAX || (ep && f->edx == 0))
-        return -EINVAL;                 // a notification's badge is all it says
+        return -EINVAL; // a notification's badge is all it says
     return boot_object_bind(src->obj, src, ep ? (struct endpoint *)ep->obj : NULL, f->edx);
 }
 
@@ -106,8 +106,9 @@ thread_info_fill(struct thread *t, struct thread_info *out)
     memset(out, 0, sizeof(*out));
     out->tid = t->tid;
     out->pid = t->proc ? t->proc->pid : 0;
-    out->state = t->state == THREAD_RUNNABLE ? THREAD_STATE_RUNNABLE
-                 : t->state == THREAD_BLOCKED ? THREAD_STATE_BLOCKED : THREAD_STATE_DEAD;
+    out->state = t->state == THREAD_RUNNABLE  ? THREAD_STATE_RUNNABLE
+                 : t->state == THREAD_BLOCKED ? THREAD_STATE_BLOCKED
+                                              : THREAD_STATE_DEAD;
     strlcpy(out->name, t->name, sizeof(out->name));
     if (t->proc)
         strlcpy(out->process, t->proc->name, sizeof(out->process));

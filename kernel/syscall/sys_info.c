@@ -3,6 +3,7 @@
 #include "cap.h"
 #include "console.h"
 #include "cpu.h"
+#include "ipc.h"
 #include "kfast.h"
 #include "kmalloc.h"
 #include "mm/frame.h"
@@ -84,5 +85,6 @@ sys_sysinfo(struct trap_frame *f)
     si.syscall_gates = syscall_gates();
     si.handles = cap_handles_open();
     si.objects = kobject_count();
+    si.ipc_fast = ipc_fast_count();
     return copy_to_user(f->ebx, &si, sizeof(si));
 }

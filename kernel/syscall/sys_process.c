@@ -58,10 +58,10 @@ sys_spawn(struct trap_frame *f)
             return -ENOMEM;
         int32_t len = strncpy_from_user(text, f->esi, SPAWN_ARGS_MAX);
         if (len < 0)
-            return len;                 // -EFAULT, or -ENAMETOOLONG past SPAWN_ARGS_MAX - 1
+            return len; // -EFAULT, or -ENAMETOOLONG past SPAWN_ARGS_MAX - 1
     }
     if (cap_table_room(self) == 0)
-        return -EMFILE;                 // checked first: the child's handle cannot fail
+        return -EMFILE; // checked first: the child's handle cannot fail
     struct spawn_request req = {
         boot_module_index(module->obj), self, cap_setup_child, &args, text,
     };
@@ -86,7 +86,7 @@ sys_wait(struct trap_frame *f)
     if (!(c->rights & CAP_WAIT))
         return -EPERM;
     if (f->ecx > WAIT_TICKS_MAX && f->ecx != WAIT_FOREVER)
-        return -EINVAL;                 // a deadline that far would wrap the tick count
+        return -EINVAL; // a deadline that far would wrap the tick count
     if (type == CAP_TYPE_PROCESS)
         return process_wait((struct process *)c->obj, f->ecx);
     return thread_record_wait((struct thread_record *)c->obj, f->ecx);

@@ -9,7 +9,7 @@
 #include "uapi/errno.h"
 #include "uapi/syscall.h"
 
-#define SLEEP_MAX_TICKS 100000      // 1000 s: longer is surely a mistake
+#define SLEEP_MAX_TICKS 100000 // 1000 s: longer is surely a mistake
 
 int32_t
 sys_exit(struct trap_frame *f)
@@ -35,11 +35,11 @@ sys_thread_create(struct trap_frame *f)
         return -ENOMEM;
     struct thread_record *r = thread_record_create(t);
     if (!r) {
-        t->killed = true;               // dies before its first instruction
+        t->killed = true; // dies before its first instruction
         return -ENOMEM;
     }
     int32_t h = cap_install(p, &r->obj, CAP_WAIT, 0, NULL);
-    thread_record_put(r);               // the handle holds it now
+    thread_record_put(r); // the handle holds it now
     return h;
 }
 

@@ -8,7 +8,7 @@
 #include "uapi/errno.h"
 #include "uapi/syscall.h"
 
-static syscall_fn const s_table[SYS_COUNT] = {
+syscall_fn const g_syscall_table[SYS_COUNT] = {
     [SYS_EXIT] = sys_exit,
     [SYS_THREAD_CREATE] = sys_thread_create,
     [SYS_THREAD_EXIT] = sys_thread_exit,
@@ -41,11 +41,3 @@ static syscall_fn const s_table[SYS_COUNT] = {
     [SYS_CONSOLE_TAKE] = sys_console_take,
     [SYS_THREAD_LIST] = sys_thread_list,
 };
-
-void
-syscall_dispatch(struct trap_frame *f)
-{
-    uint32_t n = f->eax;
-    syscall_fn fn = n < SYS_COUNT ? s_table[n] : NULL;
-    f->eax = fn ? (uint32_t)fn(f) : (uint32_t)-ENOSYS;
-}

@@ -4,8 +4,7 @@
 
 #include <stdint.h>
 
-struct trap_frame;
-typedef int32_t (*syscall_fn)(struct trap_frame *f);
+#include "trap.h"
 
 // sys_thread.c
 int32_t sys_exit(struct trap_frame *f);

@@ -6,13 +6,14 @@
 
 uint32_t uaccess_copy(void *dst, const void *src, uint32_t n);
 int32_t uaccess_strncpy(char *dst, const char *src, uint32_t max);
-// The two instructions of uaccess_copy.asm that touch user memory.
-extern const char uaccess_copy_insn[], uaccess_strncpy_insn[];
+// The three instructions of uaccess_copy.asm that touch user memory.
+extern const char uaccess_copy_words_insn[], uaccess_copy_insn[], uaccess_strncpy_insn[];
 
 bool
 uaccess_stack_fault(uint32_t eip, uintptr_t addr, uint32_t error)
 {
-    if (eip != (uintptr_t)uaccess_copy_insn && eip != (uintptr_t)uaccess_strncpy_insn)
+    if (eip != (uintptr_t)uaccess_copy_words_insn && eip != (uintptr_t)uaccess_copy_insn &&
+        eip != (uintptr_t)uaccess_strncpy_insn)
         return false;
     return g_current->proc && process_grow_stack(g_current->proc, addr, error);
 }
@@ -72,12 +73,13 @@ check_pages(struct addrspace *as, struct process *grow_in, uintptr_t uaddr, size
         return -EFAULT;
     if (n == 0)
         return 0;
-    for (uintptr_t page = uaddr & ~(uintptr_t)(PAGE_SIZE - 1); page < uaddr + n; page += PAGE_SIZE) {
+    for (uintptr_t page = uaddr & ~(uintptr_t)(PAGE_SIZE - 1); page < uaddr + n;
+         page += PAGE_SIZE) {
         uint32_t flags;
         if (!vm_query(as, page, NULL, &flags)) {
             if (!grow_in || !process_grow_stack(grow_in, page, 0))
                 return -EFAULT;
-            continue;                   // a fresh page of the stack: user, writable
+            continue; // a fresh page of the stack: user, writable
         }
         if (!(flags & VM_USER) || (write && !(flags & VM_WRITE)))
             return -EFAULT;

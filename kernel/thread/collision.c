@@ -63,17 +63,18 @@ collision_report(struct thread *t, uint32_t esp, uint32_t eip, const char *where
     r->by_trap = by_trap;
     r->irqs_ended = 0;
     t->arena.collisions++;
-    kprintf("kfast: stack/arena COLLISION in thread %u (%s), caught by %s:\n"
-            "  block %08x-%08x (%u bytes), arena top %08x (%u bytes in use), esp %08x, eip %08x\n"
-            "  stack low-water %u bytes, canary %02x %02x %02x %02x (expected %02x %02x %02x %02x)\n",
-            r->tid, r->name, where, r->block, r->block + KSTACK_SIZE, KSTACK_SIZE, top,
-            (uint32_t)(top - t->arena.base), esp, eip, r->low_water, r->canary[0], r->canary[1],
-            r->canary[2], r->canary[3], KFAST_CANARY & 0xFF, (KFAST_CANARY >> 8) & 0xFF,
-            (KFAST_CANARY >> 16) & 0xFF, KFAST_CANARY >> 24);
+    kprintf(
+        "kfast: stack/arena COLLISION in thread %u (%s), caught by %s:\n"
+        "  block %08x-%08x (%u bytes), arena top %08x (%u bytes in use), esp %08x, eip %08x\n"
+        "  stack low-water %u bytes, canary %02x %02x %02x %02x (expected %02x %02x %02x %02x)\n",
+        r->tid, r->name, where, r->block, r->block + KSTACK_SIZE, KSTACK_SIZE, top,
+        (uint32_t)(top - t->arena.base), esp, eip, r->low_water, r->canary[0], r->canary[1],
+        r->canary[2], r->canary[3], KFAST_CANARY & 0xFF, (KFAST_CANARY >> 8) & 0xFF,
+        (KFAST_CANARY >> 16) & 0xFF, KFAST_CANARY >> 24);
     // Put the canary back so that the next check does not report it again.
     *(volatile uint32_t *)top = KFAST_CANARY;
     if (s_recovery && s_recovery_thread == t)
-        return (uint32_t)(*s_recovery)[4] - 256;    // below the recovery point's frame
+        return (uint32_t)(*s_recovery)[4] - 256; // below the recovery point's frame
     return 0;
 }
 
@@ -94,6 +95,6 @@ kfast_collision(struct thread *t, uint32_t esp, const char *where)
     if (collision_report(t, esp, (uint32_t)__builtin_return_address(0), where, false) &&
         t == g_current)
         collision_resume();
-    panic("stack/arena collision in thread %u (%s): arena top %08x, esp %08x",
-          t->tid, t->name, (uint32_t)kfast_arena_top(&t->arena), esp);
+    panic("stack/arena collision in thread %u (%s): arena top %08x, esp %08x", t->tid, t->name,
+          (uint32_t)kfast_arena_top(&t->arena), esp);
 }

@@ -31,7 +31,7 @@ double_fault_init(void)
     s_df_tss.cs = KERNEL_CS;
     s_df_tss.ss = s_df_tss.ds = s_df_tss.es = s_df_tss.fs = s_df_tss.gs = KERNEL_DS;
     s_df_tss.cr3 = g_kernel_space.pd_phys;
-    s_df_tss.eflags = EFLAGS_KERNEL;    // the task starts as every entry does
+    s_df_tss.eflags = EFLAGS_KERNEL; // the task starts as every entry does
     s_df_tss.iomap_base = sizeof(s_df_tss);
     gdt_set_tss(GDT_DF_TSS, &s_df_tss, sizeof(s_df_tss));
     idt_set_task_gate(VEC_DF, DF_TSS_SEL);
@@ -60,13 +60,15 @@ double_fault_handler(void)
     uint32_t block = t ? (uint32_t)t->block : 0;
     // Within the block, or just under it: the stack ran into the guard.
     if (t && esp + 4096 > block && esp <= block + KSTACK_SIZE) {
-        uint32_t recovery_stack = collision_report(t, esp, eip, "the guard: a page fault in the stack view", true);
+        uint32_t recovery_stack =
+            collision_report(t, esp, eip, "the guard: a page fault in the stack view", true);
         if (recovery_stack) {
             resume_at_recovery(recovery_stack);
             return;
         }
         panic("stack/arena collision in thread %u (%s) at eip %08x: esp %08x, guard %08x, "
-              "arena top %08x", t->tid, t->name, eip, esp, (uint32_t)kfast_arena_guard(&t->arena),
+              "arena top %08x",
+              t->tid, t->name, eip, esp, (uint32_t)kfast_arena_guard(&t->arena),
               (uint32_t)kfast_arena_top(&t->arena));
     }
     panic("double fault at eip %08x, esp %08x (thread %u, block %08x-%08x)", eip, esp,

@@ -12,39 +12,39 @@
 #include "uapi/errno.h"
 
 // The parts of the ELF32 format this file reads (System V ABI, i386 supplement).
-#define EHDR_SIZE       52
-#define PHDR_SIZE       32
+#define EHDR_SIZE 52
+#define PHDR_SIZE 32
 
-#define EH_IDENT_CLASS  4
-#define EH_IDENT_DATA   5
+#define EH_IDENT_CLASS   4
+#define EH_IDENT_DATA    5
 #define EH_IDENT_VERSION 6
-#define EH_TYPE         16      // uint16
-#define EH_MACHINE      18      // uint16
-#define EH_VERSION      20      // uint32
-#define EH_ENTRY        24      // uint32
-#define EH_PHOFF        28      // uint32
-#define EH_PHENTSIZE    42      // uint16
-#define EH_PHNUM        44      // uint16
+#define EH_TYPE          16 // uint16
+#define EH_MACHINE       18 // uint16
+#define EH_VERSION       20 // uint32
+#define EH_ENTRY         24 // uint32
+#define EH_PHOFF         28 // uint32
+#define EH_PHENTSIZE     42 // uint16
+#define EH_PHNUM         44 // uint16
 
-#define PH_TYPE         0
-#define PH_OFFSET       4
-#define PH_VADDR        8
-#define PH_FILESZ       16
-#define PH_MEMSZ        20
-#define PH_FLAGS        24
+#define PH_TYPE   0
+#define PH_OFFSET 4
+#define PH_VADDR  8
+#define PH_FILESZ 16
+#define PH_MEMSZ  20
+#define PH_FLAGS  24
 
-#define ELFCLASS32      1
-#define ELFDATA2LSB     1
-#define EV_CURRENT      1
-#define ET_EXEC         2
-#define EM_386          3
+#define ELFCLASS32  1
+#define ELFDATA2LSB 1
+#define EV_CURRENT  1
+#define ET_EXEC     2
+#define EM_386      3
 
-#define PT_LOAD         1
-#define PT_DYNAMIC      2
-#define PT_INTERP       3
+#define PT_LOAD    1
+#define PT_DYNAMIC 2
+#define PT_INTERP  3
 
-#define PF_X            1
-#define PF_W            2
+#define PF_X 1
+#define PF_W 2
 
 // Messages that name a segment, one per segment number, so that *why stays
 // a static string.  A braced-initializer macro: see include/lib/list.h.
@@ -70,18 +70,18 @@ enum seg_error {
 };
 
 static const char *const s_seg_why[SEG_ERROR_COUNT][ELF_MAX_SEGMENTS] = {
-    [SEG_FILESZ]     = PER_SEGMENT("file size larger than memory size"),
-    [SEG_FILE_WRAP]  = PER_SEGMENT("file offset + size wraps"),
-    [SEG_PAST_EOF]   = PER_SEGMENT("data past end of file"),
-    [SEG_ADDR_WRAP]  = PER_SEGMENT("vaddr + memsz wraps"),
-    [SEG_OUTSIDE]    = PER_SEGMENT("outside user space"),
-    [SEG_STACK]      = PER_SEGMENT("overlaps the stack region"),
-    [SEG_WX]         = PER_SEGMENT("writable and executable"),
+    [SEG_FILESZ] = PER_SEGMENT("file size larger than memory size"),
+    [SEG_FILE_WRAP] = PER_SEGMENT("file offset + size wraps"),
+    [SEG_PAST_EOF] = PER_SEGMENT("data past end of file"),
+    [SEG_ADDR_WRAP] = PER_SEGMENT("vaddr + memsz wraps"),
+    [SEG_OUTSIDE] = PER_SEGMENT("outside user space"),
+    [SEG_STACK] = PER_SEGMENT("overlaps the stack region"),
+    [SEG_WX] = PER_SEGMENT("writable and executable"),
     [SEG_CONGRUENCE] = PER_SEGMENT("vaddr and offset not congruent modulo the page size"),
-    [SEG_OVERLAP]    = PER_SEGMENT("shares a page with an earlier segment"),
+    [SEG_OVERLAP] = PER_SEGMENT("shares a page with an earlier segment"),
 };
 
-#define TWO_TO_32       ((uint64_t)1 << 32)
+#define TWO_TO_32 ((uint64_t)1 << 32)
 
 // Reads the little-endian 16-bit field at p.
 static uint32_t
@@ -117,8 +117,10 @@ page_up(uint64_t x)
 static bool
 share_a_page(const struct elf_segment *a, const struct elf_segment *b)
 {
-    uint64_t a_lo = ALIGN_DOWN(a->vaddr, ELF_PAGE_SIZE), a_hi = page_up((uint64_t)a->vaddr + a->memsz);
-    uint64_t b_lo = ALIGN_DOWN(b->vaddr, ELF_PAGE_SIZE), b_hi = page_up((uint64_t)b->vaddr + b->memsz);
+    uint64_t a_lo = ALIGN_DOWN(a->vaddr, ELF_PAGE_SIZE),
+             a_hi = page_up((uint64_t)a->vaddr + a->memsz);
+    uint64_t b_lo = ALIGN_DOWN(b->vaddr, ELF_PAGE_SIZE),
+             b_hi = page_up((uint64_t)b->vaddr + b->memsz);
     return a_lo < b_hi && b_lo < a_hi;
 }
 
@@ -197,8 +199,8 @@ entry_is_executable(const struct elf_image *img)
 }
 
 int
-elf_parse(const void *image, size_t size, const struct elf_limits *lim,
-          struct elf_image *out, const char **why)
+elf_parse(const void *image, size_t size, const struct elf_limits *lim, struct elf_image *out,
+          const char **why)
 {
     const uint8_t *p = image;
 

@@ -161,7 +161,10 @@ process_spawn(const struct spawn_request *req, int *err)
     const char *why = "no memory";
     struct process *p = NULL;
     static const struct elf_limits limits = {
-        USER_BASE, USER_TOP, USER_STACK_TOP - USER_STACK_MAX, USER_STACK_TOP,
+        USER_BASE,
+        USER_TOP,
+        USER_STACK_TOP - USER_STACK_MAX,
+        USER_STACK_TOP,
     };
     *err = img ? elf_parse(P2V(m->start), m->end - m->start, &limits, img, &why) : -ENOMEM;
     if (*err) {
@@ -169,7 +172,7 @@ process_spawn(const struct spawn_request *req, int *err)
         goto out;
     }
     *err = -ENOMEM;
-    KASSERT(s_end_hook);                // the capability layer installs it at boot
+    KASSERT(s_end_hook); // the capability layer installs it at boot
     p = kzalloc(sizeof(*p));
     if (!p)
         goto out;
@@ -183,19 +186,20 @@ process_spawn(const struct spawn_request *req, int *err)
         goto fail;
     *err = 0;
     strlcpy(p->name, m->name, sizeof(p->name));
-    kobject_init(&p->obj, CAP_TYPE_PROCESS);    // the reference it holds while it runs
+    kobject_init(&p->obj, CAP_TYPE_PROCESS); // the reference it holds while it runs
     p->parent = parent;
     waitq_init(&p->exit_wait);
     if ((*err = req->setup(p, req->setup_arg)) != 0)
         goto fail;
     uint32_t args_at = req->args ? push_args(p, req->args) : 0;
-    struct thread *t = uthread_create(p, m->name, img->entry, args_at ? args_at : USER_STACK_TOP, 0);
+    struct thread *t =
+        uthread_create(p, m->name, img->entry, args_at ? args_at : USER_STACK_TOP, 0);
     if (!t) {
         *err = -ENOMEM;
-        s_end_hook(p);                  // undoes setup: closes the handles it gave
+        s_end_hook(p); // undoes setup: closes the handles it gave
         goto fail;
     }
-    thread_user_frame(t)->ebx = syscall_gates();     // the ABI's words for the runtime
+    thread_user_frame(t)->ebx = syscall_gates(); // the ABI's words for the runtime
     thread_user_frame(t)->ecx = args_at;
     p->pid = t->tid;
     uint32_t flags = irq_save();
@@ -232,7 +236,7 @@ process_thread_exited(struct process *p, int code)
     p->live_threads--;
     p->unreaped_threads++;
     if (p->live_threads == 0)
-        process_set_exit_code(p, code);     // the last thread decides
+        process_set_exit_code(p, code); // the last thread decides
 }
 
 // The last thread's block is free: free the address space, tell the waiter.
@@ -247,7 +251,7 @@ process_thread_reaped(struct process *p)
     as_destroy(p->as);
     p->as = NULL;
     p->exited = true;
-    s_end_hook(p);              // its handles close (which may free other processes)
+    s_end_hook(p); // its handles close (which may free other processes)
     // Children outlive their parent; nobody counts them any more.
     list_for_each(n, &s_processes) {
         struct process *c = list_entry(n, struct process, all_link);
@@ -257,7 +261,7 @@ process_thread_reaped(struct process *p)
         }
     }
     waitq_wake_all(&p->exit_wait);
-    process_put(p);             // the reference it held while it ran
+    process_put(p); // the reference it held while it ran
 }
 
 int
@@ -266,7 +270,7 @@ process_wait(struct process *p, uint32_t ticks)
     if (p == g_current->proc)
         return -EDEADLK;
     uint32_t flags = irq_save();
-    kobject_get(&p->obj);       // a handle closed meanwhile must not free it
+    kobject_get(&p->obj); // a handle closed meanwhile must not free it
     int err = waitq_wait_for(&p->exit_wait, &p->exited, ticks, "wait: process still running");
     int code = p->exit_code;
     irq_restore(flags);

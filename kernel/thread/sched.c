@@ -21,10 +21,11 @@
 uint32_t g_need_resched;
 static struct list_node s_runq = LIST_INIT(s_runq);
 static struct list_node s_sleepers = LIST_INIT(s_sleepers);
-static struct list_node s_timed = LIST_INIT(s_timed);       // in waitq_wait_for with a limit
+static struct list_node s_timed = LIST_INIT(s_timed); // in waitq_wait_for with a limit
 static struct thread *s_idle;
 
-static void
+// Inline in both its callers: it is most of a context switch.
+static FORCE_INLINE void
 switch_to(struct thread *prev, struct thread *next)
 {
     uint32_t top = (uint32_t)next->block + KSTACK_SIZE;
@@ -45,7 +46,7 @@ schedule(void)
 {
     struct thread *prev = g_current;
     g_need_resched = 0;
-    kfast_check("a context switch");    // prev is still the running thread
+    kfast_check("a context switch"); // prev is still the running thread
     if (prev->state == THREAD_RUNNABLE && prev != s_idle)
         list_push_back(&s_runq, &prev->run_link);
     struct list_node *n = list_pop_front(&s_runq);
@@ -73,13 +74,27 @@ thread_block(const char *reason)
     return !t->killed;
 }
 
+bool
+thread_block_run(struct thread *next, const char *reason)
+{
+    struct thread *t = g_current;
+    KASSERT(next->state == THREAD_BLOCKED && !list_linked(&next->run_link) && next != t);
+    t->state = THREAD_BLOCKED;
+    t->wait_reason = reason;
+    next->state = THREAD_RUNNABLE;
+    kfast_check("a context switch");
+    switch_to(t, next);
+    t->wait_reason = NULL;
+    return !t->killed;
+}
+
 void
 thread_wake(struct thread *t)
 {
     if (t->state != THREAD_BLOCKED)
         return;
     if (list_linked(&t->run_link))
-        list_remove(&t->run_link);          // off its wait queue
+        list_remove(&t->run_link); // off its wait queue
     t->state = THREAD_RUNNABLE;
     list_push_back(&s_runq, &t->run_link);
     g_need_resched = 1;
@@ -165,7 +180,7 @@ sched_tick(void)
     list_for_each(n, &s_timed) {
         struct thread *t = list_entry(n, struct thread, timer_link);
         if ((int32_t)(now - t->wake_tick) >= 0)
-            thread_wake(t);         // it takes itself off s_timed
+            thread_wake(t); // it takes itself off s_timed
     }
     if (!list_empty(&s_runq))
         g_need_resched = 1;

@@ -36,7 +36,7 @@ static uint32_t s_thread_count;
 static struct list_node s_exit_hooks = LIST_INIT(s_exit_hooks);
 static struct list_node s_zombies = LIST_INIT(s_zombies);
 static struct thread *s_reaper;
-static struct waitq s_reaped;       // woken after each reaping pass
+static struct waitq s_reaped; // woken after each reaping pass
 static uint32_t s_record_count;
 
 void
@@ -85,11 +85,11 @@ thread_alloc(const char *name, void (*start)(void), uint32_t reserve_top)
     list_init(&t->ipc.link);
 
     uint32_t *sp = (uint32_t *)(t->block + KSTACK_SIZE - reserve_top);
-    *--sp = 0;                          // start's return address: it never returns
-    *--sp = (uint32_t)start;            // switch_context's ret
+    *--sp = 0;               // start's return address: it never returns
+    *--sp = (uint32_t)start; // switch_context's ret
     for (int i = 0; i < 4; i++)
-        *--sp = 0;                      // ebp, ebx, esi, edi
-    *--sp = EFLAGS_KERNEL;              // eflags: start begins with interrupts off
+        *--sp = 0;         // ebp, ebx, esi, edi
+    *--sp = EFLAGS_KERNEL; // eflags: start begins with interrupts off
     t->saved_esp = (uint32_t)sp;
 
     uint32_t flags = irq_save();
@@ -137,7 +137,7 @@ thread_set_user_start(void (*start)(void))
 struct thread *
 uthread_create(struct process *p, const char *name, uint32_t eip, uint32_t esp, uint32_t arg)
 {
-    KASSERT(s_user_start);      // entry_init installs it before any process starts
+    KASSERT(s_user_start); // entry_init installs it before any process starts
     struct thread *t = thread_alloc(name, s_user_start, sizeof(struct trap_frame));
     if (!t)
         return NULL;
@@ -237,7 +237,7 @@ thread_record_create(struct thread *t)
     if (!r)
         return NULL;
     kobject_init(&r->obj, CAP_TYPE_THREAD);
-    r->obj.refs = 2;                    // the thread's and the caller's
+    r->obj.refs = 2; // the thread's and the caller's
     r->thread = t;
     r->tid = t->tid;
     strlcpy(r->name, t->name, sizeof(r->name));
@@ -268,7 +268,7 @@ thread_record_wait(struct thread_record *r, uint32_t ticks)
 {
     if (r->thread == g_current)
         return -EDEADLK;
-    kobject_get(&r->obj);               // a handle closed meanwhile must not free it
+    kobject_get(&r->obj); // a handle closed meanwhile must not free it
     int err = waitq_wait_for(&r->wait, &r->ended, ticks, "wait: thread still running");
     int code = r->exit_code;
     thread_record_put(r);
@@ -280,7 +280,7 @@ reaper_main(void *arg)
 {
     (void)arg;
     for (;;) {
-        kfast_reset_quiescent();        // a kernel thread empties its arena in its loop
+        kfast_reset_quiescent(); // a kernel thread empties its arena in its loop
         cli();
         struct list_node *n;
         while ((n = list_pop_front(&s_zombies)) != NULL)

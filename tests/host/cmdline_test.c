@@ -75,7 +75,7 @@ test_cut_at_the_limit(void **state)
     assert_int_equal(s_b.cmdline_length, BOOT_CMDLINE_MAX);
     assert_int_equal(strlen(s_b.cmdline), BOOT_CMDLINE_MAX - 1);
     assert_memory_equal(s_b.cmdline, over, BOOT_CMDLINE_MAX - 1);
-    assert_true(s_b.test_mode);     // "tes" was kept, the word is read whole
+    assert_true(s_b.test_mode); // "tes" was kept, the word is read whole
     free(over);
 }
 

@@ -11,21 +11,21 @@
 #include "thread/elf.h"
 #include "uapi/errno.h"
 
-#define USER_LO     0x00400000u
-#define USER_HI     0xC0000000u
-#define STACK_LO    0xBFEF0000u     // the kernel's: USER_STACK_TOP - USER_STACK_MAX
-#define STACK_HI    0xBFFF0000u     // USER_STACK_TOP
+#define USER_LO  0x00400000u
+#define USER_HI  0xC0000000u
+#define STACK_LO 0xBFEF0000u // the kernel's: USER_STACK_TOP - USER_STACK_MAX
+#define STACK_HI 0xBFFF0000u // USER_STACK_TOP
 
 static const struct elf_limits s_limits = { USER_LO, USER_HI, STACK_LO, STACK_HI };
 
-#define FILE_SIZE   0x3000u
-#define PHOFF       52u
-#define PT_LOAD     1u
-#define PT_NOTE     4u
-#define PT_INTERP   3u
+#define FILE_SIZE    0x3000u
+#define PHOFF        52u
+#define PT_LOAD      1u
+#define PT_NOTE      4u
+#define PT_INTERP    3u
 #define PT_GNU_STACK 0x6474E551u
-#define PF_RX       5u
-#define PF_RW       6u
+#define PF_RX        5u
+#define PF_RW        6u
 
 // The image under test; every test starts from good_image()'s contents.
 static uint8_t s_file[FILE_SIZE + 1];
@@ -67,17 +67,17 @@ good_image(void)
 {
     memset(s_file, 0, sizeof s_file);
     memcpy(s_file, "\177ELF", 4);
-    s_file[4] = 1;                  // ELFCLASS32
-    s_file[5] = 1;                  // ELFDATA2LSB
-    s_file[6] = 1;                  // EV_CURRENT
-    put16(16, 2);                   // ET_EXEC
-    put16(18, 3);                   // EM_386
-    put32(20, 1);                   // e_version
-    put32(24, 0x00400010);          // e_entry
-    put32(28, PHOFF);               // e_phoff
-    put16(40, 52);                  // e_ehsize
-    put16(42, 32);                  // e_phentsize
-    put16(44, 3);                   // e_phnum
+    s_file[4] = 1;         // ELFCLASS32
+    s_file[5] = 1;         // ELFDATA2LSB
+    s_file[6] = 1;         // EV_CURRENT
+    put16(16, 2);          // ET_EXEC
+    put16(18, 3);          // EM_386
+    put32(20, 1);          // e_version
+    put32(24, 0x00400010); // e_entry
+    put32(28, PHOFF);      // e_phoff
+    put16(40, 52);         // e_ehsize
+    put16(42, 32);         // e_phentsize
+    put16(44, 3);          // e_phnum
     put_phdr(0, PT_LOAD, 0x1000, 0x00400000, 0x100, 0x100, PF_RX);
     put_phdr(1, PT_LOAD, 0x2000, 0x00401000, 0x80, 0x3000, PF_RW);
     put_phdr(2, PT_GNU_STACK, 0, 0, 0, 0, PF_RW);
@@ -234,9 +234,9 @@ static void
 test_not_exec(void **state)
 {
     (void)state;
-    put16(16, 3);                   // ET_DYN
+    put16(16, 3); // ET_DYN
     assert_string_equal(parse(), "not an executable (ET_EXEC)");
-    put16(16, 1);                   // ET_REL
+    put16(16, 1); // ET_REL
     assert_string_equal(parse(), "not an executable (ET_EXEC)");
 }
 
@@ -244,7 +244,7 @@ static void
 test_not_i386(void **state)
 {
     (void)state;
-    put16(18, 62);                  // EM_X86_64
+    put16(18, 62); // EM_X86_64
     assert_string_equal(parse(), "not i386");
 }
 
@@ -413,13 +413,13 @@ static void
 test_entry_outside_executable(void **state)
 {
     (void)state;
-    put32(24, 0x00401000);          // in the writable segment
+    put32(24, 0x00401000); // in the writable segment
     assert_string_equal(parse(), "entry point outside every executable segment");
-    put32(24, 0x00400100);          // one past the end of the text
+    put32(24, 0x00400100); // one past the end of the text
     assert_string_equal(parse(), "entry point outside every executable segment");
     put32(24, 0x003FFFFF);
     assert_string_equal(parse(), "entry point outside every executable segment");
-    put32(24, 0x004000FF);          // the last byte of the text
+    put32(24, 0x004000FF); // the last byte of the text
     assert_string_equal(parse(), "ok");
 }
 
@@ -470,7 +470,7 @@ test_in_stack_region(void **state)
     put_phdr(1, PT_LOAD, 0x2000, STACK_LO - 0x1000, 0x80, 0x1001, PF_RW);
     assert_string_equal(parse(), "segment 1 overlaps the stack region");
     // A huge bss from low memory across the whole window.
-    put_phdr(1, PT_LOAD, 0x2000, 0x00401000, 0x80, 0xBFBF0000, PF_RW);   // ends at 0xBFFF1000
+    put_phdr(1, PT_LOAD, 0x2000, 0x00401000, 0x80, 0xBFBF0000, PF_RW); // ends at 0xBFFF1000
     assert_string_equal(parse(), "segment 1 overlaps the stack region");
     // Nothing to load, but it names an address in the window.
     put_phdr(2, PT_LOAD, 0x2000, STACK_LO + 0x10, 0, 0, PF_RW);
@@ -508,9 +508,9 @@ static void
 test_writable_and_executable(void **state)
 {
     (void)state;
-    put_phdr(0, PT_LOAD, 0x1000, 0x00400000, 0x100, 0x100, 7);     // R W X
+    put_phdr(0, PT_LOAD, 0x1000, 0x00400000, 0x100, 0x100, 7); // R W X
     assert_string_equal(parse(), "segment 0 writable and executable");
-    put_phdr(0, PT_LOAD, 0x1000, 0x00400000, 0x100, 0x100, 3);     // W X
+    put_phdr(0, PT_LOAD, 0x1000, 0x00400000, 0x100, 0x100, 3); // W X
     assert_string_equal(parse(), "segment 0 writable and executable");
     good_image();
     put_phdr(2, PT_LOAD, 0x1000, 0x00410000, 0, 0, 7);

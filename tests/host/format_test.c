@@ -19,22 +19,22 @@
 
 // Formats with both glibc and Tandem; the text and the return value must
 // agree. A macro, so a failure names the line of the case.
-#define EXPECT_LIKE_LIBC(...)                                           \
-    do {                                                                \
-        char want_[256], got_[256];                                     \
-        int want_n_ = snprintf(want_, sizeof want_, __VA_ARGS__);       \
-        int got_n_ = ksnprintf(got_, sizeof got_, __VA_ARGS__);         \
-        assert_string_equal(got_, want_);                               \
-        assert_int_equal(got_n_, want_n_);                              \
+#define EXPECT_LIKE_LIBC(...)                                     \
+    do {                                                          \
+        char want_[256], got_[256];                               \
+        int want_n_ = snprintf(want_, sizeof want_, __VA_ARGS__); \
+        int got_n_ = ksnprintf(got_, sizeof got_, __VA_ARGS__);   \
+        assert_string_equal(got_, want_);                         \
+        assert_int_equal(got_n_, want_n_);                        \
     } while (0)
 
 // Tandem's result must be exactly the text `want`, and its length returned.
-#define EXPECT(want, ...)                                               \
-    do {                                                                \
-        char got_[256];                                                 \
-        int got_n_ = ksnprintf(got_, sizeof got_, __VA_ARGS__);         \
-        assert_string_equal(got_, (want));                              \
-        assert_int_equal(got_n_, (int)strlen(want));                    \
+#define EXPECT(want, ...)                                       \
+    do {                                                        \
+        char got_[256];                                         \
+        int got_n_ = ksnprintf(got_, sizeof got_, __VA_ARGS__); \
+        assert_string_equal(got_, (want));                      \
+        assert_int_equal(got_n_, (int)strlen(want));            \
     } while (0)
 
 static void
@@ -291,7 +291,7 @@ test_char(void **state)
     (void)state;
     EXPECT_LIKE_LIBC("%c", 'A');
     EXPECT_LIKE_LIBC("%c%c%c", 'a', 'b', 'c');
-    EXPECT_LIKE_LIBC("%c", 0x141);      // converted to unsigned char: 'A'
+    EXPECT_LIKE_LIBC("%c", 0x141); // converted to unsigned char: 'A'
     EXPECT_LIKE_LIBC("%c", (char)0xE9);
     // A NUL character is produced and counted like any other.
     memset(buf, 'X', sizeof buf);
@@ -314,11 +314,9 @@ test_pointer(void **state)
     EXPECT(want, "%p", (void *)0x1234);
     snprintf(want, sizeof want, "0x%" PRIxPTR, UINTPTR_MAX);
     EXPECT(want, "%p", (void *)UINTPTR_MAX);
-    snprintf(want, sizeof want, "[    0x%0*" PRIxPTR "]", digits,
-             (uintptr_t)0xc0ffee);
+    snprintf(want, sizeof want, "[    0x%0*" PRIxPTR "]", digits, (uintptr_t)0xc0ffee);
     EXPECT(want, "[%*p]", digits + 6, (void *)0xc0ffee);
-    snprintf(want, sizeof want, "[0x%0*" PRIxPTR "    ]", digits,
-             (uintptr_t)0xc0ffee);
+    snprintf(want, sizeof want, "[0x%0*" PRIxPTR "    ]", digits, (uintptr_t)0xc0ffee);
     EXPECT(want, "[%-*p]", digits + 6, (void *)0xc0ffee);
     if (sizeof(void *) == 4)
         EXPECT("0x00001234", "%p", (void *)0x1234);
@@ -371,8 +369,8 @@ test_mixed_arguments(void **state)
 {
     (void)state;
     // 32- and 64-bit arguments interleaved: each va_arg must take its size.
-    EXPECT_LIKE_LIBC("%s=%d (%x) %c %llu %ld %lld|%u", "key", -7, 0x10u, 'Q',
-                     ULLONG_MAX, -1L, LLONG_MIN, 3u);
+    EXPECT_LIKE_LIBC("%s=%d (%x) %c %llu %ld %lld|%u", "key", -7, 0x10u, 'Q', ULLONG_MAX, -1L,
+                     LLONG_MIN, 3u);
     EXPECT_LIKE_LIBC("%*.*s|%d|%-*x|", 5, 2, "abcdef", 7, 4, 0xau);
     EXPECT_LIKE_LIBC("%lld %d %llx %d", 1LL << 40, 1, 0xFULL << 60, 2);
 }
@@ -395,8 +393,7 @@ check_size(size_t size, const char *fmt, const char *full)
     for (size_t i = size; i < sizeof got; i++)
         assert_int_equal(got[i], '#');
     if (size > 0) {
-        assert_int_equal(strlen(got), size - 1 < strlen(full) ? size - 1
-                                                              : strlen(full));
+        assert_int_equal(strlen(got), size - 1 < strlen(full) ? size - 1 : strlen(full));
         assert_memory_equal(got, full, strlen(got));
     }
 }
@@ -413,10 +410,10 @@ test_snprintf_sizes(void **state)
     assert_string_equal(buf, "abc");
 
     check_size(0, "%s", "hello");
-    check_size(1, "%s", "hello");       // just the NUL
+    check_size(1, "%s", "hello"); // just the NUL
     check_size(2, "%s", "hello");
-    check_size(5, "%s", "hello");       // one short: "hell"
-    check_size(6, "%s", "hello");       // exact
+    check_size(5, "%s", "hello"); // one short: "hell"
+    check_size(6, "%s", "hello"); // exact
     check_size(7, "%s", "hello");
     check_size(31, "%s", "hello");
     // Truncation inside padding and inside a field.
@@ -456,8 +453,7 @@ collect_char(char c, void *ctx)
 }
 
 // Variadic front end for format_v, like a console printf would be.
-static int PRINTF_LIKE(2, 3)
-collect_printf(struct collect *col, const char *fmt, ...)
+static int PRINTF_LIKE(2, 3) collect_printf(struct collect *col, const char *fmt, ...)
 {
     va_list ap;
     int n;
@@ -487,8 +483,7 @@ test_format_v_callback(void **state)
 }
 
 // Variadic front end for kvsnprintf.
-static int PRINTF_LIKE(3, 4)
-via_kvsnprintf(char *buf, size_t size, const char *fmt, ...)
+static int PRINTF_LIKE(3, 4) via_kvsnprintf(char *buf, size_t size, const char *fmt, ...)
 {
     va_list ap;
     int n;

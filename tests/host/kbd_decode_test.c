@@ -12,38 +12,38 @@
 #include "drv/kbd_decode.h"
 
 // Scancodes used below, by name.
-#define ESC_KEY     0x01
-#define KEY_1       0x02
-#define KEY_EQUALS  0x0D
-#define BACKSPACE   0x0E
-#define TAB         0x0F
-#define KEY_Q       0x10
-#define KEY_LBRACK  0x1A
-#define ENTER       0x1C
-#define CTRL        0x1D
-#define KEY_A       0x1E
-#define KEY_S       0x1F
-#define KEY_L       0x26
-#define KEY_SEMI    0x27
-#define LSHIFT      0x2A
-#define KEY_C       0x2E
-#define KEY_U       0x16
-#define KEY_SLASH   0x35
-#define RSHIFT      0x36
-#define ALT         0x38
-#define SPACE       0x39
-#define CAPS        0x3A
-#define F1          0x3B
-#define KP_7        0x47
-#define KP_8        0x48
-#define UP          0x48
-#define LEFT        0x4B
-#define RIGHT       0x4D
-#define DOWN        0x50
-#define E0          0xE0
-#define BRK(code)   ((uint8_t)((code) | 0x80))
+#define ESC_KEY    0x01
+#define KEY_1      0x02
+#define KEY_EQUALS 0x0D
+#define BACKSPACE  0x0E
+#define TAB        0x0F
+#define KEY_Q      0x10
+#define KEY_LBRACK 0x1A
+#define ENTER      0x1C
+#define CTRL       0x1D
+#define KEY_A      0x1E
+#define KEY_S      0x1F
+#define KEY_L      0x26
+#define KEY_SEMI   0x27
+#define LSHIFT     0x2A
+#define KEY_C      0x2E
+#define KEY_U      0x16
+#define KEY_SLASH  0x35
+#define RSHIFT     0x36
+#define ALT        0x38
+#define SPACE      0x39
+#define CAPS       0x3A
+#define F1         0x3B
+#define KP_7       0x47
+#define KP_8       0x48
+#define UP         0x48
+#define LEFT       0x4B
+#define RIGHT      0x4D
+#define DOWN       0x50
+#define E0         0xE0
+#define BRK(code)  ((uint8_t)((code) | 0x80))
 
-#define OUT_MAX     64
+#define OUT_MAX 64
 
 static struct kbd_decoder s_k;
 
@@ -65,7 +65,7 @@ feed(const uint8_t *codes, size_t n)
     return out;
 }
 
-#define FEED(...)   feed((const uint8_t[]){ __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }))
+#define FEED(...) feed((const uint8_t[]){ __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }))
 
 static int
 setup(void **state)
@@ -83,7 +83,7 @@ test_make_and_break(void **state)
     assert_string_equal(FEED(KEY_A), "a");
     assert_string_equal(FEED(BRK(KEY_A)), "");
     assert_string_equal(FEED(KEY_Q, BRK(KEY_Q), KEY_1, BRK(KEY_1), SPACE, BRK(SPACE)), "q1 ");
-    assert_string_equal(FEED(KEY_L, KEY_L, KEY_L, BRK(KEY_L)), "lll");     // repeats
+    assert_string_equal(FEED(KEY_L, KEY_L, KEY_L, BRK(KEY_L)), "lll"); // repeats
     assert_string_equal(FEED(KEY_SEMI, KEY_SLASH, KEY_LBRACK, KEY_EQUALS), ";/[=");
 }
 
@@ -106,7 +106,7 @@ test_caps_lock(void **state)
     (void)state;
     assert_string_equal(FEED(CAPS, BRK(CAPS), KEY_A, KEY_1, KEY_SEMI), "A1;");
     assert_string_equal(FEED(LSHIFT, KEY_A, KEY_1, BRK(LSHIFT)), "a!");
-    assert_string_equal(FEED(CAPS, CAPS, BRK(CAPS), KEY_A), "a");    // held: one toggle
+    assert_string_equal(FEED(CAPS, CAPS, BRK(CAPS), KEY_A), "a"); // held: one toggle
     assert_string_equal(FEED(CAPS, BRK(CAPS), KEY_Q), "Q");
     assert_string_equal(FEED(CAPS, BRK(CAPS), KEY_Q), "q");
 }
@@ -120,8 +120,7 @@ test_ctrl(void **state)
     assert_string_equal(FEED(CTRL, KEY_U, BRK(CTRL), KEY_U), "\x15u");
     assert_string_equal(FEED(E0, CTRL, KEY_A, E0, BRK(CTRL), KEY_A), "\001a");
     // Caps lock or shift do not change a control character.
-    assert_string_equal(FEED(CAPS, BRK(CAPS), CTRL, LSHIFT, KEY_C, BRK(LSHIFT), BRK(CTRL)),
-                        "\x03");
+    assert_string_equal(FEED(CAPS, BRK(CAPS), CTRL, LSHIFT, KEY_C, BRK(LSHIFT), BRK(CTRL)), "\x03");
     assert_string_equal(FEED(CAPS, BRK(CAPS)), "");
     // Releasing the right ctrl leaves the left one held.
     assert_string_equal(FEED(CTRL, E0, CTRL, E0, BRK(CTRL), KEY_C, BRK(CTRL), KEY_C), "\003c");
@@ -145,11 +144,11 @@ test_named_keys(void **state)
 {
     (void)state;
     assert_string_equal(FEED(ENTER, BRK(ENTER)), "\r");
-    assert_string_equal(FEED(E0, ENTER, E0, BRK(ENTER)), "\r");            // the keypad's
+    assert_string_equal(FEED(E0, ENTER, E0, BRK(ENTER)), "\r"); // the keypad's
     assert_string_equal(FEED(BACKSPACE, BRK(BACKSPACE)), "\x7f");
     assert_string_equal(FEED(TAB, BRK(TAB)), "\t");
     assert_string_equal(FEED(ESC_KEY, BRK(ESC_KEY)), "\x1b");
-    assert_string_equal(FEED(E0, KEY_SLASH), "/");                        // the keypad's
+    assert_string_equal(FEED(E0, KEY_SLASH), "/"); // the keypad's
 }
 
 // Keys without a character, and Print Screen's fake shifts (E0 2A): nothing,
@@ -160,7 +159,7 @@ test_silent_keys(void **state)
     (void)state;
     assert_string_equal(FEED(F1, BRK(F1), ALT, KEY_A, BRK(ALT)), "a");
     assert_string_equal(FEED(E0, LSHIFT, E0, 0x37, E0, BRK(0x37), E0, BRK(LSHIFT), KEY_A), "a");
-    assert_string_equal(FEED(E0, 0x47, E0, 0x53, 0x58, 0x7F), "");     // Home, Delete, F12
+    assert_string_equal(FEED(E0, 0x47, E0, 0x53, 0x58, 0x7F), ""); // Home, Delete, F12
 }
 
 // Pause (E1 1D 45 E1 9D C5) gives nothing, and its 1D is no ctrl: not

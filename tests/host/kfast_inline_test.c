@@ -31,15 +31,15 @@
 NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
 extern uintptr_t g_kfast_host_sp, g_kfast_host_guard;
 
-#define PAGE        4096u
-#define STEPS_MAX   20000u
+#define PAGE      4096u
+#define STEPS_MAX 20000u
 
 void *
 kmalloc(size_t size)
 {
     void *p = malloc(size);
     assert_non_null(p);
-    memset(p, 0xCD, size);      // as the kernel heap's debug fill: zalloc must not rely on it
+    memset(p, 0xCD, size); // as the kernel heap's debug fill: zalloc must not rely on it
     return p;
 }
 
@@ -87,7 +87,7 @@ rng_below(uint64_t *s, uint32_t n)
 // What one step left behind: where its object went (the block, or a spill
 // chunk by its place in the chain, counted from the oldest) and the arena.
 struct step {
-    int where;                  // 0: NULL, 1: the block, 2: a spill chunk
+    int where; // 0: NULL, 1: the block, 2: a spill chunk
     uint32_t chunk, offset;
     uintptr_t top, guard, chunk_fill, chunk_room;
     uint32_t chain;
@@ -173,15 +173,15 @@ run(bool inl, bool guarded, unsigned seed, unsigned ops, struct step *steps)
         if (r < 70) {
             bool zero = rng_below(&rng, 3) == 0;
             int constant = rng_below(&rng, 3) == 0 ? 1 + (int)rng_below(&rng, 4) : 0;
-            uint32_t size = rng_below(&rng, 8) == 0 ? rng_below(&rng, 3 * KSTACK_SIZE)
-                                                   : rng_below(&rng, 600);
+            uint32_t size =
+                rng_below(&rng, 8) == 0 ? rng_below(&rng, 3 * KSTACK_SIZE) : rng_below(&rng, 600);
             p = alloc(inl, zero, size, constant);
             uint32_t n = size_of_constant(constant, size);
             if (p && zero)
                 for (uint32_t k = 0; k < n; k++)
                     assert_int_equal(((uint8_t *)p)[k], 0);
             if (p)
-                memset(p, 0xEE, n);     // dirty, for the zalloc after a release
+                memset(p, 0xEE, n); // dirty, for the zalloc after a release
         } else if (r < 80 && nmarks < 8) {
             marks[nmarks++] = kfast_mark();
         } else if (r < 90 && nmarks > 0) {
@@ -217,8 +217,8 @@ agree(bool guarded)
     for (unsigned i = 0; i < ops; i++) {
         if (memcmp(&a[i], &b[i], sizeof(a[i])) != 0) {
             fail_msg("step %u: inline placed in %d/%u+%u (top %#lx, guard %#lx, chunk %lu+%lu), "
-                     "slow in %d/%u+%u (top %#lx, guard %#lx, chunk %lu+%lu)", i,
-                     a[i].where, a[i].chunk, a[i].offset, (unsigned long)a[i].top,
+                     "slow in %d/%u+%u (top %#lx, guard %#lx, chunk %lu+%lu)",
+                     i, a[i].where, a[i].chunk, a[i].offset, (unsigned long)a[i].top,
                      (unsigned long)a[i].guard, (unsigned long)a[i].chunk_fill,
                      (unsigned long)a[i].chunk_room, b[i].where, b[i].chunk, b[i].offset,
                      (unsigned long)b[i].top, (unsigned long)b[i].guard,
@@ -227,8 +227,8 @@ agree(bool guarded)
         in_block += a[i].where == 1;
         in_chunk += a[i].where == 2 && a[i].offset > 0;
     }
-    print_message("# %u objects placed in the block, %u further into a spill chunk\n",
-                  in_block, in_chunk);
+    print_message("# %u objects placed in the block, %u further into a spill chunk\n", in_block,
+                  in_chunk);
     // The trace reaches both inline paths (an unguarded arena places only
     // zero-byte requests at its top).
     if (guarded)
@@ -295,7 +295,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_inline_paths_agree_with_the_slow_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inline_paths_agree_with_the_slow_path, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_inline_paths_agree_with_the_slow_path_unguarded, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_first_allocation_after_a_reset_stays_inline, setup,

@@ -32,7 +32,7 @@ test_immediate_stores(void **state)
     assert_true(pending(eax0, r));
     r[EAX] = TOP - 8;
     assert_true(pending(eax8, r));
-    assert_false(pending(eax0, r));             // another address
+    assert_false(pending(eax0, r)); // another address
     r[EDI] = TOP - 0x28;
     assert_true(pending(edi28, r));
     r[ECX] = TOP - 0x100;
@@ -45,14 +45,14 @@ test_register_sib_and_absolute_stores(void **state)
 {
     (void)state;
     uint32_t r[8] = { 0 };
-    const uint8_t reg[] = { 0x89, 0x10 };                       // movl %edx, (%eax)
-    const uint8_t sib[] = { 0xC7, 0x04, 0x8B, 0x5A, 0xDE, 0x11, 0xC0 };  // (%ebx,%ecx,4)
+    const uint8_t reg[] = { 0x89, 0x10 };                               // movl %edx, (%eax)
+    const uint8_t sib[] = { 0xC7, 0x04, 0x8B, 0x5A, 0xDE, 0x11, 0xC0 }; // (%ebx,%ecx,4)
     const uint8_t abs32[] = { 0xC7, 0x05, 0x58, 0x61, 0x01, 0xF4, 0x5A, 0xDE, 0x11, 0xC0 };
     r[EAX] = TOP;
     r[EDX] = KFAST_CANARY;
     assert_true(pending(reg, r));
     r[EDX] = KFAST_CANARY + 1;
-    assert_false(pending(reg, r));              // another value
+    assert_false(pending(reg, r)); // another value
     r[EBX] = TOP - 16;
     r[ECX] = 4;
     assert_true(pending(sib, r));

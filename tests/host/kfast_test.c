@@ -28,20 +28,24 @@ NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 extern uintptr_t g_kfast_host_sp, g_kfast_host_guard;
 
-#define REC         (TANDEM_DEBUG ? sizeof(struct kfast_record) : 0)    // per-allocation record
-#define COST(n)     ((uintptr_t)ALIGN_UP((size_t)(n) + REC, (size_t)KFAST_ALIGN))
-#define DEPTH       512         // default simulated stack depth below the block's end
-#define PAGE        4096u       // the unit the guarded arena claims
+#define REC     (TANDEM_DEBUG ? sizeof(struct kfast_record) : 0) // per-allocation record
+#define COST(n) ((uintptr_t)ALIGN_UP((size_t)(n) + REC, (size_t)KFAST_ALIGN))
+#define DEPTH   512   // default simulated stack depth below the block's end
+#define PAGE    4096u // the unit the guarded arena claims
 // Whether a block can hold objects at all at the default depth: a 4 KiB one
 // has no page to spare (tests about placement skip themselves there).
-#define ROOMY       (KSTACK_SIZE >= PAGE + KFAST_RESERVE + DEPTH)
-#define NEEDS_ROOM() do { if (!ROOMY) skip(); } while (0)
+#define ROOMY   (KSTACK_SIZE >= PAGE + KFAST_RESERVE + DEPTH)
+#define NEEDS_ROOM() \
+    do {             \
+        if (!ROOMY)  \
+            skip();  \
+    } while (0)
 
 /* ---- kmalloc, kfree and panic for kfast.c ---- */
 
 static struct {
     unsigned live, allocs, frees;
-    bool fail;                  // the next kmalloc calls return NULL
+    bool fail; // the next kmalloc calls return NULL
 } s_heap;
 
 void *
@@ -51,7 +55,7 @@ kmalloc(size_t size)
         return NULL;
     void *p = malloc(size);
     assert_non_null(p);
-    memset(p, 0xCD, size);      // as the kernel heap's debug fill: zalloc must not rely on it
+    memset(p, 0xCD, size); // as the kernel heap's debug fill: zalloc must not rely on it
     s_heap.live++;
     s_heap.allocs++;
     return p;
@@ -88,14 +92,15 @@ panic(const char *fmt, ...)
 }
 
 // Runs stmt, which must panic; the message is left in s_panic_msg.
-#define EXPECT_PANIC(stmt) do {                                         \
-        s_panic_msg[0] = '\0';                                          \
-        s_panic_armed = true;                                           \
-        if (setjmp(s_panic_jump) == 0) {                                \
-            stmt;                                                       \
-            s_panic_armed = false;                                      \
-            fail_msg("no panic from %s", #stmt);                        \
-        }                                                               \
+#define EXPECT_PANIC(stmt)                       \
+    do {                                         \
+        s_panic_msg[0] = '\0';                   \
+        s_panic_armed = true;                    \
+        if (setjmp(s_panic_jump) == 0) {         \
+            stmt;                                \
+            s_panic_armed = false;               \
+            fail_msg("no panic from %s", #stmt); \
+        }                                        \
     } while (0)
 
 /* ---- the simulated block ---- */
@@ -103,11 +108,23 @@ panic(const char *fmt, ...)
 static uint8_t *s_block;
 static struct kfast_arena s_arena;
 
-static uintptr_t base(void) { return (uintptr_t)s_block; }
+static uintptr_t
+base(void)
+{
+    return (uintptr_t)s_block;
+}
 
-static uintptr_t end(void) { return base() + KSTACK_SIZE; }
+static uintptr_t
+end(void)
+{
+    return base() + KSTACK_SIZE;
+}
 
-static uintptr_t top(void) { return g_kfast.top; }
+static uintptr_t
+top(void)
+{
+    return g_kfast.top;
+}
 
 // Puts the simulated esp depth bytes below the block's end.
 static void
@@ -378,9 +395,9 @@ test_every_pointer_is_aligned(void **state)
     for (size_t size = 0; size < 300; size++) {
         uint8_t *p = alloc_checked(size);
         assert_non_null(p);
-        memset(p, 0x77, size);              // ASan: every byte is ours
+        memset(p, 0x77, size); // ASan: every byte is ours
         if (in_block(p)) {
-            assert_true((uintptr_t)p >= prev_end);     // no overlap with the one before
+            assert_true((uintptr_t)p >= prev_end); // no overlap with the one before
             prev_end = (uintptr_t)p + size;
             in++;
         } else {
@@ -388,7 +405,7 @@ test_every_pointer_is_aligned(void **state)
         }
     }
     assert_true(in > 10);
-    assert_true(out > 10);                  // spilled pointers are aligned too
+    assert_true(out > 10); // spilled pointers are aligned too
 }
 
 static void
@@ -489,9 +506,16 @@ test_wrapping_sizes_are_refused(void **state)
     (void)state;
     NEEDS_ROOM();
     const size_t sizes[] = {
-        SIZE_MAX, SIZE_MAX - 7, SIZE_MAX - REC, SIZE_MAX - REC - KFAST_ALIGN + 1,
-        (size_t)KFAST_MAX_ALLOC + 1, 0xFFFFFFFFu, 0xFFFFFFF8u, 0xFFFFFFFFu - REC + 1,
-        (size_t)1 << 32, ((size_t)1 << 32) + 8,
+        SIZE_MAX,
+        SIZE_MAX - 7,
+        SIZE_MAX - REC,
+        SIZE_MAX - REC - KFAST_ALIGN + 1,
+        (size_t)KFAST_MAX_ALLOC + 1,
+        0xFFFFFFFFu,
+        0xFFFFFFF8u,
+        0xFFFFFFFFu - REC + 1,
+        (size_t)1 << 32,
+        ((size_t)1 << 32) + 8,
     };
     alloc_checked(40);
     struct kfast_stats before = stats();
@@ -613,8 +637,8 @@ test_spill_keeps_data_and_reset_frees_every_chunk(void **state)
     assert_false(kfast_spill_area_lent());
     s = stats();
     assert_int_equal(s.in_use, 0);
-    assert_int_equal(s.resets, 0);          // the exit path's resets are counted per thread
-    assert_int_equal(s.allocations, NOBJ);     // a count of calls, not of live objects
+    assert_int_equal(s.resets, 0);         // the exit path's resets are counted per thread
+    assert_int_equal(s.allocations, NOBJ); // a count of calls, not of live objects
 }
 
 // Strict mode returns NULL exactly where the spilling arena spills, and
@@ -628,7 +652,7 @@ test_strict_refuses_where_a_spill_would_happen(void **state)
     unsigned nspilled = 0;
     for (unsigned i = 0; i < NOBJ; i++) {
         if (i % 50 == 0)
-            set_depth(DEPTH + (i / 50) * 200);  // the stack moves: a later small one may fit again
+            set_depth(DEPTH + (i / 50) * 200); // the stack moves: a later small one may fit again
         void *p = alloc_checked(size_of(i));
         assert_non_null(p);
         spilled[i] = !in_block(p);
@@ -652,7 +676,7 @@ test_strict_refuses_where_a_spill_would_happen(void **state)
     assert_int_equal(s.refusals, nspilled);
     assert_int_equal(s.spills, 0);
     assert_int_equal(s.allocations, NOBJ - nspilled);
-    assert_int_equal(s_heap.allocs, allocs);    // strict never touched the heap
+    assert_int_equal(s_heap.allocs, allocs); // strict never touched the heap
 }
 
 static void
@@ -744,7 +768,7 @@ test_nested_scopes_restore_top_and_spill(void **state)
     struct state s2 = state_now();
     kfast_mark_t m2 = kfast_mark();
     scope_fill(o3, 6, 300);
-    assert_true(spill_bytes() > s0.spill_bytes);  // the scopes spilled
+    assert_true(spill_bytes() > s0.spill_bytes); // the scopes spilled
 
     // In order: 2, 1, 0; what is older stays intact.
     kfast_release(m2);
@@ -824,7 +848,7 @@ test_release_of_a_mark_above_top_panics(void **state)
     assert_non_null(strstr(s_panic_msg, "kfast_release"));
     char hex[32];
     snprintf(hex, sizeof(hex), "%#lx", (unsigned long)high.top);
-    assert_non_null(strstr(s_panic_msg, hex));     // the panic names the mark
+    assert_non_null(strstr(s_panic_msg, hex)); // the panic names the mark
     assert_int_equal(top(), t);
 
     kfast_mark_t below = { .top = base() - 8, .guard = base() };
@@ -843,10 +867,10 @@ test_release_checks_the_canary(void **state)
     kfast_mark_t m = kfast_mark();
     uint8_t *p = alloc_checked(16);
     assert_true(in_block(p));
-    memset(p, 0x77, 16 + 4);                    // four bytes too many
+    memset(p, 0x77, 16 + 4); // four bytes too many
     EXPECT_PANIC(kfast_release(m));
     assert_non_null(strstr(s_panic_msg, "canary"));
-    *(uint32_t *)top() = KFAST_CANARY;          // repaired by hand, for teardown
+    *(uint32_t *)top() = KFAST_CANARY; // repaired by hand, for teardown
 }
 
 // A mark whose spill chunk is no longer in the chain (its scope was already
@@ -856,7 +880,7 @@ test_release_of_a_foreign_spill_mark_panics(void **state)
 {
     (void)state;
     set_depth((uint32_t)(end() - top()) - KFAST_RESERVE);
-    alloc_checked(100);                         // spills: one chunk in the chain
+    alloc_checked(100); // spills: one chunk in the chain
     struct kfast_chunk *foreign = malloc(sizeof(*foreign) + 64);
     assert_non_null(foreign);
     foreign->older = NULL;
@@ -901,7 +925,7 @@ reset_after(unsigned n)
     memset(&s_heap, 0, sizeof(s_heap));
     for (unsigned i = 0; i < n; i++)
         assert_non_null(alloc_checked(8));
-    unsigned chunks = heap_chunks();      // past the spill area
+    unsigned chunks = heap_chunks(); // past the spill area
     assert_int_equal(chunks, s_heap.allocs);
     unsigned frees = s_heap.frees;
     kfast_reset_quiescent();
@@ -1043,7 +1067,7 @@ test_low_water_on_a_painted_block(void **state)
     memset(s_block + KSTACK_SIZE - 1500, 0, 1500);
     assert_int_equal(kfast_low_water(&s_arena), KSTACK_SIZE - 1500 - 4);
     uint8_t *p = alloc_checked(1000);
-    memset(p, 0xA5, 1000);                      // arena bytes that look painted do not count
+    memset(p, 0xA5, 1000); // arena bytes that look painted do not count
     uint32_t used = (uint32_t)COST(1000);
     assert_int_equal(kfast_low_water(&s_arena), KSTACK_SIZE - 1500 - used - 4);
     // After a release the peak still marks the arena's furthest reach.
@@ -1076,7 +1100,7 @@ test_guarded_arena_claims_whole_pages(void **state)
         return;
     }
     assert_true(in_block(a));
-    assert_int_equal(g_kfast.guard, base() + PAGE);        // the first page, whole
+    assert_int_equal(g_kfast.guard, base() + PAGE); // the first page, whole
     assert_int_equal(g_kfast_host_guard, base() + PAGE);
 
     // Deeper now, esp - reserve lies below the guard; inside the claimed page
@@ -1084,7 +1108,7 @@ test_guarded_arena_claims_whole_pages(void **state)
     set_depth(KSTACK_SIZE - PAGE - 100);
     assert_true(g_kfast_host_sp - KFAST_RESERVE < g_kfast.guard);
     kfast_mark_t m1 = kfast_mark();
-    size_t rest = base() + PAGE - top() - 8 - REC;          // ends 8 bytes under the guard
+    size_t rest = base() + PAGE - top() - 8 - REC; // ends 8 bytes under the guard
     uint8_t *b = alloc_checked(rest);
     assert_true(in_block(b));
     assert_int_equal(top(), base() + PAGE - 8);
@@ -1160,7 +1184,7 @@ test_unguarded_arena_spills_everything(void **state)
     arena_new_mode(true, false);
     assert_null(alloc_checked(8));
     assert_int_equal(stats().refusals, 1);
-    p = alloc_checked(0);                   // zero bytes: top itself (release builds)
+    p = alloc_checked(0); // zero bytes: top itself (release builds)
     assert_int_equal(p != NULL, REC == 0);
 }
 
@@ -1190,10 +1214,10 @@ test_sp_offset_converts_the_stack_view(void **state)
     const uint32_t offset = KSTACK_SIZE;
     kfast_arena_init(&s_arena, s_block, offset, true, end(), false);
     kfast_arena_activate(&s_arena);
-    g_kfast_host_sp = end() - DEPTH - offset;               // a stack-view esp
+    g_kfast_host_sp = end() - DEPTH - offset; // a stack-view esp
     uintptr_t limit = base() + ALIGN_DOWN(KSTACK_SIZE - DEPTH - KFAST_RESERVE, PAGE);
     if (limit == base())
-        return;                                             // nothing to claim (4 KiB)
+        return; // nothing to claim (4 KiB)
     uintptr_t span = limit - 8 - top();
     assert_int_equal(free_span(), span);
     kfast_mark_t m = kfast_mark();
@@ -1297,7 +1321,8 @@ test_kept_pages_with_objects_stay_claimed(void **state)
     uint8_t *p = alloc_checked(16);
     assert_false(in_block(p));
     uintptr_t want = g_kfast_host_sp >= base() + KFAST_RESERVE
-                     ? ALIGN_DOWN(g_kfast_host_sp - KFAST_RESERVE, (uintptr_t)PAGE) : base();
+                         ? ALIGN_DOWN(g_kfast_host_sp - KFAST_RESERVE, (uintptr_t)PAGE)
+                         : base();
     assert_int_equal(g_kfast.guard, want < g ? want : g);
     assert_int_equal(s_arena.trimmed, 1);
 }
@@ -1306,11 +1331,11 @@ test_kept_pages_with_objects_stay_claimed(void **state)
 
 struct model {
     uintptr_t top, guard;
-    uint32_t peak;              // most bytes of the block in use
-    uint32_t peak_total;        // most bytes in use, block and spill chunks
+    uint32_t peak;       // most bytes of the block in use
+    uint32_t peak_total; // most bytes in use, block and spill chunks
     uint32_t allocations, spills, refusals, resets, spill_bytes;
-    uint32_t chunk_room;        // bytes left in the newest spill chunk (0: no chunk)
-    bool area;                  // the spill area is in the chain
+    uint32_t chunk_room; // bytes left in the newest spill chunk (0: no chunk)
+    bool area;           // the spill area is in the chain
 };
 
 struct live_obj {
@@ -1474,9 +1499,9 @@ model_trace(bool strict, bool guarded)
         } else if (r < 88) {
             bool quiescent = rng_below(&rng, 2);
             if (quiescent)
-                kfast_reset_quiescent();    // a kernel thread's: counted
+                kfast_reset_quiescent(); // a kernel thread's: counted
             else
-                kfast_reset();              // the exit path's: counted per thread by its caller
+                kfast_reset(); // the exit path's: counted per thread by its caller
             m.top = base();
             m.guard = kept(m.guard);
             m.spill_bytes = 0;

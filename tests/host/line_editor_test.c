@@ -146,7 +146,7 @@ test_backspace_and_kill_line(void **state)
     reset();
     feed_str("abc\x7f\x08x");
     assert_string_equal(take_echo(), "abc\b \b\b \bx");
-    feed_str("\x7f\x7f\x7f");           // one more than there is: two erased
+    feed_str("\x7f\x7f\x7f"); // one more than there is: two erased
     assert_string_equal(take_echo(), "\b \b\b \b");
     feed_str("\r");
     assert_line("");
@@ -169,7 +169,7 @@ test_ctrl_c(void **state)
     feed_str("ok\r");
     assert_one_event(LE_LINE);
     assert_line("ok");
-    feed_str("\x03");                   // on an empty line too
+    feed_str("\x03"); // on an empty line too
     assert_one_event(LE_CANCEL);
 }
 
@@ -178,7 +178,7 @@ test_history(void **state)
 {
     (void)state;
     reset();
-    feed_str("one\rtwo\rtwo\rthree\r\r");    // the repeat and the empty line are not kept
+    feed_str("one\rtwo\rtwo\rthree\r\r"); // the repeat and the empty line are not kept
     feed_str("dra");
     take_echo();
     feed_str("\x1b[A");
@@ -186,16 +186,15 @@ test_history(void **state)
     assert_string_equal(take_echo(), "\b\b\bthree\x1b[K");
     feed_str("\x1b[A");
     assert_string_equal(take_echo(), "\b\b\b\b\btwo\x1b[K");
-    feed_str("\x1bOA");                 // the application-mode spelling
+    feed_str("\x1bOA"); // the application-mode spelling
     assert_string_equal(take_echo(), "\b\b\bone\x1b[K");
-    feed_str("\x1b[A");                 // past the oldest: nothing changes
+    feed_str("\x1b[A"); // past the oldest: nothing changes
     assert_string_equal(take_echo(), "");
-    feed_str("\x1b[B\x1b[B\x1b[B");     // back down to the draft
-    assert_string_equal(take_echo(),
-                        "\b\b\btwo\x1b[K\b\b\bthree\x1b[K\b\b\b\b\bdra\x1b[K");
-    feed_str("\x1b[B");                 // below the draft: nothing
+    feed_str("\x1b[B\x1b[B\x1b[B"); // back down to the draft
+    assert_string_equal(take_echo(), "\b\b\btwo\x1b[K\b\b\bthree\x1b[K\b\b\b\b\bdra\x1b[K");
+    feed_str("\x1b[B"); // below the draft: nothing
     assert_string_equal(take_echo(), "");
-    feed_str("\x1b[A\x1b[A!\r");        // a recalled line can be edited
+    feed_str("\x1b[A\x1b[A!\r"); // a recalled line can be edited
     assert_line("two!");
     feed_str("\x1b[A\r");
     assert_line("two!");
@@ -214,7 +213,7 @@ test_history_keeps_the_newest(void **state)
     for (int i = 0; i < LE_HISTORY + 3; i++)
         feed_str("\x1b[A");
     feed_str("\r");
-    snprintf(buf, sizeof buf, "cmd%d", 5);      // the oldest still held
+    snprintf(buf, sizeof buf, "cmd%d", 5); // the oldest still held
     assert_line(buf);
 }
 
@@ -236,7 +235,7 @@ test_other_escapes_are_ignored(void **state)
     assert_line("ab");
     feed_str("cd\x1b\x7f\x1b[\x03");
     assert_one_event(LE_CANCEL);
-    feed_str("\x1b\x1b[Bz\r");          // ESC ESC [ B: the second one starts it
+    feed_str("\x1b\x1b[Bz\r"); // ESC ESC [ B: the second one starts it
     assert_line("z");
 
     // Other control bytes and non-ASCII bytes are dropped.
@@ -272,7 +271,7 @@ test_long_line(void **state)
     feed_bytes(full, CON_LINE_MAX + 2);
     assert_one_event(LE_TOO_LONG);
     const char *shown = take_echo();
-    assert_int_equal(strlen(shown), CON_LINE_MAX + 1);  // what fitted, and the newline
+    assert_int_equal(strlen(shown), CON_LINE_MAX + 1); // what fitted, and the newline
     feed_str("ok\r");
     assert_one_event(LE_LINE);
     assert_line("ok");
@@ -333,14 +332,14 @@ test_garbage(void **state)
 {
     (void)state;
     static const unsigned char special[] = { 0x03, 0x08, 0x0a, 0x0d, 0x15, 0x1b, 0x7f,
-                                             '[', 'O', 'A', 'B', '1', ';' };
+                                             '[',  'O',  'A',  'B',  '1',  ';' };
     uint32_t seed = 0x5eed;
     reset();
     for (int round = 0; round < 100; round++) {
         for (int i = 0; i < 10000; i++) {
             uint32_t r = next_random(&seed);
-            unsigned char byte = (r & 3) == 0 ? special[(r >> 2) % sizeof special]
-                                              : (unsigned char)(r >> 4);
+            unsigned char byte =
+                (r & 3) == 0 ? special[(r >> 2) % sizeof special] : (unsigned char)(r >> 4);
             enum le_event e = feed(byte);
             if (e == LE_LINE) {
                 unsigned len;

@@ -20,11 +20,11 @@
 
 // ---- The fake physical memory ----------------------------------------------
 
-#define LOW_SIZE        0x100000u       // base memory, the EBDA, the BIOS area
-#define HIGH_BASE       0x07FE0000u     // where QEMU puts its ACPI tables (128 MiB guest)
-#define HIGH_SIZE       0x10000u
-#define EBDA            0x9FC00u
-#define MAX_MAPS        4096
+#define LOW_SIZE  0x100000u   // base memory, the EBDA, the BIOS area
+#define HIGH_BASE 0x07FE0000u // where QEMU puts its ACPI tables (128 MiB guest)
+#define HIGH_SIZE 0x10000u
+#define EBDA      0x9FC00u
+#define MAX_MAPS  4096
 
 static uint8_t *s_low, *s_high;
 static void *s_maps[MAX_MAPS];
@@ -96,13 +96,25 @@ teardown(void **state)
 }
 
 static void
-wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
 
 static void
-wr32(uint8_t *p, uint32_t v) { wr16(p, (uint16_t)v); wr16(p + 2, (uint16_t)(v >> 16)); }
+wr32(uint8_t *p, uint32_t v)
+{
+    wr16(p, (uint16_t)v);
+    wr16(p + 2, (uint16_t)(v >> 16));
+}
 
 static void
-wr64(uint8_t *p, uint64_t v) { wr32(p, (uint32_t)v); wr32(p + 4, (uint32_t)(v >> 32)); }
+wr64(uint8_t *p, uint64_t v)
+{
+    wr32(p, (uint32_t)v);
+    wr32(p + 4, (uint32_t)(v >> 32));
+}
 
 // Sets the byte at sum_at so that the len bytes at p sum to zero.
 static void
@@ -227,11 +239,11 @@ madt_end(struct madt *m)
     sdt_fix(m->pa);
 }
 
-#define RSDP_BIOS   0xF5A40u
-#define RSDT_PA     0x07FE1000u
-#define XSDT_PA     0x07FE1100u
-#define MADT_PA     0x07FE2000u
-#define FACP_PA     0x07FE3000u
+#define RSDP_BIOS 0xF5A40u
+#define RSDT_PA   0x07FE1000u
+#define XSDT_PA   0x07FE1100u
+#define MADT_PA   0x07FE2000u
+#define FACP_PA   0x07FE3000u
 
 // What QEMU's pc machine gives a 4-CPU guest: the RSDP in the BIOS area,
 // an RSDT with a FACP and the MADT, four enabled CPUs and one listed but
@@ -371,17 +383,17 @@ test_xsdt(void **state)
     assert_int_equal(s_t.root_phys, XSDT_PA);
     assert_int_equal(s_t.cpu_apic_ids[0], 9);
 
-    at(XSDT_PA)[20] ^= 0x40;                    // the XSDT's checksum breaks
+    at(XSDT_PA)[20] ^= 0x40; // the XSDT's checksum breaks
     assert_true(read_tables());
     assert_false(s_t.via_xsdt);
     assert_int_equal(s_t.cpu_count, 4);
 
     sdt_fix(XSDT_PA);
-    at(RSDP_BIOS)[32] ^= 1;                     // the RSDP's extended checksum breaks
+    at(RSDP_BIOS)[32] ^= 1; // the RSDP's extended checksum breaks
     assert_true(read_tables());
     assert_false(s_t.via_xsdt);
 
-    put_rsdp(RSDP_BIOS, 2, RSDT_PA, 0x100000000ull);    // an XSDT above 4 GiB
+    put_rsdp(RSDP_BIOS, 2, RSDT_PA, 0x100000000ull); // an XSDT above 4 GiB
     assert_true(read_tables());
     assert_false(s_t.via_xsdt);
 }
@@ -463,7 +475,7 @@ test_entry_lengths_that_lie(void **state)
     expect_why(s_t.acpi_why, "entry 0 (type 0, offset 44) says it is 0 bytes");
 
     build_qemu_like();
-    at(first)[1] = 6;                           // a local APIC entry needs 8
+    at(first)[1] = 6; // a local APIC entry needs 8
     sdt_fix(MADT_PA);
     assert_false(read_tables());
     expect_why(s_t.acpi_why, "shorter than the 8 of its type");
@@ -562,16 +574,16 @@ test_cpu_lists(void **state)
     put_rsdt(RSDT_PA, tables, 1);
     struct madt m = madt_begin(MADT_PA, 0xFEE00000u, 0);
     madt_lapic(&m, 0, 0, 1);
-    madt_lapic(&m, 1, 0, 1);                    // a duplicate
-    madt_lapic(&m, 2, 2, 0);                    // not enabled
-    uint8_t *x = madt_entry(&m, 9, 16);         // x2APIC id 5: reachable
+    madt_lapic(&m, 1, 0, 1);            // a duplicate
+    madt_lapic(&m, 2, 2, 0);            // not enabled
+    uint8_t *x = madt_entry(&m, 9, 16); // x2APIC id 5: reachable
     wr32(x + 4, 5);
     wr32(x + 8, 1);
-    x = madt_entry(&m, 9, 16);                  // x2APIC id 300: not
+    x = madt_entry(&m, 9, 16); // x2APIC id 300: not
     wr32(x + 4, 300);
     wr32(x + 8, 1);
-    madt_entry(&m, 4, 6);                       // a local APIC NMI: skipped
-    madt_entry(&m, 0x7F, 3);                    // an unknown type: skipped
+    madt_entry(&m, 4, 6);    // a local APIC NMI: skipped
+    madt_entry(&m, 0x7F, 3); // an unknown type: skipped
     for (unsigned i = 0; i < SMP_MAX_CPUS + 3; i++)
         madt_lapic(&m, (uint8_t)(10 + i), (uint8_t)(10 + i), 1);
     madt_end(&m);
@@ -608,7 +620,7 @@ test_lapic_address_override(void **state)
 
 // ---- MP tables --------------------------------------------------------------
 
-#define MP_CONFIG   0xF6000u
+#define MP_CONFIG 0xF6000u
 
 static void
 put_floating(uint32_t pa, uint32_t config, uint8_t feature1, uint8_t feature2)
@@ -785,13 +797,13 @@ test_mp_bad_checksums(void **state)
 {
     (void)state;
     build_mp(0xF5B00);
-    at(0xF5B00)[4] ^= 1;                        // the floating pointer's
+    at(0xF5B00)[4] ^= 1; // the floating pointer's
     assert_int_equal(mp_find_floating(&s_reader), 0);
     assert_false(read_tables());
     expect_why(s_t.mp_why, "no MP floating pointer");
 
     build_mp(0xF5B00);
-    at(MP_CONFIG + 50)[0] ^= 1;                 // the configuration table's
+    at(MP_CONFIG + 50)[0] ^= 1; // the configuration table's
     assert_false(read_tables());
     expect_why(s_t.mp_why, "bad checksum");
 }
@@ -803,30 +815,30 @@ test_mp_lengths_that_lie(void **state)
     struct mpc c = build_mp(0xF5B00);
     uint8_t *h = at(MP_CONFIG);
 
-    wr16(h + 4, 40);                            // shorter than its header
+    wr16(h + 4, 40); // shorter than its header
     assert_false(read_tables());
     expect_why(s_t.mp_why, "says it is 40 bytes long");
 
-    wr16(h + 4, 0xFFFF);                        // past the end of memory
-    mpc_end(&(struct mpc){ MP_CONFIG, 0, 0 });  // (no valid checksum possible: unmappable first)
+    wr16(h + 4, 0xFFFF);                       // past the end of memory
+    mpc_end(&(struct mpc){ MP_CONFIG, 0, 0 }); // (no valid checksum possible: unmappable first)
     wr16(h + 4, (uint16_t)(LOW_SIZE - MP_CONFIG + 1));
     assert_false(read_tables());
     expect_why(s_t.mp_why, "cannot be mapped");
 
     c = build_mp(0xF5B00);
-    wr16(h + 34, (uint16_t)(c.count + 1));      // one entry more than the bytes hold
+    wr16(h + 34, (uint16_t)(c.count + 1)); // one entry more than the bytes hold
     fix_checksum(h, c.len, 7);
     assert_false(read_tables());
     expect_why(s_t.mp_why, "promises 11 entries");
 
     c = build_mp(0xF5B00);
-    wr16(h + 4, (uint16_t)(c.len - 4));         // the last entry cut short
+    wr16(h + 4, (uint16_t)(c.len - 4)); // the last entry cut short
     fix_checksum(h, c.len - 4, 7);
     assert_false(read_tables());
     expect_why(s_t.mp_why, "runs past its");
 
     c = build_mp(0xF5B00);
-    at(MP_CONFIG + 44)[0] = 9;                  // an entry type the spec does not have
+    at(MP_CONFIG + 44)[0] = 9; // an entry type the spec does not have
     fix_checksum(h, c.len, 7);
     assert_false(read_tables());
     expect_why(s_t.mp_why, "unknown type 9");
@@ -874,7 +886,7 @@ test_ebda_pointer_checked(void **state)
     (void)state;
     assert_int_equal(tables_ebda(&s_reader), EBDA);
     s_low[0x40E] = 0xFF;
-    s_low[0x40F] = 0xFF;                        // 0xFFFF0: in the BIOS, not base memory
+    s_low[0x40F] = 0xFF; // 0xFFFF0: in the BIOS, not base memory
     assert_int_equal(tables_ebda(&s_reader), 0);
     s_low[0x40E] = 0;
     s_low[0x40F] = 0;

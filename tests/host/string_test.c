@@ -37,8 +37,8 @@ libc_strncmp(const char *a, const char *b, size_t n)
 #include "lib/string.h"
 
 // Room for every size and misalignment the loops below try, plus guards.
-#define AREA    160
-#define GUARD   0xEE
+#define AREA  160
+#define GUARD 0xEE
 
 // Fills buf with a byte pattern that differs at every offset and per seed.
 static void
@@ -112,9 +112,9 @@ test_memmove_examples(void **state)
     char same[] = "abcdefghij";
 
     (void)state;
-    memmove(fwd + 2, fwd, 6);           // dst above src, overlapping
+    memmove(fwd + 2, fwd, 6); // dst above src, overlapping
     assert_string_equal(fwd, "ababcdefij");
-    memmove(back, back + 2, 6);         // dst below src, overlapping
+    memmove(back, back + 2, 6); // dst below src, overlapping
     assert_string_equal(back, "cdefghghij");
     memmove(same, same, 10);
     assert_string_equal(same, "abcdefghij");
@@ -228,7 +228,7 @@ test_strncmp(void **state)
 {
     (void)state;
     assert_int_equal(strncmp("abc", "xyz", 0), 0);
-    assert_int_equal(strncmp("abcX", "abcY", 3), 0);     // differ past n
+    assert_int_equal(strncmp("abcX", "abcY", 3), 0); // differ past n
     assert_true(strncmp("abcX", "abcY", 4) < 0);
     assert_true(strncmp("ab", "abc", 3) < 0);
     // Stops at a shared NUL even when n is larger.
@@ -242,10 +242,10 @@ test_strchr(void **state)
 
     (void)state;
     assert_ptr_equal(strchr(s, 'h'), s);
-    assert_ptr_equal(strchr(s, 'o'), s + 4);           // the first one
+    assert_ptr_equal(strchr(s, 'o'), s + 4); // the first one
     assert_ptr_equal(strchr(s, 'd'), s + 11);
     assert_null(strchr(s, 'z'));
-    assert_ptr_equal(strchr(s, '\0'), s + 12);         // the terminator
+    assert_ptr_equal(strchr(s, '\0'), s + 12); // the terminator
     assert_ptr_equal(strchr("", '\0'), strchr("", '\0'));
     assert_null(strchr("", 'a'));
     // c is converted to char: 0x100 + 'w' finds 'w'.

@@ -10,9 +10,9 @@
 
 #include "drv/vga_screen.h"
 
-#define CELLS       (VGA_ROWS * VGA_COLS)
-#define GUARD       8           // cells past each end that must stay untouched
-#define GUARD_CELL  0xDEAD
+#define CELLS      (VGA_ROWS * VGA_COLS)
+#define GUARD      8 // cells past each end that must stay untouched
+#define GUARD_CELL 0xDEAD
 
 static uint16_t s_mem[GUARD + CELLS + GUARD];
 static uint16_t *const s_cells = s_mem + GUARD;
@@ -85,7 +85,7 @@ test_init_keeps_the_screen(void **state)
     vga_screen_init(&s_s, s_cells, 3, 7);
     assert_cursor(3, 7);
     assert_string_equal(text_at(0, 0, 3), "xxx");
-    vga_screen_init(&s_s, s_cells, 99, 99);     // clamped to the screen
+    vga_screen_init(&s_s, s_cells, 99, 99); // clamped to the screen
     assert_cursor(VGA_ROWS - 1, VGA_COLS - 1);
 }
 
@@ -114,7 +114,7 @@ test_newline_return_backspace(void **state)
     write_str("\rZ");
     assert_string_equal(text_at(1, 0, 3), "Zef");
     assert_cursor(1, 1);
-    write_str("\b\bq");             // stops at the first column; erases nothing
+    write_str("\b\bq"); // stops at the first column; erases nothing
     assert_string_equal(text_at(1, 0, 3), "qef");
     assert_cursor(1, 1);
     write_str("12\b");
@@ -129,11 +129,11 @@ test_tab(void **state)
     write_str("\tA");
     assert_cursor(0, 9);
     assert_string_equal(text_at(0, 8, 1), "A");
-    assert_string_equal(text_at(0, 0, 8), "xxxxxxxx");      // a tab moves, writes nothing
+    assert_string_equal(text_at(0, 0, 8), "xxxxxxxx"); // a tab moves, writes nothing
     write_str("\t\t");
     assert_cursor(0, 24);
     vga_screen_init(&s_s, s_cells, 0, 75);
-    write_str("\t");                // past the last stop: the next line
+    write_str("\t"); // past the last stop: the next line
     assert_cursor(1, 0);
 }
 
@@ -166,7 +166,7 @@ test_scroll(void **state)
     assert_string_equal(text_at(0, 0, 2), "Ax");
     write_str("\nlast");
     assert_cursor(VGA_ROWS - 1, 4);
-    assert_string_equal(text_at(0, 0, 2), "Bx");        // 'A' scrolled off
+    assert_string_equal(text_at(0, 0, 2), "Bx"); // 'A' scrolled off
     assert_string_equal(text_at(VGA_ROWS - 2, 0, 2), "Yx");
     assert_string_equal(text_at(VGA_ROWS - 1, 0, 5), "last ");
     assert_int_equal(s_cells[(VGA_ROWS - 1) * VGA_COLS + 4], VGA_CELL(' ', VGA_ATTR));
@@ -201,7 +201,7 @@ test_clear_to_end_of_line(void **state)
     assert_cursor(0, 5);
     assert_string_equal(text_at(0, 0, 10), "01234     ");
     assert_string_equal(text_at(0, VGA_COLS - 1, 1), " ");
-    assert_string_equal(text_at(1, 0, 1), "x");             // the next line is left alone
+    assert_string_equal(text_at(1, 0, 1), "x"); // the next line is left alone
     assert_int_equal(s_cells[5], VGA_CELL(' ', VGA_ATTR));
 }
 
@@ -223,7 +223,7 @@ test_other_escapes(void **state)
     write_str("J");
     assert_blank_rows(0, VGA_ROWS);
     assert_cursor(0, 0);
-    write_str("\x1b[99999999999Kq");    // a huge parameter: no overflow, nothing cleared
+    write_str("\x1b[99999999999Kq"); // a huge parameter: no overflow, nothing cleared
     assert_string_equal(text_at(0, 0, 1), "q");
 }
 

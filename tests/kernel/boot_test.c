@@ -14,7 +14,7 @@
 
 extern char __text_start[], __bss_start[], __bss_end[], __kernel_end[];
 
-static uint32_t s_bss_sentinel[64];   // in .bss: must read as zero
+static uint32_t s_bss_sentinel[64]; // in .bss: must read as zero
 
 KTEST(boot, kernel_runs_in_the_higher_half)
 {
@@ -93,8 +93,8 @@ KTEST(boot, segments_and_tss_loaded)
 // returns 1 (which shows the probe itself works), with SMEP the fetch
 // faults and the fixup returns SMEP_FAULTED.  The page goes in a fresh
 // address space, with interrupts off so no switch can take it away.
-#define SMEP_PROBE_VA   0x00800000  // any user address: the extable entry names it
-#define SMEP_FAULTED    0xFA17
+#define SMEP_PROBE_VA 0x00800000 // any user address: the extable entry names it
+#define SMEP_FAULTED  0xFA17
 
 static NOINLINE uint32_t
 call_user_page(void)
@@ -103,7 +103,7 @@ call_user_page(void)
     __asm__ volatile("call *%[va]\n\t"
                      "jmp 2f\n"
                      "1:\n\t"
-                     "addl $4, %%esp\n\t"       // the call's return address
+                     "addl $4, %%esp\n\t" // the call's return address
                      "movl %[faulted], %%eax\n"
                      "2:\n\t" EXTABLE_ENTRY(SMEP_PROBE_VA, 1b)
                      : "=a"(result)
@@ -114,7 +114,7 @@ call_user_page(void)
 
 KTEST(boot, smep_keeps_the_kernel_out_of_user_code)
 {
-    static const uint8_t code[] = { 0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3 };   // mov $1, %eax; ret
+    static const uint8_t code[] = { 0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3 }; // mov $1, %eax; ret
     KEXPECT_EQ(!!(read_cr4() & CR4_UMIP), g_cpu.umip);
     KEXPECT_EQ(!!(read_cr4() & CR4_SMEP), g_cpu.smep);
     struct addrspace *as = as_create();
@@ -122,7 +122,7 @@ KTEST(boot, smep_keeps_the_kernel_out_of_user_code)
     KASSERT_NOT_NULL(as);
     KASSERT_NE(frame, 0);
     memcpy(P2V(frame), code, sizeof code);
-    KASSERT_EQ(vm_map(as, SMEP_PROBE_VA, frame, VM_USER), 0);   // as_destroy frees it
+    KASSERT_EQ(vm_map(as, SMEP_PROBE_VA, frame, VM_USER), 0); // as_destroy frees it
     uint32_t flags = read_eflags();
     cli();
     struct addrspace *was = as_current();

@@ -65,10 +65,10 @@ KTEST(cap, lookup_refuses_what_is_not_an_open_handle_of_the_right_kind)
     KEXPECT_EQ(cap_lookup(p, h, CAP_TYPE_PROCESS, 0, &c), -EBADF);
     KEXPECT_EQ(cap_lookup(p, 0, 0, 0, &c), -EBADF);
     KEXPECT_EQ(cap_lookup(p, -1, 0, 0, &c), -EBADF);
-    KEXPECT_EQ(cap_lookup(p, 2, 0, 0, &c), -EBADF);                   // never opened
+    KEXPECT_EQ(cap_lookup(p, 2, 0, 0, &c), -EBADF);                    // never opened
     KEXPECT_EQ(cap_lookup(p, CAPS_PER_PROCESS + 1, 0, 0, &c), -EBADF); // past the table
     KEXPECT_EQ(cap_lookup(p, 0xFF, 0, 0, &c), -EBADF);
-    KEXPECT_EQ(cap_lookup(p, h | (1 << CAP_INDEX_BITS), 0, 0, &c), -EBADF);  // a later generation
+    KEXPECT_EQ(cap_lookup(p, h | (1 << CAP_INDEX_BITS), 0, 0, &c), -EBADF); // a later generation
     table_owner_free(p);
 }
 
@@ -105,7 +105,7 @@ KTEST(cap, a_full_table_says_emfile_and_loses_nothing)
     struct endpoint *ep = endpoint_create();
     KASSERT_NOT_NULL(ep);
     KEXPECT_EQ(cap_install(p, &ep->obj, CAP_SEND, 0, NULL), -EMFILE);
-    KEXPECT_UEQ(ep->obj.refs, 0);       // refused: no reference taken
+    KEXPECT_UEQ(ep->obj.refs, 0); // refused: no reference taken
     endpoint_destroy(ep);
     KEXPECT_UEQ(kobject_count(), objects + CAPS_PER_PROCESS);
     table_owner_free(p);
@@ -119,12 +119,12 @@ KTEST(cap, a_slot_whose_generation_would_wrap_is_retired)
     int32_t h = new_endpoint(p, CAP_SEND);
     struct cap *c = slot(p, h);
     KASSERT_NOT_NULL(c);
-    c->gen = CAP_GEN_LIMIT - 1;         // as if closed and reused 2^23 - 1 times
+    c->gen = CAP_GEN_LIMIT - 1; // as if closed and reused 2^23 - 1 times
     int32_t last = cap_handle(c);
-    KEXPECT_GT(last, 0);                // the last generation still makes a positive handle
+    KEXPECT_GT(last, 0); // the last generation still makes a positive handle
     uint32_t room = cap_table_room(p);
     cap_close(c);
-    KEXPECT_UEQ(cap_table_room(p), room);   // not back on the free list
+    KEXPECT_UEQ(cap_table_room(p), room); // not back on the free list
     KEXPECT_NULL(slot(p, last));
     table_owner_free(p);
 }
@@ -136,12 +136,12 @@ KTEST(cap, revoke_closes_every_derived_handle_in_every_table)
     KASSERT_NOT_NULL(b);
     int32_t root = new_endpoint(a, CAP_SEND | CAP_RECV | CAP_GRANT);
     struct cap *r = slot(a, root);
-    int32_t child = cap_install(a, r->obj, CAP_SEND, 5, r);     // a dup
-    int32_t copy = cap_copy(b, slot(a, child));                  // passed on to b
-    int32_t grandchild = cap_copy(b, slot(b, copy));             // and on from there
-    int32_t other = new_endpoint(b, CAP_SEND);                  // unrelated
+    int32_t child = cap_install(a, r->obj, CAP_SEND, 5, r); // a dup
+    int32_t copy = cap_copy(b, slot(a, child));             // passed on to b
+    int32_t grandchild = cap_copy(b, slot(b, copy));        // and on from there
+    int32_t other = new_endpoint(b, CAP_SEND);              // unrelated
     KEXPECT_EQ(cap_revoke(r), 3);
-    KEXPECT_NOT_NULL(slot(a, root));    // revoke spares the handle itself
+    KEXPECT_NOT_NULL(slot(a, root)); // revoke spares the handle itself
     KEXPECT_NULL(slot(a, child));
     KEXPECT_NULL(slot(b, copy));
     KEXPECT_NULL(slot(b, grandchild));

@@ -18,21 +18,21 @@
 #include "trap.h"
 #include "x86.h"
 
-#define FRAME_WORDS 30          // a dense frame: ret + ebp + 30 written words
+#define FRAME_WORDS 30 // a dense frame: ret + ebp + 30 written words
 #define MAX_OBJECTS 64
 #define TRIALS      120
 
 struct trial {
-    uint32_t fill;              // arena bytes to allocate before recursing
-    uint32_t depth;             // recursion levels
-    bool reset_first;           // start from pages an earlier "entry" claimed and a reset kept
+    uint32_t fill;    // arena bytes to allocate before recursing
+    uint32_t depth;   // recursion levels
+    bool reset_first; // start from pages an earlier "entry" claimed and a reset kept
     // results
-    bool kept;                  // the reset kept claimed pages (blocks with a page to spare)
-    bool overran;               // the stack reached live arena objects
+    bool kept;    // the reset kept claimed pages (blocks with a page to spare)
+    bool overran; // the stack reached live arena objects
     bool caught;
-    bool by_trap;               // caught by the guard (#PF -> #DF)
+    bool by_trap; // caught by the guard (#PF -> #DF)
     bool objects_intact;
-    bool claimed_intact;        // the objects in claimed pages (behind the trap)
+    bool claimed_intact; // the objects in claimed pages (behind the trap)
 };
 
 static struct trial *s_trial;
@@ -57,7 +57,7 @@ recurse(uint32_t depth)
         frame[i] = 0x5AC0FFEEu ^ depth ^ i;
     uint32_t r = depth ? recurse(depth - 1) : 0;
     if (depth == 0)
-        thread_yield();         // a context switch: the canary check
+        thread_yield(); // a context switch: the canary check
     return r + frame[depth % FRAME_WORDS];
 }
 
@@ -75,7 +75,7 @@ recurse_guarded(uint32_t depth)
         kfast_check("the campaign's check");
     }
     collision_recovery_arm(NULL);
-    sti();                      // a recovery resumes with interrupts off
+    sti(); // a recovery resumes with interrupts off
 }
 
 static void
@@ -91,7 +91,8 @@ collider(void *arg)
     if (t->reset_first) {
         uintptr_t esp = read_esp() + g_current->arena.sp_offset;
         uintptr_t limit = esp > g_current->arena.base + KFAST_RESERVE
-                          ? ALIGN_DOWN(esp - KFAST_RESERVE, PAGE_SIZE) : 0;
+                              ? ALIGN_DOWN(esp - KFAST_RESERVE, PAGE_SIZE)
+                              : 0;
         if (limit > g_kfast.top + 64)
             kfastmalloc(limit - g_kfast.top - 64);
         kfast_reset_quiescent();
@@ -105,7 +106,7 @@ collider(void *arg)
         uint8_t *p = kfastmalloc(n);
         struct kfast_arena *a = &g_current->arena;
         if (!p || (uintptr_t)p < a->base || (uintptr_t)p >= a->end)
-            break;              // spilled: only objects in the block count
+            break; // spilled: only objects in the block count
         for (uint32_t i = 0; i < n; i++)
             p[i] = (uint8_t)(seed >> (i & 7));
         obj[count].p = p;
@@ -119,7 +120,8 @@ collider(void *arg)
     if (t->depth == 0) {
         // Aim just past the arena top: a few frames short of it, or a few
         // beyond, so the overruns end inside the block (the canary's case).
-        uint32_t above = read_esp() - (kfast_arena_top(&g_current->arena) - g_current->arena.sp_offset);
+        uint32_t above =
+            read_esp() - (kfast_arena_top(&g_current->arena) - g_current->arena.sp_offset);
         t->depth = above / (4 * (FRAME_WORDS + 3)) + (seed >> 28) % 6;
         if (t->depth > 2)
             t->depth -= 2;
@@ -165,8 +167,8 @@ KTEST(collision, campaign_every_overrun_is_caught)
                     trial.reset_first ? ", after a reset" : "");
     }
     kprintf("  # campaign at KSTACK_SIZE %u: %u trials, %u overruns (%u after a reset that kept "
-            "pages), %u caught by the trap, %u by the canary, %u missed\n", KSTACK_SIZE, TRIALS,
-            overruns, kept_overruns, trap, canary, missed);
+            "pages), %u caught by the trap, %u by the canary, %u missed\n",
+            KSTACK_SIZE, TRIALS, overruns, kept_overruns, trap, canary, missed);
     KEXPECT_EQ(missed, 0);
     // The campaign really drives stacks into arenas (or, in a 4 KiB block,
     // whose objects all spill, off the bottom of the block).
@@ -175,7 +177,7 @@ KTEST(collision, campaign_every_overrun_is_caught)
     // objects there survive it (those past the claimed pages may not).
     KEXPECT_EQ(intact_after_trap, trap);
     if (KSTACK_SIZE > 4096) {
-        KEXPECT_GT(trap, 0);            // blocks with a page to spare have the trap
+        KEXPECT_GT(trap, 0); // blocks with a page to spare have the trap
         KEXPECT_GT(kept_overruns, TRIALS / 8);
     }
 }
@@ -202,7 +204,7 @@ irq_collider(void *arg)
     }
     collision_recovery_arm(NULL);
     s_irq_in_service = pic_in_service();
-    sti();                      // a recovery resumes with interrupts off
+    sti(); // a recovery resumes with interrupts off
     struct pit_watch clock;
     uint32_t start = timer_ticks();
     pit_watch_start(&clock);
@@ -218,9 +220,11 @@ KTEST(collision, interrupt_frame_in_the_guard_keeps_the_timer)
     KASSERT_NOT_NULL(th);
     thread_join(th->tid);
     KEXPECT_TRUE(g_last_collision.by_trap);
-    KEXPECT_TRUE(g_last_collision.irqs_ended != 0);     // the interrupt was in service
-    KEXPECT_UEQ(s_irq_in_service, 0);                  // and is no longer
+    KEXPECT_TRUE(g_last_collision.irqs_ended != 0); // the interrupt was in service
+    KEXPECT_UEQ(s_irq_in_service, 0);               // and is no longer
     if (s_irq_ticks < 5)
-        ktest_fail(__FILE__, __LINE__, false, "timer ticks did not advance: %u ticks while the "
-                   "PIT counted %u periods", s_irq_ticks, s_irq_periods);
+        ktest_fail(__FILE__, __LINE__, false,
+                   "timer ticks did not advance: %u ticks while the "
+                   "PIT counted %u periods",
+                   s_irq_ticks, s_irq_periods);
 }

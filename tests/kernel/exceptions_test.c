@@ -9,9 +9,11 @@ KTEST(exceptions, divide_error_is_caught)
     trap_expect(VEC_DE);
     // divl by zero faults; the extable entry resumes after it.
     __asm__ volatile("1: divl %[zero]\n\t2:\n\t" EXTABLE_ENTRY(1b, 2b)
-                     : "+a"(result) : [zero] "r"(0), "d"(0) : "cc");
+                     : "+a"(result)
+                     : [zero] "r"(0), "d"(0)
+                     : "cc");
     KEXPECT_EQ(trap_expect_end(), 1);
-    KEXPECT_EQ(result, 7);      // the faulting divide never wrote eax
+    KEXPECT_EQ(result, 7); // the faulting divide never wrote eax
 }
 
 KTEST(exceptions, invalid_opcode_is_caught)
@@ -24,7 +26,7 @@ KTEST(exceptions, invalid_opcode_is_caught)
 KTEST(exceptions, breakpoint_returns_after_int3)
 {
     trap_expect(VEC_BP);
-    __asm__ volatile("int3");   // a trap: execution goes on after it by itself
+    __asm__ volatile("int3"); // a trap: execution goes on after it by itself
     __asm__ volatile("int3");
     KEXPECT_EQ(trap_expect_end(), 2);
 }

@@ -4,17 +4,17 @@
 #include "lib/format.h"
 
 // gcc's <limits.h> wants a C library behind it; the built-in macros suffice.
-#define INT_MAX     __INT_MAX__
-#define INT_MIN     (-__INT_MAX__ - 1)
-#define LLONG_MIN   (-__LONG_LONG_MAX__ - 1LL)
-#define ULLONG_MAX  (__LONG_LONG_MAX__ * 2ULL + 1ULL)
+#define INT_MAX    __INT_MAX__
+#define INT_MIN    (-__INT_MAX__ - 1)
+#define LLONG_MIN  (-__LONG_LONG_MAX__ - 1LL)
+#define ULLONG_MAX (__LONG_LONG_MAX__ * 2ULL + 1ULL)
 
-#define EXPECT_FMT(want, ...)                                   \
-    do {                                                        \
-        char buf_[64];                                          \
-        int n_ = ksnprintf(buf_, sizeof(buf_), __VA_ARGS__);    \
-        KEXPECT_STREQ(buf_, want);                              \
-        KEXPECT_EQ(n_, (int)sizeof(want) - 1);                  \
+#define EXPECT_FMT(want, ...)                                \
+    do {                                                     \
+        char buf_[64];                                       \
+        int n_ = ksnprintf(buf_, sizeof(buf_), __VA_ARGS__); \
+        KEXPECT_STREQ(buf_, want);                           \
+        KEXPECT_EQ(n_, (int)sizeof(want) - 1);               \
     } while (0)
 
 KTEST(format, signed_decimal)
@@ -46,7 +46,7 @@ KTEST(format, width_and_padding)
 
 KTEST(format, strings_chars_pointers_percent)
 {
-    const char *volatile null_string = 0;     // volatile: hide the NULL from -Wformat
+    const char *volatile null_string = 0; // volatile: hide the NULL from -Wformat
     EXPECT_FMT("ab c (null) 100%", "%s %c %s %d%%", "ab", 'c', null_string, 100);
     EXPECT_FMT("0xc0001000", "%p", (void *)0xC0001000);
     EXPECT_FMT("  hi", "%4s", "hi");

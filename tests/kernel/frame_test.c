@@ -9,7 +9,7 @@ KTEST(frames, counts_are_consistent)
     frame_counts(&c);
     KEXPECT_GT(c.total, 0);
     KEXPECT_LE(c.free, c.total);
-    KEXPECT_GT(c.reserved, 0);          // at least the kernel image
+    KEXPECT_GT(c.reserved, 0); // at least the kernel image
 }
 
 KTEST(frames, exhaust_and_return_all)

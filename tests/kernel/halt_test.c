@@ -24,7 +24,7 @@ KTEST(halt_ap, an_ap_panics_while_the_boot_cpu_waits_on_it)
         return;
     }
     xcall(1u << 1, panic_here, NULL);
-    KEXPECT_TRUE(false);            // not reached: the panic ends the boot
+    KEXPECT_TRUE(false); // not reached: the panic ends the boot
 }
 
 static volatile unsigned s_arrived;

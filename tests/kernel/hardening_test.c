@@ -38,7 +38,7 @@ panics(void (*fn)(void))
         return false;
     }
     if (s_flags & EFLAGS_IF)
-        sti();                  // panic turned interrupts off
+        sti(); // panic turned interrupts off
     return true;
 }
 
@@ -55,8 +55,8 @@ smash_own_frame(void)
 {
     char buf[8];
     volatile char *p = buf;
-    __asm__ volatile("" : "+r"(p));         // hide buf's size from the optimiser
-    uint32_t end = (uint32_t)__builtin_frame_address(0) + 8;    // saved ebp, return address
+    __asm__ volatile("" : "+r"(p));                          // hide buf's size from the optimiser
+    uint32_t end = (uint32_t)__builtin_frame_address(0) + 8; // saved ebp, return address
     for (uint32_t n = end - (uint32_t)buf, i = 0; i < n; i++)
         p[i] = 'X';
 }
@@ -89,11 +89,11 @@ KTEST(hardening, heap_double_free_names_pointer_and_caller)
     KEXPECT_TRUE(contains(g_panic_message, "double free"));
     KEXPECT_TRUE(contains(g_panic_message, ptr));
     KEXPECT_TRUE(contains(g_panic_message, "caller"));
-    KEXPECT_TRUE(contains(g_panic_message, "double_free"));     // the caller's symbol
+    KEXPECT_TRUE(contains(g_panic_message, "double_free")); // the caller's symbol
 #if TANDEM_DEBUG
-    KEXPECT_TRUE(contains(g_panic_message, "size 24"));         // debug builds record the size
+    KEXPECT_TRUE(contains(g_panic_message, "size 24")); // debug builds record the size
 #endif
-    KEXPECT_UEQ(kheap_check(), 0);                              // the heap is intact
+    KEXPECT_UEQ(kheap_check(), 0); // the heap is intact
 }
 
 #if TANDEM_DEBUG
@@ -130,7 +130,7 @@ KTEST(hardening, ubsan_reports_signed_overflow)
 static NOINLINE void
 write_past_the_end(void)
 {
-    ((volatile uint8_t *)s_block)[24] = 0;    // one byte past a 24-byte block
+    ((volatile uint8_t *)s_block)[24] = 0; // one byte past a 24-byte block
     kfree(s_block);
 }
 

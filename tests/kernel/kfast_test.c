@@ -32,11 +32,11 @@
 #include "trap.h"
 #include "x86.h"
 
-#define REC         (TANDEM_DEBUG ? sizeof(struct kfast_record) : 0)
-#define COST(n)     ((uint32_t)ALIGN_UP((size_t)(n) + REC, (size_t)KFAST_ALIGN))
-#define ESP_VIEW()  (read_esp() + g_kfast.arena->sp_offset)
-#define ROOMY       (KSTACK_SIZE > PAGE_SIZE)   // a kernel thread's block can hold objects
-#define STRICT      (g_kfast.arena->strict)     // the running arena refuses instead of spilling
+#define REC        (TANDEM_DEBUG ? sizeof(struct kfast_record) : 0)
+#define COST(n)    ((uint32_t)ALIGN_UP((size_t)(n) + REC, (size_t)KFAST_ALIGN))
+#define ESP_VIEW() (read_esp() + g_kfast.arena->sp_offset)
+#define ROOMY      (KSTACK_SIZE > PAGE_SIZE) // a kernel thread's block can hold objects
+#define STRICT     (g_kfast.arena->strict)   // the running arena refuses instead of spilling
 
 static struct kfast_stats
 my_stats(void)
@@ -214,7 +214,7 @@ aligned_body(void)
             placed++;
             KEXPECT_PTR_EQ(p, before + REC);
             KEXPECT_UEQ(g_kfast.top, before + COST(size));
-            KEXPECT_ULE(g_kfast.top + 4, g_kfast.guard);    // inside claimed pages
+            KEXPECT_ULE(g_kfast.top + 4, g_kfast.guard); // inside claimed pages
             KEXPECT_UGE((uintptr_t)p, prev_end);
             prev_end = (uintptr_t)p + size;
         } else {
@@ -246,7 +246,7 @@ size_zero_body(void)
         KEXPECT_PTR_EQ(p, t0 + REC);
         KEXPECT_UEQ(g_kfast.top, t0 + COST(0));
     } else {
-        KEXPECT_FALSE(in_my_block(p));      // its record needs a claimed page
+        KEXPECT_FALSE(in_my_block(p)); // its record needs a claimed page
     }
     KEXPECT_UEQ(my_stats().allocations, before.allocations + 1);
     KEXPECT_UEQ(my_stats().refusals, before.refusals);
@@ -279,7 +279,7 @@ span_body(void)
     }
     KEXPECT_GE(span, PAGE_SIZE / 2);
     uintptr_t limit = claim_limit(esp);
-    KEXPECT_ULE(limit + KFAST_RESERVE, esp);    // never a page within reserve of esp
+    KEXPECT_ULE(limit + KFAST_RESERVE, esp); // never a page within reserve of esp
 
     kfast_mark_t m = kfast_mark();
     uint8_t *p = kfastmalloc(span - REC);
@@ -287,19 +287,19 @@ span_body(void)
     KEXPECT_UEQ(g_kfast.top, limit - 8);
     KEXPECT_UEQ(g_kfast.guard, limit);
     memset(p, 0x55, span - REC);
-    uint8_t *q = kfastmalloc(1);                // the block is full now
+    uint8_t *q = kfastmalloc(1); // the block is full now
     KEXPECT_TRUE(overflowed(q));
     KEXPECT_UEQ(g_kfast.top, limit - 8);
     kfast_release(m);
     KEXPECT_UEQ(g_kfast.top, top);
-    KEXPECT_UEQ(g_kfast.guard, m.guard);        // the pages claimed go back
+    KEXPECT_UEQ(g_kfast.guard, m.guard); // the pages claimed go back
 
     m = kfast_mark();
     p = kfastmalloc(span - REC + 1);
     KEXPECT_TRUE(overflowed(p));
     KEXPECT_UEQ(g_kfast.top, top);
     KEXPECT_UEQ(overflows_since(before), 2);
-    KEXPECT_UEQ(chunks_held(), !STRICT);        // the spill chunk
+    KEXPECT_UEQ(chunks_held(), !STRICT); // the spill chunk
     KEXPECT_UEQ(spill_bytes(), STRICT ? 0 : COST(span - REC + 1));
     if (p)
         memset(p, 0x11, span - REC + 1);
@@ -351,8 +351,13 @@ KTEST(kfast, strict_mode_reaches_every_arena)
 KTEST(kfast, wrapping_sizes_are_refused)
 {
     const size_t sizes[] = {
-        SIZE_MAX, SIZE_MAX - 7, SIZE_MAX - REC + 1 - KFAST_ALIGN, (size_t)KFAST_MAX_ALLOC + 1,
-        0xFFFFFFFFu, 0xFFFFFFF8u, 0x80000000u,
+        SIZE_MAX,
+        SIZE_MAX - 7,
+        SIZE_MAX - REC + 1 - KFAST_ALIGN,
+        (size_t)KFAST_MAX_ALLOC + 1,
+        0xFFFFFFFFu,
+        0xFFFFFFF8u,
+        0x80000000u,
     };
     struct kfast_stats before = my_stats();
     uintptr_t t0 = g_kfast.top;
@@ -383,7 +388,7 @@ zalloc_body(void)
     if (!KEXPECT_NOT_NULL(z))
         return;
     if (ROOMY)
-        KEXPECT_PTR_EQ(z, dirty);           // the same bytes, dirtied before
+        KEXPECT_PTR_EQ(z, dirty); // the same bytes, dirtied before
     unsigned nonzero = 0;
     for (uint32_t i = 0; i < 600; i++)
         nonzero += z[i] != 0;
@@ -404,8 +409,8 @@ KTEST(kfast, zalloc_zeroes)
     run(zalloc_body);
 }
 
-#define OBJ     200
-#define NOBJ    (3 * KSTACK_SIZE / OBJ)     // enough to fill the block three times over
+#define OBJ  200
+#define NOBJ (3 * KSTACK_SIZE / OBJ) // enough to fill the block three times over
 
 static uint8_t *s_objs[NOBJ];
 
@@ -507,7 +512,7 @@ KTEST(kfast, strict_refuses_instead_of_spilling)
 // reads esp a few frames deeper than this function: where esp - reserve
 // lies that close above a page's end, whether the page can be claimed is
 // the allocator's call, so the size that just fits is not tried there.
-#define ALLOC_DEPTH 256     // bytes of stack between here and the allocator's esp, at most
+#define ALLOC_DEPTH 256 // bytes of stack between here and the allocator's esp, at most
 
 static void
 admit_at_depth(unsigned depth, unsigned *roomy, unsigned *full)
@@ -541,7 +546,7 @@ depth_body(void)
     unsigned roomy = 0, full = 0;
     admit_at_depth(60, &roomy, &full);
     KEXPECT_TRUE(ROOMY ? roomy > 0 : roomy == 0);
-    KEXPECT_GT(full, 0);                    // deep enough, nothing can be claimed
+    KEXPECT_GT(full, 0); // deep enough, nothing can be claimed
     KEXPECT_UEQ(heap_live(), live);
 }
 
@@ -561,7 +566,7 @@ scopes_body(void)
     uintptr_t t0 = g_kfast.top, g0 = g_kfast.guard;
     uint32_t s0 = spill_bytes();
     kfastmalloc(100);
-    kfastmalloc(KSTACK_SIZE);               // spills
+    kfastmalloc(KSTACK_SIZE); // spills
     uint32_t s1 = spill_bytes();
     kfast_mark_t m1 = kfast_mark();
     uintptr_t t1 = g_kfast.top;
@@ -572,7 +577,7 @@ scopes_body(void)
     uintptr_t t2 = g_kfast.top;
     kfastmalloc(KSTACK_SIZE);
     kfastmalloc(8);
-    KEXPECT_EQ(spill_bytes() > s2, !STRICT);    // spilled, or refused
+    KEXPECT_EQ(spill_bytes() > s2, !STRICT); // spilled, or refused
     kfast_release(m2);
     KEXPECT_UEQ(g_kfast.top, t2);
     KEXPECT_UEQ(spill_bytes(), s2);
@@ -590,7 +595,7 @@ scopes_body(void)
     KEXPECT_UEQ(g_kfast.top, t0);
     KEXPECT_UEQ(g_kfast.guard, g0);
     KEXPECT_UEQ(spill_bytes(), s0);
-    KEXPECT_UEQ(s0, (!ROOMY && !STRICT) ? COST(40) : 0);   // a spilled chunk holds a
+    KEXPECT_UEQ(s0, (!ROOMY && !STRICT) ? COST(40) : 0); // a spilled chunk holds a
     KEXPECT_UEQ(chunks_held(), !ROOMY && !STRICT);
     KEXPECT_TRUE(intact(a, 40, 1));
     KEXPECT_TRUE(canary_ok());
@@ -605,14 +610,14 @@ KTEST(kfast, nested_scopes_restore_exact_top)
 
 // A real asynchronous interrupt whose handler allocates: the CMOS RTC's
 // periodic interrupt (IRQ 8), at 1024 Hz for the length of the test.
-#define CMOS_INDEX      0x70
-#define CMOS_DATA       0x71
-#define RTC_NO_NMI      0x80
-#define RTC_REG_A       0x0A
-#define RTC_REG_B       0x0B
-#define RTC_REG_C       0x0C
-#define RTC_PIE         0x40
-#define IRQ_RTC         8
+#define CMOS_INDEX 0x70
+#define CMOS_DATA  0x71
+#define RTC_NO_NMI 0x80
+#define RTC_REG_A  0x0A
+#define RTC_REG_B  0x0B
+#define RTC_REG_C  0x0C
+#define RTC_PIE    0x40
+#define IRQ_RTC    8
 
 static volatile unsigned s_irq_runs, s_irq_bad, s_irq_spilled, s_irq_refused;
 
@@ -634,7 +639,7 @@ static void
 rtc_quiet(struct trap_frame *f)
 {
     (void)f;
-    cmos_read(RTC_REG_C);       // acknowledge, or the RTC raises no more
+    cmos_read(RTC_REG_C); // acknowledge, or the RTC raises no more
 }
 
 // Allocates in the interrupted thread's arena, above the interrupted
@@ -675,11 +680,11 @@ rtc_periodic(bool on)
     uint32_t flags = irq_save();
     if (on) {
         irq_register(IRQ_RTC, rtc_allocating);
-        cmos_write(RTC_REG_A, (cmos_read(RTC_REG_A) & 0xF0) | 6);      // 1024 Hz
+        cmos_write(RTC_REG_A, (cmos_read(RTC_REG_A) & 0xF0) | 6); // 1024 Hz
         cmos_write(RTC_REG_B, cmos_read(RTC_REG_B) | RTC_PIE);
     } else {
         cmos_write(RTC_REG_B, cmos_read(RTC_REG_B) & ~RTC_PIE);
-        irq_register(IRQ_RTC, rtc_quiet);   // an interrupt already latched finds a handler
+        irq_register(IRQ_RTC, rtc_quiet); // an interrupt already latched finds a handler
     }
     cmos_read(RTC_REG_C);
     irq_restore(flags);
@@ -687,12 +692,12 @@ rtc_periodic(bool on)
 
 #define ROUND_OBJS 12
 
-#define NEST_TICKS      20
+#define NEST_TICKS   20
 // The wait for NEST_TICKS ticks ends after ten times as many tick periods
 // of the PIT's own count, or if that count stands still: a timer that no
 // longer interrupts fails the test in about two seconds instead of hanging it.
-#define NEST_PERIODS    (10 * NEST_TICKS)
-#define NEST_STILL      100000u
+#define NEST_PERIODS (10 * NEST_TICKS)
+#define NEST_STILL   100000u
 
 static struct {
     unsigned rounds, bad, placed;
@@ -755,9 +760,9 @@ expect_nesting_survived(void)
         irq_restore(flags);
         ktest_fail(__FILE__, __LINE__, false,
                    "timer ticks did not advance: %u ticks in %u rounds, while the PIT counted "
-                   "%u periods%s (IRQs in service %#x, masked %#x)", s_nest.ticks, s_nest.rounds,
-                   s_nest.periods, s_nest.still >= NEST_STILL ? " and then stood still" : "",
-                   isr, masked);
+                   "%u periods%s (IRQs in service %#x, masked %#x)",
+                   s_nest.ticks, s_nest.rounds, s_nest.periods,
+                   s_nest.still >= NEST_STILL ? " and then stood still" : "", isr, masked);
     }
     KEXPECT_GT(s_nest.rounds, 20);
     KEXPECT_TRUE(ROOMY ? s_nest.placed > 0 : s_nest.placed == 0);
@@ -779,7 +784,7 @@ KTEST(kfast, allocating_interrupts_leave_no_trace)
     run(nest_body);
     rtc_periodic(false);
     expect_nesting_survived();
-    KEXPECT_GE(s_irq_runs, 20);         // the handler did allocate, many times
+    KEXPECT_GE(s_irq_runs, 20); // the handler did allocate, many times
     KEXPECT_EQ(s_irq_bad, 0);
     if (ROOMY)
         KEXPECT_LT(s_irq_spilled, s_irq_runs);
@@ -840,7 +845,7 @@ KTEST(kfast, blocked_thread_keeps_its_arena)
         thread_sleep(1);
     KEXPECT_TRUE(b.waiting);
     thread_sleep(2);
-    KEXPECT_FALSE(b.woken);             // it really is blocked
+    KEXPECT_FALSE(b.woken); // it really is blocked
     uint32_t flags = irq_save();
     struct thread *t = thread_find(tid);
     KEXPECT_TRUE(t && t->state == THREAD_BLOCKED);
@@ -864,8 +869,8 @@ struct claim {
     uint32_t sp_offset;
     bool guarded;
     uintptr_t guard0, guard1, guard_in_scope, guard_after_release, guard_after_reset, keep;
-    uintptr_t second_claim;     // the guard a second claim would set, 0 if esp forbids it
-    uintptr_t top_next, guard_next;     // after the next allocation
+    uintptr_t second_claim;         // the guard a second claim would set, 0 if esp forbids it
+    uintptr_t top_next, guard_next; // after the next allocation
     bool hidden, shown_after_reset, arena_mapped, data_ok;
 };
 
@@ -925,7 +930,7 @@ KTEST(kfast, guarded_arena_claims_whole_pages)
     KEXPECT_UEQ(frames_free(), frames);
     KEXPECT_UEQ(heap_live(), live);
 
-    KEXPECT_UEQ(c.base, c.block + BLOCK_ARENA_OFFSET);  // the arena view, past a gap
+    KEXPECT_UEQ(c.base, c.block + BLOCK_ARENA_OFFSET); // the arena view, past a gap
     KEXPECT_UEQ(c.sp_offset, BLOCK_ARENA_OFFSET);
     KEXPECT_UEQ(c.base & (KSTACK_SIZE - 1), 0);
     KEXPECT_UEQ(c.guard0, c.base);
@@ -933,21 +938,21 @@ KTEST(kfast, guarded_arena_claims_whole_pages)
     KEXPECT_TRUE(c.data_ok);
     if (KSTACK_SIZE > PAGE_SIZE) {
         KEXPECT_TRUE(c.guarded);
-        KEXPECT_UEQ(c.guard1, c.base + PAGE_SIZE);  // the first page, claimed whole
-        KEXPECT_TRUE(c.hidden);                     // and gone from the stack view
+        KEXPECT_UEQ(c.guard1, c.base + PAGE_SIZE); // the first page, claimed whole
+        KEXPECT_TRUE(c.hidden);                    // and gone from the stack view
         KEXPECT_UEQ(c.guard_in_scope, c.second_claim ? c.second_claim : c.base + PAGE_SIZE);
         KEXPECT_TRUE(KSTACK_SIZE < 4 * PAGE_SIZE || c.second_claim);
         KEXPECT_UEQ(c.guard_after_release, c.base + PAGE_SIZE);
     } else {
-        KEXPECT_FALSE(c.guarded);                   // a 4 KiB block has no page to spare
+        KEXPECT_FALSE(c.guarded); // a 4 KiB block has no page to spare
         KEXPECT_UEQ(c.guard1, c.base);
         KEXPECT_FALSE(c.hidden);
     }
     // The reset keeps the claimed pages up to keep (KFAST_KEEP_DEPTH below
     // the block's top), still out of the stack view, and the next
     // allocation lands in them with no claim.
-    KEXPECT_UEQ(c.keep, KSTACK_SIZE > KFAST_KEEP_DEPTH ? c.base + KSTACK_SIZE - KFAST_KEEP_DEPTH
-                                                       : c.base);
+    KEXPECT_UEQ(c.keep,
+                KSTACK_SIZE > KFAST_KEEP_DEPTH ? c.base + KSTACK_SIZE - KFAST_KEEP_DEPTH : c.base);
     uintptr_t kept = c.guard_after_release < c.keep ? c.guard_after_release : c.keep;
     KEXPECT_UEQ(c.guard_after_reset, kept);
     KEXPECT_EQ(c.shown_after_reset, kept == c.base);
@@ -961,8 +966,8 @@ struct collide {
     uint32_t tid;
     uintptr_t block, top, guard;
     uint32_t sp_offset;
-    bool canary_broken;         // seen at the bottom of the dive
-    bool scope_moved;           // the scope placed an object in the block
+    bool canary_broken; // seen at the bottom of the dive
+    bool scope_moved;   // the scope placed an object in the block
     bool recovered, returned, canary_back, objects_intact;
     uint32_t collisions_before, collisions_after;
 };
@@ -1009,9 +1014,9 @@ collide_once(enum how how, kfast_mark_t scope)
     collision_recovery_arm(&s_col_env);
     if (setjmp(s_col_env) == 0) {
         switch (how) {
-        case STRAY_WRITE:       // as an overrun of the newest object would
+        case STRAY_WRITE: // as an overrun of the newest object would
             *(volatile uint32_t *)g_kfast.top = 0x0BADF00Du;
-            thread_yield();     // the context switch checks the canary
+            thread_yield(); // the context switch checks the canary
             break;
         case STRAY_THEN_RELEASE:
             // Interrupts off (sti below): a timer interrupt in between would
@@ -1019,12 +1024,12 @@ collide_once(enum how how, kfast_mark_t scope)
             // to catch it.
             cli();
             *(volatile uint32_t *)g_kfast.top = 0x0BADF00Du;
-            kfast_release(scope);   // checked before the scope goes, if it moved top
-            *(volatile uint32_t *)g_kfast.top = KFAST_CANARY;  // not caught: repair
+            kfast_release(scope); // checked before the scope goes, if it moved top
+            *(volatile uint32_t *)g_kfast.top = KFAST_CANARY; // not caught: repair
             break;
         case STACK_DIVE:
             cli();
-            dive(g_kfast.arena->base - 256, 0);     // to the block's bottom and on
+            dive(g_kfast.arena->base - 256, 0); // to the block's bottom and on
             break;
         }
         s_col.returned = true;
@@ -1033,7 +1038,7 @@ collide_once(enum how how, kfast_mark_t scope)
         s_col.canary_back = canary_ok();
     }
     collision_recovery_arm(NULL);
-    sti();                      // a recovery resumes with interrupts off
+    sti(); // a recovery resumes with interrupts off
 }
 
 static void
@@ -1044,7 +1049,7 @@ collider_main(void *arg)
     s_col.block = (uintptr_t)g_current->block;
     s_col.sp_offset = g_kfast.arena->sp_offset;
     s_col.collisions_before = my_stats().collisions;
-    uint8_t *obj = kfastmalloc(PAGE_SIZE / 2);      // claims the first page if it can
+    uint8_t *obj = kfastmalloc(PAGE_SIZE / 2); // claims the first page if it can
     fill(obj, PAGE_SIZE / 2, 77);
     kfast_mark_t scope = kfast_mark();
     kfastmalloc(24);
@@ -1075,7 +1080,7 @@ expect_report(uint32_t tid)
     const struct collision_report *r = &g_last_collision;
     KEXPECT_TRUE(s_col.recovered);
     KEXPECT_FALSE(s_col.returned);
-    KEXPECT_TRUE(s_col.canary_back);        // the report puts it back
+    KEXPECT_TRUE(s_col.canary_back); // the report puts it back
     KEXPECT_UEQ(s_col.collisions_before, 0);
     KEXPECT_UEQ(s_col.collisions_after, 1);
     KEXPECT_UEQ(r->tid, tid);
@@ -1083,7 +1088,7 @@ expect_report(uint32_t tid)
     KEXPECT_UEQ(r->block, s_col.block);
     KEXPECT_UEQ(r->block_size, KSTACK_SIZE);
     KEXPECT_UEQ(r->arena_top, s_col.top);
-    KEXPECT_UGE(r->esp + 4096, r->block);   // a stack-view address: in the block, or the gap under it
+    KEXPECT_UGE(r->esp + 4096, r->block); // a stack-view address: in the block, or the gap under it
     KEXPECT_ULT(r->esp, r->block + KSTACK_SIZE);
     KEXPECT_NOT_NULL(r->detected_at);
 }
@@ -1145,10 +1150,10 @@ KTEST(kfast, stack_dive_is_trapped_by_the_guard)
     const struct collision_report *r = &g_last_collision;
     expect_report(tid);
     KEXPECT_TRUE(r->by_trap);
-    KEXPECT_FALSE(s_col.canary_broken);     // the dive never got to look
+    KEXPECT_FALSE(s_col.canary_broken); // the dive never got to look
     uint32_t floor = (uint32_t)(s_col.guard - s_col.sp_offset);
     KEXPECT_UEQ(floor, ROOMY ? s_col.block + PAGE_SIZE : s_col.block);
-    KEXPECT_UGE(r->esp + 128, floor);       // within a frame of it
+    KEXPECT_UGE(r->esp + 128, floor); // within a frame of it
     KEXPECT_ULE(r->esp, floor + 64);
     if (ROOMY)
         KEXPECT_TRUE(s_col.objects_intact); // behind the guard, untouched
@@ -1165,10 +1170,10 @@ KTEST(kfast, stack_dive_is_trapped_by_the_guard)
 // view first; pages that hold objects, or a stack with no check point on
 // its way, meet the trap.
 struct deep {
-    bool marks, objects;        // the dive's check points; objects placed in the kept pages
+    bool marks, objects; // the dive's check points; objects placed in the kept pages
     uintptr_t base, keep, guard_kept, top;
     bool hidden_before, shown_after, recovered, returned, objects_intact;
-    uint32_t lowest;            // deepest esp the dive saw (arena view)
+    uint32_t lowest; // deepest esp the dive saw (arena view)
     uintptr_t guard_after;
     uint32_t trimmed, collisions_before, collisions_after;
 };
@@ -1279,7 +1284,7 @@ deep_run(bool marks, bool objects)
         KEXPECT_GT(d->trimmed, 0);
         KEXPECT_ULE(d->guard_after + KFAST_RESERVE, d->lowest);
         KEXPECT_TRUE(d->shown_after);
-        KEXPECT_ULT(d->lowest, d->keep);        // the stack went where a kept page was
+        KEXPECT_ULT(d->lowest, d->keep); // the stack went where a kept page was
     } else {
         // Caught on the instruction: the trap, at the end of the pages
         // still claimed (a trim never gives back a page with objects), the

@@ -33,7 +33,7 @@ KTEST(heap, zalloc_calloc_realloc_aligned)
     for (int i = 0; i < 100; i++)
         sum += z[i];
     KEXPECT_UEQ(sum, 0);
-    KEXPECT_NULL(kcalloc(0x10000, 0x10001));        // product overflows 32 bits
+    KEXPECT_NULL(kcalloc(0x10000, 0x10001)); // product overflows 32 bits
     uint32_t *c = kcalloc(16, sizeof(uint32_t));
     KASSERT_NOT_NULL(c);
     KEXPECT_UEQ(c[15], 0);
@@ -57,7 +57,7 @@ KTEST(heap, exhaustion_returns_null_and_changes_nothing)
     kheap_stats(&before);
     frame_counts(&fb);
     KEXPECT_NULL(kmalloc((size_t)-1));
-    KEXPECT_NULL(kmalloc(HEAP_LIMIT - HEAP_BASE));   // more than the region
+    KEXPECT_NULL(kmalloc(HEAP_LIMIT - HEAP_BASE)); // more than the region
     kheap_stats(&after);
     frame_counts(&fa);
     KEXPECT_UEQ(after.failures, before.failures + 2);
@@ -74,7 +74,7 @@ KTEST(heap, grows_by_mapping_frames)
     size_t big = before.heap_size + 64 * 1024;
     void *p = kmalloc(big);
     KASSERT_NOT_NULL(p);
-    memset(p, 0x5A, big);           // every page is mapped and writable
+    memset(p, 0x5A, big); // every page is mapped and writable
     kheap_stats(&after);
     // The heap may join the new memory to free space at its end, so it
     // grows by at most big, but it must grow.
@@ -98,7 +98,7 @@ KTEST(heap, cache_reuses_a_freed_block_and_counts_it_free)
     kheap_flush_cache();
     void *guard = kmalloc(24);
     void *p = kmalloc(24);
-    void *q = kmalloc(24);          // p has a block in use on each side
+    void *q = kmalloc(24); // p has a block in use on each side
     KASSERT_NOT_NULL(p);
     kheap_stats(&s0);
     KEXPECT_UEQ(s0.cached_blocks, 0);
@@ -109,7 +109,7 @@ KTEST(heap, cache_reuses_a_freed_block_and_counts_it_free)
     KEXPECT_UEQ(s1.in_use, s0.in_use - s1.cached_bytes);
     KEXPECT_UEQ(s1.frees, s0.frees + 1);
     KEXPECT_UEQ(kheap_check(), 0);
-    void *again = kmalloc(17);      // another size of the same class
+    void *again = kmalloc(17); // another size of the same class
     KEXPECT_PTR_EQ(again, p);
     kheap_stats(&s2);
     KEXPECT_UEQ(s2.cached_blocks, 0);
@@ -133,7 +133,7 @@ KTEST(heap, cache_bound_holds_under_many_frees)
     struct heap_stats s;
     for (unsigned i = 0; i < N; i++)
         p[i] = kmalloc(8 + (i % 6) * 8);
-    for (unsigned i = 0; i < N; i += 2)         // every other one: no two merge
+    for (unsigned i = 0; i < N; i += 2) // every other one: no two merge
         kfree(p[i]);
     kheap_stats(&s);
     KEXPECT_ULE(s.cached_blocks, HEAP_CACHE_BLOCKS);

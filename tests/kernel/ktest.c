@@ -15,8 +15,8 @@ extern const struct ktest __ktests_start[], __ktests_end[];
 
 static const struct ktest *s_sorted[KTEST_MAX];
 static unsigned s_count;
-static bool s_failed;               // the current test has failed
-static jmp_buf s_abort;             // where a fatal assertion returns to
+static bool s_failed;   // the current test has failed
+static jmp_buf s_abort; // where a fatal assertion returns to
 
 // Orders tests by suite, then file, then line, so suites print in a stable
 // order and each suite's tests in the order they are written.
@@ -104,8 +104,8 @@ ktest_check_uint(enum ktest_op op, unsigned long long a, unsigned long long b, c
 }
 
 bool
-ktest_check_str(const char *a, const char *b, const char *as, const char *bs,
-                const char *file, int line, bool fatal)
+ktest_check_str(const char *a, const char *b, const char *as, const char *bs, const char *file,
+                int line, bool fatal)
 {
     if (a && b && strcmp(a, b) == 0)
         return true;
@@ -122,8 +122,8 @@ ktest_check_mem(const void *a, const void *b, uint32_t n, const char *as, const 
     const uint8_t *pa = a, *pb = b;
     for (uint32_t i = 0; i < n; i++) {
         if (pa[i] != pb[i]) {
-            kprintf("  # %s:%d: %s and %s differ at byte %u of %u: %02x != %02x\n", file, line,
-                    as, bs, i, n, pa[i], pb[i]);
+            kprintf("  # %s:%d: %s and %s differ at byte %u of %u: %02x != %02x\n", file, line, as,
+                    bs, i, n, pa[i], pb[i]);
             ktest_failed(fatal);
             return false;
         }
@@ -199,7 +199,7 @@ ktest_suite_end(unsigned first)
 }
 
 
-unsigned g_ktest_top_level_results;      // printed so far (user tests number after them)
+unsigned g_ktest_top_level_results; // printed so far (user tests number after them)
 
 bool
 ktest_leak_suite(const char *name)
@@ -220,12 +220,12 @@ ktest_stack_suite(const char *name)
     thread_deepest_user_stack(&d);
     kprintf("  KTAP version 1\n  # Subtest: %s\n  1..1\n", name);
     kprintf("  # deepest kernel stack of a user thread: %u bytes (thread %u, %s); "
-            "KFAST_STACK_WORST %u, pages kept below %u bytes from the top\n", d.bytes, d.tid,
-            d.name, KFAST_STACK_WORST, KFAST_KEEP_DEPTH);
+            "KFAST_STACK_WORST %u, pages kept below %u bytes from the top\n",
+            d.bytes, d.tid, d.name, KFAST_STACK_WORST, KFAST_KEEP_DEPTH);
     bool ok = d.bytes <= KFAST_STACK_WORST;
     g_ktest_top_level_results++;
-    kprintf("  %sok 1 deepest_user_stack_within_kfast_stack_worst\n%sok %u %s\n",
-            ok ? "" : "not ", ok ? "" : "not ", g_ktest_top_level_results, name);
+    kprintf("  %sok 1 deepest_user_stack_within_kfast_stack_worst\n%sok %u %s\n", ok ? "" : "not ",
+            ok ? "" : "not ", g_ktest_top_level_results, name);
     return ok;
 }
 

@@ -17,7 +17,7 @@ KTEST(log, reads_what_was_written_from_a_position)
     KEXPECT_MEMEQ(buf, "hello, log\n", 11);
     KEXPECT_UEQ(pos, log_head());
     KEXPECT_UEQ(lost, 0);
-    KEXPECT_UEQ(log_read(&pos, buf, sizeof(buf), &lost), 0);  // nothing new
+    KEXPECT_UEQ(log_read(&pos, buf, sizeof(buf), &lost), 0); // nothing new
 }
 
 KTEST(log, a_short_buffer_reads_in_pieces)
@@ -42,7 +42,7 @@ KTEST(log, a_reader_left_behind_skips_to_the_oldest_text_and_counts_the_rest)
     KEXPECT_UEQ(log_overwritten(), log_head() - LOG_RING_SIZE);
     char buf[8];
     KEXPECT_UEQ(log_read(&pos, buf, 1, &lost), 1);
-    KEXPECT_UEQ(lost, sizeof(filler) + 6);          // wrote ring + 256 + 6 bytes past pos
+    KEXPECT_UEQ(lost, sizeof(filler) + 6); // wrote ring + 256 + 6 bytes past pos
     KEXPECT_UEQ(pos, log_head() - LOG_RING_SIZE + 1);
     pos = log_head() - 6;
     KEXPECT_UEQ(log_read(&pos, buf, sizeof(buf), &lost), 6);

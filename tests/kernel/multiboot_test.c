@@ -36,15 +36,15 @@ KTEST(multiboot, honours_entry_size_and_limits)
     struct boot_region r[2];
     KASSERT_EQ(multiboot_parse_mmap(buf, sizeof(buf), r, 2), 2);
     KEXPECT_UEQ(r[1].base, 0x5000);
-    KEXPECT_EQ(multiboot_parse_mmap(buf, sizeof(buf), r, 1), 1);     // capped at max
+    KEXPECT_EQ(multiboot_parse_mmap(buf, sizeof(buf), r, 1), 1); // capped at max
 }
 
 KTEST(multiboot, stops_at_truncated_or_zero_sized_entries)
 {
     struct raw_entry map[2] = { { 20, 0x0, 0x1000, 1 }, { 0, 0x2000, 0x1000, 1 } };
     struct boot_region r[2];
-    KEXPECT_EQ(multiboot_parse_mmap(map, sizeof(map), r, 2), 1);          // size 0 ends it
-    KEXPECT_EQ(multiboot_parse_mmap(map, sizeof(map[0]) - 1, r, 2), 0);   // cut short
+    KEXPECT_EQ(multiboot_parse_mmap(map, sizeof(map), r, 2), 1);        // size 0 ends it
+    KEXPECT_EQ(multiboot_parse_mmap(map, sizeof(map[0]) - 1, r, 2), 0); // cut short
 }
 
 KTEST(multiboot, command_line_words)

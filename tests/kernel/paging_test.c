@@ -8,7 +8,7 @@
 #include "uapi/errno.h"
 #include "x86.h"
 
-#define TEST_VA (HEAP_LIMIT - PAGE_SIZE)    // the heap never grows this far in tests
+#define TEST_VA (HEAP_LIMIT - PAGE_SIZE) // the heap never grows this far in tests
 
 KTEST(paging, map_access_unmap_fault)
 {
@@ -25,7 +25,7 @@ KTEST(paging, map_access_unmap_fault)
     uint32_t v;
     KEXPECT_FALSE(read_faults((uint32_t *)TEST_VA, &v));
     KEXPECT_UEQ(v, 0x5EED);
-    KEXPECT_EQ(vm_map(&g_kernel_space, TEST_VA, pa, VM_WRITE), -EINVAL);   // already mapped
+    KEXPECT_EQ(vm_map(&g_kernel_space, TEST_VA, pa, VM_WRITE), -EINVAL); // already mapped
 
     KEXPECT_UEQ(vm_unmap(&g_kernel_space, TEST_VA), pa);
     KEXPECT_FALSE(vm_query(&g_kernel_space, TEST_VA, NULL, NULL));
@@ -81,9 +81,9 @@ KTEST(paging, address_space_lifecycle_without_leaks)
     KEXPECT_TRUE(vm_query(as, KERNEL_VMA + 0x100000, NULL, NULL));
     for (uintptr_t va = USER_BASE; va < USER_BASE + 8 * PAGE_SIZE; va += PAGE_SIZE)
         KEXPECT_EQ(vm_map(as, va, frame_alloc(), VM_USER | VM_WRITE), 0);
-    KEXPECT_EQ(vm_map(as, 0xBFFFF000, frame_alloc(), VM_USER), 0);   // a second page table
+    KEXPECT_EQ(vm_map(as, 0xBFFFF000, frame_alloc(), VM_USER), 0); // a second page table
     KEXPECT_EQ(vm_map(as, KERNEL_VMA, 0x1000, VM_USER), -EINVAL);
-    KEXPECT_EQ(vm_map(as, 0x1000, 0x1000, VM_USER), -EINVAL);       // below user space
+    KEXPECT_EQ(vm_map(as, 0x1000, 0x1000, VM_USER), -EINVAL); // below user space
 
     // Switch to it, touch a user page from the kernel, switch back.
     as_activate(as);

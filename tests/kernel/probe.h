@@ -17,7 +17,9 @@ read_faults(volatile uint32_t *p, uint32_t *value)
                      "jmp 3f\n\t"
                      "2: movl $1, %[f]\n\t"
                      "3:\n\t" EXTABLE_ENTRY(1b, 2b)
-                     : [v] "+r"(v), [f] "+r"(faulted) : [p] "r"(p) : "memory");
+                     : [v] "+r"(v), [f] "+r"(faulted)
+                     : [p] "r"(p)
+                     : "memory");
     *value = v;
     return faulted;
 }
@@ -31,7 +33,9 @@ write_faults(volatile uint32_t *p, uint32_t value)
                      "jmp 3f\n\t"
                      "2: movl $1, %[f]\n\t"
                      "3:\n\t" EXTABLE_ENTRY(1b, 2b)
-                     : [f] "+r"(faulted) : [p] "r"(p), [v] "r"(value) : "memory");
+                     : [f] "+r"(faulted)
+                     : [p] "r"(p), [v] "r"(value)
+                     : "memory");
     return faulted;
 }
 

@@ -53,7 +53,7 @@ spawn(const char *name, void (*fn)(void *), void *arg)
 
 struct spinner {
     volatile uint32_t count;
-    volatile uint32_t saw_other_move;   // times the other's count changed under it
+    volatile uint32_t saw_other_move; // times the other's count changed under it
     struct spinner *other;
 };
 
@@ -96,9 +96,9 @@ KTEST(sched, threads_interleave_under_preemption)
     thread_join(tb);
     KEXPECT_GT(a1, 0);
     KEXPECT_GT(b1, 0);
-    KEXPECT_GT(a.count, a1);                // both went on advancing
+    KEXPECT_GT(a.count, a1); // both went on advancing
     KEXPECT_GT(b.count, b1);
-    KEXPECT_GE(a.saw_other_move, 5);        // and took turns, many times
+    KEXPECT_GE(a.saw_other_move, 5); // and took turns, many times
     KEXPECT_GE(b.saw_other_move, 5);
 }
 
@@ -112,7 +112,7 @@ KTEST(sched, sleep_wakes_on_time)
         KEXPECT_UGE(timer_ticks() - start, ticks);
     }
     uint32_t start = timer_ticks();
-    thread_sleep(0);                        // a yield: back at once
+    thread_sleep(0); // a yield: back at once
     KEXPECT_ULE(timer_ticks() - start, 1);
 }
 
@@ -225,12 +225,12 @@ KTEST(sched, waitq_blocks_until_woken)
     KEXPECT_TRUE(t && t->state == THREAD_BLOCKED);
     if (t)
         KEXPECT_STREQ(t->wait_reason, "sched test: waiting");
-    waitq_wake_all(&w[0].q);                // only the first
+    waitq_wake_all(&w[0].q); // only the first
     irq_restore(flags);
     thread_join(tid[0]);
     thread_sleep(3);
     KEXPECT_TRUE(w[0].woken);
-    KEXPECT_TRUE(w[0].result);              // woken, not killed
+    KEXPECT_TRUE(w[0].result); // woken, not killed
     KEXPECT_FALSE(w[1].woken);
     flags = irq_save();
     waitq_wake_all(&w[1].q);
@@ -256,14 +256,14 @@ spiller_main(void *arg)
 KTEST(sched, reaper_frees_block_and_tcb)
 {
     struct counters base = counters_now();
-    uint32_t flags = irq_save();            // it cannot run, end and be reaped before we look
+    uint32_t flags = irq_save(); // it cannot run, end and be reaped before we look
     uint32_t tid = spawn("spiller", spiller_main, NULL);
     struct counters during = counters_now();
     irq_restore(flags);
     KASSERT_NE(tid, 0);
     KEXPECT_UEQ(during.threads, base.threads + 1);
-    KEXPECT_ULT(during.frames_free_or_heap, base.frames_free_or_heap);   // its block
-    KEXPECT_GT(during.heap_blocks, base.heap_blocks);                     // its TCB
+    KEXPECT_ULT(during.frames_free_or_heap, base.frames_free_or_heap); // its block
+    KEXPECT_GT(during.heap_blocks, base.heap_blocks);                  // its TCB
     thread_join(tid);
     KEXPECT_NULL(thread_find(tid));
     expect_counters(base);
@@ -374,10 +374,10 @@ KTEST(sched, block_views_are_fenced_by_unmapped_pages)
         uintptr_t stack = (uintptr_t)blocks[i], arena = (uintptr_t)block_arena_view(blocks[i]);
         KEXPECT_TRUE(mapped(stack) && mapped(stack + KSTACK_SIZE - 1));
         KEXPECT_TRUE(mapped(arena) && mapped(arena + KSTACK_SIZE - 1));
-        KEXPECT_FALSE(mapped(stack - 1));                   // under the stack view
-        KEXPECT_FALSE(mapped(stack + KSTACK_SIZE));         // over it: the trap frame's neighbour
-        KEXPECT_FALSE(mapped(arena - 1));                   // under the first arena object
-        KEXPECT_FALSE(mapped(arena + KSTACK_SIZE));         // over the last one
+        KEXPECT_FALSE(mapped(stack - 1));           // under the stack view
+        KEXPECT_FALSE(mapped(stack + KSTACK_SIZE)); // over it: the trap frame's neighbour
+        KEXPECT_FALSE(mapped(arena - 1));           // under the first arena object
+        KEXPECT_FALSE(mapped(arena + KSTACK_SIZE)); // over the last one
     }
     for (int i = 0; i < 3; i++)
         block_free(blocks[i]);

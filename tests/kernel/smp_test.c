@@ -13,10 +13,10 @@
 #include "smp/lapic.h"
 #include "x86.h"
 
-#define FW_CFG_SELECTOR     0x510
-#define FW_CFG_DATA         0x511
-#define FW_CFG_SIGNATURE    0x0000
-#define FW_CFG_NB_CPUS      0x0005
+#define FW_CFG_SELECTOR  0x510
+#define FW_CFG_DATA      0x511
+#define FW_CFG_SIGNATURE 0x0000
+#define FW_CFG_NB_CPUS   0x0005
 
 // The CPUs QEMU was started with, or -1 when this is not QEMU (Bochs).
 static int
@@ -111,14 +111,17 @@ KTEST(smp, each_ap_has_its_own_stack_gdt_and_tss)
             continue;
         KEXPECT_UEQ(c->seen_apic_id, c->apic_id);
         uint8_t tss_type = (uint8_t)(c->gdt[GDT_TSS] >> 40) & 0xF;
-        KEXPECT_UEQ(tss_type, 0xB);                         // 32-bit TSS, busy
+        KEXPECT_UEQ(tss_type, 0xB); // 32-bit TSS, busy
         KEXPECT_UEQ(c->tss.esp0, c->stack_base + KSTACK_SIZE);
         KEXPECT_NE(c->stack_base, 0);
         KEXPECT_ULE(c->start_us, SMP_START_TIMEOUT_US);
         for (unsigned j = 1; j < i; j++)
             KEXPECT_NE(c->stack_base, g_smp.cpus[j].stack_base);
         // The shared segments are the boot CPU's (its GDT, as sgdt tells).
-        struct PACKED { uint16_t limit; uint32_t base; } boot_gdt;
+        struct PACKED {
+            uint16_t limit;
+            uint32_t base;
+        } boot_gdt;
         __asm__ volatile("sgdt %0" : "=m"(boot_gdt));
         const uint64_t *boot = (const uint64_t *)boot_gdt.base;
         KEXPECT_NE(boot_gdt.base, (uint32_t)c->gdt);
@@ -132,7 +135,7 @@ KTEST(smp, each_ap_has_its_own_stack_gdt_and_tss)
 KTEST(smp, phys_map_window)
 {
     KEXPECT_PTR_EQ(phys_map(0x9F000, 16, 0), P2V(0x9F000));
-    uint32_t high = 0xFFFFF000u;                            // the BIOS flash: above any direct map
+    uint32_t high = 0xFFFFF000u; // the BIOS flash: above any direct map
     const void *a = phys_map(high + 0x10, 32, 0);
     KASSERT_NOT_NULL(a);
     KEXPECT_UGE((uintptr_t)a, PHYS_WINDOW_BASE);
@@ -143,8 +146,8 @@ KTEST(smp, phys_map_window)
     uint32_t flags;
     KEXPECT_TRUE(vm_query(&g_kernel_space, (uintptr_t)a, &pa, &flags));
     KEXPECT_UEQ(pa, high + 0x10);
-    KEXPECT_UEQ(flags & VM_WRITE, 0);                       // tables are read-only
-    KEXPECT_NULL(phys_map(high, 0x2000, 0));                // wraps past 4 GiB
+    KEXPECT_UEQ(flags & VM_WRITE, 0);        // tables are read-only
+    KEXPECT_NULL(phys_map(high, 0x2000, 0)); // wraps past 4 GiB
     KEXPECT_NULL(phys_map(high, 0, 0));
     if (g_smp.lapic_phys) {
         volatile uint32_t *regs = phys_map(g_smp.lapic_phys, PAGE_SIZE, PHYS_MAP_DEVICE);

@@ -17,9 +17,10 @@ KTEST(timer, ticks_advance_with_interrupts_on)
         cpu_relax();
     uint32_t ticks = timer_ticks() - start;
     if (ticks < 5)
-        ktest_fail(__FILE__, __LINE__, false, "timer ticks did not advance: %u ticks while the "
-                   "PIT counted %u periods (IRQs in service %#x, masked %#x)", ticks,
-                   clock.periods, pic_in_service(), pic_masked());
+        ktest_fail(__FILE__, __LINE__, false,
+                   "timer ticks did not advance: %u ticks while the "
+                   "PIT counted %u periods (IRQs in service %#x, masked %#x)",
+                   ticks, clock.periods, pic_in_service(), pic_masked());
 }
 
 KTEST(timer, no_ticks_with_interrupts_off)

@@ -22,7 +22,7 @@
 #include "x86.h"
 
 #define ALL_AT_ONCE_ROUNDS 100
-#define SHOOT_VA (HEAP_LIMIT - 2 * PAGE_SIZE)   // paging_test uses the last page
+#define SHOOT_VA           (HEAP_LIMIT - 2 * PAGE_SIZE) // paging_test uses the last page
 
 static bool
 another_cpu(void)
@@ -36,7 +36,7 @@ another_cpu(void)
 
 struct roll {
     volatile cpumask_t ran;
-    volatile uint32_t apic_id[SMP_MAX_CPUS];   // as each CPU's own APIC says
+    volatile uint32_t apic_id[SMP_MAX_CPUS]; // as each CPU's own APIC says
 };
 
 static void
@@ -102,8 +102,7 @@ expect_each_ran(uint32_t times)
         for (unsigned t = 0; t < g_smp.count; t++)
             if ((online >> c & 1) && (online >> t & 1) && c != t &&
                 !KEXPECT_UEQ(s_ran[c][t], times))
-                kprintf("  # cpu %u ran %u of cpu %u's calls, not %u\n", t, s_ran[c][t], c,
-                        times);
+                kprintf("  # cpu %u ran %u of cpu %u's calls, not %u\n", t, s_ran[c][t], c, times);
 }
 
 // Each CPU in turn calls every other; then all of them at once, many times
@@ -280,8 +279,8 @@ KTEST(smp, an_unmapped_page_faults_on_every_cpu)
     invlpg(SHOOT_VA);
     *frame = 0x5EED0002;
     kprintf("  # control, the entry cleared with a local invlpg only: %u of %u other CPUs "
-            "still read the page through a stale TLB entry\n", others_read(0x5EED0002),
-            g_smp.online - 1);
+            "still read the page through a stale TLB entry\n",
+            others_read(0x5EED0002), g_smp.online - 1);
     *kernel_pte(SHOOT_VA) = pte;
     tlb_shootdown(SHOOT_VA, 1);
     *frame = 0x5EED0003;

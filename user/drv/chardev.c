@@ -6,10 +6,10 @@
 // What the next reply_recv answers (reply 0: nothing).
 struct answer {
     int reply;
-    int result;                 // w0: bytes, or a -errno
-    uint32_t stamp;             // w1: a time stamp (chardev.h), or 0
-    unsigned len;               // payload bytes in s_data
-    bool read;                  // a DEV_READ's: its bytes leave the ring once sent
+    int result;     // w0: bytes, or a -errno
+    uint32_t stamp; // w1: a time stamp (chardev.h), or 0
+    unsigned len;   // payload bytes in s_data
+    bool read;      // a DEV_READ's: its bytes leave the ring once sent
 };
 
 static const struct answer NONE = { 0, 0, 0, 0, false };
@@ -21,7 +21,7 @@ void
 chardev_input(struct chardev *dev, uint8_t byte)
 {
     if (dev->head - dev->tail == CHARDEV_RING)
-        return;                 // full: the newest byte goes
+        return; // full: the newest byte goes
     if (dev->head == dev->tail)
         dev->input_stamp = tsc32();
     dev->ring[dev->head++ % CHARDEV_RING] = byte;
@@ -83,7 +83,7 @@ on_read(struct chardev *dev, int reply, unsigned wants)
     }
     if (dev->head != dev->tail)
         return read_answer(dev, reply, wants);
-    dev->reader = reply;        // answered by the interrupt that brings input
+    dev->reader = reply; // answered by the interrupt that brings input
     dev->reader_wants = wants;
     return NONE;
 }
@@ -92,16 +92,14 @@ static struct answer
 on_call(struct chardev *dev, const struct ipc_words *msg, unsigned len)
 {
     switch (msg->w0) {
-    case DEV_READ:
-        return on_read(dev, msg->reply, msg->w1);
+    case DEV_READ: return on_read(dev, msg->reply, msg->w1);
     case DEV_WRITE: {
         dev->output_stamp = 0;
         struct answer a = error(msg->reply, dev->write(dev, s_data, len));
         a.stamp = dev->output_stamp;
         return a;
     }
-    default:
-        return error(msg->reply, -ENOSYS);
+    default: return error(msg->reply, -ENOSYS);
     }
 }
 
@@ -120,8 +118,8 @@ chardev_serve(struct chardev *dev, const char *name)
     for (;;) {
         struct ipc_buf buf = { s_data, a.len, sizeof s_data, 0 };
         struct ipc_words msg;
-        int badge = sys_ipc_reply_recv(a.reply, (unsigned)a.result, a.stamp, &buf, dev->endpoint,
-                                       &msg);
+        int badge =
+            sys_ipc_reply_recv(a.reply, (unsigned)a.result, a.stamp, &buf, dev->endpoint, &msg);
         if (badge < 0 && a.reply) {
             // The answer could not go (the caller's buffer is too small):
             // that call is dropped, its caller gets -EPIPE.
@@ -133,13 +131,13 @@ chardev_serve(struct chardev *dev, const char *name)
             dev->tail += a.len;
         a = NONE;
         if (badge == -EBADF || badge == -EPIPE)
-            return 0;           // the endpoint is gone: nobody can call any more
+            return 0; // the endpoint is gone: nobody can call any more
         if (badge < 0) {
             printf("%s: receive failed: %d\n", name, badge);
             return 1;
         }
         if (buf.handle)
-            sys_cap_close(buf.handle);      // a driver keeps no handle it is sent
+            sys_cap_close(buf.handle); // a driver keeps no handle it is sent
         if (is_interrupt(badge, &msg))
             a = on_interrupt(dev);
         else if (msg.reply)

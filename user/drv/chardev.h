@@ -18,12 +18,12 @@
 
 #include <stdint.h>
 
-#define CHARDEV_RING        1024    // bytes of input kept (a power of two)
-#define CHARDEV_IRQ_BADGE   0x1     // the badge of the IRQ's notifications
+#define CHARDEV_RING      1024 // bytes of input kept (a power of two)
+#define CHARDEV_IRQ_BADGE 0x1  // the badge of the IRQ's notifications
 
 struct chardev {
-    int endpoint;               // handle: the calls and the notifications arrive here
-    int irq;                    // handle: the IRQ line (CAP_USE)
+    int endpoint; // handle: the calls and the notifications arrive here
+    int irq;      // handle: the IRQ line (CAP_USE)
     // Reads the device after an interrupt, passing each byte to chardev_input.
     void (*drain)(struct chardev *dev);
     // DEV_WRITE: sends bytes[0, len); returns how many it took, or a -errno,
@@ -33,10 +33,10 @@ struct chardev {
 
     // The loop's own state.
     uint8_t ring[CHARDEV_RING];
-    unsigned head, tail;        // bytes ever put in, taken out (head - tail are waiting)
-    uint32_t input_stamp;       // tsc32() when the oldest waiting byte (at tail) arrived
-    int reader;                 // the reply handle of the DEV_READ that waits (0: none)
-    unsigned reader_wants;      // its most bytes
+    unsigned head, tail;   // bytes ever put in, taken out (head - tail are waiting)
+    uint32_t input_stamp;  // tsc32() when the oldest waiting byte (at tail) arrived
+    int reader;            // the reply handle of the DEV_READ that waits (0: none)
+    unsigned reader_wants; // its most bytes
 };
 
 // Adds one byte of input (from drain).

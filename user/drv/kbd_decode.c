@@ -1,29 +1,29 @@
 // Scancode set 1 to terminal bytes (see kbd_decode.h).
 #include "kbd_decode.h"
 
-#define BREAK           0x80    // set in a key's code when it is released
-#define PREFIX_E0       0xE0    // the next code is an extended key
-#define PREFIX_E1       0xE1    // Pause: E1 1D 45, E1 9D C5, with no break of its own
-#define PAUSE_TAIL      2       // bytes after each E1
+#define BREAK      0x80 // set in a key's code when it is released
+#define PREFIX_E0  0xE0 // the next code is an extended key
+#define PREFIX_E1  0xE1 // Pause: E1 1D 45, E1 9D C5, with no break of its own
+#define PAUSE_TAIL 2    // bytes after each E1
 
 #define KEY_ESCAPE      0x01
 #define KEY_BACKSPACE   0x0E
 #define KEY_TAB         0x0F
 #define KEY_ENTER       0x1C
-#define KEY_CTRL        0x1D    // E0 1D: the right one
+#define KEY_CTRL        0x1D // E0 1D: the right one
 #define KEY_SHIFT_LEFT  0x2A
 #define KEY_SHIFT_RIGHT 0x36
 #define KEY_CAPS_LOCK   0x3A
-#define KEY_UP          0x48    // the arrows come with E0; without it they are keypad digits
+#define KEY_UP          0x48 // the arrows come with E0; without it they are keypad digits
 #define KEY_LEFT        0x4B
 #define KEY_RIGHT       0x4D
 #define KEY_DOWN        0x50
-#define KEY_KP_SLASH    0x35    // E0 35
+#define KEY_KP_SLASH    0x35 // E0 35
 
-#define KEYS            0x54    // make codes below this have a character
+#define KEYS 0x54 // make codes below this have a character
 
-#define ASCII_ESC       0x1B
-#define ASCII_DEL       0x7F
+#define ASCII_ESC 0x1B
+#define ASCII_DEL 0x7F
 
 // The US layout, by make code: unshifted, and with Shift held.  0: no
 // character (modifiers, function keys, the keys handled by name above).
@@ -102,13 +102,13 @@ static unsigned
 extended_key(uint8_t key, char out[KBD_OUT_MAX])
 {
     switch (key) {
-    case KEY_UP:        return arrow('A', out);
-    case KEY_DOWN:      return arrow('B', out);
-    case KEY_RIGHT:     return arrow('C', out);
-    case KEY_LEFT:      return arrow('D', out);
-    case KEY_ENTER:     out[0] = '\r'; return 1;
-    case KEY_KP_SLASH:  out[0] = '/'; return 1;
-    default:            return 0;
+    case KEY_UP: return arrow('A', out);
+    case KEY_DOWN: return arrow('B', out);
+    case KEY_RIGHT: return arrow('C', out);
+    case KEY_LEFT: return arrow('D', out);
+    case KEY_ENTER: out[0] = '\r'; return 1;
+    case KEY_KP_SLASH: out[0] = '/'; return 1;
+    default: return 0;
     }
 }
 
@@ -117,10 +117,10 @@ static unsigned
 plain_key(const struct kbd_decoder *k, uint8_t key, char out[KBD_OUT_MAX])
 {
     switch (key) {
-    case KEY_ESCAPE:    out[0] = ASCII_ESC; return 1;
+    case KEY_ESCAPE: out[0] = ASCII_ESC; return 1;
     case KEY_BACKSPACE: out[0] = ASCII_DEL; return 1;
-    case KEY_TAB:       out[0] = '\t'; return 1;
-    case KEY_ENTER:     out[0] = '\r'; return 1;
+    case KEY_TAB: out[0] = '\t'; return 1;
+    case KEY_ENTER: out[0] = '\r'; return 1;
     }
     if (key >= KEYS || !s_plain[key])
         return 0;
@@ -128,7 +128,7 @@ plain_key(const struct kbd_decoder *k, uint8_t key, char out[KBD_OUT_MAX])
     bool shift = k->shift_left || k->shift_right;
     if (is_letter(c)) {
         if (k->ctrl_left || k->ctrl_right) {
-            out[0] = (char)(c & 0x1F);      // 'c' -> 0x03
+            out[0] = (char)(c & 0x1F); // 'c' -> 0x03
             return 1;
         }
         shift ^= k->caps_lock;

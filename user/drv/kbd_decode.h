@@ -15,15 +15,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define KBD_OUT_MAX     3       // most bytes one scancode byte emits (an arrow)
+#define KBD_OUT_MAX 3 // most bytes one scancode byte emits (an arrow)
 
 struct kbd_decoder {
-    bool e0;                    // the previous byte was the E0 prefix
-    uint8_t skip;               // bytes of a Pause sequence (E1 ...) still to ignore
+    bool e0;      // the previous byte was the E0 prefix
+    uint8_t skip; // bytes of a Pause sequence (E1 ...) still to ignore
     bool shift_left, shift_right;
     bool ctrl_left, ctrl_right;
-    bool caps_lock;             // toggled by each press of Caps Lock
-    bool caps_down;             // Caps Lock is held: its repeats do not toggle
+    bool caps_lock; // toggled by each press of Caps Lock
+    bool caps_down; // Caps Lock is held: its repeats do not toggle
 };
 
 void kbd_decoder_init(struct kbd_decoder *k);

@@ -3,15 +3,15 @@
 
 #include "vga_screen.h"
 
-#define ESC             0x1B
-#define TAB_STOP        8
-#define PARAM_MAX       9999    // larger numbers are clamped: no sequence here needs more
+#define ESC       0x1B
+#define TAB_STOP  8
+#define PARAM_MAX 9999 // larger numbers are clamped: no sequence here needs more
 
 // Where the stream is in an escape sequence.
 enum {
-    PLAIN,                      // not in one
-    SAW_ESC,                    // ESC
-    SAW_CSI,                    // ESC [, then perhaps digits and ';'
+    PLAIN,   // not in one
+    SAW_ESC, // ESC
+    SAW_CSI, // ESC [, then perhaps digits and ';'
 };
 
 static const uint16_t BLANK = VGA_CELL(' ', VGA_ATTR);
@@ -100,11 +100,11 @@ escape_byte(struct vga_screen *s, char c)
     if (c >= '0' && c <= '9') {
         unsigned next = s->param * 10 + (unsigned)(c - '0');
         s->param = next < PARAM_MAX ? next : PARAM_MAX;
-    } else if (c >= 0x40 && c <= 0x7E) {        // a final byte ends the sequence
+    } else if (c >= 0x40 && c <= 0x7E) { // a final byte ends the sequence
         s->escape = PLAIN;
         control_sequence(s, c);
     }
-    return true;                // digits, ';' and intermediates stay in it
+    return true; // digits, ';' and intermediates stay in it
 }
 
 static void
@@ -114,11 +114,14 @@ write_byte(struct vga_screen *s, char c)
         return;
     unsigned char u = (unsigned char)c;
     switch (c) {
-    case '\n':  new_line(s); return;
-    case '\r':  s->col = 0; return;
-    case '\b':  if (s->col) s->col--; return;
-    case '\t':  tab(s); return;
-    case ESC:   s->escape = SAW_ESC; return;
+    case '\n': new_line(s); return;
+    case '\r': s->col = 0; return;
+    case '\b':
+        if (s->col)
+            s->col--;
+        return;
+    case '\t': tab(s); return;
+    case ESC: s->escape = SAW_ESC; return;
     }
     if (u >= 0x20 && u != 0x7F)
         put(s, c);

@@ -18,22 +18,21 @@
 
 #include <stdint.h>
 
-#define VGA_COLS        80
-#define VGA_ROWS        25
-#define VGA_ATTR        0x07    // light grey on black
+#define VGA_COLS          80
+#define VGA_ROWS          25
+#define VGA_ATTR          0x07 // light grey on black
 #define VGA_CELL(c, attr) ((uint16_t)((uint8_t)(c) | (attr) << 8))
 
 struct vga_screen {
-    volatile uint16_t *cells;   // VGA_ROWS * VGA_COLS, row by row
-    unsigned row, col;          // the cursor
-    uint8_t escape;             // how far into an escape sequence the stream is
-    unsigned param;             // the sequence's number so far (ESC [ 2 J: 2)
+    volatile uint16_t *cells; // VGA_ROWS * VGA_COLS, row by row
+    unsigned row, col;        // the cursor
+    uint8_t escape;           // how far into an escape sequence the stream is
+    unsigned param;           // the sequence's number so far (ESC [ 2 J: 2)
 };
 
 // Starts a model over cells as they are, with the cursor at (row, col)
 // (clamped to the screen).
-void vga_screen_init(struct vga_screen *s, volatile uint16_t *cells, unsigned row,
-                     unsigned col);
+void vga_screen_init(struct vga_screen *s, volatile uint16_t *cells, unsigned row, unsigned col);
 
 void vga_screen_write(struct vga_screen *s, const char *text, unsigned len);
 

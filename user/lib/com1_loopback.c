@@ -2,19 +2,19 @@
 #include "com1_loopback.h"
 #include "device.h"
 
-#define COM1_IER        (COM1 + 1)
-#define COM1_FCR        (COM1 + 2)
-#define COM1_LCR        (COM1 + 3)
-#define COM1_MCR        (COM1 + 4)
-#define IER_RX          0x01
-#define FCR_KERNEL      0xC7            // what kernel/serial.c set: FIFOs on, emptied
-#define FCR_ONE_BYTE    0x07            // FIFOs on, emptied, an interrupt per byte
-#define MCR_OUT2        0x08
-#define MCR_LOOP        0x10
-#define LSR_DATA_READY  0x01
-#define LSR_THR_EMPTY   0x20
-#define LSR_IDLE        0x40
-#define UART_POLLS      1000000
+#define COM1_IER       (COM1 + 1)
+#define COM1_FCR       (COM1 + 2)
+#define COM1_LCR       (COM1 + 3)
+#define COM1_MCR       (COM1 + 4)
+#define IER_RX         0x01
+#define FCR_KERNEL     0xC7 // what kernel/serial.c set: FIFOs on, emptied
+#define FCR_ONE_BYTE   0x07 // FIFOs on, emptied, an interrupt per byte
+#define MCR_OUT2       0x08
+#define MCR_LOOP       0x10
+#define LSR_DATA_READY 0x01
+#define LSR_THR_EMPTY  0x20
+#define LSR_IDLE       0x40
+#define UART_POLLS     1000000
 
 static bool
 uart_wait(uint8_t bits)

@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define COM1            0x3F8
-#define COM1_LSR        (COM1 + 5)
-#define COM1_SCRATCH    (COM1 + 7)      // the range's last port; nobody else uses it
+#define COM1         0x3F8
+#define COM1_LSR     (COM1 + 5)
+#define COM1_SCRATCH (COM1 + 7) // the range's last port; nobody else uses it
 
 // The registers com1_loopback_enter changes, as they were.
 struct uart_regs {

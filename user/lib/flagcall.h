@@ -16,21 +16,21 @@
 #include "lib/string.h"
 #include "tandem.h"
 
-#define EFLAGS_CF       (1u << 0)
-#define EFLAGS_RES1     (1u << 1)       // always 1
-#define EFLAGS_TF       (1u << 8)
-#define EFLAGS_IF       (1u << 9)
-#define EFLAGS_DF       (1u << 10)
-#define EFLAGS_IOPL     (3u << 12)
-#define EFLAGS_NT       (1u << 14)
-#define EFLAGS_RF       (1u << 16)
-#define EFLAGS_VM       (1u << 17)
-#define EFLAGS_AC       (1u << 18)
+#define EFLAGS_CF   (1u << 0)
+#define EFLAGS_RES1 (1u << 1) // always 1
+#define EFLAGS_TF   (1u << 8)
+#define EFLAGS_IF   (1u << 9)
+#define EFLAGS_DF   (1u << 10)
+#define EFLAGS_IOPL (3u << 12)
+#define EFLAGS_NT   (1u << 14)
+#define EFLAGS_RF   (1u << 16)
+#define EFLAGS_VM   (1u << 17)
+#define EFLAGS_AC   (1u << 18)
 
-#define USER_CS_SEL     0x1Bu           // include/gdt.h: ring-3 code, RPL 3
-#define USER_DS_SEL     0x23u           // ring-3 data, RPL 3
-#define KERNEL_CS_SEL   0x08u
-#define KERNEL_DS_SEL   0x10u
+#define USER_CS_SEL   0x1Bu // include/gdt.h: ring-3 code, RPL 3
+#define USER_DS_SEL   0x23u // ring-3 data, RPL 3
+#define KERNEL_CS_SEL 0x08u
+#define KERNEL_DS_SEL 0x10u
 
 enum flagcall_gate {
     FLAGCALL_INT80 = 0,
@@ -39,15 +39,15 @@ enum flagcall_gate {
 
 // Offsets known to user/lib/flagcall.asm.
 struct flagcall {
-    uint32_t eax, ebx, ecx, edx, esi, edi, ebp;                 //  0: in (eax: number)
-    uint32_t set_eflags;                                        // 28: ORed in before the entry
-    uint32_t gate;                                              // 32: enum flagcall_gate
-    uint32_t out_eax, out_ebx, out_ecx, out_edx, out_esi, out_edi, out_ebp;   // 36: out
-    uint32_t out_eflags;                                        // 64: pushf right after the return
-    uint32_t esp_int80;                                         // 68: esp at the int 0x80
-    uint32_t esp_sysenter;                                      // 72: esp sysexit must restore (ebp + 4)
-    uint16_t cs, ss, ds, es, fs, gs;                            // 76: selectors after the return
-    uint32_t in_eflags;                                         // 88: what was loaded for the entry
+    uint32_t eax, ebx, ecx, edx, esi, edi, ebp; //  0: in (eax: number)
+    uint32_t set_eflags;                        // 28: ORed in before the entry
+    uint32_t gate;                              // 32: enum flagcall_gate
+    uint32_t out_eax, out_ebx, out_ecx, out_edx, out_esi, out_edi, out_ebp; // 36: out
+    uint32_t out_eflags;             // 64: pushf right after the return
+    uint32_t esp_int80;              // 68: esp at the int 0x80
+    uint32_t esp_sysenter;           // 72: esp sysexit must restore (ebp + 4)
+    uint16_t cs, ss, ds, es, fs, gs; // 76: selectors after the return
+    uint32_t in_eflags;              // 88: what was loaded for the entry
 };
 
 long flagcall(struct flagcall *fc);

@@ -2,14 +2,14 @@
 #include "line_editor.h"
 #include "lib/string.h"
 
-#define CTRL_C          0x03
-#define BACKSPACE       0x08
-#define LF              0x0A
-#define CR              0x0D
-#define CTRL_U          0x15
-#define ESC             0x1B
-#define DEL             0x7F
-#define ERASE_TO_EOL    "\x1b[K"
+#define CTRL_C       0x03
+#define BACKSPACE    0x08
+#define LF           0x0A
+#define CR           0x0D
+#define CTRL_U       0x15
+#define ESC          0x1B
+#define DEL          0x7F
+#define ERASE_TO_EOL "\x1b[K"
 
 static void
 echo_put(struct le_echo *echo, const char *s, unsigned n)
@@ -122,7 +122,7 @@ enter(struct line_editor *ed, struct le_echo *echo)
 static void
 erase_one(struct line_editor *ed, struct le_echo *echo)
 {
-    if (ed->overflow) {             // the unseen tail goes first
+    if (ed->overflow) { // the unseen tail goes first
         ed->overflow--;
         return;
     }
@@ -158,17 +158,16 @@ escape_byte(struct line_editor *ed, unsigned char byte, struct le_echo *echo)
             return true;
         }
         ed->esc = LE_ESC_NONE;
-        return byte >= 0x20;        // Alt-x and such: dropped; a control byte counts
+        return byte >= 0x20; // Alt-x and such: dropped; a control byte counts
     case LE_ESC_CSI:
-        if (byte >= 0x20 && byte <= 0x3F) {     // parameters and intermediates
-            if (ed->esc_len < LE_ESCAPE_MAX)    // counted only to tell a bare A or B
+        if (byte >= 0x20 && byte <= 0x3F) {  // parameters and intermediates
+            if (ed->esc_len < LE_ESCAPE_MAX) // counted only to tell a bare A or B
                 ed->esc_len++;
             return true;
         }
         break;
     case LE_ESC_SS3:
-    case LE_ESC_NONE:
-        break;
+    case LE_ESC_NONE: break;
     }
     bool plain = ed->esc == LE_ESC_SS3 || ed->esc_len == 0;
     ed->esc = LE_ESC_NONE;
@@ -189,10 +188,8 @@ le_feed(struct line_editor *ed, unsigned char byte, struct le_echo *echo)
     if (ed->esc != LE_ESC_NONE && escape_byte(ed, byte, echo))
         return LE_NONE;
     switch (byte) {
-    case CR:
-        return enter(ed, echo);
-    case LF:
-        return after_cr ? LE_NONE : enter(ed, echo);
+    case CR: return enter(ed, echo);
+    case LF: return after_cr ? LE_NONE : enter(ed, echo);
     case CTRL_C:
         echo_put(echo, "^C\n", 3);
         line_reset(ed);
@@ -204,15 +201,11 @@ le_feed(struct line_editor *ed, unsigned char byte, struct le_echo *echo)
         ed->overflow = 0;
         return LE_NONE;
     case BACKSPACE:
-    case DEL:
-        erase_one(ed, echo);
-        return LE_NONE;
-    case ESC:
-        ed->esc = LE_ESC_START;
-        return LE_NONE;
+    case DEL: erase_one(ed, echo); return LE_NONE;
+    case ESC: ed->esc = LE_ESC_START; return LE_NONE;
     default:
         if (byte >= 0x20 && byte < 0x7F)
             append(ed, (char)byte, echo);
-        return LE_NONE;             // other control bytes and non-ASCII: ignored
+        return LE_NONE; // other control bytes and non-ASCII: ignored
     }
 }

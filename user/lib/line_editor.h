@@ -16,19 +16,19 @@
 
 #include "proto.h"
 
-#define LE_HISTORY          16
+#define LE_HISTORY       16
 // The most one byte makes the editor echo: a history redraw erases the old
 // line and writes the new one.
-#define LE_ECHO_PER_BYTE    (2 * CON_LINE_MAX + 8)
-#define LE_ECHO_CAP         (2 * LE_ECHO_PER_BYTE)
+#define LE_ECHO_PER_BYTE (2 * CON_LINE_MAX + 8)
+#define LE_ECHO_CAP      (2 * LE_ECHO_PER_BYTE)
 // Parameter bytes of a CSI sequence counted (more are swallowed all the same).
-#define LE_ESCAPE_MAX       16
+#define LE_ESCAPE_MAX    16
 
 enum le_event {
-    LE_NONE,                    // nothing finished
-    LE_LINE,                    // a line is finished: le_line() has it
-    LE_CANCEL,                  // Ctrl-C: the line was dropped
-    LE_TOO_LONG,                // Enter ended a line past CON_LINE_MAX: dropped
+    LE_NONE,     // nothing finished
+    LE_LINE,     // a line is finished: le_line() has it
+    LE_CANCEL,   // Ctrl-C: the line was dropped
+    LE_TOO_LONG, // Enter ended a line past CON_LINE_MAX: dropped
 };
 
 // Text to echo, gathered over several bytes; the caller sends it and
@@ -40,9 +40,9 @@ struct le_echo {
 
 enum le_escape {
     LE_ESC_NONE,
-    LE_ESC_START,               // ESC seen
-    LE_ESC_CSI,                 // ESC [ seen: parameters until a final byte
-    LE_ESC_SS3,                 // ESC O seen: one more byte
+    LE_ESC_START, // ESC seen
+    LE_ESC_CSI,   // ESC [ seen: parameters until a final byte
+    LE_ESC_SS3,   // ESC O seen: one more byte
 };
 
 struct le_text {
@@ -51,17 +51,17 @@ struct le_text {
 };
 
 struct line_editor {
-    struct le_text line;        // what is being typed (and shown)
-    unsigned overflow;          // characters typed past CON_LINE_MAX, neither kept nor shown
-    bool after_cr;              // the last byte was CR: an LF now is the same Enter
+    struct le_text line; // what is being typed (and shown)
+    unsigned overflow;   // characters typed past CON_LINE_MAX, neither kept nor shown
+    bool after_cr;       // the last byte was CR: an LF now is the same Enter
     enum le_escape esc;
-    unsigned esc_len;           // parameter bytes of the CSI sequence so far
-    struct le_text done;        // the last finished line
-    struct le_text history[LE_HISTORY];     // a ring; history_newest is the last line
+    unsigned esc_len;                   // parameter bytes of the CSI sequence so far
+    struct le_text done;                // the last finished line
+    struct le_text history[LE_HISTORY]; // a ring; history_newest is the last line
     unsigned history_count;
     unsigned history_newest;
-    unsigned browse;            // 0: a new line; k: the k-th newest history line is shown
-    struct le_text draft;       // the new line, kept while the history is shown
+    unsigned browse;      // 0: a new line; k: the k-th newest history line is shown
+    struct le_text draft; // the new line, kept while the history is shown
 };
 
 void le_init(struct line_editor *ed);

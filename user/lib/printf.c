@@ -12,7 +12,7 @@ _Static_assert(PRINTF_CHUNK <= DEBUG_WRITE_MAX, "one chunk must fit one debug_wr
 struct printf_out {
     char buf[PRINTF_CHUNK];
     unsigned len;
-    int error;                  // the first failed write's -errno, or 0
+    int error; // the first failed write's -errno, or 0
 };
 
 // Writes out what o holds and empties it; remembers the first error.

@@ -88,16 +88,13 @@ syscall_raw(long n, long a1, long a2, long a3, long a4, long a5)
 static long
 syscall_ipc(long n, long a1, long a2, long a3, long a4, long a5, struct ipc_words *out)
 {
-    struct ipc_words words = { 0, 0, 0 };
-    long r;
+    struct ipc_words unwanted; // the stubs store the words whatever happens
     __atomic_add_fetch(&s_count, 1, __ATOMIC_RELAXED);
+    if (!out)
+        out = &unwanted;
     if (syscall_mode_get() == SYSCALL_INT80)
-        r = syscall_int80_ipc(n, a1, a2, a3, a4, a5, &words);
-    else
-        r = syscall_sysenter_ipc(n, a1, a2, a3, a4, a5, &words);
-    if (out)
-        *out = words;
-    return r;
+        return syscall_int80_ipc(n, a1, a2, a3, a4, a5, out);
+    return syscall_sysenter_ipc(n, a1, a2, a3, a4, a5, out);
 }
 
 // The wrappers' shorthand: system call n with k arguments.
@@ -113,7 +110,7 @@ void
 sys_exit(int code)
 {
     SYSCALL1(SYS_EXIT, code);
-    __builtin_trap();           // unreachable; if not, the kernel reports the ud2
+    __builtin_trap(); // unreachable; if not, the kernel reports the ud2
 }
 
 int

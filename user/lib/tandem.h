@@ -23,21 +23,20 @@
 struct ipc_words {
     unsigned w0;
     unsigned w1;
-    int reply;                  // ipc_recv of a call: the handle to answer it with (else 0)
+    int reply; // ipc_recv of a call: the handle to answer it with (else 0)
 };
 
 // ---- Entering the kernel ----------------------------------------------------
 
 enum syscall_mode {
-    SYSCALL_SYSENTER,           // the default
+    SYSCALL_SYSENTER, // the default
     SYSCALL_INT80,
 };
 
 // The stubs in user/lib/syscall.asm; each is one kernel entry.
 long syscall_int80(long n, long a1, long a2, long a3, long a4, long a5);
 long syscall_sysenter(long n, long a1, long a2, long a3, long a4, long a5);
-long syscall_int80_ipc(long n, long a1, long a2, long a3, long a4, long a5,
-                       struct ipc_words *out);
+long syscall_int80_ipc(long n, long a1, long a2, long a3, long a4, long a5, struct ipc_words *out);
 long syscall_sysenter_ipc(long n, long a1, long a2, long a3, long a4, long a5,
                           struct ipc_words *out);
 
@@ -76,7 +75,7 @@ int sys_thread_create(uintptr_t entry, uintptr_t stack_top, uintptr_t arg);
 NORETURN void sys_thread_exit(int code);
 
 // Smallest stack thread_spawn accepts.
-#define THREAD_STACK_MIN    256
+#define THREAD_STACK_MIN 256
 
 // Runs fn(arg) in a new thread on stack[0, size); fn's return value is the
 // thread's exit code.  Returns its handle, -EINVAL if fn or stack is NULL or
@@ -145,8 +144,8 @@ int sys_ipc_reply(int reply, unsigned w0, unsigned w1, struct ipc_buf *buf);
 
 // Answers the call reply stands for (none if 0), then waits for the next
 // message on endpoint, as ipc_recv; buf serves both.
-int sys_ipc_reply_recv(int reply, unsigned w0, unsigned w1, struct ipc_buf *buf,
-                       int endpoint, struct ipc_words *msg);
+int sys_ipc_reply_recv(int reply, unsigned w0, unsigned w1, struct ipc_buf *buf, int endpoint,
+                       struct ipc_words *msg);
 
 // ---- Figures and console ----------------------------------------------------
 

@@ -10,8 +10,8 @@ extern const struct utest __utests_start[], __utests_end[];
 
 static const struct utest *s_sorted[UTEST_MAX];
 static unsigned s_count;
-static volatile bool s_failed;      // the current test has failed (any thread may say so)
-static const char *s_context;       // see utest_context
+static volatile bool s_failed; // the current test has failed (any thread may say so)
+static const char *s_context;  // see utest_context
 
 static const char *const s_op_names[] = { "==", "!=", "<", "<=", ">", ">=" };
 
@@ -140,8 +140,7 @@ utest_check_mem(const void *a, const void *b, unsigned n, const char *as, const 
     for (unsigned i = 0; i < n; i++) {
         if (pa[i] != pb[i]) {
             report_where(file, line);
-            printf("%s and %s differ at byte %u of %u: %02x != %02x\n", as, bs, i, n, pa[i],
-                   pb[i]);
+            printf("%s and %s differ at byte %u of %u: %02x != %02x\n", as, bs, i, n, pa[i], pb[i]);
             s_failed = true;
             return false;
         }

@@ -5,8 +5,8 @@
 
 // A call the console dropped by dying (-EPIPE) is made again: init starts
 // another console, and the call waits for it in the endpoint's queue.
-#define RETRIES         3
-#define RETRY_TICKS     20
+#define RETRIES     3
+#define RETRY_TICKS 20
 
 // One call; returns the answer's w0 (a result or a -errno); *received
 // gets the payload's length and *stamp the answer's w1, where asked.
@@ -20,7 +20,7 @@ call_stamped(unsigned w0, unsigned w1, void *data, unsigned len, unsigned size, 
         int r = sys_ipc_call(SH_CONSOLE, w0, w1, &buf, &reply);
         if (r == 0) {
             if (buf.handle)
-                sys_cap_close(buf.handle);  // the console passes none back
+                sys_cap_close(buf.handle); // the console passes none back
             if (received)
                 *received = buf.len;
             if (stamp)
@@ -103,7 +103,7 @@ con_write_stamped(const char *text, unsigned n, uint32_t *stamp)
 {
     if (n > IPC_BUF_MAX)
         return -EMSGSIZE;
-    static char piece[IPC_BUF_MAX];         // the call's buffer takes the answer
+    static char piece[IPC_BUF_MAX]; // the call's buffer takes the answer
     memcpy(piece, text, n);
     return call_stamped(CON_WRITE, 0, piece, n, 0, 0, NULL, stamp);
 }
@@ -130,7 +130,7 @@ con_clear(void)
 // A list of words (modules, processes) as lines of at most WRAP_COLUMNS,
 // each indented by two spaces, one write a line.
 
-#define WRAP_COLUMNS    78
+#define WRAP_COLUMNS 78
 
 static char s_words[WRAP_COLUMNS + 2];
 static unsigned s_words_len;

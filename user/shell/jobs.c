@@ -4,14 +4,14 @@
 #include "lib/string.h"
 #include "shell.h"
 
-#define JOBS_MAX        24
-#define KILL_WAIT       TICK_HZ         // how long `kill` waits to see the end
+#define JOBS_MAX  24
+#define KILL_WAIT TICK_HZ // how long `kill` waits to see the end
 
 struct job {
-    int handle;                 // 0: a free slot
+    int handle; // 0: a free slot
     unsigned pid;
     char name[32];
-    bool system;                // init's: it starts it again when it ends
+    bool system; // init's: it starts it again when it ends
 };
 
 static struct job s_jobs[JOBS_MAX];

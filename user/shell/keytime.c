@@ -19,14 +19,14 @@ void
 cmd_keytime(int argc, char **argv)
 {
     unsigned keys = KEYTIME_DEFAULT;
-    if (argc > 2 || (argc == 2 && (!parse_unsigned(argv[1], &keys) || keys == 0 ||
-                                   keys > KEYTIME_MAX))) {
+    if (argc > 2 ||
+        (argc == 2 && (!parse_unsigned(argv[1], &keys) || keys == 0 || keys > KEYTIME_MAX))) {
         con_printf("usage: keytime [N]: N keys (1-%u, default %u), each echoed and timed\n",
                    KEYTIME_MAX, KEYTIME_DEFAULT);
         return;
     }
-    con_printf("keytime: press %u key%s; each is echoed, with its round trip in TSC ticks\n",
-               keys, keys == 1 ? "" : "s");
+    con_printf("keytime: press %u key%s; each is echoed, with its round trip in TSC ticks\n", keys,
+               keys == 1 ? "" : "s");
     uint32_t best = ~0u;
     unsigned timed = 0;
     for (unsigned i = 0; i < keys; i++) {

@@ -5,11 +5,11 @@
 #include "lib/string.h"
 #include "shell.h"
 
-#define BAR_CELLS       32
-#define TOP_POLL_TICKS  (TICK_HZ / 10)  // how often top looks for a key
+#define BAR_CELLS      32
+#define TOP_POLL_TICKS (TICK_HZ / 10) // how often top looks for a key
 
 static struct thread_info s_threads[THREADS_MAX];
-static struct thread_info s_before[THREADS_MAX];    // top's previous sample
+static struct thread_info s_before[THREADS_MAX]; // top's previous sample
 
 // Fills s_threads; returns how many it holds (0 if the call failed).
 static unsigned
@@ -27,12 +27,9 @@ static const char *
 state_name(unsigned state)
 {
     switch (state) {
-    case THREAD_STATE_RUNNABLE:
-        return "run";
-    case THREAD_STATE_BLOCKED:
-        return "block";
-    default:
-        return "dead";
+    case THREAD_STATE_RUNNABLE: return "run";
+    case THREAD_STATE_BLOCKED: return "block";
+    default: return "dead";
     }
 }
 
@@ -51,15 +48,15 @@ cmd_ps(int argc, char **argv)
 {
     (void)argc, (void)argv;
     unsigned n = sample_threads();
-    con_printf("%4s %-15s %-5s %-16s %6s %6s %6s %5s %7s\n", "TID", "NAME", "STATE",
-               "PID PROCESS", "KPEAK", "KLOW", "ARENA", "SPILL", "RESETS");
+    con_printf("%4s %-15s %-5s %-16s %6s %6s %6s %5s %7s\n", "TID", "NAME", "STATE", "PID PROCESS",
+               "KPEAK", "KLOW", "ARENA", "SPILL", "RESETS");
     for (unsigned i = 0; i < n; i++) {
         const struct thread_info *t = &s_threads[i];
         char proc[20];
         process_label(t, proc);
         con_printf("%4u %-15.15s %-5s %-16.16s %6u %6u %6u %5u %7u\n", t->tid, t->name,
-                   state_name(t->state), proc, t->stack_peak, t->stack_low_water,
-                   t->arena_peak, t->spills, t->resets);
+                   state_name(t->state), proc, t->stack_peak, t->stack_low_water, t->arena_peak,
+                   t->spills, t->resets);
     }
     con_puts("kernel stack: KPEAK bytes used at most, KLOW never touched; ARENA: its peak\n");
 }
@@ -77,8 +74,8 @@ cmd_mem(int argc, char **argv)
     con_printf("frames free  %u (%u KiB)\n", info.frames_free, info.frames_free * 4);
     con_printf("heap         %u bytes in %u blocks, %u frames\n", info.heap_bytes_in_use,
                info.heap_live_blocks, info.heap_frames);
-    con_printf("blocks       %u threads x %u bytes = %u KiB of kernel-stack blocks\n",
-               info.threads, KSTACK_SIZE, info.threads * (KSTACK_SIZE / 1024));
+    con_printf("blocks       %u threads x %u bytes = %u KiB of kernel-stack blocks\n", info.threads,
+               KSTACK_SIZE, info.threads * (KSTACK_SIZE / 1024));
     con_printf("objects      %u processes, %u handles, %u kernel objects\n", info.processes,
                info.handles, info.objects);
 }
@@ -94,8 +91,8 @@ show_own_arena(void)
     }
     con_printf("arena of this thread (%d, shell): block %u B, in use %u B, peak %u B\n",
                sys_gettid(), ks.block_size, ks.in_use, ks.peak);
-    con_printf("  %u allocations, %u spills, %u refusals, %u resets (%u emptied)\n",
-               ks.allocations, ks.spills, ks.refusals, ks.resets, ks.emptied);
+    con_printf("  %u allocations, %u spills, %u refusals, %u resets (%u emptied)\n", ks.allocations,
+               ks.spills, ks.refusals, ks.resets, ks.emptied);
     con_printf("  stack low water %u B, %u collisions\n", ks.stack_low_water, ks.collisions);
 }
 
@@ -121,8 +118,8 @@ cmd_arena(int argc, char **argv)
                    t->arena_peak);
         con_printf("  %u spills, %u resets, %u collisions; %u kernel entries\n", t->spills,
                    t->resets, t->collisions, t->kernel_entries);
-        con_printf("  stack now %u B, peak %u B, low water %u B\n", t->stack_in_use,
-                   t->stack_peak, t->stack_low_water);
+        con_printf("  stack now %u B, peak %u B, low water %u B\n", t->stack_in_use, t->stack_peak,
+                   t->stack_low_water);
         return;
     }
     con_printf("arena: no thread %u\n", tid);
@@ -184,7 +181,7 @@ draw_block(const struct thread_info *t, char out[BAR_CELLS + 1])
         out[i] = i < arena_now ? 'A' : 'a';
     for (unsigned i = 0; i < stack && i < BAR_CELLS; i++) {
         char *c = &out[BAR_CELLS - 1 - i];
-        *c = *c != '.' ? '#' : i < stack_now ? 'S' : 's';  // '#': the two met
+        *c = *c != '.' ? '#' : i < stack_now ? 'S' : 's'; // '#': the two met
     }
 }
 
@@ -194,10 +191,10 @@ draw_top(unsigned n, unsigned n_before, unsigned elapsed)
 {
     unsigned now = sys_time();
     con_clear();
-    con_printf("top: up %u.%02u s, %u threads; any key ends it\n", now / TICK_HZ,
-               now % TICK_HZ, n);
+    con_printf("top: up %u.%02u s, %u threads; any key ends it\n", now / TICK_HZ, now % TICK_HZ, n);
     con_puts("block: arena A (now) a (peak) from the bottom, stack S s from the top\n");
-    con_printf("%4s %-15s %-16s %4s  %s\n", "TID", "NAME", "PID PROCESS", "CPU", "KERNEL-STACK BLOCK");
+    con_printf("%4s %-15s %-16s %4s  %s\n", "TID", "NAME", "PID PROCESS", "CPU",
+               "KERNEL-STACK BLOCK");
     for (unsigned i = 0; i < n; i++) {
         const struct thread_info *t = &s_threads[i];
         char proc[20], bar[BAR_CELLS + 1];
@@ -226,7 +223,7 @@ void
 cmd_top(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    con_key_pressed();              // forget keys from before
+    con_key_pressed(); // forget keys from before
     // The first screen shows the shares since boot.
     unsigned n_before = 0, before = 0;
     for (;;) {

@@ -11,15 +11,15 @@
 #include "proto.h"
 #include "tandem.h"
 
-#define SH_CONSOLE  1
-#define SH_INIT     2
-#define SH_LOG      3
+#define SH_CONSOLE 1
+#define SH_INIT    2
+#define SH_LOG     3
 
 // ---- The console (con.c) ------------------------------------------------------
 // Each returns what the console answered (>= 0) or a -errno.
 
 int con_write(const char *text, unsigned n);
-int con_puts(const char *s);                    // no newline added
+int con_puts(const char *s); // no newline added
 int con_printf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 // Reads a line into line[0, size) with its NUL; returns its length,
 // -EINTR (Ctrl-C), -EMSGSIZE (longer than size - 1) or another -errno.
@@ -42,12 +42,12 @@ void con_words_end(void);
 
 // ---- Processes (jobs.c) -----------------------------------------------------
 
-void jobs_init(void);           // takes in the process handles init passed
-void jobs_reap(void);           // reports the background jobs that ended
-void jobs_end(void);            // kills the background jobs (halt)
+void jobs_init(void); // takes in the process handles init passed
+void jobs_reap(void); // reports the background jobs that ended
+void jobs_end(void);  // kills the background jobs (halt)
 void cmd_run(int argc, char **argv);
 void cmd_kill(int argc, char **argv);
-void list_modules(void);        // the modules `run` can start, as a word list
+void list_modules(void); // the modules `run` can start, as a word list
 
 // ---- Views of the system (monitor.c) ------------------------------------------
 

@@ -279,19 +279,18 @@ def _scan_for_frame(space, esp, slot):
 # Trap frames
 
 def syscall_name(number):
-    """The handler's name for a system call number (kernel/syscall/syscall.c's s_table)."""
+    """The handler's name for a system call number (kernel/syscall/syscall.c's g_syscall_table)."""
     try:
-        syms = gdb.lookup_static_symbols("s_table")
-    except (AttributeError, gdb.error):
-        syms = []
-    for sym in syms:
-        if sym.symtab is not None and sym.symtab.filename.endswith("syscall/syscall.c"):
-            table = sym.value()
-            n = table.type.range()[1] + 1
-            if 0 <= number < n:
-                fn = int(table[number])
-                return k.function_at(fn) if fn else None
-            return None
+        sym = gdb.lookup_global_symbol("g_syscall_table")
+    except gdb.error:
+        sym = None
+    if sym is None:
+        return None
+    table = sym.value()
+    n = table.type.range()[1] + 1
+    if 0 <= number < n:
+        fn = int(table[number])
+        return k.function_at(fn) if fn else None
     return None
 
 
@@ -458,7 +457,7 @@ def thread_frames(view, t):
         if f is None:
             break
         names = [x.text for x in frames[before:]]
-        number_valid = any(n.startswith("syscall_dispatch") or n.startswith("sys_") for n in names)
+        number_valid = any(n.startswith("sys_") for n in names)
         frames.append(Frame("trap", text="%s, trap frame %08x" % (trap_text(f, entry, number_valid),
                                                                   f.addr)))
         if f.user:
