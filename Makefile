@@ -363,7 +363,7 @@ fuzz: deps
 # is the recipe; mk/bench.mk uses it for the benchmark peers.
 DEB_PACKAGES := make gcc binutils nasm python3 qemu-system-x86 grub-pc-bin grub-common \
                 xorriso mtools libcmocka-dev clang libclang-rt-14-dev gdb \
-                bochs bochsbios vgabios bochs-term
+                bochs bochsbios vgabios bochs-term clang-format
 define apt_install
 	@missing=""; for p in $(2); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \

@@ -18,7 +18,5 @@ check-format:
 	$(call apt_install,check-format,clang-format)
 	$(Q)$(PYTHON) tests/checks/format.py --clang-format $(CLANG_FORMAT)
 
-# Not part of `make test` yet: once the tree has been through `make format`,
-# add clang-format to the Makefile's DEB_PACKAGES and uncomment this line.
 #   format   every C file is as clang-format lays it out (tests/checks/format.py)
-#TEST_JOBS += --job "format:tap:300:$(PYTHON) tests/checks/format.py --clang-format $(CLANG_FORMAT)"
+TEST_JOBS += --job "format:tap:300:$(PYTHON) tests/checks/format.py --clang-format $(CLANG_FORMAT)"
