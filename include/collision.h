@@ -24,7 +24,8 @@ struct collision_report {
 };
 
 // The guard's reports come from the double-fault task (kernel/thread/
-// double_fault.c): double_fault_init makes the task and its IDT gate;
+// double_fault.c): double_fault_init makes the calling CPU's task (each
+// CPU has its own, with its own stack) and the IDT gate;
 // double_fault_handler is what the task runs (double_fault_entry.asm).
 void double_fault_init(void);
 void double_fault_handler(void);

@@ -14,7 +14,8 @@
 #define GDT_USER_DATA   4
 #define GDT_TSS         5
 #define GDT_DF_TSS      6 // double-fault task (its own stack)
-#define GDT_ENTRIES     7
+#define GDT_PERCPU      7 // this CPU's area (include/percpu.h): %fs in the kernel
+#define GDT_ENTRIES     8
 
 #define KERNEL_CS  (GDT_KERNEL_CODE << 3)
 #define KERNEL_DS  (GDT_KERNEL_DATA << 3)
@@ -22,6 +23,7 @@
 #define USER_DS    ((GDT_USER_DATA << 3) | 3)
 #define TSS_SEL    (GDT_TSS << 3)
 #define DF_TSS_SEL (GDT_DF_TSS << 3)
+#define PERCPU_SEL (GDT_PERCPU << 3)
 
 // The 32-bit TSS (Intel SDM vol. 3A, 8.2.1).
 struct tss {
@@ -50,31 +52,24 @@ struct tss_io {
     uint8_t iomap_end;          // 0xFF: the CPU may read a byte past the map
 } PACKED;
 
-extern struct tss_io g_tss_io;
-#define g_tss (g_tss_io.tss)
-
-// Installs the GDT, reloads every segment register and loads the TSS.
+// Builds the boot CPU's GDT (in its per-CPU area), reloads every segment
+// register and loads its TSS.
 void gdt_init(void);
-// Another CPU's own GDT and TSS (kernel/smp/smp.c): gdt becomes a copy of
-// the boot CPU's, whose segments every CPU shares, with GDT_TSS describing
-// tss (ring-0 stack esp0, no I/O bitmap); then both are loaded on the
-// calling CPU.  The double-fault task's descriptor is copied too: its TSS
-// is still the one of kernel/thread/double_fault.c.
-void gdt_load_cpu(uint64_t gdt[GDT_ENTRIES], struct tss *tss, uint32_t esp0);
-// Describes a TSS of size bytes in GDT entry index (the main one, the
+// Another CPU's GDT (kernel/smp/smp.c): a copy of the boot CPU's, whose
+// segments every CPU shares (the double-fault task's too, for now), with
+// GDT_TSS and GDT_PERCPU describing the calling CPU's own TSS and area
+// (include/percpu.h), its ring-0 stack esp0 and no I/O bitmap; then loaded,
+// with %fs, on the calling CPU.
+void gdt_load_cpu(unsigned index, uint32_t esp0);
+// Describes a TSS of size bytes in entry index of gdt (the main one, the
 // double-fault task's).
-void gdt_set_tss(int index, void *tss, uint32_t size);
-// Points the ring-0 stack used on entry from ring 3 at esp0.
-static inline void
-tss_set_esp0(uint32_t esp0)
-{
-    g_tss.esp0 = esp0;
-}
-
-// Makes map (IOMAP_BYTES bytes) the ports ring 3 may use, or with NULL
-// none.  Copies only when map is not the one copied last; after
-// tss_io_forget (the map changed, or its owner went), the next load copies
-// whatever it is given.
+void gdt_set_tss(uint64_t *gdt, int index, void *tss, uint32_t size);
+// Describes a flat ring-0 data segment whose base is base (the per-CPU one).
+void gdt_set_data(uint64_t *gdt, int index, uint32_t base);
+// Makes map (IOMAP_BYTES bytes) the ports ring 3 may use on this CPU, or
+// with NULL none.  Copies only when map is not the one copied last; after
+// tss_io_forget (the map changed, or its owner went), the next load on
+// every CPU copies whatever it is given.
 void tss_io_load(const uint8_t *map);
 void tss_io_forget(void);
 

@@ -49,6 +49,7 @@
 #include <stdint.h>
 #include "compiler.h"
 #include "config.h"
+#include "percpu_seg.h"
 #include "uapi/syscall.h"
 
 #define KFAST_ALIGN       8u
@@ -68,9 +69,11 @@
 // worst stack plus the reserve, in whole pages.  The first allocation of the
 // next entry then stays on the inline path instead of claiming again.
 #define KFAST_KEEP_DEPTH  ALIGN_UP(KFAST_STACK_WORST + KFAST_RESERVE, 4096u)
-// The spill area: one per CPU, in the kernel image, lent to the first arena
-// that spills and returned when that arena is emptied, so that the common
-// spill costs no heap call and holds no heap memory between entries.
+// The spill area: one per CPU (the boot CPU's in the kernel image, the
+// others' from the heap when they start), lent to the first arena on that
+// CPU that spills and returned when that arena is emptied, wherever that
+// is, so that the common spill costs no heap call and holds no heap memory
+// between entries.
 #define KFAST_SPILL_AREA  (64u * 1024u)
 #define KFAST_CANARY      0xC011DE5Au // "collide": the word at the arena top
 #define KFAST_PAINT       0xA5u       // fills a new block: untouched bytes read 0xA5
@@ -132,16 +135,24 @@ struct kfast_arena {
                             //   it under them (include/smp/xcall.h; checked in debug)
 };
 
-// The running thread's arena "registers": swapped by the context switch so
-// that the fast path reaches them with absolute addresses.
+// The running thread's arena "registers", one set per CPU: swapped by the
+// context switch so that the fast path reaches them with one instruction
+// each.
 struct kfast_cpu {
-    uintptr_t top;             // next free byte; the canary sits at [top, top + 4)
-    uintptr_t guard;           // end of the claimed pages: the stack view has none below
-    uint32_t allocations;      // objects placed in the block (spills are counted apart)
-    struct kfast_arena *arena; // the running thread's state
-    uintptr_t empty_top;       // arena->empty_top: top when there is nothing to release
+    uintptr_t top;                  // next free byte; the canary sits at [top, top + 4)
+    uintptr_t guard;                // end of the claimed pages: the stack view has none below
+    uint32_t allocations;           // objects placed in the block (spills are counted apart)
+    struct kfast_arena *arena;      // the running thread's state
+    uintptr_t empty_top;            // arena->empty_top: top when there is nothing to release
+    struct kfast_chunk *spill_area; // this CPU's spill area (NULL: the image's)
 };
-extern struct kfast_cpu g_kfast;
+#if __STDC_HOSTED__
+extern struct kfast_cpu g_kfast; // the host tests and benchmarks: one CPU
+#else
+// The running CPU's: the first member of its area (include/percpu.h),
+// %fs-relative, so each access is one instruction, as an absolute one was.
+#define g_kfast PERCPU_AT(struct kfast_cpu, 0)
+#endif
 
 void *kfast_alloc_slow(size_t size, uintptr_t caller);
 void *kfast_zalloc_slow(size_t size, uintptr_t caller);

@@ -3,6 +3,7 @@
 #define TANDEM_PANIC_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include "compiler.h"
 
 // Prints "PANIC: <message>", the registers and a backtrace, then halts (in
@@ -12,6 +13,12 @@ NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
 NORETURN void vpanic(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
 // A trap the kernel cannot handle is the trap layer's panic_trap
 // (include/trap.h): it prints the frame, then panics.
+//
+//
+// One CPU reports: the first to panic stops every other (an NMI each,
+// through the hook below) before it prints, and a CPU that panics while
+// another does halts without a word.  A panic a test expects (below) stops
+// nobody.
 
 // Test support: the next panic prints its report, then longjmps to env
 // instead of stopping (the panic message is kept in g_panic_message).  The

@@ -5,8 +5,8 @@
  * application processor with INIT-SIPI-SIPI into the trampoline
  * (kernel/smp/trampoline.asm), which enters protected mode and paging and
  * runs smp_ap_main on the CPU's own stack, GDT and TSS.  There an AP masks
- * every local interrupt at its APIC and idles, taking only cross-CPU calls
- * (include/smp/xcall.h) and NMIs: it runs no thread yet.  On a
+ * every local interrupt at its APIC and waits until the scheduler releases
+ * it to run threads (smp_release_aps).  On a
  * machine without a local APIC nothing is touched and the 8259 PIC serves
  * the one CPU as before. */
 #ifndef TANDEM_SMP_H
@@ -35,9 +35,7 @@ struct cpu {
     volatile uint32_t seen_apic_id; // the id its own APIC gave, written by the CPU itself
     uint32_t start_us;              // an AP: from its INIT to when it was first seen online
     uintptr_t stack_base;           // an AP: its KSTACK_SIZE-byte stack (direct map)
-    uint64_t gdt[GDT_ENTRIES];      // an AP's own GDT and TSS (the boot CPU keeps kernel/gdt.c's)
-    struct tss tss;
-    char why[SMP_WHY_MAX]; // CPU_FAILED: why
+    char why[SMP_WHY_MAX];          // CPU_FAILED: why
 };
 
 struct smp {
@@ -80,19 +78,15 @@ struct trampoline_params {
     uint32_t cpu;        // its index in g_smp.cpus
 };
 
-// The calling CPU's index in g_smp.cpus (an APIC read; 0 on one CPU).
-unsigned smp_cpu_index(void);
-// Whether the calling CPU runs threads, so that g_current and g_kfast are
-// its own: for now only the boot CPU does; an AP idles and serves
-// cross-CPU calls in interrupts, which must not touch the boot CPU's
-// thread's arena.  One load on a machine with one CPU.
-static inline bool
-smp_cpu_runs_threads(void)
-{
-    return g_smp.online <= 1 || smp_cpu_index() == 0;
-}
-
 // An AP's first C (kernel/smp/trampoline.asm calls it on its own stack).
 NORETURN void smp_ap_main(unsigned index);
+// Lets every online AP run start(its index), on its bring-up stack, with
+// interrupts off (kmain's ap_main: it ends as the AP's idle thread).
+void smp_release_aps(void (*start)(unsigned index));
+// The index of the (n modulo the number online)-th online CPU: for spreading
+// work over every CPU.
+unsigned smp_online_cpu(unsigned n);
+// Sends the reschedule IPI (VEC_RESCHEDULE, include/trap.h) to CPU cpu.
+void smp_send_reschedule(unsigned cpu);
 
 #endif

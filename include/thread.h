@@ -10,6 +10,7 @@
 #include "kobject.h"
 #include "lib/list.h"
 #include "mm/kfast_arena.h"
+#include "percpu.h"
 
 struct trap_frame;
 struct addrspace;
@@ -107,6 +108,7 @@ struct thread {
     int exit_code;
     uint32_t wake_tick;           // sleeping, or in a timed wait: the tick to wake at
     struct list_node timer_link;  // on the timed waits while in one
+    uint32_t pinned_to;           // the index + 1 of the only CPU it may run on; 0: any
     struct thread_record *record; // named by a thread handle, or NULL
     uint32_t kernel_entries;      // entries from ring 3
     uint32_t ticks_run;           // timer ticks that found it running (its CPU share)
@@ -137,19 +139,34 @@ struct process {
     struct list_node all_link;
 };
 
-extern struct thread *g_current;
-extern uint32_t g_need_resched;
+// The thread the running CPU runs, and whether a switch is due on it at the
+// next safe point: both per CPU (include/percpu.h).
+#define g_current      THIS_CPU(current)
+#define g_need_resched THIS_CPU(need_resched)
 
 // The boot thread: kmain's thread, on g_boot_block (boot/multiboot.asm
 // starts on its top; kernel/thread/thread.c defines it).  Declared with its
 // size, which GDB's helpers read as KSTACK_SIZE.
 extern uint8_t g_boot_block[KSTACK_SIZE];
 void thread_init_boot(void);
-// Starts the scheduler's own threads (idle, reaper).
+// Starts the scheduler's own threads (an idle thread per CPU, the reaper).
 void sched_init(void);
+// An AP's entry into the scheduler, once bring-up releases it (kmain's
+// order): its double-fault task, its interrupts and timer, then it becomes
+// its idle thread, holding the big kernel lock as every thread does (the
+// bring-up stack it ran on until now is left behind).
+NORETURN void sched_ap_start(unsigned cpu);
+// Waits, letting go of the big kernel lock, until every AP runs its idle
+// thread, so that every CPU runs threads before anything else does.
+void sched_wait_for_aps(void);
 
 // A kernel thread running fn(arg), runnable at once; NULL if memory is short.
+// It runs on the boot CPU, as kmain does: there the PIT ticks and the 8259's
+// interrupts arrive, and the kernel's own code and tests expect them to
+// nest in it.  User threads run on any CPU.
 struct thread *kthread_create(const char *name, void (*fn)(void *), void *arg);
+// The same, run only on CPU cpu (an index in g_smp.cpus, which must be online).
+struct thread *kthread_create_on(unsigned cpu, const char *name, void (*fn)(void *), void *arg);
 // The trap frame at the top of a user thread's block: what it returns to ring 3 with.
 struct trap_frame *thread_user_frame(struct thread *t);
 // What a new user thread runs first, in the kernel: the entry layer's way
@@ -186,6 +203,19 @@ extern struct list_node g_all_threads;
 // The timer's tick hook (sched_init installs it): wakes the sleepers that
 // are due, asks for a switch if anyone else wants the CPU.
 void sched_tick(void);
+// An AP's own tick (its local APIC timer; the entry layer calls it): asks
+// for a switch if anyone else wants the CPU.  The boot CPU's PIT keeps the
+// time and wakes the sleepers.
+void sched_local_tick(void);
+// The reschedule IPI another CPU sent because it queued a thread: a switch
+// at this CPU's next safe point.
+void sched_reschedule_ipi(void);
+// Sends the reschedule IPI to every other CPU running a thread of p, which
+// reloads p's I/O bitmap and catches up with TLB changes before it returns
+// to ring 3 (p's ports or mappings changed).
+void sched_kick_process(struct process *p);
+// Threads each CPU switched to so far (its dispatch count).
+uint32_t sched_dispatches(unsigned cpu);
 
 // The context switch (kernel/thread/switch.asm): saves the callee-saved
 // registers and EFLAGS on the current stack, stores esp in *save_esp and
@@ -194,13 +224,20 @@ void switch_context(uint32_t *save_esp, uint32_t next_esp);
 
 // Scheduling.  Call with interrupts off.
 void schedule(void);
+// schedule() from a thread that may have dropped the big kernel lock: it
+// takes the lock for the switch if the CPU did not hold it, and gives it
+// back when the thread runs again.
+void schedule_with_lock(void);
 void thread_yield(void);
 // Blocks the current thread until thread_wake; returns false if it was
-// killed meanwhile.
+// killed meanwhile, or at once if it was killed already (by another CPU,
+// while it ran in ring 3).
 bool thread_block(const char *reason);
 // The same, but runs next at once, past the run queue: IPC's direct switch
-// to the partner it has just handed a message.  next must be blocked on
-// nothing but its own wait (no wait queue), and becomes runnable.
+// to the partner it has just handed a message, on this CPU (under the big
+// kernel lock, like every switch; one pinned to another CPU is woken there
+// instead).  next must be blocked on nothing but its own wait (no wait
+// queue), and becomes runnable.
 bool thread_block_run(struct thread *next, const char *reason);
 void thread_wake(struct thread *t);
 // Puts a newly made thread on the run queue.

@@ -11,27 +11,38 @@
 #include "uapi/syscall.h"
 #include "x86.h"
 
-#define VEC_DE      0 // divide error
-#define VEC_DB      1 // debug
-#define VEC_NMI     2
-#define VEC_BP      3  // breakpoint (int3)
-#define VEC_OF      4  // overflow (into)
-#define VEC_BR      5  // bound range exceeded
-#define VEC_UD      6  // invalid opcode
-#define VEC_NM      7  // device not available
-#define VEC_DF      8  // double fault
-#define VEC_TS      10 // invalid TSS
-#define VEC_NP      11 // segment not present
-#define VEC_SS      12 // stack-segment fault
-#define VEC_GP      13 // general protection
-#define VEC_PF      14 // page fault
-#define VEC_MF      16 // x87 floating-point error
-#define VEC_AC      17 // alignment check
-#define VEC_MC      18 // machine check
-#define VEC_XM      19 // SIMD floating-point
-#define VEC_IRQ0    32 // first PIC interrupt after remapping
-#define VEC_SYSCALL 0x80
-#define IRQ_TIMER   0
+#define VEC_DE          0 // divide error
+#define VEC_DB          1 // debug
+#define VEC_NMI         2
+#define VEC_BP          3  // breakpoint (int3)
+#define VEC_OF          4  // overflow (into)
+#define VEC_BR          5  // bound range exceeded
+#define VEC_UD          6  // invalid opcode
+#define VEC_NM          7  // device not available
+#define VEC_DF          8  // double fault
+#define VEC_TS          10 // invalid TSS
+#define VEC_NP          11 // segment not present
+#define VEC_SS          12 // stack-segment fault
+#define VEC_GP          13 // general protection
+#define VEC_PF          14 // page fault
+#define VEC_MF          16 // x87 floating-point error
+#define VEC_AC          17 // alignment check
+#define VEC_MC          18 // machine check
+#define VEC_XM          19 // SIMD floating-point
+#define VEC_IRQ0        32 // first PIC interrupt after remapping
+#define VEC_SYSCALL     0x80
+// The local APICs' vectors (include/smp/lapic.h), one per purpose.  A
+// vector's high nibble is its priority class; the task priority an AP's
+// idle thread keeps (0) lets every class in.  Each AP's timer and the
+// reschedule IPI (no payload: the run queue says what to do) are class 14;
+// the cross-CPU call (include/smp/xcall.h) is class 15, above every device
+// IRQ and the timer, since its caller spins until it is answered.
+// Spurious: the APIC's choice, low nibble all ones.
+#define VEC_LAPIC_TIMER 0xE0
+#define VEC_RESCHEDULE  0xE1
+#define VEC_XCALL       0xF0
+#define VEC_SPURIOUS    0xFF
+#define IRQ_TIMER       0
 
 // The stack as trap_common (kernel/entry/traps.asm) leaves it, lowest
 // address first.  The stubs' pushes are checked against it in

@@ -3,6 +3,7 @@
 #include "cpuid.h"
 #include "gdt.h"
 #include "lib/string.h"
+#include "percpu.h"
 #include "uapi/syscall.h"
 #include "x86.h"
 

@@ -1,8 +1,10 @@
-// Global descriptor table: flat kernel and user segments plus the TSS.
+// Global descriptor tables, one per CPU: flat kernel and user segments, the
+// CPU's TSS, the double-fault task and the CPU's own area (include/percpu.h).
 #include <stdbool.h>
 #include <stddef.h>
 #include "gdt.h"
 #include "lib/string.h"
+#include "percpu.h"
 
 struct gdt_entry {
     uint16_t limit_lo, base_lo;
@@ -24,24 +26,15 @@ struct gdt_pointer {
 
 _Static_assert(sizeof(struct gdt_entry) == sizeof(uint64_t), "a descriptor is 8 bytes");
 
-static struct gdt_entry s_gdt[GDT_ENTRIES];
-struct tss_io g_tss_io;
-// Whose map g_tss_io.iomap holds.  Switching to a process without ports
-// only moves iomap_base past the limit, so switching back to the one with
-// ports costs no copy; stale: that map has changed (or its process may be
-// gone and another have its address) - copy it next time.
-static const uint8_t *s_io_loaded;
-static bool s_io_stale = true;
-
 // iomap_base past the segment's limit: no bitmap, every port is #GP in ring 3.
 #define IOMAP_NONE sizeof(struct tss_io)
 
 extern void gdt_flush(const struct gdt_pointer *p, uint32_t code_sel, uint32_t data_sel);
 
 static void
-gdt_set(int i, uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+gdt_set(uint64_t *gdt, int i, uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
 {
-    s_gdt[i] = (struct gdt_entry){
+    ((struct gdt_entry *)gdt)[i] = (struct gdt_entry){
         .limit_lo = limit & 0xFFFF,
         .base_lo = base & 0xFFFF,
         .base_mid = (base >> 16) & 0xFF,
@@ -51,74 +44,87 @@ gdt_set(int i, uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
     };
 }
 
-// Describes a TSS in the GDT; used for the main TSS and the double-fault task.
 void
-gdt_set_tss(int index, void *tss, uint32_t size)
+gdt_set_tss(uint64_t *gdt, int index, void *tss, uint32_t size)
 {
-    gdt_set(index, (uint32_t)tss, size - 1, ACC_PRESENT | ACC_TSS32, 0);
+    gdt_set(gdt, index, (uint32_t)tss, size - 1, ACC_PRESENT | ACC_TSS32, 0);
+}
+
+void
+gdt_set_data(uint64_t *gdt, int index, uint32_t base)
+{
+    gdt_set(gdt, index, base, 0xFFFFF, ACC_PRESENT | ACC_SEGMENT | ACC_DATA, FLAG_4K_32BIT);
 }
 
 void
 tss_io_load(const uint8_t *map)
 {
+    struct percpu *p = this_cpu();
     if (!map) {
-        g_tss.iomap_base = IOMAP_NONE; // the map stays, unused, for its owner's return
+        p->tss_io.tss.iomap_base = IOMAP_NONE; // the map stays, unused, for its owner's return
         return;
     }
-    if (map != s_io_loaded || s_io_stale) {
-        memcpy(g_tss_io.iomap, map, IOMAP_BYTES);
-        s_io_loaded = map;
-        s_io_stale = false;
+    if (map != p->io_loaded || p->io_stale) {
+        memcpy(p->tss_io.iomap, map, IOMAP_BYTES);
+        p->io_loaded = map;
+        p->io_stale = false;
     }
-    g_tss.iomap_base = offsetof(struct tss_io, iomap);
+    p->tss_io.tss.iomap_base = offsetof(struct tss_io, iomap);
 }
 
 void
 tss_io_forget(void)
 {
-    s_io_stale = true;
+    for (unsigned i = 0; i < SMP_MAX_CPUS; i++)
+        g_percpu[i].io_stale = true;
+}
+
+// Loads gdt (GDT_ENTRIES) on the calling CPU with its TSS and its area in %fs.
+static void
+gdt_load(uint64_t *gdt)
+{
+    struct gdt_pointer ptr = { GDT_ENTRIES * sizeof(uint64_t) - 1, (uint32_t)gdt };
+    gdt_flush(&ptr, KERNEL_CS, KERNEL_DS);
+    __asm__ volatile("ltr %w0" : : "r"(TSS_SEL));
+    percpu_load();
+}
+
+// Fills p's TSS (ring-0 stack esp0, no ports) and describes it in its GDT.
+static void
+tss_setup(struct percpu *p, uint32_t esp0)
+{
+    memset(&p->tss_io, 0, sizeof(p->tss_io));
+    memset(p->tss_io.iomap, 0xFF, sizeof(p->tss_io.iomap));
+    p->tss_io.iomap_end = 0xFF;
+    p->tss_io.tss.ss0 = KERNEL_DS;
+    p->tss_io.tss.esp0 = esp0;
+    p->tss_io.tss.iomap_base = IOMAP_NONE; // ring 3 gets no ports until a process holds some
+    gdt_set_tss(p->gdt, GDT_TSS, &p->tss_io, sizeof(p->tss_io));
 }
 
 void
 gdt_init(void)
 {
-    gdt_set(0, 0, 0, 0, 0);
-    gdt_set(GDT_KERNEL_CODE, 0, 0xFFFFF, ACC_PRESENT | ACC_SEGMENT | ACC_CODE, FLAG_4K_32BIT);
-    gdt_set(GDT_KERNEL_DATA, 0, 0xFFFFF, ACC_PRESENT | ACC_SEGMENT | ACC_DATA, FLAG_4K_32BIT);
-    gdt_set(GDT_USER_CODE, 0, 0xFFFFF, ACC_PRESENT | ACC_DPL3 | ACC_SEGMENT | ACC_CODE,
+    struct percpu *boot = &g_percpu[0];
+    uint64_t *gdt = boot->gdt;
+    gdt_set(gdt, 0, 0, 0, 0, 0);
+    gdt_set(gdt, GDT_KERNEL_CODE, 0, 0xFFFFF, ACC_PRESENT | ACC_SEGMENT | ACC_CODE, FLAG_4K_32BIT);
+    gdt_set_data(gdt, GDT_KERNEL_DATA, 0);
+    gdt_set(gdt, GDT_USER_CODE, 0, 0xFFFFF, ACC_PRESENT | ACC_DPL3 | ACC_SEGMENT | ACC_CODE,
             FLAG_4K_32BIT);
-    gdt_set(GDT_USER_DATA, 0, 0xFFFFF, ACC_PRESENT | ACC_DPL3 | ACC_SEGMENT | ACC_DATA,
+    gdt_set(gdt, GDT_USER_DATA, 0, 0xFFFFF, ACC_PRESENT | ACC_DPL3 | ACC_SEGMENT | ACC_DATA,
             FLAG_4K_32BIT);
-
-    memset(&g_tss_io, 0xFF, sizeof(g_tss_io));
-    memset(&g_tss, 0, sizeof(g_tss));
-    g_tss.ss0 = KERNEL_DS;
-    tss_io_load(NULL); // ring 3 gets no ports until a process holds some
-    gdt_set_tss(GDT_TSS, &g_tss_io, sizeof(g_tss_io));
-
-    struct gdt_pointer p = { sizeof(s_gdt) - 1, (uint32_t)s_gdt };
-    gdt_flush(&p, KERNEL_CS, KERNEL_DS);
-    __asm__ volatile("ltr %w0" : : "r"(TSS_SEL));
+    percpu_setup(0);
+    tss_setup(boot, 0);
+    gdt_load(gdt);
 }
 
 void
-gdt_load_cpu(uint64_t gdt[GDT_ENTRIES], struct tss *tss, uint32_t esp0)
+gdt_load_cpu(unsigned index, uint32_t esp0)
 {
-    memcpy(gdt, s_gdt, sizeof(s_gdt));
-    memset(tss, 0, sizeof(*tss));
-    tss->ss0 = KERNEL_DS;
-    tss->esp0 = esp0;
-    tss->iomap_base = sizeof(*tss);
-    struct gdt_entry *entries = (struct gdt_entry *)gdt;
-    uint32_t base = (uint32_t)tss;
-    entries[GDT_TSS] = (struct gdt_entry){
-        .limit_lo = sizeof(*tss) - 1,
-        .base_lo = base & 0xFFFF,
-        .base_mid = (base >> 16) & 0xFF,
-        .access = ACC_PRESENT | ACC_TSS32,
-        .base_hi = (base >> 24) & 0xFF,
-    };
-    struct gdt_pointer p = { sizeof(s_gdt) - 1, (uint32_t)gdt };
-    gdt_flush(&p, KERNEL_CS, KERNEL_DS);
-    __asm__ volatile("ltr %w0" : : "r"(TSS_SEL));
+    struct percpu *p = &g_percpu[index];
+    memcpy(p->gdt, g_percpu[0].gdt, sizeof(p->gdt));
+    percpu_setup(index);
+    tss_setup(p, esp0);
+    gdt_load(p->gdt);
 }

@@ -20,9 +20,19 @@
 #include "sysinfo.h"
 #include "qemu.h"
 #include "smp.h"
+#include "spinlock.h"
 #include "timer.h"
 #include "trap.h"
 #include "x86.h"
+
+// What each AP runs once the scheduler is ready: the per-CPU half of the
+// boot CPU's setup, then threads.
+NORETURN static void
+ap_main(unsigned cpu)
+{
+    sysenter_init();
+    sched_ap_start(cpu);
+}
 
 NORETURN static void
 halt_forever(void)
@@ -184,6 +194,9 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     console_init();
     cpu_identify();
     gdt_init();
+    // The boot CPU is in the kernel from here on, as any CPU running a
+    // thread is: it holds the big kernel lock (include/spinlock.h).
+    bkl_lock();
     thread_init_boot();
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
         kprintf("Tandem: not started by a Multiboot boot loader: eax is %08x, expected %08x.\n"
@@ -219,10 +232,13 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     pic_init();
     timer_init();
     sysenter_init();
-    // The other CPUs, started to idle (they run no threads yet): after the
-    // PIT, which times their start, and before interrupts are on.
+    // The other CPUs, started to wait for the scheduler (which releases
+    // them to their idle threads): after the PIT, which times their start,
+    // and before interrupts are on.
     smp_init();
     sched_init();
+    smp_release_aps(ap_main);
+    sched_wait_for_aps();
     ipc_init();
     cap_init();
     boot_summary();

@@ -79,7 +79,7 @@ LAYERS = [
     ("core", ["boot/cpu", "boot/cpu_check",
               "kernel/console", "kernel/log", "kernel/serial", "kernel/vga", "kernel/kprintf",
               "kernel/panic", "kernel/ksyms", "kernel/cpu",
-              "kernel/gdt", "kernel/idt", "kernel/pic", "kernel/timer",
+              "kernel/gdt", "kernel/percpu", "kernel/spinlock", "kernel/idt", "kernel/pic", "kernel/timer",
               "kernel/extable", "kernel/multiboot", "kernel/qemu",
               "kernel/stack_protector", "kernel/ubsan"]),
     ("mm", ["kernel/mm/*", "kernel/ostream"]),

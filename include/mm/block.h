@@ -42,11 +42,5 @@ block_arena_view(uint8_t *stack_view)
 // arena), or puts them back (given back).  Page-aligned addresses.
 void block_hide_from_stack(uintptr_t arena_from, uintptr_t arena_to);
 void block_show_to_stack(uintptr_t arena_from, uintptr_t arena_to);
-// Drops this CPU's TLB entries for a block's stack view.  A claim flushes
-// only the CPU it runs on (only the block's thread uses its stack view), so
-// a CPU that ran the thread before may still map a page claimed since: the
-// scheduler calls this when a thread arrives on a CPU other than the one it
-// last ran on (or on its first run), before switching to its stack.
-void block_tlb_arrive(const uint8_t *stack_view);
 
 #endif

@@ -16,6 +16,8 @@ struct kfast_chunk {
     struct kfast_chunk *older;
     uint32_t size; // bytes of data[]
     uint32_t used;
+    bool area; // a CPU's spill area (else a heap chunk)
+    bool lent; // a spill area: an arena holds it
     uint8_t data[] ALIGNED(8);
 };
 
@@ -128,10 +130,13 @@ uint32_t kfast_low_water(const struct kfast_arena *a);
 uint32_t kfast_stack_depth(const struct kfast_arena *a);
 // Bytes handed out from a's spill chunks now.
 uint32_t kfast_spill_in_use(const struct kfast_arena *a);
-// The spill area (KFAST_SPILL_AREA bytes in the kernel image), a chunk
-// lent to one arena at a time; whether an arena holds it now.
+// The running CPU's spill area (KFAST_SPILL_AREA bytes), a chunk lent to
+// one arena at a time; whether an arena holds it now.
 const struct kfast_chunk *kfast_spill_area(void);
 bool kfast_spill_area_lent(void);
+// A spill area for another CPU, from the heap (its kfast_cpu's
+// spill_area); NULL if memory is short (that CPU then spills to the heap).
+struct kfast_chunk *kfast_spill_area_make(void);
 // Gives back the claimed pages that hold no object and end less than
 // KFAST_RESERVE below sp (an arena-view address): an entry whose stack
 // went deeper than the pages kept from earlier entries allow.  Called with

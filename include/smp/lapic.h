@@ -15,26 +15,30 @@
 #define APIC_BASE_ADDR_MASK 0xFFFFF000u
 
 // Register offsets.
-#define LAPIC_ID          0x020 // bits 31:24
-#define LAPIC_VERSION     0x030 // version in 7:0, the highest LVT entry in 23:16
-#define LAPIC_TPR         0x080
-#define LAPIC_EOI         0x0B0
-#define LAPIC_SVR         0x0F0
-#define LAPIC_ESR         0x280
-#define LAPIC_ICR_LO      0x300
-#define LAPIC_ICR_HI      0x310 // destination in 31:24
-#define LAPIC_LVT_TIMER   0x320
-#define LAPIC_LVT_THERMAL 0x330
-#define LAPIC_LVT_PERF    0x340
-#define LAPIC_LVT_LINT0   0x350
-#define LAPIC_LVT_LINT1   0x360
-#define LAPIC_LVT_ERROR   0x370
+#define LAPIC_ID            0x020 // bits 31:24
+#define LAPIC_VERSION       0x030 // version in 7:0, the highest LVT entry in 23:16
+#define LAPIC_TPR           0x080
+#define LAPIC_EOI           0x0B0
+#define LAPIC_SVR           0x0F0
+#define LAPIC_ESR           0x280
+#define LAPIC_ICR_LO        0x300
+#define LAPIC_ICR_HI        0x310 // destination in 31:24
+#define LAPIC_LVT_TIMER     0x320
+#define LAPIC_LVT_THERMAL   0x330
+#define LAPIC_LVT_PERF      0x340
+#define LAPIC_LVT_LINT0     0x350
+#define LAPIC_LVT_LINT1     0x360
+#define LAPIC_LVT_ERROR     0x370
+#define LAPIC_TIMER_INITIAL 0x380
+#define LAPIC_TIMER_CURRENT 0x390
+#define LAPIC_TIMER_DIVIDE  0x3E0
 
 #define LAPIC_SVR_ENABLE   (1u << 8) // the software enable
-#define LAPIC_SPURIOUS_VEC 0xFF
 #define LVT_MASKED         (1u << 16)
 #define LVT_NMI            (4u << 8)
 #define LVT_EXTINT         (7u << 8)
+#define LVT_TIMER_PERIODIC (1u << 17)
+#define TIMER_DIVIDE_BY_16 0x3
 #define ICR_FIXED          (0u << 8)
 #define ICR_NMI            (4u << 8)
 #define ICR_INIT           (5u << 8)
@@ -56,14 +60,12 @@ uint8_t lapic_version(void);
 // so that it can send IPIs and the PIC still gets through.  Left alone
 // otherwise.
 void lapic_boot_cpu_setup(void);
-// An application processor that idles: APIC enabled, every local interrupt
-// masked, the task priority at its highest, so that only INIT, NMI, SMI and
-// SIPI reach it.
+// An application processor until the scheduler releases it: APIC enabled,
+// every local interrupt masked, the task priority at its highest, so that
+// only INIT, NMI, SMI and SIPI reach it.
 void lapic_quiet(void);
-// An AP that idles taking cross-CPU calls: the task priority lowered to let
-// priority class 15 in (XCALL_VECTOR and the spurious vector), nothing else.
-void lapic_accept_calls(void);
-// Ends the interrupt in service (fixed-delivery IPIs need it).
+// Ends the service of the interrupt the calling CPU's APIC delivered
+// (fixed-delivery interrupts need it).
 void lapic_eoi(void);
 // Sends the fixed IPI vector, or an NMI (icr ICR_NMI, vector 0), to the
 // APIC id dest and waits for the APIC to take it, without a clock (any CPU
@@ -78,6 +80,17 @@ lapic_send_fixed(uint8_t dest, uint8_t vector)
 // has left (delivery status idle, at most 100 ms); false if it did not, or
 // the APIC reports a send error, with the reason in why.
 bool lapic_send_ipi(uint8_t dest, uint32_t icr, char *why, size_t why_len);
+
+// An application processor that runs threads: APIC enabled, task priority
+// 0 (every interrupt accepted), LINT0, LINT1 and the error entry masked (the
+// 8259's interrupts and NMIs go to the boot CPU).
+void lapic_accept_interrupts(void);
+// The timer's count (divided by 16) in one tick of 1/TICK_HZ s, measured
+// once against the PIT; 0 if the PIT stands still or the timer does not
+// count.  Every CPU's timer runs from the same bus clock.
+uint32_t lapic_timer_calibrate(void);
+// Starts the calling CPU's timer: vector, every count (of the divided clock).
+void lapic_timer_start(uint8_t vector, uint32_t count);
 
 // An I/O APIC's version register (version in 7:0, the highest redirection
 // entry in 23:16), read through a mapping of its registers at phys; false

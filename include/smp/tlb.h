@@ -6,22 +6,21 @@
  * its entry after another CPU unmaps it, and reads the old frame through it.
  * Needed where a kernel page goes away (vm_unmap of a kernel address: heap
  * pages given back, a dead thread's block), not where one is added (no CPU
- * caches a not-present entry).  A block's stack view is the exception: only
- * its thread uses it, on one CPU at a time, so the arena's claims flush
- * locally, and a thread that arrives on another CPU has that CPU flush its
- * stack view first (block_tlb_arrive, include/mm/block.h). */
+ * caches a not-present entry).  A block's stack view and the user half are
+ * the exceptions: their changes flush locally and are counted, and other
+ * CPUs catch up at the big kernel lock (include/percpu.h, tlb_changed). */
 #ifndef TANDEM_SMP_TLB_H
 #define TANDEM_SMP_TLB_H
 
 #include <stdint.h>
 
-// More pages than this are flushed whole (a CR3 reload) instead of one by one.
+// More pages than this are flushed whole (tlb_flush_local) instead of one by one.
 #define TLB_FULL_FLUSH_PAGES 32u
 
 // Invalidates the pages [va, va + pages * 4 KiB) on every online CPU, this
 // one included, and returns when all have.
 void tlb_shootdown(uintptr_t va, uint32_t pages);
-// Flushes every CPU's whole TLB (global pages aside: Tandem uses none).
+// Flushes every CPU's whole TLB, global pages too.
 void tlb_flush_all_cpus(void);
 // Makes the paging layer shoot kernel unmaps down on every CPU (smp_init,
 // once the APs are online).

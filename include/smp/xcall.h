@@ -4,15 +4,16 @@
  * The request - function, argument, the CPUs named, the ones that have not
  * answered yet - is allocated with kfastmalloc in the calling thread's
  * arena.  The caller posts it in each target's one-request mailbox, sends
- * each a fixed-vector IPI (XCALL_VECTOR) and spins, interrupts off, until
+ * each a fixed-vector IPI (VEC_XCALL, include/trap.h) and spins, interrupts off, until
  * every target has acknowledged; only then does it return, so the request
  * outlives every read of it and dies with the arena's next reset.  There is
  * no asynchronous form: a caller that went on would reach its next return
  * to user mode, whose reset frees the request while a target may still read
  * it.  A debug build checks it: an arena reset while one of its requests is
  * outstanding panics (kfast_reset, include/mm/kfast_arena.h).  Where no
- * arena is at hand (an AP runs no thread yet; a strict arena refuses) the
- * request lives on the caller's stack, which the wait keeps as long.
+ * arena is at hand (an AP not yet released to the scheduler; a strict
+ * arena refuses) the request lives on the caller's stack, which the wait
+ * keeps as long.
  *
  * A waiting caller serves the calls addressed to it, so two CPUs that call
  * each other at once both finish; a target that does not answer within
@@ -25,7 +26,6 @@
 
 #include <stdint.h>
 
-#define XCALL_VECTOR     0xF0  // priority class 15: above every device IRQ
 #define XCALL_TIMEOUT_MS 5000u // a target that takes longer is reported stuck
 
 typedef void (*xcall_fn)(void *arg);
@@ -70,7 +70,7 @@ void xcall_wait(struct xcall_request *r);
 // that spins with interrupts off (on a lock), which must not hold up a
 // caller that waits on this CPU - its IPI stays pending until then.
 void xcall_poll(void);
-// The IPI's handler (the entry layer calls it for XCALL_VECTOR).
+// The IPI's handler (the entry layer calls it for VEC_XCALL).
 void xcall_interrupt(void);
 // Measures the TSC against the PIT for the wait's bound; smp_init calls it
 // once the APs are online.

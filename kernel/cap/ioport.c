@@ -29,4 +29,5 @@ cap_ioports_changed(struct process *p)
     tss_io_forget();
     if (g_current->proc == p)
         tss_io_load(p->has_ports ? p->iomap : NULL);
+    sched_kick_process(p); // its threads on other CPUs, at once
 }

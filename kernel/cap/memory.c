@@ -8,12 +8,14 @@
 #include "uapi/errno.h"
 #include "uapi/syscall.h"
 
-// Unmaps the first n pages of a mapping at va (for an undo, or the close).
+// Unmaps the first n pages of p's mapping at va (for an undo, or the
+// close); p's threads on other CPUs flush their TLBs at once.
 static void
-unmap_pages(struct addrspace *as, uintptr_t va, uint32_t n)
+unmap_pages(struct process *p, uintptr_t va, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
-        vm_unmap(as, va + i * PAGE_SIZE);
+        vm_unmap(p->as, va + i * PAGE_SIZE);
+    sched_kick_process(p);
 }
 
 int
@@ -41,7 +43,7 @@ cap_memory_map(struct cap *c, uintptr_t vaddr)
         int err = vm_map(p->as, vaddr + i * PAGE_SIZE, base + i * PAGE_SIZE,
                          VM_USER | VM_WRITE | VM_DEVICE);
         if (err) {
-            unmap_pages(p->as, vaddr, i);
+            unmap_pages(p, vaddr, i);
             return err;
         }
     }
@@ -58,6 +60,6 @@ cap_memory_unmap(struct cap *c)
     uint32_t base, size;
     boot_object_range(c->obj, &base, &size);
     if (p->as) // an ended process's space is gone already
-        unmap_pages(p->as, c->mapped_at, (size + PAGE_SIZE - 1) / PAGE_SIZE);
+        unmap_pages(p, c->mapped_at, (size + PAGE_SIZE - 1) / PAGE_SIZE);
     c->mapped_at = 0;
 }

@@ -76,6 +76,13 @@ asm_offsets(void)
     DEFINE(KERNEL_DS, KERNEL_DS);
     DEFINE(USER_CS, USER_CS);
     DEFINE(USER_DS, USER_DS);
+    DEFINE(PERCPU_SEL, PERCPU_SEL);
+
+    // The local APICs' vectors (include/trap.h)
+    DEFINE(VEC_LAPIC_TIMER, VEC_LAPIC_TIMER);
+    DEFINE(VEC_RESCHEDULE, VEC_RESCHEDULE);
+    DEFINE(VEC_XCALL, VEC_XCALL);
+    DEFINE(VEC_SPURIOUS, VEC_SPURIOUS);
 
     // Flags and control registers (include/x86.h)
     DEFINE(EFLAGS_KERNEL, EFLAGS_KERNEL);

@@ -12,7 +12,7 @@
 // first iret (esp onto its frame, then trap_return).
 extern const uint32_t g_trap_stubs[48];
 extern const uint32_t g_syscall_stub;
-extern const uint32_t g_xcall_stub, g_spurious_stub; // XCALL_VECTOR, LAPIC_SPURIOUS_VEC
+extern const uint32_t g_apic_stubs[4]; // VEC_LAPIC_TIMER, VEC_RESCHEDULE, VEC_XCALL, VEC_SPURIOUS
 NORETURN void enter_user(struct trap_frame *f);
 
 // trap.c: every trap stub's C half.

@@ -4,14 +4,16 @@
  * or an exception taken in ring 3, and a new thread's first entry - goes
  * through exit_to_user just before the final iret or sysexit.  It takes a
  * pending reschedule, ends a killed thread, checks the arena's canary,
- * empties the scratch arena and seals the frame the thread returns through
- * (trap_frame_seal_user: the privileged bits forced).  Inline, so the common case (nothing pending,
+ * empties the scratch arena, seals the frame the thread returns through
+ * (trap_frame_seal_user: the privileged bits forced) and drops the big
+ * kernel lock every entry from ring 3 took.  Inline, so the common case (nothing pending,
  * nothing allocated) costs a few compares; the rest is in kernel/entry/exit.c.
  */
 #ifndef TANDEM_ENTRY_EXIT_H
 #define TANDEM_ENTRY_EXIT_H
 
 #include "mm/kfast_arena.h"
+#include "spinlock.h"
 #include "thread.h"
 #include "trap.h"
 
@@ -27,6 +29,7 @@ exit_to_user(struct trap_frame *f)
     kfast_check("an exit to user mode");
     kfast_reset(); // everything kfastmalloc'd during this kernel entry dies here
     trap_frame_seal_user(f);
+    bkl_unlock(); // what is left is this CPU's: the frame and the iret or sysexit
 }
 
 // A system call from ring 3 (int 0x80 or sysenter), through to
@@ -35,6 +38,7 @@ exit_to_user(struct trap_frame *f)
 static FORCE_INLINE void
 syscall_entry(struct trap_frame *f)
 {
+    bkl_lock(); // exit_to_user drops it
     g_current->kernel_entries++;
     syscall_dispatch(f);
     exit_to_user(f);

@@ -5,17 +5,13 @@
 #include "gdt.h"
 #include "kprintf.h"
 #include "panic.h"
+#include "spinlock.h"
 #include "thread.h"
 #include "trap.h"
 #include "uapi/syscall.h"
 #include "x86.h"
 
 extern const uint8_t sysenter_entry[], sysenter_flags_clean[];
-
-// A single-step trap caught on the entry's first instructions, owed to the
-// user thread (see sysenter_catch_single_step).  Written and read with
-// interrupts off on this CPU, between one sysenter and its dispatch.
-static bool s_owed_single_step;
 
 // Without SEP the MSRs may not exist (a wrmsr would #GP): sysenter stays
 // off, and user programs, told so by syscall_gates, use int 0x80.
@@ -41,16 +37,18 @@ sysenter_catch_single_step(struct trap_frame *f)
         f->eip > (uint32_t)sysenter_flags_clean || !(f->eflags & EFLAGS_TF))
         return false;
     f->eflags &= ~EFLAGS_TF;
-    s_owed_single_step = true;
+    // Owed until this CPU's sysenter_dispatch: written and read with
+    // interrupts off, between one sysenter and its dispatch, on one CPU.
+    THIS_CPU(owed_single_step) = true;
     return true;
 }
 
 void
 sysenter_dispatch(struct trap_frame *f)
 {
-    if (unlikely(s_owed_single_step)) {
+    if (unlikely(THIS_CPU(owed_single_step))) {
         f->eflags |= EFLAGS_TF;
-        s_owed_single_step = false;
+        THIS_CPU(owed_single_step) = false;
     }
     syscall_entry(f);
 }
@@ -61,10 +59,14 @@ void
 sysenter_bad_stack(struct trap_frame *f)
 {
     struct thread *t = g_current;
+    // The stub came here before any lock: the report and the kill are made
+    // under the big kernel lock, which syscall_entry then takes again.
+    bkl_lock();
     kprintf("thread %u (%s) killed: sysenter with an unusable stack pointer (ebp %08x)\n", t->tid,
             t->name, f->user_esp);
     t->killed = true;
     t->exit_code = 128 + VEC_GP;
+    bkl_unlock();
     f->eax = (uint32_t)-1; // no system call: syscall_entry's exit path ends the thread
     sysenter_dispatch(f);
     panic("sysenter_bad_stack: killed thread %u came back", t->tid);

@@ -11,10 +11,10 @@
 #include "ksyms.h"
 #include "panic.h"
 #include "process.h"
-#include "smp.h"
 #include "smp/halt.h"
 #include "smp/lapic.h"
 #include "smp/xcall.h"
+#include "spinlock.h"
 #include "thread.h"
 #include "trap.h"
 #include "uaccess.h"
@@ -64,10 +64,14 @@ trap_vector_name(uint32_t vector)
         return "IRQ";
     if (vector == VEC_SYSCALL)
         return "syscall";
-    if (vector == XCALL_VECTOR)
+    if (vector == VEC_LAPIC_TIMER)
+        return "local APIC timer";
+    if (vector == VEC_RESCHEDULE)
+        return "reschedule IPI";
+    if (vector == VEC_XCALL)
         return "cross-CPU call";
-    if (vector == LAPIC_SPURIOUS_VEC)
-        return "spurious (local APIC)";
+    if (vector == VEC_SPURIOUS)
+        return "spurious local APIC interrupt";
     return "unknown vector";
 }
 
@@ -174,12 +178,14 @@ trap_handle(struct trap_frame *f)
 {
     if (f->vector >= VEC_IRQ0 && f->vector < VEC_IRQ0 + 16)
         irq_dispatch(f);
-    else if (f->vector == XCALL_VECTOR)
+    else if (f->vector == VEC_LAPIC_TIMER)
+        sched_local_tick(); // it sends the EOI first
+    else if (f->vector == VEC_RESCHEDULE)
+        sched_reschedule_ipi();
+    else if (f->vector == VEC_XCALL)
         xcall_interrupt();
-    else if (f->vector == LAPIC_SPURIOUS_VEC)
-        ; // no EOI: the APIC delivered nothing
-    else if (f->vector == VEC_NMI && smp_halt_requested())
-        smp_halt_here(); // another CPU panicked
+    else if (f->vector == VEC_SPURIOUS)
+        ; // no EOI for a spurious one (SDM vol. 3A, 10.9)
     else if (f->vector < 32 && trap_from_user(f))
         user_exception(f);
     else if (f->vector < 32)
@@ -207,11 +213,17 @@ check_interrupted_arena(const struct trap_frame *f)
 void
 trap_dispatch(struct trap_frame *f)
 {
+    // Before any lock: an NMI is how a panicking CPU stops this one, and
+    // that one may hold the big kernel lock.  Any other NMI is a trap the
+    // kernel does not handle, like the rest.
+    if (unlikely(f->vector == VEC_NMI) && smp_halt_requested())
+        smp_halt_here();
     if (trap_from_user(f)) {
         if (f->vector == VEC_SYSCALL) {
             syscall_entry(f);
             return;
         }
+        bkl_lock(); // exit_to_user drops it
         g_current->kernel_entries++;
 #if TANDEM_DEBUG
         // Debug builds note the trap being served at the bottom of the arena,
@@ -233,19 +245,47 @@ trap_dispatch(struct trap_frame *f)
     // nothing else runs between the mark, the handler and the release, and
     // the fast path's only read-modify-write is a single `incl`.  Its one
     // window - top moved, the canary's store not yet done - is recognised.
-    // An AP runs no thread (yet): g_current and g_kfast are the boot CPU's,
-    // whose arena it must neither check nor mark while that CPU uses it.
-    if (unlikely(!smp_cpu_runs_threads())) {
+    // A local APIC's own interrupts (an AP's timer, the reschedule IPI, a
+    // cross-CPU call, spurious ones) touch only this CPU's state and take
+    // no lock and no arena: an idle CPU wakes, sees nothing for it and
+    // halts again while another holds the lock (its idle loop schedules by
+    // itself, with the lock), and a cross-CPU call's caller waits for the
+    // answer holding the lock.  Only the timer and the reschedule IPI may
+    // ask for a switch.
+    if (f->vector >= VEC_LAPIC_TIMER) {
         trap_handle(f);
+        if (f->vector <= VEC_RESCHEDULE && g_need_resched && (f->eflags & EFLAGS_IF) &&
+            g_current != THIS_CPU(idle))
+            schedule_with_lock();
         return;
     }
+    // A fault on a recorded instruction with this CPU not holding the lock
+    // is a probe inside a cross-CPU call (whose caller may wait holding
+    // it): it resumes at its fixup, taking nothing.
+    if (f->vector < 32 && !bkl_held()) {
+        uint32_t fixup = extable_find(f->eip);
+        if (fixup) {
+            f->eip = fixup;
+            return;
+        }
+    }
+    // The interrupted code may hold the big kernel lock (a kernel thread)
+    // or not (an idle thread halting, a test thread that dropped it): the
+    // handler holds it, and gives back only what it took.  If it switches
+    // away, whichever CPU switches back to this thread holds the lock then,
+    // so the release below is still the right one.
+    bool took_bkl = !bkl_held();
+    if (took_bkl)
+        bkl_lock();
     check_interrupted_arena(f);
     kfast_mark_t scope = kfast_mark();
     trap_handle(f);
     kfast_release(scope);
+    if (took_bkl)
+        bkl_unlock();
     // A kernel thread interrupted with interrupts on is at a safe point.
     if (g_need_resched && (f->eflags & EFLAGS_IF))
-        schedule();
+        schedule_with_lock();
 }
 
 void
@@ -257,7 +297,9 @@ entry_init(void)
     idt_set_gate(VEC_BP, g_trap_stubs[VEC_BP], true);
     idt_set_gate(VEC_OF, g_trap_stubs[VEC_OF], true);
     idt_set_gate(VEC_SYSCALL, g_syscall_stub, true);
-    idt_set_gate(XCALL_VECTOR, g_xcall_stub, false);
-    idt_set_gate(LAPIC_SPURIOUS_VEC, g_spurious_stub, false);
+    idt_set_gate(VEC_LAPIC_TIMER, g_apic_stubs[0], false);
+    idt_set_gate(VEC_RESCHEDULE, g_apic_stubs[1], false);
+    idt_set_gate(VEC_XCALL, g_apic_stubs[2], false);
+    idt_set_gate(VEC_SPURIOUS, g_apic_stubs[3], false);
     thread_set_user_start(uthread_start);
 }

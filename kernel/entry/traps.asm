@@ -42,8 +42,18 @@ trap_stub_%1:
 %endrep
 
 STUB_NOERR 128                    ; int 0x80: system call
-STUB_NOERR 240                    ; a cross-CPU call's IPI (XCALL_VECTOR)
-STUB_NOERR 255                    ; the local APIC's spurious interrupt
+
+; The local APICs' vectors (include/trap.h), each stub named after its use.
+%macro STUB_APIC 2
+trap_stub_%1:
+    push dword 0
+    push dword %2
+    jmp trap_common
+%endmacro
+STUB_APIC lapic_timer, VEC_LAPIC_TIMER
+STUB_APIC reschedule, VEC_RESCHEDULE
+STUB_APIC xcall, VEC_XCALL
+STUB_APIC spurious, VEC_SPURIOUS
 
 trap_common:
     ESTABLISH_KERNEL_EFLAGS
@@ -82,8 +92,6 @@ global g_syscall_stub
 g_syscall_stub:
     dd trap_stub_128
 
-global g_xcall_stub, g_spurious_stub
-g_xcall_stub:
-    dd trap_stub_240
-g_spurious_stub:
-    dd trap_stub_255
+global g_apic_stubs
+g_apic_stubs:
+    dd trap_stub_lapic_timer, trap_stub_reschedule, trap_stub_xcall, trap_stub_spurious

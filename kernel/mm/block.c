@@ -13,6 +13,7 @@
 #include "mm/frame.h"
 #include "mm/paging.h"
 #include "panic.h"
+#include "percpu.h"
 #include "x86.h"
 
 #define SLOT_SIZE  (4u * KSTACK_SIZE)
@@ -100,6 +101,9 @@ block_hide_from_stack(uintptr_t arena_from, uintptr_t arena_to)
         g_block_ptes[(stack - BLOCK_BASE) >> 12] = 0;
         invlpg(stack);
     }
+    // Another CPU that ran this thread may keep the page in its TLB: it
+    // catches up before it can run the thread again (include/percpu.h).
+    tlb_changed();
 }
 
 void
@@ -112,11 +116,4 @@ block_show_to_stack(uintptr_t arena_from, uintptr_t arena_to)
         // A stale entry for a hidden page is never in the TLB: no flush.
         g_block_ptes[(va - BLOCK_ARENA_OFFSET - BLOCK_BASE) >> 12] = pte;
     }
-}
-
-void
-block_tlb_arrive(const uint8_t *stack_view)
-{
-    for (uint32_t i = 0; i < PAGES; i++)
-        invlpg((uintptr_t)stack_view + i * PAGE_SIZE);
 }

@@ -28,10 +28,13 @@
 #include "mm/kfast_arena.h"
 #include "panic.h"
 #ifndef HOST_TEST
+#include "spinlock.h"
 #include "x86.h"
 #endif
 
+#if __STDC_HOSTED__
 struct kfast_cpu g_kfast;
+#endif
 static bool s_default_strict = KFAST_STRICT;
 
 #ifdef HOST_TEST
@@ -63,6 +66,16 @@ kfast_irq_restore(uint32_t f)
 {
     (void)f;
 }
+static void *
+kfast_heap_alloc(size_t n)
+{
+    return kmalloc(n);
+}
+static void
+kfast_heap_free(void *p)
+{
+    kfree(p);
+}
 #else
 static uintptr_t
 kfast_sp(void)
@@ -81,31 +94,74 @@ kfast_irq_restore(uint32_t f)
 {
     irq_restore(f);
 }
+// The arena takes no lock, but the heap is under the big kernel lock: a
+// thread that runs without it (the smp tests' hammers) takes it for the call.
+static void *
+kfast_heap_alloc(size_t n)
+{
+    bool took = !bkl_held();
+    if (took)
+        bkl_lock();
+    void *p = kmalloc(n);
+    if (took)
+        bkl_unlock();
+    return p;
+}
+
+static void
+kfast_heap_free(void *p)
+{
+    bool took = !bkl_held();
+    if (took)
+        bkl_lock();
+    kfree(p);
+    if (took)
+        bkl_unlock();
+}
 #endif
 
 #define RECORD_BYTES (TANDEM_DEBUG ? sizeof(struct kfast_record) : 0)
 
-// The spill area: one chunk in the kernel image, lent to one arena at a
-// time (one CPU: the running thread's, unless a thread blocked holding it),
-// so that an entry that spills usually costs no heap call and nothing of
-// the heap is held between entries.  A word after it catches an object
-// that ran past its end when the area comes back.
+// The spill areas: one chunk per CPU, lent to one arena at a time (the
+// running thread's, unless a thread blocked or moved on holding it), so
+// that an entry that spills usually costs no heap call and nothing of the
+// heap is held between entries.  The boot CPU's is in the kernel image,
+// the others' come from the heap as they start (kfast_spill_area_make).  A
+// word after each catches an object that ran past its end when the area
+// comes back.  Any CPU may give an area back (the thread may have moved),
+// and a CPU whose own could not be made lends the image's: the flag is
+// taken with a compare-exchange, so an area is lent once whatever shares it.
+#define SPILL_AREA_BYTES (sizeof(struct kfast_chunk) + KFAST_SPILL_AREA + sizeof(uint32_t))
 static union {
     struct kfast_chunk chunk;
-    uint8_t bytes[sizeof(struct kfast_chunk) + KFAST_SPILL_AREA + sizeof(uint32_t)];
-} s_area ALIGNED(8);
-static bool s_area_lent;
+    uint8_t bytes[SPILL_AREA_BYTES];
+} s_area ALIGNED(8) = { .chunk = { .area = true } };
+
+static struct kfast_chunk *
+kfast_cpu_area(void)
+{
+    return g_kfast.spill_area ? g_kfast.spill_area : &s_area.chunk;
+}
 
 const struct kfast_chunk *
 kfast_spill_area(void)
 {
-    return &s_area.chunk;
+    return kfast_cpu_area();
 }
 
 bool
 kfast_spill_area_lent(void)
 {
-    return s_area_lent;
+    return __atomic_load_n(&kfast_cpu_area()->lent, __ATOMIC_ACQUIRE);
+}
+
+struct kfast_chunk *
+kfast_spill_area_make(void)
+{
+    struct kfast_chunk *c = kmalloc(SPILL_AREA_BYTES);
+    if (c)
+        *c = (struct kfast_chunk){ .area = true };
+    return c;
 }
 
 static kfast_canary_hook_t s_canary_hook;
@@ -254,18 +310,18 @@ kfast_spill_in_use(const struct kfast_arena *a)
 static struct kfast_chunk *
 kfast_chunk_new(uint32_t n)
 {
-    struct kfast_chunk *c;
-    if (!s_area_lent && n <= KFAST_SPILL_AREA) {
-        s_area_lent = true;
-        c = &s_area.chunk;
+    struct kfast_chunk *c = kfast_cpu_area();
+    bool free_area = false;
+    if (n <= KFAST_SPILL_AREA && __atomic_compare_exchange_n(&c->lent, &free_area, true, false,
+                                                             __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
         c->size = KFAST_SPILL_AREA;
         *(volatile uint32_t *)(c->data + KFAST_SPILL_AREA) = KFAST_CANARY;
         return c;
     }
     uint32_t size = n > KFAST_SPILL_CHUNK ? n : KFAST_SPILL_CHUNK;
-    c = kmalloc(sizeof(*c) + size);
+    c = kfast_heap_alloc(sizeof(*c) + size);
     if (c)
-        c->size = size;
+        *c = (struct kfast_chunk){ .size = size };
     return c;
 }
 
@@ -273,8 +329,8 @@ kfast_chunk_new(uint32_t n)
 static void
 kfast_chunk_put(struct kfast_chunk *c, uint32_t used)
 {
-    if (c != &s_area.chunk) {
-        kfree(c);
+    if (!c->area) {
+        kfast_heap_free(c);
         return;
     }
     if (*(volatile uint32_t *)(c->data + KFAST_SPILL_AREA) != KFAST_CANARY)
@@ -282,7 +338,7 @@ kfast_chunk_put(struct kfast_chunk *c, uint32_t used)
               KFAST_SPILL_AREA);
     if (TANDEM_DEBUG)
         memset(c->data, KFAST_POISON, used);
-    s_area_lent = false;
+    __atomic_store_n(&c->lent, false, __ATOMIC_RELEASE);
 }
 
 // Takes n bytes (n a multiple of 8) from the newest spill chunk, or a new one.

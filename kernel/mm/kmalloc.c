@@ -7,6 +7,7 @@
 #include "mm/frame.h"
 #include "mm/paging.h"
 #include "panic.h"
+#include "spinlock.h"
 #include "x86.h"
 
 #define HEAP_GROW_MIN (16u * 1024) // grow in steps of at least this
@@ -95,10 +96,13 @@ kheap_init(void)
     heap_set_shrink(&g_kheap, kheap_shrink, PAGE_SIZE, HEAP_GROW_MIN);
 }
 
-// The heap is not reentrant; an interrupt handler may allocate (an arena
-// spill), so every entry point holds interrupts off.
+// One heap for every CPU, under the big kernel lock (debug builds check it
+// is held: docs/design.md, "Per-CPU state and the lock").  It is not
+// reentrant, and an interrupt handler on the same CPU may allocate (an
+// arena spill), so every entry point holds interrupts off too.
 #define WITH_IRQS_OFF(expr)           \
     ({                                \
+        bkl_assert_held("the heap");  \
         uint32_t flags_ = irq_save(); \
         __typeof__(expr) r_ = (expr); \
         irq_restore(flags_);          \
@@ -139,6 +143,7 @@ kmalloc(size_t size)
 void
 kfree(void *ptr)
 {
+    bkl_assert_held("the heap");
     uint32_t flags = irq_save();
     heap_free(&g_kheap, ptr, CALLER_ADDR);
     irq_restore(flags);
@@ -153,6 +158,7 @@ kmalloc_slow(size_t size)
 void
 kfree_slow(void *ptr)
 {
+    bkl_assert_held("the heap");
     uint32_t flags = irq_save();
     heap_free(&g_kheap, ptr, CALLER_ADDR);
     irq_restore(flags);

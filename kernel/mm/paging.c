@@ -12,6 +12,7 @@
 #include "kmalloc.h"
 #include "mm/paging.h"
 #include "panic.h"
+#include "percpu.h"
 #include "uapi/errno.h"
 #include "x86.h"
 
@@ -23,7 +24,6 @@
 static uint32_t s_kernel_pd[1024] ALIGNED(PAGE_SIZE);
 static uint32_t s_kernel_low_pt[1024] ALIGNED(PAGE_SIZE); // phys 0-4 MiB
 struct addrspace g_kernel_space;
-static struct addrspace *s_current = &g_kernel_space;
 static uint32_t s_direct_end;                             // the direct map covers [0, s_direct_end)
 static uint32_t *s_window_pt;                             // the physical window's page table
 static uint32_t s_window_used;                            // pages of it handed out
@@ -61,6 +61,7 @@ paging_init(void)
     g_kernel_space.pd_phys = V2P(s_kernel_pd);
     write_cr4(read_cr4() | CR4_PSE);
     write_cr3(g_kernel_space.pd_phys); // the identity map of boot is gone
+    THIS_CPU(as) = &g_kernel_space;
 }
 
 // Returns a zeroed frame for a page table or directory, or 0.
@@ -184,7 +185,9 @@ as_create(void)
 void
 as_destroy(struct addrspace *as)
 {
-    KASSERT(as != &g_kernel_space && as != s_current);
+    KASSERT(as != &g_kernel_space);
+    for (unsigned i = 0; i < SMP_MAX_CPUS; i++)
+        KASSERT(g_percpu[i].as != as); // no CPU may walk it any more
     for (uint32_t i = 0; i < KERNEL_PDE_FIRST; i++) {
         if (!(as->pd[i] & PTE_PRESENT))
             continue;
@@ -201,8 +204,8 @@ as_destroy(struct addrspace *as)
 void
 as_activate(struct addrspace *as)
 {
-    if (as != s_current) {
-        s_current = as;
+    if (as != THIS_CPU(as)) {
+        THIS_CPU(as) = as;
         write_cr3(as->pd_phys);
     }
 }
@@ -210,7 +213,7 @@ as_activate(struct addrspace *as)
 struct addrspace *
 as_current(void)
 {
-    return s_current;
+    return THIS_CPU(as);
 }
 
 // The page-table entry for va, or NULL if its table does not exist (and,
@@ -264,12 +267,17 @@ vm_unmap(struct addrspace *as, uintptr_t va)
     uintptr_t pa = *pte & PTE_ADDR_MASK;
     *pte = 0;
     as->unmaps++;
-    // Kernel-half tables are shared, so the current TLB may hold it either
-    // way - and, for a kernel page, every other CPU's.
-    if (va >= KERNEL_VMA && s_shootdown)
+    // Kernel-half tables are shared: a kernel page may be in any CPU's
+    // TLB, and the shootdown drops it on every one before the frame goes.
+    if (va >= KERNEL_VMA && s_shootdown) {
         s_shootdown(va, 1);
-    else if (as == s_current || va >= KERNEL_VMA)
+        return pa;
+    }
+    // A user page: this CPU's TLB if the space is loaded here; other CPUs
+    // running the process catch up (include/percpu.h, tlb_changed).
+    if (as == THIS_CPU(as) || va >= KERNEL_VMA)
         invlpg(va);
+    tlb_changed();
     return pa;
 }
 

@@ -1,5 +1,6 @@
 // Stopping the other CPUs on a panic, by NMI (include/smp/halt.h).
 #include "panic.h"
+#include "percpu.h"
 #include "smp.h"
 #include "smp/halt.h"
 #include "smp/lapic.h"
@@ -20,7 +21,7 @@ smp_halt_requested(void)
 NORETURN void
 smp_halt_here(void)
 {
-    __atomic_or_fetch(&s_halted, 1u << smp_cpu_index(), __ATOMIC_RELEASE);
+    __atomic_or_fetch(&s_halted, 1u << this_cpu_index(), __ATOMIC_RELEASE);
     for (;;)
         __asm__ volatile("cli; hlt" : : : "memory");
 }
@@ -39,7 +40,7 @@ cpus_in(cpumask_t m)
 static unsigned
 halt_others(unsigned *asked)
 {
-    unsigned me = smp_cpu_index();
+    unsigned me = this_cpu_index();
     cpumask_t others = xcall_online() & ~(1u << me);
     __atomic_store_n(&s_halt_from, me + 1, __ATOMIC_RELEASE);
     for (unsigned i = 0; i < g_smp.count; i++)
@@ -54,7 +55,14 @@ halt_others(unsigned *asked)
     return cpus_in(s_halted & others);
 }
 
-static const struct panic_smp s_panic_smp = { smp_cpu_index, halt_others };
+// The panic path's own (it is below the per-CPU layer).
+static unsigned
+cpu_index(void)
+{
+    return this_cpu_index();
+}
+
+static const struct panic_smp s_panic_smp = { cpu_index, halt_others };
 
 void
 smp_halt_init(void)

@@ -4,11 +4,12 @@
 #include "mm/paging.h"
 #include "smp/lapic.h"
 #include "timer.h"
+#include "trap.h"
+#include "uapi/syscall.h"
 #include "x86.h"
 
 #define IPI_TIMEOUT_US     100000u
 #define IPI_SEND_POLLS     1000000u // an xAPIC takes an IPI in a few hundred ns
-#define TPR_CLASS_15_ONLY  0xE0u
 #define IOAPIC_REGSEL      0x00
 #define IOAPIC_WINDOW      0x10
 #define IOAPIC_REG_VERSION 0x01
@@ -59,7 +60,7 @@ lapic_boot_cpu_setup(void)
         return;
     // LVT masks cannot be cleared while the APIC is software-disabled:
     // enable it first.
-    lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VEC);
+    lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | VEC_SPURIOUS);
     lapic_write(LAPIC_LVT_LINT0, LVT_EXTINT);
     lapic_write(LAPIC_LVT_LINT1, LVT_NMI);
 }
@@ -67,7 +68,7 @@ lapic_boot_cpu_setup(void)
 void
 lapic_quiet(void)
 {
-    lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VEC);
+    lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | VEC_SPURIOUS);
     lapic_write(LAPIC_TPR, 0xF0);
     unsigned max_lvt = lapic_max_lvt();
     lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
@@ -79,12 +80,6 @@ lapic_quiet(void)
     if (max_lvt >= 5)
         lapic_write(LAPIC_LVT_THERMAL, LVT_MASKED);
     lapic_write(LAPIC_ESR, 0);
-}
-
-void
-lapic_accept_calls(void)
-{
-    lapic_write(LAPIC_TPR, TPR_CLASS_15_ONLY);
 }
 
 void
@@ -130,6 +125,45 @@ lapic_send_ipi(uint8_t dest, uint32_t icr, char *why, size_t why_len)
         return false;
     }
     return true;
+}
+
+void
+lapic_accept_interrupts(void)
+{
+    lapic_quiet();
+    lapic_write(LAPIC_TPR, 0);
+}
+
+// A calibration of one tick, at least, under the PIT's clock.
+#define CALIBRATE_US (1000000u / TICK_HZ)
+
+uint32_t
+lapic_timer_calibrate(void)
+{
+    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+    lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
+    struct pit_clock clock;
+    pit_clock_start(&clock);
+    lapic_write(LAPIC_TIMER_INITIAL, UINT32_MAX);
+    uint32_t us;
+    while ((us = pit_clock_us(&clock)) < CALIBRATE_US) {
+        if (clock.still > PIT_STILL_POLLS)
+            return 0;
+        cpu_relax();
+    }
+    uint32_t counted = UINT32_MAX - lapic_read(LAPIC_TIMER_CURRENT);
+    lapic_write(LAPIC_TIMER_INITIAL, 0);
+    // counted * CALIBRATE_US / us without 64-bit arithmetic (the kernel has
+    // no libgcc): whole microseconds' worth, then the rest.
+    return counted / us * CALIBRATE_US + counted % us * CALIBRATE_US / us;
+}
+
+void
+lapic_timer_start(uint8_t vector, uint32_t count)
+{
+    lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
+    lapic_write(LAPIC_LVT_TIMER, vector | LVT_TIMER_PERIODIC);
+    lapic_write(LAPIC_TIMER_INITIAL, count);
 }
 
 bool

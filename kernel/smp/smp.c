@@ -6,9 +6,13 @@
 #include "cpu.h"
 #include "kprintf.h"
 #include "lib/format.h"
+#include "kmalloc.h"
 #include "lib/string.h"
+#include "mm/kfast_arena.h"
 #include "mm/frame.h"
 #include "mm/paging.h"
+#include "panic.h"
+#include "percpu.h"
 #include "smp.h"
 #include "smp/halt.h"
 #include "smp/lapic.h"
@@ -24,7 +28,6 @@
 #define LOW_MEMORY_END 0xA0000u // SIPI vectors reach pages 0x01-0x9F of base memory
 
 struct smp g_smp;
-static uint8_t s_index_of_apic[256]; // g_smp.cpus' index of each online CPU's APIC id
 // The start the boot CPU is waiting for: that AP's index + 1, 0 for none.
 // The AP takes it (kernel/smp/trampoline.asm, smp_ap_entry).
 volatile uint32_t smp_ap_ticket;
@@ -76,30 +79,50 @@ trampoline_page(void)
     return 0;
 }
 
+// What the APs run once the scheduler releases them (smp_release_aps).
+static void (*volatile s_ap_start)(unsigned index);
+
 // Runs on the AP, on its own stack, with the kernel's page directory and the
-// boot CPU's CR0 and CR4.
+// boot CPU's CR0 and CR4.  Online, it waits with every interrupt masked
+// until the scheduler has its idle thread ready.
 NORETURN void
 smp_ap_main(unsigned index)
 {
     struct cpu *c = &g_smp.cpus[index];
-    gdt_load_cpu(c->gdt, &c->tss, c->stack_base + KSTACK_SIZE);
+    gdt_load_cpu(index, c->stack_base + KSTACK_SIZE);
     idt_load();
+    THIS_CPU(as) = &g_kernel_space;
     lapic_quiet();
     c->seen_apic_id = lapic_id();
-    s_index_of_apic[c->seen_apic_id] = (uint8_t)index;
-    lapic_accept_calls();
     __atomic_store_n(&c->state, CPU_ONLINE, __ATOMIC_RELEASE);
-    // Idle, taking cross-CPU calls (include/smp/xcall.h) and NMIs.  sti
-    // holds interrupts off for one more instruction: none is lost between
-    // the two.
-    for (;;)
-        __asm__ volatile("sti; hlt; cli" : : : "memory");
+    // Until the scheduler releases it, interrupts stay off: a cross-CPU
+    // call (a TLB shootdown) is served from its mailbox here.
+    while (!s_ap_start)
+        xcall_poll();
+    s_ap_start(index);
+    panic("cpu %u: its start returned", index);
+}
+
+void
+smp_release_aps(void (*start)(unsigned index))
+{
+    s_ap_start = start;
 }
 
 unsigned
-smp_cpu_index(void)
+smp_online_cpu(unsigned n)
 {
-    return g_smp.online > 1 ? s_index_of_apic[lapic_id()] : 0;
+    n %= g_smp.online;
+    for (unsigned i = 0; i < g_smp.count; i++)
+        if (g_smp.cpus[i].state == CPU_ONLINE && n-- == 0)
+            return i;
+    return 0;
+}
+
+void
+smp_send_reschedule(unsigned cpu)
+{
+    lapic_send_fixed(g_smp.cpus[cpu].apic_id, VEC_RESCHEDULE);
 }
 
 // Polls clock until it reads at least until_us - or, with stop_online,
@@ -137,6 +160,9 @@ start_ap(unsigned index, uint32_t page, struct trampoline_params *tp)
         return true;
     }
     c->stack_base = (uintptr_t)P2V(stack);
+    // Its own spill area (kernel/mm/kfast.c), or, if the heap is short, the
+    // boot CPU's, shared.
+    g_percpu[index].kfast.spill_area = kfast_spill_area_make();
     tp->stack = c->stack_base + KSTACK_SIZE;
     tp->cpu = index;
     c->state = CPU_STARTING;
@@ -169,6 +195,8 @@ start_ap(unsigned index, uint32_t page, struct trampoline_params *tp)
         lapic_send_ipi(c->apic_id, ICR_INIT | ICR_ASSERT, ignored, sizeof(ignored));
         frame_free(stack);
         c->stack_base = 0;
+        kfree(g_percpu[index].kfast.spill_area);
+        g_percpu[index].kfast.spill_area = NULL;
         if (sent)
             cpu_fail(c, "no answer %u ms after its INIT-SIPI-SIPI", SMP_START_TIMEOUT_US / 1000);
         else

@@ -3,10 +3,13 @@
 #include "kfast.h"
 #include "mm/kfast_arena.h"
 #include "panic.h"
+#include "percpu.h"
 #include "smp.h"
 #include "smp/lapic.h"
 #include "smp/xcall.h"
+#include "spinlock.h"
 #include "timer.h"
+#include "trap.h"
 #include "x86.h"
 
 #define CALIBRATE_US 10000u // the TSC is timed against the PIT this long
@@ -17,6 +20,7 @@ static uint32_t s_tsc_per_ms; // 0 until measured: waits are then unbounded
 void
 xcall_init(void)
 {
+    spin_set_wait_hook(xcall_poll); // a lock's spin answers calls too
     struct pit_clock clock;
     pit_clock_start(&clock);
     uint64_t start = rdtsc();
@@ -57,14 +61,14 @@ serve(unsigned me)
 void
 xcall_poll(void)
 {
-    serve(smp_cpu_index());
+    serve(this_cpu_index());
 }
 
 void
 xcall_interrupt(void)
 {
     lapic_eoi();
-    serve(smp_cpu_index());
+    serve(this_cpu_index());
 }
 
 // A deadline XCALL_TIMEOUT_MS from now, in TSC cycles (0: none).
@@ -87,7 +91,7 @@ static void
 post(struct xcall_request *r, cpumask_t targets, xcall_fn fn, void *arg, uint32_t flags,
      struct kfast_arena *arena)
 {
-    unsigned me = smp_cpu_index();
+    unsigned me = this_cpu_index();
     cpumask_t others = targets & xcall_online() & ~(1u << me);
     *r = (struct xcall_request){ fn, arg, others, others, me, arena, flags };
     if (arena)
@@ -110,7 +114,7 @@ post(struct xcall_request *r, cpumask_t targets, xcall_fn fn, void *arg, uint32_
                       g_smp.cpus[t].apic_id, XCALL_TIMEOUT_MS);
             cpu_relax();
         }
-        lapic_send_fixed(g_smp.cpus[t].apic_id, XCALL_VECTOR);
+        lapic_send_fixed(g_smp.cpus[t].apic_id, VEC_XCALL);
     }
     if (targets & (1u << me))
         fn(arg);
@@ -155,11 +159,11 @@ void
 xcall(cpumask_t targets, xcall_fn fn, void *arg)
 {
     uint32_t flags = irq_save();
-    // An AP that runs no thread has no arena (g_kfast is the boot CPU's
-    // thread's), and a strict arena may refuse: the request then lives on
-    // the caller's stack, which the wait keeps just as long.
+    // A CPU not yet running threads has no arena, and a strict arena may
+    // refuse: the request then lives on the caller's stack, which the wait
+    // keeps just as long.
     struct xcall_request on_stack, *r = NULL;
-    struct kfast_arena *arena = smp_cpu_runs_threads() ? g_kfast.arena : NULL;
+    struct kfast_arena *arena = g_kfast.arena;
     if (arena)
         r = kfastmalloc(sizeof(*r));
     if (!r) {

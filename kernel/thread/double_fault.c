@@ -10,30 +10,42 @@
 #include "gdt.h"
 #include "kprintf.h"
 #include "lib/string.h"
+#include "mm/frame.h"
 #include "mm/kfast_arena.h"
 #include "mm/paging.h"
 #include "panic.h"
+#include "percpu.h"
 #include "thread.h"
 #include "trap.h"
 #include "x86.h"
 
 extern void double_fault_entry(void);
 
-static struct tss s_df_tss;
+// The boot CPU's stack; each AP's is a frame of its own.
 static uint8_t s_df_stack[4096] ALIGNED(16);
 
 void
 double_fault_init(void)
 {
-    memset(&s_df_tss, 0, sizeof(s_df_tss));
-    s_df_tss.eip = (uint32_t)double_fault_entry;
-    s_df_tss.esp = (uint32_t)(s_df_stack + sizeof(s_df_stack));
-    s_df_tss.cs = KERNEL_CS;
-    s_df_tss.ss = s_df_tss.ds = s_df_tss.es = s_df_tss.fs = s_df_tss.gs = KERNEL_DS;
-    s_df_tss.cr3 = g_kernel_space.pd_phys;
-    s_df_tss.eflags = EFLAGS_KERNEL; // the task starts as every entry does
-    s_df_tss.iomap_base = sizeof(s_df_tss);
-    gdt_set_tss(GDT_DF_TSS, &s_df_tss, sizeof(s_df_tss));
+    struct percpu *p = this_cpu();
+    struct tss *df = &p->df_tss;
+    if (!p->df_stack_top) {
+        uintptr_t frame = p->index ? frame_alloc() : V2P(s_df_stack);
+        if (!frame)
+            panic("double_fault_init: no frame for cpu %u's double-fault stack", p->index);
+        p->df_stack_top = (uintptr_t)P2V(frame) + PAGE_SIZE;
+    }
+    memset(df, 0, sizeof(*df));
+    df->eip = (uint32_t)double_fault_entry;
+    df->esp = p->df_stack_top;
+    df->cs = KERNEL_CS;
+    df->ss = df->ds = df->es = df->gs = KERNEL_DS;
+    df->fs = PERCPU_SEL; // the CPU's own area, as on every entry
+    df->cr3 = g_kernel_space.pd_phys;
+    df->eflags = EFLAGS_KERNEL; // the task starts as every entry does
+    df->iomap_base = sizeof(*df);
+    // Each CPU's GDT describes its own task, so the one IDT gate serves all.
+    gdt_set_tss(p->gdt, GDT_DF_TSS, df, sizeof(*df));
     idt_set_task_gate(VEC_DF, DF_TSS_SEL);
 }
 
@@ -47,7 +59,8 @@ resume_at_recovery(uint32_t stack)
     g_tss.eflags = EFLAGS_KERNEL;
     g_tss.cs = KERNEL_CS;
     g_tss.ss = KERNEL_DS;
-    g_tss.ds = g_tss.es = g_tss.fs = g_tss.gs = KERNEL_DS;
+    g_tss.ds = g_tss.es = g_tss.gs = KERNEL_DS;
+    g_tss.fs = PERCPU_SEL;
     // The CPU does not save CR3 when it leaves a task; going back loads it.
     g_tss.cr3 = as_current()->pd_phys;
 }

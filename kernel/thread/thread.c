@@ -28,7 +28,6 @@ static void (*s_user_start)(void);
 uint8_t g_boot_block[KSTACK_SIZE] ALIGNED(KSTACK_SIZE);
 
 struct list_node g_all_threads = LIST_INIT(g_all_threads);
-struct thread *g_current;
 static struct thread s_boot_thread;
 static uint32_t s_next_tid = 1;
 static uint32_t s_thread_count;
@@ -48,6 +47,7 @@ thread_init_boot(void)
     t->state = THREAD_RUNNABLE;
     t->block = g_boot_block;
     t->static_block = true;
+    t->pinned_to = 1; // kmain stays on the boot CPU, as kernel threads do
     list_init(&t->run_link);
     list_init(&t->timer_link);
     list_init(&t->ipc.link);
@@ -108,18 +108,32 @@ kthread_start(void)
     thread_exit(0);
 }
 
-struct thread *
-kthread_create(const char *name, void (*fn)(void *), void *arg)
+// pinned_to: a CPU's index + 1, or 0 for any.
+static struct thread *
+kthread_make(const char *name, void (*fn)(void *), void *arg, uint32_t pinned_to)
 {
     struct thread *t = thread_alloc(name, kthread_start, 0);
     if (!t)
         return NULL;
     t->entry = fn;
     t->arg = arg;
+    t->pinned_to = pinned_to;
     uint32_t flags = irq_save();
     thread_wake_new(t);
     irq_restore(flags);
     return t;
+}
+
+struct thread *
+kthread_create(const char *name, void (*fn)(void *), void *arg)
+{
+    return kthread_make(name, fn, arg, 1);
+}
+
+struct thread *
+kthread_create_on(unsigned cpu, const char *name, void (*fn)(void *), void *arg)
+{
+    return kthread_make(name, fn, arg, cpu + 1);
 }
 
 struct trap_frame *

@@ -34,7 +34,7 @@ def sched_lists_match_kernel():
               "the zombies")
     running = listed(out, "Running").split(";")[0]
     expect_eq(running, who(val("g_current")), "the running thread")
-    expect_eq(listed(out, "Idle thread"), who(val("s_idle")), "the idle thread")
+    expect_eq(listed(out, "Idle thread"), who(val("g_percpu[0].idle")), "the idle thread")
     # Every blocked thread on a wait queue is listed on that queue's line.
     for t in kernel_threads():
         if T(t, "state") != 1:
@@ -73,7 +73,7 @@ def put_back(saved):
 def sched_finds_a_broken_link():
     # The idle thread put on the run queue by hand (so that the list has a
     # node at any stop), its prev pointed at itself.
-    node = val("&((struct thread *)%d)->run_link" % val("s_idle"))
+    node = val("&((struct thread *)%d)->run_link" % val("g_percpu[0].idle"))
     saved = queue_first(node)
     try:
         prev = val("((struct list_node *)%d)->prev" % node)
@@ -107,7 +107,7 @@ def sched_finds_a_blocked_thread_queued():
     # The idle thread, marked blocked and put at the front of the run queue
     # by hand: queued in the wrong state, and the idle thread queued (it
     # never is).  It exists at any stop after sched_init.
-    idle = val("s_idle")
+    idle = val("g_percpu[0].idle")
     runq = list_addresses("s_runq", "struct thread", "run_link")
     state = str(gdb.parse_and_eval("((struct thread *)%d)->state" % idle))
     saved = queue_first(val("&((struct thread *)%d)->run_link" % idle))

@@ -42,6 +42,7 @@ def cpus_while_an_ap_serves_a_call():
     count = val("g_smp.count")
     expect(count == 4, "g_smp.count is %d on -smp 4" % count)
     out = run("tandem cpus")
+    gdb.write(out)          # into the scenario's log, a sample for tools/gdb/README.md
     rows = cpu_rows(out)
     expect_eq(sorted(rows), list(range(count)), "the CPUs `tandem cpus` lists")
     for i, (selected, apic, vcpu, state, line) in rows.items():
@@ -61,8 +62,10 @@ def cpus_while_an_ap_serves_a_call():
             expect("count_for_caller" in line, "the stopped AP's eip is elsewhere:\n" + line)
     boot = rows[0][4]
     expect(" 1 kmain " in boot, "cpu 0 does not run thread 1 (kmain):\n" + boot)
-    expect("top %08x guard %08x" % (val("g_kfast.top"), val("g_kfast.guard")) in boot,
-           "cpu 0's arena registers are not g_kfast's:\n" + boot)
+    for i, (_, _, _, _, line) in rows.items():
+        regs = "g_percpu[%d].kfast" % i
+        expect("top %08x guard %08x" % (val(regs + ".top"), val(regs + ".guard")) in line,
+               "cpu %d's arena registers are not its g_kfast's:\n%s" % (i, line))
     expect("waits on its call from cpu 0: " in boot, "cpu 0's wait is not shown:\n" + boot)
     ctx["cpus_stop_thread"] = me
 

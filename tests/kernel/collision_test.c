@@ -1,6 +1,7 @@
 // The collision campaign: stacks driven into arenas on purpose, over a
 // seeded range of arena fills and recursion depths, at whatever KSTACK_SIZE
-// the kernel is built with (make test runs 4096, 8192 and 16384).  Every
+// the kernel is built with (make test runs 4096, 8192 and 16384), spread
+// over every CPU (make test runs 1, 2 and 4).  Every
 // overrun must be caught - by the guard (the trap: claimed pages and the gap
 // under each block are missing from the stack view) or by
 // the canary - and none may pass unnoticed: after each trial the live arena
@@ -13,6 +14,7 @@
 #include "ktest.h"
 #include "lib/string.h"
 #include "mm/kfast_arena.h"
+#include "smp.h"
 #include "thread.h"
 #include "timer.h"
 #include "trap.h"
@@ -144,7 +146,7 @@ KTEST(collision, campaign_every_overrun_is_caught)
 {
     struct trial trial;
     uint32_t seed = 20261127, overruns = 0, trap = 0, canary = 0, missed = 0, intact_after_trap = 0;
-    uint32_t kept_overruns = 0;
+    uint32_t kept_overruns = 0, caught_on[SMP_MAX_CPUS] = { 0 };
     for (unsigned i = 0; i < TRIALS; i++) {
         seed = seed * 1103515245u + 12345u;
         memset(&trial, 0, sizeof(trial));
@@ -153,7 +155,9 @@ KTEST(collision, campaign_every_overrun_is_caught)
         trial.depth = i % 2 ? 1 + (seed >> 20) % (KSTACK_SIZE / (4 * FRAME_WORDS)) : 0;
         trial.reset_first = (i / 2) % 2;
         s_trial = &trial;
-        struct thread *th = kthread_create("collider", collider, NULL);
+        // Spread over every CPU: each has its own double-fault task.
+        unsigned cpu = smp_online_cpu(i);
+        struct thread *th = kthread_create_on(cpu, "collider", collider, NULL);
         KASSERT_NOT_NULL(th);
         thread_join(th->tid);
         overruns += trial.overran;
@@ -162,6 +166,7 @@ KTEST(collision, campaign_every_overrun_is_caught)
         missed += trial.overran && !trial.caught;
         intact_after_trap += trial.by_trap && trial.claimed_intact;
         kept_overruns += trial.kept && trial.overran;
+        caught_on[cpu] += trial.caught;
         if (trial.overran && !trial.caught)
             kprintf("  # MISSED: fill %u, depth %u%s\n", trial.fill, trial.depth,
                     trial.reset_first ? ", after a reset" : "");
@@ -170,6 +175,8 @@ KTEST(collision, campaign_every_overrun_is_caught)
             "pages), %u caught by the trap, %u by the canary, %u missed\n",
             KSTACK_SIZE, TRIALS, overruns, kept_overruns, trap, canary, missed);
     KEXPECT_EQ(missed, 0);
+    for (unsigned i = 0; i < g_smp.online; i++)
+        KEXPECT_UGE(caught_on[smp_online_cpu(i)], 1); // on every CPU
     // The campaign really drives stacks into arenas (or, in a 4 KiB block,
     // whose objects all spill, off the bottom of the block).
     KEXPECT_GT(overruns + trap, TRIALS / 4);

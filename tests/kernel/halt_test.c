@@ -5,6 +5,7 @@
 #include "kprintf.h"
 #include "ktest.h"
 #include "panic.h"
+#include "percpu.h"
 #include "smp.h"
 #include "smp/xcall.h"
 
@@ -12,7 +13,7 @@ static void
 panic_here(void *arg)
 {
     (void)arg;
-    panic("halt_test: cpu %u panics on purpose", smp_cpu_index());
+    panic("halt_test: cpu %u panics on purpose", this_cpu_index());
 }
 
 // An AP panics inside a call while the boot CPU waits on it with

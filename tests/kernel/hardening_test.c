@@ -1,12 +1,15 @@
 // The kernel's own checks fire, and say what broke: the stack protector and
-// the heap's double-free check (every build), UBSan and the heap's red zones
-// (debug builds only: release compiles them out).  Each test arms a panic
+// the heap's double-free check (every build), UBSan, the heap's red zones,
+// the lock-order checker, the stuck-spinlock report and the heap's check
+// for the big kernel lock (debug builds only: release compiles them out).  Each test arms a panic
 // recovery point, commits the crime, and reads the panic message.
 #include "kmalloc.h"
 #include "ktest.h"
 #include "lib/format.h"
 #include "lib/string.h"
 #include "panic.h"
+#include "percpu.h"
+#include "spinlock.h"
 #include "x86.h"
 
 static jmp_buf s_env;
@@ -144,5 +147,87 @@ KTEST(hardening, heap_red_zone_overwrite_is_reported_on_free)
     // Repair the red zone and free the block properly.
     ((volatile uint8_t *)s_block)[24] = 0xFD;
     kfree(s_block);
+}
+
+// Two locks of the tests' own, in rank order.
+static struct spinlock s_outer = SPINLOCK_INIT("test outer", LOCK_RANK_TEST);
+static struct spinlock s_inner = SPINLOCK_INIT("test inner", LOCK_RANK_TEST + 1);
+
+// panics(fn) with interrupts off, as locks are taken; then puts back what
+// fn took or changed: the test locks free, the big kernel lock held, the
+// stuck report's threshold.
+static bool
+lock_panics(void (*fn)(void))
+{
+    uint32_t flags = irq_save();
+    bool caught = panics(fn);
+    if (spin_held(&s_inner))
+        spin_unlock(&s_inner);
+    s_inner.holder = 0;
+    g_spin_stuck_spins = SPIN_STUCK_SPINS;
+    if (!bkl_held())
+        bkl_lock();
+    irq_restore(flags);
+    return caught;
+}
+
+static NOINLINE void
+take_outer_inside_inner(void)
+{
+    spin_lock(&s_inner);
+    spin_lock(&s_outer);
+}
+
+KTEST(hardening, lock_taken_out_of_order_names_both)
+{
+    KASSERT_TRUE(lock_panics(take_outer_inside_inner));
+    KEXPECT_TRUE(contains(g_panic_message, "takes test outer (rank 8) while holding test inner "
+                                           "(rank 9)"));
+    KEXPECT_UEQ(this_cpu()->held_count, 1); // the big kernel lock, as before
+}
+
+static NOINLINE void
+take_inner_twice(void)
+{
+    spin_lock(&s_inner);
+    spin_lock(&s_inner);
+}
+
+KTEST(hardening, lock_taken_again_by_its_holder_is_reported)
+{
+    KASSERT_TRUE(lock_panics(take_inner_twice));
+    KEXPECT_TRUE(contains(g_panic_message, "takes test inner, which it holds already"));
+}
+
+// A lock that another CPU (5, made up) holds and never gives back.
+static NOINLINE void
+spin_on_a_lock_cpu_5_holds(void)
+{
+    s_inner.holder = 5 + 1;
+    g_spin_stuck_spins = 1000;
+    spin_lock(&s_inner);
+}
+
+KTEST(hardening, stuck_spinlock_names_lock_holder_and_spinner)
+{
+    KASSERT_TRUE(lock_panics(spin_on_a_lock_cpu_5_holds));
+    char want[64];
+    ksnprintf(want, sizeof(want), "cpu %u stuck on test inner, held by cpu 5", this_cpu_index());
+    KEXPECT_TRUE(contains(g_panic_message, want));
+}
+
+static NOINLINE void
+allocate_without_the_bkl(void)
+{
+    bkl_unlock();
+    s_block = kmalloc(8);
+}
+
+KTEST(hardening, heap_without_the_big_kernel_lock_is_reported)
+{
+    s_block = NULL;
+    KASSERT_TRUE(lock_panics(allocate_without_the_bkl));
+    KEXPECT_NULL(s_block);
+    KEXPECT_TRUE(contains(g_panic_message, "the heap without the big kernel lock"));
 }
 #endif

@@ -14,10 +14,12 @@
 #include "mm/paging.h"
 #include "panic.h"
 #include "probe.h"
+#include "percpu.h"
 #include "smp.h"
 #include "smp/lapic.h"
 #include "smp/tlb.h"
 #include "smp/xcall.h"
+#include "spinlock.h"
 #include "thread.h"
 #include "x86.h"
 
@@ -43,7 +45,7 @@ static void
 record(void *arg)
 {
     struct roll *r = arg;
-    unsigned me = smp_cpu_index();
+    unsigned me = this_cpu_index();
     r->apic_id[me] = g_smp.lapic_phys ? lapic_id() : 0;
     __atomic_or_fetch(&r->ran, 1u << me, __ATOMIC_RELEASE);
 }
@@ -80,7 +82,7 @@ static void
 count_for_caller(void *arg)
 {
     unsigned caller = (unsigned)(uintptr_t)arg;
-    __atomic_add_fetch(&s_ran[caller][smp_cpu_index()], 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s_ran[caller][this_cpu_index()], 1, __ATOMIC_RELAXED);
 }
 
 // Runs on a CPU (as a call, or on the boot CPU directly): calls every
@@ -90,7 +92,7 @@ static void
 call_the_others(void *arg)
 {
     (void)arg;
-    unsigned me = smp_cpu_index();
+    unsigned me = this_cpu_index();
     xcall(xcall_online() & ~(1u << me), count_for_caller, (void *)(uintptr_t)me);
 }
 
@@ -156,6 +158,52 @@ call_from_a_thread(void *arg)
     p->pending_during = a->calls_pending;
     xcall_wait(r);
     p->pending_after = a->calls_pending;
+}
+
+// The stages of a_cpu_spinning_on_the_lock_answers_calls, told across CPUs.
+enum { SPIN_NONE, SPIN_GAVE_LOCK, SPIN_LOCK_TAKEN, SPIN_GOT_LOCK };
+static volatile uint32_t s_spin_stage;
+
+// Pinned to cpu 1: hands the big kernel lock to the test and, interrupts
+// off, waits for it again - so only the lock's spin can answer a call.
+static void
+spin_for_the_lock(void *arg)
+{
+    (void)arg;
+    uint32_t flags = irq_save();
+    s_spin_stage = SPIN_GAVE_LOCK;
+    bkl_unlock();
+    while (s_spin_stage != SPIN_LOCK_TAKEN)
+        cpu_relax();
+    bkl_lock();
+    s_spin_stage = SPIN_GOT_LOCK;
+    irq_restore(flags);
+}
+
+// A CPU spinning on the big kernel lock with interrupts off takes no IPI;
+// the caller holds the lock and waits: the spin itself must serve the call
+// (spin_set_wait_hook), or the call times out and panics.
+KTEST(smp, a_cpu_spinning_on_the_lock_answers_calls)
+{
+    if (!another_cpu())
+        return;
+    static struct roll r;
+    memset((void *)&r, 0, sizeof(r));
+    s_spin_stage = SPIN_NONE;
+    struct thread *t = kthread_create_on(1, "lock_spinner", spin_for_the_lock, NULL);
+    KASSERT_NOT_NULL(t);
+    uint32_t tid = t->tid, flags = irq_save();
+    bkl_unlock(); // for the spinner, which gives it back
+    while (s_spin_stage != SPIN_GAVE_LOCK)
+        cpu_relax();
+    bkl_lock();
+    s_spin_stage = SPIN_LOCK_TAKEN;
+    xcall(1u << 1, record, &r);
+    KEXPECT_UEQ(r.ran, 1u << 1);
+    KEXPECT_UEQ(s_spin_stage, SPIN_LOCK_TAKEN); // it still waits for the lock
+    irq_restore(flags);
+    thread_join(tid);
+    KEXPECT_UEQ(s_spin_stage, SPIN_GOT_LOCK);
 }
 
 // A kernel thread's call: its request is in the thread's own block (a

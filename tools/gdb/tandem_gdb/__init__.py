@@ -362,8 +362,9 @@ Usage: tandem cpus
 Columns: CPU (index in g_smp.cpus; 0 is the boot CPU), APIC (its local APIC
 id), VCPU (QEMU's GDB thread for it: `thread N` selects it; `*` marks the
 selected one), STATE (found, starting, online, failed), EIP (the vCPU's,
-with its symbol), THREAD (the thread it runs; APs idle for now), ARENA (the
-running arena's registers, g_kfast: top and guard), MADE and SERVED
+with its symbol), THREAD (the thread it runs: its per-CPU area's current,
+the idle thread when it has nothing), ARENA (its running arena's registers,
+its g_kfast: top and guard), MADE and SERVED
 (cross-CPU calls it made, and ran for others) and CALLS: a request in its
 mailbox not yet taken (the caller, the function, the CPUs that have not
 answered), and the call it waits on.  Before smp_init only the boot CPU is
@@ -465,7 +466,39 @@ not started (paging off)."""
             return gdb.Value(k.current_address()).cast(ptr)
 
 
+class CpuFunction(gdb.Function):
+    """$tandem_cpu(): the index (in g_percpu) of the CPU GDB has selected.
+
+QEMU's GDB stub shows each vCPU as a thread, in the order the firmware's
+tables list the CPUs, which is the kernel's order too: thread N is CPU N-1.
+The kernel reaches its per-CPU state through %fs (include/percpu.h), which
+GDB cannot follow, so the helpers define the kernel's per-CPU names as
+macros over it: g_current, g_kfast, g_need_resched, g_tss_io and g_tss mean
+the selected CPU's, in any expression.  The `tandem` commands read the
+kernel through the boot CPU (tools/gdb/tandem_gdb/cpus.py): inside them it
+is 0."""
+
+    def __init__(self):
+        super().__init__("tandem_cpu")
+
+    def invoke(self):
+        t = gdb.selected_thread()
+        return gdb.Value(max(0, t.num - 1) if t is not None else 0)
+
+
+PER_CPU_NAMES = {
+    "g_current": "current",
+    "g_kfast": "kfast",
+    "g_need_resched": "need_resched",
+    "g_tss_io": "tss_io",
+    "g_tss": "tss_io.tss",
+}
+
+
 def register():
+    CpuFunction()
+    for name, field in PER_CPU_NAMES.items():
+        gdb.execute("macro define %s (g_percpu[$tandem_cpu()].%s)" % (name, field), to_string=True)
     blockmap.AsciiParameter()
     uspace.UserBinParameter()
     Tandem()

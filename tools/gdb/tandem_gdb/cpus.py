@@ -3,10 +3,10 @@ boot CPU whichever vCPU is selected.
 
 QEMU's GDB stub shows each vCPU as a thread (vCPU n is thread id n + 1,
 its local APIC id n with QEMU's default numbering) and reads memory through
-the selected vCPU's paging: an AP that has not started has paging off, and
-for now every thread runs on the boot CPU (APs idle, serving cross-CPU
-calls: kernel/smp/xcall.c).  So the commands read the kernel as the boot
-CPU sees it, and select the user's vCPU again afterwards."""
+the selected vCPU's paging: an AP that has not started has paging off.  So
+the commands read the kernel as the boot CPU sees it - its per-CPU state
+too ($tandem_cpu() is 0 inside them: `tandem` shows the boot CPU's thread,
+`tandem cpus` every CPU's) - and select the user's vCPU again afterwards."""
 
 import contextlib
 
@@ -67,15 +67,14 @@ def request_text(addr):
         cpu_mask_text(int(req["pending"])))
 
 
-def thread_text(index, smp_cpu):
-    """The thread a CPU runs: g_current on the boot CPU (or struct cpu's
-    current, once CPUs keep their own)."""
-    if k.has_field(smp_cpu.type, "current"):
-        addr = int(smp_cpu["current"])
-    elif index == 0:
-        addr = k.current_address()
-    else:
-        return "- (idle AP)"
+def percpu(index):
+    """CPU index's struct percpu (include/percpu.h)."""
+    return k.symbol_value("g_percpu")[index]
+
+
+def thread_text(index):
+    """The thread a CPU runs (its per-CPU area's current)."""
+    addr = int(percpu(index)["current"])
     if not addr:
         return "-"
     t = k.Thread(addr)
@@ -83,9 +82,8 @@ def thread_text(index, smp_cpu):
 
 
 def arena_text(index):
-    if index != 0:
-        return "-"
-    regs = k.symbol_value("g_kfast")
+    """The running arena's registers of a CPU (its per-CPU area's g_kfast)."""
+    regs = percpu(index)["kfast"]
     return "top %08x guard %08x" % (int(regs["top"]), int(regs["guard"]))
 
 
@@ -119,7 +117,7 @@ def show():
         mark = "*" if th is not None and selected is not None and th.ptid == selected.ptid else " "
         gdb.write("%s %3d %4d %4s %-8s %-32s %-16s %-27s %5d %6d  %s\n" % (
             mark, i, apic, str(th.num) if th is not None else "-", state_text, eip_text[:32],
-            thread_text(i, c)[:16], arena_text(i), int(x["made"]), int(x["served"]),
+            thread_text(i)[:16], arena_text(i), int(x["made"]), int(x["served"]),
             "; ".join(pending) or "-"))
         if state == 3:
             gdb.write("        did not start: %s\n" % k.cstring(int(c["why"].address), 96))

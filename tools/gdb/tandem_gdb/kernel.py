@@ -337,7 +337,7 @@ def stage(cpu=None):
 def scheduler_started():
     """False before sched_init has made the idle thread."""
     try:
-        return int(symbol_value("s_idle")) != 0
+        return int(symbol_value("g_percpu")[0]["idle"]) != 0
     except (NotReady, gdb.error):
         return len(all_threads()) > 1
 

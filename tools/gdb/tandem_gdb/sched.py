@@ -2,8 +2,8 @@
 lx-list-check checks a list's links), and every thread accounted for.
 
 The lists (kernel/thread/sched.c, kernel/thread/thread.c):
-  s_runq      runnable threads waiting for the CPU (run_link); the running
-              thread is not on it, nor is the idle thread, ever
+  s_runq      runnable threads waiting for a CPU (run_link); a running
+              thread is not on it, nor is any CPU's idle thread, ever
   s_sleepers  threads in thread_sleep (run_link), woken at wake_tick
   s_timed     threads in a wait with a time limit (timer_link; their
               run_link is on the wait queue they wait on)
@@ -14,8 +14,9 @@ and the endpoints' senders and receivers (ipc.link).
 
 Each list is walked from its head with both links checked (node->next->prev
 must be node), a bound on its length, and the states of the threads on it.
-Then each thread must be where its state says: a runnable thread running,
-queued or the idle thread (else a wake-up was lost); a blocked one waiting
+Then each thread must be where its state says: a runnable thread running
+(on the boot CPU, whose registers GDB reads, or as another CPU's current),
+queued or an idle thread (else a wake-up was lost); a blocked one waiting
 for something; a dead one a zombie.
 """
 
@@ -86,11 +87,22 @@ class Sched:
         self.timer_off = k.offset_of(tt, "timer_link")
         self.ipc_off = k.offset_of(tt, "ipc") + k.offset_of(k.lookup_type("struct ipc_state"), "link")
         self.by_addr = {t.addr: t for t in view.threads}
-        self.idle = int(k.symbol_value("s_idle"))
+        # Each CPU's idle thread and, for the APs, the thread it runs
+        # (include/percpu.h); the boot CPU's is the view's.
+        percpu = k.symbol_value("g_percpu")
+        cpus = max(1, int(k.symbol_value("g_smp")["count"]))
+        self.idles = [int(percpu[i]["idle"]) for i in range(cpus)]
+        self.idle = self.idles[0]
+        self.elsewhere = {int(percpu[i]["current"]): i for i in range(1, cpus)
+                          if int(percpu[i]["current"])}
         self.ticks = ticks_now()
         self.lists = []             # (title, [threads])
         self.on_run_link = {}       # thread addr -> list title
         self.run_links = {t.addr + self.run_off: t for t in view.threads}
+
+    def running(self, t):
+        """Whether t runs on a CPU: the boot CPU's view, or another CPU's current."""
+        return self.view.running(t) or t.addr in self.elsewhere
 
     def threads_of(self, head, what, off):
         out = []
@@ -124,9 +136,9 @@ class Sched:
     def run_queue(self):
         threads = self.named_list("s_runq", "run queue (s_runq)", self.run_off, "runnable")
         for t in threads or []:
-            if t.addr == self.idle:
+            if t.addr in self.idles:
                 self.f.bad("run queue (s_runq): the idle thread is queued (it never is)")
-            if self.view.running(t) and not self.view.mid_switch:
+            if self.running(t) and not self.view.mid_switch:
                 self.f.bad("run queue (s_runq): thread %s is running and queued" % who(t))
         return threads
 
@@ -171,7 +183,7 @@ class Sched:
                 if k.u32(link + 4) == link:
                     self.f.bad("thread %s is %s on endpoint %08x but not queued there" % (
                         who(t), phase, ep))
-                if t.state != "blocked" and not self.view.running(t):
+                if t.state != "blocked" and not self.running(t):
                     self.f.bad("thread %s is %s on endpoint %08x but %s" % (who(t), phase, ep,
                                                                            t.state))
                 out.append((t, phase, ep))
@@ -236,6 +248,10 @@ def run(arg, write=gdb.write):
         "; g_need_resched set" if int(k.symbol_value("g_need_resched")) else ""))
     idle = s.by_addr.get(s.idle)
     write("Idle thread: %s\n" % (who(idle) if idle else "none yet (before sched_init)"))
+    for addr, cpu in sorted(s.elsewhere.items(), key=lambda x: x[1]):
+        t, idle = s.by_addr.get(addr), s.by_addr.get(s.idles[cpu])
+        write("CPU %d: runs %s; idle thread %s\n" % (
+            cpu, who(t) if t else "%08x" % addr, who(idle) if idle else "none"))
     write("Run queue (s_runq): %s\n" % (", ".join(who(t) for t in runq) or "empty"))
     if sleepers:
         write("Sleepers (s_sleepers):\n")
@@ -266,14 +282,14 @@ def run(arg, write=gdb.write):
     for t in view.threads:
         place = s.on_run_link.get(t.addr)
         if t.state == "runnable":
-            if view.running(t) or t.addr == s.idle or place == "run queue (s_runq)":
+            if s.running(t) or t.addr in s.idles or place == "run queue (s_runq)":
                 continue
             if view.mid_switch and k.same(t, view.current):
                 continue
             f.bad("thread %s is runnable but neither running, queued nor the idle thread "
                   "(a lost wake-up)%s" % (who(t), "; it is on %s" % place if place else ""))
         elif t.state == "blocked":
-            if view.running(t):
+            if s.running(t):
                 # About to block (thread_block before schedule) or just woken.
                 f.notes.append("thread %s is blocked and still on the CPU (inside thread_block)"
                                % who(t))
@@ -281,7 +297,7 @@ def run(arg, write=gdb.write):
                 f.notes.append("thread %s is blocked on no list (%s): only a direct wake-up "
                                "ends it" % (who(t), t.wait_reason or "no reason given"))
         elif t.state == "dead":
-            if place != "zombies (s_zombies)" and not view.running(t):
+            if place != "zombies (s_zombies)" and not s.running(t):
                 f.bad("thread %s is dead but not on s_zombies%s" % (
                     who(t), "; it is on %s" % place if place else ""))
     for text in f.violations:
