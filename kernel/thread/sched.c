@@ -87,15 +87,11 @@ switch_to(struct thread *prev, struct thread *next)
     switch_context(&prev->saved_esp, next->saved_esp);
 }
 
-void
-schedule(void)
+// Switches from prev to the first queued thread this CPU may run, or to its
+// idle thread; prev, if it is to run again, is queued already.
+static FORCE_INLINE void
+switch_to_next(struct thread *prev)
 {
-    struct thread *prev = g_current;
-    bkl_assert_alone("a context switch");
-    g_need_resched = 0;
-    kfast_check("a context switch"); // prev is still the running thread
-    if (prev->state == THREAD_RUNNABLE && prev != THIS_CPU(idle))
-        runq_push(prev);
     struct thread *next = THIS_CPU(idle);
     uint32_t me = THIS_CPU(lock_id);
     list_for_each(n, &s_runq) {
@@ -108,6 +104,18 @@ schedule(void)
     }
     if (next != prev)
         switch_to(prev, next);
+}
+
+void
+schedule(void)
+{
+    struct thread *prev = g_current;
+    bkl_assert_alone("a context switch");
+    g_need_resched = 0;
+    kfast_check("a context switch"); // prev is still the running thread
+    if (prev->state == THREAD_RUNNABLE && prev != THIS_CPU(idle))
+        runq_push(prev);
+    switch_to_next(prev);
 }
 
 // t was queued: the CPU that should look at the queue now is told.  This
@@ -140,6 +148,30 @@ schedule_with_lock(void)
     schedule();
     if (took)
         bkl_unlock();
+}
+
+void
+thread_move_to(unsigned cpu)
+{
+    struct thread *t = g_current;
+    if (cpu >= g_smp.count || g_smp.cpus[cpu].state != CPU_ONLINE || t == THIS_CPU(idle))
+        panic("thread_move_to: thread %u (%s) cannot move to cpu %u", t->tid, t->name, cpu);
+    uint32_t flags = irq_save();
+    t->pinned_to = cpu + 1;
+    if (cpu != this_cpu_index()) {
+        bkl_assert_alone("a move to another CPU");
+        kfast_check("a context switch");
+        // Queued first, then that CPU told (its idle loop looks at the
+        // queue when the IPI wakes it); it cannot take t before this CPU
+        // has switched away from it, as it needs the lock this one holds.
+        runq_push(t);
+        sched_kick(t);
+        switch_to_next(t);
+    }
+    if (this_cpu_index() != cpu)
+        panic("thread_move_to: thread %u (%s) asked for cpu %u and runs on cpu %u", t->tid,
+              t->name, cpu, this_cpu_index());
+    irq_restore(flags);
 }
 
 void
