@@ -39,6 +39,10 @@ struct percpu {
     uint32_t need_resched;  // a switch is due at the next safe point (g_need_resched)
     bool owed_single_step;  // kernel/entry/sysenter.c: a #DB owed to ring 3
     uint32_t dispatches;    // threads this CPU switched to
+    // Reschedule IPIs sent to this CPU (by any CPU) and taken by it: the
+    // tests see a wake-up across CPUs arrive (a sender's IPI may find one
+    // still pending and merge with it, so taken can be fewer).
+    uint32_t resched_sent, resched_taken;
     // Debug builds: the locks this CPU holds, in the order taken (kernel/spinlock.c).
     const struct spinlock *held[PERCPU_HELD_MAX];
     unsigned held_count;

@@ -150,12 +150,19 @@ schedule_with_lock(void)
         bkl_unlock();
 }
 
+// Panics unless thread t may be pinned to cpu (who asks, for the report).
+static void
+pin_check(const struct thread *t, unsigned cpu, const char *who)
+{
+    if (cpu >= g_smp.count || g_smp.cpus[cpu].state != CPU_ONLINE)
+        panic("%s: thread %u (%s) cannot be pinned to cpu %u", who, t->tid, t->name, cpu);
+}
+
 void
 thread_move_to(unsigned cpu)
 {
     struct thread *t = g_current;
-    if (cpu >= g_smp.count || g_smp.cpus[cpu].state != CPU_ONLINE || t == THIS_CPU(idle))
-        panic("thread_move_to: thread %u (%s) cannot move to cpu %u", t->tid, t->name, cpu);
+    pin_check(t, cpu, "thread_move_to");
     uint32_t flags = irq_save();
     t->pinned_to = cpu + 1;
     if (cpu != this_cpu_index()) {
@@ -169,8 +176,29 @@ thread_move_to(unsigned cpu)
         switch_to_next(t);
     }
     if (this_cpu_index() != cpu)
-        panic("thread_move_to: thread %u (%s) asked for cpu %u and runs on cpu %u", t->tid,
-              t->name, cpu, this_cpu_index());
+        panic("thread_move_to: thread %u (%s) asked for cpu %u and runs on cpu %u", t->tid, t->name,
+              cpu, this_cpu_index());
+    irq_restore(flags);
+}
+
+void
+thread_pin(struct thread *t, unsigned cpu)
+{
+    uint32_t flags = irq_save();
+    for (unsigned i = 0; i < g_smp.count; i++)
+        if (g_percpu[i].current == t)
+            panic("thread_pin: thread %u (%s) runs on cpu %u", t->tid, t->name, i);
+    pin_check(t, cpu, "thread_pin");
+    // On the run queue it is counted where it may run: taken off, pinned,
+    // queued again, and that CPU told.
+    bool queued = t->state == THREAD_RUNNABLE;
+    if (queued)
+        runq_remove(t);
+    t->pinned_to = cpu + 1;
+    if (queued) {
+        runq_push(t);
+        sched_kick(t);
+    }
     irq_restore(flags);
 }
 
@@ -336,6 +364,7 @@ void
 sched_reschedule_ipi(void)
 {
     lapic_eoi();
+    THIS_CPU(resched_taken)++;
     g_need_resched = 1;
     // The sender may have changed the running process's ports or mappings
     // (sched_kick_process): this CPU catches up before it returns to it.
