@@ -11,6 +11,7 @@
 // so the CPUs take turns at the big kernel lock.  On one CPU the same
 // trials run without hops.  (docs/design.md, "Per-CPU state and the lock":
 // the TLB.)
+#include "checksum.h"
 #include "collision.h"
 #include "kfast.h"
 #include "kprintf.h"
@@ -40,15 +41,6 @@ struct storm {
 };
 
 static struct storm s_storms[SMP_MAX_CPUS + 1];
-
-static uint32_t
-checksum(const uint8_t *p, uint32_t n)
-{
-    uint32_t h = 2166136261u;
-    for (uint32_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 16777619u;
-    return h;
-}
 
 static uint32_t
 next_random(struct storm *s)
