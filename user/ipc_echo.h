@@ -24,7 +24,7 @@
 #define ECHO_QUIT         0xDEAD
 #define ECHO_HELLO        0xE110
 #define ECHO_WHERE        0x3E7E // answered with w0 = the CPU the echo runs on
-#define ECHO_ROUNDS       100    // the round trips of its caller mode
+#define ECHO_ROUNDS       50     // the round trips of its caller mode
 #define ECHO_EXIT_REVOKED 3
 
 // Starts ipc_echo serving a new endpoint, and calling `hello` first unless

@@ -21,7 +21,7 @@
 #include "uapi/syscall.h"
 #include "x86.h"
 
-#define ROUNDS     100 // user/ipc_echo.h's ECHO_ROUNDS
+#define ROUNDS     50 // user/ipc_echo.h's ECHO_ROUNDS
 #define CALLS      (2 * ROUNDS)
 #define WAIT_TICKS 6000 // 60 s, against a hang: a lost wake-up still ends at a tick
 

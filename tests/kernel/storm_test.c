@@ -22,7 +22,7 @@
 #include "thread.h"
 #include "x86.h"
 
-#define STORM_TRIALS 24 // per thread
+#define STORM_TRIALS 12 // per thread
 #define FRAME_WORDS  30
 #define DIVE_INTO    512 // how far below the page's top the touch and the dive go
 
