@@ -122,7 +122,6 @@ smp_online_cpu(unsigned n)
 void
 smp_send_reschedule(unsigned cpu)
 {
-    __atomic_fetch_add(&g_percpu[cpu].resched_sent, 1, __ATOMIC_RELAXED);
     lapic_send_fixed(g_smp.cpus[cpu].apic_id, VEC_RESCHEDULE);
 }
 
