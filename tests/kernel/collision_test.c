@@ -8,6 +8,7 @@
 // objects' checksums show whether the stack reached them.  Half the trials
 // first use the arena and reset it, as an earlier kernel entry would, so
 // that they fill and dive into pages the reset kept claimed.
+#include "checksum.h"
 #include "collision.h"
 #include "kfast.h"
 #include "kprintf.h"
@@ -39,15 +40,6 @@ struct trial {
 
 static struct trial *s_trial;
 static jmp_buf s_env;
-
-static uint32_t
-checksum(const uint8_t *p, uint32_t n)
-{
-    uint32_t h = 2166136261u;
-    for (uint32_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 16777619u;
-    return h;
-}
 
 // Each level writes every word of its frame, so the stack below esp is
 // written densely (the kernel is built with 4-byte stack alignment).
