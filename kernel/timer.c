@@ -1,6 +1,7 @@
 // 8253/8254 programmable interval timer, channel 0, as the system tick.
 #include <stddef.h>
 #include "config.h"
+#include "irq.h"
 #include "timer.h"
 #include "trap.h"
 #include "uapi/syscall.h"

@@ -9,6 +9,7 @@
 #include "compiler.h"
 #include "console.h"
 #include "gdt.h"
+#include "irq.h"
 #include "kmalloc.h"
 #include "log.h"
 #include "panic.h"
@@ -144,7 +145,7 @@ irq_notify(struct trap_frame *f)
 {
     struct device_object *d = irq_object(f->vector - VEC_IRQ0);
     KASSERT(d);
-    pic_mask(d->base);
+    irq_mask(d->base);
     d->masked = true;
     notify_fire(&d->src);
 }
@@ -199,7 +200,7 @@ boot_object_irq_ack(struct kobject *o)
     struct device_object *d = (struct device_object *)o;
     if (d->masked && d->src.ep) {
         d->masked = false;
-        pic_unmask(d->base);
+        irq_unmask(d->base);
     }
 }
 

@@ -9,6 +9,7 @@
 // first use the arena and reset it, as an earlier kernel entry would, so
 // that they fill and dive into pages the reset kept claimed.
 #include "collision.h"
+#include "irq.h"
 #include "kfast.h"
 #include "kprintf.h"
 #include "ktest.h"
@@ -210,7 +211,7 @@ irq_collider(void *arg)
         __asm__ volatile("mov %0, %%esp; sti; 1: hlt; jmp 1b" : : "r"(esp) : "memory");
     }
     collision_recovery_arm(NULL);
-    s_irq_in_service = pic_in_service();
+    s_irq_in_service = irq_in_service();
     sti(); // a recovery resumes with interrupts off
     struct pit_watch clock;
     uint32_t start = timer_ticks();
