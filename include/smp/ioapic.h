@@ -28,7 +28,7 @@
 
 // An interrupt source override's flags (MPS INTI flags): 0 in either field
 // means "as the bus says".
-#define INTI_POLARITY(flags) ((flags) & 3u)
+#define INTI_POLARITY(flags) ((flags)&3u)
 #define INTI_TRIGGER(flags)  (((flags) >> 2) & 3u)
 #define INTI_HIGH            1u
 #define INTI_LOW             3u

@@ -42,8 +42,8 @@ static struct log_object {
 
 static struct module_object s_modules[BOOT_MAX_MODULES];
 
-// What a PC has for user-space drivers.  The kernel keeps IRQ 0 (the PIT,
-// its scheduler's clock) and IRQ 2 (the slave PIC's cascade) for itself.
+// What a PC has for user-space drivers.  The kernel keeps IRQ 0 (its tick,
+// include/irq.h) and IRQ 2 (the slave PIC's cascade) for itself.
 // A braced-initializer macro: see include/lib/list.h.
 // clang-format off
 #define IRQ(line, what)        { { CAP_TYPE_IRQ, 1 }, what, line, 1, { NULL, 0, NULL }, false }

@@ -91,8 +91,8 @@ entry_low(unsigned irq, const struct irq_override *o)
 }
 
 unsigned
-ioapic_route_isa(const struct machine_tables *t, const uint32_t *versions, uint8_t dest,
-                 char *why, size_t why_len)
+ioapic_route_isa(const struct machine_tables *t, const uint32_t *versions, uint8_t dest, char *why,
+                 size_t why_len)
 {
     volatile uint32_t *isa_regs = NULL;
     unsigned isa_inputs = 0;
@@ -114,7 +114,7 @@ ioapic_route_isa(const struct machine_tables *t, const uint32_t *versions, uint8
         if (t->ioapic_count == 0)
             ksnprintf(why, why_len, "the tables list no I/O APIC");
         else
-            ksnprintf(why, why_len, "no I/O APIC that answers has GSI 0 (%u listed)",
+            ksnprintf(why, why_len, "no I/O APIC of the %u listed answers with GSI 0",
                       t->ioapic_count);
         return 0;
     }

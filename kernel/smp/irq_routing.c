@@ -100,8 +100,9 @@ ioapic_masked(void)
 {
     uint16_t masked = 0;
     for (unsigned irq = 0; irq < ISA_IRQS; irq++) {
-        bool m = irq == IRQ_TIMER && s_tick_lapic ? lapic_timer_masked()
-                                                  : (s_masked >> irq & 1) || !ioapic_isa_routed(irq);
+        bool m = irq == IRQ_TIMER && s_tick_lapic
+                     ? lapic_timer_masked()
+                     : (s_masked >> irq & 1) || !ioapic_isa_routed(irq);
         masked |= (uint16_t)(m << irq);
     }
     return masked;

@@ -192,7 +192,7 @@ KTEST(collision, campaign_every_overrun_is_caught)
 
 // An interrupt taken with esp just above the guard: the CPU cannot push its
 // frame (#PF, then #DF), so the handler never runs and never sends its EOI.
-// The recovery must end the interrupt's service at the PIC, or IRQ 0 stays
+// The recovery must end the interrupt's service at its controller, or IRQ 0 stays
 // in service and the timer never interrupts again.
 static jmp_buf s_irq_env;
 static volatile uint32_t s_irq_ticks, s_irq_periods;
