@@ -22,8 +22,8 @@ void irq_routing_init(void);
 // boot CPU's local APIC timer is the tick (line 0).
 bool irq_routing_via_ioapic(void);
 bool irq_routing_tick_on_lapic(void);
-// "irqs: ioapic (24 inputs), timer: lapic", or "irqs: 8259 (why), timer:
-// pit"; returns what ksnprintf does.
+// "irqs: ioapic (24 inputs), timer: lapic (N counts a tick)", or "irqs:
+// 8259 (why), timer: pit"; returns what ksnprintf does.
 int irq_routing_summary_line(char *buf, size_t size);
 
 #endif

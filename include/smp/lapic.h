@@ -21,6 +21,7 @@
 #define LAPIC_EOI           0x0B0
 #define LAPIC_SVR           0x0F0
 #define LAPIC_ISR           0x100 // in service: 8 registers, 16 bytes apart, 32 vectors each
+#define LAPIC_IRR           0x200 // requested, not yet delivered: laid out as the ISR
 #define LAPIC_ESR           0x280
 #define LAPIC_ICR_LO        0x300
 #define LAPIC_ICR_HI        0x310 // destination in 31:24
@@ -101,8 +102,10 @@ void lapic_timer_start(uint8_t vector, uint32_t count);
 // The calling CPU's timer entry masked or not, and whether it is.
 void lapic_timer_mask(bool masked);
 bool lapic_timer_masked(void);
-// Whether the calling CPU's APIC has vector in service (delivered, no EOI yet).
+// Whether the calling CPU's APIC has vector in service (delivered, no EOI
+// yet), and whether it has it requested (to be delivered).
 bool lapic_in_service(unsigned vector);
+bool lapic_requested(unsigned vector);
 // Ends the service of every vector the calling CPU's APIC has in service.
 void lapic_end_all_in_service(void);
 

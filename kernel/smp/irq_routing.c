@@ -29,10 +29,16 @@ static const char *s_why_pit = "";
 // came in meanwhile keeps its line up, so no new edge comes, and the
 // driver would wait for good.  So an edge-triggered line is masked lazily:
 // only in s_masked, until an interrupt does come while it is, which is
-// held (s_held, its entry masked now) and sent again at the unmask.  A
-// level-triggered line is masked at once: its level is still there at the
-// unmask.  Line 0 on the local APIC timer is the timer's own entry.
-static uint16_t s_masked = 0xFFFF, s_held, s_level;
+// held (s_held, its entry masked now) and sent again at the unmask.  One
+// that was already requested at the local APIC when the line was masked
+// (s_early) is not held: it was raised before whoever masked the line -
+// a driver's notification - could have looked at the device, so looking
+// finds its cause (QEMU's I/O APIC turns every update of a UART's line
+// into an edge: two per byte in loopback, the second waiting at the local
+// APIC while the first is served).  A level-triggered line is masked at
+// once: its level is still there at the unmask.  Line 0 on the local APIC
+// timer is the timer's own entry.
+static uint16_t s_masked = 0xFFFF, s_held, s_early, s_level;
 
 static void
 ioapic_mask(unsigned irq)
@@ -41,9 +47,12 @@ ioapic_mask(unsigned irq)
         lapic_timer_mask(true);
         return;
     }
-    s_masked |= (uint16_t)(1u << irq);
-    if (s_level & (1u << irq))
+    uint16_t bit = (uint16_t)(1u << irq);
+    s_masked |= bit;
+    if (s_level & bit)
         ioapic_isa_mask(irq, true);
+    else if (lapic_requested(VEC_IRQ0 + irq))
+        s_early |= bit;
 }
 
 static void
@@ -55,6 +64,7 @@ ioapic_unmask(unsigned irq)
     }
     uint16_t bit = (uint16_t)(1u << irq);
     s_masked &= (uint16_t)~bit;
+    s_early &= (uint16_t)~bit;
     ioapic_isa_mask(irq, false);
     if (s_held & bit) {
         s_held &= (uint16_t)~bit;
@@ -62,16 +72,21 @@ ioapic_unmask(unsigned irq)
     }
 }
 
-// An interrupt on a line masked lazily: held for the unmask, and ended.
+// An interrupt on a line masked lazily: ended, and held for the unmask
+// unless it was requested before the mask.
 static bool
 ioapic_hold(unsigned irq)
 {
     uint16_t bit = (uint16_t)(1u << irq);
     if (!(s_masked & bit) || (irq == IRQ_TIMER && s_tick_lapic))
         return false;
+    lapic_eoi();
+    if (s_early & bit) {
+        s_early &= (uint16_t)~bit;
+        return true;
+    }
     ioapic_isa_mask(irq, true);
     s_held |= bit;
-    lapic_eoi();
     return true;
 }
 
@@ -192,7 +207,8 @@ irq_routing_summary_line(char *buf, size_t size)
                      : ksnprintf(buf, size, "irqs: 8259 (%s)", s_why_8259);
     size_t at = (size_t)n < size ? (size_t)n : size;
     if (s_tick_lapic)
-        return n + ksnprintf(buf + at, size - at, ", timer: lapic");
+        return n + ksnprintf(buf + at, size - at, ", timer: lapic (%u counts a tick)",
+                             lapic_timer_calibrate());
     if (s_why_pit[0])
         return n + ksnprintf(buf + at, size - at, ", timer: pit (%s)", s_why_pit);
     return n + ksnprintf(buf + at, size - at, ", timer: pit");
