@@ -28,12 +28,12 @@ void irq_dispatch(struct trap_frame *f);
 
 // Which controller delivers, and how it is driven.  The 8259's (kernel/pic.c)
 // until irq_controller_use switches (kernel/smp/irq_routing.c installs the
-// I/O APIC's: the smp layer sits above this one).  spurious may be NULL.
+// I/O APIC's: the smp layer sits above this one).  swallow may be NULL.
 struct irq_controller {
     const char *name;
     void (*mask)(unsigned irq);
     void (*unmask)(unsigned irq);
-    bool (*spurious)(unsigned irq); // an interrupt not to hand on (it has had the EOI it needs)
+    bool (*swallow)(unsigned irq); // one not for the handler (spurious, held): its EOI is sent
     void (*eoi)(unsigned irq);
     uint16_t (*in_service)(void);
     uint16_t (*masked)(void);

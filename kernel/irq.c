@@ -52,7 +52,7 @@ void
 irq_dispatch(struct trap_frame *f)
 {
     unsigned irq = f->vector - VEC_IRQ0;
-    if (s_controller->spurious && s_controller->spurious(irq))
+    if (s_controller->swallow && s_controller->swallow(irq))
         return;
     // EOI first: a handler may switch threads and not come back for a while.
     s_controller->eoi(irq);

@@ -35,8 +35,10 @@ static const char *s_why_pit = "";
 // a driver's notification - could have looked at the device, so looking
 // finds its cause (QEMU's I/O APIC turns every update of a UART's line
 // into an edge: two per byte in loopback, the second waiting at the local
-// APIC while the first is served).  A level-triggered line is masked at
-// once: its level is still there at the unmask.  Line 0 on the local APIC
+// APIC while the first is served; one that comes only after the mask is
+// held, and brings a notification with nothing to read).  A
+// level-triggered line is masked at once: its level is still there at the
+// unmask.  Line 0 on the local APIC
 // timer is the timer's own entry.
 static uint16_t s_masked = 0xFFFF, s_held, s_early, s_level;
 
@@ -137,7 +139,7 @@ static const struct irq_controller s_ioapic = {
     .name = "ioapic",
     .mask = ioapic_mask,
     .unmask = ioapic_unmask,
-    .spurious = ioapic_hold, // LINT0 is masked: nothing comes from the 8259
+    .swallow = ioapic_hold, // LINT0 is masked: nothing spurious comes from the 8259
     .eoi = ioapic_eoi,
     .in_service = ioapic_in_service,
     .masked = ioapic_masked,
