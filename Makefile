@@ -315,7 +315,7 @@ TEST_JOBS += --job "kernel-kstack16384-kfast-strict:ktap-qemu:$(TEST_TIMEOUT):$(
 
 # The boot words no other job uses, a command line longer than the kernel
 # keeps, and a boot without modules (tests/boot/boot_words.py).
-TEST_JOBS += --job "boot-words:tap:300:$(PYTHON) tests/boot/boot_words.py $(BUILD) $(BUILD)/kstack4096 $(QEMU)"
+TEST_JOBS += --job "boot-words:tap:700:$(PYTHON) tests/boot/boot_words.py $(BUILD) $(BUILD)/kstack4096 $(QEMU)"
 
 # A panic on several CPUs: the halt_* suites, booted one at a time on 2 and 4
 # CPUs, must stop every CPU and report once (tests/boot/smp_halt.py).

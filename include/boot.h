@@ -38,6 +38,7 @@ struct boot_info {
     bool test_mode;                          // `test` or `test=SUITE` on the command line
     bool bench_mode;                         // `bench`: run the benchmarks (make bench)
     bool kfast_strict;                       // `kfast=strict`: arenas refuse instead of spilling
+    bool noioapic;                           // `noioapic`: the 8259 delivers the device IRQs
     char test_suite[BOOT_NAME_MAX];          // empty: every suite
 };
 

@@ -54,6 +54,7 @@ parse_words(struct boot_info *b, const char *s, size_t len)
     b->test_mode = false;
     b->bench_mode = false;
     b->kfast_strict = false;
+    b->noioapic = false;
     b->test_suite[0] = '\0';
     const char *end = s + len;
     while (s < end) {
@@ -65,6 +66,8 @@ parse_words(struct boot_info *b, const char *s, size_t len)
         size_t len = (size_t)(s - word);
         if (len == 12 && strncmp(word, "kfast=strict", 12) == 0) {
             b->kfast_strict = true;
+        } else if (len == 8 && strncmp(word, "noioapic", 8) == 0) {
+            b->noioapic = true;
         } else if (len == 5 && strncmp(word, "bench", 5) == 0) {
             b->bench_mode = true;
         } else if (len == 4 && strncmp(word, "test", 4) == 0) {

@@ -1,6 +1,6 @@
 // The scheduler: preemptive round robin over one run queue that every CPU
-// takes from, driven by the PIT on the boot CPU and each AP's local APIC
-// timer, with an idle thread per CPU for when nothing is runnable.
+// takes from, driven by the boot CPU's tick (include/irq.h) and each AP's
+// local APIC timer, with an idle thread per CPU for when nothing is runnable.
 //
 // Everything here runs with interrupts off and under the big kernel lock
 // (include/spinlock.h), which a switch hands from one thread to the next.
@@ -394,8 +394,8 @@ sched_dispatches(unsigned cpu)
 // Holds the big kernel lock like every thread, except while it waits: it
 // halts until the run queue has something for this CPU, and only then
 // takes the lock again, so an idle CPU does not spin on a lock a busy one
-// holds.  (An interrupt that needs the lock, the boot CPU's PIT and PIC
-// ones, takes it for its handler.)
+// holds.  (An interrupt that needs the lock, the boot CPU's tick and device
+// interrupts, takes it for its handler.)
 static void
 idle_main(void *arg)
 {

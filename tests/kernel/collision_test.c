@@ -10,6 +10,7 @@
 // that they fill and dive into pages the reset kept claimed.
 #include "checksum.h"
 #include "collision.h"
+#include "irq.h"
 #include "kfast.h"
 #include "kprintf.h"
 #include "ktest.h"
@@ -183,7 +184,7 @@ KTEST(collision, campaign_every_overrun_is_caught)
 
 // An interrupt taken with esp just above the guard: the CPU cannot push its
 // frame (#PF, then #DF), so the handler never runs and never sends its EOI.
-// The recovery must end the interrupt's service at the PIC, or IRQ 0 stays
+// The recovery must end the interrupt's service at its controller, or IRQ 0 stays
 // in service and the timer never interrupts again.
 static jmp_buf s_irq_env;
 static volatile uint32_t s_irq_ticks, s_irq_periods;
@@ -202,7 +203,7 @@ irq_collider(void *arg)
         __asm__ volatile("mov %0, %%esp; sti; 1: hlt; jmp 1b" : : "r"(esp) : "memory");
     }
     collision_recovery_arm(NULL);
-    s_irq_in_service = pic_in_service();
+    s_irq_in_service = irq_in_service();
     sti(); // a recovery resumes with interrupts off
     struct pit_watch clock;
     uint32_t start = timer_ticks();

@@ -14,6 +14,7 @@
 #include "mm/paging.h"
 #include "percpu.h"
 #include "smp.h"
+#include "smp/ioapic.h"
 #include "smp/lapic.h"
 #include "spinlock.h"
 #include "thread.h"
