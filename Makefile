@@ -85,7 +85,7 @@ ASM_OFFSETS_INC := $(BUILD)/include/asm_offsets.inc
 # test`, `make fuzz`, the GDB tests and `make bench`; build/tandem.elf, the
 # one `make run` and `make debug` boot, links kernel/no_tests.c instead, so
 # the words `test` and `bench` fail there with a line saying why.
-KERNEL_TEST_C   := $(sort $(wildcard tests/kernel/*.c)) kernel/bench.c
+KERNEL_TEST_C   := $(sort $(wildcard tests/kernel/*.c)) kernel/bench.c kernel/bench_scaling.c
 KERNEL_NOTEST_C := kernel/no_tests.c
 KERNEL_C   := $(filter-out $(KERNEL_TEST_C) $(KERNEL_NOTEST_C) $(ASM_OFFSETS_C),$(sort $(wildcard boot/*.c kernel/*.c kernel/*/*.c lib/*.c)))
 KERNEL_ASM := $(sort $(wildcard boot/*.asm lib/*.asm kernel/*/*.asm))

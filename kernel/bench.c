@@ -30,8 +30,6 @@ tsc32(void)
     return lo;
 }
 
-// Keeps p alive without costing an instruction.
-#define KEEP(p)     __asm__ volatile("" : : "r"(p) : "memory")
 #define REPEAT16(x) x x x x x x x x x x x x x x x x
 
 static uint32_t s_empty; // instructions of an empty measurement
@@ -366,5 +364,6 @@ bench_kernel_run(void)
     bench_stack();
     irq_restore(flags);
     bench_switch();
+    bench_scaling_run();
     kfast_reset_quiescent();
 }

@@ -294,6 +294,21 @@ UTEST(mem_map_shows_the_screen)
     UEXPECT_EQ(sys_mem_map(s_vga, (void *)(SCREEN_AT + 16 * PAGE)), -EBUSY);
 }
 
+// The kernel writes a receiver's struct ipc_buf and bytes through its
+// direct map, which holds RAM only: a receive naming device memory for
+// either is refused before it waits.
+UTEST(ipc_buffers_in_device_memory_are_refused)
+{
+    UASSERT_TRUE(s_screen_mapped);
+    int ep = sys_endpoint_create();
+    UASSERT_GT(ep, 0);
+    struct ipc_words w;
+    UEXPECT_EQ(sys_ipc_recv(ep, &w, (struct ipc_buf *)SCREEN_AT), -EFAULT);
+    struct ipc_buf b = { .data = (void *)SCREEN_AT, .size = 64 };
+    UEXPECT_EQ(sys_ipc_recv(ep, &w, &b), -EFAULT);
+    UEXPECT_EQ(sys_cap_close(ep), 0);
+}
+
 UTEST(mem_map_refuses_bad_addresses)
 {
     static const uintptr_t bad[] = {
