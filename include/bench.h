@@ -2,11 +2,12 @@
 #ifndef TANDEM_BENCH_H
 #define TANDEM_BENCH_H
 
-// Runs each benchmark and prints its figures (bench/guest.py reads them).
+// Runs each benchmark and prints its figures (bench/guest.py reads them);
+// with the word `bench=cpus` only bench_scaling_run.
 void bench_kernel_run(void);
 
-// Throughput on 1, 2 and 4 CPUs at once (kernel/bench_scaling.c); nothing
-// on one CPU.
+// Throughput on 1, 2 and 4 CPUs at once (kernel/bench_scaling.c), the
+// boot word `bench=cpus`; nothing on one CPU.
 void bench_scaling_run(void);
 
 // Keeps p alive without costing an instruction.

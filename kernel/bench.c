@@ -347,6 +347,10 @@ bench_arena_thread(void *arg)
 void
 bench_kernel_run(void)
 {
+    if (g_boot.bench_cpus) {
+        bench_scaling_run();
+        return;
+    }
     kprintf("BENCH-BEGIN\tkernel\tKSTACK_SIZE=%u\t%s build\n", KSTACK_SIZE,
             TANDEM_DEBUG ? "debug" : "release");
     uint32_t flags = irq_save();
@@ -364,6 +368,5 @@ bench_kernel_run(void)
     bench_stack();
     irq_restore(flags);
     bench_switch();
-    bench_scaling_run();
     kfast_reset_quiescent();
 }

@@ -1,6 +1,6 @@
-// Throughput on several CPUs at once, run by the boot word `bench` when
-// more than one CPU is online (make bench boots it on four CPUs under
-// multi-threaded TCG, each vCPU a host thread, without -icount).
+// Throughput on several CPUs at once, run by the boot word `bench=cpus`
+// (make bench boots it on four CPUs under multi-threaded TCG, each vCPU a
+// host thread, without -icount).
 //
 // The same work runs on 1, 2 and 4 CPUs at once, a thread pinned to each,
 // started together; the figure is the work done per unit of wall clock as
@@ -15,9 +15,9 @@
 //   - no allocation, a loop of arithmetic: how far the host's cores let any
 //     work scale (QEMU's vCPUs are threads on them), the ceiling for both.
 // Each figure is the best of SCALE_RUNS runs of each configuration,
-// interleaved.  Under -icount (bench/guest.py's other boots) QEMU runs the
-// CPUs in turn, so the same lines measure nothing there: guest.py takes
-// these rows from the multi-threaded boot only.
+// interleaved.  A word of its own, since under -icount (the other boots of
+// bench/guest.py) QEMU runs the CPUs in turn: a CPU waiting at the start
+// line or for the lock holds the machine for the rest of its time slice.
 #include "bench.h"
 #include "kfast.h"
 #include "kmalloc.h"

@@ -139,12 +139,13 @@ run_module(unsigned index)
 }
 
 // Bench mode: the kernel's micro-benchmarks, then the user-space ones
-// (module `bench`), then QEMU exits.
+// (module `bench`; neither for `bench=cpus`, which has the throughput on
+// several CPUs alone), then QEMU exits.
 NORETURN static void
 run_bench(void)
 {
     bench_kernel_run();
-    for (unsigned i = 0; i < g_boot.module_count; i++)
+    for (unsigned i = 0; i < g_boot.module_count && !g_boot.bench_cpus; i++)
         if (strcmp(g_boot.modules[i].name, "bench") == 0)
             run_module(i);
     kprintf("BENCH-END\n");

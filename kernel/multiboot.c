@@ -53,6 +53,7 @@ parse_words(struct boot_info *b, const char *s, size_t len)
 {
     b->test_mode = false;
     b->bench_mode = false;
+    b->bench_cpus = false;
     b->kfast_strict = false;
     b->noioapic = false;
     b->test_suite[0] = '\0';
@@ -70,6 +71,8 @@ parse_words(struct boot_info *b, const char *s, size_t len)
             b->noioapic = true;
         } else if (len == 5 && strncmp(word, "bench", 5) == 0) {
             b->bench_mode = true;
+        } else if (len == 10 && strncmp(word, "bench=cpus", 10) == 0) {
+            b->bench_mode = b->bench_cpus = true;
         } else if (len == 4 && strncmp(word, "test", 4) == 0) {
             b->test_mode = true;
         } else if (len > 5 && strncmp(word, "test=", 5) == 0) {
