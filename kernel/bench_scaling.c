@@ -26,10 +26,12 @@
 #include "smp.h"
 #include "spinlock.h"
 #include "thread.h"
+#include "uapi/syscall.h"
 #include "x86.h"
 
-#define SCALE_ENTRY 256 // kfastmalloc: objects between resets
-#define SCALE_RUNS  5
+#define SCALE_ENTRY       256 // kfastmalloc: objects between resets
+#define SCALE_RUNS        5
+#define SCALE_PAUSE_TICKS (TICK_HZ / 5) // 200 ms
 
 // As kernel entries use the arena: SCALE_ENTRY objects, then the reset a
 // return to user mode makes, which keeps the claimed pages (no page is
@@ -41,11 +43,8 @@ work_kfast(uint32_t ops)
         uint32_t *p = kfastmalloc(8);
         *p = i;
         KEEP(p);
-        if (i % SCALE_ENTRY == SCALE_ENTRY - 1) {
-            uint32_t flags = irq_save();
+        if (i % SCALE_ENTRY == SCALE_ENTRY - 1)
             kfast_reset_quiescent();
-            irq_restore(flags);
-        }
     }
 }
 
@@ -53,18 +52,14 @@ static NOINLINE void
 work_kmalloc(uint32_t ops)
 {
     for (uint32_t i = 0; i < ops; i++) {
-        uint32_t flags = irq_save();
         bkl_lock();
         uint32_t *p = kmalloc(8);
         bkl_unlock();
-        irq_restore(flags);
         if (p)
             *p = i;
-        flags = irq_save();
         bkl_lock();
         kfree(p);
         bkl_unlock();
-        irq_restore(flags);
     }
 }
 
@@ -100,21 +95,23 @@ struct scale_run {
 static struct scale_run s_run;
 
 // One CPU's share: drop the lock (the work takes what it needs), wait for
-// the others, run, and take the lock back to end as a thread must.
+// the others, run, and take the lock back to end as a thread must.  The
+// work runs with interrupts off, as all kernel code between an entry and
+// its exit does: no tick or reschedule IPI lands in the measurement.  No
+// cross-CPU call can wait on it either: CPU 0, where the kernel's own
+// threads run, is always one of the workers.
 static void
 scale_worker(void *arg)
 {
     unsigned slot = (unsigned)(uintptr_t)arg;
     uint32_t flags = irq_save();
     bkl_unlock();
-    irq_restore(flags);
     __atomic_add_fetch(&s_run.arrived, 1, __ATOMIC_ACQ_REL);
     while (__atomic_load_n(&s_run.arrived, __ATOMIC_ACQUIRE) < s_run.cpus)
         cpu_relax();
     s_run.start[slot] = rdtsc();
     s_run.work->run(s_run.work->ops);
     s_run.end[slot] = rdtsc();
-    flags = irq_save();
     bkl_lock();
     irq_restore(flags);
 }
@@ -124,6 +121,10 @@ scale_worker(void *arg)
 static uint64_t
 scale_measure(const struct scale_work *w, unsigned cpus)
 {
+    // A pause first: a host that caps this VM's share of its CPUs (a
+    // cgroup quota per period) would otherwise throttle a run for what the
+    // one before it used.
+    thread_sleep(SCALE_PAUSE_TICKS);
     s_run.work = w;
     s_run.cpus = cpus;
     s_run.arrived = 0;

@@ -39,7 +39,8 @@ the layers below it, never of one above:
            path, a new user thread's first entry.  It sits above the
            handlers it dispatches to.
   tests    tests/kernel/ (the in-kernel suites and their runner) and
-           kernel/bench.c, linked into build/tandem-test.elf only, and
+           kernel/bench.c and kernel/bench_scaling.c, linked into
+           build/tandem-test.elf only, and
            kernel/no_tests.c, their stand-in in build/tandem.elf: they may
            call anything below.
   main     kernel/main.c and boot/multiboot.asm: the image's entry point and
@@ -88,7 +89,7 @@ LAYERS = [
     ("cap", ["kernel/cap/*"]),
     ("syscall", ["kernel/syscall/*"]),
     ("entry", ["kernel/entry/*"]),
-    ("tests", ["tests/kernel/*", "kernel/bench", "kernel/no_tests"]),
+    ("tests", ["tests/kernel/*", "kernel/bench", "kernel/bench_scaling", "kernel/no_tests"]),
     ("main", ["kernel/main", "boot/multiboot"]),
 ]
 LAYER_RANK = {name: i for i, (name, _) in enumerate(LAYERS)}
