@@ -416,6 +416,13 @@ def chart(out, results, machine):
     os.makedirs(data_dir, exist_ok=True)
     panels = []                         # gnuplot commands for each panel
 
+    def points_file(stem, pts):
+        """A gnuplot data file of (x, y) points; its path."""
+        path = os.path.join(data_dir, f"{stem}.dat")
+        with open(path, "w") as f:
+            f.writelines(f"{x} {y}\n" for x, y in pts)
+        return path
+
     def lines_panel(series, settings):
         plots = ", ".join(
             f"{gp_quote(p)} using 1:2 with linespoints lw {3 if i in TANDEM else 1.5} pt 7 ps 0.6 "
@@ -432,10 +439,7 @@ def chart(out, results, machine):
     for impl in dict.fromkeys(i for b, i, u, v in figs if b in TRANSIENT_BENCHES[:-1]):
         pts = [(k, by[(f"transient k={k}", impl)]) for k in HOST_KS
                if (f"transient k={k}", impl) in by]
-        path = os.path.join(data_dir, f"k-{len(series)}.dat")
-        with open(path, "w") as f:
-            f.writelines(f"{k} {v}\n" for k, v in pts)
-        series.append((path, impl))
+        series.append((points_file(f"k-{len(series)}", pts), impl))
     if series:
         lines_panel(series, ['set title "Host transient: k objects per kernel entry, then drop all"',
                              "set logscale y", 'set ylabel "ns per entry (log)"',
@@ -446,10 +450,7 @@ def chart(out, results, machine):
     for impl in ("kfast (inline)", "kfast (call)"):
         pts = speedups(figs, impl)
         if pts:
-            path = os.path.join(data_dir, f"speedup-{len(series)}.dat")
-            with open(path, "w") as f:
-                f.writelines(f"{k} {v}\n" for k, v in pts)
-            series.append((path, impl))
+            series.append((points_file(f"speedup-{len(series)}", pts), impl))
             top = max([top] + [v * 1.2 for _, v in pts])
     if series:
         lines_panel(series, [
@@ -466,10 +467,7 @@ def chart(out, results, machine):
     for impl in dict.fromkeys(i for b, i, u, v in figs if b.startswith(SCALING_PREFIX)):
         pts = [(1, 1.0)] + [(n, by[(scaling_bench(n), impl)]) for n in SCALING_CPUS[1:]
                             if (scaling_bench(n), impl) in by]
-        path = os.path.join(data_dir, f"scaling-{len(series)}.dat")
-        with open(path, "w") as f:
-            f.writelines(f"{n} {v}\n" for n, v in pts)
-        series.append((path, impl))
+        series.append((points_file(f"scaling-{len(series)}", pts), impl))
         top = max([top] + [v * 1.15 for _, v in pts])
     if series:
         plots = ", ".join(
