@@ -5,12 +5,17 @@ Boots a release test kernel (tandem-test.elf: only it has the benchmarks)
 built for benchmarking with the boot word `bench`
 under `qemu-system-i386 -icount shift=0,align=off`, where rdtsc advances
 by one per guest instruction, so the figures are deterministic.  It boots
-twice: every figure comes from a one-CPU boot but the cross-CPU call's,
+three times:  every figure comes from a one-CPU boot but the cross-CPU call's,
 which comes from a two-CPU boot.  Under -icount QEMU runs the vCPUs in
 turn on one host thread, each until its time slice ends, so a CPU that
 waits for another (a spin on the big kernel lock) holds the machine for
 the rest of its slice: figures that cross CPUs any other way would
-measure QEMU's slices, not Tandem.  The kernel
+measure QEMU's slices, not Tandem.  A third boot, with the word
+`bench=cpus`, on four CPUs under multi-threaded TCG (each vCPU a host
+thread) and without -icount, gives
+the throughput figures (kernel/bench_scaling.c): wall clock, in TSC ticks
+that follow the host's clock, as a multiple of one CPU's in the same boot;
+how far they can go is bounded by the host's cores.  The kernel
 (kernel/bench.c) and the user program `bench` (user/bench.c) print lines
 
     BENCH <tab> benchmark <tab> implementation <tab> unit <tab> value
@@ -69,13 +74,20 @@ def key_round_trip(build):
 
 
 CROSS_CPU = "xcall"      # the implementation column of the rows the two-CPU boot gives
+SCALING = "throughput on "  # how the rows of the multi-threaded boot begin
+SCALING_CPUS = 4
+MULTI_THREADED = ["-accel", "tcg,thread=multi"]
 
 
-def bench_boot(build, cpus):
+def is_scaling(row):
+    return row[0].startswith(SCALING)
+
+
+def bench_boot(build, cpus, clock=ICOUNT, word="bench"):
     """The BENCH rows of one boot of the benchmark kernel on cpus CPUs."""
     modules = ",".join(f"{build}/user/bin/{m} {m}" for m in ("bench", "ipc_echo"))
-    cmd = ["qemu-system-i386", "-m", "256M", "-smp", str(cpus), *ICOUNT,
-           "-kernel", f"{build}/tandem-test.elf", "-append", "bench", "-initrd", modules,
+    cmd = ["qemu-system-i386", "-m", "256M", "-smp", str(cpus), *clock,
+           "-kernel", f"{build}/tandem-test.elf", "-append", word, "-initrd", modules,
            "-serial", "stdio", "-display", "none", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     print("guest benchmarks:", " ".join(f"'{c}'" if " " in c else c for c in cmd))
@@ -101,7 +113,12 @@ def main():
     cross = [r for r in bench_boot(build, 2) if r[1] == CROSS_CPU]
     if not cross:
         sys.exit("guest benchmarks: the two-CPU boot gave no cross-CPU call figure")
-    rows += cross
+    scaling = [r for r in bench_boot(build, SCALING_CPUS, MULTI_THREADED, "bench=cpus")
+               if is_scaling(r)]
+    if not scaling:
+        sys.exit("guest benchmarks: the multi-threaded boot gave no scaling figures")
+    print(f"  scaling measured with {SCALING_CPUS} vCPUs on {os.cpu_count()} host CPUs")
+    rows += cross + scaling
     rows.append(key_round_trip(build))
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:

@@ -73,6 +73,16 @@ HOST_KS = [1, 10, 100, 1000]
 TRANSIENT_BENCHES = [f"transient k={k}" for k in HOST_KS] + [TRANSIENT_GOAL_BENCH]
 HEADER = ["benchmark", "implementation", "unit", "value"]
 
+# The guest's throughput rows (kernel/bench_scaling.c), one per CPU count
+# beyond the first, a multiple of one CPU's.
+SCALING_PREFIX = "throughput on "
+SCALING_CPUS = [1, 2, 4]
+SCALING_COLOURS = ["#d62728", "#8c564b", "#7f7f7f"]  # kfast, heap, ceiling
+
+
+def scaling_bench(cpus):
+    return f"{SCALING_PREFIX}{cpus} CPUs, multiple of 1 CPU's"
+
 
 # ---------------------------------------------------------------------------
 # host
@@ -406,6 +416,13 @@ def chart(out, results, machine):
     os.makedirs(data_dir, exist_ok=True)
     panels = []                         # gnuplot commands for each panel
 
+    def points_file(stem, pts):
+        """A gnuplot data file of (x, y) points; its path."""
+        path = os.path.join(data_dir, f"{stem}.dat")
+        with open(path, "w") as f:
+            f.writelines(f"{x} {y}\n" for x, y in pts)
+        return path
+
     def lines_panel(series, settings):
         plots = ", ".join(
             f"{gp_quote(p)} using 1:2 with linespoints lw {3 if i in TANDEM else 1.5} pt 7 ps 0.6 "
@@ -422,10 +439,7 @@ def chart(out, results, machine):
     for impl in dict.fromkeys(i for b, i, u, v in figs if b in TRANSIENT_BENCHES[:-1]):
         pts = [(k, by[(f"transient k={k}", impl)]) for k in HOST_KS
                if (f"transient k={k}", impl) in by]
-        path = os.path.join(data_dir, f"k-{len(series)}.dat")
-        with open(path, "w") as f:
-            f.writelines(f"{k} {v}\n" for k, v in pts)
-        series.append((path, impl))
+        series.append((points_file(f"k-{len(series)}", pts), impl))
     if series:
         lines_panel(series, ['set title "Host transient: k objects per kernel entry, then drop all"',
                              "set logscale y", 'set ylabel "ns per entry (log)"',
@@ -436,10 +450,7 @@ def chart(out, results, machine):
     for impl in ("kfast (inline)", "kfast (call)"):
         pts = speedups(figs, impl)
         if pts:
-            path = os.path.join(data_dir, f"speedup-{len(series)}.dat")
-            with open(path, "w") as f:
-                f.writelines(f"{k} {v}\n" for k, v in pts)
-            series.append((path, impl))
+            series.append((points_file(f"speedup-{len(series)}", pts), impl))
             top = max([top] + [v * 1.2 for _, v in pts])
     if series:
         lines_panel(series, [
@@ -450,10 +461,31 @@ def chart(out, results, machine):
             f"set label 'goal {TRANSIENT_GOAL:g}x' at 1.1,{TRANSIENT_GOAL * 1.05} font ',8' tc rgb '#d62728'",
             "set arrow from 0.8,1 to 1250,1 nohead lc rgb '#555555'"])
 
+    # Throughput on several CPUs as a multiple of one CPU's, against the
+    # CPUs, with the ideal (linear) line.
+    series, top = [], SCALING_CPUS[-1]
+    for impl in dict.fromkeys(i for b, i, u, v in figs if b.startswith(SCALING_PREFIX)):
+        pts = [(1, 1.0)] + [(n, by[(scaling_bench(n), impl)]) for n in SCALING_CPUS[1:]
+                            if (scaling_bench(n), impl) in by]
+        series.append((points_file(f"scaling-{len(series)}", pts), impl))
+        top = max([top] + [v * 1.15 for _, v in pts])
+    if series:
+        plots = ", ".join(
+            f"{gp_quote(p)} using 1:2 with linespoints lw 2 pt 7 ps 0.8 "
+            f"lc rgb {gp_quote(SCALING_COLOURS[n % len(SCALING_COLOURS)])} title {gp_quote(i)}"
+            for n, (p, i) in enumerate(series))
+        panels.append("\n".join([
+            'set title "Guest throughput on several CPUs (multi-threaded TCG, wall clock)"',
+            'set ylabel "x one CPU"', 'set xlabel "CPUs"', f"set yrange [0:{top:.2f}]",
+            "set xrange [0.8:4.2]", "set xtics (1, 2, 4)", "set grid", "set key top left font ',8'",
+            f"plot x with lines dt 2 lc rgb '#555555' title 'linear', {plots}",
+            "unset xlabel", "unset grid", "set xtics autofreq", "unset xrange", "unset yrange"]))
+
     # One bar panel per remaining benchmark (the guest half's rows land here too).
     # A benchmark with one implementation is a figure, not a comparison: table only.
     others = [b for b in dict.fromkeys(b for b, i, u, v in figs)
-              if b not in TRANSIENT_BENCHES[:-1] and sum(r[0] == b for r in figs) > 1]
+              if b not in TRANSIENT_BENCHES[:-1] and not b.startswith(SCALING_PREFIX)
+              and sum(r[0] == b for r in figs) > 1]
     for n, bench in enumerate(others):
         group = sorted([(v, i, u) for b, i, u, v in figs if b == bench])
         path = os.path.join(data_dir, f"bar-{n}.dat")

@@ -37,7 +37,9 @@ struct boot_info {
     uint32_t info_phys_start, info_phys_end; // span of the Multiboot structures
     bool test_mode;                          // `test` or `test=SUITE` on the command line
     bool bench_mode;                         // `bench`: run the benchmarks (make bench)
+    bool bench_cpus;                         // `bench=cpus`: only the throughput on several CPUs
     bool kfast_strict;                       // `kfast=strict`: arenas refuse instead of spilling
+    bool noioapic;                           // `noioapic`: the 8259 delivers the device IRQs
     char test_suite[BOOT_NAME_MAX];          // empty: every suite
 };
 

@@ -37,7 +37,7 @@ struct percpu {
     struct addrspace *as;   // the address space in its CR3 (kernel/mm/paging.c)
     uint32_t tlb_gen;       // g_kernel_tlb_gen as of its last full TLB flush
     uint32_t need_resched;  // a switch is due at the next safe point (g_need_resched)
-    bool owed_single_step;  // kernel/entry/sysenter.c: a #DB owed to ring 3
+    uint32_t resched_taken; // reschedule IPIs it took: the tests see wake-ups arrive
     uint32_t dispatches;    // threads this CPU switched to
     // Debug builds: the locks this CPU holds, in the order taken (kernel/spinlock.c).
     const struct spinlock *held[PERCPU_HELD_MAX];
@@ -47,6 +47,7 @@ struct percpu {
     struct tss_io tss_io;
     const uint8_t *io_loaded;
     bool io_stale;
+    bool owed_single_step;     // kernel/entry/sysenter.c: a #DB owed to ring 3
     uint64_t gdt[GDT_ENTRIES]; // this CPU's GDT: the shared segments, its TSS, its area
     // Its double-fault task (kernel/thread/double_fault.c) and the top of its stack.
     struct tss df_tss;

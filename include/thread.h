@@ -229,6 +229,15 @@ void schedule(void);
 // back when the thread runs again.
 void schedule_with_lock(void);
 void thread_yield(void);
+// Pins the calling kernel thread to CPU cpu (online) and returns running
+// there: the switch away happens now, and the CPU it lands on is checked.
+// With the big kernel lock, which every CPU takes before it runs a thread,
+// this is a migration like any other, made on purpose (the migration storm,
+// tests/kernel/storm_test.c).
+void thread_move_to(unsigned cpu);
+// Pins thread t, which no CPU runs now (queued or blocked), to CPU cpu
+// (online): from its next dispatch on it runs only there.
+void thread_pin(struct thread *t, unsigned cpu);
 // Blocks the current thread until thread_wake; returns false if it was
 // killed meanwhile, or at once if it was killed already (by another CPU,
 // while it ran in ring 3).

@@ -1,4 +1,7 @@
-/* The PIT, programmed to interrupt TICK_HZ times a second (include/uapi/syscall.h). */
+/* The tick, TICK_HZ times a second (include/uapi/syscall.h), on line 0: the
+ * PIT's interrupt at boot, the boot CPU's local APIC timer once the I/O APIC
+ * takes the device interrupts (include/smp/irq_routing.h).  The PIT keeps
+ * counting either way, and is read as a clock. */
 #ifndef TANDEM_TIMER_H
 #define TANDEM_TIMER_H
 

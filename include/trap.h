@@ -1,4 +1,4 @@
-/* Trap frames, exception vectors and the interrupt controller. */
+/* Trap frames and vectors (the device interrupts' controller: include/irq.h). */
 #ifndef TANDEM_TRAP_H
 #define TANDEM_TRAP_H
 
@@ -29,7 +29,7 @@
 #define VEC_AC          17 // alignment check
 #define VEC_MC          18 // machine check
 #define VEC_XM          19 // SIMD floating-point
-#define VEC_IRQ0        32 // first PIC interrupt after remapping
+#define VEC_IRQ0        32 // ISA IRQ 0, from the 8259 (remapped) or the I/O APIC
 #define VEC_SYSCALL     0x80
 // The local APICs' vectors (include/smp/lapic.h), one per purpose.  A
 // vector's high nibble is its priority class; the task priority an AP's
@@ -42,7 +42,7 @@
 #define VEC_RESCHEDULE  0xE1
 #define VEC_XCALL       0xF0
 #define VEC_SPURIOUS    0xFF
-#define IRQ_TIMER       0
+#define IRQ_TIMER       0 // the tick's line (include/irq.h)
 
 // The stack as trap_common (kernel/entry/traps.asm) leaves it, lowest
 // address first.  The stubs' pushes are checked against it in
@@ -120,24 +120,6 @@ syscall_dispatch(struct trap_frame *f)
     syscall_fn fn = n < SYS_COUNT ? g_syscall_table[n] : NULL;
     f->eax = fn ? (uint32_t)fn(f) : (uint32_t)-ENOSYS;
 }
-
-// Interrupt controller (8259A pair) and handlers for IRQs 0-15.
-typedef void (*irq_handler_t)(struct trap_frame *f);
-void pic_init(void);
-void pic_eoi(unsigned irq);
-void pic_unmask(unsigned irq);
-void pic_mask(unsigned irq);
-// Installs handler for irq and unmasks it; unregistering masks it first.
-void irq_register(unsigned irq, irq_handler_t handler);
-void irq_unregister(unsigned irq);
-// Runs the handler of the IRQ a trap frame's vector names, then the EOI.
-void irq_dispatch(struct trap_frame *f);
-// In-service and mask registers, IRQ n at bit n (slave in the high byte).
-uint16_t pic_in_service(void);
-uint16_t pic_masked(void);
-// Ends the service of every IRQ still in service, whose handler a recovery
-// point abandoned (kernel/pic.c); returns the IRQs it ended.
-uint16_t pic_end_abandoned(void);
 
 // Test support: the next kernel-mode exceptions with this vector are
 // reported and recovered from (through the extable, or by returning for

@@ -30,8 +30,6 @@ tsc32(void)
     return lo;
 }
 
-// Keeps p alive without costing an instruction.
-#define KEEP(p)     __asm__ volatile("" : : "r"(p) : "memory")
 #define REPEAT16(x) x x x x x x x x x x x x x x x x
 
 static uint32_t s_empty; // instructions of an empty measurement
@@ -349,6 +347,10 @@ bench_arena_thread(void *arg)
 void
 bench_kernel_run(void)
 {
+    if (g_boot.bench_cpus) {
+        bench_scaling_run();
+        return;
+    }
     kprintf("BENCH-BEGIN\tkernel\tKSTACK_SIZE=%u\t%s build\n", KSTACK_SIZE,
             TANDEM_DEBUG ? "debug" : "release");
     uint32_t flags = irq_save();

@@ -7,10 +7,12 @@
 #include "console.h"
 #include "cpu.h"
 #include "gdt.h"
+#include "irq.h"
 #include "ipc.h"
 #include "kmalloc.h"
 #include "mm/kfast_arena.h"
 #include "kprintf.h"
+#include "pic.h"
 #include "ktest.h"
 #include "mm/frame.h"
 #include "mm/paging.h"
@@ -20,6 +22,7 @@
 #include "sysinfo.h"
 #include "qemu.h"
 #include "smp.h"
+#include "smp/irq_routing.h"
 #include "spinlock.h"
 #include "timer.h"
 #include "trap.h"
@@ -73,6 +76,9 @@ boot_summary(void)
             g_cpu.sep ? " and sysenter" : " only (no sysenter)", g_cpu.umip ? "on" : "off",
             g_cpu.smep ? "on" : "off");
     smp_summary();
+    char irqs[160];
+    irq_routing_summary_line(irqs, sizeof(irqs));
+    kprintf("  %s\n", irqs);
     kprintf("  memory: %llu KiB usable in %u regions (lower %u KiB, upper %u KiB)\n", usable >> 10,
             g_boot.region_count, g_boot.mem_lower_kb, g_boot.mem_upper_kb);
     for (unsigned i = 0; i < g_boot.region_count; i++) {
@@ -133,12 +139,13 @@ run_module(unsigned index)
 }
 
 // Bench mode: the kernel's micro-benchmarks, then the user-space ones
-// (module `bench`), then QEMU exits.
+// (module `bench`; neither for `bench=cpus`, which has the throughput on
+// several CPUs alone), then QEMU exits.
 NORETURN static void
 run_bench(void)
 {
     bench_kernel_run();
-    for (unsigned i = 0; i < g_boot.module_count; i++)
+    for (unsigned i = 0; i < g_boot.module_count && !g_boot.bench_cpus; i++)
         if (strcmp(g_boot.modules[i].name, "bench") == 0)
             run_module(i);
     kprintf("BENCH-END\n");
@@ -236,6 +243,10 @@ kmain(uint32_t magic, uint32_t multiboot_phys)
     // them to their idle threads): after the PIT, which times their start,
     // and before interrupts are on.
     smp_init();
+    // The device interrupts to the I/O APIC and the tick to the boot CPU's
+    // local APIC timer, where there are: before the scheduler, whose APs'
+    // timers take the same calibration.
+    irq_routing_init();
     sched_init();
     smp_release_aps(ap_main);
     sched_wait_for_aps();

@@ -53,7 +53,9 @@ parse_words(struct boot_info *b, const char *s, size_t len)
 {
     b->test_mode = false;
     b->bench_mode = false;
+    b->bench_cpus = false;
     b->kfast_strict = false;
+    b->noioapic = false;
     b->test_suite[0] = '\0';
     const char *end = s + len;
     while (s < end) {
@@ -65,8 +67,12 @@ parse_words(struct boot_info *b, const char *s, size_t len)
         size_t len = (size_t)(s - word);
         if (len == 12 && strncmp(word, "kfast=strict", 12) == 0) {
             b->kfast_strict = true;
+        } else if (len == 8 && strncmp(word, "noioapic", 8) == 0) {
+            b->noioapic = true;
         } else if (len == 5 && strncmp(word, "bench", 5) == 0) {
             b->bench_mode = true;
+        } else if (len == 10 && strncmp(word, "bench=cpus", 10) == 0) {
+            b->bench_mode = b->bench_cpus = true;
         } else if (len == 4 && strncmp(word, "test", 4) == 0) {
             b->test_mode = true;
         } else if (len > 5 && strncmp(word, "test=", 5) == 0) {

@@ -8,7 +8,7 @@
 #include "ksyms.h"
 #include "panic.h"
 #include "qemu.h"
-#include "trap.h" // pic_end_abandoned
+#include "irq.h"
 #include "x86.h"
 
 // The CPU reporting a panic, as its index + 1 (0: none): the first to
@@ -79,7 +79,7 @@ panic_recover(void)
         jmp_buf *env = s_recovery;
         s_recovery = NULL;
         __atomic_store_n(&s_panic_owner, 0, __ATOMIC_RELEASE);
-        pic_end_abandoned(); // a panic inside an interrupt, before its EOI
+        irq_end_abandoned(); // a panic inside an interrupt, before its EOI
         longjmp(*env, 1);
     }
 }

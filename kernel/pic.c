@@ -1,6 +1,7 @@
-// The two 8259A interrupt controllers, remapped to vectors 32-47.
-#include <stddef.h>
-#include "kprintf.h"
+// The two 8259A interrupt controllers, remapped to vectors 32-47
+// (include/pic.h).
+#include "pic.h"
+#include "irq.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -13,8 +14,6 @@
 #define ICW4_8086 0x01
 #define OCW3_ISR  0x0B // next read of CMD returns the in-service register
 #define OCW2_SEOI 0x60 // specific EOI: OR in the IRQ's number on its PIC
-
-static irq_handler_t s_handlers[16];
 
 void
 pic_init(void)
@@ -60,16 +59,7 @@ pic_masked(void)
     return (uint16_t)(inb(PIC1_DATA) | inb(PIC2_DATA) << 8);
 }
 
-// A recovery point (a collision or a panic a test expected) longjmps out
-// of whatever the kernel was doing - possibly an interrupt whose EOI was
-// still to come: irq_dispatch sends it only after the kernel-mode entry's
-// canary check, and an interrupt whose frame lands in a stack guard never
-// reaches irq_dispatch at all.  Its in-service bit would then block that
-// IRQ and every one of lower priority for good; for IRQ 0, the timer is
-// gone.  Handlers run with interrupts off and EOI before anything else,
-// so at a recovery point every bit still in service belongs to an
-// abandoned handler: end each one.  Prints nothing: it runs on whatever
-// stack the recovery left.
+// Why: include/irq.h, irq_end_abandoned.
 uint16_t
 pic_end_abandoned(void)
 {
@@ -89,22 +79,15 @@ pic_mask(unsigned irq)
 }
 
 void
-irq_register(unsigned irq, irq_handler_t handler)
+pic_mask_all(void)
 {
-    s_handlers[irq] = handler;
-    pic_unmask(irq);
-}
-
-void
-irq_unregister(unsigned irq)
-{
-    pic_mask(irq);
-    s_handlers[irq] = NULL;
+    outb(PIC1_DATA, 0xFF);
+    outb(PIC2_DATA, 0xFF);
 }
 
 // A spurious IRQ 7/15 is one whose in-service bit is clear: it gets no EOI
 // from its own PIC (the master still needs one for a spurious IRQ 15).
-static bool
+bool
 pic_spurious(unsigned irq)
 {
     if (irq != 7 && irq != 15)
@@ -118,16 +101,13 @@ pic_spurious(unsigned irq)
     return true;
 }
 
-void
-irq_dispatch(struct trap_frame *f)
-{
-    unsigned irq = f->vector - VEC_IRQ0;
-    if (pic_spurious(irq))
-        return;
-    // EOI first: a handler may switch threads and not come back for a while.
-    pic_eoi(irq);
-    if (s_handlers[irq])
-        s_handlers[irq](f);
-    else
-        kprintf("irq: unexpected IRQ %u\n", irq);
-}
+const struct irq_controller g_irq_8259 = {
+    .name = "8259",
+    .mask = pic_mask,
+    .unmask = pic_unmask,
+    .swallow = pic_spurious,
+    .eoi = pic_eoi,
+    .in_service = pic_in_service,
+    .masked = pic_masked,
+    .end_abandoned = pic_end_abandoned,
+};

@@ -1,6 +1,8 @@
-// 8253/8254 programmable interval timer, channel 0, as the system tick.
+// The tick (line 0, include/irq.h) and the 8253/8254 programmable interval
+// timer's channel 0: the tick's source at boot, and always a clock.
 #include <stddef.h>
 #include "config.h"
+#include "irq.h"
 #include "timer.h"
 #include "trap.h"
 #include "uapi/syscall.h"

@@ -17,8 +17,8 @@ the layers below it, never of one above:
   core     the machine and the kernel's plumbing, none of which allocates:
            console, the log ring, serial, VGA, kprintf, panic, symbols, the CPU feature
            table and the entry stack (TSS.esp0, IA32_SYSENTER_ESP), GDT/TSS,
-           IDT, PIC, PIT, the extable, the Multiboot reader, QEMU exit, the
-           stack-protector and UBSan runtimes; boot/cpu.asm and
+           IDT, PIC, the IRQ lines over either controller, PIT, the extable,
+           the Multiboot reader, QEMU exit, the stack-protector and UBSan runtimes; boot/cpu.asm and
            boot/cpu_check.c (descriptor loads, the first CPU check).
   mm       kernel/mm/: frames, paging, the heap and kmalloc, blocks, the
            kfast arena; and kernel/ostream.c, the console's output streams,
@@ -39,7 +39,8 @@ the layers below it, never of one above:
            path, a new user thread's first entry.  It sits above the
            handlers it dispatches to.
   tests    tests/kernel/ (the in-kernel suites and their runner) and
-           kernel/bench.c, linked into build/tandem-test.elf only, and
+           kernel/bench.c and kernel/bench_scaling.c, linked into
+           build/tandem-test.elf only, and
            kernel/no_tests.c, their stand-in in build/tandem.elf: they may
            call anything below.
   main     kernel/main.c and boot/multiboot.asm: the image's entry point and
@@ -79,7 +80,7 @@ LAYERS = [
     ("core", ["boot/cpu", "boot/cpu_check",
               "kernel/console", "kernel/log", "kernel/serial", "kernel/vga", "kernel/kprintf",
               "kernel/panic", "kernel/ksyms", "kernel/cpu",
-              "kernel/gdt", "kernel/percpu", "kernel/spinlock", "kernel/idt", "kernel/pic", "kernel/timer",
+              "kernel/gdt", "kernel/percpu", "kernel/spinlock", "kernel/idt", "kernel/pic", "kernel/irq", "kernel/timer",
               "kernel/extable", "kernel/multiboot", "kernel/qemu",
               "kernel/stack_protector", "kernel/ubsan"]),
     ("mm", ["kernel/mm/*", "kernel/ostream"]),
@@ -88,7 +89,7 @@ LAYERS = [
     ("cap", ["kernel/cap/*"]),
     ("syscall", ["kernel/syscall/*"]),
     ("entry", ["kernel/entry/*"]),
-    ("tests", ["tests/kernel/*", "kernel/bench", "kernel/no_tests"]),
+    ("tests", ["tests/kernel/*", "kernel/bench", "kernel/bench_scaling", "kernel/no_tests"]),
     ("main", ["kernel/main", "boot/multiboot"]),
 ]
 LAYER_RANK = {name: i for i, (name, _) in enumerate(LAYERS)}

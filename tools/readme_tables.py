@@ -10,9 +10,10 @@ them is ever replaced:
 
     <!-- bench:guest -->   instructions per operation in the guest
     <!-- bench:host -->    nanoseconds on the host
+    <!-- bench:scaling --> the guest's throughput on 2 and 4 CPUs
     <!-- /bench -->       closes either
 
-`write` replaces both tables in place (`make bench` runs it); `check`
+`write` replaces every table in place (`make bench` runs it); `check`
 prints TAP, one result per table, and fails when README's table is not
 what results.tsv gives (`make test` runs it).
 """
@@ -86,6 +87,15 @@ HOST_LABELS = {"Tandem heap": "Tandem heap (TLSF + cache)",
 # Rows shown for reference, never the best of a column.
 HOST_REFERENCE = {"floor (ideal bump)"}
 
+# Scaling: a row per kind of work, a column per CPU count (kernel/bench_scaling.c).
+SCALING_ROWS = [("`kfastmalloc` (each thread's own arena, no lock)",
+                 "kfastmalloc (per-thread arena, no lock)"),
+                ("`kmalloc` + `kfree`, the big kernel lock taken for each call",
+                 "kmalloc + kfree (big kernel lock per call)"),
+                ("no allocation: a loop of arithmetic (how far the host's cores let anything scale)",
+                 "no allocation (the host's ceiling)")]
+SCALING_CPUS = [2, 4]
+
 MARKER_RE = re.compile(r"(<!-- bench:(\w+) -->\n)(.*?)(<!-- /bench -->)", re.S)
 
 
@@ -153,9 +163,21 @@ def host_table(figures, impls):
     return "\n".join(lines) + "\n"
 
 
+def scaling_table(figures):
+    lines = ["| Work, a thread on each CPU | " + " | ".join(f"{n} CPUs" for n in SCALING_CPUS) + " |",
+             "|---" * (len(SCALING_CPUS) + 1) + "|"]
+    for label, impl in SCALING_ROWS:
+        vals = [figures.get((f"throughput on {n} CPUs, multiple of 1 CPU's", impl))
+                for n in SCALING_CPUS]
+        lines.append(f"| {label} | " + " | ".join("n/a" if v is None else f"{v:.2f}x"
+                                                   for v in vals) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def render(results):
     figures, impls = read_results(results)
-    return {"guest": guest_table(figures), "host": host_table(figures, impls)}
+    return {"guest": guest_table(figures), "host": host_table(figures, impls),
+            "scaling": scaling_table(figures)}
 
 
 def tables_in(text):
@@ -185,7 +207,7 @@ def main(argv=None):
             text = text[:start] + want[name] + text[end:]
         with open(args.readme, "w") as f:
             f.write(text)
-        print(f"{readme}: guest and host tables rendered from {results}")
+        print(f"{readme}: {', '.join(want)} tables rendered from {results}")
         return 0
 
     print("TAP version 13")

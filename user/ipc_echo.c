@@ -1,6 +1,10 @@
 // The IPC partner (see user/ipc_echo.h for its protocol): serves calls on
-// handle 1 with one reply_recv per call, as a server should.
+// handle 1 with one reply_recv per call, as a server should - or, started
+// with the argument "call C S", is the caller of the kernel's test of IPC
+// across CPUs (tests/kernel/ipc_across_test.c).
 #include "ipc_echo.h"
+#include "lib/format.h"
+#include "lib/string.h"
 
 #define ENDPOINT 1
 #define HELLO    2
@@ -52,9 +56,51 @@ answer_with_handle(struct answer *a)
     a->handle = 0;
 }
 
+// The CPU this thread runs on, as the kernel answered SYS_SYSINFO.
+static unsigned
+this_cpu(void)
+{
+    struct sysinfo si;
+    return sys_sysinfo(&si) == 0 ? si.cpu : ~0u;
+}
+
+// The caller across CPUs: ECHO_ROUNDS calls with a payload on handle 1,
+// each answer checked, and that this thread ran on cpu and the echo on
+// echo_cpu every time (ECHO_WHERE); then ECHO_QUIT.  0 if all was right.
+static int
+call_across(unsigned cpu, unsigned echo_cpu)
+{
+    for (unsigned i = 0; i < ECHO_ROUNDS; i++) {
+        char text[48], sent[48];
+        unsigned len = (unsigned)ksnprintf(text, sizeof text, "round %u from cpu %u", i, cpu);
+        memcpy(sent, text, len);
+        reverse((uint8_t *)sent, len);
+        struct ipc_buf buf = { text, len, sizeof text, 0 };
+        struct ipc_words reply, where;
+        int r = sys_ipc_call(ENDPOINT, i, i + 7, &buf, &reply);
+        int w = sys_ipc_call(ENDPOINT, ECHO_WHERE, 0, NULL, &where);
+        unsigned here = this_cpu();
+        bool same = buf.len == len && memcmp(text, sent, len) == 0;
+        if (r < 0 || w < 0 || reply.w0 != i + 1 || reply.w1 != 2 * (i + 7) || !same ||
+            here != cpu || where.w0 != echo_cpu) {
+            printf("ipc_echo: round %u: results %d %d, words %u %u, payload %s; caller on cpu %u "
+                   "(want %u), echo on cpu %u (want %u)\n",
+                   i, r, w, reply.w0, reply.w1, same ? "right" : "wrong", here, cpu, where.w0,
+                   echo_cpu);
+            return 1;
+        }
+    }
+    struct ipc_words reply;
+    return sys_ipc_call(ENDPOINT, ECHO_QUIT, 0, NULL, &reply) < 0 ? 1 : 0;
+}
+
 int
 main(void)
 {
+    const char *args = program_args();
+    if (strncmp(args, "call ", 5) == 0 && args[5] >= '0' && args[5] <= '9' && args[6] == ' ' &&
+        args[7] >= '0' && args[7] <= '9')
+        return call_across((unsigned)(args[5] - '0'), (unsigned)(args[7] - '0'));
     struct answer a = { 0, 0, 0, 0, 0 };
     say_hello();
     for (;;) {
@@ -84,6 +130,8 @@ main(void)
         }
         reverse(s_data, buf.len);
         a = (struct answer){ msg.reply, msg.w0 + 1, msg.w1 * 2, buf.len, buf.handle };
+        if (msg.w0 == ECHO_WHERE)
+            a.w0 = this_cpu();
         if (msg.w0 == ECHO_QUIT) {
             struct ipc_buf last = { s_data, a.len, 0, a.handle };
             sys_ipc_reply(a.reply, a.w0, a.w1, &last);

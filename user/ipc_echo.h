@@ -8,7 +8,14 @@
  * payload reversed and the handle it carried (if any) passed back.  A call
  * with w0 = ECHO_QUIT is answered the same way, then ipc_echo exits with 0;
  * plain sends are taken and dropped.  If its handle 1 is closed under it
- * (revoked by the parent) it exits with ECHO_EXIT_REVOKED. */
+ * (revoked by the parent) it exits with ECHO_EXIT_REVOKED.  A call with
+ * w0 = ECHO_WHERE is answered with the CPU the echo runs on in w0.
+ *
+ * Started with the argument "call C S" (CPU indexes of one digit) it is
+ * instead a caller on handle 1: ECHO_ROUNDS calls with a payload, each
+ * answer checked, and that it ran on CPU C and the echo it calls on CPU S
+ * every time; then ECHO_QUIT, and exit code 0 if all was right (the
+ * kernel's test of IPC across CPUs, tests/kernel/ipc_across_test.c). */
 #ifndef TANDEM_USER_IPC_ECHO_H
 #define TANDEM_USER_IPC_ECHO_H
 
@@ -16,6 +23,8 @@
 
 #define ECHO_QUIT         0xDEAD
 #define ECHO_HELLO        0xE110
+#define ECHO_WHERE        0x3E7E // answered with w0 = the CPU the echo runs on
+#define ECHO_ROUNDS       50     // the round trips of its caller mode
 #define ECHO_EXIT_REVOKED 3
 
 // Starts ipc_echo serving a new endpoint, and calling `hello` first unless

@@ -96,7 +96,8 @@ uintptr_t vm_unmap(struct addrspace *as, uintptr_t va);
 // Installs what vm_unmap calls for a kernel page instead of its own
 // invlpg, to flush it on every CPU (the smp layer's TLB shootdown).
 void paging_set_shootdown(void (*shootdown)(uintptr_t va, uint32_t pages));
-// True if va is mapped; then *pa (the byte's physical address) and *flags.
+// True if va is mapped; then *pa (the byte's physical address) and *flags
+// (of VM_WRITE, VM_USER and PTE_DEVICE, those the entry has).
 bool vm_query(struct addrspace *as, uintptr_t va, uintptr_t *pa, uint32_t *flags);
 
 // A kernel address for the len bytes of physical memory at pa: through the

@@ -1,6 +1,6 @@
 /* The local APIC in xAPIC mode (Intel SDM vol. 3A, chapter 10 "Advanced
- * Programmable Interrupt Controller") and the I/O APIC's identification
- * registers: what bring-up needs (kernel/smp/lapic.c).  Every CPU sees its
+ * Programmable Interrupt Controller"): what bring-up, the timers and the
+ * I/O APIC's interrupts need (kernel/smp/lapic.c).  Every CPU sees its
  * own local APIC at the same physical address, so one mapping serves all. */
 #ifndef TANDEM_SMP_LAPIC_H
 #define TANDEM_SMP_LAPIC_H
@@ -20,6 +20,8 @@
 #define LAPIC_TPR           0x080
 #define LAPIC_EOI           0x0B0
 #define LAPIC_SVR           0x0F0
+#define LAPIC_ISR           0x100 // in service: 8 registers, 16 bytes apart, 32 vectors each
+#define LAPIC_IRR           0x200 // requested, not yet delivered: laid out as the ISR
 #define LAPIC_ESR           0x280
 #define LAPIC_ICR_LO        0x300
 #define LAPIC_ICR_HI        0x310 // destination in 31:24
@@ -60,6 +62,11 @@ uint8_t lapic_version(void);
 // so that it can send IPIs and the PIC still gets through.  Left alone
 // otherwise.
 void lapic_boot_cpu_setup(void);
+// The boot CPU once the I/O APIC delivers the device interrupts: enabled
+// as above, but LINT0 masked (nothing from the 8259 gets in, not even a
+// spurious IRQ 7 that would take an EOI meant for another vector), and the
+// task priority 0.
+void lapic_boot_cpu_cut_8259(void);
 // An application processor until the scheduler releases it: APIC enabled,
 // every local interrupt masked, the task priority at its highest, so that
 // only INIT, NMI, SMI and SIPI reach it.
@@ -86,15 +93,20 @@ bool lapic_send_ipi(uint8_t dest, uint32_t icr, char *why, size_t why_len);
 // 8259's interrupts and NMIs go to the boot CPU).
 void lapic_accept_interrupts(void);
 // The timer's count (divided by 16) in one tick of 1/TICK_HZ s, measured
-// once against the PIT; 0 if the PIT stands still or the timer does not
-// count.  Every CPU's timer runs from the same bus clock.
+// against the PIT at the first call, which later calls return; 0 if the PIT
+// stands still or the timer does not count.  Every CPU's timer runs from
+// the same bus clock.
 uint32_t lapic_timer_calibrate(void);
 // Starts the calling CPU's timer: vector, every count (of the divided clock).
 void lapic_timer_start(uint8_t vector, uint32_t count);
-
-// An I/O APIC's version register (version in 7:0, the highest redirection
-// entry in 23:16), read through a mapping of its registers at phys; false
-// if they cannot be mapped.
-bool ioapic_version(uint32_t phys, uint32_t *version);
+// The calling CPU's timer entry masked or not, and whether it is.
+void lapic_timer_mask(bool masked);
+bool lapic_timer_masked(void);
+// Whether the calling CPU's APIC has vector in service (delivered, no EOI
+// yet), and whether it has it requested (to be delivered).
+bool lapic_in_service(unsigned vector);
+bool lapic_requested(unsigned vector);
+// Ends the service of every vector the calling CPU's APIC has in service.
+void lapic_end_all_in_service(void);
 
 #endif

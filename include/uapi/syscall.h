@@ -274,6 +274,7 @@ struct sysinfo {
     unsigned ipc_fast;      // IPC messages delivered by the fast path since boot (a call
                             //   or reply of two words alone, its partner waiting: see
                             //   docs/design.md, "IPC on endpoints")
+    unsigned cpu;           // the CPU the calling thread ran on when the kernel answered
 };
 
 // SYS_LOG_READ: the kernel keeps its log in a ring of LOG_RING_SIZE bytes

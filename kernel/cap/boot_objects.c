@@ -9,6 +9,7 @@
 #include "compiler.h"
 #include "console.h"
 #include "gdt.h"
+#include "irq.h"
 #include "kmalloc.h"
 #include "log.h"
 #include "panic.h"
@@ -41,8 +42,8 @@ static struct log_object {
 
 static struct module_object s_modules[BOOT_MAX_MODULES];
 
-// What a PC has for user-space drivers.  The kernel keeps IRQ 0 (the PIT,
-// its scheduler's clock) and IRQ 2 (the slave PIC's cascade) for itself.
+// What a PC has for user-space drivers.  The kernel keeps IRQ 0 (its tick,
+// include/irq.h) and IRQ 2 (the slave PIC's cascade) for itself.
 // A braced-initializer macro: see include/lib/list.h.
 // clang-format off
 #define IRQ(line, what)        { { CAP_TYPE_IRQ, 1 }, what, line, 1, { NULL, 0, NULL }, false }
@@ -144,7 +145,7 @@ irq_notify(struct trap_frame *f)
 {
     struct device_object *d = irq_object(f->vector - VEC_IRQ0);
     KASSERT(d);
-    pic_mask(d->base);
+    irq_mask(d->base);
     d->masked = true;
     notify_fire(&d->src);
 }
@@ -199,7 +200,7 @@ boot_object_irq_ack(struct kobject *o)
     struct device_object *d = (struct device_object *)o;
     if (d->masked && d->src.ep) {
         d->masked = false;
-        pic_unmask(d->base);
+        irq_unmask(d->base);
     }
 }
 

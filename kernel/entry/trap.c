@@ -5,6 +5,7 @@
 #include "exit.h"
 #include "extable.h"
 #include "gdt.h"
+#include "irq.h"
 #include "kfast.h"
 #include "mm/kfast_arena.h"
 #include "kprintf.h"

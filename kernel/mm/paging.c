@@ -307,6 +307,6 @@ vm_query(struct addrspace *as, uintptr_t va, uintptr_t *pa, uint32_t *flags)
     if (pa)
         *pa = base;
     if (flags)
-        *flags = entry & (PTE_WRITABLE | PTE_USER);
+        *flags = entry & (PTE_WRITABLE | PTE_USER | PTE_DEVICE);
     return true;
 }

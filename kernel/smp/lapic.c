@@ -8,11 +8,8 @@
 #include "uapi/syscall.h"
 #include "x86.h"
 
-#define IPI_TIMEOUT_US     100000u
-#define IPI_SEND_POLLS     1000000u // an xAPIC takes an IPI in a few hundred ns
-#define IOAPIC_REGSEL      0x00
-#define IOAPIC_WINDOW      0x10
-#define IOAPIC_REG_VERSION 0x01
+#define IPI_TIMEOUT_US 100000u
+#define IPI_SEND_POLLS 1000000u // an xAPIC takes an IPI in a few hundred ns
 
 static volatile uint32_t *s_lapic;
 
@@ -63,6 +60,14 @@ lapic_boot_cpu_setup(void)
     lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | VEC_SPURIOUS);
     lapic_write(LAPIC_LVT_LINT0, LVT_EXTINT);
     lapic_write(LAPIC_LVT_LINT1, LVT_NMI);
+}
+
+void
+lapic_boot_cpu_cut_8259(void)
+{
+    lapic_boot_cpu_setup();
+    lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
+    lapic_write(LAPIC_TPR, 0);
 }
 
 void
@@ -134,11 +139,16 @@ lapic_accept_interrupts(void)
     lapic_write(LAPIC_TPR, 0);
 }
 
-// A calibration of one tick, at least, under the PIT's clock.
-#define CALIBRATE_US (1000000u / TICK_HZ)
+// A calibration of one tick, at least, under the PIT's clock, taken a few
+// times: the PIT's clock only runs slow (a poll that comes late, when an
+// emulator's CPU thread was not running, loses whole periods), which makes
+// a count too large - the tick too long - and never too small.  The
+// smallest of the measurements is the best.
+#define CALIBRATE_US   (1000000u / TICK_HZ)
+#define CALIBRATE_RUNS 5
 
-uint32_t
-lapic_timer_calibrate(void)
+static uint32_t
+timer_count_per_tick(void)
 {
     lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
     lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
@@ -158,6 +168,24 @@ lapic_timer_calibrate(void)
     return counted / us * CALIBRATE_US + counted % us * CALIBRATE_US / us;
 }
 
+uint32_t
+lapic_timer_calibrate(void)
+{
+    // The boot CPU's tick and the APs' take the same count: measured once.
+    static uint32_t s_count;
+    if (s_count)
+        return s_count;
+    uint32_t best = UINT32_MAX;
+    for (unsigned run = 0; run < CALIBRATE_RUNS; run++) {
+        uint32_t count = timer_count_per_tick();
+        if (count == 0)
+            return 0;
+        best = count < best ? count : best;
+    }
+    s_count = best;
+    return s_count;
+}
+
 void
 lapic_timer_start(uint8_t vector, uint32_t count)
 {
@@ -166,13 +194,36 @@ lapic_timer_start(uint8_t vector, uint32_t count)
     lapic_write(LAPIC_TIMER_INITIAL, count);
 }
 
-bool
-ioapic_version(uint32_t phys, uint32_t *version)
+void
+lapic_timer_mask(bool masked)
 {
-    volatile uint32_t *io = phys_map(phys, IOAPIC_WINDOW + 4, PHYS_MAP_DEVICE);
-    if (!io)
-        return false;
-    io[IOAPIC_REGSEL / 4] = IOAPIC_REG_VERSION;
-    *version = io[IOAPIC_WINDOW / 4];
-    return true;
+    uint32_t lvt = lapic_read(LAPIC_LVT_TIMER);
+    lapic_write(LAPIC_LVT_TIMER, masked ? lvt | LVT_MASKED : lvt & ~LVT_MASKED);
+}
+
+bool
+lapic_timer_masked(void)
+{
+    return lapic_read(LAPIC_LVT_TIMER) & LVT_MASKED;
+}
+
+bool
+lapic_in_service(unsigned vector)
+{
+    return lapic_read(LAPIC_ISR + vector / 32 * 0x10) & (1u << vector % 32);
+}
+
+bool
+lapic_requested(unsigned vector)
+{
+    return lapic_read(LAPIC_IRR + vector / 32 * 0x10) & (1u << vector % 32);
+}
+
+// Each EOI ends the highest-priority vector in service: one per bit.
+void
+lapic_end_all_in_service(void)
+{
+    for (unsigned reg = 0; reg < 8; reg++)
+        for (uint32_t isr = lapic_read(LAPIC_ISR + reg * 0x10); isr; isr &= isr - 1)
+            lapic_eoi();
 }

@@ -15,6 +15,7 @@
 #include "percpu.h"
 #include "smp.h"
 #include "smp/halt.h"
+#include "smp/ioapic.h"
 #include "smp/lapic.h"
 #include "smp/tlb.h"
 #include "smp/xcall.h"

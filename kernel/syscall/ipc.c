@@ -90,7 +90,9 @@ ipc_take_read_buffer(uintptr_t ubuf, const struct ipc_buf *b, struct ipc_state *
         if (ubuf && ((err = user_buffer_check(ubuf, sizeof(*b), true)) != 0 ||
                      (err = span_resolve(as, ubuf, sizeof(*b), &meta)) != 0))
             return err;
-        if (size && (err = user_buffer_check(data, size, true)) != 0)
+        struct user_span bytes;
+        if (size && ((err = user_buffer_check(data, size, true)) != 0 ||
+                     (err = span_resolve(as, data, size, &bytes)) != 0))
             return err;
         *c = (struct ipc_checked){ ubuf, data, size, as->unmaps, meta };
     }

@@ -17,12 +17,17 @@
 #include "uapi/errno.h"
 #include "uapi/syscall.h"
 
+// A writable user page, reached through the direct map.  Only RAM is
+// there: device memory a process mapped (SYS_MEM_MAP) may lie anywhere in
+// the physical space, past the direct map's end, so a buffer in it is
+// refused as one the kernel cannot write.
 static inline int
 span_page(struct addrspace *as, uintptr_t u, uint8_t **out)
 {
     uintptr_t pa;
     uint32_t flags;
-    if (!vm_query(as, u, &pa, &flags) || !(flags & VM_USER) || !(flags & VM_WRITE))
+    if (!vm_query(as, u, &pa, &flags) || !(flags & VM_USER) || !(flags & VM_WRITE) ||
+        (flags & PTE_DEVICE))
         return -EFAULT;
     *out = P2V(pa);
     return 0;

@@ -86,5 +86,6 @@ sys_sysinfo(struct trap_frame *f)
     si.handles = cap_handles_open();
     si.objects = kobject_count();
     si.ipc_fast = ipc_fast_count();
+    si.cpu = this_cpu_index();
     return copy_to_user(f->ebx, &si, sizeof(si));
 }

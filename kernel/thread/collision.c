@@ -10,6 +10,7 @@
 // live arena objects, so the default is a panic; a test may arm a recovery
 // point to survive one on purpose.
 #include "collision.h"
+#include "irq.h"
 #include "kprintf.h"
 #include "lib/string.h"
 #include "mm/kfast_arena.h"
@@ -85,7 +86,7 @@ collision_resume(void)
     s_recovery = NULL;
     // The collision may have been caught inside an interrupt (its entry's
     // canary check, or its frame pushed into the guard) before its EOI.
-    g_last_collision.irqs_ended = pic_end_abandoned();
+    g_last_collision.irqs_ended = irq_end_abandoned();
     longjmp(*env, 1);
 }
 

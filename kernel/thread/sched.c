@@ -1,6 +1,6 @@
 // The scheduler: preemptive round robin over one run queue that every CPU
-// takes from, driven by the PIT on the boot CPU and each AP's local APIC
-// timer, with an idle thread per CPU for when nothing is runnable.
+// takes from, driven by the boot CPU's tick (include/irq.h) and each AP's
+// local APIC timer, with an idle thread per CPU for when nothing is runnable.
 //
 // Everything here runs with interrupts off and under the big kernel lock
 // (include/spinlock.h), which a switch hands from one thread to the next.
@@ -87,15 +87,11 @@ switch_to(struct thread *prev, struct thread *next)
     switch_context(&prev->saved_esp, next->saved_esp);
 }
 
-void
-schedule(void)
+// Switches from prev to the first queued thread this CPU may run, or to its
+// idle thread; prev, if it is to run again, is queued already.
+static FORCE_INLINE void
+switch_to_next(struct thread *prev)
 {
-    struct thread *prev = g_current;
-    bkl_assert_alone("a context switch");
-    g_need_resched = 0;
-    kfast_check("a context switch"); // prev is still the running thread
-    if (prev->state == THREAD_RUNNABLE && prev != THIS_CPU(idle))
-        runq_push(prev);
     struct thread *next = THIS_CPU(idle);
     uint32_t me = THIS_CPU(lock_id);
     list_for_each(n, &s_runq) {
@@ -108,6 +104,18 @@ schedule(void)
     }
     if (next != prev)
         switch_to(prev, next);
+}
+
+void
+schedule(void)
+{
+    struct thread *prev = g_current;
+    bkl_assert_alone("a context switch");
+    g_need_resched = 0;
+    kfast_check("a context switch"); // prev is still the running thread
+    if (prev->state == THREAD_RUNNABLE && prev != THIS_CPU(idle))
+        runq_push(prev);
+    switch_to_next(prev);
 }
 
 // t was queued: the CPU that should look at the queue now is told.  This
@@ -140,6 +148,58 @@ schedule_with_lock(void)
     schedule();
     if (took)
         bkl_unlock();
+}
+
+// Panics unless thread t may be pinned to cpu (who asks, for the report).
+static void
+pin_check(const struct thread *t, unsigned cpu, const char *who)
+{
+    if (cpu >= g_smp.count || g_smp.cpus[cpu].state != CPU_ONLINE)
+        panic("%s: thread %u (%s) cannot be pinned to cpu %u", who, t->tid, t->name, cpu);
+}
+
+void
+thread_move_to(unsigned cpu)
+{
+    struct thread *t = g_current;
+    pin_check(t, cpu, "thread_move_to");
+    uint32_t flags = irq_save();
+    t->pinned_to = cpu + 1;
+    if (cpu != this_cpu_index()) {
+        bkl_assert_alone("a move to another CPU");
+        kfast_check("a context switch");
+        // Queued first, then that CPU told (its idle loop looks at the
+        // queue when the IPI wakes it); it cannot take t before this CPU
+        // has switched away from it, as it needs the lock this one holds.
+        runq_push(t);
+        sched_kick(t);
+        switch_to_next(t);
+    }
+    if (this_cpu_index() != cpu)
+        panic("thread_move_to: thread %u (%s) asked for cpu %u and runs on cpu %u", t->tid, t->name,
+              cpu, this_cpu_index());
+    irq_restore(flags);
+}
+
+void
+thread_pin(struct thread *t, unsigned cpu)
+{
+    uint32_t flags = irq_save();
+    for (unsigned i = 0; i < g_smp.count; i++)
+        if (g_percpu[i].current == t)
+            panic("thread_pin: thread %u (%s) runs on cpu %u", t->tid, t->name, i);
+    pin_check(t, cpu, "thread_pin");
+    // On the run queue it is counted where it may run: taken off, pinned,
+    // queued again, and that CPU told.
+    bool queued = t->state == THREAD_RUNNABLE;
+    if (queued)
+        runq_remove(t);
+    t->pinned_to = cpu + 1;
+    if (queued) {
+        runq_push(t);
+        sched_kick(t);
+    }
+    irq_restore(flags);
 }
 
 void
@@ -304,6 +364,7 @@ void
 sched_reschedule_ipi(void)
 {
     lapic_eoi();
+    THIS_CPU(resched_taken)++;
     g_need_resched = 1;
     // The sender may have changed the running process's ports or mappings
     // (sched_kick_process): this CPU catches up before it returns to it.
@@ -333,8 +394,8 @@ sched_dispatches(unsigned cpu)
 // Holds the big kernel lock like every thread, except while it waits: it
 // halts until the run queue has something for this CPU, and only then
 // takes the lock again, so an idle CPU does not spin on a lock a busy one
-// holds.  (An interrupt that needs the lock, the boot CPU's PIT and PIC
-// ones, takes it for its handler.)
+// holds.  (An interrupt that needs the lock, the boot CPU's tick and device
+// interrupts, takes it for its handler.)
 static void
 idle_main(void *arg)
 {

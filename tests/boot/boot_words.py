@@ -18,6 +18,9 @@ that of the 4096-byte-block build.  The checks:
   bench     `bench` with the bench module: the results parse, BENCH-END
   fuzz      `test fuzz_seed=... fuzz_calls=...` (what `make fuzz SEED=...
             CALLS=... FUZZ_BOOT=...` passes): the syscall fuzzer uses them
+  noioapic  `test noioapic` on two CPUs, every user program as a module: the
+            boot summary says the 8259 delivers and the PIT ticks, and every
+            test passes so (the drivers' interrupts included)
 
 The other words have jobs of their own: `test` (every kernel job),
 `test=SUITE` (cpu-models), `kfast=strict` (kernel-kfast-strict).
@@ -124,6 +127,19 @@ def check_fuzz(qemu, build):
              [used or "no line naming fuzz_seed=0x5eed fuzz_calls=300", f"$ {cmd}"])]
 
 
+def check_noioapic(qemu, build):
+    bindir = os.path.join(build, "user", "bin")
+    names = sorted(os.listdir(bindir))
+    mods = [os.path.join(bindir, m) for m in ["init"] + [n for n in names if n != "init"]]
+    status, lines, cmd = boot(qemu, os.path.join(build, "tandem-test.elf"), "test noioapic", mods,
+                              timeout=400, extra=["-smp", "2", "-accel", "tcg,thread=multi"])
+    irqs = next((l.strip() for l in lines if l.strip().startswith("irqs:")), "")
+    failed = [l for l in lines if l.startswith("not ok")]
+    ok = status == PASS and irqs == "irqs: 8259 (noioapic on the command line), timer: pit"
+    return [(ok, f"noioapic: the 8259 delivers, the PIT ticks, every test passes (status {status})",
+             [irqs or "no 'irqs:' line"] + failed + [f"$ {cmd}"])]
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -133,7 +149,7 @@ def main():
     results = []
     for check in (lambda: check_long(qemu, build), lambda: check_unknown(qemu, build),
                   lambda: check_strict4k(qemu, build4k), lambda: check_bench(qemu, build),
-                  lambda: check_fuzz(qemu, build)):
+                  lambda: check_fuzz(qemu, build), lambda: check_noioapic(qemu, build)):
         results += check()
     print("TAP version 13")
     print(f"1..{len(results)}")

@@ -2,7 +2,8 @@
 """Boots the kernel on CPU models old and new and checks each either runs or
 says what it lacks (boot/cpu_check.c), and on machines with several CPUs or
 without a local APIC, whose boot summary must say how many CPUs came online
-(kernel/smp/smp.c).  Prints TAP for tests/runner.py.
+(kernel/smp/smp.c) and which controller delivers the device interrupts
+(kernel/smp/irq_routing.c).  Prints TAP for tests/runner.py.
 
     python3 tests/boot/cpu_models.py KERNEL_ELF [QEMU]
 
@@ -18,25 +19,30 @@ import sys
 PASS, FAIL = 33, 35     # include/qemu.h: (0x10 << 1) | 1 and (0x11 << 1) | 1
 REFUSAL = "Tandem cannot run on this CPU; it lacks:"
 
+# QEMU's PC: 24 inputs, and the tick on the boot CPU's local APIC timer.
+IOAPIC = "irqs: ioapic (24 inputs), timer: lapic"
+
 # (QEMU machine arguments, the features named as missing, or None: it runs;
 #  a text the boot summary must contain, or a list of them)
 MODELS = [
     (["-M", "isapc"], ["CMOV", "TSC"], None),
     (["-cpu", "486"], ["CMOV", "TSC"], None),
     (["-cpu", "pentium"], ["CMOV"], None),
-    (["-cpu", "pentium2"], None, "int 0x80 and sysenter"),
+    (["-cpu", "pentium2"], None, ["int 0x80 and sysenter", IOAPIC]),
     (["-cpu", "pentium3,-sep"], None, "int 0x80 only (no sysenter)"),
     (["-cpu", "qemu32"], None, ["int 0x80 and sysenter", "umip off; smep off"]),
     # UMIP and SMEP on, and the boot suite's SMEP probe faults.
     (["-cpu", "max"], None, ["int 0x80 and sysenter", "umip on; smep on"]),
     # No local APIC: the PIC serves one CPU, as before bring-up existed.
-    (["-cpu", "pentium3,-apic"], None, "cpus: 1 online (no local APIC"),
+    (["-cpu", "pentium3,-apic"], None,
+     ["cpus: 1 online (no local APIC", "irqs: 8259 (no local APIC in use), timer: pit"]),
     # An APIC but no I/O APIC and no ACPI: the MP tables give the one CPU.
     (["-M", "isapc", "-cpu", "pentium3"], None,
-     ["cpus: 1 online", "from the MP configuration table"]),
+     ["cpus: 1 online", "from the MP configuration table", "irqs: 8259 (no I/O APIC of the 1",
+      "timer: pit"]),
     # Several CPUs, each on its own host thread: all of them started.
-    (["-smp", "2", "-accel", "tcg,thread=multi"], None, "cpus: 2 online"),
-    (["-smp", "4", "-accel", "tcg,thread=multi"], None, "cpus: 4 online"),
+    (["-smp", "2", "-accel", "tcg,thread=multi"], None, ["cpus: 2 online", IOAPIC]),
+    (["-smp", "4", "-accel", "tcg,thread=multi"], None, ["cpus: 4 online", IOAPIC]),
 ]
 FEATURES = ["CPUID", "CMOV", "PSE", "TSC"]
 

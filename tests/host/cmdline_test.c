@@ -49,6 +49,13 @@ test_words(void **state)
     assert_false(s_b.test_mode);
     assert_false(s_b.kfast_strict);
     assert_true(s_b.bench_mode);
+    assert_false(s_b.bench_cpus);
+
+    boot_take_cmdline(&s_b, "tandem.elf bench=cpus");
+    assert_true(s_b.bench_mode);
+    assert_true(s_b.bench_cpus);
+    boot_take_cmdline(&s_b, "tandem.elf bench=cpusx");
+    assert_false(s_b.bench_mode);
 
     boot_take_cmdline(&s_b, "");
     assert_false(s_b.test_mode);

@@ -8,7 +8,9 @@
 // objects' checksums show whether the stack reached them.  Half the trials
 // first use the arena and reset it, as an earlier kernel entry would, so
 // that they fill and dive into pages the reset kept claimed.
+#include "checksum.h"
 #include "collision.h"
+#include "irq.h"
 #include "kfast.h"
 #include "kprintf.h"
 #include "ktest.h"
@@ -39,15 +41,6 @@ struct trial {
 
 static struct trial *s_trial;
 static jmp_buf s_env;
-
-static uint32_t
-checksum(const uint8_t *p, uint32_t n)
-{
-    uint32_t h = 2166136261u;
-    for (uint32_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 16777619u;
-    return h;
-}
 
 // Each level writes every word of its frame, so the stack below esp is
 // written densely (the kernel is built with 4-byte stack alignment).
@@ -191,7 +184,7 @@ KTEST(collision, campaign_every_overrun_is_caught)
 
 // An interrupt taken with esp just above the guard: the CPU cannot push its
 // frame (#PF, then #DF), so the handler never runs and never sends its EOI.
-// The recovery must end the interrupt's service at the PIC, or IRQ 0 stays
+// The recovery must end the interrupt's service at its controller, or IRQ 0 stays
 // in service and the timer never interrupts again.
 static jmp_buf s_irq_env;
 static volatile uint32_t s_irq_ticks, s_irq_periods;
@@ -210,7 +203,7 @@ irq_collider(void *arg)
         __asm__ volatile("mov %0, %%esp; sti; 1: hlt; jmp 1b" : : "r"(esp) : "memory");
     }
     collision_recovery_arm(NULL);
-    s_irq_in_service = pic_in_service();
+    s_irq_in_service = irq_in_service();
     sti(); // a recovery resumes with interrupts off
     struct pit_watch clock;
     uint32_t start = timer_ticks();

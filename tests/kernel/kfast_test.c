@@ -19,6 +19,7 @@
 // nothing, so there everything is refused.
 #include "boot.h"
 #include "collision.h"
+#include "irq.h"
 #include "kmalloc.h"
 #include "ktest.h"
 #include "lib/setjmp.h"
@@ -27,6 +28,7 @@
 #include "mm/frame.h"
 #include "mm/kfast_arena.h"
 #include "mm/paging.h"
+#include "rtc.h"
 #include "thread.h"
 #include "timer.h"
 #include "trap.h"
@@ -610,30 +612,7 @@ KTEST(kfast, nested_scopes_restore_exact_top)
 
 // A real asynchronous interrupt whose handler allocates: the CMOS RTC's
 // periodic interrupt (IRQ 8), at 1024 Hz for the length of the test.
-#define CMOS_INDEX 0x70
-#define CMOS_DATA  0x71
-#define RTC_NO_NMI 0x80
-#define RTC_REG_A  0x0A
-#define RTC_REG_B  0x0B
-#define RTC_REG_C  0x0C
-#define RTC_PIE    0x40
-#define IRQ_RTC    8
-
 static volatile unsigned s_irq_runs, s_irq_bad, s_irq_spilled, s_irq_refused;
-
-static uint8_t
-cmos_read(uint8_t reg)
-{
-    outb(CMOS_INDEX, RTC_NO_NMI | reg);
-    return inb(CMOS_DATA);
-}
-
-static void
-cmos_write(uint8_t reg, uint8_t v)
-{
-    outb(CMOS_INDEX, RTC_NO_NMI | reg);
-    outb(CMOS_DATA, v);
-}
 
 static void
 rtc_quiet(struct trap_frame *f)
@@ -680,10 +659,9 @@ rtc_periodic(bool on)
     uint32_t flags = irq_save();
     if (on) {
         irq_register(IRQ_RTC, rtc_allocating);
-        cmos_write(RTC_REG_A, (cmos_read(RTC_REG_A) & 0xF0) | 6); // 1024 Hz
-        cmos_write(RTC_REG_B, cmos_read(RTC_REG_B) | RTC_PIE);
+        rtc_periodic_enable(true);
     } else {
-        cmos_write(RTC_REG_B, cmos_read(RTC_REG_B) & ~RTC_PIE);
+        rtc_periodic_enable(false);
         irq_register(IRQ_RTC, rtc_quiet); // an interrupt already latched finds a handler
     }
     cmos_read(RTC_REG_C);
@@ -756,7 +734,7 @@ expect_nesting_survived(void)
     KEXPECT_EQ(s_nest.bad, 0);
     if (s_nest.ticks < NEST_TICKS) {
         uint32_t flags = irq_save();
-        uint16_t isr = pic_in_service(), masked = pic_masked();
+        uint16_t isr = irq_in_service(), masked = irq_masked();
         irq_restore(flags);
         ktest_fail(__FILE__, __LINE__, false,
                    "timer ticks did not advance: %u ticks in %u rounds, while the PIT counted "

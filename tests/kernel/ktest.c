@@ -1,5 +1,6 @@
 // The in-kernel test runner: finds KTEST()s, runs them, prints KTAP v1.
 #include <stdarg.h>
+#include "irq.h"
 #include "kfast.h"
 #include "kprintf.h"
 #include "ktest.h"
@@ -148,16 +149,16 @@ ktest_run_one(const struct ktest *t)
     // timer for every test after it - nor the timer masked.  Either is the
     // test's failure, and is undone so that the next tests still run.
     uint32_t flags = irq_save();
-    uint16_t isr = pic_in_service();
+    uint16_t isr = irq_in_service();
     if (isr) {
         kprintf("  # %s:%d: the test left IRQs %#x in service (an interrupt without its EOI)\n",
                 t->file, t->line, isr);
-        pic_end_abandoned();
+        irq_end_abandoned();
         s_failed = true;
     }
-    if (pic_masked() & (1u << IRQ_TIMER)) {
+    if (irq_masked() & (1u << IRQ_TIMER)) {
         kprintf("  # %s:%d: the test left IRQ 0 (the timer) masked\n", t->file, t->line);
-        pic_unmask(IRQ_TIMER);
+        irq_unmask(IRQ_TIMER);
         s_failed = true;
     }
     irq_restore(flags);

@@ -1,4 +1,5 @@
 // The PIT interrupts and the tick count moves.
+#include "irq.h"
 #include "ktest.h"
 #include "timer.h"
 #include "trap.h"
@@ -20,7 +21,7 @@ KTEST(timer, ticks_advance_with_interrupts_on)
         ktest_fail(__FILE__, __LINE__, false,
                    "timer ticks did not advance: %u ticks while the "
                    "PIT counted %u periods (IRQs in service %#x, masked %#x)",
-                   ticks, clock.periods, pic_in_service(), pic_masked());
+                   ticks, clock.periods, irq_in_service(), irq_masked());
 }
 
 KTEST(timer, no_ticks_with_interrupts_off)
