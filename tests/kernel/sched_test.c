@@ -147,15 +147,20 @@ KTEST(sched, sleepers_wake_in_order_of_their_time)
 #define YIELDS 6
 
 static char s_log[4 * YIELDS + 1];
-static volatile unsigned s_log_len;
+static volatile unsigned s_log_len, s_yielders_ready;
 
 // Logs its letter and yields, with interrupts off so that only the yields
-// switch (the timer cannot).
+// switch (the timer cannot).  Both first yield until both have run once:
+// on two CPUs the second was once seen to start a turn late
+// (AABABABABABB), which says nothing about how yields alternate.
 static void
 yielder_main(void *arg)
 {
     char letter = (char)(uintptr_t)arg;
     cli();
+    s_yielders_ready++;
+    while (s_yielders_ready < 2)
+        thread_yield();
     for (int i = 0; i < YIELDS; i++) {
         s_log[s_log_len++] = letter;
         thread_yield();
@@ -165,7 +170,7 @@ yielder_main(void *arg)
 
 KTEST(sched, yield_alternates_runnable_threads)
 {
-    s_log_len = 0;
+    s_log_len = s_yielders_ready = 0;
     uint32_t flags = irq_save();
     uint32_t ta = spawn("yield-a", yielder_main, (void *)'A');
     uint32_t tb = spawn("yield-b", yielder_main, (void *)'B');
