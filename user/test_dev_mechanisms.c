@@ -684,13 +684,22 @@ UTEST(thread_list_shows_the_caller_and_others)
     struct cap_info child_info, waiter_info;
     UASSERT_EQ(sys_cap_info(c.proc, &child_info), 0);
     UASSERT_EQ(sys_cap_info(waiter, &waiter_info), 0);
-    sys_sleep(2); // both are blocked by now
+    // Both block soon, but how soon depends on the other CPUs' load: the
+    // list is taken again, a tick apart, until both are seen blocked.
     unsigned me = (unsigned)sys_gettid();
-    int n = sys_thread_list(s_threads, THREADS_MAX);
-    UASSERT_GT(n, 0);
-    const struct thread_info *self = thread_find((unsigned)n, me);
-    const struct thread_info *other = thread_find((unsigned)n, waiter_info.base);
-    const struct thread_info *child = thread_find((unsigned)n, child_info.base);
+    int n = 0;
+    const struct thread_info *self = NULL, *other = NULL, *child = NULL;
+    for (int tick = 0; tick < 200; tick++) {
+        n = sys_thread_list(s_threads, THREADS_MAX);
+        UASSERT_GT(n, 0);
+        self = thread_find((unsigned)n, me);
+        other = thread_find((unsigned)n, waiter_info.base);
+        child = thread_find((unsigned)n, child_info.base);
+        if (other && child && other->state == THREAD_STATE_BLOCKED &&
+            child->state == THREAD_STATE_BLOCKED)
+            break;
+        sys_sleep(1);
+    }
     if (UEXPECT_TRUE(self)) {
         UEXPECT_UEQ(self->pid, me); // the first thread's id is the process's
         UEXPECT_UEQ(self->state, THREAD_STATE_RUNNABLE);
